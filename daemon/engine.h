@@ -1,0 +1,132 @@
+/* engine.h: the treatment engine. Frames in, zone totals and events out.
+ *
+ * Pure logic: no I/O, no clock reads (time comes with the samples), no
+ * allocation per sample. The daemon, the demo, the tests and the benchmarks
+ * all drive this same API.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine-config.h"
+#include "roller-protocol.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DR_ZONE_SOURCE_NONE = 0, /* unassigned */
+  DR_ZONE_SOURCE_SENSOR,   /* the roller's motion sensor said so */
+  DR_ZONE_SOURCE_USER,     /* the zone the user set */
+} DrZoneSource;
+
+typedef enum
+{
+  DR_EVENT_SESSION_STARTED,
+  DR_EVENT_SESSION_ENDED,
+  DR_EVENT_PRESSURE_STARTED,
+  DR_EVENT_PRESSURE_ENDED,
+  DR_EVENT_EXCLUDED_ZONE,
+  DR_EVENT_OVER_TREATED,
+  DR_EVENT_TOO_SOON,
+  DR_EVENT_HEAD_WORN,
+  DR_EVENT_SEQ_GAP,
+  DR_EVENT_COUNTER_RESET,
+  DR_N_EVENT_KINDS
+} DrEventKind;
+
+/* Stable names used in the store and on D-Bus: "session-started",
+ * "session-ended", "pressure-started", "pressure-ended", "excluded",
+ * "over-treated", "too-soon", "head-worn", "seq-gap", "counter-reset". */
+const char *dr_event_kind_name (DrEventKind kind);
+
+typedef struct
+{
+  DrEventKind kind;
+  int64_t time_ms;         /* sample time the rule fired at */
+  int zone;                /* zone id or DR_ZONE_UNASSIGNED */
+  double force_n;          /* PRESSURE_STARTED: force at the start sample */
+  double limit_n;          /* PRESSURE_*: the limit in force */
+  double peak_n;           /* PRESSURE_ENDED: peak force of the episode */
+  int64_t duration_ms;     /* PRESSURE_ENDED: start event to end event; SESSION_ENDED: start to end */
+  int64_t last_treated_ms; /* TOO_SOON: when the zone was last treated */
+  uint32_t head_id;        /* HEAD_WORN */
+  double wear;             /* HEAD_WORN: revolutions / head life */
+  uint32_t count;          /* SEQ_GAP: frames missing */
+} DrEvent;
+
+typedef void (*DrEventFunc) (const DrEvent *event, void *user_data);
+
+typedef struct
+{
+  double revolutions; /* in contact */
+  double rolled_cm2;
+  double passes;      /* rolled_cm2 / zone area */
+  double coverage;    /* min (1, passes / target) */
+  double punctures_per_cm2;
+  double peak_force_n;
+  DrZoneSource source; /* where the last attributed sample's zone came from */
+} DrZoneTotals;
+
+typedef struct
+{
+  uint64_t frames;
+  uint64_t samples;
+  uint64_t sensor_faults;
+  uint64_t seq_gaps;      /* gaps seen */
+  uint64_t frames_lost;   /* frames missing across all gaps */
+  uint64_t counter_resets;
+  uint64_t unknown_zone_samples; /* zone byte not 0xFF and not a configured zone */
+} DrEngineStats;
+
+typedef struct _DrEngine DrEngine;
+
+/* @config is copied. */
+DrEngine *dr_engine_new (const DrEngineConfig *config);
+void dr_engine_free (DrEngine *engine);
+
+void dr_engine_set_event_func (DrEngine *engine, DrEventFunc func, void *user_data);
+
+/* Head in use and the revolutions it already has from earlier sessions. */
+void dr_engine_set_head (DrEngine *engine, const DrHeadInfo *head, double head_revolutions);
+/* Zone the user says is being rolled; DR_ZONE_UNASSIGNED for none. */
+void dr_engine_set_user_zone (DrEngine *engine, int zone);
+void dr_engine_set_zone_excluded (DrEngine *engine, int zone, bool excluded);
+/* When @zone was last treated (end of the last session with contact there),
+ * INT64_MIN for never. Sessions that end update this themselves. */
+void dr_engine_set_last_treated (DrEngine *engine, int zone, int64_t time_ms);
+
+void dr_engine_feed (DrEngine *engine, const DrFrame *frame);
+/* Ends the active session when @now_ms is past its last contact + the gap. */
+void dr_engine_advance (DrEngine *engine, int64_t now_ms);
+/* Starts a session now, without waiting for contact (StartSession()). */
+void dr_engine_start_session (DrEngine *engine, int64_t now_ms);
+/* Ends the active session at its last contact (or its start, without any). */
+void dr_engine_stop_session (DrEngine *engine);
+
+bool dr_engine_session_active (const DrEngine *engine);
+int64_t dr_engine_session_start_ms (const DrEngine *engine);
+/* Last contact of the active or the last ended session. */
+int64_t dr_engine_session_end_ms (const DrEngine *engine);
+/* When the active session ends if no contact comes; INT64_MAX when none is active. */
+int64_t dr_engine_session_deadline_ms (const DrEngine *engine);
+
+/* Totals of the active session, or of the last ended one until the next
+ * starts. @zone is a zone id or DR_ZONE_UNASSIGNED. */
+const DrZoneTotals *dr_engine_zone_totals (const DrEngine *engine, int zone);
+double dr_engine_mean_coverage (const DrEngine *engine);
+
+double dr_engine_head_revolutions (const DrEngine *engine);
+double dr_engine_head_wear (const DrEngine *engine);
+/* Force of the last valid sample, N. */
+double dr_engine_last_force_n (const DrEngine *engine);
+int dr_engine_last_zone (const DrEngine *engine);
+double dr_engine_force_limit_n (const DrEngine *engine, int zone);
+const DrEngineConfig *dr_engine_get_config (const DrEngine *engine);
+const DrEngineStats *dr_engine_get_stats (const DrEngine *engine);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrEngine, dr_engine_free)
+
+G_END_DECLS

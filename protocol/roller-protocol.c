@@ -1,0 +1,2 @@
+/* placeholder until the module lands */
+typedef int dr_placeholder_roller_protocol;

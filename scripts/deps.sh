@@ -1,0 +1,27 @@
+# scripts/deps.sh: the exact Debian 12 packages dermaroll builds, tests and
+# demos with; sourced by scripts/test and scripts/demo.
+DR_PACKAGES="
+  meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+  libglib2.0-dev libglib2.0-bin libsqlite3-dev sqlite3 libsystemd-dev
+  dbus python3 python3-dbusmock python3-dbus python3-gi
+  librsvg2-bin systemd
+"
+
+dr_install_deps () {
+  missing=""
+  for p in $DR_PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing="$missing $p"
+    fi
+  done
+  [ -z "$missing" ] && return 0
+  echo "installing:$missing"
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts: missing Debian packages:$missing (run as root, or install them)" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y --no-install-recommends $missing
+}
