@@ -1,0 +1,101 @@
+/* bluez-link.h: the link to one roller.
+ *
+ * Pairs, trusts and connects the roller's Device1; on every
+ * ServicesResolved = true rebuilds the GATT map from the object manager by
+ * UUID; reads Head Info, Battery Level and Device Information; subscribes
+ * to Control Point indications and Status, and to Roll Measurement with
+ * AcquireNotify (frames read from the fd, sized by the MTU) or, when that
+ * is not available, StartNotify + PropertiesChanged; syncs history when the
+ * roller has frames pending; writes SET_TIME and START_STREAM. All GATT
+ * operations on the device go through one queue, because concurrent ones
+ * answer org.bluez.Error.InProgress; control-point operations wait for
+ * their indication. On loss of the link (fd HUP, Connected false,
+ * bluetoothd gone, resume from suspend) it reconnects with backoff (1 s
+ * doubling to 60 s, with jitter), one attempt at a time, while auto-connect
+ * is on.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bluez.h"
+#include "roller-protocol.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DrBluezLink DrBluezLink;
+
+typedef enum
+{
+  DR_LINK_DISCONNECTED,
+  DR_LINK_CONNECTING, /* connecting, resolving services, setting up */
+  DR_LINK_STREAMING,  /* set up; frames flow */
+} DrLinkState;
+
+typedef struct
+{
+  void (*state_changed) (DrBluezLink *link, DrLinkState state, gpointer user_data);
+  /* One Roll Measurement notification, exactly as received (undecoded). */
+  void (*frame) (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data);
+  void (*head_info) (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data);
+  void (*status) (DrBluezLink *link, const DrStatus *status, gpointer user_data);
+  void (*battery) (DrBluezLink *link, guint8 percent, gpointer user_data);
+  void (*device_info) (DrBluezLink *link,
+                       const char *manufacturer,
+                       const char *model,
+                       const char *serial,
+                       const char *firmware,
+                       gpointer user_data);
+  /* A GATT value that did not decode (Head Info, Status, ...); logged and
+   * counted by the caller. */
+  void (*bad_value) (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointer user_data);
+} DrBluezLinkCallbacks;
+
+DrBluezLink *dr_bluez_link_new (DrBluez *bluez,
+                                const char *address,
+                                const DrBluezLinkCallbacks *callbacks,
+                                gpointer user_data);
+void dr_bluez_link_free (DrBluezLink *link);
+
+const char *dr_bluez_link_get_address (DrBluezLink *link);
+DrLinkState dr_bluez_link_get_state (DrBluezLink *link);
+/* TRUE when Roll Measurement comes through an AcquireNotify fd. */
+gboolean dr_bluez_link_get_notify_acquired (DrBluezLink *link);
+
+/* Keep (re)connecting whenever the device is known to bluetoothd. */
+void dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect);
+
+/* Discovers the roller if needed (up to 30 s), Pair (AlreadyExists is
+ * success), Trusted = true, Connect, and completes once streaming. */
+void dr_bluez_link_pair (DrBluezLink *link,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+gboolean dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
+
+/* Stops reconnecting, disconnects and removes the device (RemoveDevice). */
+void dr_bluez_link_forget (DrBluezLink *link,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data);
+gboolean dr_bluez_link_forget_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
+
+/* REQUEST_HISTORY; completes when the roller's result indication arrives
+ * (after every history frame). NotConnected, InProgress. */
+void dr_bluez_link_sync_history (DrBluezLink *link,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+gboolean dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
+
+/* Queues ACK @last_seq. A queued, unsent ACK is replaced by a newer one
+ * rather than sent twice. Ignored while not streaming: the roller keeps
+ * the frames and sends them again as history. */
+void dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq);
+
+/* Rate for START_STREAM (default 100 Hz). */
+void dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrBluezLink, dr_bluez_link_free)
+
+G_END_DECLS

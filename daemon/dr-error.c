@@ -1,0 +1,26 @@
+/* dr-error.c: registers the D-Bus names of DrError. */
+#include "dr-error.h"
+
+#include <gio/gio.h>
+
+static const GDBusErrorEntry dr_error_entries[] = {
+  { DR_ERROR_FAILED, "org.dermaroll.Error.Failed" },
+  { DR_ERROR_NOT_FOUND, "org.dermaroll.Error.NotFound" },
+  { DR_ERROR_INVALID_ARGUMENT, "org.dermaroll.Error.InvalidArgument" },
+  { DR_ERROR_NOT_CONNECTED, "org.dermaroll.Error.NotConnected" },
+  { DR_ERROR_IN_PROGRESS, "org.dermaroll.Error.InProgress" },
+  { DR_ERROR_STORE, "org.dermaroll.Error.Store" },
+  { DR_ERROR_CONFIG, "org.dermaroll.Error.Config" },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (dr_error_entries) == DR_N_ERRORS);
+
+GQuark
+dr_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("dermaroll-error-quark", &quark, dr_error_entries,
+                                      G_N_ELEMENTS (dr_error_entries));
+  return (GQuark) quark;
+}

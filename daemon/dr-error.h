@@ -1,0 +1,27 @@
+/* dr-error.h: dermaroll's one error domain. Each code's D-Bus name is
+ * registered, so a GError crossing the bus arrives as
+ * org.dermaroll.Error.<Name> with its message intact.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define DR_ERROR (dr_error_quark ())
+
+typedef enum
+{
+  DR_ERROR_FAILED,           /*< nick=org.dermaroll.Error.Failed >*/
+  DR_ERROR_NOT_FOUND,        /*< nick=org.dermaroll.Error.NotFound >*/
+  DR_ERROR_INVALID_ARGUMENT, /*< nick=org.dermaroll.Error.InvalidArgument >*/
+  DR_ERROR_NOT_CONNECTED,    /*< nick=org.dermaroll.Error.NotConnected >*/
+  DR_ERROR_IN_PROGRESS,      /*< nick=org.dermaroll.Error.InProgress >*/
+  DR_ERROR_STORE,            /*< nick=org.dermaroll.Error.Store >*/
+  DR_ERROR_CONFIG,           /*< nick=org.dermaroll.Error.Config >*/
+  DR_N_ERRORS /*< skip >*/
+} DrError;
+
+GQuark dr_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,65 @@
+/* store-worker.h: runs a DrStore on its own thread.
+ *
+ * The main loop never waits for SQLite: writes are queued in order and
+ * applied by the worker inside one transaction, committed durably at most
+ * 250 ms after the first uncommitted write. Each commit reports back on the
+ * main context, which is what releases ACKs to the roller. The worker
+ * sleeps on its queue when there is nothing to do: no timer wakes it while
+ * idle. Queries go through the same queue, so they see every write queued
+ * before them.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DrStoreWorker DrStoreWorker;
+
+/* A write, run on the worker thread inside the open transaction. An error
+ * is logged (with the file) and the worker goes on with the next job: a
+ * failing write never stalls the queue. */
+typedef gboolean (*DrStoreWriteFunc) (DrStore *store, gpointer data, GError **error);
+/* A query, run on the worker thread; its result is handed to the callback
+ * on the main context. */
+typedef gpointer (*DrStoreQueryFunc) (DrStore *store, gpointer data, GError **error);
+/* Called on the main context after each durable commit, with the serial
+ * of the last write job it made durable. */
+typedef void (*DrStoreCommittedFunc) (guint64 commit_serial, gpointer user_data);
+
+/* Takes ownership of @store. Callbacks run on @context (the thread default
+ * context at creation when NULL). */
+DrStoreWorker *dr_store_worker_new (DrStore *store, GMainContext *context);
+/* Applies every queued job, commits durably, joins the thread, closes the store. */
+void dr_store_worker_free (DrStoreWorker *worker);
+
+void dr_store_worker_set_committed_func (DrStoreWorker *worker,
+                                         DrStoreCommittedFunc func,
+                                         gpointer user_data);
+
+/* Queues a write; returns the job's serial: once the committed callback
+ * reports a commit_serial >= it, the write is on disk. */
+guint64 dr_store_worker_write (DrStoreWorker *worker,
+                               DrStoreWriteFunc func,
+                               gpointer data,
+                               GDestroyNotify destroy);
+
+/* Forces a durable commit of everything queued so far, without waiting for
+ * the 250 ms batch (session end, shutdown). */
+void dr_store_worker_flush (DrStoreWorker *worker);
+
+void dr_store_worker_query (DrStoreWorker *worker,
+                            DrStoreQueryFunc func,
+                            gpointer data,
+                            GDestroyNotify destroy,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data);
+gpointer dr_store_worker_query_finish (DrStoreWorker *worker, GAsyncResult *result, GError **error);
+
+/* Errors from writes so far (e.g. disk full); 0 while healthy. */
+guint dr_store_worker_get_n_errors (DrStoreWorker *worker);
+
+G_END_DECLS

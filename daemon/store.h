@@ -1,0 +1,158 @@
+/* store.h: dermaroll's SQLite database, synchronously.
+ *
+ * All SQL lives in store.c. A DrStore is used from one thread at a time: the
+ * daemon drives it from a DrStoreWorker thread (store-worker.h) so that no
+ * write or fsync ever blocks the main loop; tools and tests may use it
+ * directly.
+ *
+ * What is kept: the raw frames exactly as received (so any session can be
+ * recomputed through the codec and the engine), malformed frames with their
+ * reason, rollers, needle heads, sessions, per-session per-zone totals, every
+ * engine event, and settings such as excluded zones.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "roller-protocol.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DrStore DrStore;
+
+/* $STATE_DIRECTORY/dermaroll.db when systemd sets STATE_DIRECTORY, else
+ * $XDG_STATE_HOME/dermaroll/dermaroll.db (~/.local/state/dermaroll/...). */
+char *dr_store_default_path (void);
+
+/* Opens or creates the database (parent directory created 0700, file 0600),
+ * sets WAL, synchronous=NORMAL and a busy timeout, migrates the schema
+ * forward (PRAGMA user_version), and closes sessions a crashed daemon left
+ * open (end = their last stored frame). Errors name the file and what failed
+ * (DR_ERROR_STORE); a file that is not a database, or a newer schema, is
+ * refused, never overwritten. */
+DrStore *dr_store_open (const char *path, GError **error);
+void dr_store_free (DrStore *store);
+const char *dr_store_get_path (DrStore *store);
+
+/* Writes are batched: begin opens a transaction if none is open; commit
+ * ends it. A durable commit is fsynced (it survives a power cut); only
+ * after one may the daemon acknowledge frames to the roller. */
+gboolean dr_store_begin (DrStore *store, GError **error);
+gboolean dr_store_commit (DrStore *store, gboolean durable, GError **error);
+gboolean dr_store_in_transaction (DrStore *store);
+
+/* Rollers, keyed by identity address. Returns the roller's row id. */
+gboolean dr_store_ensure_roller (DrStore *store,
+                                 const char *address,
+                                 const char *name,
+                                 int64_t *roller_id,
+                                 GError **error);
+gboolean dr_store_set_roller_paired (DrStore *store, int64_t roller_id, gboolean paired, GError **error);
+
+typedef struct
+{
+  int64_t id;
+  char *address;
+  char *name;
+  gboolean paired;
+} DrStoreRoller;
+
+void dr_store_roller_free (DrStoreRoller *roller);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreRoller, dr_store_roller_free)
+/* Element type DrStoreRoller*, owned by the array. */
+GPtrArray *dr_store_list_rollers (DrStore *store, GError **error);
+
+/* Needle heads: revolutions accumulate across sessions. */
+gboolean dr_store_get_head_revolutions (DrStore *store, uint32_t head_id, double *revolutions, GError **error);
+gboolean dr_store_set_head (DrStore *store, const DrHeadInfo *head, double revolutions, GError **error);
+
+/* Frames. A well-formed frame is keyed by (roller, t0, seq): storing it a
+ * second time changes nothing and sets *inserted to FALSE. A malformed
+ * frame is kept with its reason (status != DR_CODEC_OK) and counted. */
+gboolean dr_store_add_frame (DrStore *store,
+                             int64_t roller_id,
+                             int64_t received_ms,
+                             const uint8_t *raw,
+                             size_t len,
+                             DrCodecStatus status,
+                             gboolean *inserted,
+                             GError **error);
+
+typedef struct
+{
+  uint64_t t0_ms;
+  uint16_t seq;
+} DrFrameKey;
+
+/* Keys of the roller's well-formed frames stored after the last one marked
+ * acknowledged: the only frames the roller may still send again. */
+GArray *dr_store_unacked_frame_keys (DrStore *store, int64_t roller_id, GError **error);
+/* Marks every stored frame of the roller up to and including @key acked. */
+gboolean dr_store_mark_acked (DrStore *store, int64_t roller_id, const DrFrameKey *key, GError **error);
+
+typedef struct
+{
+  uint64_t frames;
+  uint64_t malformed;
+  uint64_t seq_gaps;
+} DrStoreFrameCounts;
+
+gboolean dr_store_frame_counts (DrStore *store, int64_t roller_id, DrStoreFrameCounts *counts, GError **error);
+/* Frames lost on the way (seq gaps), as the engine counted them. */
+gboolean dr_store_add_dropped (DrStore *store, int64_t roller_id, uint64_t frames, GError **error);
+
+/* Calls @func for each well-formed raw frame of the roller with t0 in
+ * [since_ms, until_ms), in (t0, seq) order; for recomputation and export. */
+typedef gboolean (*DrStoreFrameFunc) (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data);
+gboolean dr_store_foreach_frame (DrStore *store,
+                                 int64_t roller_id,
+                                 int64_t since_ms,
+                                 int64_t until_ms,
+                                 DrStoreFrameFunc func,
+                                 gpointer user_data,
+                                 GError **error);
+
+/* Sessions. Ids are chosen by the caller (the daemon hands them out in
+ * memory so that SessionStarted can be signalled at once): next id is
+ * dr_store_max_session_id () + 1. */
+gboolean dr_store_max_session_id (DrStore *store, uint64_t *id, GError **error);
+gboolean dr_store_session_begin (DrStore *store,
+                                 uint64_t session_id,
+                                 int64_t roller_id,
+                                 int64_t start_ms,
+                                 uint16_t needle_length_um,
+                                 uint32_t head_id,
+                                 GError **error);
+/* Replaces the session's per-zone totals (zone name → totals); end_ms 0
+ * while the session is active. */
+gboolean dr_store_session_update (DrStore *store,
+                                  uint64_t session_id,
+                                  int64_t end_ms,
+                                  double mean_coverage,
+                                  const DrEngineConfig *config,
+                                  const DrEngine *engine,
+                                  GError **error);
+gboolean dr_store_add_event (DrStore *store, uint64_t session_id, int64_t roller_id, const DrEngineConfig *config, const DrEvent *event, GError **error);
+
+/* Last treatment time of each zone (by zone name) over every session, for
+ * the rest-interval rule. Sets last_treated_ms[zone] or INT64_MIN. */
+gboolean dr_store_zone_last_treated (DrStore *store,
+                                     const DrEngineConfig *config,
+                                     int64_t last_treated_ms[DR_MAX_ZONES],
+                                     GError **error);
+
+/* Query results as GVariants in the exact D-Bus types of Manager1. */
+GVariant *dr_store_list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms, GError **error); /* a(tsxxd) */
+GVariant *dr_store_session_coverage (DrStore *store, uint64_t session_id, GError **error); /* a{s(dddd)} */
+GVariant *dr_store_session_events (DrStore *store, uint64_t session_id, GError **error);   /* a(xsa{sv}) */
+
+/* Settings: excluded zones by name. */
+gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean excluded, GError **error);
+/* Zone names marked excluded; NULL-terminated, free with g_strfreev. */
+char **dr_store_excluded_zones (DrStore *store, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStore, dr_store_free)
+
+G_END_DECLS
