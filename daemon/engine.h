@@ -86,6 +86,9 @@ typedef struct _DrEngine DrEngine;
 /* @config is copied. */
 DrEngine *dr_engine_new (const DrEngineConfig *config);
 void dr_engine_free (DrEngine *engine);
+/* A frozen copy of @engine's state (no event func), for handing a
+ * session's totals to the store thread while the engine runs on. */
+DrEngine *dr_engine_copy (const DrEngine *engine);
 
 void dr_engine_set_event_func (DrEngine *engine, DrEventFunc func, void *user_data);
 

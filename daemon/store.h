@@ -67,6 +67,8 @@ GPtrArray *dr_store_list_rollers (DrStore *store, GError **error);
 /* Needle heads: revolutions accumulate across sessions. */
 gboolean dr_store_get_head_revolutions (DrStore *store, uint32_t head_id, double *revolutions, GError **error);
 gboolean dr_store_set_head (DrStore *store, const DrHeadInfo *head, double revolutions, GError **error);
+/* Every head's revolutions: head id (GUINT_TO_POINTER) → double* (owned). */
+GHashTable *dr_store_list_head_revolutions (DrStore *store, GError **error);
 
 /* Frames. A well-formed frame is keyed by (roller, t0, seq): storing it a
  * second time changes nothing and sets *inserted to FALSE. A malformed

@@ -1,0 +1,1017 @@
+/* roller.c: one roller's pipeline, from its BlueZ link to the store and the bus.
+ *
+ * The order of work per frame is the whole design: decode, drop what was
+ * seen before, feed the engine (its events go to the store and out as
+ * signals at once), queue the raw frame for the store, and remember which
+ * store write it rode on so that the roller is acknowledged only once that
+ * write is durable.
+ */
+#include "roller.h"
+
+#include <math.h>
+
+#include "bluez-link.h"
+#include "dr-error.h"
+#include "engine.h"
+#include "store.h"
+
+/* Keys of frames seen recently, in generations rotated at each ACK sent. A
+ * frame can come back until an ACK covering it has reached the roller; two
+ * rotations after it was seen, at least one later ACK went out while the
+ * link was up, which the roller only sees after the one covering it. */
+#define SEEN_GENERATIONS 3
+
+#define FORCE_MIN_INTERVAL_MS 100   /* Force: at most 10 updates a second */
+#define COVERAGE_MIN_INTERVAL_MS 500 /* Coverage: at most 2 a second */
+
+typedef struct
+{
+  guint64 serial; /* store write the frame rode on */
+  DrFrameKey key;
+} PendingAck;
+
+/* Shared with store jobs, which run on the worker thread: the worker fills
+ * in the row id by the first job and every later job reads it there. */
+typedef struct
+{
+  gatomicrefcount ref;
+  int64_t id;
+  char *address;
+  char *name;
+} RollerRow;
+
+struct _DrRoller
+{
+  DrDaemon *daemon;
+  char *address;
+  char *object_path;
+  char *name;
+  gboolean paired;
+
+  RollerRow *row;
+  DrBluezLink *link;
+  DrEngine *engine;
+  DrDBusRoller1 *iface;
+  DrDBusObjectSkeleton *object;
+
+  GHashTable *seen[SEEN_GENERATIONS];
+  GQueue pending_acks; /* PendingAck, in arrival order */
+  guint64 last_serial;
+
+  guint64 session_id;
+  uint16_t needle_length_um;
+  uint32_t head_id;
+  double head_revolutions_at_set;
+  gboolean head_known;
+
+  guint64 malformed;
+  guint64 dropped;
+  guint malformed_logged;
+
+  gint64 last_force_emit_us;
+  guint force_timer;
+  gint64 last_coverage_emit_us;
+  guint coverage_timer;
+  guint session_timer;
+  int64_t last_sample_ms;  /* sample clock of the last frame */
+  gint64 last_frame_us;    /* monotonic time it arrived */
+
+  GCancellable *cancellable;
+};
+
+static RollerRow *
+roller_row_ref (RollerRow *row)
+{
+  g_atomic_ref_count_inc (&row->ref);
+  return row;
+}
+
+static void
+roller_row_unref (RollerRow *row)
+{
+  if (!g_atomic_ref_count_dec (&row->ref))
+    return;
+  g_free (row->address);
+  g_free (row->name);
+  g_free (row);
+}
+
+static const char *
+zone_name (DrRoller *self, int zone)
+{
+  const char *name = dr_engine_config_zone_name (dr_daemon_get_config (self->daemon), zone);
+  return name ? name : "unassigned";
+}
+
+static guint64
+frame_key (uint64_t t0_ms, uint16_t seq)
+{
+  /* Epoch milliseconds fit in 48 bits until the year 10889. */
+  return (t0_ms << 16) | seq;
+}
+
+/* ---- store jobs (worker thread) ---------------------------------------- */
+
+static gboolean
+job_ensure_roller (DrStore *store, gpointer data, GError **error)
+{
+  RollerRow *row = data;
+  if (row->id != 0)
+    return TRUE;
+  return dr_store_ensure_roller (store, row->address, row->name, &row->id, error);
+}
+
+typedef struct
+{
+  RollerRow *row;
+  int64_t received_ms;
+  DrCodecStatus status;
+  gsize len;
+  guint8 raw[];
+} FrameJob;
+
+static void
+frame_job_free (gpointer data)
+{
+  FrameJob *job = data;
+  roller_row_unref (job->row);
+  g_free (job);
+}
+
+static gboolean
+job_add_frame (DrStore *store, gpointer data, GError **error)
+{
+  FrameJob *job = data;
+  gboolean inserted;
+  return dr_store_add_frame (store, job->row->id, job->received_ms, job->raw, job->len, job->status,
+                             &inserted, error);
+}
+
+typedef struct
+{
+  RollerRow *row;
+  DrFrameKey key;
+} AckJob;
+
+static void
+ack_job_free (gpointer data)
+{
+  AckJob *job = data;
+  roller_row_unref (job->row);
+  g_free (job);
+}
+
+static gboolean
+job_mark_acked (DrStore *store, gpointer data, GError **error)
+{
+  AckJob *job = data;
+  return dr_store_mark_acked (store, job->row->id, &job->key, error);
+}
+
+typedef struct
+{
+  RollerRow *row;
+  guint64 session_id;
+  int64_t start_ms;
+  int64_t end_ms;
+  uint16_t needle_length_um;
+  uint32_t head_id;
+  DrEvent event;
+  const DrEngineConfig *config;
+  DrEngine *snapshot;
+  DrHeadInfo head;
+  double head_revolutions;
+  guint64 dropped;
+  gboolean paired;
+} SessionJob;
+
+static void
+session_job_free (gpointer data)
+{
+  SessionJob *job = data;
+  roller_row_unref (job->row);
+  g_clear_pointer (&job->snapshot, dr_engine_free);
+  g_free (job);
+}
+
+static SessionJob *
+session_job_new (DrRoller *self)
+{
+  SessionJob *job = g_new0 (SessionJob, 1);
+  job->row = roller_row_ref (self->row);
+  job->session_id = self->session_id;
+  job->config = dr_daemon_get_config (self->daemon);
+  return job;
+}
+
+static gboolean
+job_session_begin (DrStore *store, gpointer data, GError **error)
+{
+  SessionJob *job = data;
+  return dr_store_session_begin (store, job->session_id, job->row->id, job->start_ms,
+                                 job->needle_length_um, job->head_id, error);
+}
+
+static gboolean
+job_session_update (DrStore *store, gpointer data, GError **error)
+{
+  SessionJob *job = data;
+  return dr_store_session_update (store, job->session_id, job->end_ms,
+                                  dr_engine_mean_coverage (job->snapshot), job->config,
+                                  job->snapshot, error);
+}
+
+static gboolean
+job_add_event (DrStore *store, gpointer data, GError **error)
+{
+  SessionJob *job = data;
+  return dr_store_add_event (store, job->session_id, job->row->id, job->config, &job->event, error);
+}
+
+static gboolean
+job_set_head (DrStore *store, gpointer data, GError **error)
+{
+  SessionJob *job = data;
+  return dr_store_set_head (store, &job->head, job->head_revolutions, error);
+}
+
+static gboolean
+job_add_dropped (DrStore *store, gpointer data, GError **error)
+{
+  SessionJob *job = data;
+  return dr_store_add_dropped (store, job->row->id, job->dropped, error);
+}
+
+static gboolean
+job_set_paired (DrStore *store, gpointer data, GError **error)
+{
+  SessionJob *job = data;
+  return dr_store_set_roller_paired (store, job->row->id, job->paired, error);
+}
+
+static void
+roller_write (DrRoller *self, DrStoreWriteFunc func, gpointer job, GDestroyNotify destroy)
+{
+  self->last_serial = dr_store_worker_write (dr_daemon_get_store (self->daemon), func, job, destroy);
+}
+
+/* ---- published state --------------------------------------------------- */
+
+static GVariant *
+coverage_variant (DrRoller *self)
+{
+  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sd}"));
+  for (unsigned z = 0; z < config->n_zones; z++)
+    {
+      if (config->zones[z].name[0] == '\0')
+        continue;
+      g_variant_builder_add (&builder, "{sd}", config->zones[z].name,
+                             dr_engine_zone_totals (self->engine, (int) z)->coverage);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static void
+publish_force (DrRoller *self)
+{
+  int zone = dr_engine_last_zone (self->engine);
+  self->last_force_emit_us = g_get_monotonic_time ();
+  dr_dbus_roller1_set_force (self->iface, dr_engine_last_force_n (self->engine));
+  dr_dbus_roller1_set_force_limit (self->iface, dr_engine_force_limit_n (self->engine, zone));
+}
+
+static void
+store_session_snapshot (DrRoller *self, int64_t end_ms)
+{
+  SessionJob *job;
+
+  if (self->session_id == 0)
+    return;
+  job = session_job_new (self);
+  job->end_ms = end_ms;
+  job->snapshot = dr_engine_copy (self->engine);
+  roller_write (self, job_session_update, job, session_job_free);
+}
+
+static void
+publish_coverage (DrRoller *self)
+{
+  self->last_coverage_emit_us = g_get_monotonic_time ();
+  dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
+  dr_dbus_roller1_set_head_wear (self->iface, dr_engine_head_wear (self->engine));
+  /* Totals of an open session go to the store at the same pace, so a crash
+   * loses at most half a second of them (the raw frames lose nothing). */
+  store_session_snapshot (self, 0);
+}
+
+static gboolean
+force_timer_cb (gpointer user_data)
+{
+  DrRoller *self = user_data;
+  self->force_timer = 0;
+  publish_force (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+coverage_timer_cb (gpointer user_data)
+{
+  DrRoller *self = user_data;
+  self->coverage_timer = 0;
+  publish_coverage (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Publishes at once when the last update is old enough, else arms one
+ * one-shot timer; nothing runs when no frames come. */
+static void
+throttle (DrRoller *self, gint64 *last_us, guint *timer, guint interval_ms, GSourceFunc func)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 due = *last_us + (gint64) interval_ms * 1000;
+
+  if (*timer != 0)
+    return;
+  if (now >= due)
+    func (self);
+  else
+    *timer = g_timeout_add ((guint) ((due - now) / 1000) + 1, func, self);
+}
+
+/* ---- engine events ----------------------------------------------------- */
+
+static void
+on_session_started (DrRoller *self, const DrEvent *event)
+{
+  SessionJob *job;
+
+  self->session_id = dr_daemon_next_session_id (self->daemon);
+  job = session_job_new (self);
+  job->start_ms = event->time_ms;
+  job->needle_length_um = self->needle_length_um;
+  job->head_id = self->head_id;
+  roller_write (self, job_session_begin, job, session_job_free);
+
+  dr_dbus_roller1_set_active_session (self->iface, self->session_id);
+  dr_dbus_roller1_emit_session_started (self->iface, self->session_id);
+  g_info ("%s: session %" G_GUINT64_FORMAT " started", self->address, self->session_id);
+}
+
+static void
+on_session_ended (DrRoller *self, const DrEvent *event)
+{
+  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  guint64 id = self->session_id;
+  SessionJob *job;
+
+  if (id == 0)
+    return;
+  store_session_snapshot (self, event->time_ms);
+
+  if (self->head_known)
+    {
+      job = session_job_new (self);
+      job->head.version = 1;
+      job->head.needle_length_um = self->needle_length_um;
+      job->head.head_id = self->head_id;
+      job->head_revolutions = dr_engine_head_revolutions (self->engine);
+      roller_write (self, job_set_head, job, session_job_free);
+    }
+  /* A session end is a durable point: the summary must survive a power cut. */
+  dr_store_worker_flush (dr_daemon_get_store (self->daemon));
+
+  for (unsigned z = 0; z < config->n_zones; z++)
+    if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
+      dr_daemon_set_zone_last_treated (self->daemon, (int) z, event->time_ms);
+
+  self->session_id = 0;
+  dr_dbus_roller1_set_active_session (self->iface, 0);
+  dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
+  dr_dbus_roller1_emit_session_ended (self->iface, id, coverage_variant (self));
+  g_info ("%s: session %" G_GUINT64_FORMAT " ended, mean coverage %.0f %%", self->address, id,
+          dr_engine_mean_coverage (self->engine) * 100.0);
+}
+
+static void
+on_engine_event (const DrEvent *event, void *user_data)
+{
+  DrRoller *self = user_data;
+  SessionJob *job;
+
+  switch (event->kind)
+    {
+    case DR_EVENT_SESSION_STARTED:
+      on_session_started (self, event);
+      break;
+    case DR_EVENT_PRESSURE_STARTED:
+      g_info ("%s: over-pressure in %s: %.2f N, limit %.2f N", self->address,
+              zone_name (self, event->zone), event->force_n, event->limit_n);
+      dr_dbus_roller1_emit_pressure_warning (self->iface, self->session_id,
+                                             zone_name (self, event->zone), event->force_n,
+                                             event->limit_n);
+      break;
+    case DR_EVENT_PRESSURE_ENDED:
+      dr_dbus_roller1_emit_pressure_cleared (self->iface, self->session_id,
+                                             zone_name (self, event->zone), event->peak_n,
+                                             (guint64) MAX (event->duration_ms, 0));
+      break;
+    case DR_EVENT_EXCLUDED_ZONE:
+    case DR_EVENT_OVER_TREATED:
+    case DR_EVENT_TOO_SOON:
+      dr_dbus_roller1_emit_zone_warning (self->iface, self->session_id,
+                                         zone_name (self, event->zone),
+                                         dr_event_kind_name (event->kind));
+      break;
+    case DR_EVENT_HEAD_WORN:
+      dr_dbus_roller1_set_head_wear (self->iface, event->wear);
+      dr_dbus_roller1_emit_head_worn (self->iface, event->head_id, event->wear);
+      break;
+    case DR_EVENT_SEQ_GAP:
+      self->dropped += event->count;
+      dr_dbus_roller1_set_dropped_frames (self->iface, self->dropped);
+      job = session_job_new (self);
+      job->dropped = event->count;
+      roller_write (self, job_add_dropped, job, session_job_free);
+      break;
+    case DR_EVENT_SESSION_ENDED:
+    case DR_EVENT_COUNTER_RESET:
+    case DR_N_EVENT_KINDS:
+      break;
+    }
+
+  /* Every event is stored, with the session it belongs to (0: none). */
+  job = session_job_new (self);
+  job->event = *event;
+  roller_write (self, job_add_event, job, session_job_free);
+
+  if (event->kind == DR_EVENT_SESSION_ENDED)
+    on_session_ended (self, event);
+}
+
+/* ---- sessions without contact end on a one-shot timer ------------------- */
+
+static gboolean session_timer_cb (gpointer user_data);
+
+static void
+arm_session_timer (DrRoller *self)
+{
+  int64_t deadline = dr_engine_session_deadline_ms (self->engine);
+  int64_t left;
+
+  if (self->session_timer != 0 || deadline == INT64_MAX)
+    return;
+  left = deadline - self->last_sample_ms;
+  self->session_timer = g_timeout_add ((guint) CLAMP (left, 1, G_MAXINT32), session_timer_cb, self);
+}
+
+static gboolean
+session_timer_cb (gpointer user_data)
+{
+  DrRoller *self = user_data;
+  /* The engine's clock is the roller's: advance it by the time that has
+   * passed here since the last frame. */
+  int64_t now = self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000;
+
+  self->session_timer = 0;
+  dr_engine_advance (self->engine, now);
+  arm_session_timer (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- frames ------------------------------------------------------------ */
+
+static gboolean
+seen_contains (DrRoller *self, guint64 key)
+{
+  for (guint i = 0; i < SEEN_GENERATIONS; i++)
+    if (g_hash_table_contains (self->seen[i], &key))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+seen_add (DrRoller *self, guint64 key)
+{
+  g_hash_table_add (self->seen[0], g_memdup2 (&key, sizeof key));
+}
+
+static void
+seen_rotate (DrRoller *self)
+{
+  GHashTable *oldest = self->seen[SEEN_GENERATIONS - 1];
+
+  for (guint i = SEEN_GENERATIONS - 1; i > 0; i--)
+    self->seen[i] = self->seen[i - 1];
+  g_hash_table_remove_all (oldest);
+  self->seen[0] = oldest;
+}
+
+static void
+queue_ack (DrRoller *self, const DrFrame *frame)
+{
+  PendingAck *ack = g_new (PendingAck, 1);
+  ack->serial = self->last_serial;
+  ack->key.t0_ms = frame->t0_ms;
+  ack->key.seq = frame->seq;
+  g_queue_push_tail (&self->pending_acks, ack);
+}
+
+static void
+queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status)
+{
+  FrameJob *job = g_malloc (sizeof (FrameJob) + len);
+
+  job->row = roller_row_ref (self->row);
+  job->received_ms = g_get_real_time () / 1000;
+  job->status = status;
+  job->len = len;
+  memcpy (job->raw, data, len);
+  roller_write (self, job_add_frame, job, frame_job_free);
+}
+
+static void
+on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  DrFrame frame;
+  DrCodecStatus status = dr_frame_decode (data, len, &frame);
+  guint64 key;
+  int64_t t;
+
+  if (status != DR_CODEC_OK)
+    {
+      /* Kept and counted, never fed on; logged sparingly, as a broken
+       * roller could send thousands. */
+      self->malformed++;
+      if (self->malformed_logged < 10 || self->malformed % 1000 == 0)
+        {
+          g_warning ("%s: malformed frame #%" G_GUINT64_FORMAT " (%zu bytes): %s", self->address,
+                     self->malformed, len, dr_codec_status_name (status));
+          self->malformed_logged++;
+        }
+      queue_frame_write (self, data, len, status);
+      dr_dbus_roller1_set_malformed_frames (self->iface, self->malformed);
+      return;
+    }
+
+  key = frame_key (frame.t0_ms, frame.seq);
+  if (seen_contains (self, key))
+    {
+      /* Sent again because our ACK did not reach the roller: it is stored
+       * already, so only the ACK is owed. */
+      queue_ack (self, &frame);
+      return;
+    }
+  seen_add (self, key);
+
+  dr_engine_feed (self->engine, &frame);
+  queue_frame_write (self, data, len, DR_CODEC_OK);
+  queue_ack (self, &frame);
+
+  t = (int64_t) frame.t0_ms;
+  for (unsigned i = 0; i < frame.n_samples; i++)
+    t += frame.samples[i].dt_ms;
+  self->last_sample_ms = t;
+  self->last_frame_us = g_get_monotonic_time ();
+
+  throttle (self, &self->last_force_emit_us, &self->force_timer, FORCE_MIN_INTERVAL_MS,
+            force_timer_cb);
+  if (self->session_id != 0)
+    throttle (self, &self->last_coverage_emit_us, &self->coverage_timer, COVERAGE_MIN_INTERVAL_MS,
+              coverage_timer_cb);
+  arm_session_timer (self);
+}
+
+void
+dr_roller_committed (DrRoller *self, guint64 serial)
+{
+  PendingAck *ack;
+  DrFrameKey last = { 0, 0 };
+  gboolean have = FALSE;
+  AckJob *job;
+
+  while ((ack = g_queue_peek_head (&self->pending_acks)) && ack->serial <= serial)
+    {
+      have = TRUE;
+      last = ack->key;
+      g_free (g_queue_pop_head (&self->pending_acks));
+    }
+  if (!have)
+    return;
+
+  if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
+    {
+      dr_bluez_link_ack (self->link, last.seq);
+      seen_rotate (self);
+    }
+
+  /* The marker narrows what a restarted daemon must hold as maybe-resent;
+   * if it is lost, the wider set is still right. */
+  job = g_new0 (AckJob, 1);
+  job->row = roller_row_ref (self->row);
+  job->key = last;
+  roller_write (self, job_mark_acked, job, ack_job_free);
+}
+
+/* ---- link callbacks ---------------------------------------------------- */
+
+static void
+on_link_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  gboolean connected = state == DR_LINK_STREAMING;
+
+  if (dr_dbus_roller1_get_connected (self->iface) != connected)
+    g_info ("%s: %s", self->address, connected ? "connected" : "disconnected");
+  dr_dbus_roller1_set_connected (self->iface, connected);
+}
+
+static void
+on_link_head_info (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  double revolutions = 0;
+
+  /* The same head may be remounted: carry what it did here, else start at
+   * what the store had when the daemon started. */
+  if (self->head_known && self->head_id == head->head_id)
+    revolutions = dr_engine_head_revolutions (self->engine);
+  else
+    revolutions = dr_daemon_head_revolutions (self->daemon, head->head_id);
+
+  self->head_known = TRUE;
+  self->head_id = head->head_id;
+  self->needle_length_um = head->needle_length_um;
+  dr_engine_set_head (self->engine, head, revolutions);
+
+  dr_dbus_roller1_set_needle_length (self->iface, head->needle_length_um);
+  dr_dbus_roller1_set_needle_count (self->iface, head->needle_count);
+  dr_dbus_roller1_set_head_id (self->iface, head->head_id);
+  dr_dbus_roller1_set_head_wear (self->iface, dr_engine_head_wear (self->engine));
+  dr_dbus_roller1_set_force_limit (
+    self->iface, dr_engine_force_limit_n (self->engine, dr_engine_last_zone (self->engine)));
+}
+
+static void
+on_link_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  g_debug ("%s: status state %u, %u frames pending, flags 0x%02x", self->address, status->state,
+           status->history_frames_pending, status->flags);
+}
+
+static void
+on_link_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  dr_dbus_roller1_set_battery (self->iface, percent);
+}
+
+static void
+on_link_device_info (DrBluezLink *link,
+                     const char *manufacturer,
+                     const char *model,
+                     const char *serial,
+                     const char *firmware,
+                     gpointer user_data)
+{
+  DrRoller *self = user_data;
+  if (firmware)
+    dr_dbus_roller1_set_firmware_version (self->iface, firmware);
+}
+
+static void
+on_link_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  g_warning ("%s: characteristic %s sent a value that does not decode: %s", self->address, uuid,
+             dr_codec_status_name (status));
+}
+
+static const DrBluezLinkCallbacks link_callbacks = {
+  .state_changed = on_link_state,
+  .frame = on_link_frame,
+  .head_info = on_link_head_info,
+  .status = on_link_status,
+  .battery = on_link_battery,
+  .device_info = on_link_device_info,
+  .bad_value = on_link_bad_value,
+};
+
+/* ---- Roller1 methods --------------------------------------------------- */
+
+static gboolean
+handle_set_zone (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const char *zone, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  int id = DR_ZONE_UNASSIGNED;
+
+  if (zone[0] != '\0')
+    {
+      id = dr_engine_config_zone_by_name (dr_daemon_get_config (self->daemon), zone);
+      if (id < 0)
+        {
+          g_autofree char *valid = dr_daemon_zone_names (self->daemon);
+          g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                                 "unknown zone \"%s\"; valid zones: %s", zone,
+                                                 valid);
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+    }
+  dr_engine_set_user_zone (self->engine, id);
+  dr_dbus_roller1_set_zone (iface, zone);
+  dr_dbus_roller1_complete_set_zone (iface, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_start_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  DrRoller *self = user_data;
+
+  if (self->session_id == 0)
+    {
+      /* The roller's clock runs on ours once SET_TIME went out; before any
+       * frame, ours is the best there is. */
+      int64_t now = self->last_frame_us != 0
+                      ? self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000
+                      : g_get_real_time () / 1000;
+      dr_engine_start_session (self->engine, now);
+      self->last_sample_ms = now;
+      self->last_frame_us = g_get_monotonic_time ();
+      arm_session_timer (self);
+    }
+  dr_dbus_roller1_complete_start_session (iface, invocation, self->session_id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_stop_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  guint64 id = self->session_id;
+
+  if (id == 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_NOT_FOUND,
+                                             "no session is active on roller %s", self->address);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  dr_engine_stop_session (self->engine);
+  dr_dbus_roller1_complete_stop_session (iface, invocation, id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Rollers live as long as the daemon, so a pointer to one is safe here. */
+typedef struct
+{
+  DrRoller *roller;
+  GDBusMethodInvocation *invocation;
+} Call;
+
+static Call *
+call_new (DrRoller *roller, GDBusMethodInvocation *invocation)
+{
+  Call *call = g_new (Call, 1);
+  call->roller = roller;
+  call->invocation = g_object_ref (invocation);
+  return call;
+}
+
+static void
+call_free (Call *call)
+{
+  g_object_unref (call->invocation);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+static void
+sync_history_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Call) call = user_data;
+  GDBusMethodInvocation *invocation = call->invocation;
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_bluez_link_sync_history_finish (call->roller->link, result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_sync_history (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  dr_bluez_link_sync_history (self->link, self->cancellable, sync_history_done,
+                              call_new (self, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- pairing ----------------------------------------------------------- */
+
+static void
+pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Call) call = user_data;
+  DrRoller *self = call->roller;
+  g_autoptr (GError) error = NULL;
+  SessionJob *job;
+
+  if (!dr_bluez_link_pair_finish (self->link, result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  self->paired = TRUE;
+  dr_bluez_link_set_auto_connect (self->link, TRUE);
+  dr_dbus_roller1_set_paired (self->iface, TRUE);
+
+  job = session_job_new (self);
+  job->paired = TRUE;
+  roller_write (self, job_set_paired, job, session_job_free);
+
+  g_info ("%s: paired", self->address);
+  dr_dbus_manager1_complete_pair (NULL, call->invocation, self->object_path);
+}
+
+void
+dr_roller_pair (DrRoller *self, GDBusMethodInvocation *invocation)
+{
+  dr_bluez_link_pair (self->link, self->cancellable, pair_done, call_new (self, invocation));
+}
+
+static void
+forget_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Call) call = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_bluez_link_forget_finish (call->roller->link, result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_complete_forget (NULL, call->invocation);
+}
+
+void
+dr_roller_forget (DrRoller *self, GDBusMethodInvocation *invocation)
+{
+  SessionJob *job;
+
+  /* Stop reconnecting first: the roller may come and go while BlueZ works. */
+  self->paired = FALSE;
+  dr_bluez_link_set_auto_connect (self->link, FALSE);
+  dr_dbus_roller1_set_paired (self->iface, FALSE);
+  job = session_job_new (self);
+  job->paired = FALSE;
+  roller_write (self, job_set_paired, job, session_job_free);
+
+  dr_bluez_link_forget (self->link, self->cancellable, forget_done, call_new (self, invocation));
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+static char *
+object_path_for (const char *address)
+{
+  g_autofree char *tail = g_strdelimit (g_strdup (address), ":", '_');
+  return g_strconcat ("/org/dermaroll/roller/", tail, NULL);
+}
+
+DrRoller *
+dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const DrRollerStored *stored)
+{
+  DrRoller *self = g_new0 (DrRoller, 1);
+  const DrEngineConfig *config = dr_daemon_get_config (daemon);
+
+  self->daemon = daemon;
+  self->address = g_strdup (address);
+  self->name = g_strdup (name && *name ? name : address);
+  self->object_path = object_path_for (address);
+  self->paired = stored && stored->paired;
+  self->cancellable = g_cancellable_new ();
+  g_queue_init (&self->pending_acks);
+  for (guint i = 0; i < SEEN_GENERATIONS; i++)
+    self->seen[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  if (stored && stored->unacked_keys)
+    for (guint i = 0; i < stored->unacked_keys->len; i++)
+      {
+        const DrFrameKey *k = &g_array_index (stored->unacked_keys, DrFrameKey, i);
+        seen_add (self, frame_key (k->t0_ms, k->seq));
+      }
+
+  self->row = g_new0 (RollerRow, 1);
+  g_atomic_ref_count_init (&self->row->ref);
+  self->row->id = stored ? stored->roller_id : 0;
+  self->row->address = g_strdup (self->address);
+  self->row->name = g_strdup (self->name);
+  if (self->row->id == 0)
+    roller_write (self, job_ensure_roller, roller_row_ref (self->row),
+                  (GDestroyNotify) roller_row_unref);
+
+  self->engine = dr_engine_new (config);
+  dr_engine_set_event_func (self->engine, on_engine_event, self);
+  for (unsigned z = 0; z < config->n_zones; z++)
+    dr_engine_set_last_treated (self->engine, (int) z, dr_daemon_zone_last_treated (daemon, (int) z));
+
+  self->iface = dr_dbus_roller1_skeleton_new ();
+  dr_dbus_roller1_set_address (self->iface, self->address);
+  dr_dbus_roller1_set_name (self->iface, self->name);
+  dr_dbus_roller1_set_paired (self->iface, self->paired);
+  dr_dbus_roller1_set_zone (self->iface, "");
+  dr_dbus_roller1_set_firmware_version (self->iface, "");
+  dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
+  g_signal_connect (self->iface, "handle-set-zone", G_CALLBACK (handle_set_zone), self);
+  g_signal_connect (self->iface, "handle-start-session", G_CALLBACK (handle_start_session), self);
+  g_signal_connect (self->iface, "handle-stop-session", G_CALLBACK (handle_stop_session), self);
+  g_signal_connect (self->iface, "handle-sync-history", G_CALLBACK (handle_sync_history), self);
+
+  self->object = dr_dbus_object_skeleton_new (self->object_path);
+  dr_dbus_object_skeleton_set_roller1 (self->object, self->iface);
+  g_dbus_object_manager_server_export (dr_daemon_get_object_manager (daemon),
+                                       G_DBUS_OBJECT_SKELETON (self->object));
+
+  self->link = dr_bluez_link_new (dr_daemon_get_bluez (daemon), address, &link_callbacks, self);
+  dr_bluez_link_set_auto_connect (self->link, self->paired);
+  return self;
+}
+
+void
+dr_roller_shutdown (DrRoller *self)
+{
+  if (self->session_id != 0)
+    dr_engine_stop_session (self->engine);
+}
+
+void
+dr_roller_free (DrRoller *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->force_timer, g_source_remove);
+  g_clear_handle_id (&self->coverage_timer, g_source_remove);
+  g_clear_handle_id (&self->session_timer, g_source_remove);
+  g_clear_pointer (&self->link, dr_bluez_link_free);
+  g_dbus_object_manager_server_unexport (dr_daemon_get_object_manager (self->daemon),
+                                         self->object_path);
+  g_clear_object (&self->object);
+  g_clear_object (&self->iface);
+  g_clear_pointer (&self->engine, dr_engine_free);
+  for (guint i = 0; i < SEEN_GENERATIONS; i++)
+    g_hash_table_unref (self->seen[i]);
+  g_queue_clear_full (&self->pending_acks, g_free);
+  roller_row_unref (self->row);
+  g_clear_object (&self->cancellable);
+  g_free (self->address);
+  g_free (self->name);
+  g_free (self->object_path);
+  g_free (self);
+}
+
+const char *
+dr_roller_get_address (DrRoller *self)
+{
+  return self->address;
+}
+
+const char *
+dr_roller_get_object_path (DrRoller *self)
+{
+  return self->object_path;
+}
+
+gboolean
+dr_roller_get_paired (DrRoller *self)
+{
+  return self->paired;
+}
+
+void
+dr_roller_update_seen (DrRoller *self, const char *name, gint16 rssi)
+{
+  if (name && *name && g_strcmp0 (name, self->name) != 0)
+    {
+      g_free (self->name);
+      self->name = g_strdup (name);
+      dr_dbus_roller1_set_name (self->iface, name);
+    }
+}
+
+void
+dr_roller_set_zone_excluded (DrRoller *self, int zone, gboolean excluded)
+{
+  dr_engine_set_zone_excluded (self->engine, zone, excluded);
+}
+
+void
+dr_roller_set_zone_last_treated (DrRoller *self, int zone, int64_t time_ms)
+{
+  dr_engine_set_last_treated (self->engine, zone, time_ms);
+}
