@@ -18,6 +18,8 @@ struct _DrDaemon
   DrStoreWorker *store;
   DrBluez *bluez;
   DrService *service;
+  DrNotifier *notifier;
+  DrNotifierOptions notifier_options;
   GDBusConnection *system_bus;
   GDBusConnection *publish_bus;
   GMainLoop *loop;
@@ -39,6 +41,12 @@ DrBluez *
 dr_daemon_get_bluez (DrDaemon *self)
 {
   return self->bluez;
+}
+
+DrNotifier *
+dr_daemon_get_notifier (DrDaemon *self)
+{
+  return self->notifier;
 }
 
 DrEngineConfig *
@@ -313,6 +321,13 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
       if (!dr_engine_config_load_file (&self->config, options->config_path, &config_error))
         g_warning ("%s; using the built-in defaults", config_error->message);
     }
+  dr_notifier_options_init (&self->notifier_options);
+  if (options->config_path)
+    {
+      g_autoptr (GError) config_error = NULL;
+      if (!dr_notifier_options_load_file (&self->notifier_options, options->config_path, &config_error))
+        g_warning ("%s; notifications use the built-in defaults", config_error->message);
+    }
 
   db_path = options->db_path ? g_strdup (options->db_path) : dr_store_default_path ();
   store = dr_store_open (db_path, error);
@@ -361,6 +376,12 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
         return FALSE;
     }
 
+  /* Desktop notifications belong to a person's session; a system daemon
+   * has none to send them to. */
+  self->notifier = dr_notifier_new (self->options.notify && !self->options.system
+                                      ? self->publish_bus
+                                      : NULL,
+                                    &self->notifier_options);
   self->bluez = dr_bluez_new (self->system_bus, &bluez_callbacks, self);
   if (self->known_rollers)
     {
@@ -391,6 +412,7 @@ dr_daemon_free (DrDaemon *self)
   g_clear_pointer (&self->rollers, g_hash_table_unref);
   g_clear_pointer (&self->bluez, dr_bluez_free);
   g_clear_pointer (&self->service, dr_service_free);
+  g_clear_pointer (&self->notifier, dr_notifier_free);
   g_clear_pointer (&self->head_revs, g_hash_table_unref);
   g_clear_pointer (&self->known_rollers, g_ptr_array_unref);
   g_clear_object (&self->publish_bus);

@@ -8,6 +8,7 @@
 
 #include "bluez.h"
 #include "engine-config.h"
+#include "notifier.h"
 #include "store-worker.h"
 #include "dr-dbus.h"
 
@@ -36,6 +37,7 @@ gboolean dr_daemon_start (DrDaemon *daemon, GMainLoop *loop, GError **error);
 /* What DrRoller and DrService need from the daemon. */
 DrStoreWorker *dr_daemon_get_store (DrDaemon *daemon);
 DrBluez *dr_daemon_get_bluez (DrDaemon *daemon);
+DrNotifier *dr_daemon_get_notifier (DrDaemon *daemon);
 DrEngineConfig *dr_daemon_get_config (DrDaemon *daemon);
 GDBusObjectManagerServer *dr_daemon_get_object_manager (DrDaemon *daemon);
 guint64 dr_daemon_next_session_id (DrDaemon *daemon);

@@ -390,15 +390,58 @@ on_session_ended (DrRoller *self, const DrEvent *event)
   self->session_id = 0;
   dr_dbus_roller1_set_active_session (self->iface, 0);
   dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
-  dr_dbus_roller1_emit_session_ended (self->iface, id, coverage_variant (self));
+  {
+    g_autoptr (GVariant) coverage = g_variant_ref_sink (coverage_variant (self));
+    g_autoptr (GPtrArray) excluded = g_ptr_array_new ();
+    for (unsigned z = 0; z < config->n_zones; z++)
+      if (config->zones[z].excluded)
+        g_ptr_array_add (excluded, (gpointer) config->zones[z].name);
+    g_ptr_array_add (excluded, NULL);
+    dr_dbus_roller1_emit_session_ended (self->iface, id, coverage);
+    dr_notifier_session_ended (dr_daemon_get_notifier (self->daemon), self->address, id, coverage,
+                               (const char *const *) excluded->pdata);
+  }
   g_info ("%s: session %" G_GUINT64_FORMAT " ended, mean coverage %.0f %%", self->address, id,
           dr_engine_mean_coverage (self->engine) * 100.0);
+}
+
+static void
+notify_zone_warning (DrRoller *self, const DrEvent *event)
+{
+  DrNotifier *notifier = dr_daemon_get_notifier (self->daemon);
+  g_autofree char *detail = NULL;
+
+  switch (event->kind)
+    {
+    case DR_EVENT_EXCLUDED_ZONE:
+      dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_EXCLUDED_ZONE,
+                                zone_name (self, event->zone), NULL);
+      break;
+    case DR_EVENT_OVER_TREATED:
+      dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_OVER_TREATED,
+                                zone_name (self, event->zone), NULL);
+      break;
+    case DR_EVENT_TOO_SOON:
+      {
+        const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+        double rest = config->rest_days[dr_needle_class_for_length (self->needle_length_um)];
+        double ago = (double) (event->time_ms - event->last_treated_ms) / 86400000.0;
+        detail = g_strdup_printf ("treated %.1f days ago; with %.2f mm needles wait %.0f days",
+                                  ago, self->needle_length_um / 1000.0, rest);
+        dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_TOO_SOON,
+                                  zone_name (self, event->zone), detail);
+      }
+      break;
+    default:
+      break;
+    }
 }
 
 static void
 on_engine_event (const DrEvent *event, void *user_data)
 {
   DrRoller *self = user_data;
+  DrNotifier *notifier = dr_daemon_get_notifier (self->daemon);
   SessionJob *job;
 
   switch (event->kind)
@@ -412,11 +455,15 @@ on_engine_event (const DrEvent *event, void *user_data)
       dr_dbus_roller1_emit_pressure_warning (self->iface, self->session_id,
                                              zone_name (self, event->zone), event->force_n,
                                              event->limit_n);
+      dr_notifier_pressure_started (notifier, self->address, zone_name (self, event->zone),
+                                    event->force_n, event->limit_n);
       break;
     case DR_EVENT_PRESSURE_ENDED:
       dr_dbus_roller1_emit_pressure_cleared (self->iface, self->session_id,
                                              zone_name (self, event->zone), event->peak_n,
                                              (guint64) MAX (event->duration_ms, 0));
+      dr_notifier_pressure_ended (notifier, self->address, zone_name (self, event->zone),
+                                  event->peak_n, event->limit_n, event->duration_ms);
       break;
     case DR_EVENT_EXCLUDED_ZONE:
     case DR_EVENT_OVER_TREATED:
@@ -424,10 +471,13 @@ on_engine_event (const DrEvent *event, void *user_data)
       dr_dbus_roller1_emit_zone_warning (self->iface, self->session_id,
                                          zone_name (self, event->zone),
                                          dr_event_kind_name (event->kind));
+      notify_zone_warning (self, event);
       break;
     case DR_EVENT_HEAD_WORN:
       dr_dbus_roller1_set_head_wear (self->iface, event->wear);
       dr_dbus_roller1_emit_head_worn (self->iface, event->head_id, event->wear);
+      dr_notifier_head_worn (notifier, self->address, event->head_id,
+                             dr_engine_head_revolutions (self->engine), event->wear);
       break;
     case DR_EVENT_SEQ_GAP:
       self->dropped += event->count;
@@ -668,6 +718,7 @@ on_link_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
 {
   DrRoller *self = user_data;
   dr_dbus_roller1_set_battery (self->iface, percent);
+  dr_notifier_battery (dr_daemon_get_notifier (self->daemon), self->address, percent);
 }
 
 static void

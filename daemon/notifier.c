@@ -1,0 +1,436 @@
+/* notifier.c: desktop notifications for what the engine finds.
+ *
+ * Texts say what happened in the person's terms (zone, newtons, days) and
+ * what to do about it. Each (roller, kind) owns one notification id; a
+ * new popup of a kind within min_interval_ms of the last is dropped, while
+ * an update of a shown one (the end of an over-pressure episode) always
+ * goes through, in place.
+ */
+#include "notifier.h"
+
+#include <math.h>
+
+#include "dr-error.h"
+
+#define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
+#define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
+
+enum
+{
+  URGENCY_LOW = 0,
+  URGENCY_NORMAL = 1,
+  URGENCY_CRITICAL = 2,
+};
+
+static const char *const kind_keys[DR_N_NOTIFY_KINDS] = {
+  [DR_NOTIFY_OVER_PRESSURE] = "over-pressure",
+  [DR_NOTIFY_EXCLUDED_ZONE] = "excluded-zone",
+  [DR_NOTIFY_OVER_TREATED] = "over-treated",
+  [DR_NOTIFY_TOO_SOON] = "too-soon",
+  [DR_NOTIFY_HEAD_WORN] = "head-worn",
+  [DR_NOTIFY_LOW_BATTERY] = "low-battery",
+  [DR_NOTIFY_SESSION_SUMMARY] = "session-summary",
+};
+
+typedef struct
+{
+  char *summary;
+  char *body;
+  guint8 urgency;
+} Content;
+
+typedef struct
+{
+  DrNotifier *notifier;
+  char *key;
+  guint32 id;          /* server's id of our notification, 0 before the first */
+  gint64 last_popup_us;
+  gboolean in_flight;  /* a Notify without reply yet: its id is still unknown */
+  Content pending;     /* sent once the reply in flight gives us the id */
+  gboolean has_pending;
+} Slot;
+
+struct _DrNotifier
+{
+  GDBusConnection *connection;
+  DrNotifierOptions options;
+  GHashTable *slots; /* "roller/kind" → Slot */
+  GCancellable *cancellable;
+  gint64 (*clock) (gpointer);
+  gpointer clock_data;
+  gboolean warned_no_server;
+  guint n_sent;
+};
+
+const char *
+dr_notify_kind_key (DrNotifyKind kind)
+{
+  g_return_val_if_fail (kind < DR_N_NOTIFY_KINDS, NULL);
+  return kind_keys[kind];
+}
+
+void
+dr_notifier_options_init (DrNotifierOptions *options)
+{
+  for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
+    options->enabled[i] = TRUE;
+  options->min_interval_ms = 10000;
+}
+
+gboolean
+dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GError **error)
+{
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+  g_auto (GStrv) keys = NULL;
+  DrNotifierOptions result = *options;
+  const char *group = "notifications";
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local))
+    {
+      g_set_error (error, DR_ERROR, DR_ERROR_CONFIG, "%s: %s", path, local->message);
+      return FALSE;
+    }
+  if (!g_key_file_has_group (file, group))
+    return TRUE;
+
+  keys = g_key_file_get_keys (file, group, NULL, NULL);
+  for (char **k = keys; k && *k; k++)
+    {
+      g_autofree char *raw = g_key_file_get_value (file, group, *k, NULL);
+      gboolean known = FALSE;
+
+      if (g_str_equal (*k, "min-interval-s"))
+        {
+          char *end = NULL;
+          double seconds = g_ascii_strtod (raw, &end);
+          if (end == raw || *end != '\0' || !(seconds >= 0 && seconds <= 3600))
+            {
+              g_set_error (error, DR_ERROR, DR_ERROR_CONFIG,
+                           "%s: [%s] %s: must be a number of seconds from 0 to 3600, got \"%s\"",
+                           path, group, *k, raw);
+              return FALSE;
+            }
+          result.min_interval_ms = (guint) lround (seconds * 1000.0);
+          continue;
+        }
+      for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
+        {
+          if (!g_str_equal (*k, kind_keys[i]))
+            continue;
+          known = TRUE;
+          if (g_str_equal (raw, "true"))
+            result.enabled[i] = TRUE;
+          else if (g_str_equal (raw, "false"))
+            result.enabled[i] = FALSE;
+          else
+            {
+              g_set_error (error, DR_ERROR, DR_ERROR_CONFIG,
+                           "%s: [%s] %s: must be true or false, got \"%s\"", path, group, *k, raw);
+              return FALSE;
+            }
+        }
+      if (!known)
+        {
+          g_set_error (error, DR_ERROR, DR_ERROR_CONFIG,
+                       "%s: [%s] %s: unknown key (known: over-pressure, excluded-zone, "
+                       "over-treated, too-soon, head-worn, low-battery, session-summary, "
+                       "min-interval-s)",
+                       path, group, *k);
+          return FALSE;
+        }
+    }
+  *options = result;
+  return TRUE;
+}
+
+static gint64
+default_clock (gpointer user_data)
+{
+  return g_get_monotonic_time ();
+}
+
+static void
+content_clear (Content *content)
+{
+  g_clear_pointer (&content->summary, g_free);
+  g_clear_pointer (&content->body, g_free);
+}
+
+static void
+slot_free (gpointer data)
+{
+  Slot *slot = data;
+  content_clear (&slot->pending);
+  g_free (slot->key);
+  g_free (slot);
+}
+
+DrNotifier *
+dr_notifier_new (GDBusConnection *connection, const DrNotifierOptions *options)
+{
+  DrNotifier *self = g_new0 (DrNotifier, 1);
+
+  self->connection = connection ? g_object_ref (connection) : NULL;
+  self->options = *options;
+  self->slots = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, slot_free);
+  self->cancellable = g_cancellable_new ();
+  self->clock = default_clock;
+  return self;
+}
+
+void
+dr_notifier_free (DrNotifier *self)
+{
+  /* Replies still in flight hold slots: cancel them before the slots go. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_hash_table_unref (self->slots);
+  g_clear_object (&self->connection);
+  g_free (self);
+}
+
+void
+dr_notifier_set_clock (DrNotifier *self, gint64 (*clock) (gpointer), gpointer user_data)
+{
+  self->clock = clock ? clock : default_clock;
+  self->clock_data = user_data;
+}
+
+guint
+dr_notifier_get_n_sent (DrNotifier *self)
+{
+  return self->n_sent;
+}
+
+static void send_now (Slot *slot, const char *summary, const char *body, guint8 urgency);
+
+static void
+notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  Slot *slot = user_data;
+  DrNotifier *self;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the notifier is gone, and the slot with it */
+
+  self = slot->notifier;
+  slot->in_flight = FALSE;
+  if (reply)
+    g_variant_get (reply, "(u)", &slot->id);
+  else if (!self->warned_no_server)
+    {
+      g_autofree char *msg = g_dbus_error_get_remote_error (error);
+      g_message ("desktop notifications are unavailable (%s: %s); events are still stored "
+                 "and signalled",
+                 msg ? msg : "error", error->message);
+      self->warned_no_server = TRUE;
+    }
+
+  if (slot->has_pending)
+    {
+      Content pending = slot->pending;
+      slot->pending = (Content) { 0 };
+      slot->has_pending = FALSE;
+      send_now (slot, pending.summary, pending.body, pending.urgency);
+      content_clear (&pending);
+    }
+}
+
+static void
+send_now (Slot *slot, const char *summary, const char *body, guint8 urgency)
+{
+  DrNotifier *self = slot->notifier;
+  GVariantBuilder hints;
+
+  if (self->connection == NULL)
+    return;
+  if (slot->in_flight)
+    {
+      /* The id is not known yet; send this once it is, so it replaces. */
+      content_clear (&slot->pending);
+      slot->pending.summary = g_strdup (summary);
+      slot->pending.body = g_strdup (body);
+      slot->pending.urgency = urgency;
+      slot->has_pending = TRUE;
+      return;
+    }
+
+  g_variant_builder_init (&hints, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (urgency));
+  g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("device"));
+  g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("dermaroll"));
+
+  slot->in_flight = TRUE;
+  self->n_sent++;
+  g_dbus_connection_call (self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH,
+                          NOTIFICATIONS_NAME, "Notify",
+                          g_variant_new ("(susssasa{sv}i)", "dermaroll", slot->id,
+                                         "dialog-warning", summary, body, NULL, &hints, -1),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, self->cancellable,
+                          notify_done, slot);
+}
+
+static Slot *
+get_slot (DrNotifier *self, const char *roller, DrNotifyKind kind)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", roller, kind_keys[kind]);
+  Slot *slot = g_hash_table_lookup (self->slots, key);
+
+  if (slot == NULL)
+    {
+      slot = g_new0 (Slot, 1);
+      slot->notifier = self;
+      slot->key = g_steal_pointer (&key);
+      g_hash_table_insert (self->slots, slot->key, slot);
+    }
+  return slot;
+}
+
+/* A new popup, subject to the per-kind interval. */
+static void
+popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary, const char *body, guint8 urgency)
+{
+  Slot *slot;
+  gint64 now;
+
+  if (!self->options.enabled[kind])
+    return;
+  slot = get_slot (self, roller, kind);
+  now = self->clock (self->clock_data);
+  if (slot->last_popup_us != 0 && now - slot->last_popup_us < (gint64) self->options.min_interval_ms * 1000)
+    {
+      g_debug ("%s: %s notification held back (one per %u ms)", roller, kind_keys[kind],
+               self->options.min_interval_ms);
+      return;
+    }
+  slot->last_popup_us = now;
+  send_now (slot, summary, body, urgency);
+}
+
+/* Rewrites the shown notification of a kind, if there is one. */
+static void
+update (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary, const char *body, guint8 urgency)
+{
+  Slot *slot;
+
+  if (!self->options.enabled[kind])
+    return;
+  slot = get_slot (self, roller, kind);
+  if (slot->last_popup_us == 0)
+    return;
+  send_now (slot, summary, body, urgency);
+}
+
+void
+dr_notifier_pressure_started (DrNotifier *self, const char *roller, const char *zone, double force_n, double limit_n)
+{
+  g_autofree char *body = g_strdup_printf ("%s: %.1f N, limit %.1f N. Press lighter: too much "
+                                           "pressure irritates the skin and makes it bleed.",
+                                           zone, force_n, limit_n);
+  popup (self, roller, DR_NOTIFY_OVER_PRESSURE, "Too much pressure", body, URGENCY_CRITICAL);
+}
+
+void
+dr_notifier_pressure_ended (DrNotifier *self,
+                            const char *roller,
+                            const char *zone,
+                            double peak_n,
+                            double limit_n,
+                            gint64 duration_ms)
+{
+  g_autofree char *body = g_strdup_printf ("%s: peak %.1f N for %.1f s (limit %.1f N).", zone,
+                                           peak_n, (double) duration_ms / 1000.0, limit_n);
+  update (self, roller, DR_NOTIFY_OVER_PRESSURE, "Pressure back to normal", body, URGENCY_NORMAL);
+}
+
+void
+dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *zone, const char *detail)
+{
+  g_autofree char *body = NULL;
+  const char *summary;
+  guint8 urgency = URGENCY_NORMAL;
+
+  switch (kind)
+    {
+    case DR_NOTIFY_EXCLUDED_ZONE:
+      summary = "Excluded zone";
+      body = g_strdup_printf ("%s is excluded (active acne, rosacea or eczema): keep the roller "
+                              "away from it.",
+                              zone);
+      urgency = URGENCY_CRITICAL;
+      break;
+    case DR_NOTIFY_OVER_TREATED:
+      summary = "Zone over-treated";
+      body = g_strdup_printf ("%s has had twice its target passes. Move on to another zone.", zone);
+      break;
+    case DR_NOTIFY_TOO_SOON:
+      summary = "Too soon for this zone";
+      body = g_strdup_printf ("%s needs more rest before the next session%s%s.", zone,
+                              detail ? ": " : "", detail ? detail : "");
+      break;
+    case DR_NOTIFY_OVER_PRESSURE:
+    case DR_NOTIFY_HEAD_WORN:
+    case DR_NOTIFY_LOW_BATTERY:
+    case DR_NOTIFY_SESSION_SUMMARY:
+    case DR_N_NOTIFY_KINDS:
+    default:
+      g_return_if_reached ();
+    }
+  popup (self, roller, kind, summary, body, urgency);
+}
+
+void
+dr_notifier_head_worn (DrNotifier *self, const char *roller, guint32 head_id, double revolutions, double wear)
+{
+  g_autofree char *body = g_strdup_printf ("Needle head %u has rolled %.0f revolutions (%.0f %% of "
+                                           "its life). Blunt needles tear the skin: replace it.",
+                                           head_id, revolutions, wear * 100.0);
+  popup (self, roller, DR_NOTIFY_HEAD_WORN, "Replace the needle head", body, URGENCY_NORMAL);
+}
+
+void
+dr_notifier_battery (DrNotifier *self, const char *roller, guint8 percent)
+{
+  g_autofree char *body = NULL;
+
+  if (percent > DR_LOW_BATTERY_PERCENT)
+    return;
+  body = g_strdup_printf ("%u %% left. Charge the roller before the next session.", percent);
+  popup (self, roller, DR_NOTIFY_LOW_BATTERY, "Roller battery low", body, URGENCY_NORMAL);
+}
+
+void
+dr_notifier_session_ended (DrNotifier *self,
+                           const char *roller,
+                           guint64 session_id,
+                           GVariant *coverage,
+                           const char *const *excluded)
+{
+  g_autoptr (GString) body = g_string_new ("Coverage:");
+  g_autoptr (GString) missed = g_string_new (NULL);
+  g_autofree char *summary = g_strdup_printf ("Session %" G_GUINT64_FORMAT " finished", session_id);
+  GVariantIter iter;
+  const char *zone;
+  double value;
+
+  g_variant_iter_init (&iter, coverage);
+  while (g_variant_iter_next (&iter, "{&sd}", &zone, &value))
+    {
+      if (g_str_equal (zone, "unassigned"))
+        continue;
+      if (excluded && g_strv_contains (excluded, zone))
+        continue;
+      g_string_append_printf (body, " %s %.0f %%,", zone, value * 100.0);
+      if (value <= 0.0)
+        g_string_append_printf (missed, "%s%s", missed->len ? ", " : "", zone);
+    }
+  g_string_truncate (body, body->len - (body->str[body->len - 1] == ',' ? 1 : 0));
+  g_string_append_printf (body, "\nMissed: %s", missed->len ? missed->str : "none");
+  g_string_append (body, "\nClean and disinfect the roller now (70 % isopropyl alcohol) and let "
+                         "it dry in its case.");
+  popup (self, roller, DR_NOTIFY_SESSION_SUMMARY, summary, body->str, URGENCY_NORMAL);
+}

@@ -1,0 +1,76 @@
+/* notifier.h: desktop notifications through org.freedesktop.Notifications.
+ *
+ * One notification per roller and kind, updated in place (replaces_id)
+ * rather than stacked; at most one new popup per kind per roller per
+ * interval (10 s by default). Notifications are a courtesy on top of the
+ * stored events and D-Bus signals, never a replacement: with no
+ * notification server the notifier logs that once and stays quiet.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DR_NOTIFY_OVER_PRESSURE,
+  DR_NOTIFY_EXCLUDED_ZONE,
+  DR_NOTIFY_OVER_TREATED,
+  DR_NOTIFY_TOO_SOON,
+  DR_NOTIFY_HEAD_WORN,
+  DR_NOTIFY_LOW_BATTERY,
+  DR_NOTIFY_SESSION_SUMMARY,
+  DR_N_NOTIFY_KINDS
+} DrNotifyKind;
+
+/* Config-file key of each kind: "over-pressure", "excluded-zone",
+ * "over-treated", "too-soon", "head-worn", "low-battery", "session-summary". */
+const char *dr_notify_kind_key (DrNotifyKind kind);
+
+#define DR_LOW_BATTERY_PERCENT 15
+
+typedef struct
+{
+  gboolean enabled[DR_N_NOTIFY_KINDS];
+  guint min_interval_ms; /* between new popups of one kind for one roller */
+} DrNotifierOptions;
+
+void dr_notifier_options_init (DrNotifierOptions *options);
+/* Reads the [notifications] group of @path (missing group: defaults).
+ * Errors name the file, group and key. */
+gboolean dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GError **error);
+
+typedef struct _DrNotifier DrNotifier;
+
+/* @connection: the session bus, or NULL for a notifier that only counts. */
+DrNotifier *dr_notifier_new (GDBusConnection *connection, const DrNotifierOptions *options);
+void dr_notifier_free (DrNotifier *notifier);
+
+/* For tests: a clock in µs instead of g_get_monotonic_time. */
+void dr_notifier_set_clock (DrNotifier *notifier, gint64 (*clock) (gpointer), gpointer user_data);
+
+/* @roller: the roller's address, the key of "one per roller and kind". */
+void dr_notifier_pressure_started (DrNotifier *notifier, const char *roller, const char *zone, double force_n, double limit_n);
+void dr_notifier_pressure_ended (DrNotifier *notifier,
+                                 const char *roller,
+                                 const char *zone,
+                                 double peak_n,
+                                 double limit_n,
+                                 gint64 duration_ms);
+void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, DrNotifyKind kind, const char *zone, const char *detail);
+void dr_notifier_head_worn (DrNotifier *notifier, const char *roller, guint32 head_id, double revolutions, double wear);
+void dr_notifier_battery (DrNotifier *notifier, const char *roller, guint8 percent);
+/* @coverage: a{sd} zone → coverage 0..1; @excluded: zones not to count as missed. */
+void dr_notifier_session_ended (DrNotifier *notifier,
+                                const char *roller,
+                                guint64 session_id,
+                                GVariant *coverage,
+                                const char *const *excluded);
+
+/* Notify calls sent so far (for tests and logs). */
+guint dr_notifier_get_n_sent (DrNotifier *notifier);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrNotifier, dr_notifier_free)
+
+G_END_DECLS

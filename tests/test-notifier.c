@@ -1,0 +1,396 @@
+/* test-notifier.c: DrNotifier against dbusmock's notification_daemon
+ * template on a private session bus: the calls, their text, the urgency
+ * hint, replaces_id and the rate limit.
+ */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "notifier.h"
+
+typedef struct
+{
+  GSubprocess *bus;
+  GSubprocess *mock;
+  GDBusConnection *connection;
+  GPtrArray *calls; /* GVariant* Notify args, in order */
+  guint signal_id;
+  gint64 now_us;
+} Fixture;
+
+static gint64
+fake_clock (gpointer user_data)
+{
+  Fixture *f = user_data;
+  return f->now_us;
+}
+
+static void
+on_method_called (GDBusConnection *connection,
+                  const char *sender,
+                  const char *path,
+                  const char *iface,
+                  const char *signal,
+                  GVariant *params,
+                  gpointer user_data)
+{
+  Fixture *f = user_data;
+  const char *method;
+  g_autoptr (GVariant) args = NULL;
+
+  g_variant_get (params, "(&s@av)", &method, &args);
+  if (g_str_equal (method, "Notify"))
+    g_ptr_array_add (f->calls, g_variant_ref (args));
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until @n Notify calls were seen, or 5 s passed. */
+static void
+wait_for_calls (Fixture *f, guint n)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (5000, timeout_cb, &timed_out);
+
+  while (f->calls->len < n && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_cmpuint (f->calls->len, ==, n);
+}
+
+/* Lets every reply in flight arrive: a round trip to the mock behind them. */
+static void
+settle (Fixture *f)
+{
+  g_autoptr (GVariant) reply = NULL;
+  gboolean done = FALSE;
+  guint id = g_timeout_add (200, timeout_cb, &done);
+
+  reply = g_dbus_connection_call_sync (f->connection, "org.freedesktop.Notifications",
+                                       "/org/freedesktop/Notifications",
+                                       "org.freedesktop.Notifications", "GetServerInformation",
+                                       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  (void) id;
+}
+
+static char *
+read_line (GInputStream *stream)
+{
+  g_autoptr (GDataInputStream) data = g_data_input_stream_new (stream);
+  g_data_input_stream_set_newline_type (data, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (data), FALSE);
+  return g_data_input_stream_read_line (data, NULL, NULL, NULL);
+}
+
+static void
+name_appeared (GDBusConnection *c, const char *name, const char *owner, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer with_server)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address = NULL;
+
+  f->bus = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "dbus-daemon", "--session",
+                             "--nofork", "--print-address", NULL);
+  g_assert_no_error (error);
+  address = read_line (g_subprocess_get_stdout_pipe (f->bus));
+  g_assert_nonnull (address);
+
+  f->connection = g_dbus_connection_new_for_address_sync (
+    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+    NULL, NULL, &error);
+  g_assert_no_error (error);
+  f->calls = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+
+  if (GPOINTER_TO_INT (with_server))
+    {
+      g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+      gboolean appeared = FALSE, timed_out = FALSE;
+      guint watch, timer;
+
+      g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+      f->mock = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", "-m", "dbusmock",
+                                             "--template", "notification_daemon", NULL);
+      g_assert_no_error (error);
+      watch = g_bus_watch_name_on_connection (f->connection, "org.freedesktop.Notifications",
+                                              G_BUS_NAME_WATCHER_FLAGS_NONE, name_appeared, NULL,
+                                              &appeared, NULL);
+      timer = g_timeout_add (10000, timeout_cb, &timed_out);
+      while (!appeared && !timed_out)
+        g_main_context_iteration (NULL, TRUE);
+      g_bus_unwatch_name (watch);
+      g_assert_true (appeared);
+      g_source_remove (timer);
+
+      f->signal_id = g_dbus_connection_signal_subscribe (f->connection, NULL, "org.freedesktop.DBus.Mock",
+                                                         "MethodCalled", "/org/freedesktop/Notifications",
+                                                         NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                         on_method_called, f, NULL);
+    }
+  f->now_us = 1000000000;
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  if (f->signal_id)
+    g_dbus_connection_signal_unsubscribe (f->connection, f->signal_id);
+  g_clear_pointer (&f->calls, g_ptr_array_unref);
+  g_clear_object (&f->connection);
+  /* Every process this test started goes, whatever the outcome. */
+  if (f->mock)
+    {
+      g_subprocess_force_exit (f->mock);
+      g_subprocess_wait (f->mock, NULL, NULL);
+      g_clear_object (&f->mock);
+    }
+  if (f->bus)
+    {
+      g_subprocess_force_exit (f->bus);
+      g_subprocess_wait (f->bus, NULL, NULL);
+      g_clear_object (&f->bus);
+    }
+}
+
+static DrNotifier *
+notifier_new (Fixture *f, const DrNotifierOptions *options)
+{
+  DrNotifierOptions defaults;
+  DrNotifier *n;
+
+  dr_notifier_options_init (&defaults);
+  n = dr_notifier_new (f->connection, options ? options : &defaults);
+  dr_notifier_set_clock (n, fake_clock, f);
+  return n;
+}
+
+/* Notify(s app, u replaces, s icon, s summary, s body, as actions, a{sv} hints, i timeout) */
+static void
+check_call (Fixture *f, guint i, guint32 replaces, const char *summary, const char *body_part, guint8 urgency)
+{
+  GVariant *args = g_ptr_array_index (f->calls, i);
+  g_autoptr (GVariant) app = g_variant_get_child_value (args, 0);
+  g_autoptr (GVariant) rep = g_variant_get_child_value (args, 1);
+  g_autoptr (GVariant) sum = g_variant_get_child_value (args, 3);
+  g_autoptr (GVariant) body = g_variant_get_child_value (args, 4);
+  g_autoptr (GVariant) hints = g_variant_get_child_value (args, 6);
+  g_autoptr (GVariant) app_s = g_variant_get_variant (app);
+  g_autoptr (GVariant) rep_u = g_variant_get_variant (rep);
+  g_autoptr (GVariant) sum_s = g_variant_get_variant (sum);
+  g_autoptr (GVariant) body_s = g_variant_get_variant (body);
+  g_autoptr (GVariant) hints_d = g_variant_get_variant (hints);
+  guint8 got_urgency = 255;
+
+  g_assert_cmpstr (g_variant_get_string (app_s, NULL), ==, "dermaroll");
+  g_assert_cmpuint (g_variant_get_uint32 (rep_u), ==, replaces);
+  g_assert_cmpstr (g_variant_get_string (sum_s, NULL), ==, summary);
+  if (strstr (g_variant_get_string (body_s, NULL), body_part) == NULL)
+    g_error ("body \"%s\" lacks \"%s\"", g_variant_get_string (body_s, NULL), body_part);
+  g_assert_true (g_variant_lookup (hints_d, "urgency", "y", &got_urgency));
+  g_assert_cmpuint (got_urgency, ==, urgency);
+}
+
+static void
+test_pressure (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "forehead", 6.23, 5.0);
+  wait_for_calls (f, 1);
+  check_call (f, 0, 0, "Too much pressure", "forehead: 6.2 N, limit 5.0 N", 2);
+  settle (f);
+
+  /* The end of the episode rewrites the same popup: replaces_id is the id
+   * the server gave the first (the template counts from 1). */
+  dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", "forehead", 6.41, 5.0, 640);
+  wait_for_calls (f, 2);
+  check_call (f, 1, 1, "Pressure back to normal", "forehead: peak 6.4 N for 0.6 s (limit 5.0 N)", 1);
+}
+
+static void
+test_rate_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+  const char *roller = "C0:FF:EE:00:00:01";
+
+  dr_notifier_pressure_started (n, roller, "chin", 5.5, 5.0);
+  wait_for_calls (f, 1);
+  settle (f);
+
+  /* 9.999 s later: held back. */
+  f->now_us += 9999000;
+  dr_notifier_pressure_started (n, roller, "chin", 5.6, 5.0);
+  settle (f);
+  g_assert_cmpuint (f->calls->len, ==, 1);
+
+  /* Another roller is not held back by the first one's popup. */
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:02", "nose", 5.7, 5.0);
+  wait_for_calls (f, 2);
+  check_call (f, 1, 0, "Too much pressure", "nose: 5.7 N", 2);
+  settle (f);
+
+  /* 10 s after the first: a new popup, in place of the first one. */
+  f->now_us += 1000;
+  dr_notifier_pressure_started (n, roller, "chin", 5.8, 5.0);
+  wait_for_calls (f, 3);
+  check_call (f, 2, 1, "Too much pressure", "chin: 5.8 N", 2);
+  g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 3);
+}
+
+static void
+test_update_before_reply (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+
+  /* The end arrives before the server answered the start: it must still
+   * replace it rather than open a second popup. */
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "neck", 3.5, 3.0);
+  dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", "neck", 3.6, 3.0, 300);
+  wait_for_calls (f, 2);
+  check_call (f, 0, 0, "Too much pressure", "neck: 3.5 N", 2);
+  check_call (f, 1, 1, "Pressure back to normal", "peak 3.6 N for 0.3 s", 1);
+}
+
+static void
+test_kinds (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+  const char *roller = "C0:FF:EE:00:00:01";
+  g_autoptr (GVariant) coverage = NULL;
+  const char *excluded[] = { "nose", NULL };
+  GVariantBuilder b;
+
+  dr_notifier_zone_warning (n, roller, DR_NOTIFY_EXCLUDED_ZONE, "nose", NULL);
+  wait_for_calls (f, 1);
+  check_call (f, 0, 0, "Excluded zone", "nose is excluded", 2);
+
+  dr_notifier_zone_warning (n, roller, DR_NOTIFY_OVER_TREATED, "chin", NULL);
+  wait_for_calls (f, 2);
+  check_call (f, 1, 0, "Zone over-treated", "chin has had twice its target passes", 1);
+
+  dr_notifier_zone_warning (n, roller, DR_NOTIFY_TOO_SOON, "forehead", "treated 2.0 days ago");
+  wait_for_calls (f, 3);
+  check_call (f, 2, 0, "Too soon for this zone", "forehead needs more rest", 1);
+
+  dr_notifier_head_worn (n, roller, 4242, 2512, 1.0048);
+  wait_for_calls (f, 4);
+  check_call (f, 3, 0, "Replace the needle head", "Needle head 4242 has rolled 2512 revolutions (100 %", 1);
+
+  /* Above 15 % nothing; at 15 % a popup. */
+  dr_notifier_battery (n, roller, 16);
+  dr_notifier_battery (n, roller, 15);
+  wait_for_calls (f, 5);
+  check_call (f, 4, 0, "Roller battery low", "15 % left", 1);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sd}"));
+  g_variant_builder_add (&b, "{sd}", "forehead", 1.0);
+  g_variant_builder_add (&b, "{sd}", "chin", 0.5);
+  g_variant_builder_add (&b, "{sd}", "neck", 0.0);
+  g_variant_builder_add (&b, "{sd}", "nose", 0.0);
+  coverage = g_variant_ref_sink (g_variant_builder_end (&b));
+  dr_notifier_session_ended (n, roller, 7, coverage, excluded);
+  wait_for_calls (f, 6);
+  check_call (f, 5, 0, "Session 7 finished", "Coverage: forehead 100 %, chin 50 %, neck 0 %\nMissed: neck\nClean and disinfect", 1);
+}
+
+static void
+test_disabled (Fixture *f, gconstpointer data)
+{
+  DrNotifierOptions options;
+  g_autoptr (DrNotifier) n = NULL;
+
+  dr_notifier_options_init (&options);
+  options.enabled[DR_NOTIFY_OVER_PRESSURE] = FALSE;
+  n = notifier_new (f, &options);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
+  dr_notifier_zone_warning (n, "C0:FF:EE:00:00:01", DR_NOTIFY_EXCLUDED_ZONE, "nose", NULL);
+  wait_for_calls (f, 1);
+  check_call (f, 0, 0, "Excluded zone", "nose", 2);
+  g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 1);
+}
+
+static void
+test_no_server (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+
+  /* No server on this bus: said once, then quiet, and nothing breaks. */
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_MESSAGE, "desktop notifications are unavailable*");
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
+  settle (f);
+  f->now_us += 20000000;
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
+  settle (f);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 2);
+}
+
+static void
+test_options (void)
+{
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  DrNotifierOptions options;
+  int fd;
+
+  dr_notifier_options_init (&options);
+  fd = g_file_open_tmp ("notifier-XXXXXX.conf", &path, &error);
+  g_assert_no_error (error);
+  close (fd);
+
+  g_assert_true (g_file_set_contents (path, "[engine]\nsession-gap-s=60\n[notifications]\n"
+                                            "session-summary=false\nmin-interval-s=2.5\n", -1, NULL));
+  g_assert_true (dr_notifier_options_load_file (&options, path, &error));
+  g_assert_no_error (error);
+  g_assert_false (options.enabled[DR_NOTIFY_SESSION_SUMMARY]);
+  g_assert_true (options.enabled[DR_NOTIFY_OVER_PRESSURE]);
+  g_assert_cmpuint (options.min_interval_ms, ==, 2500);
+
+  g_assert_true (g_file_set_contents (path, "[notifications]\nover-pressure=maybe\n", -1, NULL));
+  g_assert_false (dr_notifier_options_load_file (&options, path, &error));
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "[notifications] over-pressure: must be true or false, got \"maybe\""));
+  g_clear_error (&error);
+  /* Left as it was. */
+  g_assert_true (options.enabled[DR_NOTIFY_OVER_PRESSURE]);
+
+  g_assert_true (g_file_set_contents (path, "[notifications]\nloud=true\n", -1, NULL));
+  g_assert_false (dr_notifier_options_load_file (&options, path, &error));
+  g_assert_nonnull (strstr (error->message, "[notifications] loud: unknown key"));
+  g_unlink (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/notifier/pressure/critical-then-update", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_pressure, fixture_teardown);
+  g_test_add ("/notifier/pressure/update-before-reply", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_update_before_reply, fixture_teardown);
+  g_test_add ("/notifier/rate-limit/10s-per-kind-per-roller", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_rate_limit, fixture_teardown);
+  g_test_add ("/notifier/kinds/texts", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_kinds,
+              fixture_teardown);
+  g_test_add ("/notifier/kinds/disabled", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
+              test_disabled, fixture_teardown);
+  g_test_add ("/notifier/no-server", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
+              test_no_server, fixture_teardown);
+  g_test_add_func ("/notifier/options/load", test_options);
+  return g_test_run ();
+}
