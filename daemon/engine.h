@@ -59,6 +59,8 @@ typedef struct
 
 typedef void (*DrEventFunc) (const DrEvent *event, void *user_data);
 
+/* For DR_ZONE_UNASSIGNED only revolutions, rolled_cm2 and peak_force_n are
+ * kept: it has no area, so no passes, coverage or punctures. */
 typedef struct
 {
   double revolutions; /* in contact */
@@ -90,28 +92,45 @@ void dr_engine_free (DrEngine *engine);
  * session's totals to the store thread while the engine runs on. */
 DrEngine *dr_engine_copy (const DrEngine *engine);
 
+/* Events are delivered synchronously, from inside feed, advance,
+ * start_session and stop_session; @func must not call those on @engine. */
 void dr_engine_set_event_func (DrEngine *engine, DrEventFunc func, void *user_data);
 
-/* Head in use and the revolutions it already has from earlier sessions. */
+/* Head in use and the revolutions it already has from earlier sessions.
+ * @head NULL: none. Without a head (or with ticks_per_rev 0) nothing counts
+ * towards coverage or wear, and the longest needle class's limit and rest
+ * interval apply, erring towards warnings. A head with another head_id may
+ * get its own head-worn event in the same session. */
 void dr_engine_set_head (DrEngine *engine, const DrHeadInfo *head, double head_revolutions);
-/* Zone the user says is being rolled; DR_ZONE_UNASSIGNED for none. */
+/* Zone the user says is being rolled; DR_ZONE_UNASSIGNED for none. Used for
+ * samples whose zone byte is 0xFF or not a configured zone. */
 void dr_engine_set_user_zone (DrEngine *engine, int zone);
 void dr_engine_set_zone_excluded (DrEngine *engine, int zone, bool excluded);
 /* When @zone was last treated (end of the last session with contact there),
  * INT64_MIN for never. Sessions that end update this themselves. */
 void dr_engine_set_last_treated (DrEngine *engine, int zone, int64_t time_ms);
 
+/* A sample's time is t0 plus the dt of every later sample in its frame (the
+ * first sample's dt is ignored: t0 is its time). Ticks are judged sample to
+ * sample across frames; a step back of 2^31 or more is a counter reset (new
+ * baseline, counter-reset event). Sequence numbers 2..32767 ahead are a gap;
+ * 0 or further back, a new baseline. A sensor-fault sample is not contact
+ * and not a pressure sample, but its ticks count for its zone when the last
+ * valid sample was in contact: the drum kept rolling. */
 void dr_engine_feed (DrEngine *engine, const DrFrame *frame);
 /* Ends the active session when @now_ms is past its last contact + the gap. */
 void dr_engine_advance (DrEngine *engine, int64_t now_ms);
-/* Starts a session now, without waiting for contact (StartSession()). */
+/* Starts a session now, without waiting for contact (StartSession()); does
+ * nothing while one is active. */
 void dr_engine_start_session (DrEngine *engine, int64_t now_ms);
 /* Ends the active session at its last contact (or its start, without any). */
 void dr_engine_stop_session (DrEngine *engine);
 
 bool dr_engine_session_active (const DrEngine *engine);
+/* INT64_MIN before the first session. */
 int64_t dr_engine_session_start_ms (const DrEngine *engine);
-/* Last contact of the active or the last ended session. */
+/* Last contact of the active or the last ended session (its start when it
+ * had none); INT64_MIN before the first session. */
 int64_t dr_engine_session_end_ms (const DrEngine *engine);
 /* When the active session ends if no contact comes; INT64_MAX when none is active. */
 int64_t dr_engine_session_deadline_ms (const DrEngine *engine);
@@ -119,6 +138,7 @@ int64_t dr_engine_session_deadline_ms (const DrEngine *engine);
 /* Totals of the active session, or of the last ended one until the next
  * starts. @zone is a zone id or DR_ZONE_UNASSIGNED. */
 const DrZoneTotals *dr_engine_zone_totals (const DrEngine *engine, int zone);
+/* Mean coverage of the configured zones that are not excluded. */
 double dr_engine_mean_coverage (const DrEngine *engine);
 
 double dr_engine_head_revolutions (const DrEngine *engine);
