@@ -26,7 +26,8 @@
 # lifted, the force sensor reads 0-0.12 N and the motion sensor reports no
 # zone (0xFF). Planted on purpose:
 #   - the tick counter starts 1500 ticks below 2^32, so it wraps on the forehead;
-#   - seq starts at 65400, so it wraps too;
+#   - seq wraps too (65535 -> 0), and the lost frame is the one with seq 0,
+#     so the gap is 65535 -> 1: one frame, not 65534;
 #   - one over-pressure episode on the left cheek: > 5.0 N for 600 ms;
 #   - one sensor fault (force 0xFFFF) inside that episode;
 #   - one frame never received (seq gap) on the forehead;
@@ -55,7 +56,6 @@ T0_MS = 1716064200000  # 2024-05-18 20:30:00 UTC
 DT_MS = 10  # 100 Hz
 SAMPLES_PER_FRAME = 25
 TICKS_START = 2**32 - 1500
-SEQ_START = 65400
 
 NEEDLE_UM = 500
 NEEDLE_COUNT = 192
@@ -196,12 +196,17 @@ def build():
 
 
 def frames_of(ses):
-    """Cuts the samples into frames: (seq, [sample indexes])."""
+    """Cuts the samples into frames: [seq, [sample indexes]]; seq comes later."""
     out = []
-    for n, i in enumerate(range(0, len(ses.samples), SAMPLES_PER_FRAME)):
-        idx = list(range(i, min(i + SAMPLES_PER_FRAME, len(ses.samples))))
-        out.append(((SEQ_START + n) & 0xFFFF, idx))
+    for i in range(0, len(ses.samples), SAMPLES_PER_FRAME):
+        out.append([0, list(range(i, min(i + SAMPLES_PER_FRAME, len(ses.samples))))])
     return out
+
+
+def number_frames(frames, zero_at):
+    """Numbers the frames so that frame zero_at gets seq 0."""
+    for n, frame in enumerate(frames):
+        frame[0] = (n - zero_at) & 0xFFFF
 
 
 def encode_frame(ses, idx, seq):
@@ -308,6 +313,7 @@ def generate():
     ses = build()
     frames = frames_of(ses)
     lost = pick_frame(ses, frames, ses.stretch_index(0, 2))  # forehead, third stretch
+    number_frames(frames, lost)
     cut = pick_frame(ses, frames, ses.stretch_index(2, 1))  # right-cheek, second
 
     trace = bytearray(MAGIC)
