@@ -283,6 +283,19 @@ dr_engine_free (DrEngine *engine)
   g_free (engine);
 }
 
+DrEngine *
+dr_engine_copy (const DrEngine *engine)
+{
+  DrEngine *copy;
+
+  g_return_val_if_fail (engine != NULL, NULL);
+  /* All state is inline: a byte copy is a deep copy. */
+  copy = g_memdup2 (engine, sizeof *engine);
+  copy->event_func = NULL;
+  copy->event_data = NULL;
+  return copy;
+}
+
 void
 dr_engine_set_event_func (DrEngine *engine, DrEventFunc func, void *user_data)
 {

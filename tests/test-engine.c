@@ -1336,6 +1336,36 @@ test_no_event_func (void)
   fixture_teardown (&f);
 }
 
+/* A copy keeps the totals as they were and sends no events, while the
+ * original runs on: that is what the daemon hands to its store thread. */
+static void
+test_copy_frozen (void)
+{
+  Fixture f;
+  DrEngine *copy;
+  guint n_events;
+
+  fixture_setup_default (&f);
+  feed1 (&f, T0, 0, FIRM, CHIN);
+  feed1 (&f, T0 + 100, 1000, FIRM, CHIN); /* one revolution on the chin */
+  copy = dr_engine_copy (f.engine);
+  n_events = f.events->len;
+
+  feed1 (&f, T0 + 200, 3000, FIRM, CHIN); /* two more, on the original only */
+  g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (f.engine, CHIN)->revolutions, 3.0, EPS);
+  g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (copy, CHIN)->revolutions, 1.0, EPS);
+  g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (copy, CHIN)->rolled_cm2, AREA_PER_REV, 1e-6);
+
+  /* Driving the copy reports nothing to the original's listener. */
+  n_events = f.events->len;
+  dr_engine_stop_session (copy);
+  g_assert_cmpuint (f.events->len, ==, n_events);
+  g_assert_true (dr_engine_session_active (f.engine));
+
+  dr_engine_free (copy);
+  fixture_teardown (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1378,6 +1408,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/zone/user-fallback", test_zone_user_fallback);
   g_test_add_func ("/engine/zone/unknown-id", test_zone_unknown_id);
   g_test_add_func ("/engine/events/no-callback", test_no_event_func);
+  g_test_add_func ("/engine/copy/frozen", test_copy_frozen);
 
   return g_test_run ();
 }
