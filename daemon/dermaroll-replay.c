@@ -105,7 +105,7 @@ format_time (char *buf, size_t len, int64_t ms, gboolean unsynced)
 {
   g_autoptr (GDateTime) dt = NULL;
   int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  int msec = (int)(ms - secs * 1000);
+  int msec = (int) (ms - secs * 1000);
 
   if (!unsynced)
     dt = g_date_time_new_from_unix_local (secs);
@@ -123,9 +123,9 @@ format_duration (char *buf, size_t len, int64_t ms)
 {
   if (ms >= 60000)
     g_snprintf (buf, len, "%" G_GINT64_FORMAT " min %.1f s", ms / 60000,
-                (double)(ms % 60000) / 1000.0);
+                (double) (ms % 60000) / 1000.0);
   else if (ms >= 1000)
-    g_snprintf (buf, len, "%.1f s", (double)ms / 1000.0);
+    g_snprintf (buf, len, "%.1f s", (double) ms / 1000.0);
   else
     g_snprintf (buf, len, "%" G_GINT64_FORMAT " ms", ms);
 }
@@ -195,7 +195,7 @@ on_event (const DrEvent *ev, void *user_data)
 {
   Replay *r = user_data;
 
-  if ((unsigned)ev->kind < DR_N_EVENT_KINDS)
+  if ((unsigned) ev->kind < DR_N_EVENT_KINDS)
     r->event_counts[ev->kind]++;
   if (ev->kind == DR_EVENT_OVER_TREATED && ev->zone >= 0 && ev->zone < DR_MAX_ZONES)
     r->over_treated[ev->zone] = TRUE;
@@ -244,7 +244,7 @@ feed_record (Replay *r, guint64 record, const guint8 *buf, size_t len, gboolean 
 
   /* Let a long pause inside the recording end the session as it would have
    * live: the engine has no clock of its own. */
-  last_ms = (int64_t)frame.t0_ms;
+  last_ms = (int64_t) frame.t0_ms;
   for (unsigned i = 1; i < frame.n_samples; i++)
     last_ms += frame.samples[i].dt_ms;
   dr_engine_advance (r->engine, last_ms);
@@ -340,9 +340,10 @@ print_report (Replay *r, const DrHeadInfo *head)
           " note\n");
   for (unsigned z = 0; z < r->config->n_zones; z++)
     if (r->config->zones[z].name[0] != '\0')
-      print_zone_row (r, (int)z);
+      print_zone_row (r, (int) z);
   print_zone_row (r, DR_ZONE_UNASSIGNED);
-  printf ("mean coverage %.0f %% (zones not excluded)\n\n", dr_engine_mean_coverage (r->engine) * 100.0);
+  printf ("mean coverage %.0f %% (zones not excluded)\n\n",
+          dr_engine_mean_coverage (r->engine) * 100.0);
 
   if (r->session_seen)
     {
@@ -359,7 +360,7 @@ print_report (Replay *r, const DrHeadInfo *head)
   printf ("malformed      %" G_GUINT64_FORMAT, r->malformed);
   for (int i = 1; i < DR_CODEC_N_ERRORS; i++)
     if (r->malformed_by_reason[i])
-      printf ("  %s: %" G_GUINT64_FORMAT, dr_codec_status_name ((DrCodecStatus)i),
+      printf ("  %s: %" G_GUINT64_FORMAT, dr_codec_status_name ((DrCodecStatus) i),
               r->malformed_by_reason[i]);
   printf ("\nlost frames    %" G_GUINT64_FORMAT " (in %" G_GUINT64_FORMAT " seq gap%s)\n",
           st->frames_lost, st->seq_gaps, st->seq_gaps == 1 ? "" : "s");
@@ -376,14 +377,14 @@ static void
 json_string (GString *out, const char *s)
 {
   g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
     {
       if (*p == '"' || *p == '\\')
         g_string_append_printf (out, "\\%c", *p);
       else if (*p < 0x20)
         g_string_append_printf (out, "\\u%04x", *p);
       else
-        g_string_append_c (out, (char)*p);
+        g_string_append_c (out, (char) *p);
     }
   g_string_append_c (out, '"');
 }
@@ -459,7 +460,7 @@ print_json (Replay *r, const char *path, const DrHeadInfo *head)
     if (r->malformed_by_reason[i])
       {
         g_string_append (out, first ? "" : ", ");
-        json_string (out, dr_codec_status_name ((DrCodecStatus)i));
+        json_string (out, dr_codec_status_name ((DrCodecStatus) i));
         g_string_append_printf (out, ": %" G_GUINT64_FORMAT, r->malformed_by_reason[i]);
         first = FALSE;
       }
@@ -484,7 +485,7 @@ print_json (Replay *r, const char *path, const DrHeadInfo *head)
   for (int k = 0; k < DR_N_EVENT_KINDS; k++)
     {
       g_string_append (out, k ? ", " : "");
-      json_string (out, dr_event_kind_name ((DrEventKind)k));
+      json_string (out, dr_event_kind_name ((DrEventKind) k));
       g_string_append_printf (out, ": %" G_GUINT64_FORMAT, r->event_counts[k]);
     }
   g_string_append (out, "},\n  \"events\": [");
@@ -543,7 +544,7 @@ print_json (Replay *r, const char *path, const DrHeadInfo *head)
   for (unsigned z = 0; z < r->config->n_zones; z++)
     if (r->config->zones[z].name[0] != '\0')
       {
-        json_zone (out, r, (int)z);
+        json_zone (out, r, (int) z);
         g_string_append (out, ",\n");
       }
   json_zone (out, r, DR_ZONE_UNASSIGNED);
@@ -562,7 +563,7 @@ parse_zone (const DrEngineConfig *config, const char *arg)
     return zone;
   if (g_ascii_string_to_unsigned (arg, 10, 0, config->n_zones - 1, &id, NULL)
       && config->zones[id].name[0] != '\0')
-    return (int)id;
+    return (int) id;
 
   names = g_string_new (NULL);
   for (unsigned z = 0; z < config->n_zones; z++)
@@ -613,12 +614,12 @@ main (int argc, char **argv)
     die ("%s", error->message);
   if (len < TRACE_MAGIC_LEN || memcmp (data, TRACE_MAGIC, TRACE_MAGIC_LEN) != 0)
     die ("%s: not a roller trace (no %s header)", argv[1], TRACE_MAGIC);
-  p = (const guint8 *)data + TRACE_MAGIC_LEN;
-  end = (const guint8 *)data + len;
+  p = (const guint8 *) data + TRACE_MAGIC_LEN;
+  end = (const guint8 *) data + len;
 
   /* Record 0: the head, without which nothing can be measured. */
-  head_len = end - p >= 2 ? (size_t)(p[0] | p[1] << 8) : 0;
-  if (end - p < 2 || (size_t)(end - p - 2) < head_len)
+  head_len = end - p >= 2 ? (size_t) (p[0] | p[1] << 8) : 0;
+  if (end - p < 2 || (size_t) (end - p - 2) < head_len)
     die ("%s: no Head Info record", argv[1]);
   st = dr_head_info_decode (p + 2, head_len, &head);
   if (st != DR_CODEC_OK)
@@ -646,14 +647,14 @@ main (int argc, char **argv)
               head.drum_diameter_10um / 100.0, head.drum_width_10um / 100.0, head.ticks_per_rev,
               r.config->force_limit_n[dr_needle_class_for_length (head.needle_length_um)]);
       for (unsigned z = 0; z < r.config->n_zones; z++)
-        if (zone_excluded (&r, (int)z))
+        if (zone_excluded (&r, (int) z))
           printf ("excluded zone: %s\n", r.config->zones[z].name);
       printf ("\n");
     }
 
   while (p < end)
     {
-      size_t avail = (size_t)(end - p);
+      size_t avail = (size_t) (end - p);
       size_t rlen;
       gboolean cut_short;
 
@@ -663,7 +664,7 @@ main (int argc, char **argv)
                             " (stray byte at the end of the trace)");
           break;
         }
-      rlen = (size_t)(p[0] | p[1] << 8);
+      rlen = (size_t) (p[0] | p[1] << 8);
       p += 2;
       avail -= 2;
       cut_short = rlen > avail;

@@ -85,7 +85,7 @@ replay (Fixture *f, int excluded_zone)
       g_assert_cmpint (end - p, >=, 2);
       rlen = p[0] | p[1] << 8;
       p += 2;
-      g_assert_cmpuint (rlen, <=, (size_t)(end - p));
+      g_assert_cmpuint (rlen, <=, (size_t) (end - p));
       st = dr_frame_decode (p, rlen, &frame);
       if (st == DR_CODEC_OK)
         dr_engine_feed (f->engine, &frame);
@@ -247,7 +247,7 @@ test_coverage (Fixture *f, gconstpointer data)
       if (c->ticks == 0)
         continue;
       /* The generator agrees with the script written out above. */
-      g_assert_cmpint (expected_int (f, group, "ticks"), ==, (gint64)c->ticks);
+      g_assert_cmpint (expected_int (f, group, "ticks"), ==, (gint64) c->ticks);
       g_assert_cmpint (t->source, ==, DR_ZONE_SOURCE_SENSOR);
       /* Peaks of contact samples only: never 65.535 N from the 0xFFFF fault. */
       g_assert_cmpfloat_with_epsilon (t->peak_force_n, expected_int (f, group, "peak-mn") / 1000.0,
