@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "sd-notify.h"
 
 static gboolean
 on_signal (gpointer user_data)
@@ -83,6 +84,8 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGINT, on_signal, loop);
   g_unix_signal_add (SIGTERM, on_signal, loop);
   g_main_loop_run (loop);
+  /* Draining the store can take a moment: tell systemd we are on our way. */
+  dr_sd_notify_stopping ();
   dr_daemon_free (daemon);
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "dr-dbus.h"
 #include "dr-error.h"
 #include "roller.h"
+#include "sd-notify.h"
 #include "store.h"
 
 #define MANAGER_PATH "/org/dermaroll"
@@ -315,6 +316,9 @@ static void
 name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   g_info ("serving %s", name);
+  /* Type=dbus units are ready when the name appears anyway; READY=1 also
+   * starts the watchdog pings. */
+  dr_sd_notify_ready ();
 }
 
 static void
