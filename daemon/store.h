@@ -35,6 +35,10 @@ char *dr_store_default_path (void);
 DrStore *dr_store_open (const char *path, GError **error);
 void dr_store_free (DrStore *store);
 const char *dr_store_get_path (DrStore *store);
+/* Runs SQL that returns no rows on the store's connection: for tests and
+ * maintenance tools (e.g. PRAGMA max_page_count to simulate a full disk).
+ * Not for the daemon's data: that goes through the functions below. */
+gboolean dr_store_exec (DrStore *store, const char *sql, GError **error);
 
 /* Writes are batched: begin opens a transaction if none is open; commit
  * ends it. A durable commit is fsynced (it survives a power cut); only
@@ -42,6 +46,18 @@ const char *dr_store_get_path (DrStore *store);
 gboolean dr_store_begin (DrStore *store, GError **error);
 gboolean dr_store_commit (DrStore *store, gboolean durable, GError **error);
 gboolean dr_store_in_transaction (DrStore *store);
+/* Abandons the open transaction, if any. */
+gboolean dr_store_rollback (DrStore *store);
+/* fsyncs what earlier commits wrote: dr_store_commit (store, FALSE) then
+ * dr_store_sync () is a durable commit, with a failed commit and a failed
+ * sync told apart (after a failed sync the data is committed but not
+ * known to be on disk). */
+gboolean dr_store_sync (DrStore *store, GError **error);
+/* A savepoint inside the open transaction, so that one write that fails
+ * half-way leaves nothing of itself behind; end it with @keep TRUE to keep
+ * its changes, FALSE to undo them. Not nested. */
+gboolean dr_store_savepoint (DrStore *store, GError **error);
+gboolean dr_store_end_savepoint (DrStore *store, gboolean keep, GError **error);
 
 /* Rollers, keyed by identity address. Returns the roller's row id. */
 gboolean dr_store_ensure_roller (DrStore *store,
@@ -67,6 +83,8 @@ GPtrArray *dr_store_list_rollers (DrStore *store, GError **error);
 /* Needle heads: revolutions accumulate across sessions. */
 gboolean dr_store_get_head_revolutions (DrStore *store, uint32_t head_id, double *revolutions, GError **error);
 gboolean dr_store_set_head (DrStore *store, const DrHeadInfo *head, double revolutions, GError **error);
+/* Sessions begun with the head (dr_store_session_begin counts them). */
+gboolean dr_store_get_head_sessions (DrStore *store, uint32_t head_id, uint64_t *sessions, GError **error);
 /* Every head's revolutions: head id (GUINT_TO_POINTER) → double* (owned). */
 GHashTable *dr_store_list_head_revolutions (DrStore *store, GError **error);
 
@@ -88,10 +106,12 @@ typedef struct
   uint16_t seq;
 } DrFrameKey;
 
-/* Keys of the roller's well-formed frames stored after the last one marked
- * acknowledged: the only frames the roller may still send again. */
+/* Keys (element type DrFrameKey) of the roller's well-formed frames after
+ * the last one marked acknowledged, in (t0, seq) order: the only frames the
+ * roller may still send again. */
 GArray *dr_store_unacked_frame_keys (DrStore *store, int64_t roller_id, GError **error);
-/* Marks every stored frame of the roller up to and including @key acked. */
+/* Marks every stored frame of the roller up to and including @key, in
+ * (t0, seq) order, acked. Acks only move forward: an older key is a no-op. */
 gboolean dr_store_mark_acked (DrStore *store, int64_t roller_id, const DrFrameKey *key, GError **error);
 
 typedef struct
@@ -106,7 +126,8 @@ gboolean dr_store_frame_counts (DrStore *store, int64_t roller_id, DrStoreFrameC
 gboolean dr_store_add_dropped (DrStore *store, int64_t roller_id, uint64_t frames, GError **error);
 
 /* Calls @func for each well-formed raw frame of the roller with t0 in
- * [since_ms, until_ms), in (t0, seq) order; for recomputation and export. */
+ * [since_ms, until_ms) (until_ms 0: no end), in (t0, seq) order, for
+ * recomputation and export; @func returns FALSE to stop early. */
 typedef gboolean (*DrStoreFrameFunc) (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data);
 gboolean dr_store_foreach_frame (DrStore *store,
                                  int64_t roller_id,

@@ -1,0 +1,1158 @@
+/* test-store.c: the SQLite store on real files in a scratch directory:
+ * permissions, schema version, refusing foreign and newer files, frames
+ * with their duplicate check and acks, sessions and the D-Bus shaped
+ * queries, crash recovery and a full disk.
+ */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dr-error.h"
+#include "store-test-util.h"
+#include "store.h"
+
+typedef struct
+{
+  char *tmpdir;
+  char *path; /* tmpdir/state/dermaroll/dermaroll.db: two directories to create */
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->tmpdir = g_dir_make_tmp ("dermaroll-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->tmpdir, "state", "dermaroll", "dermaroll.db", NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  store_test_rm_rf (f->tmpdir);
+  g_free (f->tmpdir);
+  g_free (f->path);
+}
+
+static DrStore *
+open_store (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  DrStore *store = dr_store_open (f->path, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+static int64_t
+add_roller (DrStore *store, const char *address)
+{
+  g_autoptr (GError) error = NULL;
+  int64_t id = -1;
+
+  g_assert_true (dr_store_ensure_roller (store, address, "Roller", &id, &error));
+  g_assert_no_error (error);
+  return id;
+}
+
+static gboolean
+add_frame (DrStore *store, int64_t roller, uint64_t t0, uint16_t seq, uint8_t flags)
+{
+  g_autoptr (GError) error = NULL;
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = store_test_frame (buf, t0, seq, flags, 5, seq * 200u, 0);
+  gboolean inserted = FALSE;
+
+  g_assert_true (dr_store_add_frame (store, roller, (int64_t) t0 + 5, buf, len, DR_CODEC_OK,
+                                     &inserted, &error));
+  g_assert_no_error (error);
+  return inserted;
+}
+
+static void
+commit (DrStore *store)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dr_store_commit (store, TRUE, &error));
+  g_assert_no_error (error);
+}
+
+static void
+begin (DrStore *store)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dr_store_begin (store, &error));
+  g_assert_no_error (error);
+}
+
+/* A second connection, as another process would see the file. */
+static int64_t
+sql_int (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int64_t value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static char *
+sql_text (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+sql_exec (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static guint
+file_mode (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+/* Paths */
+
+static void
+test_default_path (void)
+{
+  g_autofree char *home_default
+      = g_build_filename (g_get_home_dir (), ".local", "state", "dermaroll", "dermaroll.db", NULL);
+  char *path;
+
+  g_setenv ("STATE_DIRECTORY", "/var/lib/dermaroll:/var/lib/other", TRUE);
+  g_setenv ("XDG_STATE_HOME", "/home/u/.state", TRUE);
+  path = dr_store_default_path ();
+  g_assert_cmpstr (path, ==, "/var/lib/dermaroll/dermaroll.db");
+  g_free (path);
+
+  g_unsetenv ("STATE_DIRECTORY");
+  path = dr_store_default_path ();
+  g_assert_cmpstr (path, ==, "/home/u/.state/dermaroll/dermaroll.db");
+  g_free (path);
+
+  /* The XDG spec: a relative XDG_STATE_HOME is invalid and ignored. */
+  g_setenv ("XDG_STATE_HOME", "relative/state", TRUE);
+  path = dr_store_default_path ();
+  g_assert_cmpstr (path, ==, home_default);
+  g_free (path);
+
+  g_unsetenv ("XDG_STATE_HOME");
+  path = dr_store_default_path ();
+  g_assert_cmpstr (path, ==, home_default);
+  g_free (path);
+}
+
+/* Opening */
+
+static void
+test_open_permissions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  g_autofree char *parent = g_path_get_dirname (dir);
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  mode_t old_umask = umask (022);
+
+  store = open_store (f);
+  umask (old_umask);
+
+  g_assert_cmpstr (dr_store_get_path (store), ==, f->path);
+  g_assert_cmpuint (file_mode (parent), ==, 0700);
+  g_assert_cmpuint (file_mode (dir), ==, 0700);
+  g_assert_cmpuint (file_mode (f->path), ==, 0600);
+  /* SQLite gives the -wal file the database file's mode. */
+  g_assert_cmpuint (file_mode (wal), ==, 0600);
+}
+
+static void
+test_open_permissions_umask (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  /* A umask that would leave the owner unable to write or enter. */
+  mode_t old_umask = umask (0277);
+
+  store = open_store (f);
+  umask (old_umask);
+  g_assert_cmpuint (file_mode (dir), ==, 0700);
+  g_assert_cmpuint (file_mode (f->path), ==, 0600);
+}
+
+static void
+test_open_existing_dir (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+
+  /* A directory that exists is the owner's: its mode is left alone. */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0750), ==, 0);
+  store = open_store (f);
+  g_assert_cmpuint (file_mode (dir), ==, 0750);
+  g_assert_cmpuint (file_mode (f->path), ==, 0600);
+}
+
+static void
+test_schema_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStore) store = open_store (f);
+  g_autofree char *journal_mode = sql_text (f->path, "PRAGMA journal_mode");
+
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
+  g_assert_cmpstr (journal_mode, ==, "wal");
+  g_assert_cmpint (sql_int (f->path,
+                            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                            " ('rollers', 'heads', 'frames', 'malformed_frames', 'sessions',"
+                            "  'session_zones', 'events', 'settings')"),
+                   ==, 8);
+  g_clear_pointer (&store, dr_store_free);
+
+  /* Opening again migrates nothing and keeps the version. */
+  store = open_store (f);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 1);
+}
+
+static void
+test_not_a_database (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  g_autofree char *expected
+      = g_strdup_printf ("%s: not a dermaroll database (file is not a database)", f->path);
+  g_autofree char *contents = g_strnfill (4096, 'x');
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (f->path, contents, -1, NULL));
+
+  store = dr_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  g_assert_cmpstr (error->message, ==, expected);
+
+  /* Refused, never overwritten. */
+  g_assert_true (g_file_get_contents (f->path, &after, &after_len, NULL));
+  g_assert_cmpmem (after, after_len, contents, strlen (contents));
+}
+
+static void
+test_foreign_database (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  sql_exec (f->path,
+            "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos DEFAULT VALUES");
+
+  store = dr_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  g_assert_true (g_str_has_prefix (error->message, f->path));
+  g_assert_nonnull (strstr (error->message, "not a dermaroll database"));
+  /* Untouched: no schema of ours, not switched to WAL. */
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM photos"), ==, 1);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_master"), ==, 1);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 0);
+}
+
+static void
+test_newer_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autofree char *expected = NULL;
+
+  add_roller (store, "AA:BB:CC:DD:EE:FF");
+  g_clear_pointer (&store, dr_store_free);
+  sql_exec (f->path, "PRAGMA user_version = 99");
+
+  store = dr_store_open (f->path, &error);
+  g_assert_null (store);
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (1);"
+                              " refusing to touch it",
+                              f->path);
+  g_assert_cmpstr (error->message, ==, expected);
+  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 99);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollers"), ==, 1);
+}
+
+/* Rollers, heads, settings */
+
+static void
+test_rollers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) rollers = NULL;
+  int64_t a, b, again;
+  DrStoreRoller *r;
+
+  g_assert_true (dr_store_ensure_roller (store, "AA:AA:AA:AA:AA:01", "Left", &a, &error));
+  g_assert_true (dr_store_ensure_roller (store, "AA:AA:AA:AA:AA:02", NULL, &b, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (a, !=, b);
+  /* Same address: same row; an unknown name keeps the known one, a new one replaces it. */
+  g_assert_true (dr_store_ensure_roller (store, "AA:AA:AA:AA:AA:01", "", &again, &error));
+  g_assert_cmpint (again, ==, a);
+  g_assert_true (dr_store_ensure_roller (store, "AA:AA:AA:AA:AA:02", "Right", &again, &error));
+  g_assert_cmpint (again, ==, b);
+  g_assert_true (dr_store_set_roller_paired (store, b, TRUE, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (dr_store_set_roller_paired (store, 999, TRUE, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "no roller 999");
+  g_clear_error (&error);
+
+  rollers = dr_store_list_rollers (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rollers->len, ==, 2);
+  r = g_ptr_array_index (rollers, 0);
+  g_assert_cmpint (r->id, ==, a);
+  g_assert_cmpstr (r->address, ==, "AA:AA:AA:AA:AA:01");
+  g_assert_cmpstr (r->name, ==, "Left");
+  g_assert_false (r->paired);
+  r = g_ptr_array_index (rollers, 1);
+  g_assert_cmpint (r->id, ==, b);
+  g_assert_cmpstr (r->name, ==, "Right");
+  g_assert_true (r->paired);
+}
+
+static void
+test_heads (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GHashTable) heads = NULL;
+  DrHeadInfo head = { 1, 500, 192, 150, 200, 100, 77 };
+  double revolutions = -1;
+  uint64_t sessions = 99;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+
+  /* A head never seen has no revolutions and no sessions yet. */
+  g_assert_true (dr_store_get_head_revolutions (store, 77, &revolutions, &error));
+  g_assert_cmpfloat (revolutions, ==, 0.0);
+  g_assert_true (dr_store_get_head_sessions (store, 77, &sessions, &error));
+  g_assert_cmpuint (sessions, ==, 0);
+
+  g_assert_true (dr_store_set_head (store, &head, 123.25, &error));
+  g_assert_true (dr_store_get_head_revolutions (store, 77, &revolutions, &error));
+  g_assert_cmpfloat (revolutions, ==, 123.25);
+  g_assert_true (dr_store_set_head (store, &head, 200.5, &error));
+  g_assert_true (dr_store_get_head_revolutions (store, 77, &revolutions, &error));
+  g_assert_cmpfloat (revolutions, ==, 200.5);
+
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1000, 500, 77, &error));
+  g_assert_true (dr_store_session_begin (store, 2, roller, 2000, 500, 77, &error));
+  /* A head counted before its Head Info was stored. */
+  g_assert_true (dr_store_session_begin (store, 3, roller, 3000, 500, 78, &error));
+  g_assert_no_error (error);
+  g_assert_true (dr_store_get_head_sessions (store, 77, &sessions, &error));
+  g_assert_cmpuint (sessions, ==, 2);
+  g_assert_true (dr_store_get_head_sessions (store, 78, &sessions, &error));
+  g_assert_cmpuint (sessions, ==, 1);
+  /* Sessions counted, revolutions kept. */
+  g_assert_true (dr_store_get_head_revolutions (store, 77, &revolutions, &error));
+  g_assert_cmpfloat (revolutions, ==, 200.5);
+
+  heads = dr_store_list_head_revolutions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (heads), ==, 2);
+  g_assert_cmpfloat (*(double *) g_hash_table_lookup (heads, GUINT_TO_POINTER (77)), ==, 200.5);
+  g_assert_cmpfloat (*(double *) g_hash_table_lookup (heads, GUINT_TO_POINTER (78)), ==, 0.0);
+}
+
+static void
+test_excluded_zones (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_auto (GStrv) zones = NULL;
+
+  zones = dr_store_excluded_zones (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (zones), ==, 0);
+  g_clear_pointer (&zones, g_strfreev);
+
+  g_assert_true (dr_store_set_zone_excluded (store, "nose", TRUE, &error));
+  g_assert_true (dr_store_set_zone_excluded (store, "forehead", TRUE, &error));
+  g_assert_true (dr_store_set_zone_excluded (store, "forehead", TRUE, &error));
+  g_assert_true (dr_store_set_zone_excluded (store, "chin", TRUE, &error));
+  g_assert_true (dr_store_set_zone_excluded (store, "chin", FALSE, &error));
+  g_assert_true (dr_store_set_zone_excluded (store, "neck", FALSE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&store, dr_store_free);
+
+  store = open_store (f);
+  zones = dr_store_excluded_zones (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (zones, ((const char *[]){ "forehead", "nose", NULL }));
+}
+
+/* Frames */
+
+static void
+test_frames_duplicate (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  DrStoreFrameCounts counts;
+
+  begin (store);
+  g_assert_true (dr_store_in_transaction (store));
+  g_assert_true (add_frame (store, roller, 1700000000000, 7, 0));
+  g_assert_false (add_frame (store, roller, 1700000000000, 7, 0));
+  /* Replayed from the roller's memory (history flag): still the same frame. */
+  g_assert_false (add_frame (store, roller, 1700000000000, 7, DR_FRAME_FLAG_HISTORY));
+  /* Same seq, other t0 (the counter wrapped): another frame. */
+  g_assert_true (add_frame (store, roller, 1700000600000, 7, 0));
+  /* Same key, other roller: another frame. */
+  g_assert_true (add_frame (store, other, 1700000000000, 7, 0));
+  commit (store);
+  g_assert_false (dr_store_in_transaction (store));
+  /* Still a duplicate after the commit and after reopening. */
+  g_assert_false (add_frame (store, roller, 1700000000000, 7, 0));
+  g_clear_pointer (&store, dr_store_free);
+  store = open_store (f);
+  g_assert_false (add_frame (store, roller, 1700000000000, 7, 0));
+
+  g_assert_true (dr_store_frame_counts (store, roller, &counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts.frames, ==, 2);
+  g_assert_cmpuint (counts.malformed, ==, 0);
+  g_assert_cmpuint (counts.seq_gaps, ==, 0);
+  g_assert_cmpint (sql_int (f->path,
+                            "SELECT flags FROM frames WHERE seq = 7 AND t0_ms = 1700000000000"
+                            " AND roller_id = 1"),
+                   ==, 0);
+}
+
+static void
+test_frames_malformed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = store_test_frame (buf, 1700000000000, 1, 0, 3, 0, 0);
+  gboolean inserted = FALSE;
+  DrStoreFrameCounts counts;
+  g_autofree char *reason = NULL;
+
+  buf[len] = 0xEE; /* one byte too many */
+  g_assert_true (dr_store_add_frame (store, roller, 10, buf, len + 1, DR_CODEC_ERR_LENGTH_MISMATCH,
+                                     &inserted, &error));
+  g_assert_true (inserted);
+  /* The same bytes again: malformed frames have no key, each one counts. */
+  g_assert_true (dr_store_add_frame (store, roller, 11, buf, len + 1, DR_CODEC_ERR_LENGTH_MISMATCH,
+                                     &inserted, &error));
+  /* An empty notification. */
+  g_assert_true (
+      dr_store_add_frame (store, roller, 12, NULL, 0, DR_CODEC_ERR_TRUNCATED, &inserted, &error));
+  g_assert_no_error (error);
+
+  /* A well-formed frame claimed with fewer bytes than a header is a bug. */
+  g_assert_false (dr_store_add_frame (store, roller, 13, buf, 5, DR_CODEC_OK, &inserted, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (dr_store_add_dropped (store, roller, 3, &error));
+  g_assert_true (dr_store_add_dropped (store, roller, 2, &error));
+  g_assert_no_error (error);
+  g_assert_false (dr_store_add_dropped (store, 999, 2, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_clear_pointer (&store, dr_store_free);
+  store = open_store (f);
+  g_assert_true (dr_store_frame_counts (store, roller, &counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts.frames, ==, 0);
+  g_assert_cmpuint (counts.malformed, ==, 3);
+  g_assert_cmpuint (counts.seq_gaps, ==, 5);
+
+  reason = sql_text (f->path, "SELECT reason FROM malformed_frames ORDER BY id LIMIT 1");
+  g_assert_cmpstr (reason, ==, "length-mismatch");
+  g_assert_cmpint (
+      sql_int (f->path, "SELECT length (raw) FROM malformed_frames ORDER BY id LIMIT 1"), ==,
+      (int64_t) len + 1);
+  g_assert_cmpint (
+      sql_int (f->path, "SELECT length (raw) FROM malformed_frames WHERE received_ms = 12"), ==, 0);
+
+  g_assert_false (dr_store_frame_counts (store, 999, &counts, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+}
+
+typedef struct
+{
+  GPtrArray *frames;
+  guint stop_after;
+} Collect;
+
+static gboolean
+collect_frame (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data)
+{
+  Collect *c = user_data;
+  DrFrame frame;
+
+  g_assert_cmpint (dr_frame_decode (raw, len, &frame), ==, DR_CODEC_OK);
+  g_assert_cmpint (received_ms, ==, (int64_t) frame.t0_ms + 5);
+  g_ptr_array_add (c->frames, g_memdup2 (&frame, sizeof frame));
+  return c->frames->len < c->stop_after;
+}
+
+static void
+test_frames_foreach (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func (g_free);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  Collect c = { frames, G_MAXUINT };
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len;
+
+  /* Stored out of order; read back in (t0, seq) order, bytes intact. */
+  add_frame (store, roller, 3000, 3, 0);
+  add_frame (store, roller, 1000, 1, 0);
+  add_frame (store, roller, 2000, 2, DR_FRAME_FLAG_HISTORY);
+  add_frame (store, roller, 4000, 4, 0);
+  add_frame (store, other, 2500, 9, 0);
+
+  g_assert_true (dr_store_foreach_frame (store, roller, 1000, 4000, collect_frame, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (frames->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      DrFrame *frame = g_ptr_array_index (frames, i);
+      g_assert_cmpuint (frame->t0_ms, ==, 1000 * (i + 1));
+      g_assert_cmpuint (frame->seq, ==, i + 1);
+      g_assert_cmpuint (frame->n_samples, ==, 5);
+      g_assert_cmpuint (frame->samples[4].ticks, ==, (i + 1) * 200 + 160);
+    }
+  g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, 1))->flags, ==, DR_FRAME_FLAG_HISTORY);
+
+  /* until 0: no end; stopping early. */
+  g_ptr_array_set_size (frames, 0);
+  c.stop_after = 2;
+  g_assert_true (dr_store_foreach_frame (store, roller, 2000, 0, collect_frame, &c, &error));
+  g_assert_cmpuint (frames->len, ==, 2);
+  g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, 1))->t0_ms, ==, 3000);
+
+  /* The raw bytes are the very bytes received. */
+  len = store_test_frame (buf, 4000, 4, 0, 5, 800, 0);
+  g_clear_pointer (&store, dr_store_free);
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (
+        sqlite3_prepare_v2 (db, "SELECT raw FROM frames WHERE seq = 4", -1, &stmt, NULL), ==,
+        SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpmem (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), buf, len);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+}
+
+static void
+assert_keys (GArray *keys, const DrFrameKey *expected, guint n)
+{
+  g_assert_cmpuint (keys->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpuint (g_array_index (keys, DrFrameKey, i).t0_ms, ==, expected[i].t0_ms);
+      g_assert_cmpuint (g_array_index (keys, DrFrameKey, i).seq, ==, expected[i].seq);
+    }
+}
+
+static void
+test_acks (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GArray) keys = NULL;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const DrFrameKey all[] = { { 1000, 65534 }, { 1250, 65535 }, { 1500, 0 }, { 1750, 1 } };
+  DrFrameKey key;
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    add_frame (store, roller, all[i].t0_ms, all[i].seq, 0);
+  add_frame (store, other, 1100, 5, 0);
+
+  keys = dr_store_unacked_frame_keys (store, roller, &error);
+  g_assert_no_error (error);
+  assert_keys (keys, all, 4);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* Across the seq wrap: the order is the roller's, by time. */
+  key = all[1];
+  g_assert_true (dr_store_mark_acked (store, roller, &key, &error));
+  g_assert_no_error (error);
+  keys = dr_store_unacked_frame_keys (store, roller, &error);
+  assert_keys (keys, all + 2, 2);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* A late ack for an older frame does not move it back. */
+  key = all[0];
+  g_assert_true (dr_store_mark_acked (store, roller, &key, &error));
+  g_assert_no_error (error);
+
+  /* Other rollers are their own. */
+  keys = dr_store_unacked_frame_keys (store, other, &error);
+  g_assert_cmpuint (keys->len, ==, 1);
+  g_clear_pointer (&keys, g_array_unref);
+
+  /* Kept across a restart; a frame stored late behind the ack is not unacked. */
+  g_clear_pointer (&store, dr_store_free);
+  store = open_store (f);
+  add_frame (store, roller, 1200, 65533, DR_FRAME_FLAG_HISTORY);
+  keys = dr_store_unacked_frame_keys (store, roller, &error);
+  g_assert_no_error (error);
+  assert_keys (keys, all + 2, 2);
+  g_clear_pointer (&keys, g_array_unref);
+
+  key = all[3];
+  g_assert_true (dr_store_mark_acked (store, roller, &key, &error));
+  keys = dr_store_unacked_frame_keys (store, roller, &error);
+  g_assert_cmpuint (keys->len, ==, 0);
+  g_clear_pointer (&keys, g_array_unref);
+
+  g_assert_null (dr_store_unacked_frame_keys (store, 999, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (dr_store_mark_acked (store, 999, &key, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+}
+
+/* Sessions */
+
+static const DrHeadInfo test_head = {
+  .version = 1,
+  .needle_length_um = 500,
+  .needle_count = 192,
+  .drum_diameter_10um = 1500,
+  .drum_width_10um = 2000,
+  .ticks_per_rev = 100,
+  .head_id = 77,
+};
+
+/* An engine that has rolled the forehead and the nose and some contact
+ * with no zone, so the totals differ from zone to zone. */
+static DrEngine *
+rolled_engine (const DrEngineConfig *config, uint64_t t0)
+{
+  DrEngine *engine = dr_engine_new (config);
+  const uint8_t zones[] = { 0, 0, 0, 3, DR_ZONE_UNKNOWN, 0 };
+  uint32_t ticks = 1000;
+
+  dr_engine_set_head (engine, &test_head, 0.0);
+  for (guint i = 0; i < G_N_ELEMENTS (zones); i++)
+    {
+      uint8_t buf[DR_FRAME_MAX_LEN];
+      size_t len = store_test_frame (buf, t0 + 250 * i, (uint16_t) i, 0, 25, ticks, zones[i]);
+      DrFrame frame;
+
+      g_assert_cmpint (dr_frame_decode (buf, len, &frame), ==, DR_CODEC_OK);
+      dr_engine_feed (engine, &frame);
+      ticks += 25 * 40;
+    }
+  return engine;
+}
+
+static void
+assert_coverage_matches (GVariant *coverage, const DrEngineConfig *config, const DrEngine *engine)
+{
+  g_assert_cmpstr (g_variant_get_type_string (coverage), ==, "a{s(dddd)}");
+  g_assert_cmpuint (g_variant_n_children (coverage), ==, config->n_zones + 1);
+  for (int zone = -1; zone < (int) config->n_zones; zone++)
+    {
+      const char *name = zone < 0 ? "unassigned" : dr_engine_config_zone_name (config, zone);
+      const DrZoneTotals *t = dr_engine_zone_totals (engine, zone);
+      double cov, passes, rolled, peak;
+
+      g_assert_true (g_variant_lookup (coverage, name, "(dddd)", &cov, &passes, &rolled, &peak));
+      g_assert_cmpfloat (cov, ==, t->coverage);
+      g_assert_cmpfloat (passes, ==, t->passes);
+      g_assert_cmpfloat (rolled, ==, t->rolled_cm2);
+      g_assert_cmpfloat (peak, ==, t->peak_force_n);
+    }
+}
+
+static void
+test_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  g_autoptr (GVariant) sessions = NULL;
+  g_autoptr (GVariant) coverage = NULL;
+  g_autoptr (GVariant) first = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const uint64_t t0 = 1700000000000;
+  uint64_t max_id = 99;
+  double cov, passes, rolled, peak;
+  guint64 id;
+  const char *address;
+  gint64 start, end;
+  double mean;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, t0);
+  /* The engine really rolled something, else this test proves little. */
+  g_assert_cmpfloat (dr_engine_zone_totals (engine, 0)->rolled_cm2, >, 0.0);
+  g_assert_cmpfloat (dr_engine_zone_totals (engine, 3)->rolled_cm2, >, 0.0);
+  g_assert_cmpfloat (dr_engine_zone_totals (engine, DR_ZONE_UNASSIGNED)->rolled_cm2, >, 0.0);
+  g_assert_cmpfloat (dr_engine_zone_totals (engine, 0)->rolled_cm2, !=,
+                     dr_engine_zone_totals (engine, 3)->rolled_cm2);
+
+  g_assert_true (dr_store_max_session_id (store, &max_id, &error));
+  g_assert_cmpuint (max_id, ==, 0);
+
+  g_assert_true (dr_store_session_begin (store, 1, roller, (int64_t) t0, 500, 77, &error));
+  g_assert_true (dr_store_session_begin (store, 2, other, (int64_t) t0 + 60000, 250, 78, &error));
+  g_assert_true (
+      dr_store_session_begin (store, 3, roller, (int64_t) t0 + 3600000, 500, 77, &error));
+  g_assert_no_error (error);
+  /* Ids are the caller's: a second begin of the same id is an error. */
+  g_assert_false (dr_store_session_begin (store, 3, roller, (int64_t) t0, 500, 77, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  g_clear_error (&error);
+  g_assert_true (dr_store_max_session_id (store, &max_id, &error));
+  g_assert_cmpuint (max_id, ==, 3);
+
+  /* While active: end 0. Then ended. */
+  g_assert_true (dr_store_session_update (store, 1, 0, 0.125, &config, engine, &error));
+  g_assert_true (
+      dr_store_session_update (store, 1, (int64_t) t0 + 1490, 0.25, &config, engine, &error));
+  g_assert_no_error (error);
+  g_assert_false (dr_store_session_update (store, 42, 0, 0.0, &config, engine, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "no session 42");
+  g_clear_error (&error);
+
+  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (sessions), ==, "a(tsxxd)");
+  g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
+  g_variant_get_child (sessions, 0, "(t&sxxd)", &id, &address, &start, &end, &mean);
+  g_assert_cmpuint (id, ==, 1);
+  g_assert_cmpstr (address, ==, "AA:BB:CC:DD:EE:FF");
+  g_assert_cmpint (start, ==, (gint64) t0);
+  g_assert_cmpint (end, ==, (gint64) t0 + 1490);
+  g_assert_cmpfloat (mean, ==, 0.25);
+  g_variant_get_child (sessions, 1, "(t&sxxd)", &id, &address, &start, &end, &mean);
+  g_assert_cmpuint (id, ==, 2);
+  g_assert_cmpstr (address, ==, "11:22:33:44:55:66");
+  g_assert_cmpint (end, ==, 0); /* still open */
+  g_assert_cmpfloat (mean, ==, 0.0);
+  g_variant_get_child (sessions, 2, "(t&sxxd)", &id, NULL, NULL, NULL, NULL);
+  g_assert_cmpuint (id, ==, 3);
+  g_clear_pointer (&sessions, g_variant_unref);
+
+  /* since inclusive, until exclusive. */
+  sessions = dr_store_list_sessions (store, (int64_t) t0 + 60000, (int64_t) t0 + 3600000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (sessions), ==, 1);
+  g_variant_get_child (sessions, 0, "(t&sxxd)", &id, NULL, NULL, NULL, NULL);
+  g_assert_cmpuint (id, ==, 2);
+  g_clear_pointer (&sessions, g_variant_unref);
+  sessions = dr_store_list_sessions (store, (int64_t) t0 + 1, 0, &error);
+  g_assert_cmpuint (g_variant_n_children (sessions), ==, 2);
+  g_clear_pointer (&sessions, g_variant_unref);
+
+  g_assert_null (dr_store_list_sessions (store, 1000, 1000, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_null (dr_store_list_sessions (store, 1000, 10, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* Every configured zone in configuration order, then "unassigned". */
+  coverage = dr_store_session_coverage (store, 1, &error);
+  g_assert_no_error (error);
+  assert_coverage_matches (coverage, &config, engine);
+  first = g_variant_get_child_value (coverage, 0);
+  g_variant_get (first, "{&s(dddd)}", &address, NULL, NULL, NULL, NULL);
+  g_assert_cmpstr (address, ==, "forehead");
+  g_clear_pointer (&first, g_variant_unref);
+  first = g_variant_get_child_value (coverage, config.n_zones);
+  g_variant_get (first, "{&s(dddd)}", &address, NULL, NULL, NULL, NULL);
+  g_assert_cmpstr (address, ==, "unassigned");
+  g_assert_true (g_variant_lookup (coverage, "neck", "(dddd)", &cov, &passes, &rolled, &peak));
+  g_assert_cmpfloat (rolled, ==, 0.0);
+  g_assert_cmpfloat (peak, ==, 0.0);
+  g_clear_pointer (&coverage, g_variant_unref);
+
+  /* A session with no update yet has no totals. */
+  coverage = dr_store_session_coverage (store, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (coverage), ==, 0);
+  g_clear_pointer (&coverage, g_variant_unref);
+
+  g_assert_null (dr_store_session_coverage (store, 42, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "no session 42");
+  g_clear_error (&error);
+
+  /* Kept across a restart. */
+  g_clear_pointer (&store, dr_store_free);
+  store = open_store (f);
+  coverage = dr_store_session_coverage (store, 1, &error);
+  g_assert_no_error (error);
+  assert_coverage_matches (coverage, &config, engine);
+  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
+}
+
+static void
+test_events (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GVariant) events = NULL;
+  g_autoptr (GVariant) expected = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  const DrEvent input[] = {
+    { .kind = DR_EVENT_SESSION_STARTED, .time_ms = 1000, .zone = 0 },
+    { .kind = DR_EVENT_PRESSURE_STARTED,
+      .time_ms = 1200,
+      .zone = 1,
+      .force_n = 5.5,
+      .limit_n = 5.0 },
+    { .kind = DR_EVENT_PRESSURE_ENDED,
+      .time_ms = 1900,
+      .zone = 1,
+      .limit_n = 5.0,
+      .peak_n = 6.25,
+      .duration_ms = 700 },
+    { .kind = DR_EVENT_EXCLUDED_ZONE, .time_ms = 2000, .zone = 3 },
+    { .kind = DR_EVENT_OVER_TREATED, .time_ms = 2100, .zone = DR_ZONE_UNASSIGNED },
+    { .kind = DR_EVENT_TOO_SOON, .time_ms = 2200, .zone = 6, .last_treated_ms = 500 },
+    { .kind = DR_EVENT_HEAD_WORN, .time_ms = 2300, .zone = 0, .head_id = 77, .wear = 1.02 },
+    { .kind = DR_EVENT_SEQ_GAP, .time_ms = 2400, .zone = 0, .count = 3 },
+    { .kind = DR_EVENT_COUNTER_RESET, .time_ms = 2500, .zone = 0 },
+    /* Stored out of order: read back by time. */
+    { .kind = DR_EVENT_SESSION_ENDED, .time_ms = 9000, .zone = 0, .duration_ms = 8000 },
+    { .kind = DR_EVENT_SEQ_GAP, .time_ms = 1100, .zone = 0, .count = 1 },
+  };
+
+  dr_engine_config_init_defaults (&config);
+  g_assert_true (dr_store_session_begin (store, 5, roller, 1000, 500, 77, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (input); i++)
+    g_assert_true (dr_store_add_event (store, 5, roller, &config, &input[i], &error));
+  /* Outside any session: stored, in no session's list. */
+  g_assert_true (dr_store_add_event (store, 0, roller, &config, &input[7], &error));
+  g_assert_no_error (error);
+
+  events = dr_store_session_events (store, 5, &error);
+  g_assert_no_error (error);
+  expected = g_variant_ref_sink (g_variant_parse (
+      G_VARIANT_TYPE ("a(xsa{sv})"),
+      "[(1000, 'session-started', @a{sv} {}),"
+      " (1100, 'seq-gap', {'frames': <uint32 1>}),"
+      " (1200, 'pressure-started', {'zone': <'left-cheek'>, 'force-n': <5.5>, 'limit-n': <5.0>}),"
+      " (1900, 'pressure-ended', {'zone': <'left-cheek'>, 'peak-n': <6.25>, 'duration-ms': <int64 "
+      "700>}),"
+      " (2000, 'excluded', {'zone': <'nose'>}),"
+      " (2100, 'over-treated', {'zone': <'unassigned'>}),"
+      " (2200, 'too-soon', {'zone': <'neck'>, 'last-treated-ms': <int64 500>}),"
+      " (2300, 'head-worn', {'head-id': <uint32 77>, 'wear': <1.02>}),"
+      " (2400, 'seq-gap', {'frames': <uint32 3>}),"
+      " (2500, 'counter-reset', @a{sv} {}),"
+      " (9000, 'session-ended', @a{sv} {})]",
+      NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpvariant (events, expected);
+  g_clear_pointer (&events, g_variant_unref);
+
+  /* A session without events. */
+  g_assert_true (dr_store_session_begin (store, 6, roller, 10000, 500, 77, &error));
+  events = dr_store_session_events (store, 6, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (events), ==, "a(xsa{sv})");
+  g_assert_cmpuint (g_variant_n_children (events), ==, 0);
+
+  g_assert_null (dr_store_session_events (store, 42, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_assert_cmpstr (error->message, ==, "no session 42");
+}
+
+static void
+test_zone_last_treated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  g_autoptr (DrEngine) idle = NULL;
+  DrEngineConfig config;
+  int64_t last[DR_MAX_ZONES];
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, 1000000);
+  idle = dr_engine_new (&config);
+
+  g_assert_true (dr_store_zone_last_treated (store, &config, last, &error));
+  for (int i = 0; i < DR_MAX_ZONES; i++)
+    g_assert_cmpint (last[i], ==, G_MININT64);
+
+  /* Forehead and nose rolled in sessions 1 and 2, nothing in 3, session 4
+   * still open. */
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1000000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 1, 1002000, 0.1, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 2, roller, 5000000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 2, 5002000, 0.1, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 3, roller, 9000000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 3, 9002000, 0.0, &config, idle, &error));
+  g_assert_true (dr_store_session_begin (store, 4, roller, 9500000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 4, 0, 0.1, &config, engine, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (dr_store_zone_last_treated (store, &config, last, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (last[0], ==, 5002000);
+  g_assert_cmpint (last[3], ==, 5002000);
+  g_assert_cmpint (last[1], ==, G_MININT64);
+  g_assert_cmpint (last[6], ==, G_MININT64);
+}
+
+/* Crash recovery */
+
+static void
+test_crash_recovery (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  g_autoptr (GVariant) sessions = NULL;
+  g_autoptr (GVariant) coverage = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const int64_t t0 = 1700000000000;
+  gint64 start, end;
+  guint64 id;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, (uint64_t) t0);
+
+  /* Session 1 (roller): open, frames up to t0 + 2000 (5 samples of 10 ms
+   * each: its last sample at t0 + 2040), then a frame with an unsynced
+   * clock and another roller's later frame that must not count.
+   * Session 2 (other): open, no frames. Session 3: closed properly. */
+  begin (store);
+  g_assert_true (dr_store_session_begin (store, 1, roller, t0, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 1, 0, 0.5, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 2, other, t0 + 100000, 500, 78, &error));
+  g_assert_true (dr_store_session_begin (store, 3, roller, t0 - 100000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 3, t0 - 90000, 0.5, &config, engine, &error));
+  g_assert_no_error (error);
+  add_frame (store, roller, (uint64_t) t0 - 95000, 1, 0);
+  add_frame (store, roller, (uint64_t) t0, 2, 0);
+  add_frame (store, roller, (uint64_t) t0 + 2000, 3, 0);
+  add_frame (store, roller, (uint64_t) t0 + 1000, 4, 0);
+  add_frame (store, roller, (uint64_t) t0 + 5000000, 5, DR_FRAME_FLAG_CLOCK_UNSYNCED);
+  add_frame (store, other, (uint64_t) t0 + 9000, 1, 0);
+  commit (store);
+  /* The daemon dies: nothing closes the sessions. */
+  g_clear_pointer (&store, dr_store_free);
+
+  store = open_store (f);
+  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
+  g_variant_get_child (sessions, 0, "(t&sxxd)", &id, NULL, &start, &end, NULL);
+  g_assert_cmpuint (id, ==, 3);
+  g_assert_cmpint (end, ==, t0 - 90000); /* untouched */
+  g_variant_get_child (sessions, 1, "(t&sxxd)", &id, NULL, &start, &end, NULL);
+  g_assert_cmpuint (id, ==, 1);
+  g_assert_cmpint (end, ==, t0 + 2040);
+  g_variant_get_child (sessions, 2, "(t&sxxd)", &id, NULL, &start, &end, NULL);
+  g_assert_cmpuint (id, ==, 2);
+  g_assert_cmpint (end, ==, start); /* other's frame is before its start */
+
+  /* Its totals are what was stored. */
+  coverage = dr_store_session_coverage (store, 1, &error);
+  g_assert_no_error (error);
+  assert_coverage_matches (coverage, &config, engine);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+}
+
+/* Errors */
+
+static void
+test_disk_full (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autofree char *limit = NULL;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t pages = sql_int (f->path, "PRAGMA page_count");
+  DrStoreFrameCounts counts;
+  guint stored = 0;
+  gboolean full = FALSE;
+
+  begin (store);
+  for (guint i = 0; i < 20; i++)
+    add_frame (store, roller, 1000 + i, (uint16_t) i, 0);
+  commit (store);
+
+  /* A disk with room for a few more pages. */
+  limit = g_strdup_printf ("PRAGMA max_page_count = %" G_GINT64_FORMAT, pages + 3);
+  g_assert_true (dr_store_exec (store, limit, &error));
+  g_assert_no_error (error);
+
+  begin (store);
+  for (guint i = 0; i < 10000 && !full; i++)
+    {
+      uint8_t buf[DR_FRAME_MAX_LEN];
+      size_t len = store_test_frame (buf, 100000 + i, (uint16_t) i, 0, 25, 0, 0);
+      gboolean inserted;
+
+      if (dr_store_add_frame (store, roller, 0, buf, len, DR_CODEC_OK, &inserted, &error))
+        stored++;
+      else
+        full = TRUE;
+    }
+  g_assert_true (full);
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  g_assert_true (g_str_has_prefix (error->message, f->path));
+  g_assert_nonnull (strstr (error->message, "cannot store frame: database or disk is full"));
+  g_clear_error (&error);
+  g_test_message ("full after %u frames", stored);
+
+  /* Whatever SQLite did with the transaction, the store goes on: the
+   * commit ends it (or finds it rolled back) and the next begin works. */
+  if (!dr_store_commit (store, TRUE, &error))
+    {
+      g_test_message ("commit after a full disk: %s", error->message);
+      g_clear_error (&error);
+    }
+  g_assert_false (dr_store_in_transaction (store));
+
+  /* Room again. */
+  g_assert_true (dr_store_exec (store, "PRAGMA max_page_count = 1073741823", &error));
+  begin (store);
+  g_assert_true (add_frame (store, roller, 500000, 1, 0));
+  commit (store);
+
+  /* Nothing committed before was lost. */
+  g_clear_pointer (&store, dr_store_free);
+  store = open_store (f);
+  g_assert_true (dr_store_frame_counts (store, roller, &counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts.frames, >=, 21);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms < 1020"), ==, 20);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 500000"), ==, 1);
+}
+
+static void
+test_savepoints (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+
+  begin (store);
+  g_assert_true (dr_store_savepoint (store, &error));
+  add_frame (store, roller, 1000, 1, 0);
+  g_assert_true (dr_store_end_savepoint (store, TRUE, &error));
+  g_assert_true (dr_store_savepoint (store, &error));
+  add_frame (store, roller, 2000, 2, 0);
+  g_assert_true (dr_store_end_savepoint (store, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (dr_store_in_transaction (store));
+  commit (store);
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+
+  /* A rolled back transaction is gone; the next one works. */
+  begin (store);
+  add_frame (store, roller, 3000, 3, 0);
+  g_assert_true (dr_store_rollback (store));
+  g_assert_false (dr_store_in_transaction (store));
+  g_assert_true (add_frame (store, roller, 4000, 4, 0));
+  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, func)                                                                            \
+  g_test_add ("/store/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add_func ("/store/default-path", test_default_path);
+  ADD ("open/permissions", test_open_permissions);
+  ADD ("open/permissions-umask", test_open_permissions_umask);
+  ADD ("open/existing-dir", test_open_existing_dir);
+  ADD ("open/schema-version", test_schema_version);
+  ADD ("open/not-a-database", test_not_a_database);
+  ADD ("open/foreign-database", test_foreign_database);
+  ADD ("open/newer-version", test_newer_version);
+  ADD ("rollers", test_rollers);
+  ADD ("heads", test_heads);
+  ADD ("excluded-zones", test_excluded_zones);
+  ADD ("frames/duplicate", test_frames_duplicate);
+  ADD ("frames/malformed", test_frames_malformed);
+  ADD ("frames/foreach", test_frames_foreach);
+  ADD ("acks", test_acks);
+  ADD ("sessions", test_sessions);
+  ADD ("events", test_events);
+  ADD ("zone-last-treated", test_zone_last_treated);
+  ADD ("crash-recovery", test_crash_recovery);
+  ADD ("disk-full", test_disk_full);
+  ADD ("savepoints", test_savepoints);
+#undef ADD
+
+  return g_test_run ();
+}
