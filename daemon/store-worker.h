@@ -18,26 +18,44 @@ G_BEGIN_DECLS
 
 typedef struct _DrStoreWorker DrStoreWorker;
 
-/* A write, run on the worker thread inside the open transaction. An error
- * is logged (with the file) and the worker goes on with the next job: a
- * failing write never stalls the queue. */
+/* A write, run on the worker thread inside the open transaction (it must
+ * not begin or commit itself). A write that fails leaves nothing behind
+ * (each runs in a savepoint); its error is logged (with the file) and the
+ * worker goes on with the next job: a failing write never stalls the
+ * queue. When SQLite rolls back the whole transaction (I/O error, disk
+ * full), the writes before in the batch are run again once. */
 typedef gboolean (*DrStoreWriteFunc) (DrStore *store, gpointer data, GError **error);
 /* A query, run on the worker thread; its result is handed to the callback
- * on the main context. */
+ * on the main context. A query cancelled before it runs is not run
+ * (G_IO_ERROR_CANCELLED); once run, its result is delivered even if
+ * cancelled meanwhile, so that it is never leaked. */
 typedef gpointer (*DrStoreQueryFunc) (DrStore *store, gpointer data, GError **error);
 /* Called on the main context after each durable commit, with the serial
- * of the last write job it made durable. */
+ * of the last write job it handled: every write with a serial up to it is
+ * on disk, except those reported to the DrStoreFailedFunc, which hears of
+ * them before this call. */
 typedef void (*DrStoreCommittedFunc) (guint64 commit_serial, gpointer user_data);
+/* Called on the main context for each write job that failed (already
+ * logged): its data is not on disk, so whatever waits for it (an ACK to the
+ * roller) must not be released; the roller sends unacknowledged frames
+ * again. */
+typedef void (*DrStoreFailedFunc) (guint64 serial, const GError *error, gpointer user_data);
 
 /* Takes ownership of @store. Callbacks run on @context (the thread default
- * context at creation when NULL). */
+ * context at creation when NULL); query callbacks on the thread default
+ * context of the caller of dr_store_worker_query (), as with any GTask. */
 DrStoreWorker *dr_store_worker_new (DrStore *store, GMainContext *context);
-/* Applies every queued job, commits durably, joins the thread, closes the store. */
+/* Applies every queued job, commits durably, joins the thread, closes the
+ * store. Call it from @context's thread: callbacks not yet delivered
+ * (including the one for this last commit) are dropped. */
 void dr_store_worker_free (DrStoreWorker *worker);
 
 void dr_store_worker_set_committed_func (DrStoreWorker *worker,
                                          DrStoreCommittedFunc func,
                                          gpointer user_data);
+void dr_store_worker_set_failed_func (DrStoreWorker *worker,
+                                      DrStoreFailedFunc func,
+                                      gpointer user_data);
 
 /* Queues a write; returns the job's serial: once the committed callback
  * reports a commit_serial >= it, the write is on disk. */

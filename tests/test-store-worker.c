@@ -1,0 +1,506 @@
+/* test-store-worker.c: the store's thread. Writes batched into durable
+ * commits reported on the main context with their serial, queries in queue
+ * order, flush, free draining the queue, failing writes that stall
+ * nothing, and no wake-ups while idle. Waits run the main loop with a
+ * timeout; nothing sleeps.
+ */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dr-error.h"
+#include "store-test-util.h"
+#include "store-worker.h"
+
+#define WAIT_TIMEOUT_MS 10000
+
+typedef struct
+{
+  char *tmpdir;
+  char *path;
+  DrStoreWorker *worker;
+  int64_t roller;
+  GThread *main_thread;
+  GArray *commits;  /* guint64 serials, as reported */
+  GArray *failures; /* guint64 serials */
+  GPtrArray *failure_messages;
+} Fixture;
+
+static void
+on_committed (guint64 serial, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  /* On the main context, never on the worker's thread. */
+  g_assert_true (g_thread_self () == f->main_thread);
+  if (f->commits->len > 0)
+    g_assert_cmpuint (serial, >, g_array_index (f->commits, guint64, f->commits->len - 1));
+  g_array_append_val (f->commits, serial);
+}
+
+static void
+on_failed (guint64 serial, const GError *error, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_assert_true (g_thread_self () == f->main_thread);
+  g_array_append_val (f->failures, serial);
+  g_ptr_array_add (f->failure_messages, g_strdup (error->message));
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+
+  f->tmpdir = g_dir_make_tmp ("dermaroll-store-worker-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->tmpdir, "dermaroll.db", NULL);
+  store = dr_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_true (dr_store_ensure_roller (store, "AA:BB:CC:DD:EE:FF", "Roller", &f->roller, &error));
+  g_assert_no_error (error);
+
+  f->main_thread = g_thread_self ();
+  f->commits = g_array_new (FALSE, FALSE, sizeof (guint64));
+  f->failures = g_array_new (FALSE, FALSE, sizeof (guint64));
+  f->failure_messages = g_ptr_array_new_with_free_func (g_free);
+  f->worker = dr_store_worker_new (g_steal_pointer (&store), NULL);
+  dr_store_worker_set_committed_func (f->worker, on_committed, f);
+  dr_store_worker_set_failed_func (f->worker, on_failed, f);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->worker, dr_store_worker_free);
+  /* Drop the reports that free () silenced. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  store_test_rm_rf (f->tmpdir);
+  g_free (f->tmpdir);
+  g_free (f->path);
+  g_array_unref (f->commits);
+  g_array_unref (f->failures);
+  g_ptr_array_unref (f->failure_messages);
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until @cond holds; FALSE after @timeout_ms. */
+static gboolean
+wait_for (gboolean (*cond) (Fixture *f, gconstpointer data), Fixture *f, gconstpointer data,
+          guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
+
+  while (!cond (f, data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return cond (f, data);
+}
+
+static gboolean
+committed_up_to (Fixture *f, gconstpointer data)
+{
+  const guint64 *serial = data;
+
+  return f->commits->len > 0 && g_array_index (f->commits, guint64, f->commits->len - 1) >= *serial;
+}
+
+static void
+wait_committed (Fixture *f, guint64 serial)
+{
+  g_assert_true (wait_for (committed_up_to, f, &serial, WAIT_TIMEOUT_MS));
+}
+
+/* Jobs */
+
+typedef struct
+{
+  int64_t roller;
+  uint64_t t0_ms;
+  uint16_t seq;
+} FrameJob;
+
+static gboolean
+job_add_frame (DrStore *store, gpointer data, GError **error)
+{
+  FrameJob *job = data;
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = store_test_frame (buf, job->t0_ms, job->seq, 0, 25, 0, 0);
+
+  return dr_store_add_frame (store, job->roller, 0, buf, len, DR_CODEC_OK, NULL, error);
+}
+
+static guint64
+write_frame (Fixture *f, uint64_t t0_ms)
+{
+  FrameJob *job = g_new0 (FrameJob, 1);
+
+  job->roller = f->roller;
+  job->t0_ms = t0_ms;
+  job->seq = (uint16_t) t0_ms;
+  return dr_store_worker_write (f->worker, job_add_frame, job, g_free);
+}
+
+/* Stores a frame, then fails: the savepoint must take the frame back. */
+static gboolean
+job_half_then_fail (DrStore *store, gpointer data, GError **error)
+{
+  if (!job_add_frame (store, data, error))
+    return FALSE;
+  g_set_error (error, DR_ERROR, DR_ERROR_FAILED, "boom");
+  return FALSE;
+}
+
+/* As SQLite does on an I/O error: the whole transaction is gone. */
+static gboolean
+job_lose_transaction (DrStore *store, gpointer data, GError **error)
+{
+  dr_store_rollback (store);
+  g_set_error (error, DR_ERROR, DR_ERROR_STORE, "%s: disk I/O error (simulated)",
+               dr_store_get_path (store));
+  return FALSE;
+}
+
+typedef struct
+{
+  DrStoreWorker *worker;
+  gboolean done;
+  gpointer result;
+  GError *error;
+} QueryResult;
+
+static void
+on_query_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  QueryResult *r = user_data;
+
+  r->result = dr_store_worker_query_finish (r->worker, result, &r->error);
+  r->done = TRUE;
+}
+
+static gboolean
+query_done (Fixture *f, gconstpointer data)
+{
+  const QueryResult *r = data;
+  return r->done;
+}
+
+static gpointer
+query_frame_count (DrStore *store, gpointer data, GError **error)
+{
+  int64_t *roller = data;
+  DrStoreFrameCounts counts;
+
+  if (!dr_store_frame_counts (store, *roller, &counts, error))
+    return NULL;
+  return g_memdup2 (&counts.frames, sizeof counts.frames);
+}
+
+/* What the worker's transaction state is when the query runs. */
+static gpointer
+query_in_transaction (DrStore *store, gpointer data, GError **error)
+{
+  return GINT_TO_POINTER (dr_store_in_transaction (store) ? 2 : 1);
+}
+
+static gpointer
+query_coverage (DrStore *store, gpointer data, GError **error)
+{
+  return dr_store_session_coverage (store, 42, error);
+}
+
+static gpointer
+query_fail (DrStore *store, gpointer data, GError **error)
+{
+  g_assert_not_reached ();
+}
+
+static void
+mark_destroyed (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static guint64
+run_frame_count_query (Fixture *f)
+{
+  QueryResult r = { f->worker };
+  guint64 frames;
+
+  dr_store_worker_query (f->worker, query_frame_count, g_memdup2 (&f->roller, sizeof f->roller),
+                         g_free, NULL, on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_no_error (r.error);
+  frames = *(guint64 *) r.result;
+  g_free (r.result);
+  return frames;
+}
+
+static int64_t
+sql_count (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int64_t value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+/* Tests */
+
+static void
+test_batch_commit (Fixture *f, gconstpointer data)
+{
+  guint64 first = 0, last = 0;
+
+  for (guint i = 0; i < 500; i++)
+    {
+      last = write_frame (f, 1000 + i);
+      if (i == 0)
+        first = last;
+    }
+  g_assert_cmpuint (last, ==, first + 499);
+  wait_committed (f, last);
+
+  /* One batch, not a commit per write. */
+  g_assert_cmpuint (f->commits->len, <=, 3);
+  g_assert_cmpuint (g_array_index (f->commits, guint64, f->commits->len - 1), ==, last);
+  g_assert_cmpuint (f->failures->len, ==, 0);
+  /* Committed: another connection sees every frame. */
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 500);
+  g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 0);
+
+  /* The next write opens the next batch. */
+  last = write_frame (f, 5000);
+  wait_committed (f, last);
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 501);
+}
+
+static void
+test_query_sees_writes (Fixture *f, gconstpointer data)
+{
+  QueryResult r = { f->worker };
+
+  for (guint i = 0; i < 10; i++)
+    write_frame (f, 1000 + i);
+  /* Queued behind the writes, inside their open transaction. */
+  g_assert_cmpuint (run_frame_count_query (f), ==, 10);
+
+  dr_store_worker_query (f->worker, query_in_transaction, NULL, NULL, NULL, on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_no_error (r.error);
+  g_assert_cmpint (GPOINTER_TO_INT (r.result), ==, 2);
+
+  /* A query's error comes back as it is. */
+  r = (QueryResult){ f->worker };
+  dr_store_worker_query (f->worker, query_coverage, NULL, NULL, NULL, on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_null (r.result);
+  g_assert_error (r.error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_assert_cmpstr (r.error->message, ==, "no session 42");
+  g_clear_error (&r.error);
+}
+
+static void
+test_flush (Fixture *f, gconstpointer data)
+{
+  QueryResult r = { f->worker };
+  guint64 serial;
+
+  serial = write_frame (f, 1000);
+  dr_store_worker_flush (f->worker);
+  /* The query runs after the flush: the transaction is committed already,
+   * well before the 250 ms batch would have ended. */
+  dr_store_worker_query (f->worker, query_in_transaction, NULL, NULL, NULL, on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_cmpint (GPOINTER_TO_INT (r.result), ==, 1);
+  wait_committed (f, serial);
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 1);
+
+  /* A flush with nothing pending reports nothing. */
+  dr_store_worker_flush (f->worker);
+  r = (QueryResult){ f->worker };
+  dr_store_worker_query (f->worker, query_in_transaction, NULL, NULL, NULL, on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_cmpuint (f->commits->len, ==, 1);
+}
+
+static void
+test_free_drains (Fixture *f, gconstpointer data)
+{
+  for (guint i = 0; i < 1000; i++)
+    write_frame (f, 1000 + i);
+  /* No waiting: free applies the queue, commits and joins. */
+  g_clear_pointer (&f->worker, dr_store_worker_free);
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 1000);
+  /* The reports still queued are dropped, not delivered after free. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (f->commits->len, ==, 0);
+}
+
+static void
+test_failing_write (Fixture *f, gconstpointer data)
+{
+  FrameJob *bad = g_new0 (FrameJob, 1);
+  guint64 s1, s2, s3;
+
+  bad->roller = f->roller;
+  bad->t0_ms = 2000;
+  s1 = write_frame (f, 1000);
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*dermaroll.db: write 2 failed: boom");
+  s2 = dr_store_worker_write (f->worker, job_half_then_fail, bad, g_free);
+  s3 = write_frame (f, 3000);
+  wait_committed (f, s3);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (s2, ==, s1 + 1);
+  g_assert_cmpuint (f->failures->len, ==, 1);
+  g_assert_cmpuint (g_array_index (f->failures, guint64, 0), ==, s2);
+  g_assert_cmpstr (g_ptr_array_index (f->failure_messages, 0), ==, "boom");
+  g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 1);
+  /* The jobs around it went through, and nothing of the failed one stayed. */
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames WHERE t0_ms IN (1000, 3000)"),
+                   ==, 2);
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 2000"), ==, 0);
+
+  /* And the worker goes on. */
+  wait_committed (f, write_frame (f, 4000));
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 3);
+}
+
+static void
+test_lost_transaction (Fixture *f, gconstpointer data)
+{
+  guint64 lost, last;
+
+  /* Two writes, then one that takes the transaction down with it: the two
+   * are run again in a new transaction and reach the disk. */
+  write_frame (f, 1000);
+  write_frame (f, 2000);
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING,
+                         "*write 3 failed: *disk I/O error (simulated)");
+  lost = dr_store_worker_write (f->worker, job_lose_transaction, NULL, NULL);
+  last = write_frame (f, 3000);
+  wait_committed (f, last);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (f->failures->len, ==, 1);
+  g_assert_cmpuint (g_array_index (f->failures, guint64, 0), ==, lost);
+  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 3);
+}
+
+static void
+test_query_cancelled (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  QueryResult r = { f->worker };
+  gboolean destroyed = FALSE;
+
+  /* Not run (query_fail would fail the test), its data still freed. */
+  g_cancellable_cancel (cancellable);
+  dr_store_worker_query (f->worker, query_fail, &destroyed, mark_destroyed, cancellable,
+                         on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_null (r.result);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&r.error);
+  g_assert_true (destroyed);
+}
+
+/* voluntary_ctxt_switches of the worker thread: it goes up by one each
+ * time the thread wakes from a wait. */
+static gint64
+worker_switches (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  if (dir == NULL)
+    return -1;
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *comm_path = g_build_filename ("/proc/self/task", tid, "comm", NULL);
+      g_autofree char *status_path = g_build_filename ("/proc/self/task", tid, "status", NULL);
+      g_autofree char *comm = NULL;
+      g_autofree char *status = NULL;
+      const char *line;
+
+      if (!g_file_get_contents (comm_path, &comm, NULL, NULL)
+          || strcmp (g_strstrip (comm), "dr-store") != 0)
+        continue;
+      if (!g_file_get_contents (status_path, &status, NULL, NULL))
+        return -1;
+      line = strstr (status, "voluntary_ctxt_switches:");
+      return line != NULL ? g_ascii_strtoll (line + strlen ("voluntary_ctxt_switches:"), NULL, 10)
+                          : -1;
+    }
+  return -1;
+}
+
+static gboolean
+never (Fixture *f, gconstpointer data)
+{
+  return FALSE;
+}
+
+static void
+test_idle_no_wakeups (Fixture *f, gconstpointer data)
+{
+  gint64 before, after;
+
+  wait_committed (f, write_frame (f, 1000));
+  /* Let the batch end and the thread settle on the queue. */
+  wait_for (never, f, NULL, 100);
+  before = worker_switches ();
+  if (before < 0)
+    {
+      g_test_skip ("no /proc/self/task/*/status");
+      return;
+    }
+  /* Longer than two batch periods: a timer would have fired. */
+  wait_for (never, f, NULL, 700);
+  after = worker_switches ();
+  g_assert_cmpint (after, ==, before);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, func)                                                                            \
+  g_test_add ("/store-worker/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("batch-commit", test_batch_commit);
+  ADD ("query-sees-writes", test_query_sees_writes);
+  ADD ("flush", test_flush);
+  ADD ("free-drains", test_free_drains);
+  ADD ("failing-write", test_failing_write);
+  ADD ("lost-transaction", test_lost_transaction);
+  ADD ("query-cancelled", test_query_cancelled);
+  ADD ("idle-no-wakeups", test_idle_no_wakeups);
+#undef ADD
+
+  return g_test_run ();
+}
