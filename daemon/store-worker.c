@@ -313,6 +313,9 @@ finish_batch (DrStoreWorker *self)
   if (self->batch->len > 0 && !dr_store_sync (self->store, &error))
     discard_batch (self, error);
 
+  /* On disk: the jobs' data can go. */
+  for (guint i = 0; i < self->batch->len; i++)
+    job_free (g_ptr_array_index (self->batch, i));
   g_ptr_array_set_size (self->batch, 0);
   self->deadline = 0;
   send_report (self);
