@@ -87,7 +87,6 @@ report (const char *what, guint frames, double seconds, double cpu, guint commit
 static void
 bench_worker (const char *dir, guint n_frames)
 {
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   DrStoreWorker *worker;
   Progress progress = { 0 };
   int64_t roller;
