@@ -217,7 +217,7 @@ def wait_until(predicate, timeout, what, details=None, poll_ms=20):
             if time.monotonic() > deadline:
                 extra = ''
                 if details is not None:
-                    extra = '\n' + (details() if callable(details) else str(details))
+                    extra = '\n' + str(details() if callable(details) else details)
                 raise AssertionError(f'timed out after {timeout:.1f} s waiting for {what}{extra}')
             ctx.iteration(True)
     finally:

@@ -1,0 +1,718 @@
+#!/usr/bin/python3
+'''dermarolld end to end: the real daemon against private buses, dbusmock's
+bluez5 template with a roller's GATT server (bluez_roller_template.py) and
+dbusmock's logind, with a temporary database and config per test.
+
+Run: /usr/bin/python3 tests/integration/test_daemon.py [-v] [Test.test_name]
+(the daemon from $DERMAROLLD, else $DERMAROLL_BUILD_ROOT/daemon/dermarolld,
+else build/daemon/dermarolld). DERMAROLL_KEEP_TMP=1 keeps every test's logs.
+
+Expected values are computed here from the rules (issue 2, PROTOCOL.md):
+rolled area per revolution = pi * D * W with the drum in cm from Head Info,
+passes = area / zone area, coverage = min(1, passes / 6); a 0.5 mm head has a
+5.0 N limit; an episode starts at the first sample >= 150 ms into a run above
+the limit and ends at the first sample >= 300 ms into a run below 4.5 N.
+'''
+
+import math
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from gi.repository import GLib  # noqa: E402
+
+import roller as proto  # noqa: E402
+from fixtures import (MANAGER_IFACE, OM_IFACE, ROLLER_IFACE,  # noqa: E402
+                      RollerTestCase, call, daemon_path, db_query, now_ms, roller_object_path,
+                      wait_for_name_gone, wait_until, DERMAROLL, BLUEZ, MANAGER_PATH)
+
+ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
+LIMIT_N = 5.0   # 0.5 mm needles
+
+
+def require_daemon():
+    if not os.access(daemon_path(), os.X_OK):
+        raise unittest.SkipTest(f'no dermarolld at {daemon_path()}')
+
+
+class DaemonTestCase(RollerTestCase):
+    '''Adds bookkeeping of what the roller produced and a check, at every
+    ACK the roller receives, that the acked frames are already in the
+    database (ACK only after a durable commit).'''
+
+    def setUp(self):
+        require_daemon()
+        super().setUp()
+        self.produced = []      # every frame the roller made and stored, in order
+        self.ack_checks = []    # (last_seq, missing keys at the moment of the ACK)
+        self.bt_calls.callbacks.append(self._on_bt_call)
+
+    # the roller
+
+    def push(self, frames, store=True):
+        if store:
+            self.produced.extend(frames)
+        return self.roller.push(frames, store)
+
+    def _on_bt_call(self, sig):
+        if sig.args[0] != 'WriteValue' or sig.path not in self._cp_paths():
+            return
+        value = bytes(sig.args[1][0])
+        if len(value) != 3 or value[0] != proto.OP_ACK:
+            return
+        last_seq = value[1] | value[2] << 8
+        keys = [proto.frame_key(f) for f in self.produced]
+        upto = [i for i, k in enumerate(keys) if k[1] == last_seq]
+        expected = set(keys[:upto[0] + 1]) if upto else set()
+        missing = sorted(expected - self.db_frame_keys())
+        self.ack_checks.append((last_seq, missing))
+
+    def wait_acked(self, seq, timeout=5.0):
+        '''Waits for the roller to receive ACK seq (or a later one).'''
+        def ready():
+            return [c for c in self.ack_checks if c[0] >= seq]
+        wait_until(ready, timeout, f'ACK {seq} at the roller',
+                   details=lambda: f'ACKs so far: {[c[0] for c in self.ack_checks]}; '
+                                   f'control writes: {self.roller.control_requests()[-10:]}')
+
+    def assert_acks_after_commit(self):
+        self.assertTrue(self.ack_checks, 'the roller was never acknowledged')
+        bad = [(seq, missing) for seq, missing in self.ack_checks if missing]
+        self.assertEqual(bad, [], 'frames acknowledged before they were in the database '
+                                  '(last_seq, missing (t0, seq) keys)')
+
+    # the database
+
+    def db(self, sql, params=()):
+        return db_query(self.daemon.db_path, sql, params) or []
+
+    def roller_id(self):
+        rows = self.db('SELECT id FROM rollers WHERE address = ?', (self.ADDRESS,))
+        return rows[0][0] if rows else None
+
+    def db_frame_keys(self):
+        try:
+            return {(t0, seq) for t0, seq in self.db(
+                'SELECT f.t0_ms, f.seq FROM frames f JOIN rollers r ON r.id = f.roller_id '
+                'WHERE r.address = ?', (self.ADDRESS,))}
+        except Exception:   # not created yet
+            return set()
+
+    def db_frames(self):
+        return self.db('SELECT f.t0_ms, f.seq, f.flags, f.raw FROM frames f JOIN rollers r '
+                       'ON r.id = f.roller_id WHERE r.address = ? ORDER BY f.t0_ms, f.seq',
+                       (self.ADDRESS,))
+
+    def assert_db_has_exactly(self, frames):
+        '''Every frame once, as produced (the history flag aside).'''
+        rows = self.db_frames()
+        keys = [(t0, seq) for t0, seq, _, _ in rows]
+        self.assertEqual(len(keys), len(set(keys)), 'a frame stored twice')
+        want = sorted(proto.frame_key(f) for f in frames)
+        self.assertEqual(sorted(keys), want)
+        by_key = {proto.frame_key(f): f for f in frames}
+        for t0, seq, flags, raw in rows:
+            self.assertEqual(proto.with_flags(raw, raw[1] & ~proto.FLAG_HISTORY),
+                             by_key[(t0, seq)], f'frame {seq} not stored as received')
+
+    # daemon flows
+
+    def start_paired(self):
+        '''Starts the daemon and pairs the roller; returns the Roller1 path.'''
+        self.start_daemon()
+        return self.pair()
+
+
+    def session_started(self, since=0):
+        sig = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=since)[0]
+        return sig.args[0]
+
+    def live_stream(self, seconds_ago=20.0, seq=0):
+        return proto.Stream(t0_ms=now_ms() - int(seconds_ago * 1000), seq=seq)
+
+
+class Pairing(DaemonTestCase):
+
+    def test_pair_flow(self):
+        self.daemon.start()                # Pair as soon as the name is there
+        path = self.manager('Pair', '(s)', (self.ADDRESS,), timeout=30)
+        self.assertEqual(path, '/org/dermaroll/roller/AA_BB_CC_DD_EE_FF')
+        self.wait_streaming()
+        props = self.roller_props()
+        self.assertEqual(props['Address'], self.ADDRESS)
+        self.assertEqual(props['Name'], self.ROLLER_NAME)
+        self.assertTrue(props['Paired'])
+        self.assertTrue(props['Connected'])
+        self.assertEqual(props['NeedleLength'], 500)
+        self.assertEqual(props['NeedleCount'], 192)
+        self.assertEqual(props['HeadId'], 0xC0FFEE01)
+        self.assertEqual(props['Battery'], 87)
+        self.assertEqual(props['FirmwareVersion'], '1.4.2')
+        self.assertAlmostEqual(props['ForceLimit'], LIMIT_N)
+        self.assertEqual(props['ActiveSession'], 0)
+
+        # the daemon's agent: registered NoInputNoOutput, default, and there
+        agents, default = self.bluez.agents()
+        self.assertEqual(len(agents), 1, agents)
+        agent_path, capability = agents[0]
+        self.assertEqual(capability, 'NoInputNoOutput')
+        self.assertEqual(default, agent_path)
+        owner = self.daemon_system_name()
+        xml = call(self.system.conn, owner, agent_path, 'org.freedesktop.DBus.Introspectable',
+                   'Introspect')
+        self.assertIn('org.bluez.Agent1', xml)
+
+        # Device1: paired through Pair(), trusted, connected
+        self.assertEqual(len(self.roller.method_calls('Pair')), 1)
+        dev = self.roller.device_props()
+        self.assertTrue(dev['Paired'])
+        self.assertTrue(dev['Trusted'])
+        self.assertTrue(dev['Connected'])
+
+        # GATT: Head Info, Battery and Device Information read; AcquireNotify
+        # tried on Roll Measurement and StartNotify used after NotSupported
+        chrcs = self.roller.info()['Characteristics']
+        for uuid in (proto.UUID_HEAD_INFO, proto.UUID_BATTERY_LEVEL, proto.UUID_FIRMWARE_REVISION):
+            self.assertTrue(self.bluez.method_calls(chrcs[uuid], 'ReadValue'), uuid)
+        rm = chrcs[proto.UUID_ROLL_MEASUREMENT]
+        self.assertTrue(self.bluez.method_calls(rm, 'AcquireNotify'))
+        self.assertTrue(self.bluez.method_calls(rm, 'StartNotify'))
+        for uuid in (proto.UUID_ROLL_MEASUREMENT, proto.UUID_CONTROL_POINT, proto.UUID_STATUS):
+            self.assertTrue(self.bluez.call(chrcs[uuid], 'org.freedesktop.DBus.Properties', 'Get',
+                                            '(ss)', ('org.bluez.GattCharacteristic1', 'Notifying')),
+                            uuid)
+        self.assertTrue(self.bluez.method_calls(chrcs[proto.UUID_STATUS], 'ReadValue'))
+
+        # Control Point: write requests; SET_TIME now, START_STREAM at some rate
+        writes = self.roller.control_writes()
+        self.assertTrue(writes)
+        self.assertEqual({w for _, w, _ in writes}, {'request'})
+        requests = dict(self.roller.control_requests())
+        self.assertIn(proto.OP_SET_TIME, requests)
+        self.assertLess(abs(requests[proto.OP_SET_TIME] - now_ms()), 60_000)
+        self.assertGreater(requests[proto.OP_START_STREAM], 0)
+        self.assertNotIn(proto.OP_REQUEST_HISTORY, requests, 'no history pending, none requested')
+
+        # published through the ObjectManager
+        objects = call(self.session.conn, DERMAROLL, MANAGER_PATH, OM_IFACE, 'GetManagedObjects')
+        self.assertIn(ROLLER_PATH, objects)
+        self.assertIn(ROLLER_IFACE, objects[ROLLER_PATH])
+
+        # pairing again is not an error
+        self.assertEqual(self.manager('Pair', '(s)', (self.ADDRESS,), timeout=30), ROLLER_PATH)
+
+    def test_two_rollers_at_once(self):
+        second = self.bluez.add_roller(self.ADAPTER, '11:22:33:44:55:66', Name='DermaRoller 2',
+                                       HeadInfo=proto.Head(needle_length_um=1000, head_id=7).encode())
+        self.start_daemon()
+        paths = [self.manager('Pair', '(s)', (a,), timeout=30) for a in (self.ADDRESS, second.address)]
+        self.assertEqual(paths, [ROLLER_PATH, '/org/dermaroll/roller/11_22_33_44_55_66'])
+        for path in paths:
+            self.wait_roller_prop('Connected', bool, path=path)
+        wait_until(lambda: self.roller.info()['Streaming'] and second.info()['Streaming'], 10,
+                   'both rollers streaming')
+        self.assertEqual(self.roller_prop('NeedleLength', paths[1]), 1000)
+        self.assertAlmostEqual(self.roller_prop('ForceLimit', paths[1]), 4.0)
+        a = self.live_stream()
+        a.add(40, 2000, 0, 8)
+        b = self.live_stream(seq=1000)
+        b.add(40, 2000, 6, 8)
+        frames_a, frames_b = a.frames(), b.frames()
+        for fa, fb in zip(frames_a, frames_b):
+            self.push([fa])
+            second.push([fb])
+        wait_until(lambda: not self.roller.stored() and not second.stored(), 10,
+                   'both rollers acknowledged')
+        self.assert_db_has_exactly(frames_a)
+        rows = self.db('SELECT f.t0_ms, f.seq FROM frames f JOIN rollers r ON r.id = f.roller_id '
+                       'WHERE r.address = ?', (second.address,))
+        self.assertEqual(sorted(rows), sorted(proto.frame_key(f) for f in frames_b))
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        self.assertEqual(sorted(r[1] for r in sessions), sorted([self.ADDRESS, second.address]))
+
+    def daemon_system_name(self):
+        names = call(self.system.conn, 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                     'org.freedesktop.DBus', 'ListNames')
+        for name in names:
+            if not name.startswith(':'):
+                continue
+            try:
+                pid = call(self.system.conn, 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                           'org.freedesktop.DBus', 'GetConnectionUnixProcessID', '(s)', (name,))
+            except GLib.Error:
+                continue
+            if pid == self.daemon.proc.pid:
+                return name
+        self.fail('dermarolld has no connection to the system bus')
+
+    def test_discovery(self):
+        self.start_daemon()
+        adapter = '/org/bluez/' + self.ADAPTER
+        self.manager('StartDiscovery')
+        filters = self.bluez.method_calls(adapter, 'SetDiscoveryFilter')
+        self.assertTrue(filters, 'no SetDiscoveryFilter')
+        flt = filters[-1][0]
+        self.assertEqual(flt.get('Transport'), 'le')
+        self.assertEqual([u.lower() for u in flt.get('UUIDs', [])], [proto.UUID_ROLLER_SERVICE])
+        self.assertTrue(self.bluez.method_calls(adapter, 'StartDiscovery'))
+        wait_until(lambda: call(self.session.conn, DERMAROLL, MANAGER_PATH, 'org.freedesktop.DBus.Properties',
+                                'Get', '(ss)', (MANAGER_IFACE, 'Discovering')), 5, 'Manager1.Discovering')
+
+        def seen():
+            objs = call(self.session.conn, DERMAROLL, MANAGER_PATH, OM_IFACE, 'GetManagedObjects')
+            return objs.get(ROLLER_PATH, {}).get(ROLLER_IFACE)
+        props = wait_until(seen, 10, 'the roller seen in discovery as a Roller1 object',
+                           details=self.events.dump)
+        self.assertFalse(props['Paired'])
+        self.assertEqual(props['Address'], self.ADDRESS)
+        self.manager('StopDiscovery')
+        self.assertTrue(self.bluez.method_calls(adapter, 'StopDiscovery'))
+        self.manager('StopDiscovery')   # not an error when none runs
+
+
+class Treatment(DaemonTestCase):
+
+    def test_pressure_and_zone_warnings(self):
+        self.start_paired()
+        self.manager('SetZoneExcluded', '(sb)', ('nose', True))
+        zones = {z[1]: z for z in self.manager('GetZones')}
+        self.assertTrue(zones['nose'][4])
+        mark = self.events.mark()
+
+        s = self.live_stream()
+        s.add(20, 3000, 0, 4)              # contact on the forehead, below the limit
+        run_start = s.t + s.period_ms      # T: first sample above 5.0 N
+        s.add(16, 6000, 0, 4)              # T .. T+150: the 16th sample is 150 ms into the run
+        warn_at = s.t
+        s.add(1, 7200, 0, 4)               # the peak, after the start event
+        s.add(13, 6000, 0, 4)              # up to T+290
+        below = s.t + s.period_ms          # U: first sample below 4.5 N
+        s.add(40, 3000, 0, 4)              # the 31st is U+300: the end event
+        clear_at = below + 300
+        s.add(1, 3000, 3, 0)               # onto the nose (excluded); no ticks at the switch
+        s.add(20, 2000, 3, 4)
+        self.assertEqual(warn_at - run_start, 150)
+        self.push(s.frames())
+
+        session = self.session_started(mark)
+        warning = self.events.wait_signal('PressureWarning', ROLLER_PATH, since=mark)[0]
+        self.assertEqual(warning.args[0], session)
+        self.assertEqual(warning.args[1], 'forehead')
+        self.assertAlmostEqual(warning.args[2], 6.0)
+        self.assertAlmostEqual(warning.args[3], LIMIT_N)
+        cleared = self.events.wait_signal('PressureCleared', ROLLER_PATH, since=mark)[0]
+        self.assertEqual(cleared.args[:2], (session, 'forehead'))
+        self.assertAlmostEqual(cleared.args[2], 7.2)
+        self.assertEqual(cleared.args[3], clear_at - warn_at)   # 450 ms
+        zone = self.events.wait_signal('ZoneWarning', ROLLER_PATH, since=mark)[0]
+        self.assertEqual(zone.args, (session, 'nose', 'excluded'))
+        # once per contact stretch, one episode
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(len(self.events.find('ZoneWarning', since=mark)), 1)
+        self.assertEqual(len(self.events.find('PressureWarning', since=mark)), 1)
+
+        # the same in the session's events and in the database
+        events = self.manager('GetSessionEvents', '(t)', (session,))
+        kinds = [e[1] for e in events]
+        self.assertEqual([e[0] for e in events], sorted(e[0] for e in events))
+        started = [e for e in events if e[1] == 'pressure-started']
+        ended = [e for e in events if e[1] == 'pressure-ended']
+        excluded = [e for e in events if e[1] == 'excluded']
+        self.assertIn('session-started', kinds)
+        self.assertEqual(len(started), 1, kinds)
+        self.assertEqual(started[0][0], warn_at)
+        self.assertEqual(started[0][2]['zone'], 'forehead')
+        self.assertAlmostEqual(started[0][2]['force-n'], 6.0)
+        self.assertAlmostEqual(started[0][2]['limit-n'], LIMIT_N)
+        self.assertEqual(len(ended), 1, kinds)
+        self.assertEqual(ended[0][0], clear_at)
+        self.assertAlmostEqual(ended[0][2]['peak-n'], 7.2)
+        self.assertEqual(ended[0][2]['duration-ms'], 450)
+        self.assertEqual([(e[0], e[2]['zone']) for e in excluded], [(s.samples[-21][0], 'nose')])
+
+        self.wait_db(lambda: self.db('SELECT kind FROM events WHERE session_id = ?', (session,)),
+                     lambda rows: {'pressure-started', 'pressure-ended', 'excluded'}
+                     <= {r[0] for r in rows}, 'the events in the database')
+        rows = self.db("SELECT time_ms, zone, force_n, limit_n FROM events "
+                       "WHERE session_id = ? AND kind = 'pressure-started'", (session,))
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0][:2], (warn_at, 'forehead'))
+        self.assertAlmostEqual(rows[0][2], 6.0)
+        self.assertAlmostEqual(rows[0][3], LIMIT_N)
+        self.assert_acks_after_commit()
+
+    def wait_db(self, query, predicate, what, timeout=5.0):
+        return wait_until(lambda: predicate(query()), timeout, what, poll_ms=50)
+
+    def test_coverage_and_database_rows(self):
+        self.start_paired()
+        self.roller_call('SetZone', '(s)', ('chin',))
+        self.assertEqual(self.roller_prop('Zone'), 'chin')
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=30)
+        s.add(1, 2000, 0, 0)               # the baseline; forehead, in contact
+        s.add(180, 2000, 0, 20)            # 3600 ticks = 10 revolutions on the forehead
+        s.add(1, 2500, 1, 0)               # onto the left cheek
+        s.add(90, 2500, 1, 16)             # 1440 ticks = 4 revolutions
+        s.add(1, 200, 1, 0)                # lifted: 0.2 N is no contact
+        s.add(10, 200, 1, 5)               # spinning in the air counts nowhere
+        s.add(1, 1800, proto.ZONE_UNKNOWN, 0)   # the sensor does not know: the user's zone
+        s.add(45, 1800, proto.ZONE_UNKNOWN, 16)  # 720 ticks = 2 revolutions on the chin
+        first_contact = s.samples[0][0]
+        last_contact = s.samples[-1][0]
+        frames = s.frames()
+        self.push(frames)
+        session = self.session_started(mark)
+
+        per_rev = math.pi * 1.9 * 2.0      # drum 19.00 mm x 20.00 mm, in cm
+        expect = {}
+        for zone, revs, peak in (('forehead', 10, 2.0), ('left-cheek', 4, 2.5), ('chin', 2, 1.8)):
+            rolled = revs * per_rev
+            passes = rolled / proto.ZONE_AREA_CM2[zone]
+            expect[zone] = (min(1.0, passes / proto.TARGET_PASSES), passes, rolled, peak)
+        self.assertAlmostEqual(expect['forehead'][0], 0.33161, places=4)
+
+        self.wait_acked(s.seq - 1)
+        self.wait_roller_prop('Coverage', lambda c: abs(c.get('forehead', 0) - expect['forehead'][0]) < 1e-6
+                              and abs(c.get('chin', 0) - expect['chin'][0]) < 1e-6)
+        ended_id = self.roller_call('StopSession')
+        self.assertEqual(ended_id, session)
+        ended = self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)[0]
+        self.assertEqual(ended.args[0], session)
+        for zone, (cov, _, _, _) in expect.items():
+            self.assertAlmostEqual(ended.args[1][zone], cov, places=9, msg=zone)
+
+        coverage = self.manager('GetSessionCoverage', '(t)', (session,))
+        for zone in proto.ZONES:
+            self.assertIn(zone, coverage)
+        for zone, want in expect.items():
+            for got, exp, what in zip(coverage[zone], want, ('coverage', 'passes', 'cm2', 'peak')):
+                self.assertAlmostEqual(got, exp, places=6, msg=f'{zone} {what}')
+        for zone in set(proto.ZONES) - set(expect):
+            self.assertEqual(coverage[zone][:3], (0.0, 0.0, 0.0), zone)
+        mean = sum(expect.get(z, (0,))[0] for z in proto.ZONES) / len(proto.ZONES)
+
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        self.assertEqual(len(sessions), 1)
+        sid, address, start, end, mean_cov = sessions[0]
+        self.assertEqual((sid, address, start, end), (session, self.ADDRESS, first_contact, last_contact))
+        self.assertAlmostEqual(mean_cov, mean, places=6)
+        self.assertEqual(self.manager('ListSessions', '(xx)', (start + 1, 0)), [])
+        self.assertEqual(len(self.manager('ListSessions', '(xx)', (start, start + 1))), 1)
+
+        # the database: every frame as received, the session, its zones
+        self.assert_db_has_exactly(frames)
+        rows = self.db('SELECT id, start_ms, end_ms, needle_length_um, head_id FROM sessions')
+        self.assertEqual(rows, [(session, first_contact, last_contact, 500, 0xC0FFEE01)])
+        zones = {r[0]: r[1:] for r in self.db(
+            'SELECT zone, coverage, passes, rolled_cm2, peak_force_n, source FROM session_zones '
+            'WHERE session_id = ?', (session,))}
+        for zone, (cov, passes, rolled, peak) in expect.items():
+            self.assertAlmostEqual(zones[zone][0], cov, places=6)
+            self.assertAlmostEqual(zones[zone][1], passes, places=6)
+            self.assertAlmostEqual(zones[zone][2], rolled, places=6)
+            self.assertAlmostEqual(zones[zone][3], peak, places=6)
+        self.assertEqual(zones['chin'][4], 'user')
+        self.assertEqual(zones['forehead'][4], 'sensor')
+        self.assertEqual(self.db('SELECT address, paired FROM rollers'), [(self.ADDRESS, 1)])
+        self.assert_acks_after_commit()
+
+
+class Storage(DaemonTestCase):
+
+    def test_live_frames_acked_after_commit(self):
+        self.start_paired()
+        s = self.live_stream()
+        for _ in range(6):
+            s.add(50, 2000, 0, 8)
+            self.push(s.frames())
+            self.wait_acked(s.seq - 1, timeout=3)
+        wait_until(lambda: not self.roller.stored(), 5, 'the roller erased every acked frame')
+        self.assert_db_has_exactly(self.produced)
+        self.assert_acks_after_commit()
+
+    def test_history_sync_on_connect(self):
+        # the roller was used without the computer two days ago
+        history = proto.Stream(t0_ms=now_ms() - 2 * 86_400_000, seq=500)
+        history.add(300, 2200, 0, 12)
+        stored = history.frames()
+        self.bluez.stop()
+        self.bluez, self.roller = self.start_bluez({}, stored=stored)
+        self.produced.extend(stored)
+
+        self.start_daemon()
+        self.manager('Pair', '(s)', (self.ADDRESS,), timeout=30)
+        self.wait_streaming()
+        self.wait_acked(history.seq - 1, timeout=5)
+        wait_until(lambda: not self.roller.stored(), 5, 'the roller erased the acked history')
+        requests = self.roller.control_requests()
+        self.assertIn((proto.OP_REQUEST_HISTORY, None), requests)
+        self.assertIn((proto.OP_ACK, history.seq - 1), requests)
+        self.assert_acks_after_commit()
+        self.assert_db_has_exactly(stored)
+        self.assertTrue(all(flags & proto.FLAG_HISTORY for _, _, flags, _ in self.db_frames()))
+
+        # the history forms its own session, with its own timestamps, closed
+        def history_session():
+            rows = [r for r in self.manager('ListSessions', '(xx)', (0, 0))
+                    if r[2] == history.samples[0][0]]
+            return rows if rows and rows[0][3] != 0 else None
+        rows = wait_until(history_session, 5, 'the history session, ended',
+                          details=lambda: self.manager('ListSessions', '(xx)', (0, 0)))
+        self.assertEqual(rows[0][3], history.samples[-1][0])
+        coverage = self.manager('GetSessionCoverage', '(t)', (rows[0][0],))
+        revs = 299 * 12 / self.head.ticks_per_rev
+        self.assertAlmostEqual(coverage['forehead'][2], revs * self.head.area_per_rev_cm2, places=6)
+
+    def test_kill9_mid_stream_loses_nothing(self):
+        self.start_paired()
+        s = self.live_stream(seconds_ago=30)
+        s.add(300, 2000, 0, 8)
+        first = s.frames()                 # 30 frames
+        self.push(first[:20])
+        self.wait_acked(proto.frame_key(first[9])[1])
+        self.push(first[20:])              # in flight when the daemon dies
+        self.daemon.kill9()
+        self.bluez.client_gone()           # bluetoothd drops the dead client's sessions
+        s.add(100, 2000, 0, 8)
+        offline = s.frames()               # made while no one listens: kept by the roller
+        self.assertEqual(self.push(offline), 0)
+        self.assertTrue(self.roller.stored())
+
+        mark = self.bt_calls.mark()
+        self.start_daemon()                # knows the roller: reconnects by itself
+        self.wait_streaming(timeout=20)
+        self.assertTrue(self.control_requests_seen(mark, proto.OP_REQUEST_HISTORY),
+                        'no REQUEST_HISTORY after the restart, with frames pending')
+        wait_until(lambda: not self.roller.stored(), 10, 'every frame acknowledged',
+                   details=lambda: f'{len(self.roller.stored())} still stored; '
+                                   f'{self.roller.control_requests()[-8:]}')
+        s.add(50, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.assert_db_has_exactly(self.produced)
+        self.assert_acks_after_commit()
+        # and the engine saw each once. One unbroken run of contact is one
+        # session ("frames that belong to an existing session join it"), so
+        # no rest-interval warning against itself; its forehead area is the
+        # whole run's, never more (counted twice) nor less (lost totals).
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        coverage = {sid: self.manager('GetSessionCoverage', '(t)', (sid,)) for sid, *_ in sessions}
+        rolled = sum(c['forehead'][2] for c in coverage.values())
+        total = (len(s.samples) - 1) * 8 * self.head.area_per_rev_cm2 / self.head.ticks_per_rev
+        problems = []
+        if abs(rolled - total) > 1e-6:
+            problems.append(f'forehead rolled {rolled:.4f} cm² over the sessions, the frames make {total:.4f}')
+        if len(sessions) != 1:
+            problems.append(f'the run is split into {len(sessions)} sessions: {sessions}')
+        too_soon = self.events.find('ZoneWarning', where=lambda sig: sig.args[2] == 'too-soon')
+        if too_soon:
+            problems.append(f'too-soon warnings: {too_soon}')
+        if problems:
+            self.fail('after kill -9 and restart: ' + '; '.join(problems) + '; coverage by session: '
+                      + str({sid: c['forehead'] for sid, c in coverage.items()}))
+
+    def test_restart_keeps_history(self):
+        self.start_paired()
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=60)
+        s.add(200, 2000, 0, 10).add(1, 5800, 1, 0).add(30, 5800, 1, 10).add(40, 2000, 1, 10)
+        self.push(s.frames())
+        session = self.session_started(mark)
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(self.roller_call('StopSession'), session)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        before = self.snapshot()
+        self.assertEqual(len(before[0]), 1)
+
+        self.assertEqual(self.daemon.stop(), 0)
+        self.bluez.client_gone()
+        self.start_daemon()
+        self.assertEqual(self.snapshot(), before)
+        self.wait_streaming(timeout=20)    # remembered as paired: reconnects
+        self.assertTrue(self.roller_prop('Paired'))
+        self.assertEqual(self.snapshot(), before)
+
+    def snapshot(self):
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        detail = {sid: (self.manager('GetSessionCoverage', '(t)', (sid,)),
+                        self.manager('GetSessionEvents', '(t)', (sid,)))
+                  for sid, *_ in sessions}
+        return sessions, detail
+
+    def test_malformed_frames_counted(self):
+        self.start_paired()
+        s = self.live_stream()
+        s.add(10, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        t0 = now_ms()
+        good = proto.encode_frame(99, t0, [(0, 1, 2000, 0), (10, 2, 2000, 0)])
+        bad = {
+            'truncated': good[:9],
+            'bad-version': bytes([2]) + good[1:],
+            'no-samples': proto.encode_frame(98, t0, []),
+            'too-many-samples': proto.encode_frame(97, t0, [(10, i, 2000, 0) for i in range(26)]),
+            'length-mismatch': good + bytes(9),
+        }
+        # corrupted on the way: the roller's memory is not involved
+        for frame in bad.values():
+            self.roller.notify(frame)
+        self.wait_roller_prop('MalformedFrames', lambda n: n == len(bad))
+        # still serving: the next frames are taken and acked, the API answers
+        s.add(10, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(len(self.manager('GetZones')), 7)
+        self.assertEqual(self.roller_prop('MalformedFrames'), len(bad))
+        self.assertEqual(self.roller_prop('DroppedFrames'), 0)
+        rows = self.db('SELECT reason, raw FROM malformed_frames')
+        self.assertEqual(sorted(r[0] for r in rows), sorted(bad))
+        self.assertEqual({r[0]: bytes(r[1]) for r in rows}, bad)
+        self.assert_db_has_exactly(self.produced)
+
+
+class Link(DaemonTestCase):
+
+    def test_reconnect_after_link_loss(self):
+        self.start_paired()
+        s = self.live_stream()
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        calls = self.bt_calls.mark()
+        self.roller.drop_link()
+        self.wait_roller_prop('Connected', lambda c: not c)
+        connects = self.bt_calls.wait_signal('MethodCalled', self.roller.path, since=calls,
+                                             where=lambda sig: sig.args[0] == 'Connect', timeout=10)
+        self.assertLess(connects[0].time - self.bt_calls.signals[calls].time, 5)
+        self.wait_streaming(since=calls)
+        self.assertTrue(self.control_requests_seen(calls, proto.OP_START_STREAM),
+                        'no START_STREAM after the reconnect')
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.assert_db_has_exactly(self.produced)
+        self.assert_acks_after_commit()
+
+    def test_reconnect_backoff(self):
+        self.start_paired()
+        errors = [('org.bluez.Error.Failed', 'le-connection-abort-by-local'),
+                  ('org.bluez.Error.Failed', 'le-connection-abort-by-local')]
+        self.roller.set_connect_errors(errors)
+        calls = self.bt_calls.mark()
+        self.roller.drop_link()
+        attempts = self.bt_calls.wait_signal('MethodCalled', self.roller.path, since=calls, count=3,
+                                             where=lambda sig: sig.args[0] == 'Connect', timeout=20)
+        t = [a.time for a in attempts]
+        gaps = [t[1] - t[0], t[2] - t[1]]
+        self.assertGreater(gaps[0], 0.5, f'no backoff between attempts: {gaps}')
+        self.assertGreater(gaps[1], gaps[0] * 1.3, f'the backoff does not grow: {gaps}')
+        self.wait_streaming()
+
+    def test_services_flap_with_new_gatt_paths(self):
+        self.start_paired()
+        old_cp = self.roller.chrc_path(proto.UUID_CONTROL_POINT)
+        self.roller.set_flap_gatt(True)
+        calls = self.bt_calls.mark()
+        self.roller.drop_link()            # GATT objects removed, re-added elsewhere
+        self.wait_roller_prop('Connected', lambda c: not c)
+        self.wait_streaming()
+        new_cp = self.roller.chrc_path(proto.UUID_CONTROL_POINT)
+        self.assertNotEqual(new_cp, old_cp)
+        self.assertTrue([sig for sig in self.bt_calls.find('MethodCalled', new_cp, since=calls)
+                         if sig.args[0] == 'WriteValue'])
+        s = self.live_stream()
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.assert_db_has_exactly(self.produced)
+
+    def test_bluetoothd_vanishes_and_returns(self):
+        self.start_paired()
+        s = self.live_stream()
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        s.add(20, 2000, 0, 8)
+        self.push(s.frames())              # maybe not acked when bluetoothd goes
+        stored = self.roller.stored()
+        self.bluez.stop()
+        wait_for_name_gone(self.system.conn, BLUEZ)
+        self.wait_roller_prop('Connected', lambda c: not c)
+        self.assertTrue(self.daemon.running())
+
+        self.bluez, self.roller = self.start_bluez({}, stored=stored, paired=True)
+        self.wait_streaming(timeout=20)
+        agents, default = self.bluez.agents()
+        self.assertEqual([a[1] for a in agents], ['NoInputNoOutput'], 'agent not registered again')
+        self.assertTrue(self.roller.method_calls('Connect'))
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        wait_until(lambda: not self.roller.stored(), 5, 'every frame acknowledged')
+        self.assert_db_has_exactly(self.produced)
+        self.assert_acks_after_commit()
+
+    def test_resume_from_suspend(self):
+        self.start_paired()
+        calls = self.bt_calls.mark()
+        self.logind.prepare_for_sleep(True)
+        self.roller.drop_link()            # the link does not survive the sleep
+        self.logind.prepare_for_sleep(False)
+        self.wait_streaming(timeout=10)
+        self.assertTrue(self.control_requests_seen(calls, proto.OP_START_STREAM))
+        s = self.live_stream()
+        s.add(20, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+
+    def test_forget(self):
+        self.start_paired()
+        s = self.live_stream()
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        self.manager('Forget', '(o)', (ROLLER_PATH,))
+        adapter = '/org/bluez/' + self.ADAPTER
+        self.assertEqual([c[0] for c in self.bluez.method_calls(adapter, 'RemoveDevice')],
+                         [self.roller.path])
+        self.assertEqual(self.manager('ListSessions', '(xx)', (0, 0))[:1][0][:3], sessions[0][:3])
+        self.assertDBusError('org.dermaroll.Error.NotFound', self.manager, 'Forget', '(o)',
+                             ('/org/dermaroll/roller/00_11_22_33_44_55',))
+
+
+class Errors(DaemonTestCase):
+
+    def test_bad_input_gets_registered_errors(self):
+        self.start_paired()
+        self.assertDBusError('org.dermaroll.Error.InvalidArgument',
+                             self.manager, 'Pair', '(s)', ('nonsense',))
+        self.assertDBusError('org.dermaroll.Error.NotFound',
+                             self.manager, 'GetSessionCoverage', '(t)', (999,))
+        self.assertDBusError('org.dermaroll.Error.NotFound',
+                             self.manager, 'GetSessionEvents', '(t)', (999,))
+        self.assertDBusError('org.dermaroll.Error.InvalidArgument',
+                             self.manager, 'ListSessions', '(xx)', (2000, 1000))
+        message = self.assertDBusError('org.dermaroll.Error.InvalidArgument',
+                                       self.roller_call, 'SetZone', '(s)', ('elbow',))
+        for zone in proto.ZONES:
+            self.assertIn(zone, message)
+        message = self.assertDBusError('org.dermaroll.Error.InvalidArgument',
+                                       self.manager, 'SetZoneExcluded', '(sb)', ('elbow', True))
+        for zone in proto.ZONES:
+            self.assertIn(zone, message)
+        self.assertDBusError('org.dermaroll.Error.NotFound', self.roller_call, 'StopSession')
+        self.assertDBusError('org.dermaroll.Error.NotFound', self.manager, 'Forget', '(o)',
+                             ('/org/dermaroll/roller/00_11_22_33_44_55',))
+        # nothing changed, still serving
+        self.assertEqual(self.roller_prop('Zone'), '')
+        self.assertFalse(any(z[4] for z in self.manager('GetZones')))
+        self.assertTrue(self.daemon.running())
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
