@@ -17,6 +17,7 @@ the limit and ends at the first sample >= 300 ms into a run below 4.5 N.
 import math
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +48,7 @@ class DaemonTestCase(RollerTestCase):
         super().setUp()
         self.produced = []      # every frame the roller made and stored, in order
         self.ack_checks = []    # (last_seq, missing keys at the moment of the ACK)
+        self.ack_times = []     # (monotonic time the roller got it, last_seq)
         self.bt_calls.callbacks.append(self._on_bt_call)
 
     # the roller
@@ -68,6 +70,7 @@ class DaemonTestCase(RollerTestCase):
         expected = set(keys[:upto[0] + 1]) if upto else set()
         missing = sorted(expected - self.db_frame_keys())
         self.ack_checks.append((last_seq, missing))
+        self.ack_times.append((sig.time, last_seq))
 
     def wait_acked(self, seq, timeout=5.0):
         '''Waits for the roller to receive ACK seq (or a later one).'''
@@ -428,7 +431,11 @@ class Storage(DaemonTestCase):
         for _ in range(6):
             s.add(50, 2000, 0, 8)
             self.push(s.frames())
+            pushed = time.monotonic()
             self.wait_acked(s.seq - 1, timeout=3)
+            acked = [t for t, seq in self.ack_times if seq == s.seq - 1][0]
+            # commits at most every 250 ms, then the ACK: well under a second
+            self.assertLess(acked - pushed, 1.0, 'ACK later than a second after the frames')
         wait_until(lambda: not self.roller.stored(), 5, 'the roller erased every acked frame')
         self.assert_db_has_exactly(self.produced)
         self.assert_acks_after_commit()
