@@ -1,0 +1,943 @@
+/* cmd-history.c: the commands that read stored sessions: sessions,
+ * coverage (with the face map), events and export.
+ *
+ * Everything comes from Manager1's ListSessions, GetSessionCoverage,
+ * GetSessionEvents and GetZones. Zones are shown in the daemon's id
+ * order, "unassigned" last. Whether a zone is excluded is today's setting:
+ * the API does not say what it was during a past session.
+ */
+#include "commands.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dr-error.h"
+#include "face-map.h"
+#include "format.h"
+#include "json-writer.h"
+#include "roller-view.h"
+#include "table.h"
+#include "zone-list.h"
+
+typedef struct
+{
+  guint64 id;
+  char *roller;
+  gint64 start_ms;
+  gint64 end_ms; /* 0 while active */
+  double mean_coverage;
+} Session;
+
+static void
+session_clear (gpointer data)
+{
+  Session *session = data;
+  g_free (session->roller);
+}
+
+/* Sessions that started in [since, until) (until 0: no end), oldest first,
+ * only @roller's when it is not NULL. */
+static GArray *
+list_sessions (DrCtl *ctl, gint64 since_ms, gint64 until_ms, const char *roller, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  GArray *sessions;
+  GVariantIter iter;
+  Session s;
+  const char *address;
+
+  if (!dr_dbus_manager1_call_list_sessions_sync (ctl->manager, since_ms, until_ms,
+                                                 G_DBUS_CALL_FLAGS_NONE, -1, &reply, NULL, error))
+    return NULL;
+  sessions = g_array_new (FALSE, TRUE, sizeof (Session));
+  g_array_set_clear_func (sessions, session_clear);
+  g_variant_iter_init (&iter, reply);
+  while (g_variant_iter_next (&iter, "(t&sxxd)", &s.id, &address, &s.start_ms, &s.end_ms,
+                              &s.mean_coverage))
+    {
+      if (roller != NULL && g_ascii_strcasecmp (roller, address) != 0)
+        continue;
+      s.roller = g_strdup (address);
+      g_array_append_val (sessions, s);
+    }
+  return sessions;
+}
+
+static const Session *
+find_session (GArray *sessions, guint64 id)
+{
+  for (guint i = 0; sessions != NULL && i < sessions->len; i++)
+    if (g_array_index (sessions, Session, i).id == id)
+      return &g_array_index (sessions, Session, i);
+  return NULL;
+}
+
+/* SESSION: a positive number, or "last" where @allow_last. */
+static gboolean
+parse_session_id (const char *text, gboolean allow_last, guint64 *id)
+{
+  if (allow_last && g_strcmp0 (text, "last") == 0)
+    {
+      *id = 0;
+      return TRUE;
+    }
+  return g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT64, id, NULL);
+}
+
+typedef struct
+{
+  char *since;
+  char *until;
+  gint64 since_ms;
+  gint64 until_ms;
+} Range;
+
+static void
+range_clear (Range *range)
+{
+  g_free (range->since);
+  g_free (range->until);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Range, range_clear)
+
+/* Turns --since/--until into milliseconds; returns -1 or the exit status. */
+static int
+parse_range (const DrCommand *cmd, Range *range)
+{
+  g_autoptr (GError) error = NULL;
+
+  range->since_ms = 0;
+  range->until_ms = 0;
+  if (range->since != NULL && !dr_parse_date (range->since, FALSE, &range->since_ms, &error))
+    return dr_ctl_usage (cmd, "--since: %s", error->message);
+  if (range->until != NULL && !dr_parse_date (range->until, TRUE, &range->until_ms, &error))
+    return dr_ctl_usage (cmd, "--until: %s", error->message);
+  if (range->until != NULL && range->until_ms <= range->since_ms)
+    return dr_ctl_usage (cmd, "--until %s is not after --since %s", range->until,
+                         range->since ? range->since : "(the beginning)");
+  return -1;
+}
+
+static void
+session_json_members (DrJson *json, const Session *s)
+{
+  g_autofree char *start = dr_fmt_iso8601 (s->start_ms);
+  g_autofree char *end = s->end_ms ? dr_fmt_iso8601 (s->end_ms) : NULL;
+
+  dr_json_member_uint (json, "id", s->id);
+  dr_json_member_string (json, "roller", s->roller);
+  dr_json_member_string (json, "start", start);
+  dr_json_member_int (json, "start_ms", s->start_ms);
+  dr_json_member_string (json, "end", end);
+  if (s->end_ms)
+    dr_json_member_int (json, "end_ms", s->end_ms);
+  else
+    {
+      dr_json_key (json, "end_ms");
+      dr_json_null (json);
+    }
+  dr_json_member_bool (json, "active", s->end_ms == 0);
+  dr_json_member_double (json, "mean_coverage", s->mean_coverage);
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+int
+dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
+{
+  g_auto (Range) range = { 0 };
+  const GOptionEntry entries[]
+      = { { "since", 0, 0, G_OPTION_ARG_STRING, &range.since,
+            "Sessions that started on or after DATE", "DATE" },
+          { "until", 0, 0, G_OPTION_ARG_STRING, &range.until,
+            "Sessions that started before DATE (a day alone: up to its end)", "DATE" },
+          { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sessions = NULL;
+  int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
+
+  if (status >= 0)
+    return status;
+  if (argc != 1)
+    return dr_ctl_usage (cmd, "sessions takes no arguments");
+  status = parse_range (cmd, &range);
+  if (status >= 0)
+    return status;
+  if (!dr_ctl_connect (ctl, &error))
+    return dr_ctl_fail (ctl, error);
+  sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, &error);
+  if (sessions == NULL)
+    return dr_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr (DrJson) json = dr_json_new (TRUE);
+      g_autofree char *text = NULL;
+
+      dr_json_begin_array (json);
+      for (guint i = 0; i < sessions->len; i++)
+        {
+          const Session *s = &g_array_index (sessions, Session, i);
+          dr_json_begin_object (json);
+          session_json_members (json, s);
+          if (s->end_ms)
+            dr_json_member_int (json, "duration_ms", s->end_ms - s->start_ms);
+          dr_json_end_object (json);
+        }
+      dr_json_end_array (json);
+      text = dr_json_free_to_string (g_steal_pointer (&json));
+      dr_ctl_print (text);
+      return DR_EXIT_OK;
+    }
+
+  if (sessions->len == 0)
+    {
+      g_print ("No sessions%s.\n", range.since || range.until ? " in that time" : " yet");
+      return DR_EXIT_OK;
+    }
+  {
+    g_autoptr (DrTable) table
+        = dr_table_new (ctl->colour, "SESSION", "START", "DURATION", "ROLLER", "COVERAGE", NULL);
+    g_autofree char *text = NULL;
+
+    dr_table_align_right (table, 0);
+    dr_table_align_right (table, 2);
+    dr_table_align_right (table, 4);
+    for (guint i = 0; i < sessions->len; i++)
+      {
+        const Session *s = &g_array_index (sessions, Session, i);
+
+        dr_table_take (table, g_strdup_printf ("%" G_GUINT64_FORMAT, s->id));
+        dr_table_take (table, dr_fmt_local_time (s->start_ms));
+        if (s->end_ms)
+          dr_table_take (table, dr_fmt_duration (s->end_ms - s->start_ms));
+        else
+          dr_table_add_coloured (table, DR_COLOUR_CYAN, "active");
+        dr_table_add (table, s->roller);
+        dr_table_take_coloured (table, dr_coverage_colour (s->mean_coverage),
+                                dr_fmt_percent (s->mean_coverage));
+      }
+    text = dr_table_render (table);
+    dr_ctl_print (text);
+  }
+  return DR_EXIT_OK;
+}
+
+/* ---- coverage ----------------------------------------------------------- */
+
+typedef struct
+{
+  char *name;
+  double coverage;
+  double passes;
+  double rolled_cm2;
+  double peak_force_n;
+  const DrZoneInfo *info; /* NULL: not a configured zone (e.g. "unassigned") */
+} ZoneCoverage;
+
+static void
+zone_coverage_clear (gpointer data)
+{
+  ZoneCoverage *zone = data;
+  g_free (zone->name);
+}
+
+/* GetSessionCoverage's zones in the daemon's zone order. */
+static GArray *
+fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) names_only = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  g_auto (GStrv) order = dr_zone_list_names (zones);
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *name;
+  double coverage, passes, rolled, peak;
+  GArray *result;
+
+  if (!dr_dbus_manager1_call_get_session_coverage_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE,
+                                                        -1, &reply, NULL, error))
+    return NULL;
+
+  /* Sort by way of an a{sd} of the names, as for the live Coverage. */
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sd}"));
+  g_variant_iter_init (&iter, reply);
+  while (g_variant_iter_next (&iter, "{&s(dddd)}", &name, &coverage, &passes, &rolled, &peak))
+    g_variant_builder_add (&builder, "{sd}", name, coverage);
+  names_only = g_variant_ref_sink (g_variant_builder_end (&builder));
+  names = dr_coverage_zone_names (names_only, (const char *const *) order);
+
+  result = g_array_new (FALSE, TRUE, sizeof (ZoneCoverage));
+  g_array_set_clear_func (result, zone_coverage_clear);
+  for (guint i = 0; i < names->len; i++)
+    {
+      ZoneCoverage zone = { 0 };
+
+      zone.name = g_strdup (g_ptr_array_index (names, i));
+      g_variant_lookup (reply, zone.name, "(dddd)", &zone.coverage, &zone.passes, &zone.rolled_cm2,
+                        &zone.peak_force_n);
+      zone.info = dr_zone_list_find (zones, zone.name);
+      g_array_append_val (result, zone);
+    }
+  return result;
+}
+
+/* "unassigned" is always reported; it only means something when some
+ * contact could not be placed. */
+static gboolean
+is_empty_unassigned (const ZoneCoverage *zone)
+{
+  return zone->info == NULL && g_strcmp0 (zone->name, "unassigned") == 0 && zone->rolled_cm2 <= 0;
+}
+
+static char *
+passes_of_target (const ZoneCoverage *zone)
+{
+  g_autofree char *passes = dr_fmt_passes (zone->passes);
+
+  if (zone->info == NULL || zone->info->target_passes <= 0)
+    return g_steal_pointer (&passes);
+  return g_strdup_printf ("%s / %g", passes, zone->info->target_passes);
+}
+
+static gboolean
+write_face_map (const char *path, const Session *session, guint64 id, GArray *coverage,
+                GError **error)
+{
+  g_autoptr (GArray) zones = g_array_new (FALSE, TRUE, sizeof (DrFaceMapZone));
+  g_autofree char *date = session ? dr_fmt_local_time (session->start_ms) : NULL;
+  g_autofree char *svg = NULL;
+  DrFaceMap map = { 0 };
+
+  for (guint i = 0; i < coverage->len; i++)
+    {
+      const ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
+      DrFaceMapZone fz;
+
+      if (is_empty_unassigned (z))
+        continue;
+      fz = (DrFaceMapZone){
+        .name = z->name,
+        .coverage = z->coverage,
+        .passes = z->passes,
+        .target_passes = z->info ? z->info->target_passes : 0,
+        .rolled_cm2 = z->rolled_cm2,
+        .excluded = z->info && z->info->excluded,
+      };
+      g_array_append_val (zones, fz);
+    }
+  map.session_id = id;
+  map.date = date;
+  map.roller = session ? session->roller : NULL;
+  map.zones = (const DrFaceMapZone *) (void *) zones->data;
+  map.n_zones = zones->len;
+  svg = dr_face_map_svg (&map);
+
+  if (g_strcmp0 (path, "-") == 0)
+    {
+      dr_ctl_print (svg);
+      return TRUE;
+    }
+  return g_file_set_contents (path, svg, -1, error);
+}
+
+int
+dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
+{
+  g_autofree char *svg_path = NULL;
+  const GOptionEntry entries[]
+      = { { "svg", 0, 0, G_OPTION_ARG_FILENAME, &svg_path,
+            "Also draw the face coverage map to FILE (SVG; - for stdout)", "FILE" },
+          { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sessions = NULL;
+  g_autoptr (GArray) zones = NULL;
+  g_autoptr (GArray) coverage = NULL;
+  const Session *session;
+  guint64 id = 0;
+  gboolean svg_to_stdout;
+  int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
+
+  if (status >= 0)
+    return status;
+  if (argc > 2)
+    return dr_ctl_usage (cmd, "coverage takes at most one SESSION");
+  if (argc == 2 && !parse_session_id (argv[1], TRUE, &id))
+    return dr_ctl_usage (
+        cmd, "\"%s\" is not a session id (a number from 'dermarollctl sessions', or last)",
+        argv[1]);
+  svg_to_stdout = g_strcmp0 (svg_path, "-") == 0;
+  if (svg_to_stdout && ctl->json)
+    return dr_ctl_usage (cmd, "--svg - and --json both want stdout");
+
+  if (!dr_ctl_connect (ctl, &error))
+    return dr_ctl_fail (ctl, error);
+  sessions = list_sessions (ctl, 0, 0, id == 0 ? ctl->roller : NULL, &error);
+  if (sessions == NULL)
+    return dr_ctl_fail (ctl, error);
+  if (id == 0)
+    {
+      if (sessions->len == 0)
+        return dr_ctl_failf ("no sessions yet%s%s", ctl->roller ? " with roller " : "",
+                             ctl->roller ? ctl->roller : "");
+      id = g_array_index (sessions, Session, sessions->len - 1).id;
+    }
+  session = find_session (sessions, id);
+
+  zones = dr_zone_list_fetch (ctl->manager, &error);
+  if (zones == NULL)
+    return dr_ctl_fail (ctl, error);
+  coverage = fetch_coverage (ctl, id, zones, &error);
+  if (coverage == NULL)
+    return dr_ctl_fail (ctl, error);
+
+  if (svg_path != NULL && !write_face_map (svg_path, session, id, coverage, &error))
+    return dr_ctl_failf ("cannot write the face map: %s", error->message);
+  if (svg_to_stdout)
+    return DR_EXIT_OK;
+
+  if (ctl->json)
+    {
+      g_autoptr (DrJson) json = dr_json_new (TRUE);
+      g_autofree char *text = NULL;
+
+      dr_json_begin_object (json);
+      if (session != NULL)
+        session_json_members (json, session);
+      else
+        dr_json_member_uint (json, "id", id);
+      dr_json_key (json, "zones");
+      dr_json_begin_array (json);
+      for (guint i = 0; i < coverage->len; i++)
+        {
+          const ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
+          dr_json_begin_object (json);
+          dr_json_member_string (json, "zone", z->name);
+          dr_json_member_double (json, "coverage", z->coverage);
+          dr_json_member_double (json, "passes", z->passes);
+          dr_json_key (json, "target_passes");
+          if (z->info)
+            dr_json_double (json, z->info->target_passes);
+          else
+            dr_json_null (json);
+          dr_json_member_double (json, "rolled_cm2", z->rolled_cm2);
+          dr_json_member_double (json, "peak_force_n", z->peak_force_n);
+          dr_json_member_bool (json, "excluded", z->info && z->info->excluded);
+          dr_json_member_bool (json, "configured", z->info != NULL);
+          dr_json_member_bool (json, "on_face", dr_face_map_is_face_zone (z->name));
+          dr_json_end_object (json);
+        }
+      dr_json_end_array (json);
+      dr_json_end_object (json);
+      text = dr_json_free_to_string (g_steal_pointer (&json));
+      dr_ctl_print (text);
+      return DR_EXIT_OK;
+    }
+
+  {
+    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ZONE", "COVERAGE", "", "PASSES",
+                                              "ROLLED", "PEAK FORCE", "NOTE", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *when = session ? dr_fmt_local_time (session->start_ms) : NULL;
+    g_autofree char *length = session && session->end_ms
+                                  ? dr_fmt_duration (session->end_ms - session->start_ms)
+                                  : g_strdup ("active");
+    g_autofree char *mean = session ? dr_fmt_percent (session->mean_coverage) : NULL;
+
+    if (session != NULL)
+      g_print ("Session %" G_GUINT64_FORMAT ", %s, %s, roller %s: mean coverage %s\n\n", id, when,
+               length, session->roller, mean);
+    else
+      g_print ("Session %" G_GUINT64_FORMAT "\n\n", id);
+
+    dr_table_align_right (table, 1);
+    dr_table_align_right (table, 3);
+    dr_table_align_right (table, 4);
+    dr_table_align_right (table, 5);
+    for (guint i = 0; i < coverage->len; i++)
+      {
+        const ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
+        gboolean excluded = z->info && z->info->excluded;
+        const char *note = "";
+
+        if (is_empty_unassigned (z))
+          continue;
+
+        if (z->info == NULL)
+          note = g_strcmp0 (z->name, "unassigned") == 0 ? "contact outside any known zone"
+                                                        : "not a configured zone";
+        else if (excluded)
+          note = z->passes > 0 ? "excluded, but rolled" : "excluded";
+        else if (z->coverage <= 0)
+          note = "missed";
+
+        dr_table_add (table, z->name);
+        if (z->info == NULL && g_strcmp0 (z->name, "unassigned") == 0)
+          {
+            /* No area, hence no coverage or passes. */
+            dr_table_add (table, "—");
+            dr_table_add (table, "");
+            dr_table_add (table, "—");
+          }
+        else
+          {
+            dr_table_take_coloured (table, dr_coverage_colour (z->coverage),
+                                    dr_fmt_percent (z->coverage));
+            dr_table_take (table, dr_text_bar (z->coverage, 10));
+            dr_table_take (table, passes_of_target (z));
+          }
+        dr_table_take (table, dr_fmt_area (z->rolled_cm2));
+        dr_table_take (table,
+                       z->peak_force_n > 0 ? dr_fmt_newtons (z->peak_force_n) : g_strdup ("—"));
+        dr_table_add_coloured (table,
+                               excluded && z->passes > 0                  ? DR_COLOUR_RED
+                               : z->info && z->coverage <= 0 && !excluded ? DR_COLOUR_YELLOW
+                                                                          : DR_COLOUR_DIM,
+                               note);
+      }
+    text = dr_table_render (table);
+    dr_ctl_print (text);
+    if (svg_path != NULL)
+      g_print ("\nFace map written to %s\n", svg_path);
+  }
+  return DR_EXIT_OK;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static char *
+variant_text (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE))
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.2f", g_variant_get_double (value)));
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_variant_dup_string (value, NULL);
+  return g_variant_print (value, FALSE);
+}
+
+/* What an event means, in words, from its details (documented per kind in
+ * Manager1.GetSessionEvents). Unknown kinds and keys are listed as they
+ * come, so a newer daemon's events still show. */
+static char *
+event_details_text (gint64 time_ms, const char *kind, GVariant *details)
+{
+  double force = 0, limit = 0, peak = 0, wear = 0;
+  gint64 duration = 0, last = 0;
+  guint32 head = 0, frames = 0;
+
+  if (g_str_equal (kind, "pressure-started") && g_variant_lookup (details, "force-n", "d", &force)
+      && g_variant_lookup (details, "limit-n", "d", &limit))
+    {
+      g_autofree char *f = dr_fmt_newtons (force);
+      g_autofree char *l = dr_fmt_newtons (limit);
+      return g_strdup_printf ("%s, over the %s limit", f, l);
+    }
+  if (g_str_equal (kind, "pressure-ended") && g_variant_lookup (details, "peak-n", "d", &peak)
+      && g_variant_lookup (details, "duration-ms", "x", &duration))
+    {
+      g_autofree char *p = dr_fmt_newtons (peak);
+      g_autofree char *d = dr_fmt_duration (duration);
+      return g_strdup_printf ("peak %s, for %s", p, d);
+    }
+  if (g_str_equal (kind, "excluded"))
+    return g_strdup ("contact in an excluded zone");
+  if (g_str_equal (kind, "over-treated"))
+    return g_strdup ("rolled well past the target passes");
+  if (g_str_equal (kind, "too-soon") && g_variant_lookup (details, "last-treated-ms", "x", &last))
+    {
+      g_autofree char *when = dr_fmt_local_time (last);
+      g_autofree char *ago = dr_fmt_duration (time_ms - last);
+      return g_strdup_printf ("last treated %s, %s before", when, ago);
+    }
+  if (g_str_equal (kind, "head-worn") && g_variant_lookup (details, "head-id", "u", &head)
+      && g_variant_lookup (details, "wear", "d", &wear))
+    {
+      g_autofree char *w = dr_fmt_percent (wear);
+      return g_strdup_printf ("needle head #%u at %s of its life: replace it", head, w);
+    }
+  if (g_str_equal (kind, "seq-gap") && g_variant_lookup (details, "frames", "u", &frames))
+    return g_strdup_printf ("%u frame%s lost on the way", frames, frames == 1 ? "" : "s");
+  if (g_str_equal (kind, "counter-reset"))
+    return g_strdup ("the roller's frame counter restarted");
+
+  {
+    GString *out = g_string_new (NULL);
+    GVariantIter iter;
+    const char *key;
+    GVariant *value;
+
+    g_variant_iter_init (&iter, details);
+    while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+      {
+        g_autofree char *text = NULL;
+        if (!g_str_equal (key, "zone"))
+          {
+            text = variant_text (value);
+            g_string_append_printf (out, "%s%s=%s", out->len ? ", " : "", key, text);
+          }
+        g_variant_unref (value);
+      }
+    return g_string_free (out, FALSE);
+  }
+}
+
+static DrColour
+event_colour (const char *kind)
+{
+  if (g_str_equal (kind, "pressure-started") || g_str_equal (kind, "excluded"))
+    return DR_COLOUR_RED;
+  if (g_str_equal (kind, "over-treated") || g_str_equal (kind, "too-soon")
+      || g_str_equal (kind, "head-worn") || g_str_equal (kind, "seq-gap"))
+    return DR_COLOUR_YELLOW;
+  if (g_str_has_prefix (kind, "session-"))
+    return DR_COLOUR_CYAN;
+  return DR_COLOUR_NONE;
+}
+
+static void
+event_json (DrJson *json, gint64 time_ms, const char *kind, GVariant *details)
+{
+  g_autofree char *time = dr_fmt_iso8601 (time_ms);
+
+  dr_json_begin_object (json);
+  dr_json_member_string (json, "time", time);
+  dr_json_member_int (json, "time_ms", time_ms);
+  dr_json_member_string (json, "kind", kind);
+  dr_json_key (json, "details");
+  dr_json_variant (json, details);
+  dr_json_end_object (json);
+}
+
+int
+dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) events = NULL;
+  GVariantIter iter;
+  gint64 time_ms;
+  const char *kind;
+  GVariant *details;
+  guint64 id;
+  int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
+
+  if (status >= 0)
+    return status;
+  if (argc != 2)
+    return dr_ctl_usage (cmd, "events needs one SESSION");
+  if (!parse_session_id (argv[1], TRUE, &id))
+    return dr_ctl_usage (
+        cmd, "\"%s\" is not a session id (a number from 'dermarollctl sessions', or last)",
+        argv[1]);
+  if (!dr_ctl_connect (ctl, &error))
+    return dr_ctl_fail (ctl, error);
+  if (id == 0)
+    {
+      g_autoptr (GArray) sessions = list_sessions (ctl, 0, 0, NULL, &error);
+      if (sessions == NULL)
+        return dr_ctl_fail (ctl, error);
+      if (sessions->len == 0)
+        return dr_ctl_failf ("no sessions yet");
+      id = g_array_index (sessions, Session, sessions->len - 1).id;
+    }
+  if (!dr_dbus_manager1_call_get_session_events_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                      &events, NULL, &error))
+    return dr_ctl_fail (ctl, error);
+
+  if (ctl->json)
+    {
+      g_autoptr (DrJson) json = dr_json_new (TRUE);
+      g_autofree char *text = NULL;
+
+      dr_json_begin_array (json);
+      g_variant_iter_init (&iter, events);
+      while (g_variant_iter_next (&iter, "(x&s@a{sv})", &time_ms, &kind, &details))
+        {
+          event_json (json, time_ms, kind, details);
+          g_variant_unref (details);
+        }
+      dr_json_end_array (json);
+      text = dr_json_free_to_string (g_steal_pointer (&json));
+      dr_ctl_print (text);
+      return DR_EXIT_OK;
+    }
+
+  if (g_variant_n_children (events) == 0)
+    {
+      g_print ("No events in session %" G_GUINT64_FORMAT ".\n", id);
+      return DR_EXIT_OK;
+    }
+  {
+    g_autoptr (DrTable) table
+        = dr_table_new (ctl->colour, "TIME", "EVENT", "ZONE", "DETAILS", NULL);
+    g_autofree char *text = NULL;
+    g_autofree char *day = NULL;
+
+    g_variant_iter_init (&iter, events);
+    while (g_variant_iter_next (&iter, "(x&s@a{sv})", &time_ms, &kind, &details))
+      {
+        const char *zone = NULL;
+        g_autofree char *clock = dr_fmt_local_clock (time_ms);
+
+        if (day == NULL)
+          day = dr_fmt_local_time (time_ms);
+        /* Milliseconds matter to nobody reading a table. */
+        if (strlen (clock) > 8)
+          clock[8] = '\0';
+        g_variant_lookup (details, "zone", "&s", &zone);
+        dr_table_add (table, clock);
+        dr_table_add_coloured (table, event_colour (kind), kind);
+        dr_table_add (table, zone ? zone : "");
+        dr_table_take (table, event_details_text (time_ms, kind, details));
+        g_variant_unref (details);
+      }
+    text = dr_table_render (table);
+    g_print ("Session %" G_GUINT64_FORMAT ", from %s (local time)\n\n", id, day);
+    dr_ctl_print (text);
+  }
+  return DR_EXIT_OK;
+}
+
+/* ---- export ------------------------------------------------------------- */
+
+static void
+csv_field (GString *out, const char *text, gboolean last)
+{
+  /* RFC 4180 quoting, but lines end in LF alone: friendlier to grep and
+   * awk, and every CSV reader takes it. */
+  if (text != NULL && strpbrk (text, ",\"\r\n") != NULL)
+    {
+      g_string_append_c (out, '"');
+      for (const char *p = text; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+  else if (text != NULL)
+    g_string_append (out, text);
+  g_string_append (out, last ? "\n" : ",");
+}
+
+static char *
+csv_double (double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (value))
+    return g_strdup ("");
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", value));
+}
+
+#define CSV_COLUMNS 13
+static const char *const csv_header[CSV_COLUMNS] = {
+  "record",   "session", "roller",     "session_start", "session_end", "time",    "zone",
+  "coverage", "passes",  "rolled_cm2", "peak_force_n",  "event",       "details",
+};
+
+static void
+csv_row (GString *out, const char *const *fields)
+{
+  for (int i = 0; i < CSV_COLUMNS; i++)
+    csv_field (out, fields[i], i == CSV_COLUMNS - 1);
+}
+
+int
+dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
+{
+  g_auto (Range) range = { 0 };
+  g_autofree char *format = NULL;
+  g_autofree char *output = NULL;
+  gboolean samples = FALSE;
+  const GOptionEntry entries[]
+      = { { "since", 0, 0, G_OPTION_ARG_STRING, &range.since,
+            "Sessions that started on or after DATE", "DATE" },
+          { "until", 0, 0, G_OPTION_ARG_STRING, &range.until,
+            "Sessions that started before DATE (a day alone: up to its end)", "DATE" },
+          { "format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or json (required)", "FORMAT" },
+          { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE, not stdout", "FILE" },
+          { "samples", 0, 0, G_OPTION_ARG_NONE, &samples,
+            "Per-sample data too (not available: the daemon has no API for it)", NULL },
+          { NULL } };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sessions = NULL;
+  g_autoptr (GArray) zones = NULL;
+  g_autoptr (GString) csv = g_string_new (NULL);
+  g_autoptr (DrJson) json = NULL;
+  g_autofree char *text = NULL;
+  gboolean as_json;
+  int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
+
+  if (status >= 0)
+    return status;
+  if (argc != 1)
+    return dr_ctl_usage (cmd, "export takes no arguments");
+  if (format == NULL)
+    return dr_ctl_usage (cmd, "export needs --format csv or --format json");
+  if (!g_str_equal (format, "csv") && !g_str_equal (format, "json"))
+    return dr_ctl_usage (cmd, "--format: \"%s\" is neither csv nor json", format);
+  as_json = g_str_equal (format, "json");
+  status = parse_range (cmd, &range);
+  if (status >= 0)
+    return status;
+
+  if (!dr_ctl_connect (ctl, &error))
+    return dr_ctl_fail (ctl, error);
+  if (samples)
+    g_printerr ("dermarollctl: warning: --samples: dermarolld offers no per-sample data over "
+                "D-Bus; exporting sessions, coverage and events only\n");
+  sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, &error);
+  if (sessions == NULL)
+    return dr_ctl_fail (ctl, error);
+  zones = dr_zone_list_fetch (ctl->manager, &error);
+  if (zones == NULL)
+    return dr_ctl_fail (ctl, error);
+
+  if (as_json)
+    {
+      g_autofree char *now = dr_fmt_iso8601 (g_get_real_time () / 1000);
+      json = dr_json_new (TRUE);
+      dr_json_begin_object (json);
+      dr_json_member_string (json, "format", "dermaroll-export");
+      dr_json_member_int (json, "version", 1);
+      dr_json_member_string (json, "exported_at", now);
+      dr_json_key (json, "since_ms");
+      if (range.since)
+        dr_json_int (json, range.since_ms);
+      else
+        dr_json_null (json);
+      dr_json_key (json, "until_ms");
+      if (range.until)
+        dr_json_int (json, range.until_ms);
+      else
+        dr_json_null (json);
+      if (samples)
+        {
+          /* Asked for and not there: null, not an empty list that would
+           * say "no samples". */
+          dr_json_key (json, "samples");
+          dr_json_null (json);
+        }
+      dr_json_key (json, "sessions");
+      dr_json_begin_array (json);
+    }
+  else
+    csv_row (csv, csv_header);
+
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      const Session *s = &g_array_index (sessions, Session, i);
+      g_autoptr (GArray) coverage = fetch_coverage (ctl, s->id, zones, &error);
+      g_autoptr (GVariant) events = NULL;
+      g_autofree char *start = dr_fmt_iso8601 (s->start_ms);
+      g_autofree char *end = s->end_ms ? dr_fmt_iso8601 (s->end_ms) : g_strdup ("");
+      g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, s->id);
+      g_autofree char *mean = csv_double (s->mean_coverage);
+      GVariantIter iter;
+      gint64 time_ms;
+      const char *kind;
+      GVariant *details;
+
+      if (coverage == NULL
+          || !dr_dbus_manager1_call_get_session_events_sync (
+              ctl->manager, s->id, G_DBUS_CALL_FLAGS_NONE, -1, &events, NULL, &error))
+        return dr_ctl_fail (ctl, error);
+
+      if (as_json)
+        {
+          dr_json_begin_object (json);
+          session_json_members (json, s);
+          dr_json_key (json, "zones");
+          dr_json_begin_array (json);
+          for (guint z = 0; z < coverage->len; z++)
+            {
+              const ZoneCoverage *zc = &g_array_index (coverage, ZoneCoverage, z);
+              dr_json_begin_object (json);
+              dr_json_member_string (json, "zone", zc->name);
+              dr_json_member_double (json, "coverage", zc->coverage);
+              dr_json_member_double (json, "passes", zc->passes);
+              dr_json_member_double (json, "rolled_cm2", zc->rolled_cm2);
+              dr_json_member_double (json, "peak_force_n", zc->peak_force_n);
+              dr_json_end_object (json);
+            }
+          dr_json_end_array (json);
+          dr_json_key (json, "events");
+          dr_json_begin_array (json);
+          g_variant_iter_init (&iter, events);
+          while (g_variant_iter_next (&iter, "(x&s@a{sv})", &time_ms, &kind, &details))
+            {
+              event_json (json, time_ms, kind, details);
+              g_variant_unref (details);
+            }
+          dr_json_end_array (json);
+          dr_json_end_object (json);
+          continue;
+        }
+
+      {
+        const char *row[CSV_COLUMNS] = { "session", id,   s->roller, start, end,  NULL, NULL,
+                                         mean,      NULL, NULL,      NULL,  NULL, NULL };
+        csv_row (csv, row);
+      }
+      for (guint z = 0; z < coverage->len; z++)
+        {
+          const ZoneCoverage *zc = &g_array_index (coverage, ZoneCoverage, z);
+          g_autofree char *c = csv_double (zc->coverage);
+          g_autofree char *p = csv_double (zc->passes);
+          g_autofree char *r = csv_double (zc->rolled_cm2);
+          g_autofree char *f = csv_double (zc->peak_force_n);
+          const char *row[CSV_COLUMNS]
+              = { "coverage", id, s->roller, start, end, NULL, zc->name, c, p, r, f, NULL, NULL };
+          csv_row (csv, row);
+        }
+      g_variant_iter_init (&iter, events);
+      while (g_variant_iter_next (&iter, "(x&s@a{sv})", &time_ms, &kind, &details))
+        {
+          g_autofree char *time = dr_fmt_iso8601 (time_ms);
+          g_autoptr (DrJson) dj = dr_json_new (FALSE);
+          g_autofree char *details_json = NULL;
+          const char *zone = NULL;
+
+          /* Details differ by kind: one JSON object per cell keeps them
+           * all without a column per key. */
+          dr_json_variant (dj, details);
+          details_json = dr_json_free_to_string (g_steal_pointer (&dj));
+          g_variant_lookup (details, "zone", "&s", &zone);
+          {
+            const char *row[CSV_COLUMNS]
+                = { "event", id,   s->roller, start, end,  time,        zone,
+                    NULL,    NULL, NULL,      NULL,  kind, details_json };
+            csv_row (csv, row);
+          }
+          g_variant_unref (details);
+        }
+    }
+
+  if (as_json)
+    {
+      dr_json_end_array (json);
+      dr_json_end_object (json);
+      text = dr_json_free_to_string (g_steal_pointer (&json));
+    }
+  else
+    text = g_strdup (csv->str);
+
+  if (output != NULL)
+    {
+      if (!g_file_set_contents (output, text, -1, &error))
+        return dr_ctl_failf ("cannot write %s", error->message);
+      g_printerr ("Exported %u session%s to %s\n", sessions->len, sessions->len == 1 ? "" : "s",
+                  output);
+    }
+  else
+    dr_ctl_print (text);
+  return DR_EXIT_OK;
+}

@@ -1,0 +1,65 @@
+/* format.h: how dermarollctl writes numbers, times and colour for a person,
+ * and reads the dates a person types.
+ *
+ * Every number leaves here with its unit ("3.2 N", "72 %", "45.0 cm²",
+ * "500 µm"), every time in local time, and colour only when the caller
+ * decided it may (dr_fmt_colour_wanted()).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DR_COLOUR_NONE,
+  DR_COLOUR_BOLD,
+  DR_COLOUR_DIM,
+  DR_COLOUR_RED,
+  DR_COLOUR_GREEN,
+  DR_COLOUR_YELLOW,
+  DR_COLOUR_CYAN,
+} DrColour;
+
+/* TRUE when @fd is a terminal and NO_COLOR is unset or empty
+ * (https://no-color.org). */
+gboolean dr_fmt_colour_wanted (int fd);
+
+/* The escape sequence that starts @colour, and the one that ends any. */
+const char *dr_fmt_colour_on (DrColour colour);
+const char *dr_fmt_colour_off (void);
+/* @text wrapped in @colour when @enabled, a copy of it otherwise. */
+char *dr_fmt_coloured (gboolean enabled, DrColour colour, const char *text);
+
+/* "2024-05-14 08:30" in local time; "—" for 0. */
+char *dr_fmt_local_time (gint64 ms);
+/* "08:30:12.345" in local time, for live output. */
+char *dr_fmt_local_clock (gint64 ms);
+/* "2024-05-14T08:30:12.345+02:00": ISO 8601 in local time, for JSON/CSV. */
+char *dr_fmt_iso8601 (gint64 ms);
+/* "850 ms", "12.4 s", "12 min 30 s", "1 h 02 min", "3 d 4 h". */
+char *dr_fmt_duration (gint64 ms);
+
+/* "72 %" for 0.72 (fractions, not percent points). */
+char *dr_fmt_percent (double fraction);
+/* "3.2 N" */
+char *dr_fmt_newtons (double newtons);
+/* "45.0 cm²" */
+char *dr_fmt_area (double cm2);
+/* "4.0" passes as a bare count with one decimal (passes are fractional). */
+char *dr_fmt_passes (double passes);
+/* "500 µm"; "—" for 0 (head not read yet). */
+char *dr_fmt_micrometres (guint length_um);
+
+/* Parses what a person types for --since/--until: "YYYY-MM-DD" (local
+ * midnight, or the following midnight when @end_of_day, so that
+ * "--until 2024-05-14" includes that day) or ISO 8601 with a time
+ * ("2024-05-14T08:30", "2024-05-14 08:30:15", optionally with "Z" or an
+ * offset; local time without one). */
+gboolean dr_parse_date (const char *text, gboolean end_of_day, gint64 *ms_out, GError **error);
+
+/* TRUE for "AA:BB:CC:DD:EE:FF" (either case). */
+gboolean dr_address_is_valid (const char *address);
+
+G_END_DECLS

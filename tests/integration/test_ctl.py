@@ -1,0 +1,586 @@
+#!/usr/bin/python3
+'''dermarollctl end to end: every command against the real dermarolld on
+private buses, with dbusmock's bluetoothd and a roller (fixtures.py), its
+output for people and for scripts (--json), and its exit statuses: 0 on
+success, 1 on an error with one line on stderr, 2 on bad usage.
+
+Run: /usr/bin/python3 tests/integration/test_ctl.py [-v] [Test.test_name]
+(dermarollctl from $DERMAROLLCTL, else $DERMAROLL_BUILD_ROOT/client/
+dermarollctl, else build/client/dermarollctl; the daemon as in
+fixtures.daemon_path()).
+'''
+
+import csv
+import io
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import roller as proto  # noqa: E402
+from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL,  # noqa: E402
+                      RollerTestCase, daemon_path, now_ms, roller_object_path, wait_until)
+
+ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
+NOT_RUNNING = 'dermarollctl: dermarolld is not running (org.dermaroll not on the session bus)\n'
+COMMANDS = ['scan', 'pair', 'forget', 'list', 'status', 'watch', 'zone', 'start', 'stop',
+            'sessions', 'coverage', 'events', 'zones', 'exclude', 'include', 'export', 'sync']
+
+
+def ctl_path():
+    explicit = os.environ.get('DERMAROLLCTL')
+    if explicit:
+        return explicit
+    root = os.environ.get('DERMAROLL_BUILD_ROOT')
+    if root:
+        return os.path.join(root, 'client', 'dermarollctl')
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(os.path.dirname(os.path.dirname(here)), 'build', 'client', 'dermarollctl')
+
+
+class CtlTestCase(RollerTestCase):
+    '''The fixture's buses and bluetoothd; dermarollctl run as a person or a
+    script would, on the private session bus, in UTC and without colour (a
+    pipe is no terminal anyway).'''
+
+    def setUp(self):
+        if not os.access(ctl_path(), os.X_OK):
+            raise unittest.SkipTest(f'no dermarollctl at {ctl_path()}')
+        if not os.access(daemon_path(), os.X_OK):
+            raise unittest.SkipTest(f'no dermarolld at {daemon_path()}')
+        super().setUp()
+
+    def env(self):
+        env = dict(os.environ,
+                   DBUS_SESSION_BUS_ADDRESS=self.session.address,
+                   DBUS_SYSTEM_BUS_ADDRESS=self.system.address,
+                   TZ='UTC', LC_ALL='C.UTF-8')
+        env.pop('NO_COLOR', None)
+        return env
+
+    def ctl(self, *args, status=0, timeout=60):
+        '''Runs dermarollctl; asserts its exit status; returns (stdout, stderr).'''
+        proc = subprocess.run([ctl_path(), *args], env=self.env(), capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        self.assertEqual(proc.returncode, status,
+                         f'dermarollctl {" ".join(args)}: exit {proc.returncode}, want {status}\n'
+                         f'stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}')
+        if status == 0:
+            self.assertNotIn('\033[', proc.stdout, 'colour on a pipe')
+        return proc.stdout, proc.stderr
+
+    def ctl_error(self, *args, status=1):
+        '''An error: the status, nothing on stdout, one line on stderr (usage
+        errors add a pointer to --help). Returns the first stderr line.'''
+        out, err = self.ctl(*args, status=status)
+        self.assertEqual(out, '')
+        lines = err.splitlines()
+        self.assertTrue(lines and lines[0].startswith('dermarollctl: '), err)
+        if status == 1:
+            self.assertEqual(len(lines), 1, f'more than one line on stderr: {err!r}')
+        else:
+            self.assertEqual(len(lines), 2, err)
+            self.assertRegex(lines[1], r"^Try 'dermarollctl( [a-z]+)? --help'\.$")
+        return lines[0]
+
+    def ctl_json(self, *args):
+        out, _ = self.ctl(*args, '--json')
+        return json.loads(out)
+
+    def spawn_ctl(self, *args):
+        proc = subprocess.Popen([ctl_path(), *args], env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        self.addCleanup(self._reap, proc)
+        return proc
+
+    def _reap(self, proc):
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+    # the daemon and the roller
+
+    def start_paired_with_ctl(self):
+        self.start_daemon()
+        out, _ = self.ctl('pair', self.ADDRESS.lower())
+        self.assertEqual(out, f'Paired {self.ROLLER_NAME} ({self.ADDRESS}).\n')
+        self.wait_streaming()
+
+    def live_stream(self, seconds_ago=20.0):
+        return proto.Stream(t0_ms=now_ms() - int(seconds_ago * 1000))
+
+    def run_session(self):
+        '''A session on the roller: forehead (10 revolutions), an
+        over-pressure episode, then the nose; stopped with dermarollctl.
+        Returns (session id, the stream).'''
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=30)
+        s.add(1, 2000, 0, 0)
+        s.add(180, 2000, 0, 20)            # 10 revolutions on the forehead
+        s.add(20, 6000, 0, 4)              # over the 5.0 N limit for 200 ms
+        s.add(40, 3000, 0, 4)              # and back under it
+        s.add(1, 2500, 3, 0)               # the nose
+        s.add(45, 2500, 3, 16)             # 2 revolutions
+        self.roller.push(s.frames())
+        started = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0]
+        session = started.args[0]
+        self.events.wait_signal('PressureCleared', ROLLER_PATH, since=mark)
+        self.wait_roller_prop('Coverage', lambda c: c.get('nose', 0) > 0)
+        out, _ = self.ctl('stop')
+        self.assertTrue(out.startswith(f'Ended session {session} on {self.ROLLER_NAME} '
+                                       f'({self.ADDRESS}).'), out)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        wait_until(lambda: self.manager('ListSessions', '(xx)', (0, 0)), 5, 'the session stored')
+        return session, s
+
+
+class NoDaemon(CtlTestCase):
+
+    def test_not_running(self):
+        for args in (['list'], ['status'], ['sessions'], ['zones', '--json'], ['coverage'],
+                     ['events', '1'], ['exclude', 'nose'], ['pair', self.ADDRESS],
+                     ['scan', '--timeout', '1'], ['watch', '--timeout', '1'], ['start'],
+                     ['export', '--format', 'csv']):
+            out, err = self.ctl(*args, status=1)
+            self.assertEqual((out, err), ('', NOT_RUNNING), args)
+
+    def test_not_running_system_bus(self):
+        _, err = self.ctl('--system', 'list', status=1)
+        self.assertEqual(err, NOT_RUNNING.replace('session bus', 'system bus'))
+        _, err = self.ctl('list', '--system', status=1)
+        self.assertEqual(err, NOT_RUNNING.replace('session bus', 'system bus'))
+
+    def test_no_bus(self):
+        env = self.env()
+        env['DBUS_SESSION_BUS_ADDRESS'] = 'unix:path=' + os.path.join(self.tmpdir, 'nothing')
+        proc = subprocess.run([ctl_path(), 'list'], env=env, capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 1)
+        self.assertTrue(proc.stderr.startswith('dermarollctl: cannot connect to the session bus: '),
+                        proc.stderr)
+        self.assertEqual(len(proc.stderr.splitlines()), 1)
+
+    def test_usage(self):
+        out, err = self.ctl(status=2)
+        self.assertEqual(out, '')
+        self.assertIn('Usage: dermarollctl', err)
+        for args, message in (
+                (['bogus'], 'unknown command "bogus"'),
+                (['--bogus', 'list'], 'unknown option --bogus'),
+                (['list', '--bogus'], 'Unknown option --bogus'),
+                (['list', 'extra'], 'list takes no arguments'),
+                (['pair'], 'pair needs one ADDRESS'),
+                (['pair', 'AA:BB'], '"AA:BB" is not a Bluetooth address (AA:BB:CC:DD:EE:FF)'),
+                (['forget', 'nonsense'], '"nonsense" is not a Bluetooth address'),
+                (['status', '--roller', 'xx'], '--roller: "xx" is not a Bluetooth address'),
+                (['status', 'AA:AA:AA:AA:AA:AA', '--roller', 'BB:BB:BB:BB:BB:BB'],
+                 'two different rollers given'),
+                (['zone'], 'zone needs one ZONE'),
+                (['coverage', 'abc'], '"abc" is not a session id'),
+                (['coverage', '0'], '"0" is not a session id'),
+                (['events'], 'events needs one SESSION'),
+                (['sessions', '--since', '2024-02-30'], '--since: "2024-02-30" is not a date'),
+                (['sessions', '--since', '2024-05-02', '--until', '2024-05-01'],
+                 '--until 2024-05-01 is not after --since 2024-05-02'),
+                (['export'], 'export needs --format csv or --format json'),
+                (['export', '--format', 'xml'], '--format: "xml" is neither csv nor json'),
+                (['pair', '--json', self.ADDRESS], 'pair has no --json output'),
+                (['--roller', self.ADDRESS, 'zones'], 'zones does not take --roller'),
+                (['watch', '--timeout', '-1'], '--timeout must be a number of seconds > 0'),
+                (['help', 'bogus'], 'unknown command "bogus"'),
+                (['coverage', '--svg', '-', '--json'], '--svg - and --json both want stdout')):
+            line = self.ctl_error(*args, status=2)
+            self.assertIn(message, line, args)
+
+    def test_help(self):
+        out, _ = self.ctl('--help')
+        for name in COMMANDS:
+            self.assertRegex(out, rf'\n  {name}\b', name)
+        self.assertIn('Exit status: 0 on success, 1 on an error, 2 on bad usage.', out)
+        for name in COMMANDS:
+            out, _ = self.ctl(name, '--help')
+            self.assertIn(f'Usage:\n  dermarollctl [OPTION…] {name}', out)
+            self.assertIn('Example:\n  dermarollctl ' + name, out)
+            self.assertIn('--system', out)
+        out2, _ = self.ctl('help', 'coverage')
+        self.assertIn('--svg', out2)
+        out, _ = self.ctl('--version')
+        self.assertRegex(out, r'^dermarollctl \d+\.\d+\.\d+\n$')
+
+    def test_json_only_on_read_commands(self):
+        out, _ = self.ctl('sessions', '--help')
+        self.assertIn('--json', out)
+        for name in ('list', 'status', 'sessions', 'coverage', 'events', 'zones', 'scan', 'watch'):
+            self.assertIn('--json', self.ctl(name, '--help')[0], name)
+        for name in ('pair', 'forget', 'zone', 'start', 'stop', 'exclude', 'include', 'sync'):
+            self.assertNotIn('--json', self.ctl(name, '--help')[0], name)
+
+
+class Daemon(CtlTestCase):
+    '''The daemon, no roller paired.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_daemon()
+
+    def test_zones(self):
+        out, _ = self.ctl('zones')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['ID', 'ZONE', 'AREA', 'TARGET', 'PASSES', 'EXCLUDED'])
+        self.assertEqual([line.split()[1] for line in lines[1:]], proto.ZONES)
+        self.assertIn('60.0 cm²', lines[1])
+        self.assertEqual(len({line.index('cm²') for line in lines[1:]}), 1, 'AREA not aligned')
+        zones = self.ctl_json('zones')
+        self.assertEqual([z['name'] for z in zones], proto.ZONES)
+        self.assertEqual(zones[0], {'id': 0, 'name': 'forehead', 'area_cm2': 60, 'target_passes': 6,
+                                    'excluded': False, 'on_face': True})
+        out, _ = self.ctl('zones', '--names')
+        self.assertEqual(out.split(), proto.ZONES)
+
+    def test_exclude_include(self):
+        out, _ = self.ctl('exclude', 'nose')
+        self.assertEqual(out, "Excluded nose: every roller warns on contact there until "
+                              "'dermarollctl include nose'.\n")
+        self.assertTrue([z for z in self.ctl_json('zones') if z['name'] == 'nose'][0]['excluded'])
+        self.assertRegex(self.ctl('zones')[0], r'\n +3  nose +12\.0 cm² +6  yes\n')
+        out, _ = self.ctl('include', 'nose')
+        self.assertEqual(out, 'Included nose again.\n')
+        self.assertFalse([z for z in self.ctl_json('zones') if z['name'] == 'nose'][0]['excluded'])
+
+        line = self.ctl_error('exclude', 'elbow')
+        self.assertEqual(line, 'dermarollctl: unknown zone "elbow"; valid zones: '
+                               + ', '.join(proto.ZONES))
+        line = self.ctl_error('include', 'elbow')
+        self.assertIn('unknown zone "elbow"', line)
+
+    def test_nothing_stored_yet(self):
+        self.assertEqual(self.ctl('sessions')[0], 'No sessions yet.\n')
+        self.assertEqual(self.ctl('sessions', '--since', '2024-01-01')[0],
+                         'No sessions in that time.\n')
+        self.assertEqual(self.ctl_json('sessions'), [])
+        self.assertEqual(self.ctl_error('coverage'), 'dermarollctl: no sessions yet')
+        self.assertEqual(self.ctl_error('coverage', 'last'), 'dermarollctl: no sessions yet')
+        self.assertEqual(self.ctl_error('events', 'last'), 'dermarollctl: no sessions yet')
+        line = self.ctl_error('coverage', '99')
+        self.assertNotIn('GDBus.Error', line)
+        self.assertNotIn('org.dermaroll.Error', line)
+        line = self.ctl_error('events', '99')
+        self.assertNotIn('GDBus.Error', line)
+        out, _ = self.ctl('export', '--format', 'csv')
+        self.assertEqual(out, 'record,session,roller,session_start,session_end,time,zone,coverage,'
+                              'passes,rolled_cm2,peak_force_n,event,details\n')
+        exported = json.loads(self.ctl('export', '--format', 'json')[0])
+        self.assertEqual((exported['format'], exported['version'], exported['sessions']),
+                         ('dermaroll-export', 1, []))
+
+    def test_unknown_roller(self):
+        rollers = self.ctl_json('list')
+        if not rollers:
+            self.assertIn('No rollers known', self.ctl('list')[0])
+            for args in (['status'], ['zone', 'forehead'], ['start'], ['stop'], ['sync']):
+                self.assertEqual(self.ctl_error(*args), "dermarollctl: no roller is known yet; "
+                                 "pair one with 'dermarollctl pair ADDRESS'", args)
+            known = 'no roller is known yet'
+        else:
+            # The roller bluetoothd has is seen, not paired: the only one, so
+            # commands use it.
+            self.assertEqual([r['address'] for r in rollers], [self.ADDRESS])
+            self.assertFalse(rollers[0]['paired'])
+            self.assertIn('Paired        no\n', self.ctl('status')[0])
+            known = f'known rollers: {self.ADDRESS}'
+        self.assertEqual(self.ctl_error('status', '11:22:33:44:55:66'),
+                         f'dermarollctl: unknown roller 11:22:33:44:55:66 ({known})')
+        self.assertEqual(self.ctl_error('forget', '11:22:33:44:55:66'),
+                         f'dermarollctl: unknown roller 11:22:33:44:55:66 ({known})')
+        self.assertEqual(self.ctl_error('--roller', '11:22:33:44:55:66', 'start'),
+                         f'dermarollctl: unknown roller 11:22:33:44:55:66 ({known})')
+
+    def test_daemon_goes_away_during_watch(self):
+        watch = self.spawn_ctl('watch')
+        time.sleep(0.5)    # let it get to its main loop, waiting for a roller
+        self.daemon.stop()
+        out, err = watch.communicate(timeout=10)
+        self.assertEqual(watch.returncode, 1, err)
+        self.assertIn('dermarolld is not running any more', err)
+
+    def test_scan(self):
+        out, _ = self.ctl('scan', '--timeout', '3')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['ADDRESS', 'NAME', 'RSSI', 'PAIRED'])
+        self.assertIn(self.ADDRESS, out, 'the roller in range not listed')
+        row = [line for line in lines if line.startswith(self.ADDRESS)][0]
+        self.assertRegex(row, rf'^{self.ADDRESS}  {self.ROLLER_NAME} +— +no +(new|known)$')
+        self.assertRegex(lines[-1], r'^1 roller seen\.')
+        self.assertFalse(self.manager_prop('Discovering'), 'scan left discovery running')
+
+        out, _ = self.ctl('scan', '--timeout', '3', '--json')
+        seen = [json.loads(line) for line in out.splitlines()]
+        mine = [s for s in seen if s['address'] == self.ADDRESS]
+        self.assertTrue(mine, out)
+        self.assertEqual(mine[0]['rssi_dbm'], None)
+        self.assertEqual(mine[0]['paired'], False)
+
+    def test_scan_stops_on_sigint(self):
+        scan = self.spawn_ctl('scan')
+        wait_until(lambda: self.manager_prop('Discovering'), 10, 'discovery to start')
+        scan.send_signal(signal.SIGINT)
+        out, err = scan.communicate(timeout=10)
+        self.assertEqual(scan.returncode, 0, err)
+        self.assertFalse(self.manager_prop('Discovering'))
+
+    def manager_prop(self, name):
+        return self.manager_props()[name]
+
+    def manager_props(self):
+        from fixtures import get_all, MANAGER_IFACE
+        return get_all(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE)
+
+
+class Paired(CtlTestCase):
+    '''The roller paired with `dermarollctl pair`.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_paired_with_ctl()
+
+    def test_list_and_status(self):
+        out, _ = self.ctl('list')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['ADDRESS', 'NAME', 'PAIRED', 'CONNECTED', 'BATTERY',
+                                            'NEEDLES', 'HEAD', 'WEAR', 'SESSION'])
+        self.assertEqual(len(lines), 2)
+        self.assertRegex(lines[1], rf'^{self.ADDRESS}  {self.ROLLER_NAME} +yes +yes +'
+                                   r'(\d+ %|—) +500 µm × 192 +\d+ % +—$')
+        rollers = self.ctl_json('list')
+        self.assertEqual(len(rollers), 1)
+        r = rollers[0]
+        props = self.roller_props()
+        self.assertEqual(r['address'], self.ADDRESS)
+        self.assertEqual(r['name'], self.ROLLER_NAME)
+        self.assertEqual(r['object_path'], ROLLER_PATH)
+        self.assertEqual((r['paired'], r['connected']), (True, True))
+        self.assertEqual(r['needle_length_um'], 500)
+        self.assertEqual(r['needle_count'], 192)
+        self.assertEqual(r['head_id'], 0xC0FFEE01)
+        self.assertEqual(r['battery_percent'], props['Battery'])
+        self.assertEqual(r['force_limit_n'], props['ForceLimit'])
+        self.assertIsNone(r['rssi_dbm'])
+
+        out, _ = self.ctl('status')
+        self.assertIn(f'Roller        {self.ROLLER_NAME} ({self.ADDRESS})\n', out)
+        self.assertIn('Connected     yes\n', out)
+        self.assertRegex(out, r'Needle head   #3237998081: 192 needles of 500 µm, \d+ % worn\n')
+        self.assertRegex(out, r'Force         \[[█░|]+\]  \d+\.\d N / 5\.0 N\n')
+        self.assertIn('Session       none\n', out)
+        self.assertEqual(self.ctl('status', self.ADDRESS.lower())[0], out)
+        self.assertEqual(self.ctl('status', '--roller', self.ADDRESS)[0], out)
+        self.assertEqual(self.ctl_json('status')['address'], self.ADDRESS)
+        self.assertEqual(self.ctl_error('status', '11:22:33:44:55:66'),
+                         f'dermarollctl: unknown roller 11:22:33:44:55:66 (known rollers: '
+                         f'{self.ADDRESS})')
+
+    def test_zone(self):
+        self.assertEqual(self.ctl('zone', 'chin')[0],
+                         f'Rolling chin with {self.ROLLER_NAME} ({self.ADDRESS}).\n')
+        self.assertEqual(self.roller_prop('Zone'), 'chin')
+        self.assertEqual(self.ctl_json('status')['zone'], 'chin')
+        line = self.ctl_error('zone', 'elbow')
+        self.assertEqual(line, 'dermarollctl: unknown zone "elbow"; valid zones: '
+                               + ', '.join(proto.ZONES))
+        self.assertEqual(self.roller_prop('Zone'), 'chin')
+        self.ctl('zone', '')
+        self.assertEqual(self.roller_prop('Zone'), '')
+
+    def test_start_stop(self):
+        out, _ = self.ctl('start')
+        session = self.roller_prop('ActiveSession')
+        self.assertNotEqual(session, 0)
+        self.assertEqual(out, f'Started session {session} on {self.ROLLER_NAME} ({self.ADDRESS}).\n')
+        out, _ = self.ctl('start')
+        self.assertEqual(out, f'Session {session} is already running on {self.ROLLER_NAME} '
+                              f'({self.ADDRESS}).\n')
+        self.assertIn(f'Session       {session} (active)', self.ctl('status')[0])
+        out, _ = self.ctl('stop')
+        self.assertTrue(out.startswith(f'Ended session {session} '), out)
+        self.assertIn(f'dermarollctl coverage {session}', out)
+        self.assertEqual(self.ctl_error('stop'),
+                         f'dermarollctl: no session is active on roller {self.ADDRESS}')
+
+    def test_session_history(self):
+        session, stream = self.run_session()
+        start_ms = stream.samples[0][0]
+
+        # sessions
+        out, _ = self.ctl('sessions')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['SESSION', 'START', 'DURATION', 'ROLLER', 'COVERAGE'])
+        when = time.strftime('%Y-%m-%d %H:%M', time.gmtime(start_ms / 1000))
+        self.assertRegex(lines[1], rf'^ *{session}  {when} +\S.* +{self.ADDRESS} +\d+ %$')
+        listed = self.ctl_json('sessions')
+        self.assertEqual(len(listed), 1)
+        self.assertEqual(listed[0]['id'], session)
+        self.assertEqual(listed[0]['roller'], self.ADDRESS)
+        self.assertEqual(listed[0]['start_ms'], start_ms)
+        self.assertFalse(listed[0]['active'])
+        self.assertTrue(listed[0]['start'].endswith('+00:00'), listed[0]['start'])
+        day = time.strftime('%Y-%m-%d', time.gmtime(start_ms / 1000))
+        self.assertEqual(len(self.ctl_json('sessions', '--since', day)), 1)
+        self.assertEqual(len(self.ctl_json('sessions', '--until', day)), 1)
+        self.assertEqual(self.ctl_json('sessions', '--since', '2099-01-01'), [])
+        self.assertEqual(self.ctl_json('sessions', '--until', '2000-01-01'), [])
+        self.assertEqual(len(self.ctl_json('sessions', '--roller', self.ADDRESS)), 1)
+        self.assertEqual(self.ctl_json('sessions', '--roller', '11:22:33:44:55:66'), [])
+
+        # coverage: the table, JSON equal to the daemon's, and the face map
+        coverage = self.manager('GetSessionCoverage', '(t)', (session,))
+        out, _ = self.ctl('coverage')
+        self.assertEqual(out, self.ctl('coverage', 'last')[0])
+        self.assertEqual(out, self.ctl('coverage', str(session))[0])
+        self.assertTrue(out.startswith(f'Session {session}, '), out)
+        rows = {line.split()[0]: line for line in out.splitlines()[3:]}
+        forehead = coverage['forehead']
+        self.assertIn(f'{forehead[0] * 100:.0f} %', rows['forehead'])
+        self.assertIn(f'{forehead[1]:.1f} / 6', rows['forehead'])
+        self.assertIn(f'{forehead[2]:.1f} cm²', rows['forehead'])
+        self.assertIn('6.0 N', rows['forehead'])     # the peak of the episode
+        self.assertIn('missed', rows['neck'])
+        data = self.ctl_json('coverage', str(session))
+        self.assertEqual(data['id'], session)
+        by_zone = {z['zone']: z for z in data['zones']}
+        self.assertEqual(list(by_zone)[:7], proto.ZONES)
+        for zone, (cov, passes, rolled, peak) in coverage.items():
+            z = by_zone[zone]
+            self.assertAlmostEqual(z['coverage'], cov, places=9)
+            self.assertAlmostEqual(z['passes'], passes, places=9)
+            self.assertAlmostEqual(z['rolled_cm2'], rolled, places=9)
+            self.assertAlmostEqual(z['peak_force_n'], peak, places=9)
+        self.assertTrue(by_zone['nose']['on_face'])
+
+        svg = os.path.join(self.tmpdir, 'coverage.svg')
+        out, _ = self.ctl('coverage', '--svg', svg)
+        self.assertIn(f'Face map written to {svg}', out)
+        root = ET.parse(svg).getroot()
+        self.assertEqual(root.tag, '{http://www.w3.org/2000/svg}svg')
+        texts = [''.join(t.itertext()) for t in root.iter('{http://www.w3.org/2000/svg}text')]
+        self.assertIn(f'Face coverage — session {session}', texts)
+        self.assertIn(f'{when} · roller {self.ADDRESS}', texts)
+        self.assertIn(f'{forehead[0] * 100:.0f} %', texts)
+        out, _ = self.ctl('coverage', '--svg', '-')
+        self.assertTrue(out.startswith('<?xml'), out[:80])
+        line = self.ctl_error('coverage', '--svg', os.path.join(self.tmpdir, 'no', 'such', 'x.svg'))
+        self.assertTrue(line.startswith('dermarollctl: cannot write the face map: '), line)
+
+        # events
+        out, _ = self.ctl('events', str(session))
+        self.assertIn('pressure-started  forehead  6.0 N, over the 5.0 N limit', out)
+        self.assertRegex(out, r'pressure-ended +forehead +peak 6\.0 N, for \d+ ms')
+        self.assertIn('session-started', out)
+        events = self.ctl_json('events', str(session))
+        daemon_events = self.manager('GetSessionEvents', '(t)', (session,))
+        self.assertEqual([(e['time_ms'], e['kind']) for e in events],
+                         [(e[0], e[1]) for e in daemon_events])
+        started = [e for e in events if e['kind'] == 'pressure-started'][0]
+        self.assertEqual(started['details']['zone'], 'forehead')
+        self.assertAlmostEqual(started['details']['limit-n'], 5.0)
+        self.assertEqual(self.ctl_json('events', 'last'), events)
+
+        # export
+        out, _ = self.ctl('export', '--format', 'csv')
+        records = list(csv.DictReader(io.StringIO(out)))
+        self.assertEqual([r['record'] for r in records if r['record'] == 'session'], ['session'])
+        zones = [r for r in records if r['record'] == 'coverage']
+        self.assertEqual([r['zone'] for r in zones][:7], proto.ZONES)
+        self.assertAlmostEqual(float([r for r in zones if r['zone'] == 'forehead'][0]['passes']),
+                               forehead[1], places=4)
+        evs = [r for r in records if r['record'] == 'event']
+        self.assertEqual([r['event'] for r in evs], [e[1] for e in daemon_events])
+        self.assertEqual(json.loads([r for r in evs if r['event'] == 'pressure-started'][0]
+                                    ['details'])['zone'], 'forehead')
+        exported = json.loads(self.ctl('export', '--format', 'json')[0])
+        self.assertEqual(len(exported['sessions']), 1)
+        self.assertEqual(exported['sessions'][0]['id'], session)
+        self.assertEqual(len(exported['sessions'][0]['events']), len(daemon_events))
+        self.assertNotIn('samples', exported)
+        out, err = self.ctl('export', '--format', 'json', '--samples')
+        self.assertIn('--samples: dermarolld offers no per-sample data', err)
+        self.assertIsNone(json.loads(out)['samples'])
+        path = os.path.join(self.tmpdir, 'export.csv')
+        out, err = self.ctl('export', '--format', 'csv', '-o', path, '--since', day)
+        self.assertEqual(out, '')
+        self.assertEqual(err, f'Exported 1 session to {path}\n')
+        with open(path, encoding='utf-8') as f:
+            self.assertEqual(len(list(csv.DictReader(f))), len(records))
+
+    def test_watch(self):
+        watch = self.spawn_ctl('watch', '--timeout', '30')
+        json_watch = self.spawn_ctl('watch', '--json', '--timeout', '30')
+        time.sleep(1.0)   # both attached to the roller
+        self.run_session()
+        out, _ = self.ctl('zone', 'chin')
+        time.sleep(1.0)
+        for proc in (watch, json_watch):
+            proc.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=10)
+        self.assertEqual(watch.returncode, 0, err)
+        self.assertTrue(out.startswith(f'Watching {self.ROLLER_NAME} ({self.ADDRESS}) · connected'),
+                        out)
+        self.assertRegex(out, r'\d\d:\d\d:\d\d\.\d{3}  session +session \d+ started')
+        self.assertRegex(out, r'OVER-PRESSURE +forehead +6\.0 N, over the 5\.0 N limit')
+        self.assertRegex(out, r'pressure ok +forehead +pressure back under the limit \(peak 6\.0 N')
+        self.assertRegex(out, r'session +session \d+ ended: forehead \d+ %')
+        self.assertRegex(out, r'zone +chin +is being rolled')
+        self.assertIn('Last state: ', out)
+        self.assertRegex(out, r'  Force  \[[█░|]+\]  \d+\.\d N / 5\.0 N\n')
+
+        out, err = json_watch.communicate(timeout=10)
+        self.assertEqual(json_watch.returncode, 0, err)
+        lines = [json.loads(line) for line in out.splitlines()]
+        kinds = [e['event'] for e in lines]
+        self.assertEqual(kinds[0], 'watching')
+        self.assertEqual(lines[0]['roller']['address'], self.ADDRESS)
+        for kind in ('session-started', 'pressure-warning', 'pressure-cleared', 'session-ended',
+                     'properties-changed'):
+            self.assertIn(kind, kinds)
+        warning = [e for e in lines if e['event'] == 'pressure-warning'][0]
+        self.assertEqual((warning['zone'], warning['limit_n']), ('forehead', 5.0))
+
+    def test_watch_timeout(self):
+        start = time.monotonic()
+        out, _ = self.ctl('watch', '--timeout', '1.5')
+        self.assertGreaterEqual(time.monotonic() - start, 1.4)
+        self.assertTrue(out.startswith('Watching '), out)
+
+    def test_sync(self):
+        out, _ = self.ctl('sync')
+        self.assertEqual(out, f'Synced the stored history of {self.ROLLER_NAME} ({self.ADDRESS}).\n')
+
+    def test_two_rollers(self):
+        other = 'C0:FF:EE:00:00:02'
+        self.bluez.add_roller(self.ADAPTER, other, Name='DermaRoller 02',
+                              HeadInfo=self.head.encode())
+        self.ctl('pair', other)
+        wait_until(lambda: len(self.ctl_json('list')) == 2, 10, 'two rollers')
+        line = self.ctl_error('status')
+        self.assertEqual(line, f'dermarollctl: 2 rollers are known ({self.ADDRESS}, {other}); '
+                               'choose one with --roller ADDRESS')
+        self.assertEqual(self.ctl_json('status', '--roller', other)['address'], other)
+        self.assertEqual(self.ctl_json('--roller', other, 'status')['address'], other)
+        self.ctl('zone', 'neck', '--roller', other)
+        self.assertEqual(self.roller_prop('Zone', roller_object_path(other)), 'neck')
+        self.assertEqual(self.roller_prop('Zone'), '')
+
+    def test_forget(self):
+        out, _ = self.ctl('forget', self.ADDRESS)
+        self.assertEqual(out, f'Forgot {self.ROLLER_NAME} ({self.ADDRESS}). Its stored sessions '
+                              'stay in the database.\n')
+        self.assertFalse(self.roller_prop('Paired'))
+
+
+if __name__ == '__main__':
+    unittest.main()
