@@ -40,6 +40,7 @@ typedef struct
   void (*head_info) (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data);
   void (*status) (DrBluezLink *link, const DrStatus *status, gpointer user_data);
   void (*battery) (DrBluezLink *link, guint8 percent, gpointer user_data);
+  /* Device Information strings, "" for any the roller lacks. */
   void (*device_info) (DrBluezLink *link,
                        const char *manufacturer,
                        const char *model,
@@ -51,6 +52,8 @@ typedef struct
   void (*bad_value) (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointer user_data);
 } DrBluezLinkCallbacks;
 
+/* Callbacks run from the main loop, never from inside a dr_bluez_link_*()
+ * call; the link may be freed from inside one of them. */
 DrBluezLink *dr_bluez_link_new (DrBluez *bluez,
                                 const char *address,
                                 const DrBluezLinkCallbacks *callbacks,

@@ -1,0 +1,2199 @@
+/* bluez-link.c: DrBluezLink, the link to one roller through bluetoothd.
+ *
+ * A small state machine (Phase below) drives one connection at a time:
+ *
+ *   IDLE → [DISCOVERING] → [PAIRING → TRUSTING] → CONNECTING → RESOLVING
+ *        → SETUP → STREAMING
+ *
+ * and any loss (notification socket HUP, Connected false, the device or
+ * its adapter removed, bluetoothd gone, resume from suspend) goes back to
+ * IDLE, from where a single one-shot timer retries with backoff while the
+ * link wants a connection. ServicesResolved going false while connected
+ * goes back to RESOLVING only: BlueZ re-resolves (GATT objects removed and
+ * added again) and every ServicesResolved = true rebuilds the map of
+ * characteristics from the object manager and runs the whole setup again,
+ * so no proxy or object path outlives the resolution it came from.
+ *
+ * GATT operations go through one queue, one at a time, because BlueZ
+ * answers a second concurrent one on the same device with InProgress;
+ * that answer is retried after a short backoff. Control Point writes hold
+ * the queue until their indication arrives.
+ *
+ * Everything tied to one connection is cancelled through one GCancellable
+ * and a generation counter, so an answer that arrives late never touches
+ * a newer connection. Nothing wakes up while nothing happens: the only
+ * timers are one-shot and exist only while something is awaited.
+ */
+#include "bluez-link.h"
+
+#include "dr-error.h"
+
+#include <errno.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BLUEZ_BUS_NAME "org.bluez"
+#define DEVICE_IFACE "org.bluez.Device1"
+#define GATT_CHAR_IFACE "org.bluez.GattCharacteristic1"
+#define ADAPTER_IFACE "org.bluez.Adapter1"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define BACKOFF_JITTER 0.2
+#define PAIR_DISCOVERY_TIMEOUT_S 30
+/* The whole of Pair: discovery, pairing, connecting and setting up. */
+#define PAIR_TIMEOUT_S 90
+#define RESOLVE_TIMEOUT_S 30
+#define PAIR_CALL_TIMEOUT_MS 60000
+#define CONNECT_CALL_TIMEOUT_MS 45000
+#define CONTROL_TIMEOUT_MS 5000
+/* REQUEST_HISTORY: 10 s without progress (a history frame or the answer);
+ * a long history keeps it alive. */
+#define HISTORY_TIMEOUT_MS 10000
+#define GATT_RETRY_MIN_MS 50
+#define GATT_RETRY_MAX_MS 1000
+#define GATT_MAX_ATTEMPTS 12
+#define DEFAULT_RATE_HZ 100
+
+/* Notifications read per recvmmsg() and batches per wake-up. */
+#define RX_BATCH 32
+#define RX_ROUNDS 8
+#define ATT_MIN_MTU 23
+#define ATT_MAX_MTU 517
+
+typedef enum
+{
+  PHASE_IDLE,        /* DISCONNECTED, maybe with a reconnect timer armed */
+  PHASE_DISCOVERING, /* Pair of a roller bluetoothd does not know yet */
+  PHASE_PAIRING,     /* Device1.Pair */
+  PHASE_TRUSTING,    /* Trusted = true */
+  PHASE_CONNECTING,  /* Device1.Connect */
+  PHASE_RESOLVING,   /* connected; waiting for ServicesResolved */
+  PHASE_SETUP,       /* GATT reads, subscriptions, history, SET_TIME, START_STREAM */
+  PHASE_STREAMING,
+} Phase;
+
+static const char *const phase_names[] = {
+  "idle", "discovering", "pairing", "trusting", "connecting", "resolving", "setup", "streaming",
+};
+
+typedef enum
+{
+  OP_READ,
+  OP_START_NOTIFY,
+  OP_ACQUIRE_NOTIFY,
+  OP_CONTROL, /* WriteValue on the Control Point, then its 0x80 indication */
+  OP_STEP,    /* no GATT: a setup step that must run in queue order */
+} OpKind;
+
+typedef struct _GattOp GattOp;
+typedef void (*GattOpDone) (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error);
+
+struct _GattOp
+{
+  OpKind kind;
+  guint serial;
+  const char *uuid; /* static DR_UUID_* string */
+  GattOpDone done;  /* setup steps; not called when the link is reset */
+  GTask *task;      /* a public call waiting for this op, or NULL */
+  guint attempts;
+
+  /* OP_CONTROL */
+  guint8 request[DR_CONTROL_REQUEST_MAX_LEN];
+  gsize request_len;
+  guint8 opcode;
+  guint timeout_ms;
+  gint64 deadline_us;
+  gboolean replied;   /* WriteValue answered */
+  gboolean responded; /* indication seen (it may come first) */
+  guint8 result;
+};
+
+typedef enum
+{
+  DIS_MANUFACTURER,
+  DIS_MODEL,
+  DIS_SERIAL,
+  DIS_FIRMWARE,
+  DIS_N
+} DisField;
+
+static const char *const dis_uuids[DIS_N] = {
+  DR_UUID_MANUFACTURER_NAME,
+  DR_UUID_MODEL_NUMBER,
+  DR_UUID_SERIAL_NUMBER,
+  DR_UUID_FIRMWARE_REVISION,
+};
+
+struct _DrBluezLink
+{
+  int ref_count; /* internal: callbacks may free the link under us */
+  gboolean disposed;
+
+  DrBluez *bluez;
+  guint listener_id;
+  char *address;
+  DrBluezLinkCallbacks callbacks;
+  gpointer user_data;
+
+  Phase phase;
+  DrLinkState state;
+  gboolean auto_connect;
+  guint8 rate_hz;
+
+  /* The connection in hand. device_path is valid only for it: every new
+   * attempt looks the device up by address again. */
+  char *device_path;
+  GCancellable *cancellable;
+  guint gen; /* bumped whenever GATT state is reset */
+
+  guint reconnect_id; /* the one reconnect timer (or idle) */
+  guint backoff_ms;
+  guint phase_timeout_id; /* discovery or ServicesResolved wait */
+  guint teardown_id;      /* Forget's teardown, run from the main loop */
+
+  GTask *pair_task;
+  guint pair_timeout_id;
+  GSource *pair_cancel_source;
+  gboolean discovery_held;
+
+  /* UUID (lower case) → object path, rebuilt on every ServicesResolved. */
+  GHashTable *chars;
+  const char *measurement_path;
+  const char *control_path;
+  const char *status_path;
+  gboolean can_acquire;
+
+  GQueue queue; /* GattOp* */
+  GattOp *current;
+  guint op_serial;
+  guint op_timeout_id;
+  guint op_retry_id;
+  gboolean kicking;
+  GattOp *queued_ack; /* an ACK not sent yet: newer ones replace its seq */
+  gboolean history_busy;
+
+  /* AcquireNotify: one datagram per notification. */
+  int fd;
+  guint fd_source_id;
+  gsize rx_slot;
+  guint8 *rx_buf;
+  gboolean warned_truncated;
+
+  char *dis[DIS_N];
+};
+
+typedef DrBluezLink LinkRef;
+
+static void link_finalize (DrBluezLink *link);
+
+static DrBluezLink *
+link_ref (DrBluezLink *link)
+{
+  link->ref_count++;
+  return link;
+}
+
+static void
+link_unref (DrBluezLink *link)
+{
+  if (--link->ref_count == 0)
+    link_finalize (link);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LinkRef, link_unref)
+
+/* Keeps @link's memory to the end of the enclosing block: a callback we
+ * call may free the link (dr_bluez_link_free only drops the caller's
+ * reference), and code after it then checks link->disposed. */
+#define HOLD_LINK(link)                                                                            \
+  g_autoptr (LinkRef) G_PASTE (link_hold_, __LINE__) G_GNUC_UNUSED = link_ref (link)
+
+static void link_lost (DrBluezLink *link, const char *reason);
+static void pair_complete (DrBluezLink *link, GError *error);
+static void link_try_connect (DrBluezLink *link);
+static void queue_kick (DrBluezLink *link);
+static void op_start (DrBluezLink *link, GattOp *op);
+static void op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gboolean
+want_connection (DrBluezLink *link)
+{
+  return !link->disposed && (link->auto_connect || link->pair_task != NULL);
+}
+
+static gboolean
+is_remote_error (const GError *error, const char *name)
+{
+  g_autofree char *remote = NULL;
+
+  if (error == NULL)
+    return FALSE;
+  remote = g_dbus_error_get_remote_error (error);
+  return g_strcmp0 (remote, name) == 0;
+}
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+set_phase (DrBluezLink *link, Phase phase)
+{
+  if (link->phase == phase)
+    return;
+  g_debug ("%s: %s -> %s", link->address, phase_names[link->phase], phase_names[phase]);
+  link->phase = phase;
+}
+
+/* Callers check link->disposed afterwards: the callback may free the link. */
+static void
+set_state (DrBluezLink *link, DrLinkState state)
+{
+  if (link->state == state)
+    return;
+  link->state = state;
+  if (link->callbacks.state_changed)
+    link->callbacks.state_changed (link, state, link->user_data);
+}
+
+typedef struct
+{
+  GTask *task;
+  GError *error;
+} TaskReturn;
+
+static gboolean
+task_return_cb (gpointer data)
+{
+  TaskReturn *r = data;
+
+  if (r->error)
+    g_task_return_error (r->task, r->error);
+  else
+    g_task_return_boolean (r->task, TRUE);
+  g_object_unref (r->task);
+  g_free (r);
+  return G_SOURCE_REMOVE;
+}
+
+/* Completes @task from an idle: a caller's callback never runs inside
+ * ours (where it might free the link while we still use it). Takes @task
+ * and @error. */
+static void
+task_complete_later (GTask *task, GError *error)
+{
+  TaskReturn *r = g_new0 (TaskReturn, 1);
+
+  r->task = task;
+  r->error = error;
+  g_idle_add (task_return_cb, r);
+}
+
+static GError *
+dbus_error_to_dr (DrError code, const char *what, const GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+  g_autoptr (GError) copy = g_error_copy (error);
+
+  g_dbus_error_strip_remote_error (copy);
+  if (remote != NULL)
+    return g_error_new (DR_ERROR, code, "%s: %s (%s)", what, copy->message, remote);
+  return g_error_new (DR_ERROR, code, "%s: %s", what, copy->message);
+}
+
+static void
+device_call (DrBluezLink *link, const char *method, GVariant *parameters, int timeout_ms,
+             GAsyncReadyCallback callback)
+{
+  g_dbus_connection_call (dr_bluez_get_connection (link->bluez), BLUEZ_BUS_NAME, link->device_path,
+                          DEVICE_IFACE, method, parameters, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                          timeout_ms, link->cancellable, callback, link);
+}
+
+/* Fire and forget: used to get a clean slate after a broken setup. */
+static void
+device_disconnect (DrBluezLink *link)
+{
+  if (link->device_path == NULL)
+    return;
+  g_debug ("%s: Disconnect %s", link->address, link->device_path);
+  g_dbus_connection_call (dr_bluez_get_connection (link->bluez), BLUEZ_BUS_NAME, link->device_path,
+                          DEVICE_IFACE, "Disconnect", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                          -1, NULL, NULL, NULL);
+}
+
+static gboolean
+device_cached_boolean (DrBluezLink *link, const char *path, const char *name)
+{
+  g_autoptr (GDBusProxy) device = dr_bluez_get_proxy (link->bluez, path, DEVICE_IFACE);
+  g_autoptr (GVariant) v = device ? g_dbus_proxy_get_cached_property (device, name) : NULL;
+
+  return v != NULL && g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN) && g_variant_get_boolean (v);
+}
+
+/* ---- operations queue ----------------------------------------------------- */
+
+static GattOp *
+op_new (OpKind kind, const char *uuid, GattOpDone done)
+{
+  GattOp *op = g_new0 (GattOp, 1);
+
+  op->kind = kind;
+  op->uuid = uuid;
+  op->done = done;
+  return op;
+}
+
+static GattOp *
+control_op_new (const DrControlRequest *request, GattOpDone done)
+{
+  GattOp *op = op_new (OP_CONTROL, DR_UUID_CONTROL_POINT, done);
+  DrCodecStatus status;
+
+  status = dr_control_request_encode (request, op->request, sizeof op->request, &op->request_len);
+  g_assert (status == DR_CODEC_OK);
+  op->opcode = request->opcode;
+  op->timeout_ms
+      = request->opcode == DR_OP_REQUEST_HISTORY ? HISTORY_TIMEOUT_MS : CONTROL_TIMEOUT_MS;
+  return op;
+}
+
+static void
+op_free (GattOp *op)
+{
+  g_clear_object (&op->task);
+  g_free (op);
+}
+
+static const char *
+opcode_name (guint8 opcode)
+{
+  switch (opcode)
+    {
+      case DR_OP_SET_TIME:
+        return "SET_TIME";
+      case DR_OP_START_STREAM:
+        return "START_STREAM";
+      case DR_OP_STOP_STREAM:
+        return "STOP_STREAM";
+      case DR_OP_REQUEST_HISTORY:
+        return "REQUEST_HISTORY";
+      case DR_OP_ACK:
+        return "ACK";
+      default:
+        return "?";
+    }
+}
+
+static const char *
+op_describe (GattOp *op, char *buf, gsize size)
+{
+  static const char *const kinds[]
+      = { "ReadValue", "StartNotify", "AcquireNotify", "WriteValue", "step" };
+  if (op->kind == OP_CONTROL)
+    g_snprintf (buf, size, "%s", opcode_name (op->opcode));
+  else
+    g_snprintf (buf, size, "%s %.8s", kinds[op->kind], op->uuid ? op->uuid : "");
+  return buf;
+}
+
+static void
+queue_push (DrBluezLink *link, GattOp *op)
+{
+  g_queue_push_tail (&link->queue, op);
+}
+
+static void
+queue_kick (DrBluezLink *link)
+{
+  HOLD_LINK (link);
+
+  if (link->kicking)
+    return;
+  link->kicking = TRUE;
+  while (!link->disposed && link->current == NULL && !g_queue_is_empty (&link->queue)
+         && (link->phase == PHASE_SETUP || link->phase == PHASE_STREAMING))
+    {
+      GattOp *op = g_queue_pop_head (&link->queue);
+      if (op == link->queued_ack)
+        link->queued_ack = NULL;
+      op->serial = ++link->op_serial;
+      link->current = op;
+      op_start (link, op);
+    }
+  link->kicking = FALSE;
+}
+
+/* Drops every operation of the connection that is over. Their setup steps
+ * are not called; public calls waiting on them get NotConnected. */
+static void
+queue_fail_all (DrBluezLink *link)
+{
+  GattOp *op;
+
+  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
+  g_clear_handle_id (&link->op_retry_id, g_source_remove);
+  if (link->current != NULL)
+    g_queue_push_head (&link->queue, g_steal_pointer (&link->current));
+  while ((op = g_queue_pop_head (&link->queue)) != NULL)
+    {
+      if (op->task != NULL)
+        task_complete_later (g_steal_pointer (&op->task),
+                             g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
+                                          "Roller %s disconnected", link->address));
+      op_free (op);
+    }
+  link->queued_ack = NULL;
+  link->history_busy = FALSE;
+}
+
+typedef struct
+{
+  DrBluezLink *link; /* not a reference: only used when not cancelled */
+  guint serial;
+} OpCall;
+
+static OpCall *
+op_call_new (DrBluezLink *link, GattOp *op)
+{
+  OpCall *call = g_new (OpCall, 1);
+
+  call->link = link;
+  call->serial = op->serial;
+  return call;
+}
+
+/* The op an answer belongs to, or NULL when it is stale (timed out and
+ * replaced). Cancelled answers never get here: the link may be gone. */
+static GattOp *
+op_call_current (OpCall *call)
+{
+  GattOp *op = call->link->current;
+
+  return op != NULL && op->serial == call->serial ? op : NULL;
+}
+
+static gboolean
+on_op_retry (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+
+  link->op_retry_id = 0;
+  if (link->current != NULL)
+    op_start (link, link->current);
+  return G_SOURCE_REMOVE;
+}
+
+/* InProgress (another GATT operation on the device, maybe by another
+ * program) and Busy are not errors to surface: try again a bit later. */
+static void
+op_retry (DrBluezLink *link, GattOp *op, const char *why)
+{
+  guint delay;
+  char desc[64];
+
+  if (++op->attempts >= GATT_MAX_ATTEMPTS)
+    {
+      g_autoptr (GError) error
+          = g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS, "%s still busy after %u attempts (%s)",
+                         op_describe (op, desc, sizeof desc), op->attempts, why);
+      op_complete (link, op, NULL, error);
+      return;
+    }
+  delay = MIN (GATT_RETRY_MIN_MS << MIN (op->attempts, 8u), GATT_RETRY_MAX_MS);
+  g_debug ("%s: %s: %s, retry in %u ms", link->address, op_describe (op, desc, sizeof desc), why,
+           delay);
+  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
+  op->replied = op->responded = FALSE;
+  link->op_retry_id = g_timeout_add (delay, on_op_retry, link);
+}
+
+static void
+on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OpCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  GattOp *op;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
+    {
+      g_free (call);
+      return;
+    }
+  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+    op_retry (call->link, op, "InProgress");
+  else if (error != NULL)
+    op_complete (call->link, op, NULL, error);
+  else
+    {
+      g_autoptr (GVariant) value = g_variant_get_child_value (reply, 0);
+      bytes = g_variant_get_data_as_bytes (value);
+      op_complete (call->link, op, bytes, NULL);
+    }
+  g_free (call);
+}
+
+static void
+on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OpCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  GattOp *op;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
+    {
+      g_free (call);
+      return;
+    }
+  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+    {
+      /* BlueZ also answers InProgress when this client already has a
+       * notify session there: one that outlived a teardown of ours while
+       * the device stayed connected. Notifications are shared between
+       * sessions, so that one serves. */
+      const char *path = g_hash_table_lookup (call->link->chars, op->uuid);
+      g_autoptr (GDBusProxy) chr = dr_bluez_get_proxy (call->link->bluez, path, GATT_CHAR_IFACE);
+      g_autoptr (GVariant) notifying
+          = chr ? g_dbus_proxy_get_cached_property (chr, "Notifying") : NULL;
+
+      if (notifying != NULL && g_variant_is_of_type (notifying, G_VARIANT_TYPE_BOOLEAN)
+          && g_variant_get_boolean (notifying))
+        {
+          g_debug ("%s: already notifying on %s", call->link->address, path);
+          op_complete (call->link, op, NULL, NULL);
+        }
+      else
+        op_retry (call->link, op, "InProgress");
+    }
+  else
+    op_complete (call->link, op, NULL, error);
+  g_free (call);
+}
+
+static gboolean on_measurement_fd (int fd, GIOCondition condition, gpointer user_data);
+
+static void
+on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OpCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GUnixFDList) fds = NULL;
+  DrBluezLink *link;
+  GattOp *op;
+  gint32 handle;
+  guint16 mtu;
+  int fd;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source), &fds, result,
+                                                           &error);
+  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
+    {
+      g_free (call);
+      return;
+    }
+  link = call->link;
+  g_free (call);
+  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+    {
+      op_retry (link, op, "InProgress");
+      return;
+    }
+  if (error != NULL)
+    {
+      op_complete (link, op, NULL, error);
+      return;
+    }
+  g_variant_get (reply, "(hq)", &handle, &mtu);
+  fd = fds ? g_unix_fd_list_get (fds, handle, &error) : -1;
+  if (fd < 0)
+    {
+      if (error == NULL)
+        error
+            = g_error_new (DR_ERROR, DR_ERROR_FAILED, "AcquireNotify returned no file descriptor");
+      op_complete (link, op, NULL, error);
+      return;
+    }
+  if (!g_unix_set_fd_nonblocking (fd, TRUE, &error))
+    {
+      close (fd);
+      op_complete (link, op, NULL, error);
+      return;
+    }
+
+  /* A notification is at most MTU - 3 bytes; a datagram longer than the
+   * slot would be cut, so the slot is the whole MTU. */
+  link->fd = fd;
+  link->rx_slot = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
+  link->rx_buf = g_malloc (link->rx_slot * RX_BATCH);
+  link->fd_source_id = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_measurement_fd, link);
+  g_debug ("%s: Roll Measurement acquired: fd %d, MTU %u", link->address, fd, mtu);
+  op_complete (link, op, NULL, NULL);
+}
+
+static void finish_control (DrBluezLink *link, GattOp *op);
+
+static void
+on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  OpCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  DrBluezLink *link;
+  GattOp *op;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
+    {
+      g_free (call);
+      return;
+    }
+  link = call->link;
+  g_free (call);
+  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+    op_retry (link, op, "InProgress");
+  else if (error != NULL)
+    op_complete (link, op, NULL, error);
+  else
+    {
+      op->replied = TRUE;
+      /* The indication may have overtaken the method return. */
+      if (op->responded)
+        finish_control (link, op);
+    }
+}
+
+static gboolean
+on_op_timeout (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  GattOp *op = link->current;
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GError) error = NULL;
+  char desc[64];
+
+  link->op_timeout_id = 0;
+  if (op == NULL)
+    return G_SOURCE_REMOVE;
+  /* History frames count as progress (deliver_frame moves the deadline):
+   * re-arm for what is left rather than touching a timer per frame. */
+  if (now < op->deadline_us)
+    {
+      link->op_timeout_id
+          = g_timeout_add ((guint) ((op->deadline_us - now + 999) / 1000), on_op_timeout, link);
+      return G_SOURCE_REMOVE;
+    }
+  error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "Roller %s did not answer %s within %u s",
+                       link->address, op_describe (op, desc, sizeof desc), op->timeout_ms / 1000);
+  op_complete (link, op, NULL, error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+op_start (DrBluezLink *link, GattOp *op)
+{
+  GDBusConnection *connection = dr_bluez_get_connection (link->bluez);
+  const char *path = NULL;
+  char desc[64];
+
+  if (op->kind == OP_STEP)
+    {
+      op_complete (link, op, NULL, NULL);
+      return;
+    }
+  path = g_hash_table_lookup (link->chars, op->uuid);
+  if (path == NULL)
+    {
+      g_autoptr (GError) error
+          = g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND, "Roller %s has no characteristic %s",
+                         link->address, op->uuid);
+      op_complete (link, op, NULL, error);
+      return;
+    }
+  g_debug ("%s: %s", link->address, op_describe (op, desc, sizeof desc));
+
+  switch (op->kind)
+    {
+      case OP_READ:
+        g_dbus_connection_call (connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "ReadValue",
+                                g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(ay)"),
+                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable,
+                                on_read_done, op_call_new (link, op));
+        break;
+      case OP_START_NOTIFY:
+        g_dbus_connection_call (connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "StartNotify",
+                                NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable,
+                                on_start_notify_done, op_call_new (link, op));
+        break;
+      case OP_ACQUIRE_NOTIFY:
+        g_dbus_connection_call_with_unix_fd_list (
+            connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "AcquireNotify",
+            g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(hq)"),
+            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, link->cancellable, on_acquire_notify_done,
+            op_call_new (link, op));
+        break;
+      case OP_CONTROL:
+        {
+          GVariantBuilder options;
+
+          g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+          g_variant_builder_add (&options, "{sv}", "type", g_variant_new_string ("request"));
+          op->replied = op->responded = FALSE;
+          op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
+          g_clear_handle_id (&link->op_timeout_id, g_source_remove);
+          link->op_timeout_id = g_timeout_add (op->timeout_ms, on_op_timeout, link);
+          g_dbus_connection_call (
+              connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "WriteValue",
+              g_variant_new (
+                  "(@aya{sv})",
+                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, op->request, op->request_len, 1),
+                  &options),
+              NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable, on_write_done,
+              op_call_new (link, op));
+          break;
+        }
+      case OP_STEP:
+      default:
+        g_assert_not_reached ();
+    }
+}
+
+static void
+op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  HOLD_LINK (link);
+  guint gen = link->gen;
+  char desc[64];
+
+  g_assert (link->current == op);
+  link->current = NULL;
+  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
+  g_clear_handle_id (&link->op_retry_id, g_source_remove);
+  if (op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
+    link->history_busy = FALSE;
+  if (error != NULL)
+    g_debug ("%s: %s failed: %s", link->address, op_describe (op, desc, sizeof desc),
+             error->message);
+
+  if (op->task != NULL)
+    task_complete_later (g_steal_pointer (&op->task), error ? g_error_copy (error) : NULL);
+  if (op->done != NULL)
+    op->done (link, op, value, error);
+  op_free (op);
+
+  if (!link->disposed && gen == link->gen)
+    queue_kick (link);
+}
+
+/* ---- notification socket (AcquireNotify) --------------------------------- */
+
+static void
+deliver_frame (DrBluezLink *link, const guint8 *data, gsize len)
+{
+  GattOp *op = link->current;
+
+  if (op != NULL && op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
+    op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
+  if (link->callbacks.frame)
+    link->callbacks.frame (link, data, len, link->user_data);
+}
+
+/* An empty datagram is also what end-of-file looks like. */
+static gboolean
+socket_at_eof (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+  if (poll (&pfd, 1, 0) < 0)
+    return TRUE;
+  return (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+typedef enum
+{
+  READ_MORE,    /* stopped to let others run; more may be waiting */
+  READ_DRAINED, /* nothing left for now */
+  READ_EOF,     /* the socket is closed or broken */
+  READ_STOPPED, /* a callback reset the link or freed it */
+} ReadResult;
+
+/* Reads notifications from the AcquireNotify socket: each datagram is one
+ * notification, so one recvmmsg() takes up to RX_BATCH of them. With
+ * @drain it reads until nothing is left (before a loss or an answer that
+ * must come after what is already in the socket). */
+static ReadResult
+measurement_read (DrBluezLink *link, gboolean drain)
+{
+  struct mmsghdr msgs[RX_BATCH];
+  struct iovec iov[RX_BATCH];
+  guint gen = link->gen;
+  int fd = link->fd;
+
+  for (guint round = 0; drain || round < RX_ROUNDS; round++)
+    {
+      int n;
+
+      memset (msgs, 0, sizeof msgs);
+      for (guint i = 0; i < RX_BATCH; i++)
+        {
+          iov[i].iov_base = link->rx_buf + i * link->rx_slot;
+          iov[i].iov_len = link->rx_slot;
+          msgs[i].msg_hdr.msg_iov = &iov[i];
+          msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+      n = recvmmsg (fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return READ_DRAINED;
+          g_debug ("%s: notification socket: %s", link->address, g_strerror (errno));
+          return READ_EOF;
+        }
+      for (int i = 0; i < n; i++)
+        {
+          gsize len = msgs[i].msg_len;
+
+          if (len == 0 && socket_at_eof (fd))
+            return READ_EOF;
+          if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) && !link->warned_truncated)
+            {
+              /* Passed on as it is: the codec rejects it as malformed. */
+              g_warning ("%s: a notification longer than the MTU (%zu) was cut", link->address,
+                         link->rx_slot);
+              link->warned_truncated = TRUE;
+            }
+          deliver_frame (link, iov[i].iov_base, len);
+          if (link->disposed || link->gen != gen)
+            return READ_STOPPED;
+        }
+      if (n < RX_BATCH)
+        return READ_DRAINED;
+    }
+  return READ_MORE;
+}
+
+static gboolean
+on_measurement_fd (int fd, GIOCondition condition, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+  gboolean hup = (condition & (G_IO_HUP | G_IO_ERR)) != 0;
+  ReadResult r = READ_DRAINED;
+
+  /* On HUP, first take every frame still in the socket. */
+  if (condition & G_IO_IN || hup)
+    r = measurement_read (link, hup);
+  if (r == READ_STOPPED)
+    return link->fd_source_id != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+  if (r == READ_EOF || hup)
+    {
+      link->fd_source_id = 0;
+      link_lost (link, "notification socket closed");
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+measurement_close (DrBluezLink *link)
+{
+  g_clear_handle_id (&link->fd_source_id, g_source_remove);
+  if (link->fd >= 0)
+    {
+      g_debug ("%s: closing notification socket %d", link->address, link->fd);
+      close (link->fd);
+      link->fd = -1;
+    }
+  g_clear_pointer (&link->rx_buf, g_free);
+}
+
+/* Frames already in the socket come before whatever we are about to act
+ * on (an indication, a loss): read them now. FALSE if the link was reset
+ * or freed meanwhile. */
+static gboolean
+measurement_drain (DrBluezLink *link)
+{
+  if (link->fd < 0)
+    return TRUE;
+  return measurement_read (link, TRUE) != READ_STOPPED;
+}
+
+/* ---- GATT state ---------------------------------------------------------- */
+
+/* Forgets everything about the GATT database of the connection: the map,
+ * the socket, every operation. Anything still in flight is cancelled and,
+ * thanks to gen, ignored if it answers anyway. */
+static void
+reset_gatt (DrBluezLink *link)
+{
+  link->gen++;
+  g_cancellable_cancel (link->cancellable);
+  g_clear_object (&link->cancellable);
+  link->cancellable = g_cancellable_new ();
+  measurement_close (link);
+  queue_fail_all (link);
+  g_hash_table_remove_all (link->chars);
+  link->measurement_path = link->control_path = link->status_path = NULL;
+  link->can_acquire = FALSE;
+  for (guint i = 0; i < DIS_N; i++)
+    g_clear_pointer (&link->dis[i], g_free);
+}
+
+static gboolean
+rebuild_map (DrBluezLink *link, GError **error)
+{
+  GList *chars = dr_bluez_get_characteristics (link->bluez, link->device_path);
+  static const char *const required[] = {
+    DR_UUID_ROLL_MEASUREMENT,
+    DR_UUID_HEAD_INFO,
+    DR_UUID_CONTROL_POINT,
+    DR_UUID_STATUS,
+  };
+
+  g_hash_table_remove_all (link->chars);
+  for (GList *l = chars; l != NULL; l = l->next)
+    {
+      GDBusProxy *proxy = l->data;
+      g_autoptr (GVariant) uuid = g_dbus_proxy_get_cached_property (proxy, "UUID");
+      g_autofree char *key = NULL;
+
+      if (uuid == NULL || !g_variant_is_of_type (uuid, G_VARIANT_TYPE_STRING))
+        continue;
+      key = g_ascii_strdown (g_variant_get_string (uuid, NULL), -1);
+      if (g_hash_table_contains (link->chars, key))
+        continue;
+      if (g_str_equal (key, DR_UUID_ROLL_MEASUREMENT))
+        {
+          /* Documented: NotifyAcquired is there when AcquireNotify is. */
+          g_autoptr (GVariant) acquired
+              = g_dbus_proxy_get_cached_property (proxy, "NotifyAcquired");
+          link->can_acquire = acquired != NULL;
+        }
+      g_hash_table_insert (link->chars, g_steal_pointer (&key),
+                           g_strdup (g_dbus_proxy_get_object_path (proxy)));
+    }
+  g_list_free (chars);
+
+  link->measurement_path = g_hash_table_lookup (link->chars, DR_UUID_ROLL_MEASUREMENT);
+  link->control_path = g_hash_table_lookup (link->chars, DR_UUID_CONTROL_POINT);
+  link->status_path = g_hash_table_lookup (link->chars, DR_UUID_STATUS);
+  g_debug ("%s: GATT map rebuilt: %u characteristics under %s", link->address,
+           g_hash_table_size (link->chars), link->device_path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
+    if (!g_hash_table_contains (link->chars, required[i]))
+      {
+        g_set_error (error, DR_ERROR, DR_ERROR_NOT_FOUND,
+                     "Device %s has no roller characteristic %s", link->address, required[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* ---- setup sequence -------------------------------------------------------- */
+
+static void
+setup_failed (DrBluezLink *link, const char *what, const GError *error)
+{
+  g_message ("%s: setup failed at %s: %s", link->address, what, error ? error->message : "?");
+  /* Start the next attempt from scratch, not on a half set-up link. */
+  device_disconnect (link);
+  link_lost (link, "setup failed");
+}
+
+static void
+emit_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status)
+{
+  g_debug ("%s: %s does not decode: %s", link->address, uuid, dr_codec_status_name (status));
+  if (link->callbacks.bad_value)
+    link->callbacks.bad_value (link, uuid, status, link->user_data);
+}
+
+static void
+on_head_info_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  DrHeadInfo head;
+  DrCodecStatus status;
+  gsize len;
+  const guint8 *data;
+
+  if (error != NULL)
+    {
+      setup_failed (link, "Head Info", error);
+      return;
+    }
+  data = g_bytes_get_data (value, &len);
+  status = dr_head_info_decode (data, len, &head);
+  if (status != DR_CODEC_OK)
+    emit_bad_value (link, DR_UUID_HEAD_INFO, status);
+  else if (link->callbacks.head_info)
+    link->callbacks.head_info (link, &head, link->user_data);
+}
+
+static void
+on_battery_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  guint8 percent;
+  gsize len;
+  const guint8 *data;
+  DrCodecStatus status;
+
+  /* Optional: a roller without the Battery Service still rolls. */
+  if (error != NULL)
+    return;
+  data = g_bytes_get_data (value, &len);
+  status = dr_battery_level_decode (data, len, &percent);
+  if (status != DR_CODEC_OK)
+    emit_bad_value (link, DR_UUID_BATTERY_LEVEL, status);
+  else if (link->callbacks.battery)
+    link->callbacks.battery (link, percent, link->user_data);
+}
+
+static void
+on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  gsize len;
+  const char *data;
+
+  if (error != NULL)
+    return;
+  data = g_bytes_get_data (value, &len);
+  /* Device Information strings are UTF-8, not NUL-terminated, sometimes
+   * padded with NULs; and the roller is not to be trusted with UTF-8. */
+  len = strnlen (data ? data : "", len);
+  for (guint i = 0; i < DIS_N; i++)
+    if (g_str_equal (op->uuid, dis_uuids[i]))
+      {
+        g_free (link->dis[i]);
+        link->dis[i] = g_utf8_make_valid (data ? data : "", (gssize) len);
+      }
+}
+
+static void
+step_device_info (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  if (link->callbacks.device_info)
+    link->callbacks.device_info (
+        link, link->dis[DIS_MANUFACTURER] ? link->dis[DIS_MANUFACTURER] : "",
+        link->dis[DIS_MODEL] ? link->dis[DIS_MODEL] : "",
+        link->dis[DIS_SERIAL] ? link->dis[DIS_SERIAL] : "",
+        link->dis[DIS_FIRMWARE] ? link->dis[DIS_FIRMWARE] : "", link->user_data);
+}
+
+static void
+on_control_subscribed (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  if (error != NULL)
+    setup_failed (link, "Control Point StartNotify", error);
+}
+
+static void
+on_status_subscribed (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  /* Status is read on every connect anyway; live updates are a bonus. */
+  if (error != NULL)
+    g_message ("%s: no Status notifications: %s", link->address, error->message);
+}
+
+static void
+on_measurement_notify_started (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  if (error != NULL)
+    setup_failed (link, "Roll Measurement StartNotify", error);
+  else
+    g_debug ("%s: Roll Measurement through StartNotify + PropertiesChanged", link->address);
+}
+
+static void
+on_measurement_acquired (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  if (error == NULL)
+    return;
+  /* NotSupported, NotPermitted, Failed, UnknownMethod (an older
+   * bluetoothd), ...: whatever the reason, StartNotify is the fallback,
+   * and it goes first so frames flow before the history request. */
+  if (is_remote_error (error, "org.bluez.Error.NotSupported")
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
+    g_debug ("%s: no AcquireNotify; StartNotify instead", link->address);
+  else
+    g_message ("%s: AcquireNotify failed (%s); falling back to StartNotify", link->address,
+               error->message);
+  g_queue_push_head (&link->queue, op_new (OP_START_NOTIFY, DR_UUID_ROLL_MEASUREMENT,
+                                           on_measurement_notify_started));
+}
+
+static void
+on_setup_history_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  /* Not fatal: the frames stay on the roller until acknowledged, and the
+   * next connect asks again. A dead link shows in the next write. */
+  if (error != NULL)
+    g_message ("%s: history sync failed: %s", link->address, error->message);
+  else
+    g_debug ("%s: history synced", link->address);
+}
+
+static void
+on_setup_control_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  if (error != NULL)
+    setup_failed (link, opcode_name (op->opcode), error);
+}
+
+static void
+step_streaming (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  set_phase (link, PHASE_STREAMING);
+  link->backoff_ms = BACKOFF_MIN_MS;
+  g_debug ("%s: streaming (%s)", link->address, link->fd >= 0 ? "AcquireNotify" : "StartNotify");
+  pair_complete (link, NULL);
+  set_state (link, DR_LINK_STREAMING);
+}
+
+static void
+on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  DrStatus status = { 0 };
+  DrCodecStatus codec;
+  DrControlRequest request = { 0 };
+  gsize len;
+  const guint8 *data;
+  guint gen = link->gen;
+
+  if (error != NULL)
+    {
+      setup_failed (link, "Status", error);
+      return;
+    }
+  data = g_bytes_get_data (value, &len);
+  codec = dr_status_decode (data, len, &status);
+  if (codec != DR_CODEC_OK)
+    {
+      emit_bad_value (link, DR_UUID_STATUS, codec);
+      status.history_frames_pending = 0;
+    }
+  else if (link->callbacks.status)
+    link->callbacks.status (link, &status, link->user_data);
+  if (link->disposed || gen != link->gen)
+    return;
+
+  /* History first, so that the engine sees the frames in time order; then
+   * the clock, then the live stream. */
+  if (status.history_frames_pending > 0)
+    {
+      GattOp *history;
+      g_debug ("%s: %u history frames pending", link->address, status.history_frames_pending);
+      request.opcode = DR_OP_REQUEST_HISTORY;
+      history = control_op_new (&request, on_setup_history_done);
+      link->history_busy = TRUE;
+      queue_push (link, history);
+    }
+  request.opcode = DR_OP_SET_TIME;
+  request.arg.unix_ms = (guint64) (g_get_real_time () / 1000);
+  queue_push (link, control_op_new (&request, on_setup_control_done));
+  request.opcode = DR_OP_START_STREAM;
+  request.arg.rate_hz = link->rate_hz;
+  queue_push (link, control_op_new (&request, on_setup_control_done));
+  queue_push (link, op_new (OP_STEP, NULL, step_streaming));
+}
+
+static void
+begin_setup (DrBluezLink *link)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  set_phase (link, PHASE_SETUP);
+  /* Whatever a previous resolution left is stale by now. */
+  reset_gatt (link);
+  if (!rebuild_map (link, &error))
+    {
+      setup_failed (link, "GATT map", error);
+      return;
+    }
+
+  queue_push (link, op_new (OP_READ, DR_UUID_HEAD_INFO, on_head_info_read));
+  if (g_hash_table_contains (link->chars, DR_UUID_BATTERY_LEVEL))
+    queue_push (link, op_new (OP_READ, DR_UUID_BATTERY_LEVEL, on_battery_read));
+  for (guint i = 0; i < DIS_N; i++)
+    if (g_hash_table_contains (link->chars, dis_uuids[i]))
+      queue_push (link, op_new (OP_READ, dis_uuids[i], on_dis_read));
+  queue_push (link, op_new (OP_STEP, NULL, step_device_info));
+  queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_CONTROL_POINT, on_control_subscribed));
+  queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_STATUS, on_status_subscribed));
+  /* Tried even without NotifyAcquired (which BlueZ shows when it can):
+   * one failed call costs little, and its answer is the one fallback path
+   * (on_measurement_acquired) for every way AcquireNotify can be missing. */
+  if (!link->can_acquire)
+    g_debug ("%s: Roll Measurement shows no NotifyAcquired", link->address);
+  queue_push (link, op_new (OP_ACQUIRE_NOTIFY, DR_UUID_ROLL_MEASUREMENT, on_measurement_acquired));
+  queue_push (link, op_new (OP_READ, DR_UUID_STATUS, on_status_read));
+  queue_kick (link);
+}
+
+/* ---- control point and status values --------------------------------------- */
+
+static void
+finish_control (DrBluezLink *link, GattOp *op)
+{
+  g_autoptr (GError) error = NULL;
+
+  switch (op->result)
+    {
+      case DR_RESULT_OK:
+        op_complete (link, op, NULL, NULL);
+        return;
+      case DR_RESULT_BUSY:
+        op_retry (link, op, "roller busy");
+        return;
+      case DR_RESULT_UNSUPPORTED:
+        error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "Roller %s does not support %s",
+                             link->address, opcode_name (op->opcode));
+        break;
+      case DR_RESULT_INVALID_PARAMETER:
+      default:
+        error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "Roller %s refused %s (result %u)",
+                             link->address, opcode_name (op->opcode), op->result);
+        break;
+    }
+  op_complete (link, op, NULL, error);
+}
+
+static void
+on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
+{
+  DrControlResponse response;
+  DrCodecStatus status;
+  GattOp *op;
+
+  /* The cached Value also changes for reasons other than indications
+   * (some stacks store what was written): only 0x80 is an answer. */
+  if (len == 0 || data[0] != DR_OP_RESPONSE)
+    return;
+  status = dr_control_response_decode (data, len, &response);
+  if (status != DR_CODEC_OK)
+    {
+      emit_bad_value (link, DR_UUID_CONTROL_POINT, status);
+      return;
+    }
+  /* History frames written to the socket before this answer are read
+   * first: the answer means "that was all". */
+  if (!measurement_drain (link))
+    return;
+  op = link->current;
+  if (op == NULL || op->kind != OP_CONTROL || op->opcode != response.request_opcode)
+    {
+      g_debug ("%s: unsolicited answer to opcode 0x%02x", link->address, response.request_opcode);
+      return;
+    }
+  g_debug ("%s: %s answered %u", link->address, opcode_name (op->opcode), response.result);
+  op->responded = TRUE;
+  op->result = response.result;
+  if (op->replied)
+    finish_control (link, op);
+}
+
+static void
+on_status_value (DrBluezLink *link, const guint8 *data, gsize len)
+{
+  DrStatus status;
+  DrCodecStatus codec = dr_status_decode (data, len, &status);
+
+  if (codec != DR_CODEC_OK)
+    emit_bad_value (link, DR_UUID_STATUS, codec);
+  else if (link->callbacks.status)
+    link->callbacks.status (link, &status, link->user_data);
+}
+
+/* ---- connection ------------------------------------------------------------ */
+
+static gboolean
+on_reconnect_timer (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  link->reconnect_id = 0;
+  link_try_connect (link);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect (DrBluezLink *link)
+{
+  guint delay;
+
+  if (!want_connection (link) || link->phase != PHASE_IDLE || link->reconnect_id != 0)
+    return;
+  delay = (guint) (link->backoff_ms
+                   * g_random_double_range (1.0 - BACKOFF_JITTER, 1.0 + BACKOFF_JITTER));
+  link->backoff_ms = MIN (link->backoff_ms * 2, BACKOFF_MAX_MS);
+  g_debug ("%s: reconnecting in %u ms", link->address, delay);
+  link->reconnect_id = g_timeout_add (delay, on_reconnect_timer, link);
+}
+
+/* Tries from the main loop rather than inside a public call, so that
+ * callbacks never run from within dr_bluez_link_*(). */
+static void
+schedule_attempt_now (DrBluezLink *link)
+{
+  if (link->phase != PHASE_IDLE)
+    return;
+  g_clear_handle_id (&link->reconnect_id, g_source_remove);
+  link->reconnect_id = g_idle_add (on_reconnect_timer, link);
+}
+
+static void
+pair_complete (DrBluezLink *link, GError *error)
+{
+  GTask *task = g_steal_pointer (&link->pair_task);
+
+  dr_bluez_set_pairing (link->bluez, link->listener_id, FALSE);
+  g_clear_handle_id (&link->pair_timeout_id, g_source_remove);
+  if (link->pair_cancel_source)
+    {
+      g_source_destroy (link->pair_cancel_source);
+      g_clear_pointer (&link->pair_cancel_source, g_source_unref);
+    }
+  if (task == NULL)
+    {
+      g_clear_error (&error);
+      return;
+    }
+  if (error != NULL)
+    g_message ("%s: pairing failed: %s", link->address, error->message);
+  task_complete_later (task, error);
+}
+
+/* Pairing failed for good: give up the attempt unless the link reconnects
+ * anyway. */
+static void
+pair_failed (DrBluezLink *link, GError *error)
+{
+  pair_complete (link, error);
+  if (!want_connection (link))
+    link_lost (link, "pairing failed");
+}
+
+static void
+link_lost (DrBluezLink *link, const char *reason)
+{
+  HOLD_LINK (link);
+
+  if (link->phase == PHASE_IDLE)
+    return;
+  g_debug ("%s: link lost in %s: %s", link->address, phase_names[link->phase], reason);
+  /* Finish the frames in hand before letting go of the socket. */
+  if (!measurement_drain (link) && (link->disposed || link->phase == PHASE_IDLE))
+    return;
+  if (link->discovery_held)
+    {
+      dr_bluez_release_discovery (link->bluez);
+      link->discovery_held = FALSE;
+    }
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  reset_gatt (link);
+  g_clear_pointer (&link->device_path, g_free);
+  set_phase (link, PHASE_IDLE);
+  set_state (link, DR_LINK_DISCONNECTED);
+  if (link->disposed)
+    return;
+  schedule_reconnect (link);
+}
+
+/* ServicesResolved went false (or a characteristic vanished) while still
+ * connected: BlueZ is resolving again. Everything GATT is stale. */
+static gboolean on_resolve_timeout (gpointer user_data);
+
+static void
+services_lost (DrBluezLink *link, const char *reason)
+{
+  HOLD_LINK (link);
+
+  g_debug ("%s: services lost (%s)", link->address, reason);
+  if (!measurement_drain (link) && (link->disposed || link->phase < PHASE_SETUP))
+    return;
+  reset_gatt (link);
+  set_phase (link, PHASE_RESOLVING);
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  link->phase_timeout_id = g_timeout_add_seconds (RESOLVE_TIMEOUT_S, on_resolve_timeout, link);
+  set_state (link, DR_LINK_CONNECTING);
+}
+
+static gboolean
+on_resolve_timeout (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  link->phase_timeout_id = 0;
+  g_message ("%s: services not resolved within %d s", link->address, RESOLVE_TIMEOUT_S);
+  device_disconnect (link);
+  link_lost (link, "ServicesResolved timeout");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+connected (DrBluezLink *link)
+{
+  set_phase (link, PHASE_RESOLVING);
+  if (device_cached_boolean (link, link->device_path, "ServicesResolved"))
+    {
+      begin_setup (link);
+      return;
+    }
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  link->phase_timeout_id = g_timeout_add_seconds (RESOLVE_TIMEOUT_S, on_resolve_timeout, link);
+}
+
+static void
+on_connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  DrBluezLink *link;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (is_cancelled (error))
+    return;
+  link = user_data;
+  HOLD_LINK (link);
+
+  if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyConnected"))
+    {
+      /* InProgress, NotReady, Failed (le-connection-abort-by-local among
+       * others), NotConnected, a timeout: all worth another try later. */
+      g_message ("%s: Connect failed: %s", link->address, error->message);
+      link_lost (link, "Connect failed");
+      return;
+    }
+  g_debug ("%s: connected", link->address);
+  connected (link);
+}
+
+static void
+do_connect (DrBluezLink *link)
+{
+  set_phase (link, PHASE_CONNECTING);
+  device_call (link, "Connect", NULL, CONNECT_CALL_TIMEOUT_MS, on_connect_done);
+}
+
+static void
+on_trusted_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  DrBluezLink *link;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (is_cancelled (error))
+    return;
+  link = user_data;
+  /* Without Trusted, bluetoothd does not reconnect on its own; we still do. */
+  if (error != NULL)
+    g_message ("%s: setting Trusted failed: %s", link->address, error->message);
+  do_connect (link);
+}
+
+static void
+on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  DrBluezLink *link;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (is_cancelled (error))
+    return;
+  link = user_data;
+  HOLD_LINK (link);
+
+  if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyExists"))
+    {
+      if (is_remote_error (error, "org.bluez.Error.AuthenticationFailed")
+          || is_remote_error (error, "org.bluez.Error.AuthenticationRejected")
+          || is_remote_error (error, "org.bluez.Error.AuthenticationCanceled")
+          || is_remote_error (error, "org.bluez.Error.InvalidArguments"))
+        {
+          pair_failed (link, dbus_error_to_dr (DR_ERROR_FAILED, "Pairing refused", error));
+          return;
+        }
+      /* Failed (le-connection-abort-by-local), InProgress, NotReady,
+       * ConnectionAttemptFailed, AuthenticationTimeout: try again. */
+      g_message ("%s: Pair failed, will retry: %s", link->address, error->message);
+      link_lost (link, "Pair failed");
+      return;
+    }
+  g_debug ("%s: paired%s", link->address, error ? " already" : "");
+  set_phase (link, PHASE_TRUSTING);
+  g_dbus_connection_call (
+      dr_bluez_get_connection (link->bluez), BLUEZ_BUS_NAME, link->device_path,
+      "org.freedesktop.DBus.Properties", "Set",
+      g_variant_new ("(ssv)", DEVICE_IFACE, "Trusted", g_variant_new_boolean (TRUE)), NULL,
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable, on_trusted_done, link);
+}
+
+static void
+start_attempt (DrBluezLink *link, GDBusObject *device)
+{
+  g_clear_handle_id (&link->reconnect_id, g_source_remove);
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  if (link->discovery_held)
+    {
+      /* Scanning while connecting is a known cause of
+       * le-connection-abort-by-local. */
+      dr_bluez_release_discovery (link->bluez);
+      link->discovery_held = FALSE;
+    }
+  g_free (link->device_path);
+  link->device_path = g_strdup (g_dbus_object_get_object_path (device));
+  g_debug ("%s: attempt on %s", link->address, link->device_path);
+
+  if (link->pair_task != NULL)
+    {
+      set_phase (link, PHASE_PAIRING);
+      device_call (link, "Pair", NULL, PAIR_CALL_TIMEOUT_MS, on_pair_done);
+    }
+  else
+    do_connect (link);
+  set_state (link, DR_LINK_CONNECTING);
+}
+
+static gboolean
+on_discovery_timeout (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  link->phase_timeout_id = 0;
+  if (!dr_bluez_is_available (link->bluez))
+    pair_complete (link, g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
+                                      "No powered Bluetooth adapter (is bluetoothd running?)"));
+  else
+    pair_complete (link, g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
+                                      "Roller %s not found within %d s (is it on and in range?)",
+                                      link->address, PAIR_DISCOVERY_TIMEOUT_S));
+  link_lost (link, "not found");
+  return G_SOURCE_REMOVE;
+}
+
+/* Pair can go out: bluetoothd and an adapter are there, and so is our
+ * agent (a Pair sent before RegisterAgent finds none). */
+static gboolean
+pair_can_start (DrBluezLink *link)
+{
+  return dr_bluez_is_available (link->bluez) && !dr_bluez_agent_pending (link->bluez);
+}
+
+/* In DISCOVERING: something changed that may let the pairing go on. */
+static void
+discovering_check (DrBluezLink *link)
+{
+  g_autoptr (GDBusObject) device = NULL;
+
+  if (link->phase != PHASE_DISCOVERING || !pair_can_start (link))
+    return;
+  device = dr_bluez_find_device (link->bluez, link->address);
+  if (device != NULL)
+    start_attempt (link, device);
+}
+
+static void
+start_discovering (DrBluezLink *link)
+{
+  g_debug ("%s: waiting for the roller, bluetoothd or the agent: discovering", link->address);
+  set_phase (link, PHASE_DISCOVERING);
+  dr_bluez_hold_discovery (link->bluez);
+  link->discovery_held = TRUE;
+  link->phase_timeout_id
+      = g_timeout_add_seconds (PAIR_DISCOVERY_TIMEOUT_S, on_discovery_timeout, link);
+  set_state (link, DR_LINK_CONNECTING);
+}
+
+static void
+link_try_connect (DrBluezLink *link)
+{
+  g_autoptr (GDBusObject) device = NULL;
+
+  if (link->phase != PHASE_IDLE || !want_connection (link))
+    return;
+  g_clear_handle_id (&link->reconnect_id, g_source_remove);
+  /* A pairing waits (the discovery time at most) for what it lacks;
+   * discovering_check goes on when it comes. */
+  if (link->pair_task != NULL)
+    {
+      if (pair_can_start (link) && (device = dr_bluez_find_device (link->bluez, link->address)))
+        start_attempt (link, device);
+      else
+        start_discovering (link);
+      return;
+    }
+  if (!dr_bluez_is_available (link->bluez))
+    {
+      /* No polling: available_changed brings us back. */
+      g_debug ("%s: waiting for bluetoothd and a powered adapter", link->address);
+      return;
+    }
+  device = dr_bluez_find_device (link->bluez, link->address);
+  if (device == NULL)
+    {
+      g_debug ("%s: not known to bluetoothd; waiting for it to appear", link->address);
+      return;
+    }
+  start_attempt (link, device);
+}
+
+/* bluetoothd (re)connected the device on its own (a trusted device that
+ * advertises), or a flap outran our loss handling: take it as it is. */
+static void
+adopt (DrBluezLink *link, const char *path)
+{
+  g_debug ("%s: adopting the connection of %s", link->address, path);
+  g_clear_handle_id (&link->reconnect_id, g_source_remove);
+  g_free (link->device_path);
+  link->device_path = g_strdup (path);
+  set_phase (link, PHASE_RESOLVING);
+  set_state (link, DR_LINK_CONNECTING);
+  if (link->disposed || link->phase != PHASE_RESOLVING)
+    return;
+  begin_setup (link);
+}
+
+/* ---- events from DrBluez ------------------------------------------------------ */
+
+static void
+on_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, GVariant *changed,
+                 gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+  gboolean ours = link->device_path != NULL && g_str_equal (path, link->device_path);
+  gboolean value;
+
+  if (device == NULL)
+    {
+      if (ours && link->phase > PHASE_DISCOVERING)
+        link_lost (link, "device removed");
+      return;
+    }
+
+  if (changed == NULL)
+    {
+      if (link->phase == PHASE_DISCOVERING)
+        discovering_check (link);
+      else if (link->phase == PHASE_IDLE && link->reconnect_id == 0)
+        link_try_connect (link);
+      return;
+    }
+
+  if (!ours)
+    {
+      if (link->phase == PHASE_IDLE && want_connection (link)
+          && (g_variant_lookup (changed, "Connected", "b", &value)
+              || g_variant_lookup (changed, "ServicesResolved", "b", &value))
+          && device_cached_boolean (link, path, "Connected")
+          && device_cached_boolean (link, path, "ServicesResolved"))
+        adopt (link, path);
+      return;
+    }
+
+  if (g_variant_lookup (changed, "Connected", "b", &value) && !value
+      && link->phase >= PHASE_RESOLVING)
+    {
+      link_lost (link, "Connected false");
+      return;
+    }
+  if (g_variant_lookup (changed, "ServicesResolved", "b", &value))
+    {
+      if (value && link->phase == PHASE_RESOLVING)
+        begin_setup (link);
+      else if (!value && link->phase >= PHASE_SETUP)
+        services_lost (link, "ServicesResolved false");
+    }
+}
+
+static void
+on_value_changed (DrBluez *bluez, const char *path, const guint8 *data, gsize len,
+                  gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+
+  if (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
+    return;
+  HOLD_LINK (link);
+  if (link->measurement_path && g_str_equal (path, link->measurement_path))
+    {
+      /* With an acquired socket, Value does not carry notifications. */
+      if (link->fd < 0)
+        deliver_frame (link, data, len);
+    }
+  else if (link->control_path && g_str_equal (path, link->control_path))
+    on_control_value (link, data, len);
+  else if (link->status_path && g_str_equal (path, link->status_path))
+    on_status_value (link, data, len);
+}
+
+static void
+on_characteristic_removed (DrBluez *bluez, const char *path, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
+    return;
+  g_hash_table_iter_init (&iter, link->chars);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_str_equal (value, path))
+      {
+        services_lost (link, "characteristic removed");
+        return;
+      }
+}
+
+static void
+on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  if (!available)
+    {
+      if (link->phase > PHASE_DISCOVERING)
+        link_lost (link, "bluetoothd or its adapter went away");
+    }
+  else if (link->phase == PHASE_DISCOVERING)
+    discovering_check (link);
+  else if (link->phase == PHASE_IDLE && link->reconnect_id == 0)
+    link_try_connect (link);
+}
+
+static void
+on_resumed (DrBluez *bluez, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  /* A fresh start: whatever the backoff had grown to is about the time
+   * before the suspend. */
+  link->backoff_ms = BACKOFF_MIN_MS;
+  if (link->phase > PHASE_DISCOVERING)
+    {
+      /* bluetoothd may not have noticed yet: make sure the next Connect
+       * starts a fresh connection rather than reusing a dead one. */
+      device_disconnect (link);
+      link_lost (link, "resumed from suspend");
+    }
+  else if (link->phase == PHASE_IDLE && link->reconnect_id != 0)
+    {
+      g_clear_handle_id (&link->reconnect_id, g_source_remove);
+      schedule_reconnect (link);
+    }
+}
+
+static void
+on_agent_ready (DrBluez *bluez, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  discovering_check (link);
+}
+
+static const DrBluezListener link_listener = {
+  .agent_ready = on_agent_ready,
+  .device_event = on_device_event,
+  .value_changed = on_value_changed,
+  .characteristic_removed = on_characteristic_removed,
+  .available_changed = on_available_changed,
+  .resumed = on_resumed,
+};
+
+/* ---- public ------------------------------------------------------------------- */
+
+DrBluezLink *
+dr_bluez_link_new (DrBluez *bluez, const char *address, const DrBluezLinkCallbacks *callbacks,
+                   gpointer user_data)
+{
+  DrBluezLink *link;
+
+  g_return_val_if_fail (bluez != NULL, NULL);
+  g_return_val_if_fail (dr_bluez_address_is_valid (address), NULL);
+
+  link = g_new0 (DrBluezLink, 1);
+  link->ref_count = 1;
+  link->bluez = bluez;
+  link->address = g_strdup (address);
+  if (callbacks)
+    link->callbacks = *callbacks;
+  link->user_data = user_data;
+  link->phase = PHASE_IDLE;
+  link->state = DR_LINK_DISCONNECTED;
+  link->rate_hz = DEFAULT_RATE_HZ;
+  link->backoff_ms = BACKOFF_MIN_MS;
+  link->cancellable = g_cancellable_new ();
+  link->chars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  link->fd = -1;
+  g_queue_init (&link->queue);
+  link->listener_id = dr_bluez_add_listener (bluez, address, &link_listener, link);
+  return link;
+}
+
+static void
+link_finalize (DrBluezLink *link)
+{
+  g_assert (link->disposed);
+  g_clear_object (&link->cancellable);
+  g_clear_pointer (&link->chars, g_hash_table_unref);
+  g_free (link->device_path);
+  g_free (link->address);
+  g_free (link);
+}
+
+void
+dr_bluez_link_free (DrBluezLink *link)
+{
+  if (link == NULL)
+    return;
+  g_return_if_fail (!link->disposed);
+
+  g_debug ("%s: freed in %s", link->address, phase_names[link->phase]);
+  link->disposed = TRUE;
+  link->auto_connect = FALSE;
+  dr_bluez_remove_listener (link->bluez, link->listener_id);
+  g_clear_handle_id (&link->reconnect_id, g_source_remove);
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  g_clear_handle_id (&link->teardown_id, g_source_remove);
+  if (link->discovery_held)
+    {
+      dr_bluez_release_discovery (link->bluez);
+      link->discovery_held = FALSE;
+    }
+  reset_gatt (link);
+  g_cancellable_cancel (link->cancellable);
+  if (link->pair_task != NULL)
+    pair_complete (link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Roller link closed"));
+  link_unref (link);
+}
+
+const char *
+dr_bluez_link_get_address (DrBluezLink *link)
+{
+  return link->address;
+}
+
+DrLinkState
+dr_bluez_link_get_state (DrBluezLink *link)
+{
+  return link->state;
+}
+
+gboolean
+dr_bluez_link_get_notify_acquired (DrBluezLink *link)
+{
+  return link->fd >= 0;
+}
+
+void
+dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect)
+{
+  auto_connect = !!auto_connect;
+  if (link->auto_connect == auto_connect)
+    return;
+  link->auto_connect = auto_connect;
+  g_debug ("%s: auto-connect %s", link->address, auto_connect ? "on" : "off");
+  if (auto_connect)
+    {
+      link->backoff_ms = BACKOFF_MIN_MS;
+      if (link->phase == PHASE_IDLE)
+        schedule_attempt_now (link);
+    }
+  else if (link->pair_task == NULL)
+    /* The connection in hand stays; only reconnecting stops. */
+    g_clear_handle_id (&link->reconnect_id, g_source_remove);
+}
+
+void
+dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz)
+{
+  g_return_if_fail (rate_hz > 0);
+  if (link->rate_hz == rate_hz)
+    return;
+  link->rate_hz = rate_hz;
+  if (link->phase == PHASE_STREAMING)
+    {
+      DrControlRequest request = { .opcode = DR_OP_START_STREAM, .arg.rate_hz = rate_hz };
+      queue_push (link, control_op_new (&request, NULL));
+      queue_kick (link);
+    }
+}
+
+static gboolean
+on_pair_timeout (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  link->pair_timeout_id = 0;
+  pair_failed (link, g_error_new (DR_ERROR, DR_ERROR_FAILED, "Pairing %s timed out after %d s",
+                                  link->address, PAIR_TIMEOUT_S));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_pair_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  HOLD_LINK (link);
+
+  pair_failed (
+      link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Pairing %s cancelled", link->address));
+  return G_SOURCE_REMOVE;
+}
+
+void
+dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, dr_bluez_link_pair);
+  if (link->pair_task != NULL)
+    {
+      task_complete_later (
+          g_steal_pointer (&task),
+          g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS, "Already pairing %s", link->address));
+      return;
+    }
+  if (link->phase == PHASE_STREAMING)
+    {
+      task_complete_later (g_steal_pointer (&task), NULL);
+      return;
+    }
+  /* Right after start-up DrBluez may not know yet: then the attempt
+   * waits for it, like for a roller not seen yet. */
+  if (dr_bluez_is_ready (link->bluez) && !dr_bluez_is_available (link->bluez))
+    {
+      task_complete_later (g_steal_pointer (&task),
+                           g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
+                                        "No powered Bluetooth adapter (is bluetoothd running?)"));
+      return;
+    }
+
+  g_debug ("%s: pair", link->address);
+  link->pair_task = g_steal_pointer (&task);
+  dr_bluez_set_pairing (link->bluez, link->listener_id, TRUE);
+  link->backoff_ms = BACKOFF_MIN_MS;
+  link->pair_timeout_id = g_timeout_add_seconds (PAIR_TIMEOUT_S, on_pair_timeout, link);
+  if (cancellable != NULL)
+    {
+      link->pair_cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (link->pair_cancel_source, G_SOURCE_FUNC (on_pair_cancelled), link,
+                             NULL);
+      g_source_attach (link->pair_cancel_source, NULL);
+    }
+  /* An attempt under way completes the pair when it streams. */
+  if (link->phase == PHASE_IDLE)
+    schedule_attempt_now (link);
+}
+
+gboolean
+dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  GDBusConnection *connection;
+  guint pending;
+  GError *error;
+} ForgetData;
+
+static void
+forget_data_free (ForgetData *data)
+{
+  g_clear_object (&data->connection);
+  g_clear_error (&data->error);
+  g_free (data);
+}
+
+static void
+forget_account (GTask *task)
+{
+  ForgetData *data = g_task_get_task_data (task);
+
+  if (--data->pending > 0)
+    return;
+  if (data->error)
+    g_task_return_error (task, g_steal_pointer (&data->error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_remove_device_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  ForgetData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  /* Gone already (DoesNotExist, an adapter that left) is what we wanted. */
+  if (error != NULL && data->error == NULL
+      && !is_remote_error (error, "org.bluez.Error.DoesNotExist")
+      && !is_remote_error (error, "org.freedesktop.DBus.Error.UnknownObject"))
+    data->error = dbus_error_to_dr (DR_ERROR_FAILED, "Removing the device failed", error);
+  forget_account (task);
+}
+
+static gboolean
+on_forget_teardown (gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+
+  link->teardown_id = 0;
+  if (!link->auto_connect && link->pair_task == NULL)
+    link_lost (link, "forgotten");
+  return G_SOURCE_REMOVE;
+}
+
+void
+dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ForgetData *data = g_new0 (ForgetData, 1);
+  GList *devices;
+
+  g_task_set_source_tag (task, dr_bluez_link_forget);
+  data->connection = g_object_ref (dr_bluez_get_connection (link->bluez));
+  data->pending = 1;
+  g_task_set_task_data (task, data, (GDestroyNotify) forget_data_free);
+
+  g_debug ("%s: forget", link->address);
+  link->auto_connect = FALSE;
+  g_clear_handle_id (&link->reconnect_id, g_source_remove);
+  if (link->pair_task != NULL)
+    pair_complete (
+        link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Roller %s forgotten", link->address));
+  /* From the main loop, so that no callback runs inside this call. */
+  if (link->teardown_id == 0)
+    link->teardown_id = g_idle_add (on_forget_teardown, link);
+
+  /* RemoveDevice disconnects too, and drops the bond, on every adapter
+   * that knows the roller. */
+  devices = dr_bluez_find_devices (link->bluez, link->address);
+  for (GList *l = devices; l != NULL; l = l->next)
+    {
+      g_autoptr (GDBusProxy) adapter = dr_bluez_get_adapter_for_device (link->bluez, l->data);
+      const char *device_path = g_dbus_object_get_object_path (l->data);
+
+      if (adapter == NULL)
+        continue;
+      g_debug ("%s: RemoveDevice %s", link->address, device_path);
+      data->pending++;
+      g_dbus_connection_call (
+          data->connection, BLUEZ_BUS_NAME, g_dbus_proxy_get_object_path (adapter), ADAPTER_IFACE,
+          "RemoveDevice", g_variant_new ("(o)", device_path), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+          -1, cancellable, on_remove_device_done, g_object_ref (task));
+    }
+  g_list_free_full (devices, g_object_unref);
+  forget_account (task);
+}
+
+gboolean
+dr_bluez_link_forget_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  DrControlRequest request = { .opcode = DR_OP_REQUEST_HISTORY };
+  GattOp *op;
+
+  g_task_set_source_tag (task, dr_bluez_link_sync_history);
+  if (link->phase != PHASE_STREAMING)
+    {
+      task_complete_later (g_steal_pointer (&task),
+                           g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
+                                        "Roller %s is not connected", link->address));
+      return;
+    }
+  if (link->history_busy)
+    {
+      task_complete_later (g_steal_pointer (&task),
+                           g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS,
+                                        "Roller %s is already sending its history", link->address));
+      return;
+    }
+  op = control_op_new (&request, NULL);
+  op->task = g_steal_pointer (&task);
+  link->history_busy = TRUE;
+  queue_push (link, op);
+  queue_kick (link);
+}
+
+gboolean
+dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+on_ack_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+{
+  /* The frames stay on the roller and come again as history: the store
+   * recognises them, so a lost ACK costs only bandwidth. */
+  if (error != NULL)
+    g_message ("%s: ACK failed: %s", link->address, error->message);
+}
+
+void
+dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq)
+{
+  DrControlRequest request = { .opcode = DR_OP_ACK, .arg.last_seq = last_seq };
+  GattOp *op;
+
+  if (link->phase != PHASE_STREAMING)
+    {
+      g_debug ("%s: ACK %u ignored: not streaming", link->address, last_seq);
+      return;
+    }
+  if (link->queued_ack != NULL)
+    {
+      /* Still waiting in the queue: send the newer seq instead. */
+      request.opcode = DR_OP_ACK;
+      dr_control_request_encode (&request, link->queued_ack->request,
+                                 sizeof link->queued_ack->request, &link->queued_ack->request_len);
+      return;
+    }
+  op = control_op_new (&request, on_ack_done);
+  link->queued_ack = op;
+  queue_push (link, op);
+  queue_kick (link);
+}
