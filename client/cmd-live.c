@@ -262,6 +262,7 @@ typedef struct
   GSList *roller_handlers; /* signal ids on roller */
   gulong added_id;
   gulong removed_id;
+  guint gone_id; /* the roller's object went; the daemon may follow */
 } Watch;
 
 static char *
@@ -644,26 +645,32 @@ watch_object_added (GDBusObjectManager *manager, GDBusObject *object, gpointer u
   watch_attach (watch, roller);
 }
 
-static void
-watch_object_removed (GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+static gboolean
+watch_roller_gone (gpointer user_data)
 {
   Watch *watch = user_data;
-  g_autofree char *owner
-      = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
 
-  /* When the daemon leaves, every object goes before the name owner does:
-   * that is the daemon gone, for on_name_owner () to say. */
-  if (owner == NULL)
-    return;
-  if (watch->roller == NULL
-      || g_strcmp0 (g_dbus_object_get_object_path (object),
-                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (watch->roller)))
-             != 0)
-    return;
+  watch->gone_id = 0;
   watch_erase_panel (watch);
   watch->live.status = dr_ctl_failf ("roller %s is gone from dermarolld",
                                      dr_dbus_roller1_get_address (watch->roller));
   g_main_loop_quit (watch->live.loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_object_removed (GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+{
+  Watch *watch = user_data;
+
+  if (watch->roller == NULL || watch->gone_id != 0
+      || g_strcmp0 (g_dbus_object_get_object_path (object),
+                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (watch->roller)))
+             != 0)
+    return;
+  /* A daemon that shuts down unexports its rollers first and leaves the
+   * bus a moment later: give on_name_owner () the chance to say so. */
+  watch->gone_id = g_timeout_add (1000, watch_roller_gone, watch);
 }
 
 int
@@ -720,6 +727,7 @@ dr_cmd_watch (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_main_loop_run (watch.live.loop);
 
   g_clear_handle_id (&watch.redraw_id, g_source_remove);
+  g_clear_handle_id (&watch.gone_id, g_source_remove);
   if (watch.roller != NULL)
     {
       if (watch.tty)
