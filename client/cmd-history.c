@@ -933,7 +933,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (output != NULL)
     {
       if (!g_file_set_contents (output, text, -1, &error))
-        return dr_ctl_failf ("cannot write %s", error->message);
+        return dr_ctl_failf ("cannot write the export: %s", error->message);
       g_printerr ("Exported %u session%s to %s\n", sessions->len, sessions->len == 1 ? "" : "s",
                   output);
     }
