@@ -297,6 +297,12 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
       k->stored.unacked_keys = dr_store_unacked_frame_keys (store, r->id, error);
       if (k->stored.unacked_keys == NULL)
         return NULL;
+      {
+        int64_t end_ms;
+        if (!dr_store_last_session (store, r->id, &k->stored.last_session_id,
+                                    &k->stored.last_session_start_ms, &end_ms, error))
+          return NULL;
+      }
     }
   return g_steal_pointer (&known);
 }

@@ -61,7 +61,7 @@ struct _DrRoller
   guint64 session_id;
   uint16_t needle_length_um;
   uint32_t head_id;
-  double head_revolutions_at_set;
+  DrHeadInfo head;
   gboolean head_known;
 
   guint64 malformed;
@@ -75,6 +75,18 @@ struct _DrRoller
   guint session_timer;
   int64_t last_sample_ms;  /* sample clock of the last frame */
   gint64 last_frame_us;    /* monotonic time it arrived */
+
+  /* Resuming the latest stored session: its frames are replayed through
+   * the engine, quietly, before the first frame of this run, so frames the
+   * roller kept (history, or a replay after a crash) join it instead of
+   * starting another. */
+  guint64 resume_session_id;
+  int64_t resume_since_ms;
+  gboolean warm_done;
+  gboolean warming;      /* replaying stored frames: no signals, no writes */
+  GPtrArray *held_frames; /* GBytes that arrived while the replay ran */
+  gboolean resumed_untouched; /* resumed session has had no new frame yet */
+  gboolean clock_unsynced;   /* the last frame's t0 counts from the roller's boot */
 
   GCancellable *cancellable;
 };
@@ -444,6 +456,26 @@ on_engine_event (const DrEvent *event, void *user_data)
   DrNotifier *notifier = dr_daemon_get_notifier (self->daemon);
   SessionJob *job;
 
+  if (self->warming)
+    {
+      /* Everything in the replay was stored and signalled in its time. */
+      if (event->kind == DR_EVENT_SESSION_STARTED)
+        self->session_id = self->resume_session_id;
+      else if (event->kind == DR_EVENT_SESSION_ENDED)
+        self->session_id = 0;
+      return;
+    }
+  if (event->kind == DR_EVENT_SESSION_ENDED && self->resumed_untouched)
+    {
+      /* A resumed session that got nothing new ends as it was stored:
+       * refresh its totals, but it was announced in its time already. */
+      self->resumed_untouched = FALSE;
+      store_session_snapshot (self, event->time_ms);
+      self->session_id = 0;
+      dr_dbus_roller1_set_active_session (self->iface, 0);
+      return;
+    }
+
   switch (event->kind)
     {
     case DR_EVENT_SESSION_STARTED:
@@ -503,6 +535,19 @@ on_engine_event (const DrEvent *event, void *user_data)
 
 /* ---- sessions without contact end on a one-shot timer ------------------- */
 
+/* The engine's clock is the roller's. Once SET_TIME went out it is ours
+ * as well, so a session can end on our clock; a roller whose clock is not
+ * set only gives the time that passed since its last frame. */
+static int64_t
+engine_now (DrRoller *self)
+{
+  int64_t now = self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000;
+
+  if (!self->clock_unsynced)
+    now = MAX (now, g_get_real_time () / 1000);
+  return now;
+}
+
 static gboolean session_timer_cb (gpointer user_data);
 
 static void
@@ -513,7 +558,7 @@ arm_session_timer (DrRoller *self)
 
   if (self->session_timer != 0 || deadline == INT64_MAX)
     return;
-  left = deadline - self->last_sample_ms;
+  left = deadline - engine_now (self);
   self->session_timer = g_timeout_add ((guint) CLAMP (left, 1, G_MAXINT32), session_timer_cb, self);
 }
 
@@ -521,12 +566,16 @@ static gboolean
 session_timer_cb (gpointer user_data)
 {
   DrRoller *self = user_data;
-  /* The engine's clock is the roller's: advance it by the time that has
-   * passed here since the last frame. */
-  int64_t now = self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000;
 
   self->session_timer = 0;
-  dr_engine_advance (self->engine, now);
+  /* While the link is being set up the roller may still send frames it
+   * kept, which belong to this session: end nothing before they are in. */
+  if (self->warming || dr_bluez_link_get_state (self->link) == DR_LINK_CONNECTING)
+    {
+      self->session_timer = g_timeout_add_seconds (1, session_timer_cb, self);
+      return G_SOURCE_REMOVE;
+    }
+  dr_engine_advance (self->engine, engine_now (self));
   arm_session_timer (self);
   return G_SOURCE_REMOVE;
 }
@@ -583,9 +632,8 @@ queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus 
 }
 
 static void
-on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+process_frame (DrRoller *self, const guint8 *data, gsize len)
 {
-  DrRoller *self = user_data;
   DrFrame frame;
   DrCodecStatus status = dr_frame_decode (data, len, &frame);
   guint64 key;
@@ -617,6 +665,8 @@ on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_d
     }
   seen_add (self, key);
 
+  self->resumed_untouched = FALSE;
+  self->clock_unsynced = (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) != 0;
   dr_engine_feed (self->engine, &frame);
   queue_frame_write (self, data, len, DR_CODEC_OK);
   queue_ack (self, &frame);
@@ -633,6 +683,174 @@ on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_d
     throttle (self, &self->last_coverage_emit_us, &self->coverage_timer, COVERAGE_MIN_INTERVAL_MS,
               coverage_timer_cb);
   arm_session_timer (self);
+}
+
+/* ---- resuming the latest stored session ----------------------------- */
+
+typedef struct
+{
+  int64_t roller_id;
+  int64_t since_ms;
+  const DrEngineConfig *config;
+} WarmUpArgs;
+
+typedef struct
+{
+  GPtrArray *frames; /* GBytes */
+  int64_t last_treated[DR_MAX_ZONES];
+} WarmUp;
+
+static void
+warm_up_free (WarmUp *w)
+{
+  g_clear_pointer (&w->frames, g_ptr_array_unref);
+  g_free (w);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WarmUp, warm_up_free)
+
+static gboolean
+collect_frame (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data)
+{
+  GPtrArray *frames = user_data;
+  g_ptr_array_add (frames, g_bytes_new (raw, len));
+  return TRUE;
+}
+
+static gpointer
+query_warm_up (DrStore *store, gpointer data, GError **error)
+{
+  WarmUpArgs *args = data;
+  g_autoptr (WarmUp) w = g_new0 (WarmUp, 1);
+
+  w->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  if (!dr_store_foreach_frame (store, args->roller_id, args->since_ms, G_MAXINT64, collect_frame,
+                               w->frames, error))
+    return NULL;
+  /* The rest rule must see what came before the session, not the session. */
+  if (!dr_store_zone_last_treated_before (store, args->config, args->since_ms, w->last_treated,
+                                          error))
+    return NULL;
+  return g_steal_pointer (&w);
+}
+
+/* The worker delivers a result even after a cancel: only touch the roller
+ * if it still exists. */
+typedef struct
+{
+  DrRoller *roller;
+  GCancellable *cancellable;
+} WarmUpCall;
+
+static void
+warm_up_replay (DrRoller *self, WarmUp *w)
+{
+  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  double head_revolutions = dr_engine_head_revolutions (self->engine);
+
+  for (unsigned z = 0; z < config->n_zones; z++)
+    dr_engine_set_last_treated (self->engine, (int) z, w->last_treated[z]);
+
+  self->warming = TRUE;
+  for (guint i = 0; i < w->frames->len; i++)
+    {
+      gsize len;
+      const guint8 *raw = g_bytes_get_data (g_ptr_array_index (w->frames, i), &len);
+      DrFrame frame;
+
+      if (dr_frame_decode (raw, len, &frame) != DR_CODEC_OK)
+        continue;
+      dr_engine_feed (self->engine, &frame);
+      self->last_sample_ms = (int64_t) frame.t0_ms;
+      for (unsigned k = 0; k < frame.n_samples; k++)
+        self->last_sample_ms += frame.samples[k].dt_ms;
+      self->clock_unsynced = (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) != 0;
+    }
+  self->warming = FALSE;
+  self->last_frame_us = g_get_monotonic_time ();
+
+  /* The replayed revolutions are in the head's stored count already. */
+  if (self->head_known)
+    dr_engine_set_head (self->engine, &self->head, head_revolutions);
+
+  if (dr_engine_session_active (self->engine))
+    {
+      self->resumed_untouched = TRUE;
+      dr_dbus_roller1_set_active_session (self->iface, self->session_id);
+      dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
+      g_info ("%s: resumed session %" G_GUINT64_FORMAT " from %u stored frames", self->address,
+              self->session_id, w->frames->len);
+    }
+}
+
+static void
+warm_up_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WarmUpCall *call = user_data;
+  g_autoptr (GCancellable) cancellable = call->cancellable;
+  DrRoller *self = call->roller;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WarmUp) w = NULL;
+  g_autoptr (GPtrArray) held = NULL;
+
+  g_free (call);
+  w = dr_store_worker_query_finish (NULL, result, &error);
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
+  if (w == NULL)
+    g_warning ("%s: cannot resume session %" G_GUINT64_FORMAT ": %s", self->address,
+               self->resume_session_id, error->message);
+  else
+    warm_up_replay (self, w);
+
+  self->warm_done = TRUE;
+  held = g_steal_pointer (&self->held_frames);
+  for (guint i = 0; held && i < held->len; i++)
+    {
+      gsize len;
+      const guint8 *raw = g_bytes_get_data (g_ptr_array_index (held, i), &len);
+      process_frame (self, raw, len);
+    }
+  arm_session_timer (self);
+}
+
+static void
+start_warm_up (DrRoller *self)
+{
+  WarmUpArgs *args;
+  WarmUpCall *call;
+
+  if (self->warm_done || self->held_frames != NULL)
+    return; /* done, or under way */
+  if (self->resume_session_id == 0 || self->row->id == 0)
+    {
+      self->warm_done = TRUE;
+      return;
+    }
+  self->held_frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  args = g_new0 (WarmUpArgs, 1);
+  args->roller_id = self->row->id;
+  args->since_ms = self->resume_since_ms;
+  args->config = dr_daemon_get_config (self->daemon);
+  call = g_new0 (WarmUpCall, 1);
+  call->roller = self;
+  call->cancellable = g_object_ref (self->cancellable);
+  dr_store_worker_query (dr_daemon_get_store (self->daemon), query_warm_up, args, g_free, NULL,
+                         warm_up_done, call);
+}
+
+static void
+on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+{
+  DrRoller *self = user_data;
+
+  start_warm_up (self);
+  if (!self->warm_done)
+    {
+      g_ptr_array_add (self->held_frames, g_bytes_new (data, len));
+      return;
+    }
+  process_frame (self, data, len);
 }
 
 void
@@ -677,6 +895,13 @@ on_link_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
   if (dr_dbus_roller1_get_connected (self->iface) != connected)
     g_info ("%s: %s", self->address, connected ? "connected" : "disconnected");
   dr_dbus_roller1_set_connected (self->iface, connected);
+  /* What the roller kept is in now: a session it belongs to may be long
+   * over by our clock. */
+  if (connected)
+    {
+      g_clear_handle_id (&self->session_timer, g_source_remove);
+      arm_session_timer (self);
+    }
 }
 
 static void
@@ -693,6 +918,7 @@ on_link_head_info (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data
     revolutions = dr_daemon_head_revolutions (self->daemon, head->head_id);
 
   self->head_known = TRUE;
+  self->head = *head;
   self->head_id = head->head_id;
   self->needle_length_um = head->needle_length_um;
   dr_engine_set_head (self->engine, head, revolutions);
@@ -703,6 +929,9 @@ on_link_head_info (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data
   dr_dbus_roller1_set_head_wear (self->iface, dr_engine_head_wear (self->engine));
   dr_dbus_roller1_set_force_limit (
     self->iface, dr_engine_force_limit_n (self->engine, dr_engine_last_zone (self->engine)));
+  /* Head Info is read before any frame flows: the replay of the stored
+   * session needs the head to count anything. */
+  start_warm_up (self);
 }
 
 static void
@@ -948,6 +1177,11 @@ dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const Dr
   self->name = g_strdup (name && *name ? name : address);
   self->object_path = object_path_for (address);
   self->paired = stored && stored->paired;
+  if (stored)
+    {
+      self->resume_session_id = stored->last_session_id;
+      self->resume_since_ms = stored->last_session_start_ms;
+    }
   self->cancellable = g_cancellable_new ();
   g_queue_init (&self->pending_acks);
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
@@ -1015,6 +1249,7 @@ dr_roller_free (DrRoller *self)
   g_clear_object (&self->object);
   g_clear_object (&self->iface);
   g_clear_pointer (&self->engine, dr_engine_free);
+  g_clear_pointer (&self->held_frames, g_ptr_array_unref);
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
     g_hash_table_unref (self->seen[i]);
   g_queue_clear_full (&self->pending_acks, g_free);

@@ -18,6 +18,8 @@ typedef struct
   int64_t roller_id; /* row id, or 0 until the store has it */
   gboolean paired;
   GArray *unacked_keys; /* DrFrameKey: stored but not acknowledged */
+  guint64 last_session_id; /* the roller's latest session, 0 for none */
+  int64_t last_session_start_ms;
 } DrRollerStored;
 
 DrRoller *dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const DrRollerStored *stored);

@@ -323,15 +323,31 @@ finish_batch (DrStoreWorker *self)
 
 /* Queries */
 
+/* The caller's data goes before the answer does, so that by the time its
+ * callback runs on the main context nothing of the query is left here. */
+static void
+job_release_data (Job *job)
+{
+  if (job->destroy != NULL)
+    job->destroy (job->data);
+  job->destroy = NULL;
+  job->data = NULL;
+}
+
 static void
 run_query (DrStoreWorker *self, Job *job)
 {
   g_autoptr (GError) error = NULL;
   gpointer result;
 
-  if (g_task_return_error_if_cancelled (job->task))
-    return;
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (job->task)))
+    {
+      job_release_data (job);
+      g_task_return_error_if_cancelled (job->task);
+      return;
+    }
   result = job->query (self->store, job->data, &error);
+  job_release_data (job);
   if (error != NULL)
     g_task_return_error (job->task, g_steal_pointer (&error));
   else

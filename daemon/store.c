@@ -1166,6 +1166,39 @@ dr_store_max_session_id (DrStore *self, uint64_t *id, GError **error)
 }
 
 gboolean
+dr_store_last_session (DrStore *self,
+                       int64_t roller_id,
+                       uint64_t *session_id,
+                       int64_t *start_ms,
+                       int64_t *end_ms,
+                       GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean has_row;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  *session_id = 0;
+  *start_ms = *end_ms = 0;
+  stmt = prepare (self,
+                  "SELECT id, start_ms, coalesce (end_ms, 0) FROM sessions WHERE roller_id = ?"
+                  " ORDER BY start_ms DESC, id DESC LIMIT 1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, roller_id);
+  if (!step_row (self, stmt, &has_row, "cannot read sessions", error))
+    return FALSE;
+  if (has_row)
+    {
+      *session_id = (uint64_t) sqlite3_column_int64 (stmt, 0);
+      *start_ms = sqlite3_column_int64 (stmt, 1);
+      *end_ms = sqlite3_column_int64 (stmt, 2);
+    }
+  return TRUE;
+}
+
+gboolean
 dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, int64_t start_ms,
                         uint16_t needle_length_um, uint32_t head_id, GError **error)
 {
@@ -1360,6 +1393,13 @@ gboolean
 dr_store_zone_last_treated (DrStore *self, const DrEngineConfig *config,
                             int64_t last_treated_ms[DR_MAX_ZONES], GError **error)
 {
+  return dr_store_zone_last_treated_before (self, config, G_MAXINT64, last_treated_ms, error);
+}
+
+gboolean
+dr_store_zone_last_treated_before (DrStore *self, const DrEngineConfig *config, int64_t before_ms,
+                                   int64_t last_treated_ms[DR_MAX_ZONES], GError **error)
+{
   g_autoptr (sqlite3_stmt) stmt = NULL;
   int rc;
 
@@ -1374,11 +1414,12 @@ dr_store_zone_last_treated (DrStore *self, const DrEngineConfig *config,
   stmt = prepare (self,
                   "SELECT z.zone, max (s.end_ms) FROM session_zones z"
                   " JOIN sessions s ON s.id = z.session_id"
-                  " WHERE z.rolled_cm2 > 0 AND s.end_ms IS NOT NULL"
+                  " WHERE z.rolled_cm2 > 0 AND s.end_ms IS NOT NULL AND s.start_ms < ?1"
                   " GROUP BY z.zone",
                   error);
   if (stmt == NULL)
     return FALSE;
+  sqlite3_bind_int64 (stmt, 1, before_ms);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       int zone

@@ -141,6 +141,13 @@ gboolean dr_store_foreach_frame (DrStore *store,
  * memory so that SessionStarted can be signalled at once): next id is
  * dr_store_max_session_id () + 1. */
 gboolean dr_store_max_session_id (DrStore *store, uint64_t *id, GError **error);
+/* The roller's latest session, or *session_id 0 when it has none. */
+gboolean dr_store_last_session (DrStore *store,
+                                int64_t roller_id,
+                                uint64_t *session_id,
+                                int64_t *start_ms,
+                                int64_t *end_ms,
+                                GError **error);
 gboolean dr_store_session_begin (DrStore *store,
                                  uint64_t session_id,
                                  int64_t roller_id,
@@ -165,6 +172,13 @@ gboolean dr_store_zone_last_treated (DrStore *store,
                                      const DrEngineConfig *config,
                                      int64_t last_treated_ms[DR_MAX_ZONES],
                                      GError **error);
+
+/* The same, over the sessions that started before @before_ms only. */
+gboolean dr_store_zone_last_treated_before (DrStore *store,
+                                            const DrEngineConfig *config,
+                                            int64_t before_ms,
+                                            int64_t last_treated_ms[DR_MAX_ZONES],
+                                            GError **error);
 
 /* Query results as GVariants in the exact D-Bus types of Manager1. */
 GVariant *dr_store_list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms, GError **error); /* a(tsxxd) */
