@@ -1,0 +1,931 @@
+#!/usr/bin/python3
+"""test-emulator.py: checks tests/roller-emulator against BlueZ's D-Bus API
+and PROTOCOL.md, as a GATT client sees it.
+
+    test-emulator.py ROLLER_EMULATOR [DBUS_DAEMON]
+
+It starts a private dbus-daemon and the emulator on it, then drives the
+emulator through python3-dbus like dermarolld would: object tree, discovery,
+pairing, GATT reads, AcquireNotify and StartNotify streaming, control point
+indications, ACK and history replay, and the fault injection of
+org.dermaroll.Emulator1 (link loss, lost and malformed frames, service flaps,
+bluetoothd restart, adapter removal). Frames are decoded here with struct,
+straight from the tables in PROTOCOL.md.
+
+The scenario is sequential (each step builds on the state the previous one
+left), so the first failure bails out. Output is TAP. Waiting is done by
+turning the GLib main loop until a condition holds, with a limit only a hang
+reaches; every process started is ended by its pid, whatever happens.
+"""
+
+import atexit
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import dbus
+import dbus.bus
+import dbus.mainloop.glib
+from gi.repository import GLib
+
+EMULATOR = sys.argv[1] if len(sys.argv) > 1 else "build-emu/tests/roller-emulator"
+DBUS_DAEMON = sys.argv[2] if len(sys.argv) > 2 else "dbus-daemon"
+
+SVC = "d3a70001-6b1c-4f5e-9a21-0c8e5f3b7a10"
+MEASUREMENT = "d3a70002-6b1c-4f5e-9a21-0c8e5f3b7a10"
+HEAD_INFO = "d3a70003-6b1c-4f5e-9a21-0c8e5f3b7a10"
+CONTROL = "d3a70004-6b1c-4f5e-9a21-0c8e5f3b7a10"
+STATUS = "d3a70005-6b1c-4f5e-9a21-0c8e5f3b7a10"
+BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
+MANUFACTURER = "00002a29-0000-1000-8000-00805f9b34fb"
+CCCD = "00002902-0000-1000-8000-00805f9b34fb"
+
+BLUEZ = "org.bluez"
+ADAPTER = "org.bluez.Adapter1"
+DEVICE = "org.bluez.Device1"
+CHAR = "org.bluez.GattCharacteristic1"
+DESC = "org.bluez.GattDescriptor1"
+SERVICE = "org.bluez.GattService1"
+PROPS = "org.freedesktop.DBus.Properties"
+OM = "org.freedesktop.DBus.ObjectManager"
+EMU_IFACE = "org.dermaroll.Emulator1"
+EMU_PATH = "/org/dermaroll/Emulator"
+
+A1 = "C0:FF:EE:00:00:01"
+A2 = "C0:FF:EE:00:00:02"
+HCI = "/org/bluez/hci3"
+D1 = HCI + "/dev_C0_FF_EE_00_00_01"
+D2 = HCI + "/dev_C0_FF_EE_00_00_02"
+HEAD_ID = 4242
+WAIT_S = 15
+
+EMPTY = dbus.Dictionary({}, signature="sv")
+
+# ---- processes ---------------------------------------------------------------
+
+processes = []
+out_buffers = {}
+
+
+def spawn(argv):
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    processes.append(p)
+    out_buffers[p.pid] = b""
+    return p
+
+
+def stop(p):
+    """Ends one process we started, by its pid, and reaps it. Returns its
+    exit status (0 for a clean exit on SIGTERM)."""
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+        except ProcessLookupError:
+            pass
+    if p.stdout is not None:
+        p.stdout.close()
+    if p in processes:
+        processes.remove(p)
+    return p.returncode
+
+
+def stop_all():
+    for p in reversed(list(processes)):
+        stop(p)
+
+
+atexit.register(stop_all)
+
+
+def read_line(p, prefix, timeout=WAIT_S):
+    """The first stdout line of @p starting with @prefix (select, no sleeps)."""
+    deadline = time.monotonic() + timeout
+    fd = p.stdout.fileno()
+    while True:
+        buf = out_buffers[p.pid]
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            out_buffers[p.pid] = buf
+            text = line.decode()
+            if text.startswith(prefix):
+                return text
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no '{prefix}' line from pid {p.pid} in {timeout} s")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise AssertionError(f"pid {p.pid} exited (status {p.wait()}) before '{prefix}'")
+            out_buffers[p.pid] += chunk
+
+
+def start_bus(tmpdir):
+    conf = os.path.join(tmpdir, "bus.conf")
+    with open(conf, "w") as f:
+        f.write(f"""<busconfig>
+  <type>session</type>
+  <listen>unix:dir={tmpdir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""")
+    p = spawn([DBUS_DAEMON, "--config-file=" + conf, "--nofork", "--print-address=1"])
+    return p, read_line(p, "unix:")
+
+
+# ---- main loop -----------------------------------------------------------------
+
+
+def wait_until(pred, what, timeout=WAIT_S):
+    """Turns the main loop until pred() holds. pred() is checked after every
+    event and at least every 100 ms, for conditions read over D-Bus that no
+    signal announces (the emulator's counters)."""
+    expired = []
+
+    def on_timeout():
+        expired.append(True)
+        return False
+
+    tid = GLib.timeout_add(int(timeout * 1000), on_timeout)
+    tick = GLib.timeout_add(100, lambda: True)
+    loop_ctx = GLib.MainContext.default()
+    try:
+        while not pred():
+            if expired:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            loop_ctx.iteration(True)
+    finally:
+        GLib.source_remove(tick)
+        if not expired:
+            GLib.source_remove(tid)
+
+
+def call_async(method, *args):
+    """Calls without blocking the loop; returns a dict filled by the reply."""
+    result = {}
+    method(*args, reply_handler=lambda *r: result.update(ok=r),
+           error_handler=lambda e: result.update(error=e))
+    return result
+
+
+# ---- D-Bus helpers -------------------------------------------------------------
+
+
+class Recorder:
+    """Every signal the emulator sends, in order."""
+
+    def __init__(self, bus):
+        self.events = []
+        bus.add_signal_receiver(self._props, "PropertiesChanged", PROPS, path_keyword="path")
+        bus.add_signal_receiver(self._added, "InterfacesAdded", OM)
+        bus.add_signal_receiver(self._removed, "InterfacesRemoved", OM)
+        bus.add_signal_receiver(self._owner, "NameOwnerChanged", "org.freedesktop.DBus",
+                                arg0=BLUEZ)
+
+    def _props(self, iface, changed, invalidated, path=None):
+        self.events.append(("props", str(path), str(iface), dict(changed),
+                            [str(x) for x in invalidated]))
+
+    def _added(self, path, ifaces):
+        self.events.append(("added", str(path), [str(i) for i in ifaces]))
+
+    def _removed(self, path, ifaces):
+        self.events.append(("removed", str(path), [str(i) for i in ifaces]))
+
+    def _owner(self, name, old, new):
+        self.events.append(("owner", str(old), str(new)))
+
+    def mark(self):
+        return len(self.events)
+
+    def changes(self, since, path, iface, name):
+        return [e[3][name] for e in self.events[since:]
+                if e[0] == "props" and e[1] == path and e[2] == iface and name in e[3]]
+
+    def invalidated(self, since, path, name):
+        return [e for e in self.events[since:]
+                if e[0] == "props" and e[1] == path and name in e[4]]
+
+    def values(self, since, path):
+        """Notifications/indications: Value changes of a characteristic."""
+        return [to_bytes(v) for v in self.changes(since, path, CHAR, "Value")]
+
+    def of_kind(self, since, kind):
+        return [e for e in self.events[since:] if e[0] == kind]
+
+
+def to_bytes(v):
+    return bytes(bytearray(v))
+
+
+def ay(data):
+    return dbus.Array([dbus.Byte(b) for b in data], signature="y")
+
+
+def expect_error(name, method, *args):
+    try:
+        method(*args)
+    except dbus.exceptions.DBusException as e:
+        assert e.get_dbus_name() == name, f"expected {name}, got {e.get_dbus_name()}: {e}"
+        return
+    raise AssertionError(f"expected {name}, the call succeeded")
+
+
+def decode_frame(b):
+    """PROTOCOL.md, Roll Measurement."""
+    assert len(b) >= 13, f"short frame {b.hex()}"
+    version, flags, seq, t0, n = struct.unpack_from("<BBHQB", b, 0)
+    assert version == 1, b.hex()
+    assert 1 <= n <= 25, b.hex()
+    assert len(b) == 13 + 9 * n, b.hex()
+    samples = [struct.unpack_from("<HIHB", b, 13 + 9 * i) for i in range(n)]
+    assert samples[0][0] == 0, "first dt must be 0"
+    for dt, ticks, force, zone in samples:
+        assert zone <= 6 or zone == 0xFF, f"zone {zone}"
+        assert force == 0xFFFF or force < 20000, f"force {force}"
+    return {"flags": flags, "seq": seq, "t0": t0, "samples": samples, "raw": b}
+
+
+class FdReader:
+    """Frames from an AcquireNotify socket, read as the main loop turns."""
+
+    def __init__(self, fd, mtu):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=fd)
+        self.sock.setblocking(False)
+        self.mtu = mtu
+        self.packets = []
+        self.hup = False
+        self.watch = GLib.io_add_watch(fd, GLib.PRIORITY_DEFAULT,
+                                       GLib.IO_IN | GLib.IO_HUP | GLib.IO_ERR, self._ready)
+
+    def _ready(self, fd, cond):
+        self.drain()
+        if self.hup:
+            self.watch = None
+            return False
+        return True
+
+    def drain(self):
+        while not self.hup:
+            try:
+                data = self.sock.recv(self.mtu)
+            except BlockingIOError:
+                return
+            except OSError:
+                self.hup = True
+                return
+            if not data:
+                self.hup = True
+                return
+            self.packets.append(data)
+
+    def frames(self, start=0):
+        return [decode_frame(p) for p in self.packets[start:]]
+
+    def close(self):
+        if self.watch is not None:
+            GLib.source_remove(self.watch)
+            self.watch = None
+        self.sock.close()
+
+
+class Ctx:
+    pass
+
+
+ctx = Ctx()
+
+
+def obj(path):
+    return ctx.bus.get_object(BLUEZ, path, introspect=False)
+
+
+def iface(path, name):
+    return dbus.Interface(obj(path), name)
+
+
+def prop(path, name, key):
+    return iface(path, PROPS).Get(name, key)
+
+
+def managed():
+    return iface("/", OM).GetManagedObjects()
+
+
+def find_chars(dev):
+    """Characteristics by UUID under @dev, from the object manager."""
+    chars = {}
+    for path, ifaces in managed().items():
+        c = ifaces.get(CHAR)
+        if c is not None and str(path).startswith(dev + "/"):
+            chars[str(c["UUID"])] = str(path)
+    return chars
+
+
+def emu():
+    return dbus.Interface(ctx.bus.get_object(ctx.emu_name, EMU_PATH, introspect=False), EMU_IFACE)
+
+
+def roller_stat(address, key):
+    return emu().RollerStats(address)[key]
+
+
+def stored(address):
+    return int(emu().StoredFrames(address))
+
+
+def control(chars, payload, timeout=WAIT_S):
+    """Writes a control request and returns its indication."""
+    cp = chars[CONTROL]
+    since = ctx.rec.mark()
+    iface(cp, CHAR).WriteValue(ay(payload), dbus.Dictionary({"type": "request"}, signature="sv"))
+    wait_until(lambda: ctx.rec.values(since, cp), f"indication for {bytes(payload).hex()}",
+               timeout)
+    return ctx.rec.values(since, cp)[0]
+
+
+def check_seq_run(frames):
+    for a, b in zip(frames, frames[1:]):
+        assert b["seq"] == (a["seq"] + 1) & 0xFFFF, f"seq {a['seq']} then {b['seq']}"
+
+
+def wait_connected(dev, since):
+    wait_until(lambda: True in ctx.rec.changes(since, dev, DEVICE, "ServicesResolved")
+               or bool(prop(dev, DEVICE, "ServicesResolved")), f"{dev} services resolved")
+
+
+def start_emulator(*args):
+    p = spawn([EMULATOR, "--bus", ctx.address, *args])
+    ctx.emu_proc = p
+    ctx.emu_name = read_line(p, "READY ").split()[1]
+    return p
+
+
+def stop_emulator():
+    since = ctx.rec.mark()
+    status = stop(ctx.emu_proc)
+    assert status == 0, f"the emulator exited with {status} on SIGTERM"
+    # The next emulator can own org.bluez only once the bus let go of it.
+    wait_until(lambda: any(e[2] == "" for e in ctx.rec.of_kind(since, "owner"))
+               or not ctx.bus.name_has_owner(BLUEZ), "org.bluez released")
+
+
+# ---- the scenario ----------------------------------------------------------------
+
+
+def test_object_tree():
+    objs = managed()
+    assert DEVICE not in str(objs), "no device before discovery (nothing paired)"
+    assert "org.bluez.AgentManager1" in objs["/org/bluez"]
+    a = objs[HCI][ADAPTER]
+    assert a["Powered"] is not None and bool(a["Powered"])
+    assert not bool(a["Discovering"])
+    assert len(str(a["Address"])) == 17
+    assert "/org/bluez/hci0" not in objs, "the adapter index is not 0"
+    intro = iface(HCI, "org.freedesktop.DBus.Introspectable").Introspect()
+    assert "SetDiscoveryFilter" in intro
+
+
+def test_agent():
+    am = iface("/org/bluez", "org.bluez.AgentManager1")
+    expect_error("org.bluez.Error.InvalidArguments", am.RegisterAgent, dbus.ObjectPath("/test/agent"), "Telepathy")
+    am.RegisterAgent(dbus.ObjectPath("/test/agent"), "NoInputNoOutput")
+    expect_error("org.bluez.Error.AlreadyExists", am.RegisterAgent, dbus.ObjectPath("/test/agent"),
+                 "NoInputNoOutput")
+    am.RequestDefaultAgent(dbus.ObjectPath("/test/agent"))
+    expect_error("org.bluez.Error.DoesNotExist", am.UnregisterAgent, dbus.ObjectPath("/test/other"))
+
+
+def test_discovery():
+    adapter = iface(HCI, ADAPTER)
+    since = ctx.rec.mark()
+    expect_error("org.bluez.Error.InvalidArguments", adapter.SetDiscoveryFilter,
+                 dbus.Dictionary({"Transport": "radio"}, signature="sv"))
+    # A filter that matches nothing: nothing appears.
+    adapter.SetDiscoveryFilter(dbus.Dictionary({"Transport": "bredr"}, signature="sv"))
+    adapter.SetDiscoveryFilter(dbus.Dictionary(
+        {"Transport": "le", "UUIDs": dbus.Array([SVC], signature="s")}, signature="sv"))
+    adapter.StartDiscovery()
+    wait_until(lambda: {D1, D2} <= {e[1] for e in ctx.rec.of_kind(since, "added")},
+               "both rollers discovered")
+    assert True in ctx.rec.changes(since, HCI, ADAPTER, "Discovering")
+    expect_error("org.bluez.Error.InProgress", adapter.StartDiscovery)
+    d = iface(D1, PROPS).GetAll(DEVICE)
+    assert d["Address"] == A1 and d["AddressType"] == "random"
+    assert d["Name"] == "DermaRoller" and d["Alias"] == "DermaRoller"
+    assert SVC in [str(u) for u in d["UUIDs"]]
+    assert -100 < int(d["RSSI"]) < 0
+    assert d["Adapter"] == HCI
+    assert not d["Paired"] and not d["Connected"] and not d["ServicesResolved"]
+    assert SVC in d["ServiceData"] and 0xFFFF in d["ManufacturerData"]
+    assert prop(D2, DEVICE, "Name") == "Second"
+    since = ctx.rec.mark()
+    adapter.StopDiscovery()
+    wait_until(lambda: ctx.rec.invalidated(since, D1, "RSSI"), "RSSI invalidated")
+    wait_until(lambda: False in ctx.rec.changes(since, HCI, ADAPTER, "Discovering"),
+               "Discovering false")
+    expect_error("org.bluez.Error.Failed", adapter.StopDiscovery)
+    expect_error("org.freedesktop.DBus.Error.InvalidArgs", prop, D1, DEVICE, "RSSI")
+
+
+def test_pair_connect():
+    dev = iface(D1, DEVICE)
+    since = ctx.rec.mark()
+    dev.Pair()
+    assert bool(prop(D1, DEVICE, "Paired")) and bool(prop(D1, DEVICE, "Connected"))
+    expect_error("org.bluez.Error.AlreadyExists", dev.Pair)
+    iface(D1, PROPS).Set(DEVICE, "Trusted", dbus.Boolean(True, variant_level=1))
+    wait_until(lambda: True in ctx.rec.changes(since, D1, DEVICE, "Trusted"), "Trusted true")
+    wait_connected(D1, since)
+    dev.Connect()  # already connected: success, as bluetoothd answers
+    chars = find_chars(D1)
+    assert set(chars) >= {MEASUREMENT, HEAD_INFO, CONTROL, STATUS, BATTERY_LEVEL, MANUFACTURER}
+    objs = managed()
+    s = objs[D1 + "/service0001"][SERVICE]
+    assert s["UUID"] == SVC and bool(s["Primary"]) and s["Device"] == D1
+    m = objs[chars[MEASUREMENT]][CHAR]
+    assert list(m["Flags"]) == ["notify"] and not m["Notifying"] and not m["NotifyAcquired"]
+    assert m["Service"] == D1 + "/service0001"
+    assert list(objs[chars[CONTROL]][CHAR]["Flags"]) == ["write", "indicate"]
+    descs = [p for p, i in objs.items() if DESC in i and str(p).startswith(chars[MEASUREMENT])]
+    assert len(descs) == 1 and objs[descs[0]][DESC]["UUID"] == CCCD
+    ctx.chars = chars
+
+
+def test_reads():
+    c = ctx.chars
+    head = to_bytes(iface(c[HEAD_INFO], CHAR).ReadValue(EMPTY))
+    assert struct.unpack("<BHHHHHI", head) == (1, 500, 192, 1500, 2000, 64, HEAD_ID), head.hex()
+    tail = to_bytes(iface(c[HEAD_INFO], CHAR).ReadValue(
+        dbus.Dictionary({"offset": dbus.UInt16(5)}, signature="sv")))
+    assert tail == head[5:]
+    expect_error("org.bluez.Error.InvalidOffset", iface(c[HEAD_INFO], CHAR).ReadValue,
+                 dbus.Dictionary({"offset": dbus.UInt16(16)}, signature="sv"))
+    expect_error("org.bluez.Error.NotPermitted", iface(c[MEASUREMENT], CHAR).ReadValue, EMPTY)
+    expect_error("org.bluez.Error.NotPermitted", iface(c[HEAD_INFO], CHAR).WriteValue,
+                 ay(b"\x01"), EMPTY)
+    assert to_bytes(iface(c[BATTERY_LEVEL], CHAR).ReadValue(EMPTY)) == b"\x57"
+    assert to_bytes(iface(c[MANUFACTURER], CHAR).ReadValue(EMPTY)).decode()
+    assert to_bytes(iface(c[STATUS], CHAR).ReadValue(EMPTY)) == bytes([1, 0, 0, 0, 0])
+    # One GATT operation at a time per device: the second answers InProgress.
+    first = call_async(iface(c[HEAD_INFO], CHAR).ReadValue, EMPTY)
+    second = call_async(iface(c[STATUS], CHAR).ReadValue, EMPTY)
+    wait_until(lambda: len(first) and len(second), "two concurrent reads answered")
+    assert "ok" in first, first
+    assert second["error"].get_dbus_name() == "org.bluez.Error.InProgress", second
+
+
+def test_acquire_and_stream():
+    c = ctx.chars
+    since = ctx.rec.mark()
+    iface(c[CONTROL], CHAR).StartNotify()
+    expect_error("org.bluez.Error.InProgress", iface(c[CONTROL], CHAR).StartNotify)
+    iface(c[STATUS], CHAR).StartNotify()
+    fd, mtu = iface(c[MEASUREMENT], CHAR).AcquireNotify(EMPTY)
+    assert mtu == 247
+    ctx.reader = FdReader(fd.take(), int(mtu))
+    wait_until(lambda: True in ctx.rec.changes(since, c[MEASUREMENT], CHAR, "NotifyAcquired"),
+               "NotifyAcquired true")
+    expect_error("org.bluez.Error.NotPermitted", iface(c[MEASUREMENT], CHAR).StartNotify)
+    expect_error("org.bluez.Error.NotPermitted", iface(c[MEASUREMENT], CHAR).AcquireNotify, EMPTY)
+    desc = c[MEASUREMENT] + "/desc0004"
+    assert to_bytes(iface(desc, DESC).ReadValue(EMPTY)) == b"\x01\x00"
+
+    # Rejected requests: unknown opcode, bad length, rate 0, empty, no-response.
+    assert control(c, b"\x7f") == b"\x80\x7f\x01"
+    assert control(c, b"\x02") == b"\x80\x02\x02"
+    assert control(c, b"\x02\x00") == b"\x80\x02\x02"
+    expect_error("org.bluez.Error.InvalidValueLength", iface(c[CONTROL], CHAR).WriteValue,
+                 ay(b""), EMPTY)
+    expect_error("org.bluez.Error.NotSupported", iface(c[CONTROL], CHAR).WriteValue,
+                 ay(b"\x03"), dbus.Dictionary({"type": "command"}, signature="sv"))
+
+    # Before SET_TIME: clock unsynced, t0 in ms since the roller booted.
+    assert control(c, b"\x02\xc8") == b"\x80\x02\x00"
+    wait_until(lambda: len(ctx.reader.packets) >= 3, "3 frames")
+    early = ctx.reader.frames()
+    assert all(f["flags"] == 0x02 for f in early), [f["flags"] for f in early]
+    assert early[0]["t0"] < 600000
+    assert early[0]["seq"] == 0
+    now_ms = int(time.time() * 1000)
+    assert control(c, b"\x01" + struct.pack("<Q", now_ms)) == b"\x80\x01\x00"
+    n = len(ctx.reader.packets)
+    wait_until(lambda: len(ctx.reader.packets) >= n + 5, "5 frames after SET_TIME")
+    synced = [f for f in ctx.reader.frames(n) if f["flags"] == 0]
+    assert synced, "frames after SET_TIME have bit1 clear"
+    assert abs(synced[-1]["t0"] - int(time.time() * 1000)) < 5000
+    frames = ctx.reader.frames()
+    check_seq_run(frames)
+    assert all(1 <= len(f["samples"]) <= 25 for f in frames)
+    # Status follows (rolling, frames pending), rate-limited.
+    wait_until(lambda: [v for v in ctx.rec.values(since, c[STATUS]) if v[1] == 1 and v[2] > 0],
+               "Status notification: rolling with frames pending")
+
+
+def test_ack_erases():
+    c = ctx.chars
+    assert control(c, b"\x03") == b"\x80\x03\x00"
+    ctx.reader.drain()
+    frames = ctx.reader.frames()
+    check_seq_run(frames)
+    assert stored(A1) == len(frames), (stored(A1), len(frames))
+    assert roller_stat(A1, "frames-produced") == len(frames)
+    mid = frames[len(frames) // 2]["seq"]
+    assert control(c, b"\x05" + struct.pack("<H", mid)) == b"\x80\x05\x00"
+    assert stored(A1) == len(frames) - len(frames) // 2 - 1
+    assert roller_stat(A1, "acked-seq") == mid
+    ctx.after_mid = [f for f in frames if f["seq"] > mid]
+
+
+def history(c):
+    """REQUEST_HISTORY: the frames replayed before the result indication."""
+    n = len(ctx.reader.packets)
+    assert control(c, b"\x04") == b"\x80\x04\x00"
+    ctx.reader.drain()  # all were written before the indication was sent
+    return ctx.reader.frames(n)
+
+
+def test_request_history():
+    c = ctx.chars
+    replay = history(c)
+    assert len(replay) == len(ctx.after_mid)
+    for h, live in zip(replay, ctx.after_mid):
+        assert h["flags"] == live["flags"] | 0x01
+        assert h["raw"][2:] == live["raw"][2:] and h["seq"] == live["seq"]
+    last = replay[-1]["seq"]
+    assert control(c, b"\x05" + struct.pack("<H", last)) == b"\x80\x05\x00"
+    assert stored(A1) == 0
+    assert to_bytes(iface(c[STATUS], CHAR).ReadValue(EMPTY)) == bytes([1, 0, 0, 0, 0])
+    assert history(c) == []
+
+
+def test_lose_frames():
+    c = ctx.chars
+    emu().LoseFrames(A1, dbus.UInt32(3))
+    n = len(ctx.reader.packets)
+    assert control(c, b"\x02\xc8") == b"\x80\x02\x00"
+    wait_until(lambda: len(ctx.reader.packets) >= n + 6, "frames after the loss")
+    assert control(c, b"\x03") == b"\x80\x03\x00"
+    ctx.reader.drain()
+    live = ctx.reader.frames(n)
+    gaps = [(a["seq"], b["seq"]) for a, b in zip(live, live[1:]) if b["seq"] != (a["seq"] + 1) & 0xFFFF]
+    assert roller_stat(A1, "frames-lost") == 3
+    # The first 3 frames of the stream were lost: the run starts 3 later.
+    assert gaps == [], gaps
+    assert live[0]["seq"] == (ctx.after_mid[-1]["seq"] + 4) & 0xFFFF, live[0]["seq"]
+    replay = history(c)
+    assert [f["seq"] for f in replay] == [f["seq"] for f in live]
+    assert control(c, b"\x05" + struct.pack("<H", live[-1]["seq"])) == b"\x80\x05\x00"
+
+
+def test_malformed():
+    n = len(ctx.reader.packets)
+    emu().SendMalformed(A1, ay(b"\x01\x02\x03"))
+    wait_until(lambda: len(ctx.reader.packets) > n, "the malformed notification")
+    assert ctx.reader.packets[n] == b"\x01\x02\x03"
+    ctx.reader.packets.pop(n)  # keep the list decodable
+
+
+def test_start_notify_path():
+    c = ctx.chars
+    m = c[MEASUREMENT]
+    since = ctx.rec.mark()
+    ctx.reader.close()
+    wait_until(lambda: False in ctx.rec.changes(since, m, CHAR, "NotifyAcquired"),
+               "NotifyAcquired false after close")
+    iface(m, CHAR).StartNotify()
+    assert bool(prop(m, CHAR, "Notifying"))
+    expect_error("org.bluez.Error.NotPermitted", iface(m, CHAR).AcquireNotify, EMPTY)
+    since = ctx.rec.mark()
+    assert control(c, b"\x02\xc8") == b"\x80\x02\x00"
+    wait_until(lambda: len(ctx.rec.values(since, m)) >= 5, "5 frames as PropertiesChanged")
+    assert control(c, b"\x03") == b"\x80\x03\x00"
+    frames = [decode_frame(v) for v in ctx.rec.values(since, m)]
+    check_seq_run(frames)
+    assert all(f["flags"] == 0 for f in frames)
+    assert control(c, b"\x05" + struct.pack("<H", frames[-1]["seq"])) == b"\x80\x05\x00"
+    assert stored(A1) == 0
+    iface(m, CHAR).StopNotify()
+    assert not bool(prop(m, CHAR, "Notifying"))
+    expect_error("org.bluez.Error.Failed", iface(m, CHAR).StopNotify)
+    ctx.last_acked = frames[-1]["seq"]
+
+
+def acquire(chars):
+    fd, mtu = iface(chars[MEASUREMENT], CHAR).AcquireNotify(EMPTY)
+    ctx.reader = FdReader(fd.take(), int(mtu))
+
+
+def test_drop_link_recovers():
+    c = ctx.chars
+    acquire(c)
+    assert control(c, b"\x02\xc8") == b"\x80\x02\x00"
+    wait_until(lambda: len(ctx.reader.packets) >= 3, "frames before the loss")
+    since = ctx.rec.mark()
+    emu().DropLink(A1)
+    wait_until(lambda: ctx.reader.hup, "fd hang-up")
+    wait_until(lambda: False in ctx.rec.changes(since, D1, DEVICE, "Connected"), "Connected false")
+    assert False in ctx.rec.changes(since, D1, DEVICE, "ServicesResolved")
+    assert c[MEASUREMENT] in [e[1] for e in ctx.rec.of_kind(since, "removed")]
+    assert c[MEASUREMENT] not in managed()
+    live = ctx.reader.frames()
+    ctx.reader.close()
+    # The roller carries on into its memory while the link is down.
+    base = stored(A1)
+    wait_until(lambda: stored(A1) >= base + 10, "frames stored while disconnected")
+    expect_error("org.bluez.Error.NotConnected", iface(D1, DEVICE).Disconnect)
+
+    since = ctx.rec.mark()
+    iface(D1, DEVICE).Connect()
+    wait_connected(D1, since)
+    c = ctx.chars = find_chars(D1)
+    iface(c[CONTROL], CHAR).StartNotify()  # sessions ended with the link
+    acquire(c)
+    replay = history(c)
+    assert all(f["flags"] & 0x01 for f in replay)
+    check_seq_run(replay)
+    assert replay[0]["seq"] == (ctx.last_acked + 1) & 0xFFFF
+    assert len(replay) >= len(live) + 10
+    assert [f["raw"][2:] for f in replay[:len(live)]] == [f["raw"][2:] for f in live]
+    # Live frames follow the replay, numbered on.
+    n = len(ctx.reader.packets)
+    wait_until(lambda: len(ctx.reader.packets) > n, "live frames after the replay")
+    assert ctx.reader.frames(n)[0]["flags"] & 0x01 == 0
+    assert ctx.reader.frames(n)[0]["seq"] == (replay[-1]["seq"] + 1) & 0xFFFF
+    assert control(c, b"\x03") == b"\x80\x03\x00"
+    ctx.reader.drain()
+    last = ctx.reader.frames()[-1]["seq"]
+    assert control(c, b"\x05" + struct.pack("<H", last)) == b"\x80\x05\x00"
+    assert stored(A1) == 0
+
+
+def test_flap_services():
+    old = roller_stat(A1, "service-path")
+    since = ctx.rec.mark()
+    emu().FlapServices(A1)
+    wait_until(lambda: ctx.rec.changes(since, D1, DEVICE, "ServicesResolved")[:2] == [False, True],
+               "ServicesResolved true -> false -> true")
+    wait_until(lambda: ctx.reader.hup, "fd closed with the old objects")
+    ctx.reader.close()
+    assert bool(prop(D1, DEVICE, "Connected"))
+    new = roller_stat(A1, "service-path")
+    assert new and new != old, (old, new)
+    assert old not in managed()
+    c = ctx.chars = find_chars(D1)
+    assert c[MEASUREMENT].startswith(new + "/")
+    acquire(c)
+    assert bool(prop(c[MEASUREMENT], CHAR, "NotifyAcquired"))
+
+
+def test_second_roller():
+    since = ctx.rec.mark()
+    iface(D2, DEVICE).Pair()
+    wait_connected(D2, since)
+    c2 = find_chars(D2)
+    head = to_bytes(iface(c2[HEAD_INFO], CHAR).ReadValue(EMPTY))
+    assert struct.unpack("<BHHHHHI", head)[6] == HEAD_ID + 1
+    since = ctx.rec.mark()
+    emu().DropLink(A1)
+    wait_until(lambda: False in ctx.rec.changes(since, D1, DEVICE, "Connected"), "roller 1 down")
+    assert bool(prop(D2, DEVICE, "Connected"))
+    ctx.reader.close()
+
+
+def test_powered_off():
+    since = ctx.rec.mark()
+    iface(HCI, PROPS).Set(ADAPTER, "Powered", dbus.Boolean(False, variant_level=1))
+    wait_until(lambda: False in ctx.rec.changes(since, D2, DEVICE, "Connected"),
+               "links drop with the power")
+    expect_error("org.bluez.Error.NotReady", iface(D1, DEVICE).Connect)
+    expect_error("org.bluez.Error.NotReady", iface(HCI, ADAPTER).StartDiscovery)
+    iface(HCI, PROPS).Set(ADAPTER, "Powered", dbus.Boolean(True, variant_level=1))
+    emu().FailConnect(A1, dbus.UInt32(1), "Failed", "le-connection-abort-by-local")
+    expect_error("org.bluez.Error.Failed", iface(D1, DEVICE).Connect)
+    first = call_async(iface(D1, DEVICE).Connect)
+    second = call_async(iface(D1, DEVICE).Connect)
+    wait_until(lambda: len(first) and len(second), "two Connect calls answered")
+    assert "ok" in first and second["error"].get_dbus_name() == "org.bluez.Error.InProgress"
+    iface(D1, DEVICE).Disconnect()
+
+
+def test_remove_device():
+    since = ctx.rec.mark()
+    iface(HCI, ADAPTER).RemoveDevice(dbus.ObjectPath(D2))
+    wait_until(lambda: (D2, [DEVICE, "org.bluez.Battery1"])
+               in [(e[1], e[2]) for e in ctx.rec.of_kind(since, "removed")], "InterfacesRemoved")
+    expect_error("org.bluez.Error.DoesNotExist", iface(HCI, ADAPTER).RemoveDevice,
+                 dbus.ObjectPath(D2))
+
+
+def test_restart():
+    before = stored(A1)
+    old = ctx.bus.get_name_owner(BLUEZ)
+    since = ctx.rec.mark()
+    emu().Restart(dbus.UInt32(300))
+    wait_until(lambda: [e for e in ctx.rec.of_kind(since, "owner") if e[1] == old and e[2] == ""],
+               "org.bluez gone")
+    wait_until(lambda: [e for e in ctx.rec.of_kind(since, "owner") if e[1] == "" and e[2]],
+               "org.bluez back")
+    new = ctx.bus.get_name_owner(BLUEZ)
+    assert new != old
+    read_line(ctx.emu_proc, "RESTARTED ")
+    objs = managed()
+    assert bool(objs[D1][DEVICE]["Paired"]) and not bool(objs[D1][DEVICE]["Connected"])
+    assert D2 not in objs, "an unpaired device is forgotten"
+    assert stored(A1) == before, "the roller's memory survives bluetoothd"
+    assert emu().Stats()["bluez-name"] == new
+    # Agents died with bluetoothd: registering again is not AlreadyExists.
+    iface("/org/bluez", "org.bluez.AgentManager1").RegisterAgent(
+        dbus.ObjectPath("/test/agent"), "NoInputNoOutput")
+
+
+def test_adapter_comes_back_renumbered():
+    since = ctx.rec.mark()
+    emu().RemoveAdapter()
+    wait_until(lambda: {HCI, D1} <= {e[1] for e in ctx.rec.of_kind(since, "removed")},
+               "adapter and device removed")
+    emu().AddAdapter(dbus.UInt32(5))
+    objs = managed()
+    assert ADAPTER in objs["/org/bluez/hci5"] and HCI not in objs
+    d = objs["/org/bluez/hci5/dev_C0_FF_EE_00_00_01"][DEVICE]
+    assert bool(d["Paired"]) and d["Adapter"] == "/org/bluez/hci5"
+
+
+def connect_paired(dev):
+    since = ctx.rec.mark()
+    iface(dev, DEVICE).Connect()
+    wait_connected(dev, since)
+    chars = find_chars(dev)
+    iface(chars[CONTROL], CHAR).StartNotify()
+    return chars
+
+
+def test_no_acquire_notify_with_history():
+    stop_emulator()
+    start_emulator("--paired", "--no-acquire-notify", "--history", "5", "--roller", A1)
+    c = connect_paired(D1)
+    m = c[MEASUREMENT]
+    assert "NotifyAcquired" not in iface(m, PROPS).GetAll(CHAR)
+    expect_error("org.bluez.Error.NotSupported", iface(m, CHAR).AcquireNotify, EMPTY)
+    status = to_bytes(iface(c[STATUS], CHAR).ReadValue(EMPTY))
+    assert struct.unpack("<BBHB", status) == (1, 0, 5, 0)
+    iface(m, CHAR).StartNotify()
+    since = ctx.rec.mark()
+    assert control(c, b"\x04") == b"\x80\x04\x00"
+    replay = [decode_frame(v) for v in ctx.rec.values(since, m)]
+    assert len(replay) == 5 and all(f["flags"] == 0x01 for f in replay)
+    check_seq_run(replay)
+    assert replay[0]["seq"] == 0
+    assert replay[-1]["t0"] < time.time() * 1000 - 3000 * 1000, "recorded an hour ago"
+
+
+def test_rate0_samples_limit():
+    stop_emulator()
+    start_emulator("--paired", "--rate", "0", "--samples", "5000", "--pattern", "pressure")
+    c = connect_paired(D1)
+    acquire(c)
+    assert control(c, b"\x02\x64") == b"\x80\x02\x00"
+    wait_until(lambda: sum(len(decode_frame(p)["samples"]) for p in ctx.reader.packets) >= 5000,
+               "5000 samples")
+    frames = ctx.reader.frames()
+    assert len(frames) == 200 and all(len(f["samples"]) == 25 for f in frames)
+    check_seq_run(frames)
+    # The timeline is START_STREAM's 100 Hz whatever the pace.
+    assert all(dt == 10 for f in frames for dt, *_ in f["samples"][1:])
+    # The pressure pattern goes over the 0.5 mm limit (5 N).
+    assert max(s[2] for f in frames for s in f["samples"] if s[2] != 0xFFFF) > 5500
+    wait_until(lambda: bool(roller_stat(A1, "exhausted")), "idle after --samples")
+    assert to_bytes(iface(c[STATUS], CHAR).ReadValue(EMPTY))[1] == 0
+    ctx.reader.close()
+
+
+TRACE_SAMPLES = [
+    [(0, 100, 1200, 0), (10, 104, 2500, 0), (10, 109, 3100, 0)],
+    [(0, 113, 0xFFFF, 1), (10, 118, 2900, 1)],
+    [(0, 4294967290, 4000, 0xFF)],
+]
+
+
+def trace_frames():
+    frames, t0 = [], 1700000000000
+    for seq, samples in enumerate(TRACE_SAMPLES):
+        b = struct.pack("<BBHQB", 1, 0, seq, t0, len(samples))
+        for s in samples:
+            b += struct.pack("<HIHB", *s)
+        frames.append(b)
+        t0 += 10 * len(samples)
+    return frames
+
+
+def play_trace(path):
+    stop_emulator()
+    start_emulator("--paired", "--rate", "0", "--trace", path)
+    c = connect_paired(D1)
+    acquire(c)
+    assert control(c, b"\x02\x64") == b"\x80\x02\x00"
+    want = [s[1:] for f in TRACE_SAMPLES for s in f]
+    wait_until(lambda: sum(len(decode_frame(p)["samples"]) for p in ctx.reader.packets) >= len(want),
+               "the trace's samples")
+    wait_until(lambda: bool(roller_stat(A1, "exhausted")), "idle at the end of the trace")
+    got = [s[1:] for f in ctx.reader.frames() for s in f["samples"]]
+    assert got == want, got
+    ctx.reader.close()
+
+
+def test_trace_binary():
+    frames = trace_frames()
+    head = struct.pack("<BHHHHHI", 1, 500, 192, 1500, 2000, 64, 7)
+    with open(os.path.join(ctx.tmpdir, "t.trace"), "wb") as f:
+        f.write(b"DRTRACE1")
+        for rec in [head, frames[0], frames[1][:-1], frames[1], frames[2]]:
+            f.write(struct.pack("<H", len(rec)) + rec)
+    play_trace(os.path.join(ctx.tmpdir, "t.trace"))
+
+
+def test_trace_hex():
+    with open(os.path.join(ctx.tmpdir, "t.hex"), "w") as f:
+        f.write("# one frame per line\n")
+        for b in trace_frames():
+            f.write(" ".join(f"{x:02x}" for x in b) + "\n")
+    play_trace(os.path.join(ctx.tmpdir, "t.hex"))
+
+
+TESTS = [
+    test_object_tree,
+    test_agent,
+    test_discovery,
+    test_pair_connect,
+    test_reads,
+    test_acquire_and_stream,
+    test_ack_erases,
+    test_request_history,
+    test_lose_frames,
+    test_malformed,
+    test_start_notify_path,
+    test_drop_link_recovers,
+    test_flap_services,
+    test_second_roller,
+    test_powered_off,
+    test_remove_device,
+    test_restart,
+    test_adapter_comes_back_renumbered,
+    test_no_acquire_notify_with_history,
+    test_rate0_samples_limit,
+    test_trace_binary,
+    test_trace_hex,
+]
+
+
+def main():
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    if not os.access(EMULATOR, os.X_OK):
+        print(f"1..0 # SKIP no emulator at {EMULATOR}")
+        return 0
+    print(f"1..{len(TESTS)}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="test-emulator-") as tmpdir:
+        ctx.tmpdir = tmpdir
+        try:
+            _, ctx.address = start_bus(tmpdir)
+            ctx.bus = dbus.bus.BusConnection(ctx.address)
+            ctx.rec = Recorder(ctx.bus)
+            start_emulator("--roller", A1, "--roller", A2 + ",Second", "--head-id", str(HEAD_ID),
+                           "--gatt-latency-ms", "30", "--discovery-delay-ms", "20",
+                           "--temporary-timeout-s", "0")
+            for i, test in enumerate(TESTS, 1):
+                name = test.__name__[len("test_"):]
+                try:
+                    test()
+                except Exception:
+                    print(f"not ok {i} - {name}")
+                    for line in traceback.format_exc().splitlines():
+                        print("# " + line)
+                    print(f"Bail out! {name} failed; the rest builds on it", flush=True)
+                    return 1
+                print(f"ok {i} - {name}", flush=True)
+            status = stop(ctx.emu_proc)
+            if status != 0:
+                print(f"Bail out! the last emulator exited with {status} on SIGTERM", flush=True)
+                return 1
+        finally:
+            stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
