@@ -27,6 +27,7 @@ struct _DrDaemon
   GHashTable *rollers;     /* address → DrRoller */
   GHashTable *head_revs;   /* head id → double*, as stored at startup */
   GPtrArray *known_rollers; /* from the store, until the rollers are made */
+  gboolean write_failed;    /* since the last commit report */
   guint64 last_session_id;
   int64_t last_treated[DR_MAX_ZONES];
 };
@@ -210,9 +211,28 @@ on_committed (guint64 serial, gpointer user_data)
   GHashTableIter iter;
   gpointer roller;
 
+  /* A commit with no failed write means the store is well again. */
+  if (!self->write_failed)
+    dr_service_set_store_error (self->service, "");
+  self->write_failed = FALSE;
+
   g_hash_table_iter_init (&iter, self->rollers);
   while (g_hash_table_iter_next (&iter, NULL, &roller))
     dr_roller_committed (roller, serial);
+}
+
+static void
+on_write_failed (guint64 serial, const GError *error, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+  GHashTableIter iter;
+  gpointer roller;
+
+  self->write_failed = TRUE;
+  dr_service_set_store_error (self->service, error->message);
+  g_hash_table_iter_init (&iter, self->rollers);
+  while (g_hash_table_iter_next (&iter, NULL, &roller))
+    dr_roller_write_failed (roller, serial);
 }
 
 static void
@@ -353,6 +373,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
           self->last_session_id);
   self->store = dr_store_worker_new (g_steal_pointer (&store), NULL);
   dr_store_worker_set_committed_func (self->store, on_committed, self);
+  dr_store_worker_set_failed_func (self->store, on_write_failed, self);
   self->service = dr_service_new (self);
   return self;
 }

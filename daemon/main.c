@@ -2,6 +2,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "daemon.h"
@@ -36,6 +37,9 @@ main (int argc, char **argv)
   DrDaemon *daemon;
 
   setlocale (LC_ALL, "");
+  /* Past a file-size limit a write must fail (the store reports it and the
+   * roller keeps the frames), not kill the daemon. */
+  signal (SIGXFSZ, SIG_IGN);
   context = g_option_context_new ("- smart derma roller daemon");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))

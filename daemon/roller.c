@@ -28,7 +28,12 @@ typedef struct
 {
   guint64 serial; /* store write the frame rode on */
   DrFrameKey key;
+  gboolean failed; /* that write failed: the frame is not on disk */
 } PendingAck;
+
+/* After a failed frame write the roller is asked again after 1 s, doubling
+ * while the store keeps failing, up to this. */
+#define RETRY_SYNC_MAX_S 60
 
 /* Shared with store jobs, which run on the worker thread: the worker fills
  * in the row id by the first job and every later job reads it there. */
@@ -55,6 +60,11 @@ struct _DrRoller
   DrDBusObjectSkeleton *object;
 
   GHashTable *seen[SEEN_GENERATIONS];
+  /* Frames the engine has counted but the store failed to write: when the
+   * roller sends them again they are stored, not counted twice. */
+  GHashTable *retry_keys;
+  guint retry_sync_timer;
+  guint retry_sync_delay_s;
   GQueue pending_acks; /* PendingAck, in arrival order */
   guint64 last_serial;
 
@@ -611,7 +621,7 @@ seen_rotate (DrRoller *self)
 static void
 queue_ack (DrRoller *self, const DrFrame *frame)
 {
-  PendingAck *ack = g_new (PendingAck, 1);
+  PendingAck *ack = g_new0 (PendingAck, 1);
   ack->serial = self->last_serial;
   ack->key.t0_ms = frame->t0_ms;
   ack->key.seq = frame->seq;
@@ -656,6 +666,12 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
     }
 
   key = frame_key (frame.t0_ms, frame.seq);
+  if (g_hash_table_remove (self->retry_keys, &key))
+    {
+      queue_frame_write (self, data, len, DR_CODEC_OK);
+      queue_ack (self, &frame);
+      return;
+    }
   if (seen_contains (self, key))
     {
       /* Sent again because our ACK did not reach the roller: it is stored
@@ -853,22 +869,86 @@ on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_d
   process_frame (self, data, len);
 }
 
+static void
+retry_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_bluez_link_sync_history_finish (NULL, result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("history sync after a failed write: %s", error->message);
+}
+
+static gboolean
+retry_sync_cb (gpointer user_data)
+{
+  DrRoller *self = user_data;
+
+  self->retry_sync_timer = 0;
+  if (g_hash_table_size (self->retry_keys) == 0)
+    return G_SOURCE_REMOVE;
+  if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
+    {
+      g_info ("%s: asking the roller again for %u frames the store could not write",
+              self->address, g_hash_table_size (self->retry_keys));
+      dr_bluez_link_sync_history (self->link, self->cancellable, retry_sync_done, NULL);
+    }
+  /* Not streaming: the reconnect asks for history anyway. */
+  return G_SOURCE_REMOVE;
+}
+
+void
+dr_roller_write_failed (DrRoller *self, guint64 serial)
+{
+  for (GList *l = self->pending_acks.head; l; l = l->next)
+    {
+      PendingAck *ack = l->data;
+      if (ack->serial != serial)
+        continue;
+      ack->failed = TRUE;
+      g_hash_table_add (self->retry_keys,
+                        g_memdup2 ((guint64[]) { frame_key (ack->key.t0_ms, ack->key.seq) },
+                                   sizeof (guint64)));
+    }
+}
+
 void
 dr_roller_committed (DrRoller *self, guint64 serial)
 {
   PendingAck *ack;
   DrFrameKey last = { 0, 0 };
   gboolean have = FALSE;
+  gboolean blocked = FALSE;
   AckJob *job;
 
   while ((ack = g_queue_peek_head (&self->pending_acks)) && ack->serial <= serial)
     {
+      if (ack->failed)
+        {
+          /* An ACK erases everything up to its seq on the roller: never
+           * past a frame that is not on disk. The ones after it are
+           * dropped too; the roller sends them all again and the stored
+           * ones are recognised. */
+          blocked = TRUE;
+          break;
+        }
       have = TRUE;
       last = ack->key;
       g_free (g_queue_pop_head (&self->pending_acks));
     }
+  if (blocked)
+    {
+      g_queue_clear_full (&self->pending_acks, g_free);
+      if (self->retry_sync_timer == 0)
+        {
+          self->retry_sync_delay_s = CLAMP (self->retry_sync_delay_s * 2, 1, RETRY_SYNC_MAX_S);
+          self->retry_sync_timer = g_timeout_add_seconds (self->retry_sync_delay_s, retry_sync_cb, self);
+        }
+    }
   if (!have)
     return;
+  if (!blocked)
+    self->retry_sync_delay_s = 0;
 
   if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
     {
@@ -1186,6 +1266,7 @@ dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const Dr
   g_queue_init (&self->pending_acks);
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
     self->seen[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->retry_keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   if (stored && stored->unacked_keys)
     for (guint i = 0; i < stored->unacked_keys->len; i++)
       {
@@ -1243,6 +1324,8 @@ dr_roller_free (DrRoller *self)
   g_clear_handle_id (&self->force_timer, g_source_remove);
   g_clear_handle_id (&self->coverage_timer, g_source_remove);
   g_clear_handle_id (&self->session_timer, g_source_remove);
+  g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
+  g_clear_pointer (&self->retry_keys, g_hash_table_unref);
   g_clear_pointer (&self->link, dr_bluez_link_free);
   g_dbus_object_manager_server_unexport (dr_daemon_get_object_manager (self->daemon),
                                          self->object_path);

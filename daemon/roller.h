@@ -35,6 +35,8 @@ void dr_roller_forget (DrRoller *roller, GDBusMethodInvocation *invocation);
 
 /* The store made every write up to @serial durable. */
 void dr_roller_committed (DrRoller *roller, guint64 serial);
+/* The store could not write @serial (disk full, I/O error). */
+void dr_roller_write_failed (DrRoller *roller, guint64 serial);
 void dr_roller_set_zone_excluded (DrRoller *roller, int zone, gboolean excluded);
 void dr_roller_set_zone_last_treated (DrRoller *roller, int zone, int64_t time_ms);
 /* Ends the active session and stores it (shutdown). */

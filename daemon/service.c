@@ -285,6 +285,7 @@ dr_service_new (DrDaemon *daemon)
   self->object_manager = g_dbus_object_manager_server_new (MANAGER_PATH);
   self->manager = dr_dbus_manager1_skeleton_new ();
   dr_dbus_manager1_set_version (self->manager, PACKAGE_VERSION);
+  dr_dbus_manager1_set_store_error (self->manager, "");
   g_signal_connect (self->manager, "handle-start-discovery", G_CALLBACK (handle_start_discovery), self);
   g_signal_connect (self->manager, "handle-stop-discovery", G_CALLBACK (handle_stop_discovery), self);
   g_signal_connect (self->manager, "handle-pair", G_CALLBACK (handle_pair), self);
@@ -310,6 +311,12 @@ void
 dr_service_set_discovering (DrService *self, gboolean discovering)
 {
   dr_dbus_manager1_set_discovering (self->manager, discovering);
+}
+
+void
+dr_service_set_store_error (DrService *self, const char *message)
+{
+  dr_dbus_manager1_set_store_error (self->manager, message);
 }
 
 static void

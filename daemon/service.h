@@ -16,6 +16,8 @@ GDBusObjectManagerServer *dr_service_get_object_manager (DrService *service);
  * called if the name is lost or cannot be had. */
 void dr_service_start (DrService *service, GDBusConnection *connection, GCallback lost, gpointer user_data);
 void dr_service_set_discovering (DrService *service, gboolean discovering);
+/* "" when the store is healthy. */
+void dr_service_set_store_error (DrService *service, const char *message);
 void dr_service_free (DrService *service);
 
 G_END_DECLS

@@ -784,6 +784,9 @@ class RollerTestCase(unittest.TestCase):
         return get_prop(self.session.conn, DERMAROLL, path or roller_object_path(self.ADDRESS),
                         ROLLER_IFACE, name)
 
+    def manager_prop(self, name):
+        return get_prop(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, name)
+
     def roller_props(self, path=None):
         return get_all(self.session.conn, DERMAROLL, path or roller_object_path(self.ADDRESS),
                        ROLLER_IFACE)

@@ -16,6 +16,7 @@ the limit and ends at the first sample >= 300 ms into a run below 4.5 N.
 
 import math
 import os
+import resource
 import sys
 import time
 import unittest
@@ -541,6 +542,41 @@ class Storage(DaemonTestCase):
         self.wait_streaming(timeout=20)    # remembered as paired: reconnects
         self.assertTrue(self.roller_prop('Paired'))
         self.assertEqual(self.snapshot(), before)
+
+    def test_disk_full_loses_nothing(self):
+        '''A store that cannot write (here: a file-size limit, as a full disk)
+        is said in the log, nothing is acknowledged that is not on disk, the
+        daemon keeps serving, and once writes work again the roller's kept
+        frames are fetched and stored.'''
+        self.start_paired()
+        s = self.live_stream()
+        s.add(50, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        acked_before = max(seq for seq, _ in self.ack_checks)
+
+        # Every write past the first 4 KiB of a file now fails with EFBIG.
+        resource.prlimit(self.daemon.proc.pid, resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+        s.add(50, 2200, 0, 8)
+        blocked = s.frames()
+        self.push(blocked)
+        # The log file is over the limit too: the bus says it instead.
+        error = wait_until(lambda: self.manager_prop('StoreError'), 5, 'Manager1.StoreError')
+        self.assertIn(self.daemon.db_path, error)
+        # still serving
+        self.assertEqual(len(self.manager('GetZones', '()', ())), 7)
+        self.assertEqual([seq for seq, _ in self.ack_checks if seq > acked_before], [],
+                         'frames acknowledged while the store could not write them')
+        self.assertTrue(self.roller.stored(), 'the roller erased frames that are not on disk')
+
+        resource.prlimit(self.daemon.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        wait_until(lambda: not self.roller.stored(), 10, 'the kept frames stored and acked',
+                   details=lambda: f'{len(self.roller.stored())} still stored; '
+                                   f'{self.roller.control_requests()[-8:]}')
+        self.assert_db_has_exactly(self.produced)
+        self.assert_acks_after_commit()
+        wait_until(lambda: self.manager_prop('StoreError') == '', 5, 'StoreError cleared')
 
     def snapshot(self):
         sessions = self.manager('ListSessions', '(xx)', (0, 0))
