@@ -54,8 +54,6 @@ main (int argc, char **argv)
     }
   if (verbose)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
-  else if (g_getenv ("G_MESSAGES_DEBUG") == NULL)
-    g_setenv ("G_MESSAGES_DEBUG", "dermaroll-info", FALSE);
 
   if (config_path == NULL)
     {
