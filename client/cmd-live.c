@@ -150,9 +150,12 @@ scan_show (Scan *scan, DrDBusRoller1 *roller, const char *what)
       dr_json_member_string (json, "name", dr_dbus_roller1_get_name (roller));
       dr_json_member_bool (json, "paired", dr_dbus_roller1_get_paired (roller));
       dr_json_member_bool (json, "connected", dr_dbus_roller1_get_connected (roller));
-      /* Roller1 has no RSSI: null until the daemon publishes it. */
+      /* RSSI 0 means bluetoothd gave none: null rather than a made-up 0 dBm. */
       dr_json_key (json, "rssi_dbm");
-      dr_json_null (json);
+      if (dr_dbus_roller1_get_rssi (roller) != 0)
+        dr_json_int (json, dr_dbus_roller1_get_rssi (roller));
+      else
+        dr_json_null (json);
       dr_json_end_object (json);
       print_json_line (json);
       return;
@@ -160,7 +163,7 @@ scan_show (Scan *scan, DrDBusRoller1 *roller, const char *what)
 
   if (!scan->header_done)
     {
-      g_autofree char *header = g_strdup_printf ("%-17s  %-24s  %6s  %-6s  %s", "ADDRESS", "NAME",
+      g_autofree char *header = g_strdup_printf ("%-17s  %-24s  %7s  %-6s  %s", "ADDRESS", "NAME",
                                                  "RSSI", "PAIRED", "");
       g_autofree char *coloured = dr_fmt_coloured (ctl->colour, DR_COLOUR_BOLD, header);
       g_print ("%s\n", g_strchomp (coloured));
@@ -173,8 +176,10 @@ scan_show (Scan *scan, DrDBusRoller1 *roller, const char *what)
 
     /* %-24s pads bytes, not cells: pad by hand for "µ" and friends. */
     name_cell = g_strdup_printf ("%s%*s", name, width < 24 ? (int) (24 - width) : 0, "");
-    /* No RSSI in Roller1 yet: "—" right-aligned in the 6 cells. */
-    g_print ("%-17s  %s  %s  %-6s  %s\n", address, name_cell, "     —",
+    gint16 rssi = dr_dbus_roller1_get_rssi (roller);
+    g_autofree char *rssi_cell = rssi != 0 ? g_strdup_printf ("%3d dBm", rssi) : g_strdup ("      —");
+
+    g_print ("%-17s  %s  %s  %-6s  %s\n", address, name_cell, rssi_cell,
              dr_dbus_roller1_get_paired (roller) ? "yes" : "no", what);
   }
   fflush (stdout);

@@ -281,8 +281,12 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     status_line (out, ctl->colour, "Zone", DR_COLOUR_NONE, zone && zone[0] ? zone : "—");
     status_line (out, ctl->colour, "Force", DR_COLOUR_NONE, force);
     status_line (out, ctl->colour, "Frames", DR_COLOUR_NONE, frames);
-    /* Roller1 has no RSSI property: nothing to show but the gap. */
-    status_line (out, ctl->colour, "Signal", DR_COLOUR_NONE, "— (the daemon does not report RSSI)");
+    {
+      gint16 rssi = dr_dbus_roller1_get_rssi (roller);
+      g_autofree char *signal = rssi != 0 ? g_strdup_printf ("%d dBm", rssi)
+                                          : g_strdup ("— (only known while discovering)");
+      status_line (out, ctl->colour, "Signal", DR_COLOUR_NONE, signal);
+    }
   }
 
   coverage = dr_dbus_roller1_get_coverage (roller);

@@ -1365,6 +1365,7 @@ dr_roller_get_paired (DrRoller *self)
 void
 dr_roller_update_seen (DrRoller *self, const char *name, gint16 rssi)
 {
+  dr_dbus_roller1_set_rssi (self->iface, rssi);
   if (name && *name && g_strcmp0 (name, self->name) != 0)
     {
       g_free (self->name);

@@ -280,20 +280,14 @@ class Daemon(CtlTestCase):
                          ('dermaroll-export', 1, []))
 
     def test_unknown_roller(self):
-        rollers = self.ctl_json('list')
-        if not rollers:
-            self.assertIn('No rollers known', self.ctl('list')[0])
-            for args in (['status'], ['zone', 'forehead'], ['start'], ['stop'], ['sync']):
-                self.assertEqual(self.ctl_error(*args), "dermarollctl: no roller is known yet; "
-                                 "pair one with 'dermarollctl pair ADDRESS'", args)
-            known = 'no roller is known yet'
-        else:
-            # The roller bluetoothd has is seen, not paired: the only one, so
-            # commands use it.
-            self.assertEqual([r['address'] for r in rollers], [self.ADDRESS])
-            self.assertFalse(rollers[0]['paired'])
-            self.assertIn('Paired        no\n', self.ctl('status')[0])
-            known = f'known rollers: {self.ADDRESS}'
+        # bluetoothd knows the roller's device from the start: the daemon
+        # publishes it (unpaired) once it has read bluetoothd's objects.
+        rollers = wait_until(lambda: self.ctl_json('list'), 5, 'the roller bluetoothd knows')
+        # Seen, not paired, and the only one: commands use it.
+        self.assertEqual([r['address'] for r in rollers], [self.ADDRESS])
+        self.assertFalse(rollers[0]['paired'])
+        self.assertIn('Paired        no\n', self.ctl('status')[0])
+        known = f'known rollers: {self.ADDRESS}'
         self.assertEqual(self.ctl_error('status', '11:22:33:44:55:66'),
                          f'dermarollctl: unknown roller 11:22:33:44:55:66 ({known})')
         self.assertEqual(self.ctl_error('forget', '11:22:33:44:55:66'),
@@ -315,7 +309,8 @@ class Daemon(CtlTestCase):
         self.assertEqual(lines[0].split(), ['ADDRESS', 'NAME', 'RSSI', 'PAIRED'])
         self.assertIn(self.ADDRESS, out, 'the roller in range not listed')
         row = [line for line in lines if line.startswith(self.ADDRESS)][0]
-        self.assertRegex(row, rf'^{self.ADDRESS}  {self.ROLLER_NAME} +— +no +(new|known)$')
+        # the mock bluetoothd advertises the roller at -58 dBm, then -57
+        self.assertRegex(row, rf'^{self.ADDRESS}  {self.ROLLER_NAME} +-5[78] dBm +no +(new|known)$')
         self.assertRegex(lines[-1], r'^1 roller seen\.')
         self.assertFalse(self.manager_prop('Discovering'), 'scan left discovery running')
 
@@ -323,7 +318,7 @@ class Daemon(CtlTestCase):
         seen = [json.loads(line) for line in out.splitlines()]
         mine = [s for s in seen if s['address'] == self.ADDRESS]
         self.assertTrue(mine, out)
-        self.assertEqual(mine[0]['rssi_dbm'], None)
+        self.assertIn(mine[-1]['rssi_dbm'], (-58, -57))
         self.assertEqual(mine[0]['paired'], False)
 
     def test_scan_stops_on_sigint(self):
@@ -370,7 +365,8 @@ class Paired(CtlTestCase):
         self.assertEqual(r['head_id'], 0xC0FFEE01)
         self.assertEqual(r['battery_percent'], props['Battery'])
         self.assertEqual(r['force_limit_n'], props['ForceLimit'])
-        self.assertIsNone(r['rssi_dbm'])
+        # the last RSSI seen while discovering (pairing discovered it)
+        self.assertEqual(r['rssi_dbm'], props['RSSI'] or None)
 
         out, _ = self.ctl('status')
         self.assertIn(f'Roller        {self.ROLLER_NAME} ({self.ADDRESS})\n', out)
