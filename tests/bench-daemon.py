@@ -63,10 +63,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -145,11 +145,12 @@ def run(mode, samples, keep_db):
         time.sleep(5)
         w1 = wakeups(daemon.pid)
         rss = rss_kib(daemon.pid)
+        anon = rss_kib(daemon.pid, "RssAnon")
 
         secs = t1 - t0
         print(f"{mode:12s} {produced:>9d} samples in {secs:6.2f} s: {produced / secs / 1e6:6.3f} M samples/s "
               f"sustained (acked on disk), daemon CPU {(cpu1 - cpu0) / produced * 1e6:5.2f} s per M samples, "
-              f"idle: {w1 - w0} wake-ups in 5 s, RSS {rss / 1024:.1f} MiB")
+              f"idle: {w1 - w0} wake-ups in 5 s, RSS {rss / 1024:.1f} MiB ({anon / 1024:.1f} MiB private)")
         sysb.close()
         ses.close()
     finally:
