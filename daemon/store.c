@@ -1475,15 +1475,13 @@ dr_store_list_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, GErro
   return g_variant_builder_end (&builder);
 }
 
-GVariant *
-dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
+/* @sql with one parameter, the session id, bound; NotFound for an unknown
+ * session rather than an empty answer. */
+static sqlite3_stmt *
+prepare_session_query (DrStore *self, uint64_t session_id, const char *sql, GError **error)
 {
-  g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{s(dddd)}"));
+  sqlite3_stmt *stmt;
   gboolean exists;
-  int rc;
-
-  g_return_val_if_fail (self != NULL, NULL);
 
   if (!session_exists (self, session_id, &exists, error))
     return NULL;
@@ -1492,14 +1490,29 @@ dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
       no_session_error (error, session_id);
       return NULL;
     }
+  stmt = prepare (self, sql, error);
+  if (stmt != NULL)
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
+  return stmt;
+}
+
+GVariant *
+dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{s(dddd)}"));
+  int rc;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
   /* In the configuration's zone order, "unassigned" last. */
-  stmt = prepare (self,
-                  "SELECT zone, coverage, passes, rolled_cm2, peak_force_n FROM session_zones"
-                  " WHERE session_id = ? ORDER BY zone_id < 0, zone_id, zone",
-                  error);
+  stmt = prepare_session_query (self, session_id,
+                                "SELECT zone, coverage, passes, rolled_cm2, peak_force_n"
+                                " FROM session_zones WHERE session_id = ?"
+                                " ORDER BY zone_id < 0, zone_id, zone",
+                                error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_variant_builder_add (&builder, "{s(dddd)}", (const char *) sqlite3_column_text (stmt, 0),
                            sqlite3_column_double (stmt, 1), sqlite3_column_double (stmt, 2),
@@ -1517,26 +1530,17 @@ dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(xsa{sv})"));
-  gboolean exists;
   int rc;
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (!session_exists (self, session_id, &exists, error))
-    return NULL;
-  if (!exists)
-    {
-      no_session_error (error, session_id);
-      return NULL;
-    }
-  stmt = prepare (self,
-                  "SELECT time_ms, kind, zone, force_n, limit_n, peak_n, duration_ms,"
-                  "  last_treated_ms, head_id, wear, frames"
-                  " FROM events WHERE session_id = ? ORDER BY time_ms, id",
-                  error);
+  stmt = prepare_session_query (self, session_id,
+                                "SELECT time_ms, kind, zone, force_n, limit_n, peak_n, duration_ms,"
+                                "  last_treated_ms, head_id, wear, frames"
+                                " FROM events WHERE session_id = ? ORDER BY time_ms, id",
+                                error);
   if (stmt == NULL)
     return NULL;
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       GVariantBuilder details;
