@@ -695,6 +695,9 @@ dr_cmd_watch (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     return status;
   if (argc != 1)
     return dr_ctl_usage (cmd, "watch takes no arguments (the roller: --roller ADDRESS)");
+  /* A live view is read as it happens, on a pipe too (`watch --json | jq`):
+   * every line goes out when it is complete. */
+  setvbuf (stdout, NULL, _IOLBF, 0);
   if (!check_timeout (cmd, timeout_s, &status))
     return status;
   if (!dr_ctl_connect_objects (ctl, &error))

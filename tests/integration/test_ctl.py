@@ -15,6 +15,8 @@ import io
 import json
 import math
 import os
+import select
+import re
 import signal
 import subprocess
 import sys
@@ -99,6 +101,32 @@ class CtlTestCase(RollerTestCase):
                                 stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
         self.addCleanup(self._reap, proc)
         return proc
+
+    def read_until(self, proc, seen, pattern, timeout=10.0):
+        '''Reads proc's stdout into the list seen (bytes, one item per read) until
+        a line matches pattern (a regex), or fails after timeout. Reads the
+        raw fd, so that select() and the data agree (no buffered text hidden
+        from it); communicate() reads the rest later.'''
+        end = time.monotonic() + timeout
+        fd = proc.stdout.fileno()
+        while time.monotonic() < end:
+            if any(re.search(pattern, line) for line in self.text(seen).splitlines()):
+                return
+            ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen.append(chunk)
+        if any(re.search(pattern, line) for line in self.text(seen).splitlines()):
+            return
+        self.fail(f'no line matching {pattern!r} in {timeout} s; got: {self.text(seen)!r}')
+
+    @staticmethod
+    def text(seen):
+        # a read may end inside a multi-byte character: decode the whole
+        return b''.join(seen).decode('utf-8', 'replace')
 
     def _reap(self, proc):
         if proc.poll() is None:
@@ -297,7 +325,7 @@ class Daemon(CtlTestCase):
 
     def test_daemon_goes_away_during_watch(self):
         watch = self.spawn_ctl('watch')
-        time.sleep(0.5)    # let it get to its main loop, waiting for a roller
+        self.read_until(watch, [], r'^Watching ')   # attached, in its main loop
         self.daemon.stop()
         out, err = watch.communicate(timeout=10)
         self.assertEqual(watch.returncode, 1, err)
@@ -516,13 +544,18 @@ class Paired(CtlTestCase):
     def test_watch(self):
         watch = self.spawn_ctl('watch', '--timeout', '30')
         json_watch = self.spawn_ctl('watch', '--json', '--timeout', '30')
-        time.sleep(1.0)   # both attached to the roller
+        seen, json_seen = [], []
+        # both attached to the roller
+        self.read_until(watch, seen, r'^Watching ')
+        self.read_until(json_watch, json_seen, r'"event": ?"watching"')
         self.run_session()
         out, _ = self.ctl('zone', 'chin')
-        time.sleep(1.0)
+        self.read_until(watch, seen, r'zone +chin +is being rolled')
+        self.read_until(json_watch, json_seen, r'"chin"')
         for proc in (watch, json_watch):
             proc.send_signal(signal.SIGINT)
         out, err = watch.communicate(timeout=10)
+        out = self.text(seen) + out
         self.assertEqual(watch.returncode, 0, err)
         self.assertTrue(out.startswith(f'Watching {self.ROLLER_NAME} ({self.ADDRESS}) · connected'),
                         out)
@@ -535,6 +568,7 @@ class Paired(CtlTestCase):
         self.assertRegex(out, r'  Force  \[[█░|]+\]  \d+\.\d N / 5\.0 N\n')
 
         out, err = json_watch.communicate(timeout=10)
+        out = self.text(json_seen) + out
         self.assertEqual(json_watch.returncode, 0, err)
         lines = [json.loads(line) for line in out.splitlines()]
         kinds = [e['event'] for e in lines]
