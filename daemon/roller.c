@@ -13,6 +13,7 @@
 #include "bluez-link.h"
 #include "dr-error.h"
 #include "engine.h"
+#include "frame-key-set.h"
 #include "store.h"
 
 /* Keys of frames seen recently, in generations rotated at each ACK sent. A
@@ -59,7 +60,7 @@ struct _DrRoller
   DrDBusRoller1 *iface;
   DrDBusObjectSkeleton *object;
 
-  GHashTable *seen[SEEN_GENERATIONS];
+  DrFrameKeySet *seen[SEEN_GENERATIONS];
   /* Frames the engine has counted but the store failed to write: when the
    * roller sends them again they are stored, not counted twice. */
   GHashTable *retry_keys;
@@ -596,7 +597,7 @@ static gboolean
 seen_contains (DrRoller *self, guint64 key)
 {
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
-    if (g_hash_table_contains (self->seen[i], &key))
+    if (dr_frame_key_set_contains (self->seen[i], key))
       return TRUE;
   return FALSE;
 }
@@ -604,17 +605,17 @@ seen_contains (DrRoller *self, guint64 key)
 static void
 seen_add (DrRoller *self, guint64 key)
 {
-  g_hash_table_add (self->seen[0], g_memdup2 (&key, sizeof key));
+  dr_frame_key_set_add (self->seen[0], key);
 }
 
 static void
 seen_rotate (DrRoller *self)
 {
-  GHashTable *oldest = self->seen[SEEN_GENERATIONS - 1];
+  DrFrameKeySet *oldest = self->seen[SEEN_GENERATIONS - 1];
 
   for (guint i = SEEN_GENERATIONS - 1; i > 0; i--)
     self->seen[i] = self->seen[i - 1];
-  g_hash_table_remove_all (oldest);
+  dr_frame_key_set_clear (oldest);
   self->seen[0] = oldest;
 }
 
@@ -1265,7 +1266,7 @@ dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const Dr
   self->cancellable = g_cancellable_new ();
   g_queue_init (&self->pending_acks);
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
-    self->seen[i] = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+    self->seen[i] = dr_frame_key_set_new ();
   self->retry_keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   if (stored && stored->unacked_keys)
     for (guint i = 0; i < stored->unacked_keys->len; i++)
@@ -1334,7 +1335,7 @@ dr_roller_free (DrRoller *self)
   g_clear_pointer (&self->engine, dr_engine_free);
   g_clear_pointer (&self->held_frames, g_ptr_array_unref);
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
-    g_hash_table_unref (self->seen[i]);
+    dr_frame_key_set_free (self->seen[i]);
   g_queue_clear_full (&self->pending_acks, g_free);
   roller_row_unref (self->row);
   g_clear_object (&self->cancellable);

@@ -8,6 +8,8 @@
  */
 #include "store-worker.h"
 
+#include <malloc.h>
+
 #include "dr-error.h"
 
 #define BATCH_US (250 * G_TIME_SPAN_MILLISECOND)
@@ -319,6 +321,15 @@ finish_batch (DrStoreWorker *self)
   g_ptr_array_set_size (self->batch, 0);
   self->deadline = 0;
   send_report (self);
+
+  /* A burst (a history sync, a fast roller) grows SQLite's page cache and
+   * leaves the freed job memory in malloc's arenas; when nothing else is
+   * queued, give both back rather than keep them for the idle hours. */
+  if (g_async_queue_length (self->queue) <= 0)
+    {
+      dr_store_release_memory (self->store);
+      malloc_trim (0);
+    }
 }
 
 /* Queries */

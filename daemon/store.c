@@ -1165,6 +1165,13 @@ dr_store_max_session_id (DrStore *self, uint64_t *id, GError **error)
   return TRUE;
 }
 
+void
+dr_store_release_memory (DrStore *self)
+{
+  g_return_if_fail (self != NULL);
+  sqlite3_db_release_memory (self->db);
+}
+
 gboolean
 dr_store_last_session (DrStore *self,
                        int64_t roller_id,

@@ -46,6 +46,8 @@ gboolean dr_store_exec (DrStore *store, const char *sql, GError **error);
 gboolean dr_store_begin (DrStore *store, GError **error);
 gboolean dr_store_commit (DrStore *store, gboolean durable, GError **error);
 gboolean dr_store_in_transaction (DrStore *store);
+/* Frees what SQLite caches for this connection (between bursts). */
+void dr_store_release_memory (DrStore *store);
 /* Abandons the open transaction, if any. */
 gboolean dr_store_rollback (DrStore *store);
 /* fsyncs what earlier commits wrote: dr_store_commit (store, FALSE) then
