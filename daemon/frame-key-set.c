@@ -1,7 +1,7 @@
 /* frame-key-set.c: open addressing with linear probing over a power-of-two
- * table, grown at 50 % load. Keys are never removed one by one (the daemon
- * drops a whole generation at once), which keeps probing trivially right.
- * Slot value 0 means empty; the key 0 (t0 0, seq 0) is kept aside. */
+ * table, grown at 50 % load; removal shifts the following run back, so no
+ * tombstones. Slot value 0 means empty; the key 0 (t0 0, seq 0) is kept
+ * aside. */
 #include "frame-key-set.h"
 
 #include <string.h>
@@ -90,6 +90,39 @@ dr_frame_key_set_add (DrFrameKeySet *set, guint64 key)
       return FALSE;
   set->slots[i] = key;
   set->size++;
+  return TRUE;
+}
+
+gboolean
+dr_frame_key_set_remove (DrFrameKeySet *set, guint64 key)
+{
+  guint mask = set->capacity - 1;
+  guint i, j;
+
+  if (key == 0)
+    {
+      gboolean had = set->has_zero;
+      set->has_zero = FALSE;
+      return had;
+    }
+  for (i = slot_of (key, set->capacity); set->slots[i] != key; i = (i + 1) & mask)
+    if (set->slots[i] == 0)
+      return FALSE;
+
+  /* Close the gap: a later key of the same run moves back into it unless
+   * its home slot lies cyclically after the gap, up to where it stands. */
+  for (j = (i + 1) & mask; set->slots[j] != 0; j = (j + 1) & mask)
+    {
+      guint home = slot_of (set->slots[j], set->capacity);
+      gboolean stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+
+      if (stays)
+        continue;
+      set->slots[i] = set->slots[j];
+      i = j;
+    }
+  set->slots[i] = 0;
+  set->size--;
   return TRUE;
 }
 

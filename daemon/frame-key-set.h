@@ -20,6 +20,8 @@ void dr_frame_key_set_free (DrFrameKeySet *set);
 gboolean dr_frame_key_set_contains (const DrFrameKeySet *set, guint64 key);
 /* FALSE when @key was there already. */
 gboolean dr_frame_key_set_add (DrFrameKeySet *set, guint64 key);
+/* FALSE when @key was not there. */
+gboolean dr_frame_key_set_remove (DrFrameKeySet *set, guint64 key);
 /* Empties the set and gives back its memory beyond a small table. */
 void dr_frame_key_set_clear (DrFrameKeySet *set);
 guint dr_frame_key_set_size (const DrFrameKeySet *set);

@@ -12,25 +12,12 @@
 
 #include "bluez-link.h"
 #include "dr-error.h"
+#include "ack-ledger.h"
 #include "engine.h"
-#include "frame-key-set.h"
 #include "store.h"
-
-/* Keys of frames seen recently, in generations rotated at each ACK sent. A
- * frame can come back until an ACK covering it has reached the roller; two
- * rotations after it was seen, at least one later ACK went out while the
- * link was up, which the roller only sees after the one covering it. */
-#define SEEN_GENERATIONS 3
 
 #define FORCE_MIN_INTERVAL_MS 100   /* Force: at most 10 updates a second */
 #define COVERAGE_MIN_INTERVAL_MS 500 /* Coverage: at most 2 a second */
-
-typedef struct
-{
-  guint64 serial; /* store write the frame rode on */
-  DrFrameKey key;
-  gboolean failed; /* that write failed: the frame is not on disk */
-} PendingAck;
 
 /* After a failed frame write the roller is asked again after 1 s, doubling
  * while the store keeps failing, up to this. */
@@ -60,13 +47,9 @@ struct _DrRoller
   DrDBusRoller1 *iface;
   DrDBusObjectSkeleton *object;
 
-  DrFrameKeySet *seen[SEEN_GENERATIONS];
-  /* Frames the engine has counted but the store failed to write: when the
-   * roller sends them again they are stored, not counted twice. */
-  GHashTable *retry_keys;
+  DrAckLedger *ledger;
   guint retry_sync_timer;
   guint retry_sync_delay_s;
-  GQueue pending_acks; /* PendingAck, in arrival order */
   guint64 last_serial;
 
   guint64 session_id;
@@ -124,13 +107,6 @@ zone_name (DrRoller *self, int zone)
 {
   const char *name = dr_engine_config_zone_name (dr_daemon_get_config (self->daemon), zone);
   return name ? name : "unassigned";
-}
-
-static guint64
-frame_key (uint64_t t0_ms, uint16_t seq)
-{
-  /* Epoch milliseconds fit in 48 bits until the year 10889. */
-  return (t0_ms << 16) | seq;
 }
 
 /* ---- store jobs (worker thread) ---------------------------------------- */
@@ -593,42 +569,6 @@ session_timer_cb (gpointer user_data)
 
 /* ---- frames ------------------------------------------------------------ */
 
-static gboolean
-seen_contains (DrRoller *self, guint64 key)
-{
-  for (guint i = 0; i < SEEN_GENERATIONS; i++)
-    if (dr_frame_key_set_contains (self->seen[i], key))
-      return TRUE;
-  return FALSE;
-}
-
-static void
-seen_add (DrRoller *self, guint64 key)
-{
-  dr_frame_key_set_add (self->seen[0], key);
-}
-
-static void
-seen_rotate (DrRoller *self)
-{
-  DrFrameKeySet *oldest = self->seen[SEEN_GENERATIONS - 1];
-
-  for (guint i = SEEN_GENERATIONS - 1; i > 0; i--)
-    self->seen[i] = self->seen[i - 1];
-  dr_frame_key_set_clear (oldest);
-  self->seen[0] = oldest;
-}
-
-static void
-queue_ack (DrRoller *self, const DrFrame *frame)
-{
-  PendingAck *ack = g_new0 (PendingAck, 1);
-  ack->serial = self->last_serial;
-  ack->key.t0_ms = frame->t0_ms;
-  ack->key.seq = frame->seq;
-  g_queue_push_tail (&self->pending_acks, ack);
-}
-
 static void
 queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status)
 {
@@ -647,7 +587,7 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
 {
   DrFrame frame;
   DrCodecStatus status = dr_frame_decode (data, len, &frame);
-  guint64 key;
+  DrFrameKey key;
   int64_t t;
 
   if (status != DR_CODEC_OK)
@@ -666,27 +606,29 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
       return;
     }
 
-  key = frame_key (frame.t0_ms, frame.seq);
-  if (g_hash_table_remove (self->retry_keys, &key))
+  key.t0_ms = frame.t0_ms;
+  key.seq = frame.seq;
+  switch (dr_ack_ledger_classify (self->ledger, &key))
     {
+    case DR_LEDGER_RESTORE:
+      /* Counted when it first came; its write failed. */
       queue_frame_write (self, data, len, DR_CODEC_OK);
-      queue_ack (self, &frame);
+      dr_ack_ledger_record (self->ledger, &key, self->last_serial);
       return;
-    }
-  if (seen_contains (self, key))
-    {
+    case DR_LEDGER_DUPLICATE:
       /* Sent again because our ACK did not reach the roller: it is stored
-       * already, so only the ACK is owed. */
-      queue_ack (self, &frame);
+       * already (or on its way), so only the ACK is owed. */
+      dr_ack_ledger_record (self->ledger, &key, self->last_serial);
       return;
+    case DR_LEDGER_NEW:
+      break;
     }
-  seen_add (self, key);
 
   self->resumed_untouched = FALSE;
   self->clock_unsynced = (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) != 0;
   dr_engine_feed (self->engine, &frame);
   queue_frame_write (self, data, len, DR_CODEC_OK);
-  queue_ack (self, &frame);
+  dr_ack_ledger_record (self->ledger, &key, self->last_serial);
 
   t = (int64_t) frame.t0_ms;
   for (unsigned i = 0; i < frame.n_samples; i++)
@@ -886,75 +828,56 @@ retry_sync_cb (gpointer user_data)
   DrRoller *self = user_data;
 
   self->retry_sync_timer = 0;
-  if (g_hash_table_size (self->retry_keys) == 0)
+  if (dr_ack_ledger_n_missing (self->ledger) == 0)
     return G_SOURCE_REMOVE;
   if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
     {
       g_info ("%s: asking the roller again for %u frames the store could not write",
-              self->address, g_hash_table_size (self->retry_keys));
+              self->address, dr_ack_ledger_n_missing (self->ledger));
       dr_bluez_link_sync_history (self->link, self->cancellable, retry_sync_done, NULL);
     }
   /* Not streaming: the reconnect asks for history anyway. */
   return G_SOURCE_REMOVE;
 }
 
+/* After a failed write: ask again in 1 s, doubling while it keeps failing. */
+static void
+schedule_retry_sync (DrRoller *self)
+{
+  if (self->retry_sync_timer != 0)
+    return;
+  self->retry_sync_delay_s = CLAMP (self->retry_sync_delay_s * 2, 1, RETRY_SYNC_MAX_S);
+  self->retry_sync_timer = g_timeout_add_seconds (self->retry_sync_delay_s, retry_sync_cb, self);
+}
+
 void
 dr_roller_write_failed (DrRoller *self, guint64 serial)
 {
-  for (GList *l = self->pending_acks.head; l; l = l->next)
-    {
-      PendingAck *ack = l->data;
-      if (ack->serial != serial)
-        continue;
-      ack->failed = TRUE;
-      g_hash_table_add (self->retry_keys,
-                        g_memdup2 ((guint64[]) { frame_key (ack->key.t0_ms, ack->key.seq) },
-                                   sizeof (guint64)));
-    }
+  dr_ack_ledger_write_failed (self->ledger, serial);
 }
 
 void
 dr_roller_committed (DrRoller *self, guint64 serial)
 {
-  PendingAck *ack;
-  DrFrameKey last = { 0, 0 };
-  gboolean have = FALSE;
-  gboolean blocked = FALSE;
+  DrFrameKey last;
+  gboolean blocked;
   AckJob *job;
 
-  while ((ack = g_queue_peek_head (&self->pending_acks)) && ack->serial <= serial)
+  if (!dr_ack_ledger_committed (self->ledger, serial, &last, &blocked))
     {
-      if (ack->failed)
-        {
-          /* An ACK erases everything up to its seq on the roller: never
-           * past a frame that is not on disk. The ones after it are
-           * dropped too; the roller sends them all again and the stored
-           * ones are recognised. */
-          blocked = TRUE;
-          break;
-        }
-      have = TRUE;
-      last = ack->key;
-      g_free (g_queue_pop_head (&self->pending_acks));
+      if (blocked)
+        schedule_retry_sync (self);
+      return;
     }
   if (blocked)
-    {
-      g_queue_clear_full (&self->pending_acks, g_free);
-      if (self->retry_sync_timer == 0)
-        {
-          self->retry_sync_delay_s = CLAMP (self->retry_sync_delay_s * 2, 1, RETRY_SYNC_MAX_S);
-          self->retry_sync_timer = g_timeout_add_seconds (self->retry_sync_delay_s, retry_sync_cb, self);
-        }
-    }
-  if (!have)
-    return;
-  if (!blocked)
+    schedule_retry_sync (self);
+  else
     self->retry_sync_delay_s = 0;
 
   if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
     {
       dr_bluez_link_ack (self->link, last.seq);
-      seen_rotate (self);
+      dr_ack_ledger_ack_sent (self->ledger);
     }
 
   /* The marker narrows what a restarted daemon must hold as maybe-resent;
@@ -1264,16 +1187,10 @@ dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const Dr
       self->resume_since_ms = stored->last_session_start_ms;
     }
   self->cancellable = g_cancellable_new ();
-  g_queue_init (&self->pending_acks);
-  for (guint i = 0; i < SEEN_GENERATIONS; i++)
-    self->seen[i] = dr_frame_key_set_new ();
-  self->retry_keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->ledger = dr_ack_ledger_new ();
   if (stored && stored->unacked_keys)
-    for (guint i = 0; i < stored->unacked_keys->len; i++)
-      {
-        const DrFrameKey *k = &g_array_index (stored->unacked_keys, DrFrameKey, i);
-        seen_add (self, frame_key (k->t0_ms, k->seq));
-      }
+    dr_ack_ledger_preload (self->ledger, (const DrFrameKey *) stored->unacked_keys->data,
+                           stored->unacked_keys->len);
 
   self->row = g_new0 (RollerRow, 1);
   g_atomic_ref_count_init (&self->row->ref);
@@ -1326,7 +1243,6 @@ dr_roller_free (DrRoller *self)
   g_clear_handle_id (&self->coverage_timer, g_source_remove);
   g_clear_handle_id (&self->session_timer, g_source_remove);
   g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
-  g_clear_pointer (&self->retry_keys, g_hash_table_unref);
   g_clear_pointer (&self->link, dr_bluez_link_free);
   g_dbus_object_manager_server_unexport (dr_daemon_get_object_manager (self->daemon),
                                          self->object_path);
@@ -1334,9 +1250,7 @@ dr_roller_free (DrRoller *self)
   g_clear_object (&self->iface);
   g_clear_pointer (&self->engine, dr_engine_free);
   g_clear_pointer (&self->held_frames, g_ptr_array_unref);
-  for (guint i = 0; i < SEEN_GENERATIONS; i++)
-    dr_frame_key_set_free (self->seen[i]);
-  g_queue_clear_full (&self->pending_acks, g_free);
+  g_clear_pointer (&self->ledger, dr_ack_ledger_free);
   roller_row_unref (self->row);
   g_clear_object (&self->cancellable);
   g_free (self->address);

@@ -63,6 +63,28 @@ test_burst_and_clear (void)
   g_assert_true (dr_frame_key_set_contains (set, key (1, 1)));
 }
 
+/* Removal keeps every other key findable, across collisions and the wrap
+ * of the table's end (a small table, many keys in few slots). */
+static void
+test_remove (void)
+{
+  g_autoptr (DrFrameKeySet) set = dr_frame_key_set_new ();
+  const guint n = 5000;
+
+  for (guint i = 1; i <= n; i++)
+    dr_frame_key_set_add (set, key (i, (guint16) i));
+  for (guint i = 1; i <= n; i += 3)
+    g_assert_true (dr_frame_key_set_remove (set, key (i, (guint16) i)));
+  g_assert_false (dr_frame_key_set_remove (set, key (1, 1)));
+  for (guint i = 1; i <= n; i++)
+    g_assert_cmpint (dr_frame_key_set_contains (set, key (i, (guint16) i)), ==, (i - 1) % 3 != 0);
+  g_assert_cmpuint (dr_frame_key_set_size (set), ==, n - (n + 2) / 3);
+
+  g_assert_true (dr_frame_key_set_add (set, 0));
+  g_assert_true (dr_frame_key_set_remove (set, 0));
+  g_assert_false (dr_frame_key_set_contains (set, 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -70,5 +92,6 @@ main (int argc, char **argv)
   g_test_add_func ("/frame-key-set/add-contains", test_add_contains);
   g_test_add_func ("/frame-key-set/zero-key", test_zero_key);
   g_test_add_func ("/frame-key-set/burst-and-clear", test_burst_and_clear);
+  g_test_add_func ("/frame-key-set/remove", test_remove);
   return g_test_run ();
 }

@@ -1,0 +1,53 @@
+/* ack-ledger.h: which frames of one roller the daemon holds, and what it
+ * may acknowledge.
+ *
+ * An ACK erases, on the roller, every frame up to its seq; so it may only
+ * name a frame that is durably stored, and never one past a frame whose
+ * write failed. The roller sends again whatever it still holds (after a
+ * lost ACK, a reconnect or a daemon crash), so the ledger also says whether
+ * a frame was taken in before: the engine must count each frame once.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "store.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DR_LEDGER_NEW,       /* never seen: count it, store it */
+  DR_LEDGER_DUPLICATE, /* stored already: only its ACK is owed */
+  DR_LEDGER_RESTORE,   /* counted, but its write failed: store it again, do not count it */
+} DrLedgerVerdict;
+
+typedef struct _DrAckLedger DrAckLedger;
+
+DrAckLedger *dr_ack_ledger_new (void);
+void dr_ack_ledger_free (DrAckLedger *ledger);
+
+/* Frames stored in an earlier run but never acknowledged. */
+void dr_ack_ledger_preload (DrAckLedger *ledger, const DrFrameKey *keys, guint n_keys);
+
+/* Says what to do with an arriving frame, and remembers it as seen. */
+DrLedgerVerdict dr_ack_ledger_classify (DrAckLedger *ledger, const DrFrameKey *key);
+/* The frame's ACK waits for store write @serial (0: nothing to wait for). */
+void dr_ack_ledger_record (DrAckLedger *ledger, const DrFrameKey *key, guint64 serial);
+/* The store could not write @serial. */
+void dr_ack_ledger_write_failed (DrAckLedger *ledger, guint64 serial);
+
+/* The store made every write up to @serial durable. TRUE with the frame
+ * the roller may now be acknowledged up to in @ack. *blocked is set when a
+ * failed write stopped it: the frames after it are forgotten (the roller
+ * sends them again) and the failed ones wait for RESTORE. */
+gboolean dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, gboolean *blocked);
+/* An ACK went out to the roller. */
+void dr_ack_ledger_ack_sent (DrAckLedger *ledger);
+
+/* Frames whose write failed and that the roller has not sent again yet. */
+guint dr_ack_ledger_n_missing (DrAckLedger *ledger);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrAckLedger, dr_ack_ledger_free)
+
+G_END_DECLS
