@@ -74,16 +74,24 @@ dr_ctl_parse (DrCtl *ctl, const DrCommand *cmd, const GOptionEntry *entries, int
   return -1;
 }
 
+/* Every error the client reports is one "dermarollctl: MESSAGE" line on
+ * stderr; usage errors and failures differ only in what follows it. */
+static G_GNUC_PRINTF (1, 0) void
+print_error_v (const char *format, va_list args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+
+  g_printerr ("dermarollctl: %s\n", message);
+}
+
 int
 dr_ctl_usage (const DrCommand *cmd, const char *format, ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  print_error_v (format, args);
   va_end (args);
-  g_printerr ("dermarollctl: %s\n", message);
   if (cmd != NULL)
     g_printerr ("Try 'dermarollctl %s --help'.\n", cmd->name);
   else
@@ -94,13 +102,11 @@ dr_ctl_usage (const DrCommand *cmd, const char *format, ...)
 int
 dr_ctl_failf (const char *format, ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  print_error_v (format, args);
   va_end (args);
-  g_printerr ("dermarollctl: %s\n", message);
   return DR_EXIT_FAILURE;
 }
 
@@ -164,8 +170,7 @@ dr_ctl_fail (DrCtl *ctl, const GError *error)
 
   g_debug ("error %s %d (%s): %s", g_quark_to_string (error->domain), error->code,
            remote ? remote : "local", error->message);
-  g_printerr ("dermarollctl: %s\n", message);
-  return DR_EXIT_FAILURE;
+  return dr_ctl_failf ("%s", message);
 }
 
 gboolean
