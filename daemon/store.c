@@ -164,12 +164,14 @@ no_roller_error (GError **error, int64_t roller_id)
 
 /* Statements */
 
+/* One body for both kinds of statement: sqlite3_prepare_v3 () with no
+ * flags is sqlite3_prepare_v2 (). */
 static sqlite3_stmt *
-prepare (DrStore *self, const char *sql, GError **error)
+prepare_with_flags (DrStore *self, const char *sql, unsigned int flags, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
 
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v3 (self->db, sql, -1, flags, &stmt, NULL) != SQLITE_OK)
     {
       set_db_error (self, error, "cannot prepare statement");
       return NULL;
@@ -177,17 +179,18 @@ prepare (DrStore *self, const char *sql, GError **error)
   return stmt;
 }
 
+/* For a statement used once and finalized. */
+static sqlite3_stmt *
+prepare (DrStore *self, const char *sql, GError **error)
+{
+  return prepare_with_flags (self, sql, 0, error);
+}
+
+/* For a statement cached for the store's lifetime. */
 static sqlite3_stmt *
 prepare_persistent (DrStore *self, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-
-  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-    {
-      set_db_error (self, error, "cannot prepare statement");
-      return NULL;
-    }
-  return stmt;
+  return prepare_with_flags (self, sql, SQLITE_PREPARE_PERSISTENT, error);
 }
 
 /* Runs a statement that returns no rows and resets it, so cached
