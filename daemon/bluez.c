@@ -234,12 +234,16 @@ address_is_pairing (DrBluez *bluez, const char *address)
   return FALSE;
 }
 
+/* A device was added, removed (@device NULL) or changed: tells the daemon
+ * and then the links following @address. */
 static void
 emit_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, const char *address,
                    GVariant *changed)
 {
   if (address == NULL)
     return;
+  if (bluez->callbacks.device_changed)
+    bluez->callbacks.device_changed (bluez, address, bluez->user_data);
   dispatch_begin (bluez);
   /* The array may grow while we walk it; read len each time round. */
   for (guint i = 0; i < bluez->listeners->len; i++)
@@ -647,6 +651,22 @@ discovery_stop_all (DrBluez *bluez, GTask *task)
     g_free (pending);
 }
 
+/* A dr_bluez_start_discovery call once we know what is there (at once,
+ * or from bluez_set_ready). */
+static void
+start_discovery_ready (DrBluez *bluez, GTask *task)
+{
+  if (!bluez->available)
+    {
+      g_task_return_new_error (task, DR_ERROR, DR_ERROR_NOT_FOUND,
+                               "No powered Bluetooth adapter (is bluetoothd running?)");
+      return;
+    }
+  /* Wanted from now on: adapters powered later join in. */
+  bluez->discovery_requested = TRUE;
+  discovery_start_all (bluez, task);
+}
+
 void
 dr_bluez_start_discovery (DrBluez *bluez, GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data)
@@ -660,15 +680,7 @@ dr_bluez_start_discovery (DrBluez *bluez, GCancellable *cancellable, GAsyncReady
       g_ptr_array_add (bluez->pending_starts, g_steal_pointer (&task));
       return;
     }
-  if (!bluez->available)
-    {
-      g_task_return_new_error (task, DR_ERROR, DR_ERROR_NOT_FOUND,
-                               "No powered Bluetooth adapter (is bluetoothd running?)");
-      return;
-    }
-  /* Wanted from now on: adapters powered later join in. */
-  bluez->discovery_requested = TRUE;
-  discovery_start_all (bluez, task);
+  start_discovery_ready (bluez, task);
 }
 
 gboolean
@@ -979,8 +991,6 @@ interface_added (DrBluez *bluez, GDBusObject *object, GDBusInterface *iface)
       g_autofree char *address = cached_string (proxy, "Address");
       g_debug ("bluez: device %s added (%s)", path, address ? address : "?");
       report_roller_seen (bluez, proxy);
-      if (bluez->callbacks.device_changed && address)
-        bluez->callbacks.device_changed (bluez, address, bluez->user_data);
       emit_device_event (bluez, path, proxy, address, NULL);
     }
 }
@@ -1003,8 +1013,6 @@ interface_removed (DrBluez *bluez, GDBusObject *object, GDBusInterface *iface)
       /* The proxy keeps its cached properties after removal. */
       g_autofree char *address = cached_string (proxy, "Address");
       g_debug ("bluez: device %s removed (%s)", path, address ? address : "?");
-      if (bluez->callbacks.device_changed && address)
-        bluez->callbacks.device_changed (bluez, address, bluez->user_data);
       emit_device_event (bluez, path, NULL, address, NULL);
     }
   else if (g_str_equal (name, GATT_CHAR_IFACE))
@@ -1083,8 +1091,6 @@ on_properties_changed (GDBusObjectManagerClient *manager, GDBusObjectProxy *obje
           || g_variant_dict_contains (&dict, "Name") || g_variant_dict_contains (&dict, "Alias"))
         report_roller_seen (bluez, proxy);
       g_variant_dict_clear (&dict);
-      if (bluez->callbacks.device_changed && address)
-        bluez->callbacks.device_changed (bluez, address, bluez->user_data);
       emit_device_event (bluez, path, proxy, address, changed);
     }
   else if (g_str_equal (name, ADAPTER_IFACE))
@@ -1150,17 +1156,7 @@ bluez_set_ready (DrBluez *bluez)
   bluez->ready = TRUE;
   bluez->pending_starts = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < starts->len; i++)
-    {
-      GTask *task = g_ptr_array_index (starts, i);
-      if (!bluez->available)
-        g_task_return_new_error (task, DR_ERROR, DR_ERROR_NOT_FOUND,
-                                 "No powered Bluetooth adapter (is bluetoothd running?)");
-      else
-        {
-          bluez->discovery_requested = TRUE;
-          discovery_start_all (bluez, task);
-        }
-    }
+    start_discovery_ready (bluez, g_ptr_array_index (starts, i));
 }
 
 static void
@@ -1366,35 +1362,27 @@ dr_bluez_find_devices (DrBluez *bluez, const char *address)
 GDBusObject *
 dr_bluez_find_device (DrBluez *bluez, const char *address)
 {
-  GList *objects;
+  GList *devices;
   GDBusObject *best = NULL;
   int best_rank = -1;
 
   g_return_val_if_fail (address != NULL, NULL);
-  if (bluez->manager == NULL)
-    return NULL;
-
-  objects = g_dbus_object_manager_get_objects (bluez->manager);
-  for (GList *l = objects; l != NULL; l = l->next)
+  /* The first of the best ranked, in the object manager's order. */
+  devices = dr_bluez_find_devices (bluez, address);
+  for (GList *l = devices; l != NULL; l = l->next)
     {
       g_autoptr (GDBusInterface) iface = g_dbus_object_get_interface (l->data, DEVICE_IFACE);
-      g_autofree char *device_address = NULL;
-      int rank;
+      int rank = device_rank (bluez, G_DBUS_PROXY (iface));
 
-      if (iface == NULL)
-        continue;
-      device_address = cached_string (G_DBUS_PROXY (iface), "Address");
-      if (device_address == NULL || g_ascii_strcasecmp (device_address, address) != 0)
-        continue;
-      rank = device_rank (bluez, G_DBUS_PROXY (iface));
       if (rank > best_rank)
         {
-          g_clear_object (&best);
-          best = g_object_ref (l->data);
+          best = l->data;
           best_rank = rank;
         }
     }
-  g_list_free_full (objects, g_object_unref);
+  if (best != NULL)
+    g_object_ref (best);
+  g_list_free_full (devices, g_object_unref);
   return best;
 }
 
