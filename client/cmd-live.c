@@ -113,11 +113,27 @@ now_clock (void)
   return dr_fmt_local_clock (g_get_real_time () / 1000);
 }
 
-static void
-print_json_line (DrJson *json)
+/* With --json, scan and watch print one object a line, each an event
+ * that starts with its time and kind. */
+static DrJson *
+event_json_begin (const char *event)
 {
-  g_autofree char *text = dr_json_free_to_string (json);
+  DrJson *json = dr_json_new (FALSE);
+  g_autofree char *time = dr_fmt_iso8601 (g_get_real_time () / 1000);
 
+  dr_json_begin_object (json);
+  dr_json_member_string (json, "time", time);
+  dr_json_member_string (json, "event", event);
+  return json;
+}
+
+static void
+event_json_end (DrJson *json)
+{
+  g_autofree char *text = NULL;
+
+  dr_json_end_object (json);
+  text = dr_json_free_to_string (json);
   g_print ("%s\n", text);
   /* Scripts read this as it comes: never sit in a pipe's buffer. */
   fflush (stdout);
@@ -140,24 +156,14 @@ scan_show (Scan *scan, DrDBusRoller1 *roller, const char *what)
 
   if (ctl->json)
     {
-      DrJson *json = dr_json_new (FALSE);
-      g_autofree char *time = dr_fmt_iso8601 (g_get_real_time () / 1000);
+      DrJson *json = event_json_begin (what);
 
-      dr_json_begin_object (json);
-      dr_json_member_string (json, "time", time);
-      dr_json_member_string (json, "event", what);
       dr_json_member_string (json, "address", address);
       dr_json_member_string (json, "name", dr_dbus_roller1_get_name (roller));
       dr_json_member_bool (json, "paired", dr_dbus_roller1_get_paired (roller));
       dr_json_member_bool (json, "connected", dr_dbus_roller1_get_connected (roller));
-      /* RSSI 0 means bluetoothd gave none: null rather than a made-up 0 dBm. */
-      dr_json_key (json, "rssi_dbm");
-      if (dr_dbus_roller1_get_rssi (roller) != 0)
-        dr_json_int (json, dr_dbus_roller1_get_rssi (roller));
-      else
-        dr_json_null (json);
-      dr_json_end_object (json);
-      print_json_line (json);
+      dr_roller_view_json_rssi (json, roller);
+      event_json_end (json);
       return;
     }
 
@@ -384,25 +390,6 @@ watch_event (Watch *watch, DrColour colour, const char *kind, const char *zone, 
   fflush (stdout);
 }
 
-static DrJson *
-watch_json_begin (const char *event)
-{
-  DrJson *json = dr_json_new (FALSE);
-  g_autofree char *time = dr_fmt_iso8601 (g_get_real_time () / 1000);
-
-  dr_json_begin_object (json);
-  dr_json_member_string (json, "time", time);
-  dr_json_member_string (json, "event", event);
-  return json;
-}
-
-static void
-watch_json_end (DrJson *json)
-{
-  dr_json_end_object (json);
-  print_json_line (json);
-}
-
 static void
 on_pressure_warning (DrDBusRoller1 *r, guint64 session, const char *zone, double force,
                      double limit, gpointer user_data)
@@ -411,12 +398,12 @@ on_pressure_warning (DrDBusRoller1 *r, guint64 session, const char *zone, double
 
   if (watch->live.ctl->json)
     {
-      DrJson *json = watch_json_begin ("pressure-warning");
+      DrJson *json = event_json_begin ("pressure-warning");
       dr_json_member_uint (json, "session", session);
       dr_json_member_string (json, "zone", zone);
       dr_json_member_double (json, "force_n", force);
       dr_json_member_double (json, "limit_n", limit);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
   {
@@ -435,12 +422,12 @@ on_pressure_cleared (DrDBusRoller1 *r, guint64 session, const char *zone, double
 
   if (watch->live.ctl->json)
     {
-      DrJson *json = watch_json_begin ("pressure-cleared");
+      DrJson *json = event_json_begin ("pressure-cleared");
       dr_json_member_uint (json, "session", session);
       dr_json_member_string (json, "zone", zone);
       dr_json_member_double (json, "peak_n", peak);
       dr_json_member_uint (json, "duration_ms", duration_ms);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
   {
@@ -460,11 +447,11 @@ on_zone_warning (DrDBusRoller1 *r, guint64 session, const char *zone, const char
 
   if (watch->live.ctl->json)
     {
-      DrJson *json = watch_json_begin ("zone-warning");
+      DrJson *json = event_json_begin ("zone-warning");
       dr_json_member_uint (json, "session", session);
       dr_json_member_string (json, "zone", zone);
       dr_json_member_string (json, "kind", kind);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
   if (g_str_equal (kind, "excluded"))
@@ -487,9 +474,9 @@ on_session_started (DrDBusRoller1 *r, guint64 id, gpointer user_data)
 
   if (watch->live.ctl->json)
     {
-      DrJson *json = watch_json_begin ("session-started");
+      DrJson *json = event_json_begin ("session-started");
       dr_json_member_uint (json, "session", id);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
   text = g_strdup_printf ("session %" G_GUINT64_FORMAT " started", id);
@@ -505,11 +492,11 @@ on_session_ended (DrDBusRoller1 *r, guint64 id, GVariant *coverage, gpointer use
 
   if (watch->live.ctl->json)
     {
-      DrJson *json = watch_json_begin ("session-ended");
+      DrJson *json = event_json_begin ("session-ended");
       dr_json_member_uint (json, "session", id);
       dr_json_key (json, "coverage");
       dr_json_variant (json, coverage);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
   names = dr_coverage_zone_names (coverage, (const char *const *) watch->zone_order);
@@ -538,10 +525,10 @@ on_head_worn (DrDBusRoller1 *r, guint head_id, double wear, gpointer user_data)
 
   if (watch->live.ctl->json)
     {
-      DrJson *json = watch_json_begin ("head-worn");
+      DrJson *json = event_json_begin ("head-worn");
       dr_json_member_uint (json, "head_id", head_id);
       dr_json_member_double (json, "wear", wear);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
   pct = dr_fmt_percent (wear);
@@ -561,10 +548,10 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, GStrv invalidated, 
   if (watch->live.ctl->json)
     {
       /* Every change, Force included: the daemon already limits the rate. */
-      DrJson *json = watch_json_begin ("properties-changed");
+      DrJson *json = event_json_begin ("properties-changed");
       dr_json_key (json, "changed");
       dr_json_variant (json, changed);
-      watch_json_end (json);
+      event_json_end (json);
       return;
     }
 
@@ -625,10 +612,10 @@ watch_attach (Watch *watch, DrDBusRoller1 *roller)
 
   if (ctl->json)
     {
-      DrJson *json = watch_json_begin ("watching");
+      DrJson *json = event_json_begin ("watching");
       dr_json_key (json, "roller");
       dr_roller_view_json (json, roller);
-      watch_json_end (json);
+      event_json_end (json);
     }
   else if (!watch->tty)
     {

@@ -35,13 +35,19 @@ dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller)
     }
   dr_json_member_uint (json, "dropped_frames", dr_dbus_roller1_get_dropped_frames (roller));
   dr_json_member_uint (json, "malformed_frames", dr_dbus_roller1_get_malformed_frames (roller));
+  dr_roller_view_json_rssi (json, roller);
+  dr_json_end_object (json);
+}
+
+void
+dr_roller_view_json_rssi (DrJson *json, DrDBusRoller1 *roller)
+{
   /* RSSI 0 means bluetoothd gave none: null rather than a made-up 0 dBm. */
   dr_json_key (json, "rssi_dbm");
   if (dr_dbus_roller1_get_rssi (roller) != 0)
     dr_json_int (json, dr_dbus_roller1_get_rssi (roller));
   else
     dr_json_null (json);
-  dr_json_end_object (json);
 }
 
 char *

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 
 /* The roller's properties as one JSON object. */
 void dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller);
+/* Its "rssi_dbm" member, null when unknown: `scan` shows it as well. */
+void dr_roller_view_json_rssi (DrJson *json, DrDBusRoller1 *roller);
 
 /* "[██████░░░░]"-style bar of @width cells filled to @fraction (0..1). */
 char *dr_text_bar (double fraction, guint width);
