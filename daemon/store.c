@@ -822,6 +822,24 @@ dr_store_list_rollers (DrStore *self, GError **error)
 
 /* Heads */
 
+/* @sql with one parameter, the head id, bound and stepped to its one row
+ * if the head is stored (*has_row); NULL on error. */
+static sqlite3_stmt *
+query_head (DrStore *self, const char *sql, uint32_t head_id, gboolean *has_row, GError **error)
+{
+  sqlite3_stmt *stmt = prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, head_id);
+  if (!step_row (self, stmt, has_row, "cannot read head", error))
+    {
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  return stmt;
+}
+
 gboolean
 dr_store_get_head_revolutions (DrStore *self, uint32_t head_id, double *revolutions, GError **error)
 {
@@ -831,11 +849,9 @@ dr_store_get_head_revolutions (DrStore *self, uint32_t head_id, double *revoluti
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (revolutions != NULL, FALSE);
 
-  stmt = prepare (self, "SELECT revolutions FROM heads WHERE head_id = ?", error);
+  stmt = query_head (self, "SELECT revolutions FROM heads WHERE head_id = ?", head_id, &has_row,
+                     error);
   if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, head_id);
-  if (!step_row (self, stmt, &has_row, "cannot read head", error))
     return FALSE;
   /* A head never seen is new: no revolutions yet. */
   *revolutions = has_row ? sqlite3_column_double (stmt, 0) : 0.0;
@@ -912,11 +928,9 @@ dr_store_get_head_sessions (DrStore *self, uint32_t head_id, uint64_t *sessions,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (sessions != NULL, FALSE);
 
-  stmt = prepare (self, "SELECT sessions FROM heads WHERE head_id = ?", error);
+  stmt
+      = query_head (self, "SELECT sessions FROM heads WHERE head_id = ?", head_id, &has_row, error);
   if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, head_id);
-  if (!step_row (self, stmt, &has_row, "cannot read head", error))
     return FALSE;
   *sessions = has_row ? (uint64_t) sqlite3_column_int64 (stmt, 0) : 0;
   return TRUE;
