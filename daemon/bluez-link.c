@@ -319,6 +319,18 @@ device_call (DrBluezLink *link, const char *method, GVariant *parameters, int ti
                           timeout_ms, link->cancellable, callback, link);
 }
 
+/* The answer to a call on the device (device_call, the Trusted Set).
+ * FALSE when it was cancelled: the link may be gone then, and user_data
+ * is not to be touched. */
+static gboolean
+device_call_finish (GObject *source, GAsyncResult *result, GError **error)
+{
+  g_autoptr (GVariant) reply
+      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, error);
+
+  return !is_cancelled (*error);
+}
+
 /* Fire and forget: used to get a clean slate after a broken setup. */
 static void
 device_disconnect (DrBluezLink *link)
@@ -338,6 +350,15 @@ device_cached_boolean (DrBluezLink *link, const char *path, const char *name)
   g_autoptr (GVariant) v = device ? g_dbus_proxy_get_cached_property (device, name) : NULL;
 
   return v != NULL && g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN) && g_variant_get_boolean (v);
+}
+
+static void
+release_discovery (DrBluezLink *link)
+{
+  if (!link->discovery_held)
+    return;
+  dr_bluez_release_discovery (link->bluez);
+  link->discovery_held = FALSE;
 }
 
 /* ---- operations queue ----------------------------------------------------- */
@@ -472,14 +493,19 @@ op_call_new (DrBluezLink *link, GattOp *op)
   return call;
 }
 
-/* The op an answer belongs to, or NULL when it is stale (timed out and
- * replaced). Cancelled answers never get here: the link may be gone. */
+/* Takes @call: the op its answer belongs to, or NULL when the answer is
+ * to be dropped: cancelled (the link may be gone: not looked at) or stale
+ * (timed out and replaced). */
 static GattOp *
-op_call_current (OpCall *call)
+op_call_take (OpCall *call, const GError *error, DrBluezLink **link)
 {
-  GattOp *op = call->link->current;
+  GattOp *op = is_cancelled (error) ? NULL : call->link->current;
 
-  return op != NULL && op->serial == call->serial ? op : NULL;
+  *link = call->link;
+  if (op != NULL && op->serial != call->serial)
+    op = NULL;
+  g_free (call);
+  return op;
 }
 
 static gboolean
@@ -517,71 +543,71 @@ op_retry (DrBluezLink *link, GattOp *op, const char *why)
   link->op_retry_id = g_timeout_add (delay, on_op_retry, link);
 }
 
+/* What every GATT call does with a failed answer: InProgress is retried,
+ * anything else fails the op. FALSE when there is no @error. */
+static gboolean
+op_call_failed (DrBluezLink *link, GattOp *op, const GError *error)
+{
+  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+    op_retry (link, op, "InProgress");
+  else if (error != NULL)
+    op_complete (link, op, NULL, error);
+  else
+    return FALSE;
+  return TRUE;
+}
+
 static void
 on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  OpCall *call = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
   g_autoptr (GBytes) bytes = NULL;
+  DrBluezLink *link;
   GattOp *op;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
-    {
-      g_free (call);
-      return;
-    }
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    op_retry (call->link, op, "InProgress");
-  else if (error != NULL)
-    op_complete (call->link, op, NULL, error);
-  else
-    {
-      g_autoptr (GVariant) value = g_variant_get_child_value (reply, 0);
-      bytes = g_variant_get_data_as_bytes (value);
-      op_complete (call->link, op, bytes, NULL);
-    }
-  g_free (call);
+  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
+    return;
+  value = g_variant_get_child_value (reply, 0);
+  bytes = g_variant_get_data_as_bytes (value);
+  op_complete (link, op, bytes, NULL);
 }
 
 static void
 on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  OpCall *call = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
+  DrBluezLink *link;
   GattOp *op;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
-    {
-      g_free (call);
-      return;
-    }
+  if ((op = op_call_take (user_data, error, &link)) == NULL)
+    return;
   if (is_remote_error (error, "org.bluez.Error.InProgress"))
     {
       /* BlueZ also answers InProgress when this client already has a
        * notify session there: one that outlived a teardown of ours while
        * the device stayed connected. Notifications are shared between
        * sessions, so that one serves. */
-      const char *path = g_hash_table_lookup (call->link->chars, op->uuid);
-      g_autoptr (GDBusProxy) chr = dr_bluez_get_proxy (call->link->bluez, path, GATT_CHAR_IFACE);
+      const char *path = g_hash_table_lookup (link->chars, op->uuid);
+      g_autoptr (GDBusProxy) chr = dr_bluez_get_proxy (link->bluez, path, GATT_CHAR_IFACE);
       g_autoptr (GVariant) notifying
           = chr ? g_dbus_proxy_get_cached_property (chr, "Notifying") : NULL;
 
       if (notifying != NULL && g_variant_is_of_type (notifying, G_VARIANT_TYPE_BOOLEAN)
           && g_variant_get_boolean (notifying))
         {
-          g_debug ("%s: already notifying on %s", call->link->address, path);
-          op_complete (call->link, op, NULL, NULL);
+          g_debug ("%s: already notifying on %s", link->address, path);
+          op_complete (link, op, NULL, NULL);
         }
       else
-        op_retry (call->link, op, "InProgress");
+        op_retry (link, op, "InProgress");
     }
   else
-    op_complete (call->link, op, NULL, error);
-  g_free (call);
+    op_complete (link, op, NULL, error);
 }
 
 static gboolean on_measurement_fd (int fd, GIOCondition condition, gpointer user_data);
@@ -589,7 +615,6 @@ static gboolean on_measurement_fd (int fd, GIOCondition condition, gpointer user
 static void
 on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  OpCall *call = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GUnixFDList) fds = NULL;
@@ -601,23 +626,8 @@ on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_dat
 
   reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source), &fds, result,
                                                            &error);
-  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
-    {
-      g_free (call);
-      return;
-    }
-  link = call->link;
-  g_free (call);
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    {
-      op_retry (link, op, "InProgress");
-      return;
-    }
-  if (error != NULL)
-    {
-      op_complete (link, op, NULL, error);
-      return;
-    }
+  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
+    return;
   g_variant_get (reply, "(hq)", &handle, &mtu);
   fd = fds ? g_unix_fd_list_get (fds, handle, &error) : -1;
   if (fd < 0)
@@ -650,31 +660,18 @@ static void finish_control (DrBluezLink *link, GattOp *op);
 static void
 on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  OpCall *call = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   DrBluezLink *link;
   GattOp *op;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (is_cancelled (error) || (op = op_call_current (call)) == NULL)
-    {
-      g_free (call);
-      return;
-    }
-  link = call->link;
-  g_free (call);
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    op_retry (link, op, "InProgress");
-  else if (error != NULL)
-    op_complete (link, op, NULL, error);
-  else
-    {
-      op->replied = TRUE;
-      /* The indication may have overtaken the method return. */
-      if (op->responded)
-        finish_control (link, op);
-    }
+  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
+    return;
+  op->replied = TRUE;
+  /* The indication may have overtaken the method return. */
+  if (op->responded)
+    finish_control (link, op);
 }
 
 static gboolean
@@ -1166,11 +1163,27 @@ step_streaming (DrBluezLink *link, GattOp *op, GBytes *value, const GError *erro
   set_state (link, DR_LINK_STREAMING);
 }
 
+/* Decodes a Status value and hands it on; FALSE (bad_value emitted) when
+ * it does not decode. */
+static gboolean
+deliver_status (DrBluezLink *link, const guint8 *data, gsize len, DrStatus *status)
+{
+  DrCodecStatus codec = dr_status_decode (data, len, status);
+
+  if (codec != DR_CODEC_OK)
+    {
+      emit_bad_value (link, DR_UUID_STATUS, codec);
+      return FALSE;
+    }
+  if (link->callbacks.status)
+    link->callbacks.status (link, status, link->user_data);
+  return TRUE;
+}
+
 static void
 on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 {
   DrStatus status = { 0 };
-  DrCodecStatus codec;
   DrControlRequest request = { 0 };
   gsize len;
   const guint8 *data;
@@ -1182,14 +1195,8 @@ on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *erro
       return;
     }
   data = g_bytes_get_data (value, &len);
-  codec = dr_status_decode (data, len, &status);
-  if (codec != DR_CODEC_OK)
-    {
-      emit_bad_value (link, DR_UUID_STATUS, codec);
-      status.history_frames_pending = 0;
-    }
-  else if (link->callbacks.status)
-    link->callbacks.status (link, &status, link->user_data);
+  if (!deliver_status (link, data, len, &status))
+    status.history_frames_pending = 0;
   if (link->disposed || gen != link->gen)
     return;
 
@@ -1313,12 +1320,8 @@ static void
 on_status_value (DrBluezLink *link, const guint8 *data, gsize len)
 {
   DrStatus status;
-  DrCodecStatus codec = dr_status_decode (data, len, &status);
 
-  if (codec != DR_CODEC_OK)
-    emit_bad_value (link, DR_UUID_STATUS, codec);
-  else if (link->callbacks.status)
-    link->callbacks.status (link, &status, link->user_data);
+  deliver_status (link, data, len, &status);
 }
 
 /* ---- connection ------------------------------------------------------------ */
@@ -1402,11 +1405,7 @@ link_lost (DrBluezLink *link, const char *reason)
   /* Finish the frames in hand before letting go of the socket. */
   if (!measurement_drain (link) && (link->disposed || link->phase == PHASE_IDLE))
     return;
-  if (link->discovery_held)
-    {
-      dr_bluez_release_discovery (link->bluez);
-      link->discovery_held = FALSE;
-    }
+  release_discovery (link);
   g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
   reset_gatt (link);
   g_clear_pointer (&link->device_path, g_free);
@@ -1417,10 +1416,19 @@ link_lost (DrBluezLink *link, const char *reason)
   schedule_reconnect (link);
 }
 
-/* ServicesResolved went false (or a characteristic vanished) while still
- * connected: BlueZ is resolving again. Everything GATT is stale. */
 static gboolean on_resolve_timeout (gpointer user_data);
 
+/* Connected, waiting for ServicesResolved: not for ever. */
+static void
+await_resolution (DrBluezLink *link)
+{
+  set_phase (link, PHASE_RESOLVING);
+  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+  link->phase_timeout_id = g_timeout_add_seconds (RESOLVE_TIMEOUT_S, on_resolve_timeout, link);
+}
+
+/* ServicesResolved went false (or a characteristic vanished) while still
+ * connected: BlueZ is resolving again. Everything GATT is stale. */
 static void
 services_lost (DrBluezLink *link, const char *reason)
 {
@@ -1430,9 +1438,7 @@ services_lost (DrBluezLink *link, const char *reason)
   if (!measurement_drain (link) && (link->disposed || link->phase < PHASE_SETUP))
     return;
   reset_gatt (link);
-  set_phase (link, PHASE_RESOLVING);
-  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
-  link->phase_timeout_id = g_timeout_add_seconds (RESOLVE_TIMEOUT_S, on_resolve_timeout, link);
+  await_resolution (link);
   set_state (link, DR_LINK_CONNECTING);
 }
 
@@ -1454,25 +1460,19 @@ connected (DrBluezLink *link)
 {
   set_phase (link, PHASE_RESOLVING);
   if (device_cached_boolean (link, link->device_path, "ServicesResolved"))
-    {
-      begin_setup (link);
-      return;
-    }
-  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
-  link->phase_timeout_id = g_timeout_add_seconds (RESOLVE_TIMEOUT_S, on_resolve_timeout, link);
+    begin_setup (link);
+  else
+    await_resolution (link);
 }
 
 static void
 on_connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
+  DrBluezLink *link = user_data;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (is_cancelled (error))
+  if (!device_call_finish (source, result, &error))
     return;
-  link = user_data;
   HOLD_LINK (link);
 
   if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyConnected"))
@@ -1498,13 +1498,10 @@ static void
 on_trusted_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
+  DrBluezLink *link = user_data;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (is_cancelled (error))
+  if (!device_call_finish (source, result, &error))
     return;
-  link = user_data;
   /* Without Trusted, bluetoothd does not reconnect on its own; we still do. */
   if (error != NULL)
     g_message ("%s: setting Trusted failed: %s", link->address, error->message);
@@ -1515,13 +1512,10 @@ static void
 on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
+  DrBluezLink *link = user_data;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (is_cancelled (error))
+  if (!device_call_finish (source, result, &error))
     return;
-  link = user_data;
   HOLD_LINK (link);
 
   if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyExists"))
@@ -1554,13 +1548,9 @@ start_attempt (DrBluezLink *link, GDBusObject *device)
 {
   g_clear_handle_id (&link->reconnect_id, g_source_remove);
   g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
-  if (link->discovery_held)
-    {
-      /* Scanning while connecting is a known cause of
-       * le-connection-abort-by-local. */
-      dr_bluez_release_discovery (link->bluez);
-      link->discovery_held = FALSE;
-    }
+  /* Scanning while connecting is a known cause of
+   * le-connection-abort-by-local. */
+  release_discovery (link);
   g_free (link->device_path);
   link->device_path = g_strdup (g_dbus_object_get_object_path (device));
   g_debug ("%s: attempt on %s", link->address, link->device_path);
@@ -1675,6 +1665,17 @@ adopt (DrBluezLink *link, const char *path)
   begin_setup (link);
 }
 
+/* Something appeared (a device, bluetoothd, an adapter) that a link
+ * waiting for it can go on with. */
+static void
+waiting_check (DrBluezLink *link)
+{
+  if (link->phase == PHASE_DISCOVERING)
+    discovering_check (link);
+  else if (link->phase == PHASE_IDLE && link->reconnect_id == 0)
+    link_try_connect (link);
+}
+
 /* ---- events from DrBluez ------------------------------------------------------ */
 
 static void
@@ -1695,10 +1696,7 @@ on_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, GVariant 
 
   if (changed == NULL)
     {
-      if (link->phase == PHASE_DISCOVERING)
-        discovering_check (link);
-      else if (link->phase == PHASE_IDLE && link->reconnect_id == 0)
-        link_try_connect (link);
+      waiting_check (link);
       return;
     }
 
@@ -1778,10 +1776,8 @@ on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
       if (link->phase > PHASE_DISCOVERING)
         link_lost (link, "bluetoothd or its adapter went away");
     }
-  else if (link->phase == PHASE_DISCOVERING)
-    discovering_check (link);
-  else if (link->phase == PHASE_IDLE && link->reconnect_id == 0)
-    link_try_connect (link);
+  else
+    waiting_check (link);
 }
 
 static void
@@ -1880,11 +1876,7 @@ dr_bluez_link_free (DrBluezLink *link)
   g_clear_handle_id (&link->reconnect_id, g_source_remove);
   g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
   g_clear_handle_id (&link->teardown_id, g_source_remove);
-  if (link->discovery_held)
-    {
-      dr_bluez_release_discovery (link->bluez);
-      link->discovery_held = FALSE;
-    }
+  release_discovery (link);
   reset_gatt (link);
   g_cancellable_cancel (link->cancellable);
   if (link->pair_task != NULL)
