@@ -175,7 +175,6 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (ctl->json)
     {
       g_autoptr (DrJson) json = dr_json_new (TRUE);
-      g_autofree char *text = NULL;
 
       dr_json_begin_array (json);
       for (guint i = 0; i < sessions->len; i++)
@@ -188,8 +187,7 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_end_object (json);
         }
       dr_json_end_array (json);
-      text = dr_json_free_to_string (g_steal_pointer (&json));
-      dr_ctl_print (text);
+      dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
 
@@ -403,7 +401,6 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (ctl->json)
     {
       g_autoptr (DrJson) json = dr_json_new (TRUE);
-      g_autofree char *text = NULL;
 
       dr_json_begin_object (json);
       if (session != NULL)
@@ -433,8 +430,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         }
       dr_json_end_array (json);
       dr_json_end_object (json);
-      text = dr_json_free_to_string (g_steal_pointer (&json));
-      dr_ctl_print (text);
+      dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
 
@@ -653,7 +649,6 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (ctl->json)
     {
       g_autoptr (DrJson) json = dr_json_new (TRUE);
-      g_autofree char *text = NULL;
 
       dr_json_begin_array (json);
       g_variant_iter_init (&iter, events);
@@ -663,8 +658,7 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           g_variant_unref (details);
         }
       dr_json_end_array (json);
-      text = dr_json_free_to_string (g_steal_pointer (&json));
-      dr_ctl_print (text);
+      dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
 

@@ -145,8 +145,7 @@ dr_cmd_list (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       for (GList *l = rollers; l != NULL; l = l->next)
         dr_roller_view_json (json, l->data);
       dr_json_end_array (json);
-      g_autofree char *text = dr_json_free_to_string (g_steal_pointer (&json));
-      dr_ctl_print (text);
+      dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
 
@@ -225,8 +224,7 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     {
       g_autoptr (DrJson) json = dr_json_new (TRUE);
       dr_roller_view_json (json, roller);
-      g_autofree char *text = dr_json_free_to_string (g_steal_pointer (&json));
-      dr_ctl_print (text);
+      dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
 

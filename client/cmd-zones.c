@@ -43,7 +43,6 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (ctl->json)
     {
       g_autoptr (DrJson) json = dr_json_new (TRUE);
-      g_autofree char *text = NULL;
 
       dr_json_begin_array (json);
       for (guint i = 0; i < zones->len; i++)
@@ -59,8 +58,7 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_end_object (json);
         }
       dr_json_end_array (json);
-      text = dr_json_free_to_string (g_steal_pointer (&json));
-      dr_ctl_print (text);
+      dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
 

@@ -336,3 +336,11 @@ dr_ctl_print (const char *text)
 {
   fputs (text, stdout);
 }
+
+void
+dr_ctl_print_json (DrJson *json)
+{
+  g_autofree char *text = dr_json_free_to_string (json);
+
+  dr_ctl_print (text);
+}

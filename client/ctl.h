@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 
 #include "dr-dbus.h"
+#include "json-writer.h"
 
 G_BEGIN_DECLS
 
@@ -93,5 +94,8 @@ int dr_ctl_resolve_roller (DrCtl *ctl, const DrCommand *cmd, const char *address
 
 /* Prints @text to stdout as is (it ends with a newline). */
 void dr_ctl_print (const char *text);
+/* Prints the finished --json document of a command (made pretty, so it
+ * ends with a newline) and frees the writer. */
+void dr_ctl_print_json (DrJson *json);
 
 G_END_DECLS
