@@ -727,6 +727,19 @@ dr_store_end_savepoint (DrStore *self, gboolean keep, GError **error)
 
 /* Rollers */
 
+/* Runs an UPDATE of the roller @roller_id's row: NotFound, not a silent
+ * no-op, when no roller has that id. */
+static gboolean
+step_roller_update (DrStore *self, sqlite3_stmt *stmt, int64_t roller_id, const char *what,
+                    GError **error)
+{
+  if (!step_done (self, stmt, what, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    return no_roller_error (error, roller_id);
+  return TRUE;
+}
+
 gboolean
 dr_store_ensure_roller (DrStore *self, const char *address, const char *name, int64_t *roller_id,
                         GError **error)
@@ -772,11 +785,7 @@ dr_store_set_roller_paired (DrStore *self, int64_t roller_id, gboolean paired, G
     return FALSE;
   sqlite3_bind_int (stmt, 1, paired ? 1 : 0);
   sqlite3_bind_int64 (stmt, 2, roller_id);
-  if (!step_done (self, stmt, "cannot store roller", error))
-    return FALSE;
-  if (sqlite3_changes (self->db) == 0)
-    return no_roller_error (error, roller_id);
-  return TRUE;
+  return step_roller_update (self, stmt, roller_id, "cannot store roller", error);
 }
 
 void
@@ -1126,11 +1135,7 @@ dr_store_add_dropped (DrStore *self, int64_t roller_id, uint64_t frames, GError 
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) frames);
   sqlite3_bind_int64 (stmt, 2, roller_id);
-  if (!step_done (self, stmt, "cannot store dropped frames", error))
-    return FALSE;
-  if (sqlite3_changes (self->db) == 0)
-    return no_roller_error (error, roller_id);
-  return TRUE;
+  return step_roller_update (self, stmt, roller_id, "cannot store dropped frames", error);
 }
 
 gboolean
