@@ -94,12 +94,10 @@ dr_cmd_forget (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     return status;
   if (argc != 2)
     return dr_ctl_usage (cmd, "forget needs one ADDRESS");
-  if (!dr_address_is_valid (argv[1]))
-    return dr_ctl_usage (cmd, "\"%s\" is not a Bluetooth address (AA:BB:CC:DD:EE:FF)", argv[1]);
-
-  roller = dr_ctl_find_roller (ctl, argv[1], &error);
-  if (roller == NULL)
-    return dr_ctl_fail (ctl, error);
+  /* forget takes no --roller, so this only checks ADDRESS and finds it. */
+  status = dr_ctl_resolve_roller (ctl, cmd, argv[1], &roller);
+  if (status >= 0)
+    return status;
   if (!dr_dbus_manager1_call_forget_sync (ctl->manager,
                                           g_dbus_proxy_get_object_path (G_DBUS_PROXY (roller)),
                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
@@ -318,19 +316,32 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
 /* ---- zone / start / stop / sync ---------------------------------------- */
 
+/* These act on one roller, --roller or the only one there is, and take no
+ * options of their own: parses the common ones, checks that @argc is
+ * @want_argc (the command's name included) or says @usage, then finds the
+ * roller. Returns -1 to go on with *@roller_out set, or the exit status. */
+static int
+parse_for_roller (DrCtl *ctl, const DrCommand *cmd, int *argc, char ***argv, int want_argc,
+                  const char *usage, DrDBusRoller1 **roller_out)
+{
+  int status = dr_ctl_parse (ctl, cmd, NULL, argc, argv);
+
+  if (status >= 0)
+    return status;
+  if (*argc != want_argc)
+    return dr_ctl_usage (cmd, "%s", usage);
+  return dr_ctl_resolve_roller (ctl, cmd, NULL, roller_out);
+}
+
 int
 dr_cmd_zone (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (DrDBusRoller1) roller = NULL;
   g_autofree char *title = NULL;
-  int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
+  int status = parse_for_roller (ctl, cmd, &argc, &argv, 2, "zone needs one ZONE (\"\" for none)",
+                                 &roller);
 
-  if (status >= 0)
-    return status;
-  if (argc != 2)
-    return dr_ctl_usage (cmd, "zone needs one ZONE (\"\" for none)");
-  status = dr_ctl_resolve_roller (ctl, cmd, NULL, &roller);
   if (status >= 0)
     return status;
   if (!dr_dbus_roller1_call_set_zone_sync (roller, argv[1], G_DBUS_CALL_FLAGS_NONE, -1, NULL,
@@ -351,13 +362,8 @@ dr_cmd_start (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (DrDBusRoller1) roller = NULL;
   g_autofree char *title = NULL;
   guint64 before, id = 0;
-  int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
+  int status = parse_for_roller (ctl, cmd, &argc, &argv, 1, "start takes no arguments", &roller);
 
-  if (status >= 0)
-    return status;
-  if (argc != 1)
-    return dr_ctl_usage (cmd, "start takes no arguments");
-  status = dr_ctl_resolve_roller (ctl, cmd, NULL, &roller);
   if (status >= 0)
     return status;
   before = dr_dbus_roller1_get_active_session (roller);
@@ -379,13 +385,8 @@ dr_cmd_stop (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (DrDBusRoller1) roller = NULL;
   g_autofree char *title = NULL;
   guint64 id = 0;
-  int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
+  int status = parse_for_roller (ctl, cmd, &argc, &argv, 1, "stop takes no arguments", &roller);
 
-  if (status >= 0)
-    return status;
-  if (argc != 1)
-    return dr_ctl_usage (cmd, "stop takes no arguments");
-  status = dr_ctl_resolve_roller (ctl, cmd, NULL, &roller);
   if (status >= 0)
     return status;
   if (!dr_dbus_roller1_call_stop_session_sync (roller, G_DBUS_CALL_FLAGS_NONE, -1, &id, NULL,
@@ -405,13 +406,8 @@ dr_cmd_sync (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (DrDBusRoller1) roller = NULL;
   g_autofree char *title = NULL;
-  int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
+  int status = parse_for_roller (ctl, cmd, &argc, &argv, 1, "sync takes no arguments", &roller);
 
-  if (status >= 0)
-    return status;
-  if (argc != 1)
-    return dr_ctl_usage (cmd, "sync takes no arguments");
-  status = dr_ctl_resolve_roller (ctl, cmd, NULL, &roller);
   if (status >= 0)
     return status;
   title = roller_title (roller);
