@@ -76,7 +76,9 @@ dr_ctl_parse (DrCtl *ctl, const DrCommand *cmd, const GOptionEntry *entries, int
 
 /* Every error the client reports is one "dermarollctl: MESSAGE" line on
  * stderr; usage errors and failures differ only in what follows it. */
-static G_GNUC_PRINTF (1, 0) void
+static void print_error_v (const char *format, va_list args) G_GNUC_PRINTF (1, 0);
+
+static void
 print_error_v (const char *format, va_list args)
 {
   g_autofree char *message = g_strdup_vprintf (format, args);
