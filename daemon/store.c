@@ -1554,6 +1554,26 @@ dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
   return g_variant_builder_end (&builder);
 }
 
+/* The detail columns dr_store_session_events () selects, in the order they
+ * go into the a{sv}, with the keys and GVariant types Manager1 documents:
+ * one table, so a new detail is one row rather than another branch. */
+static const struct
+{
+  int column;
+  const char *key;
+  char type;
+} event_details[] = {
+  { 2, "zone", 's' },
+  { 3, "force-n", 'd' },
+  { 4, "limit-n", 'd' },
+  { 5, "peak-n", 'd' },
+  { 6, "duration-ms", 'x' },
+  { 7, "last-treated-ms", 'x' },
+  { 8, "head-id", 'u' },
+  { 9, "wear", 'd' },
+  { 10, "frames", 'u' },
+};
+
 GVariant *
 dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
 {
@@ -1574,36 +1594,32 @@ dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
     {
       GVariantBuilder details;
 
-#define HAS(col) (sqlite3_column_type (stmt, (col)) != SQLITE_NULL)
       g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
-      if (HAS (2))
-        g_variant_builder_add (&details, "{sv}", "zone",
-                               g_variant_new_string ((const char *) sqlite3_column_text (stmt, 2)));
-      if (HAS (3))
-        g_variant_builder_add (&details, "{sv}", "force-n",
-                               g_variant_new_double (sqlite3_column_double (stmt, 3)));
-      if (HAS (4))
-        g_variant_builder_add (&details, "{sv}", "limit-n",
-                               g_variant_new_double (sqlite3_column_double (stmt, 4)));
-      if (HAS (5))
-        g_variant_builder_add (&details, "{sv}", "peak-n",
-                               g_variant_new_double (sqlite3_column_double (stmt, 5)));
-      if (HAS (6))
-        g_variant_builder_add (&details, "{sv}", "duration-ms",
-                               g_variant_new_int64 (sqlite3_column_int64 (stmt, 6)));
-      if (HAS (7))
-        g_variant_builder_add (&details, "{sv}", "last-treated-ms",
-                               g_variant_new_int64 (sqlite3_column_int64 (stmt, 7)));
-      if (HAS (8))
-        g_variant_builder_add (&details, "{sv}", "head-id",
-                               g_variant_new_uint32 ((guint32) sqlite3_column_int64 (stmt, 8)));
-      if (HAS (9))
-        g_variant_builder_add (&details, "{sv}", "wear",
-                               g_variant_new_double (sqlite3_column_double (stmt, 9)));
-      if (HAS (10))
-        g_variant_builder_add (&details, "{sv}", "frames",
-                               g_variant_new_uint32 ((guint32) sqlite3_column_int64 (stmt, 10)));
-#undef HAS
+      for (size_t i = 0; i < G_N_ELEMENTS (event_details); i++)
+        {
+          int col = event_details[i].column;
+          GVariant *value;
+
+          if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+            continue;
+          switch (event_details[i].type)
+            {
+              case 's':
+                value = g_variant_new_string ((const char *) sqlite3_column_text (stmt, col));
+                break;
+              case 'd':
+                value = g_variant_new_double (sqlite3_column_double (stmt, col));
+                break;
+              case 'x':
+                value = g_variant_new_int64 (sqlite3_column_int64 (stmt, col));
+                break;
+              case 'u':
+              default:
+                value = g_variant_new_uint32 ((guint32) sqlite3_column_int64 (stmt, col));
+                break;
+            }
+          g_variant_builder_add (&details, "{sv}", event_details[i].key, value);
+        }
       g_variant_builder_add (&builder, "(xsa{sv})", (gint64) sqlite3_column_int64 (stmt, 0),
                              (const char *) sqlite3_column_text (stmt, 1), &details);
     }
