@@ -731,11 +731,65 @@ csv_double (double value)
   return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", value));
 }
 
-#define CSV_COLUMNS 13
+#define CSV_COLUMNS 15
 static const char *const csv_header[CSV_COLUMNS] = {
   "record",   "session", "roller",     "session_start", "session_end", "time",    "zone",
-  "coverage", "passes",  "rolled_cm2", "peak_force_n",  "event",       "details",
+  "coverage", "passes",  "rolled_cm2", "peak_force_n",  "event",       "details", "ticks",
+  "force_n",
 };
+
+/* The roller's zone byte as a name: a configured zone, else its number;
+ * 255 (the roller did not know) is "". */
+static char *
+sample_zone_name (GArray *zones, guchar zone)
+{
+  for (guint i = 0; i < zones->len; i++)
+    if (g_array_index (zones, DrZoneInfo, i).id == zone)
+      return g_strdup (g_array_index (zones, DrZoneInfo, i).name);
+  return zone == 0xFF ? g_strdup ("") : g_strdup_printf ("%u", zone);
+}
+
+static char *
+sample_force_text (guint16 force_mn)
+{
+  /* 65535 is the sensor saying it has no reading, not a force. */
+  return force_mn == 0xFFFF ? g_strdup ("") : g_strdup_printf ("%u.%03u", force_mn / 1000u,
+                                                                force_mn % 1000u);
+}
+
+static void
+samples_json (DrJson *json, GVariant *samples, GArray *zones)
+{
+  GVariantIter iter;
+  gint64 time_ms;
+  guint32 ticks;
+  guint16 force_mn;
+  guchar zone;
+
+  dr_json_key (json, "samples");
+  dr_json_begin_array (json);
+  g_variant_iter_init (&iter, samples);
+  while (g_variant_iter_next (&iter, "(xuqy)", &time_ms, &ticks, &force_mn, &zone))
+    {
+      g_autofree char *zone_name = sample_zone_name (zones, zone);
+
+      dr_json_begin_object (json);
+      dr_json_member_int (json, "time_ms", time_ms);
+      dr_json_member_uint (json, "ticks", ticks);
+      dr_json_key (json, "force_n");
+      if (force_mn == 0xFFFF)
+        dr_json_null (json);
+      else
+        dr_json_double (json, force_mn / 1000.0);
+      dr_json_key (json, "zone");
+      if (zone_name[0] == '\0')
+        dr_json_null (json);
+      else
+        dr_json_string (json, zone_name);
+      dr_json_end_object (json);
+    }
+  dr_json_end_array (json);
+}
 
 static void
 csv_row (GString *out, const char *const *fields)
@@ -759,7 +813,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           { "format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or json (required)", "FORMAT" },
           { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE, not stdout", "FILE" },
           { "samples", 0, 0, G_OPTION_ARG_NONE, &samples,
-            "Per-sample data too (not available: the daemon has no API for it)", NULL },
+            "Every sample too: time, encoder ticks, force, zone, as the roller sent them", NULL },
           { NULL } };
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) sessions = NULL;
@@ -785,9 +839,6 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   if (!dr_ctl_connect (ctl, &error))
     return dr_ctl_fail (ctl, error);
-  if (samples)
-    g_printerr ("dermarollctl: warning: --samples: dermarolld offers no per-sample data over "
-                "D-Bus; exporting sessions, coverage and events only\n");
   sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, &error);
   if (sessions == NULL)
     return dr_ctl_fail (ctl, error);
@@ -813,13 +864,6 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         dr_json_int (json, range.until_ms);
       else
         dr_json_null (json);
-      if (samples)
-        {
-          /* Asked for and not there: null, not an empty list that would
-           * say "no samples". */
-          dr_json_key (json, "samples");
-          dr_json_null (json);
-        }
       dr_json_key (json, "sessions");
       dr_json_begin_array (json);
     }
@@ -831,6 +875,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       const Session *s = &g_array_index (sessions, Session, i);
       g_autoptr (GArray) coverage = fetch_coverage (ctl, s->id, zones, &error);
       g_autoptr (GVariant) events = NULL;
+      g_autoptr (GVariant) sample_list = NULL;
       g_autofree char *start = dr_fmt_iso8601 (s->start_ms);
       g_autofree char *end = s->end_ms ? dr_fmt_iso8601 (s->end_ms) : g_strdup ("");
       g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, s->id);
@@ -843,6 +888,11 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       if (coverage == NULL
           || !dr_dbus_manager1_call_get_session_events_sync (
               ctl->manager, s->id, G_DBUS_CALL_FLAGS_NONE, -1, &events, NULL, &error))
+        return dr_ctl_fail (ctl, error);
+      if (samples
+          && !dr_dbus_manager1_call_get_session_samples_sync (ctl->manager, s->id,
+                                                              G_DBUS_CALL_FLAGS_NONE, -1,
+                                                              &sample_list, NULL, &error))
         return dr_ctl_fail (ctl, error);
 
       if (as_json)
@@ -872,13 +922,15 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
               g_variant_unref (details);
             }
           dr_json_end_array (json);
+          if (sample_list != NULL)
+            samples_json (json, sample_list, zones);
           dr_json_end_object (json);
           continue;
         }
 
       {
-        const char *row[CSV_COLUMNS] = { "session", id,   s->roller, start, end,  NULL, NULL,
-                                         mean,      NULL, NULL,      NULL,  NULL, NULL };
+        const char *row[CSV_COLUMNS] = { "session", id,   s->roller, start, end,  NULL, NULL, mean,
+                                         NULL,      NULL, NULL,      NULL,  NULL, NULL, NULL };
         csv_row (csv, row);
       }
       for (guint z = 0; z < coverage->len; z++)
@@ -889,7 +941,8 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           g_autofree char *r = csv_double (zc->rolled_cm2);
           g_autofree char *f = csv_double (zc->peak_force_n);
           const char *row[CSV_COLUMNS]
-              = { "coverage", id, s->roller, start, end, NULL, zc->name, c, p, r, f, NULL, NULL };
+              = { "coverage", id, s->roller, start, end,  NULL, zc->name, c,
+                  p,          r,  f,         NULL,  NULL, NULL, NULL };
           csv_row (csv, row);
         }
       g_variant_iter_init (&iter, events);
@@ -907,11 +960,30 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           g_variant_lookup (details, "zone", "&s", &zone);
           {
             const char *row[CSV_COLUMNS]
-                = { "event", id,   s->roller, start, end,  time,        zone,
-                    NULL,    NULL, NULL,      NULL,  kind, details_json };
+                = { "event", id,   s->roller, start, end,  time,        zone, NULL,
+                    NULL,    NULL, NULL,      kind,  details_json, NULL, NULL };
             csv_row (csv, row);
           }
           g_variant_unref (details);
+        }
+      if (sample_list != NULL)
+        {
+          guint32 ticks;
+          guint16 force_mn;
+          guchar zone;
+
+          g_variant_iter_init (&iter, sample_list);
+          while (g_variant_iter_next (&iter, "(xuqy)", &time_ms, &ticks, &force_mn, &zone))
+            {
+              g_autofree char *time = dr_fmt_iso8601 (time_ms);
+              g_autofree char *zone_name = sample_zone_name (zones, zone);
+              g_autofree char *ticks_text = g_strdup_printf ("%" G_GUINT32_FORMAT, ticks);
+              g_autofree char *force = sample_force_text (force_mn);
+              const char *row[CSV_COLUMNS]
+                  = { "sample", id,   s->roller, start, end,  time,       zone_name, NULL,
+                      NULL,     NULL, NULL,      NULL,  NULL, ticks_text, force };
+              csv_row (csv, row);
+            }
         }
     }
 

@@ -171,6 +171,13 @@ query_session_events (DrStore *store, gpointer data, GError **error)
   return dr_store_session_events (store, args->session_id, error);
 }
 
+static gpointer
+query_session_samples (DrStore *store, gpointer data, GError **error)
+{
+  QueryArgs *args = data;
+  return dr_store_session_samples (store, args->session_id, error);
+}
+
 static void
 query_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -235,6 +242,17 @@ handle_get_session_events (DrDBusManager1 *manager,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+handle_get_session_samples (DrDBusManager1 *manager,
+                            GDBusMethodInvocation *invocation,
+                            guint64 id,
+                            gpointer user_data)
+{
+  QueryArgs args = { .session_id = id };
+  run_query (user_data, invocation, query_session_samples, &args);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- zones ------------------------------------------------------------- */
 
 static gboolean
@@ -295,6 +313,8 @@ dr_service_new (DrDaemon *daemon)
                     G_CALLBACK (handle_get_session_coverage), self);
   g_signal_connect (self->manager, "handle-get-session-events",
                     G_CALLBACK (handle_get_session_events), self);
+  g_signal_connect (self->manager, "handle-get-session-samples",
+                    G_CALLBACK (handle_get_session_samples), self);
   g_signal_connect (self->manager, "handle-get-zones", G_CALLBACK (handle_get_zones), self);
   g_signal_connect (self->manager, "handle-set-zone-excluded",
                     G_CALLBACK (handle_set_zone_excluded), self);

@@ -1171,6 +1171,77 @@ dr_store_foreach_frame (DrStore *self, int64_t roller_id, int64_t since_ms, int6
   return TRUE;
 }
 
+/* Samples of a session, decoded from its frames */
+
+/* A frame holds at most 25 samples; at the slowest rate the roller allows
+ * (1 Hz) its first sample is at most this long before a session sample. */
+#define FRAME_SPAN_MAX_MS (25 * 1000)
+
+typedef struct
+{
+  GVariantBuilder *builder;
+  int64_t start_ms;
+  int64_t end_ms; /* inclusive; G_MAXINT64 while open */
+} SampleCollector;
+
+static gboolean
+collect_samples (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data)
+{
+  SampleCollector *c = user_data;
+  DrFrame frame;
+  int64_t t;
+
+  if (dr_frame_decode (raw, len, &frame) != DR_CODEC_OK)
+    return TRUE;
+  t = (int64_t) frame.t0_ms;
+  for (unsigned i = 0; i < frame.n_samples; i++)
+    {
+      const DrSample *sample = &frame.samples[i];
+      if (i > 0)
+        t += sample->dt_ms;
+      if (t < c->start_ms || t > c->end_ms)
+        continue;
+      g_variant_builder_add (c->builder, "(xuqy)", (gint64) t, (guint32) sample->ticks,
+                             (guint16) sample->force_mn, (guchar) sample->zone);
+    }
+  return TRUE;
+}
+
+GVariant *
+dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(xuqy)"));
+  SampleCollector collector = { &builder, 0, 0 };
+  gboolean has_row;
+  int64_t roller_id;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  stmt = prepare (self, "SELECT roller_id, start_ms, end_ms FROM sessions WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
+  if (!step_row (self, stmt, &has_row, "cannot read session", error))
+    return NULL;
+  if (!has_row)
+    {
+      no_session_error (error, session_id);
+      return NULL;
+    }
+  roller_id = sqlite3_column_int64 (stmt, 0);
+  collector.start_ms = sqlite3_column_int64 (stmt, 1);
+  collector.end_ms = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? G_MAXINT64
+                                                                  : sqlite3_column_int64 (stmt, 2);
+  /* Sample times are t0 plus the dts: the frame holding the first sample
+   * may start before the session, never after its last sample. */
+  if (!dr_store_foreach_frame (self, roller_id, collector.start_ms - FRAME_SPAN_MAX_MS,
+                               collector.end_ms == G_MAXINT64 ? 0 : collector.end_ms + 1,
+                               collect_samples, &collector, error))
+    return NULL;
+  return g_variant_builder_end (&builder);
+}
+
 /* Sessions */
 
 gboolean

@@ -186,6 +186,8 @@ gboolean dr_store_zone_last_treated_before (DrStore *store,
 GVariant *dr_store_list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms, GError **error); /* a(tsxxd) */
 GVariant *dr_store_session_coverage (DrStore *store, uint64_t session_id, GError **error); /* a{s(dddd)} */
 GVariant *dr_store_session_events (DrStore *store, uint64_t session_id, GError **error);   /* a(xsa{sv}) */
+/* a(xuqy): every sample of the session's stored frames, decoded. */
+GVariant *dr_store_session_samples (DrStore *store, uint64_t session_id, GError **error);
 
 /* Settings: excluded zones by name. */
 gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean excluded, GError **error);

@@ -600,6 +600,67 @@ test_frames_foreach (Fixture *f, gconstpointer data)
   }
 }
 
+/* GetSessionSamples: the samples inside the session's time span, decoded
+ * from whichever frames hold them, in order; an open session runs on. */
+static void
+test_session_samples (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GVariant) samples = NULL;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  gint64 t;
+  guint32 ticks;
+  guint16 force;
+  guchar zone;
+
+  /* Frames of 5 samples 10 ms apart: 1000..1040, 2000..2040, 3000..3040. */
+  add_frame (store, roller, 1000, 1, 0);
+  add_frame (store, roller, 2000, 2, 0);
+  add_frame (store, roller, 3000, 3, 0);
+  add_frame (store, other, 2010, 7, 0);
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1020, 500, 77, &error));
+  g_assert_no_error (error);
+  g_assert_true (dr_store_session_begin (store, 2, roller, 3000, 500, 77, &error));
+  commit (store);
+
+  /* Session 1 ends at 2010: 1020, 1030, 1040, 2000, 2010. */
+  begin (store);
+  {
+    DrEngineConfig config;
+    g_autoptr (DrEngine) engine = NULL;
+    dr_engine_config_init_defaults (&config);
+    engine = dr_engine_new (&config);
+    g_assert_true (dr_store_session_update (store, 1, 2010, 0.0, &config, engine, &error));
+    g_assert_no_error (error);
+  }
+  commit (store);
+
+  samples = dr_store_session_samples (store, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (samples), ==, "a(xuqy)");
+  g_assert_cmpuint (g_variant_n_children (samples), ==, 5);
+  g_variant_get_child (samples, 0, "(xuqy)", &t, &ticks, &force, &zone);
+  g_assert_cmpint (t, ==, 1020);
+  g_assert_cmpuint (ticks, ==, 200 + 2 * 40); /* frame 1: ticks from seq·200, +40 a sample */
+  g_assert_cmpuint (force, ==, 2000);
+  g_assert_cmpuint (zone, ==, 0);
+  g_variant_get_child (samples, 4, "(xuqy)", &t, &ticks, &force, &zone);
+  g_assert_cmpint (t, ==, 2010);
+  g_assert_cmpuint (ticks, ==, 400 + 40);
+  g_clear_pointer (&samples, g_variant_unref);
+
+  /* Session 2 is open: everything from 3000 on. */
+  samples = dr_store_session_samples (store, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (samples), ==, 5);
+  g_clear_pointer (&samples, g_variant_unref);
+
+  g_assert_null (dr_store_session_samples (store, 42, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+}
+
 static void
 assert_keys (GArray *keys, const DrFrameKey *expected, guint n)
 {
@@ -1145,6 +1206,7 @@ main (int argc, char **argv)
   ADD ("frames/duplicate", test_frames_duplicate);
   ADD ("frames/malformed", test_frames_malformed);
   ADD ("frames/foreach", test_frames_foreach);
+  ADD ("session-samples", test_session_samples);
   ADD ("acks", test_acks);
   ADD ("sessions", test_sessions);
   ADD ("events", test_events);

@@ -302,7 +302,7 @@ class Daemon(CtlTestCase):
         self.assertNotIn('GDBus.Error', line)
         out, _ = self.ctl('export', '--format', 'csv')
         self.assertEqual(out, 'record,session,roller,session_start,session_end,time,zone,coverage,'
-                              'passes,rolled_cm2,peak_force_n,event,details\n')
+                              'passes,rolled_cm2,peak_force_n,event,details,ticks,force_n\n')
         exported = json.loads(self.ctl('export', '--format', 'json')[0])
         self.assertEqual((exported['format'], exported['version'], exported['sessions']),
                          ('dermaroll-export', 1, []))
@@ -530,10 +530,21 @@ class Paired(CtlTestCase):
         self.assertEqual(len(exported['sessions']), 1)
         self.assertEqual(exported['sessions'][0]['id'], session)
         self.assertEqual(len(exported['sessions'][0]['events']), len(daemon_events))
-        self.assertNotIn('samples', exported)
+        self.assertNotIn('samples', exported['sessions'][0])
+        # --samples: every sample, as the roller sent it (every one of this
+        # session is in contact, so the session holds them all)
+        want = [(t, ticks, force / 1000, proto.ZONES[zone]) for t, ticks, force, zone in stream.samples]
+        self.assertEqual([tuple(x) for x in self.manager('GetSessionSamples', '(t)', (session,))],
+                         [(t, ticks, force, zone) for t, ticks, force, zone in stream.samples])
         out, err = self.ctl('export', '--format', 'json', '--samples')
-        self.assertIn('--samples: dermarolld offers no per-sample data', err)
-        self.assertIsNone(json.loads(out)['samples'])
+        self.assertEqual(err, '')
+        got = [(x['time_ms'], x['ticks'], x['force_n'], x['zone'])
+               for x in json.loads(out)['sessions'][0]['samples']]
+        self.assertEqual(got, want)
+        out, _ = self.ctl('export', '--format', 'csv', '--samples')
+        rows = [r for r in csv.DictReader(io.StringIO(out)) if r['record'] == 'sample']
+        self.assertEqual([(int(r['ticks']), float(r['force_n']), r['zone']) for r in rows],
+                         [(ticks, force, zone) for _, ticks, force, zone in want])
         path = os.path.join(self.tmpdir, 'export.csv')
         out, err = self.ctl('export', '--format', 'csv', '-o', path, '--since', day)
         self.assertEqual(out, '')
