@@ -772,10 +772,10 @@ static const char agent_xml[] = "<node>"
                                 "  </interface>"
                                 "</node>";
 
-/* Just Works only for a roller we are pairing right now: we are also the
- * default agent, and saying yes to whatever asks would let any device in
- * range (one merely advertising the roller service included) pair itself
- * with the computer. */
+/* Just Works only for a roller we are pairing right now: should bluetoothd
+ * ever ask us about another device, saying yes to whatever asks would let
+ * any device in range (one merely advertising the roller service included)
+ * pair itself with the computer. */
 static gboolean
 agent_device_is_ours (DrBluez *bluez, const char *device_path)
 {
@@ -874,24 +874,6 @@ agent_settled (DrBluez *bluez)
 }
 
 static void
-on_request_default_agent_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (AgentCall) call = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (error == NULL)
-    g_debug ("agent: default agent");
-  else
-    g_message ("agent: RequestDefaultAgent failed (our own Pair calls still use our agent): %s",
-               error->message);
-  agent_settled (call->bluez);
-}
-
-static void
 on_register_agent_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (AgentCall) call = user_data;
@@ -910,17 +892,11 @@ on_register_agent_done (GObject *source, GAsyncResult *result, gpointer user_dat
       agent_settled (call->bluez);
       return;
     }
+  /* Registered, not made the default agent: BlueZ asks the agent of the
+   * client that called Pair, which is us for the roller, while a desktop's
+   * own default agent keeps pairing everything else. */
   g_debug ("agent: registered at %s (%s)", AGENT_PATH, AGENT_CAPABILITY);
-  {
-    /* Not in the argument list: its order of evaluation is unspecified. */
-    GDBusConnection *connection = call->connection;
-    GCancellable *cancellable = call->cancellable;
-
-    g_dbus_connection_call (connection, BLUEZ_BUS_NAME, AGENT_MANAGER_PATH, AGENT_MANAGER_IFACE,
-                            "RequestDefaultAgent", g_variant_new ("(o)", AGENT_PATH), NULL,
-                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, cancellable,
-                            on_request_default_agent_done, g_steal_pointer (&call));
-  }
+  agent_settled (call->bluez);
 }
 
 static void
