@@ -132,12 +132,6 @@ dr_daemon_ensure_roller (DrDaemon *self, const char *address, const char *name)
   return roller ? roller : add_roller (self, address, name, NULL);
 }
 
-GList *
-dr_daemon_get_rollers (DrDaemon *self)
-{
-  return g_hash_table_get_values (self->rollers);
-}
-
 char *
 dr_daemon_zone_names (DrDaemon *self)
 {

@@ -49,7 +49,6 @@ void dr_daemon_set_zone_last_treated (DrDaemon *daemon, int zone, int64_t time_m
 DrRoller *dr_daemon_lookup_roller (DrDaemon *daemon, const char *address);
 DrRoller *dr_daemon_lookup_roller_by_path (DrDaemon *daemon, const char *object_path);
 DrRoller *dr_daemon_ensure_roller (DrDaemon *daemon, const char *address, const char *name);
-GList *dr_daemon_get_rollers (DrDaemon *daemon);
 
 gboolean dr_daemon_set_zone_excluded (DrDaemon *daemon, const char *zone, gboolean excluded, GError **error);
 /* "forehead, left-cheek, ..." for messages that list the valid zones. */

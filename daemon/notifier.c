@@ -22,6 +22,7 @@ enum
   URGENCY_CRITICAL = 2,
 };
 
+/* Each kind's key in the [notifications] group of the config file. */
 static const char *const kind_keys[DR_N_NOTIFY_KINDS] = {
   [DR_NOTIFY_OVER_PRESSURE] = "over-pressure",
   [DR_NOTIFY_EXCLUDED_ZONE] = "excluded-zone",
@@ -61,13 +62,6 @@ struct _DrNotifier
   gboolean warned_no_server;
   guint n_sent;
 };
-
-const char *
-dr_notify_kind_key (DrNotifyKind kind)
-{
-  g_return_val_if_fail (kind < DR_N_NOTIFY_KINDS, NULL);
-  return kind_keys[kind];
-}
 
 void
 dr_notifier_options_init (DrNotifierOptions *options)

@@ -24,9 +24,9 @@ typedef enum
   DR_N_NOTIFY_KINDS
 } DrNotifyKind;
 
-/* Config-file key of each kind: "over-pressure", "excluded-zone",
- * "over-treated", "too-soon", "head-worn", "low-battery", "session-summary". */
-const char *dr_notify_kind_key (DrNotifyKind kind);
+/* Each kind can be switched off in the config file's [notifications]
+ * group: over-pressure, excluded-zone, over-treated, too-soon, head-worn,
+ * low-battery, session-summary. */
 
 #define DR_LOW_BATTERY_PERCENT 15
 

@@ -53,9 +53,7 @@ struct _DrRoller
   guint64 last_serial;
 
   guint64 session_id;
-  uint16_t needle_length_um;
-  uint32_t head_id;
-  DrHeadInfo head;
+  DrHeadInfo head; /* zeroed until Head Info was read */
   gboolean head_known;
 
   guint64 malformed;
@@ -173,8 +171,6 @@ typedef struct
   guint64 session_id;
   int64_t start_ms;
   int64_t end_ms;
-  uint16_t needle_length_um;
-  uint32_t head_id;
   DrEvent event;
   const DrEngineConfig *config;
   DrEngine *snapshot;
@@ -208,7 +204,7 @@ job_session_begin (DrStore *store, gpointer data, GError **error)
 {
   SessionJob *job = data;
   return dr_store_session_begin (store, job->session_id, job->row->id, job->start_ms,
-                                 job->needle_length_um, job->head_id, error);
+                                 job->head.needle_length_um, job->head.head_id, error);
 }
 
 static gboolean
@@ -350,8 +346,7 @@ on_session_started (DrRoller *self, const DrEvent *event)
   self->session_id = dr_daemon_next_session_id (self->daemon);
   job = session_job_new (self);
   job->start_ms = event->time_ms;
-  job->needle_length_um = self->needle_length_um;
-  job->head_id = self->head_id;
+  job->head = self->head;
   roller_write (self, job_session_begin, job, session_job_free);
 
   dr_dbus_roller1_set_active_session (self->iface, self->session_id);
@@ -373,9 +368,7 @@ on_session_ended (DrRoller *self, const DrEvent *event)
   if (self->head_known)
     {
       job = session_job_new (self);
-      job->head.version = 1;
-      job->head.needle_length_um = self->needle_length_um;
-      job->head.head_id = self->head_id;
+      job->head = self->head;
       job->head_revolutions = dr_engine_head_revolutions (self->engine);
       roller_write (self, job_set_head, job, session_job_free);
     }
@@ -423,10 +416,10 @@ notify_zone_warning (DrRoller *self, const DrEvent *event)
     case DR_EVENT_TOO_SOON:
       {
         const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
-        double rest = config->rest_days[dr_needle_class_for_length (self->needle_length_um)];
+        double rest = config->rest_days[dr_needle_class_for_length (self->head.needle_length_um)];
         double ago = (double) (event->time_ms - event->last_treated_ms) / 86400000.0;
         detail = g_strdup_printf ("treated %.1f days ago; with %.2f mm needles wait %.0f days",
-                                  ago, self->needle_length_um / 1000.0, rest);
+                                  ago, self->head.needle_length_um / 1000.0, rest);
         dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_TOO_SOON,
                                   zone_name (self, event->zone), detail);
       }
@@ -916,15 +909,13 @@ on_link_head_info (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data
 
   /* The same head may be remounted: carry what it did here, else start at
    * what the store had when the daemon started. */
-  if (self->head_known && self->head_id == head->head_id)
+  if (self->head_known && self->head.head_id == head->head_id)
     revolutions = dr_engine_head_revolutions (self->engine);
   else
     revolutions = dr_daemon_head_revolutions (self->daemon, head->head_id);
 
   self->head_known = TRUE;
   self->head = *head;
-  self->head_id = head->head_id;
-  self->needle_length_um = head->needle_length_um;
   dr_engine_set_head (self->engine, head, revolutions);
 
   dr_dbus_roller1_set_needle_length (self->iface, head->needle_length_um);
@@ -1260,21 +1251,9 @@ dr_roller_free (DrRoller *self)
 }
 
 const char *
-dr_roller_get_address (DrRoller *self)
-{
-  return self->address;
-}
-
-const char *
 dr_roller_get_object_path (DrRoller *self)
 {
   return self->object_path;
-}
-
-gboolean
-dr_roller_get_paired (DrRoller *self)
-{
-  return self->paired;
 }
 
 void

@@ -25,9 +25,7 @@ typedef struct
 DrRoller *dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const DrRollerStored *stored);
 void dr_roller_free (DrRoller *roller);
 
-const char *dr_roller_get_address (DrRoller *roller);
 const char *dr_roller_get_object_path (DrRoller *roller);
-gboolean dr_roller_get_paired (DrRoller *roller);
 void dr_roller_update_seen (DrRoller *roller, const char *name, gint16 rssi);
 
 void dr_roller_pair (DrRoller *roller, GDBusMethodInvocation *invocation);
