@@ -11,6 +11,10 @@ static const GDBusErrorEntry dr_error_entries[] = {
   { DR_ERROR_IN_PROGRESS, "org.dermaroll.Error.InProgress" },
   { DR_ERROR_STORE, "org.dermaroll.Error.Store" },
   { DR_ERROR_CONFIG, "org.dermaroll.Error.Config" },
+  { DR_ERROR_TIMED_OUT, "org.dermaroll.Error.TimedOut" },
+  { DR_ERROR_REFUSED, "org.dermaroll.Error.Refused" },
+  { DR_ERROR_NOT_SUPPORTED, "org.dermaroll.Error.NotSupported" },
+  { DR_ERROR_CLOSED, "org.dermaroll.Error.Closed" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (dr_error_entries) == DR_N_ERRORS);

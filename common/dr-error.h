@@ -19,6 +19,10 @@ typedef enum
   DR_ERROR_IN_PROGRESS,      /*< nick=org.dermaroll.Error.InProgress >*/
   DR_ERROR_STORE,            /*< nick=org.dermaroll.Error.Store >*/
   DR_ERROR_CONFIG,           /*< nick=org.dermaroll.Error.Config >*/
+  DR_ERROR_TIMED_OUT,        /*< nick=org.dermaroll.Error.TimedOut >*/
+  DR_ERROR_REFUSED,          /*< nick=org.dermaroll.Error.Refused >*/
+  DR_ERROR_NOT_SUPPORTED,    /*< nick=org.dermaroll.Error.NotSupported >*/
+  DR_ERROR_CLOSED,           /*< nick=org.dermaroll.Error.Closed >*/
   DR_N_ERRORS /*< skip >*/
 } DrError;
 

@@ -694,7 +694,7 @@ on_op_timeout (gpointer user_data)
           = g_timeout_add ((guint) ((op->deadline_us - now + 999) / 1000), on_op_timeout, link);
       return G_SOURCE_REMOVE;
     }
-  error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "Roller %s did not answer %s within %u s",
+  error = g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Roller %s did not answer %s within %u s",
                        link->address, op_describe (op, desc, sizeof desc), op->timeout_ms / 1000);
   op_complete (link, op, NULL, error);
   return G_SOURCE_REMOVE;
@@ -1270,12 +1270,12 @@ finish_control (DrBluezLink *link, GattOp *op)
         op_retry (link, op, "roller busy");
         return;
       case DR_RESULT_UNSUPPORTED:
-        error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "Roller %s does not support %s",
+        error = g_error_new (DR_ERROR, DR_ERROR_NOT_SUPPORTED, "Roller %s does not support %s",
                              link->address, opcode_name (op->opcode));
         break;
       case DR_RESULT_INVALID_PARAMETER:
       default:
-        error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "Roller %s refused %s (result %u)",
+        error = g_error_new (DR_ERROR, DR_ERROR_REFUSED, "Roller %s refused %s (result %u)",
                              link->address, opcode_name (op->opcode), op->result);
         break;
     }
@@ -1525,7 +1525,7 @@ on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
           || is_remote_error (error, "org.bluez.Error.AuthenticationCanceled")
           || is_remote_error (error, "org.bluez.Error.InvalidArguments"))
         {
-          pair_failed (link, dbus_error_to_dr (DR_ERROR_FAILED, "Pairing refused", error));
+          pair_failed (link, dbus_error_to_dr (DR_ERROR_REFUSED, "Pairing refused", error));
           return;
         }
       /* Failed (le-connection-abort-by-local), InProgress, NotReady,
@@ -1943,7 +1943,7 @@ on_pair_timeout (gpointer user_data)
   HOLD_LINK (link);
 
   link->pair_timeout_id = 0;
-  pair_failed (link, g_error_new (DR_ERROR, DR_ERROR_FAILED, "Pairing %s timed out after %d s",
+  pair_failed (link, g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Pairing %s timed out after %d s",
                                   link->address, PAIR_TIMEOUT_S));
   return G_SOURCE_REMOVE;
 }

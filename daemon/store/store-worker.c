@@ -470,7 +470,7 @@ dr_store_worker_free (DrStoreWorker *self)
   while ((job = g_async_queue_try_pop (self->queue)) != NULL)
     {
       if (job->task != NULL)
-        g_task_return_new_error (job->task, DR_ERROR, DR_ERROR_FAILED, "the store is closed");
+        g_task_return_new_error (job->task, DR_ERROR, DR_ERROR_CLOSED, "the store is closed");
       job_free (job);
     }
   g_async_queue_unref (self->queue);
