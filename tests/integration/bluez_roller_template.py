@@ -59,8 +59,10 @@ from dbusmock.templates.bluez5 import (AddAdapter, AddDevice, BlockDevice,  # no
                                        ConnectDevice, DisconnectDevice, PairDevice,
                                        RemoveAdapter, RemoveAdapterWithDevices)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import roller as proto  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
+import roller_protocol as proto  # noqa: E402
 
 BUS_NAME = 'org.dermaroll.test.BluezSetup'
 MAIN_OBJ = '/'
@@ -405,7 +407,7 @@ class Roller:
                 self.violations.append('REQUEST_HISTORY without notifications on Roll Measurement')
         elif op == proto.OP_ACK:
             for i, frame in enumerate(self.stored):
-                if proto.HEADER.unpack_from(frame, 0)[2] == arg:
+                if proto.frame_seq(frame) == arg:
                     del self.stored[:i + 1]
                     break
             else:

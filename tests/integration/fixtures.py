@@ -32,8 +32,9 @@ gi.require_version('Gio', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import roller as proto  # noqa: E402
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
+import roller_protocol as proto  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 TEMPLATE = os.path.join(HERE, 'bluez_roller_template.py')
