@@ -649,8 +649,21 @@ def agents(mock):
         dbus.String(bz.default_agent or '')
 
 
+def register_agent(manager, agent_path, capability):
+    '''AgentManager1.RegisterAgent as bluetoothd does it (doc/agent-api.txt,
+    src/agent.c): the agent is registered, not made the default; only
+    RequestDefaultAgent does that. dbusmock's bluez5 makes the first agent
+    the default, which would hide a client that relies on being default.'''
+    default = manager.default_agent
+    bluez5.RegisterAgent(manager, agent_path, capability)   # its errors are bluetoothd's
+    manager.default_agent = default
+
+
 def load(mock, parameters):
     bluez5.load(mock, parameters)
+    mockobject.objects['/org/bluez'].AddMethods(bluez5.AGENT_MANAGER_IFACE, [
+        ('RegisterAgent', 'os', '', register_agent),
+    ])
     mock.AddMethods(CONTROL_IFACE, [
         ('ClaimBusName', '', '', claim_bus_name),
         ('AddRoller', 'ssa{sv}', 'o', add_roller),
