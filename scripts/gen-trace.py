@@ -51,6 +51,9 @@ import random
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "protocol"))
+import roller_protocol as proto  # noqa: E402
+
 SEED = 20240518
 T0_MS = 1716064200000  # 2024-05-18 20:30:00 UTC
 DT_MS = 10  # 100 Hz
@@ -211,14 +214,13 @@ def number_frames(frames, zero_at):
 
 def encode_frame(ses, idx, seq):
     s = ses.samples
-    b = struct.pack("<BBHQB", 1, 0, seq, s[idx[0]][0], len(idx))
+    samples = []
     prev = None
     for i in idx:
         t, ticks, force, zone = s[i]
-        dt = 0 if prev is None else t - prev
+        samples.append((0 if prev is None else t - prev, ticks, force, zone))
         prev = t
-        b += struct.pack("<HIHB", dt, ticks & 0xFFFFFFFF, force, zone)
-    return b
+    return proto.encode_frame(seq, s[idx[0]][0], samples)
 
 
 def pick_frame(ses, frames, stretch_index):
@@ -317,9 +319,7 @@ def generate():
     cut = pick_frame(ses, frames, ses.stretch_index(2, 1))  # right-cheek, second
 
     trace = bytearray(MAGIC)
-    head = struct.pack(
-        "<BHHHHHI",
-        1,
+    head = proto.encode_head_info(
         NEEDLE_UM,
         NEEDLE_COUNT,
         DRUM_DIAMETER_10UM,

@@ -19,7 +19,6 @@ a 15 s limit that only a hang reaches; every process is ended by its pid.
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -31,21 +30,26 @@ import dbus.mainloop.glib
 import dbus.service
 from gi.repository import GLib
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "protocol")]
+import dbus_private  # noqa: E402
+import roller_protocol as proto  # noqa: E402
+
 DECODE_FRAME = None
 ROLLER_SIM = None
 
-ROLLER_SERVICE = "d3a70001-6b1c-4f5e-9a21-0c8e5f3b7a10"
-ROLL_MEASUREMENT = "d3a70002-6b1c-4f5e-9a21-0c8e5f3b7a10"
-HEAD_INFO = "d3a70003-6b1c-4f5e-9a21-0c8e5f3b7a10"
-CONTROL_POINT = "d3a70004-6b1c-4f5e-9a21-0c8e5f3b7a10"
-STATUS = "d3a70005-6b1c-4f5e-9a21-0c8e5f3b7a10"
-BATTERY_SERVICE = "0000180f-0000-1000-8000-00805f9b34fb"
-BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
-DEVICE_INFO_SERVICE = "0000180a-0000-1000-8000-00805f9b34fb"
-MANUFACTURER_NAME = "00002a29-0000-1000-8000-00805f9b34fb"
-MODEL_NUMBER = "00002a24-0000-1000-8000-00805f9b34fb"
-SERIAL_NUMBER = "00002a25-0000-1000-8000-00805f9b34fb"
-FIRMWARE_REVISION = "00002a26-0000-1000-8000-00805f9b34fb"
+ROLLER_SERVICE = proto.UUID_ROLLER_SERVICE
+ROLL_MEASUREMENT = proto.UUID_ROLL_MEASUREMENT
+HEAD_INFO = proto.UUID_HEAD_INFO
+CONTROL_POINT = proto.UUID_CONTROL_POINT
+STATUS = proto.UUID_STATUS
+BATTERY_SERVICE = proto.UUID_BATTERY_SERVICE
+BATTERY_LEVEL = proto.UUID_BATTERY_LEVEL
+DEVICE_INFO_SERVICE = proto.UUID_DEVICE_INFO_SERVICE
+MANUFACTURER_NAME = proto.UUID_MANUFACTURER_NAME
+MODEL_NUMBER = proto.UUID_MODEL_NUMBER
+SERIAL_NUMBER = proto.UUID_SERIAL_NUMBER
+FIRMWARE_REVISION = proto.UUID_FIRMWARE_REVISION
 
 GATT_MANAGER = "org.bluez.GattManager1"
 AD_MANAGER = "org.bluez.LEAdvertisingManager1"
@@ -152,39 +156,6 @@ class FakeBluez(dbus.service.Object):
         }
 
 
-class PrivateBus:
-    """dbus-daemon of our own, ended by its pid."""
-
-    def __init__(self, tmp):
-        config = os.path.join(tmp, "bus.conf")
-        with open(config, "w") as f:
-            f.write(f"""<busconfig>
-  <type>session</type>
-  <listen>unix:dir={tmp}</listen>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-""")
-        self.log_path = os.path.join(tmp, "dbus-daemon.log")
-        with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen(["dbus-daemon", "--config-file", config, "--nofork",
-                                          "--print-address=1"], stdout=subprocess.PIPE,
-                                         stderr=log, text=True)
-        self.address = self.proc.stdout.readline().strip()
-        self.proc.stdout.close()
-        if not self.address:
-            self.stop()
-            with open(self.log_path) as log:
-                raise RuntimeError(f"dbus-daemon did not start: {log.read()}")
-
-    def stop(self):
-        os.kill(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=10)
-
-
 class Sim:
     """scripts/roller-sim pointed at the private bus as its system bus."""
 
@@ -231,7 +202,7 @@ class RollerSimTest(unittest.TestCase):
         self.tmp_dir = tempfile.TemporaryDirectory(prefix="test-roller-sim-")
         self.addCleanup(self.tmp_dir.cleanup)
         self.tmp = self.tmp_dir.name
-        self.bus_daemon = PrivateBus(self.tmp)
+        self.bus_daemon = dbus_private.PrivateBus(self.tmp)
         self.addCleanup(self.bus_daemon.stop)
         self.bus = dbus.bus.BusConnection(self.bus_daemon.address)
         self.addCleanup(self.bus.close)
@@ -317,7 +288,7 @@ class RollerSimTest(unittest.TestCase):
                                 "drum_width_10um": 2000, "ticks_per_rev": 1024,
                                 "head_id": HEAD_ID})
         self.assertEqual(read(HEAD_INFO, offset=dbus.UInt16(11)),
-                         struct.pack("<I", HEAD_ID))   # a long read's second part
+                         proto.encode_head_info(500, 540, 1900, 2000, 1024, HEAD_ID)[11:])   # a long read's second part
         status = self.decode("status", read(STATUS))
         self.assertEqual((status["status"], status["state"], status["history_frames_pending"]),
                          ("ok", 0, 0))
@@ -363,7 +334,7 @@ class RollerSimTest(unittest.TestCase):
             return response["request_opcode"], response["result"]
 
         unix_ms = int(time.time() * 1000)
-        self.assertEqual(request(struct.pack("<BQ", 1, unix_ms)), (1, 0))
+        self.assertEqual(request(proto.encode_control(proto.OP_SET_TIME, unix_ms)), (1, 0))
         self.assertEqual(request(bytes([0x42])), (0x42, 1))          # unsupported
         self.assertEqual(request(bytes([2, 50, 0])), (2, 2))         # too long
         self.assertEqual(request(bytes([2, 0])), (2, 2))             # no such rate
@@ -441,14 +412,14 @@ class RollerSimTest(unittest.TestCase):
 
         # ACK erases up to and including that frame; the rest stays.
         middle = pending // 2
-        self.assertEqual(request(struct.pack("<BH", 5, middle)), (5, 0))
+        self.assertEqual(request(proto.encode_control(proto.OP_ACK, middle)), (5, 0))
         self.assertEqual([self.decode("frame", d)["seq"] for d in history()],
                          list(range(middle + 1, pending)))
-        self.assertEqual(request(struct.pack("<BH", 5, pending - 1)), (5, 0))
+        self.assertEqual(request(proto.encode_control(proto.OP_ACK, pending - 1)), (5, 0))
         self.assertEqual(history(), [])
         self.assertEqual(self.decode("status", read(STATUS))["history_frames_pending"], 0)
         # An ACK for nothing stored erases nothing and is no error.
-        self.assertEqual(request(struct.pack("<BH", 5, 999)), (5, 0))
+        self.assertEqual(request(proto.encode_control(proto.OP_ACK, 999)), (5, 0))
 
         # History with nobody listening to Roll Measurement: busy.
         char(ROLL_MEASUREMENT).StopNotify()

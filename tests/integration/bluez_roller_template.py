@@ -59,8 +59,10 @@ from dbusmock.templates.bluez5 import (AddAdapter, AddDevice, BlockDevice,  # no
                                        ConnectDevice, DisconnectDevice, PairDevice,
                                        RemoveAdapter, RemoveAdapterWithDevices)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import roller as proto  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
+import roller_protocol as proto  # noqa: E402
 
 BUS_NAME = 'org.dermaroll.test.BluezSetup'
 MAIN_OBJ = '/'
@@ -405,7 +407,7 @@ class Roller:
                 self.violations.append('REQUEST_HISTORY without notifications on Roll Measurement')
         elif op == proto.OP_ACK:
             for i, frame in enumerate(self.stored):
-                if proto.HEADER.unpack_from(frame, 0)[2] == arg:
+                if proto.frame_seq(frame) == arg:
                     del self.stored[:i + 1]
                     break
             else:
@@ -647,8 +649,21 @@ def agents(mock):
         dbus.String(bz.default_agent or '')
 
 
+def register_agent(manager, agent_path, capability):
+    '''AgentManager1.RegisterAgent as bluetoothd does it (doc/agent-api.txt,
+    src/agent.c): the agent is registered, not made the default; only
+    RequestDefaultAgent does that. dbusmock's bluez5 makes the first agent
+    the default, which would hide a client that relies on being default.'''
+    default = manager.default_agent
+    bluez5.RegisterAgent(manager, agent_path, capability)   # its errors are bluetoothd's
+    manager.default_agent = default
+
+
 def load(mock, parameters):
     bluez5.load(mock, parameters)
+    mockobject.objects['/org/bluez'].AddMethods(bluez5.AGENT_MANAGER_IFACE, [
+        ('RegisterAgent', 'os', '', register_agent),
+    ])
     mock.AddMethods(CONTROL_IFACE, [
         ('ClaimBusName', '', '', claim_bus_name),
         ('AddRoller', 'ssa{sv}', 'o', add_roller),

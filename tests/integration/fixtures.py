@@ -15,9 +15,7 @@ Run with Debian's interpreter: /usr/bin/python3 (python3-dbusmock, python3-gi).
 '''
 
 import atexit
-import ctypes
 import os
-import select
 import shutil
 import signal
 import sqlite3
@@ -32,8 +30,10 @@ gi.require_version('Gio', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import roller as proto  # noqa: E402
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
+import dbus_private  # noqa: E402
+import roller_protocol as proto  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
 TEMPLATE = os.path.join(HERE, 'bluez_roller_template.py')
@@ -71,14 +71,6 @@ def now_ms():
 # Processes
 
 
-_PR_SET_PDEATHSIG = 1
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent():
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
 class Processes:
     '''Every child of the suite, by pid.'''
 
@@ -90,7 +82,7 @@ class Processes:
         try:
             proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                     stdout=stdout if stdout is not None else log,
-                                    stderr=log, preexec_fn=_die_with_parent)
+                                    stderr=log, preexec_fn=dbus_private.die_with_parent)
         finally:
             log.close()
         proc.dermaroll_name = name
@@ -102,16 +94,7 @@ class Processes:
     def stop(cls, proc, sig=signal.SIGTERM, timeout=5.0):
         '''Signals proc by pid, waits; SIGKILL when it does not go. Returns
         its exit status (negative: killed by that signal).'''
-        if proc.poll() is None:
-            try:
-                os.kill(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        dbus_private.stop_pid(proc, sig, timeout)
         cls.live.pop(proc.pid, None)
         if proc.stdout:
             proc.stdout.close()
@@ -300,48 +283,16 @@ class Recorder:
 # Buses
 
 
-BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>{kind}</type>
-  <keep_umask/>
-  <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-'''
-
-
-class PrivateBus:
-    '''A dbus-daemon of our own (no service activation, everything allowed).'''
+class PrivateBus(dbus_private.PrivateBus):
+    '''tests/dbus_private.py's bus, with a Gio connection of the test's own.'''
 
     def __init__(self, kind, tmpdir):
-        self.kind = kind
-        sockdir = os.path.join(tmpdir, kind + '-bus')
-        os.mkdir(sockdir)
-        conf = os.path.join(tmpdir, kind + '-bus.conf')
-        with open(conf, 'w', encoding='utf-8') as f:
-            f.write(BUS_CONFIG.format(kind=kind, dir=sockdir))
-        self.proc = Processes.spawn(f'dbus-daemon ({kind})',
-                                    ['dbus-daemon', '--nofork', '--nopidfile', '--print-address=1',
-                                     '--config-file=' + conf],
-                                    dict(os.environ), os.path.join(tmpdir, kind + '-bus.log'),
-                                    stdout=subprocess.PIPE)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        if not ready:
-            raise RuntimeError(f'dbus-daemon ({kind}) printed no address in 10 s')
-        self.address = self.proc.stdout.readline().decode().strip()
-        if not self.address:
-            raise RuntimeError(f'dbus-daemon ({kind}) exited: {self.proc.poll()}')
+        super().__init__(tmpdir, kind)
         self.conn = connect(self.address)
 
     def stop(self):
         self.conn.close_sync(None)
-        Processes.stop(self.proc)
+        return super().stop()
 
 
 class Monitor:

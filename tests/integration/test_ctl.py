@@ -24,9 +24,11 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
-import roller as proto  # noqa: E402
+import roller_protocol as proto  # noqa: E402
 from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL,  # noqa: E402
                       RollerTestCase, daemon_path, now_ms, roller_object_path, wait_until)
 

@@ -21,17 +21,29 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
 from gi.repository import GLib  # noqa: E402
 
-import roller as proto  # noqa: E402
+import roller_protocol as proto  # noqa: E402
 from fixtures import (MANAGER_IFACE, OM_IFACE, ROLLER_IFACE,  # noqa: E402
                       RollerTestCase, call, daemon_path, db_query, now_ms, roller_object_path,
                       wait_for_name_gone, wait_until, DERMAROLL, BLUEZ, MANAGER_PATH)
 
 ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
 LIMIT_N = 5.0   # 0.5 mm needles
+# The engine's face model (daemon/engine): zone areas and the passes that
+# make a zone's coverage 1.
+ZONE_AREA_CM2 = {'forehead': 60.0, 'left-cheek': 40.0, 'right-cheek': 40.0, 'nose': 12.0,
+                 'upper-lip': 8.0, 'chin': 18.0, 'neck': 110.0}
+TARGET_PASSES = 6.0
+
+
+def area_per_rev_cm2(head):
+    '''Skin one drum revolution covers: π · D · W, D and W in cm (10 µm units / 1000).'''
+    return math.pi * (head.drum_diameter_10um / 1000.0) * (head.drum_width_10um / 1000.0)
 
 
 def require_daemon():
@@ -157,12 +169,15 @@ class Pairing(DaemonTestCase):
         self.assertAlmostEqual(props['ForceLimit'], LIMIT_N)
         self.assertEqual(props['ActiveSession'], 0)
 
-        # the daemon's agent: registered NoInputNoOutput, default, and there
+        # the daemon's agent: registered NoInputNoOutput and there, and not
+        # the default agent: the daemon does not ask for that (it pairs
+        # through its own Device1.Pair call, which bluetoothd serves with
+        # the caller's agent), and RegisterAgent alone makes none default
         agents, default = self.bluez.agents()
         self.assertEqual(len(agents), 1, agents)
         agent_path, capability = agents[0]
         self.assertEqual(capability, 'NoInputNoOutput')
-        self.assertEqual(default, agent_path)
+        self.assertEqual(default, '')
         owner = self.daemon_system_name()
         xml = call(self.system.conn, owner, agent_path, 'org.freedesktop.DBus.Introspectable',
                    'Introspect')
@@ -374,8 +389,8 @@ class Treatment(DaemonTestCase):
         expect = {}
         for zone, revs, peak in (('forehead', 10, 2.0), ('left-cheek', 4, 2.5), ('chin', 2, 1.8)):
             rolled = revs * per_rev
-            passes = rolled / proto.ZONE_AREA_CM2[zone]
-            expect[zone] = (min(1.0, passes / proto.TARGET_PASSES), passes, rolled, peak)
+            passes = rolled / ZONE_AREA_CM2[zone]
+            expect[zone] = (min(1.0, passes / TARGET_PASSES), passes, rolled, peak)
         self.assertAlmostEqual(expect['forehead'][0], 0.33161, places=4)
 
         self.wait_acked(s.seq - 1)
@@ -472,7 +487,7 @@ class Storage(DaemonTestCase):
         self.assertEqual(rows[0][3], history.samples[-1][0])
         coverage = self.manager('GetSessionCoverage', '(t)', (rows[0][0],))
         revs = 299 * 12 / self.head.ticks_per_rev
-        self.assertAlmostEqual(coverage['forehead'][2], revs * self.head.area_per_rev_cm2, places=6)
+        self.assertAlmostEqual(coverage['forehead'][2], revs * area_per_rev_cm2(self.head), places=6)
 
     def test_kill9_mid_stream_loses_nothing(self):
         self.start_paired()
@@ -509,7 +524,7 @@ class Storage(DaemonTestCase):
         sessions = self.manager('ListSessions', '(xx)', (0, 0))
         coverage = {sid: self.manager('GetSessionCoverage', '(t)', (sid,)) for sid, *_ in sessions}
         rolled = sum(c['forehead'][2] for c in coverage.values())
-        total = (len(s.samples) - 1) * 8 * self.head.area_per_rev_cm2 / self.head.ticks_per_rev
+        total = (len(s.samples) - 1) * 8 * area_per_rev_cm2(self.head) / self.head.ticks_per_rev
         problems = []
         if abs(rolled - total) > 1e-6:
             problems.append(f'forehead rolled {rolled:.4f} cm² over the sessions, the frames make {total:.4f}')

@@ -17,7 +17,8 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE,  # noqa: E402
                       Daemon, PrivateBus, Processes, Recorder, call, db_query,
                       roller_object_path, wait_until)

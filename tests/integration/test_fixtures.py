@@ -8,15 +8,16 @@ This test process plays the daemon's part as the BlueZ client.
 '''
 
 import os
-import struct
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
 from gi.repository import GLib  # noqa: E402
 
-import roller as proto  # noqa: E402
+import roller_protocol as proto  # noqa: E402
 from fixtures import (ADAPTER_IFACE, BLUEZ, CHRC_IFACE, DEVICE_IFACE, OM_IFACE,  # noqa: E402
                       PROPS_IFACE, RollerTestCase, call, call_variant, dbus_error, get_prop,
                       wait_until)
@@ -195,7 +196,7 @@ class MockBluetoothd(RollerTestCase):
         read = lambda uuid: bytes(self.bz(self.chrc(uuid), CHRC_IFACE, 'ReadValue', '(a{sv})', ({},)))  # noqa: E731
         head = read(proto.UUID_HEAD_INFO)
         self.assertEqual(len(head), 15)
-        self.assertEqual(struct.unpack('<BHHHHHI', head), (1, 500, 192, 1900, 2000, 360, 0xC0FFEE01))
+        self.assertEqual(proto.decode_head_info(head), (1, 500, 192, 1900, 2000, 360, 0xC0FFEE01))
         self.assertEqual(read(proto.UUID_STATUS), proto.encode_status(0, 0, 0))
         self.assertEqual(read(proto.UUID_BATTERY_LEVEL), bytes([87]))
         self.assertEqual(read(proto.UUID_FIRMWARE_REVISION), b'1.4.2')

@@ -1,8 +1,15 @@
-'''The roller's GATT protocol (protocol/PROTOCOL.md, version 1) in Python.
+'''roller_protocol.py: the roller's GATT wire format (PROTOCOL.md, version 1)
+in Python.
 
-Encoders for the integration tests and for the mock roller that runs inside
-dbusmock. Everything is little-endian and packed with struct exactly as the
-tables in PROTOCOL.md say; nothing here depends on D-Bus.
+The one Python codec of the project: the integration tests, the dbusmock
+roller, the emulator's and roller-sim's tests, scripts/roller-sim and
+scripts/gen-trace.py all import it, so a change to PROTOCOL.md is made here
+once. It mirrors protocol/roller-protocol.h; standard library only, nothing
+here knows D-Bus. Everything is little-endian and packed with struct exactly
+as the tables in PROTOCOL.md say.
+
+Scripts find it next to themselves:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'protocol'))
 '''
 
 import struct
@@ -41,6 +48,11 @@ HEADER = struct.Struct('<BBHQB')   # version, flags, seq, t0_ms, n
 SAMPLE = struct.Struct('<HIHB')    # dt_ms, ticks, force_mN, zone
 HEAD_INFO = struct.Struct('<BHHHHHI')
 STATUS = struct.Struct('<BBHB')
+FRAME_HEADER_LEN = HEADER.size     # 13
+SAMPLE_LEN = SAMPLE.size           # 9
+FRAME_MAX_LEN = FRAME_HEADER_LEN + SAMPLE_LEN * MAX_SAMPLES
+HEAD_INFO_LEN = HEAD_INFO.size     # 15
+STATUS_LEN = STATUS.size           # 5
 
 OP_SET_TIME = 0x01
 OP_START_STREAM = 0x02
@@ -58,11 +70,12 @@ RESULT_BUSY = 3
 
 STATE_IDLE = 0
 STATE_ROLLING = 1
+STATE_CHARGING = 2
+STATE_FAULT = 3
+STATE_NAMES = ['idle', 'rolling', 'charging', 'fault']
+STATUS_FLAG_HEAD_DETACHED = 0x01
 
 ZONES = ['forehead', 'left-cheek', 'right-cheek', 'nose', 'upper-lip', 'chin', 'neck']
-ZONE_AREA_CM2 = {'forehead': 60.0, 'left-cheek': 40.0, 'right-cheek': 40.0, 'nose': 12.0,
-                 'upper-lip': 8.0, 'chin': 18.0, 'neck': 110.0}
-TARGET_PASSES = 6.0
 
 
 def encode_frame(seq, t0_ms, samples, flags=0, version=VERSION):
@@ -77,12 +90,20 @@ def encode_frame(seq, t0_ms, samples, flags=0, version=VERSION):
 
 
 def decode_frame(raw):
-    '''Inverse of encode_frame for well-formed frames (for assertions).'''
+    '''Inverse of encode_frame; ValueError for what dr_frame_decode rejects.'''
+    raw = bytes(raw)
+    if len(raw) < HEADER.size:
+        raise ValueError(f'truncated frame {raw.hex()}')
     version, flags, seq, t0, n = HEADER.unpack_from(raw, 0)
     if version != VERSION or not 1 <= n <= MAX_SAMPLES or len(raw) != HEADER.size + SAMPLE.size * n:
-        raise ValueError(f'malformed frame {bytes(raw).hex()}')
+        raise ValueError(f'malformed frame {raw.hex()}')
     samples = [SAMPLE.unpack_from(raw, HEADER.size + SAMPLE.size * i) for i in range(n)]
     return {'version': version, 'flags': flags, 'seq': seq, 't0': t0, 'samples': samples}
+
+
+def frame_seq(raw):
+    '''The seq of a frame, read from its header alone.'''
+    return HEADER.unpack_from(raw, 0)[2]
 
 
 def frame_key(raw):
@@ -103,8 +124,25 @@ def encode_head_info(needle_length_um, needle_count, drum_diameter_10um, drum_wi
                           drum_width_10um, ticks_per_rev, head_id)
 
 
+def decode_head_info(raw):
+    '''(version, needle_length_um, needle_count, drum_diameter_10um,
+    drum_width_10um, ticks_per_rev, head_id); ValueError unless 15 bytes.'''
+    raw = bytes(raw)
+    if len(raw) != HEAD_INFO.size:
+        raise ValueError(f'head info of {len(raw)} bytes')
+    return HEAD_INFO.unpack(raw)
+
+
 def encode_status(state, history_frames_pending, flags=0, version=VERSION):
     return STATUS.pack(version, state, min(history_frames_pending, 0xFFFF), flags)
+
+
+def decode_status(raw):
+    '''(version, state, history_frames_pending, flags); ValueError unless 5 bytes.'''
+    raw = bytes(raw)
+    if len(raw) != STATUS.size:
+        raise ValueError(f'status of {len(raw)} bytes')
+    return STATUS.unpack(raw)
 
 
 def encode_control(opcode, *arg):
@@ -141,8 +179,16 @@ def encode_response(opcode, result):
     return bytes([OP_RESPONSE, opcode, result])
 
 
+def decode_response(raw):
+    '''(request_opcode, result) of a Control Point indication; ValueError when malformed.'''
+    raw = bytes(raw)
+    if len(raw) != 3 or raw[0] != OP_RESPONSE or raw[2] > RESULT_BUSY:
+        raise ValueError(f'malformed control point response {raw.hex()}')
+    return raw[1], raw[2]
+
+
 class Head:
-    '''A needle head: what Head Info says, and the arithmetic the tests expect.'''
+    '''A needle head, as Head Info describes it.'''
 
     def __init__(self, needle_length_um=500, needle_count=192, drum_diameter_10um=1900,
                  drum_width_10um=2000, ticks_per_rev=360, head_id=0xC0FFEE01):
@@ -156,24 +202,6 @@ class Head:
     def encode(self):
         return encode_head_info(self.needle_length_um, self.needle_count, self.drum_diameter_10um,
                                 self.drum_width_10um, self.ticks_per_rev, self.head_id)
-
-    @property
-    def area_per_rev_cm2(self):
-        '''π · D · W with D and W in cm (10 µm units / 1000).'''
-        import math
-        return math.pi * (self.drum_diameter_10um / 1000.0) * (self.drum_width_10um / 1000.0)
-
-    @property
-    def force_limit_n(self):
-        '''Default over-pressure limit by needle length (PROTOCOL/issue 2).'''
-        mm = self.needle_length_um
-        if mm <= 300:
-            return 6.0
-        if mm <= 500:
-            return 5.0
-        if mm <= 1000:
-            return 4.0
-        return 3.0
 
 
 class Stream:
