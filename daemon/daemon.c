@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* daemon.c: builds dermarolld from its parts and routes between them.
  *
  * Startup reads what the store knows synchronously, before the main loop
@@ -6,7 +7,7 @@
  */
 #include "daemon.h"
 
-#include "dr-error.h"
+#include "household.h"
 #include "roller.h"
 #include "service.h"
 #include "store.h"
@@ -24,129 +25,49 @@ struct _DrDaemon
   GDBusConnection *publish_bus;
   GMainLoop *loop;
 
-  GHashTable *rollers;     /* address → DrRoller */
-  GHashTable *head_revs;   /* head id → double*, as stored at startup */
+  DrHousehold *household;
+
+  GHashTable *rollers;      /* address → DrRoller */
   GPtrArray *known_rollers; /* from the store, until the rollers are made */
   gboolean write_failed;    /* since the last commit report */
-  guint64 last_session_id;
-  int64_t last_treated[DR_MAX_ZONES];
 };
 
-DrStoreWorker *
-dr_daemon_get_store (DrDaemon *self)
-{
-  return self->store;
-}
+/* ---- rollers ----------------------------------------------------------- */
 
-DrBluez *
-dr_daemon_get_bluez (DrDaemon *self)
+static void
+on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
 {
-  return self->bluez;
-}
-
-DrNotifier *
-dr_daemon_get_notifier (DrDaemon *self)
-{
-  return self->notifier;
-}
-
-DrEngineConfig *
-dr_daemon_get_config (DrDaemon *self)
-{
-  return &self->config;
-}
-
-GDBusObjectManagerServer *
-dr_daemon_get_object_manager (DrDaemon *self)
-{
-  return dr_service_get_object_manager (self->service);
-}
-
-guint64
-dr_daemon_next_session_id (DrDaemon *self)
-{
-  return ++self->last_session_id;
-}
-
-int64_t
-dr_daemon_zone_last_treated (DrDaemon *self, int zone)
-{
-  if (zone < 0 || zone >= DR_MAX_ZONES)
-    return INT64_MIN;
-  return self->last_treated[zone];
-}
-
-void
-dr_daemon_set_zone_last_treated (DrDaemon *self, int zone, int64_t time_ms)
-{
+  DrDaemon *self = user_data;
   GHashTableIter iter;
-  gpointer roller;
+  gpointer other;
 
-  if (zone < 0 || zone >= DR_MAX_ZONES)
-    return;
-  self->last_treated[zone] = time_ms;
+  dr_household_set_zone_last_treated (self->household, zone, time_ms);
   /* Zones are the person's skin, not the roller's: every roller learns it. */
   g_hash_table_iter_init (&iter, self->rollers);
-  while (g_hash_table_iter_next (&iter, NULL, &roller))
-    dr_roller_set_zone_last_treated (roller, zone, time_ms);
-}
-
-double
-dr_daemon_head_revolutions (DrDaemon *self, guint32 head_id)
-{
-  double *revs = g_hash_table_lookup (self->head_revs, GUINT_TO_POINTER (head_id));
-  return revs ? *revs : 0.0;
-}
-
-DrRoller *
-dr_daemon_lookup_roller (DrDaemon *self, const char *address)
-{
-  return g_hash_table_lookup (self->rollers, address);
-}
-
-DrRoller *
-dr_daemon_lookup_roller_by_path (DrDaemon *self, const char *object_path)
-{
-  GHashTableIter iter;
-  gpointer roller;
-
-  g_hash_table_iter_init (&iter, self->rollers);
-  while (g_hash_table_iter_next (&iter, NULL, &roller))
-    if (g_strcmp0 (dr_roller_get_object_path (roller), object_path) == 0)
-      return roller;
-  return NULL;
+  while (g_hash_table_iter_next (&iter, NULL, &other))
+    dr_roller_set_zone_last_treated (other, zone, time_ms);
 }
 
 static DrRoller *
 add_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
 {
-  DrRoller *roller = dr_roller_new (self, address, name, stored);
+  DrRoller *roller = dr_roller_new (address, name, stored, self->store, self->bluez, self->notifier,
+                                    &self->config, self->household);
+
+  g_signal_connect (roller, "zone-treated", G_CALLBACK (on_zone_treated), self);
   g_hash_table_insert (self->rollers, g_strdup (address), roller);
+  dr_service_export_roller (self->service, roller);
   return roller;
 }
 
-DrRoller *
-dr_daemon_ensure_roller (DrDaemon *self, const char *address, const char *name)
+static DrRoller *
+ensure_roller (DrDaemon *self, const char *address, const char *name)
 {
-  DrRoller *roller = dr_daemon_lookup_roller (self, address);
+  DrRoller *roller = g_hash_table_lookup (self->rollers, address);
   return roller ? roller : add_roller (self, address, name, NULL);
 }
 
-char *
-dr_daemon_zone_names (DrDaemon *self)
-{
-  GString *names = g_string_new (NULL);
-
-  for (unsigned z = 0; z < self->config.n_zones; z++)
-    {
-      if (self->config.zones[z].name[0] == '\0')
-        continue;
-      if (names->len)
-        g_string_append (names, ", ");
-      g_string_append (names, self->config.zones[z].name);
-    }
-  return g_string_free (names, FALSE);
-}
+/* ---- zones -------------------------------------------------------------- */
 
 typedef struct
 {
@@ -169,31 +90,24 @@ job_set_excluded (DrStore *store, gpointer data, GError **error)
   return dr_store_set_zone_excluded (store, job->zone, job->excluded, error);
 }
 
-gboolean
-dr_daemon_set_zone_excluded (DrDaemon *self, const char *zone, gboolean excluded, GError **error)
+static void
+on_zone_excluded (DrService *service, int zone, gboolean excluded, gpointer user_data)
 {
-  int id = dr_engine_config_zone_by_name (&self->config, zone);
+  DrDaemon *self = user_data;
   ExcludeJob *job;
   GHashTableIter iter;
   gpointer roller;
 
-  if (id < 0)
-    {
-      g_autofree char *valid = dr_daemon_zone_names (self);
-      g_set_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT, "unknown zone \"%s\"; valid zones: %s",
-                   zone, valid);
-      return FALSE;
-    }
-  self->config.zones[id].excluded = excluded;
+  g_return_if_fail (zone >= 0 && zone < DR_MAX_ZONES);
+  self->config.zones[zone].excluded = excluded;
   g_hash_table_iter_init (&iter, self->rollers);
   while (g_hash_table_iter_next (&iter, NULL, &roller))
-    dr_roller_set_zone_excluded (roller, id, excluded);
+    dr_roller_set_zone_excluded (roller, zone, excluded);
 
   job = g_new0 (ExcludeJob, 1);
-  job->zone = g_strdup (zone);
+  job->zone = g_strdup (self->config.zones[zone].name);
   job->excluded = excluded;
   dr_store_worker_write (self->store, job_set_excluded, job, exclude_job_free);
-  return TRUE;
 }
 
 /* ---- callbacks --------------------------------------------------------- */
@@ -206,7 +120,7 @@ on_committed (guint64 serial, gpointer user_data)
   gpointer roller;
 
   /* A commit with no failed write means the store is well again. */
-  if (!self->write_failed)
+  if (!self->write_failed && self->service)
     dr_service_set_store_error (self->service, "");
   self->write_failed = FALSE;
 
@@ -223,24 +137,35 @@ on_write_failed (guint64 serial, const GError *error, gpointer user_data)
   gpointer roller;
 
   self->write_failed = TRUE;
-  dr_service_set_store_error (self->service, error->message);
+  if (self->service)
+    dr_service_set_store_error (self->service, error->message);
   g_hash_table_iter_init (&iter, self->rollers);
   while (g_hash_table_iter_next (&iter, NULL, &roller))
     dr_roller_write_failed (roller, serial);
 }
 
+/* Every store worker callback is set here, and only here. */
 static void
-on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rssi, gpointer user_data)
+connect_store (DrDaemon *self)
+{
+  dr_store_worker_set_committed_func (self->store, on_committed, self);
+  dr_store_worker_set_failed_func (self->store, on_write_failed, self);
+}
+
+static void
+on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rssi,
+                gpointer user_data)
 {
   DrDaemon *self = user_data;
-  DrRoller *roller = dr_daemon_ensure_roller (self, address, name);
+  DrRoller *roller = ensure_roller (self, address, name);
   dr_roller_update_seen (roller, name, rssi);
 }
 
 static void
 on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
 {
-  g_info ("bluetoothd %s", available ? "with a powered adapter is there" : "or a powered adapter is missing");
+  g_info ("bluetoothd %s",
+          available ? "with a powered adapter is there" : "or a powered adapter is missing");
 }
 
 static const DrBluezCallbacks bluez_callbacks = {
@@ -273,10 +198,13 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
   g_autoptr (GPtrArray) rollers = NULL;
   g_autoptr (GPtrArray) known = g_ptr_array_new_with_free_func (known_roller_free);
   g_auto (GStrv) excluded = NULL;
+  g_autoptr (GHashTable) head_revs = NULL;
+  guint64 last_session_id;
+  int64_t last_treated[DR_MAX_ZONES];
 
-  if (!dr_store_max_session_id (store, &self->last_session_id, error))
+  if (!dr_store_max_session_id (store, &last_session_id, error))
     return NULL;
-  if (!dr_store_zone_last_treated (store, &self->config, self->last_treated, error))
+  if (!dr_store_zone_last_treated (store, &self->config, last_treated, error))
     return NULL;
   excluded = dr_store_excluded_zones (store, error);
   if (excluded == NULL)
@@ -290,9 +218,10 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
         g_warning ("%s: excluded zone \"%s\" is not configured any more; ignored",
                    dr_store_get_path (store), *z);
     }
-  self->head_revs = dr_store_list_head_revolutions (store, error);
-  if (self->head_revs == NULL)
+  head_revs = dr_store_list_head_revolutions (store, error);
+  if (head_revs == NULL)
     return NULL;
+  self->household = dr_household_new (last_session_id, last_treated, head_revs);
 
   rollers = dr_store_list_rollers (store, error);
   if (rollers == NULL)
@@ -330,8 +259,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
   GPtrArray *known;
 
   self->options = *options;
-  self->rollers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) dr_roller_free);
+  self->rollers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   dr_engine_config_init_defaults (&self->config);
   if (options->config_path)
     {
@@ -345,7 +273,8 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
   if (options->config_path)
     {
       g_autoptr (GError) config_error = NULL;
-      if (!dr_notifier_options_load_file (&self->notifier_options, options->config_path, &config_error))
+      if (!dr_notifier_options_load_file (&self->notifier_options, options->config_path,
+                                          &config_error))
         g_warning ("%s; notifications use the built-in defaults", config_error->message);
     }
 
@@ -364,16 +293,21 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
     }
   self->known_rollers = known;
   g_info ("database %s: %u rollers, last session %" G_GUINT64_FORMAT, db_path, known->len,
-          self->last_session_id);
+          dr_household_next_session_id (self->household) - 1);
   self->store = dr_store_worker_new (g_steal_pointer (&store), NULL);
-  dr_store_worker_set_committed_func (self->store, on_committed, self);
-  dr_store_worker_set_failed_func (self->store, on_write_failed, self);
-  self->service = dr_service_new (self);
+  connect_store (self);
   return self;
 }
 
+static DrRoller *
+on_ensure_roller (DrService *service, const char *address, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+  return g_object_ref (ensure_roller (self, address, NULL));
+}
+
 static void
-on_name_lost (gpointer user_data)
+on_name_lost (DrService *service, gpointer user_data)
 {
   DrDaemon *self = user_data;
   if (self->loop)
@@ -399,11 +333,14 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
 
   /* Desktop notifications belong to a person's session; a system daemon
    * has none to send them to. */
-  self->notifier = dr_notifier_new (self->options.notify && !self->options.system
-                                      ? self->publish_bus
-                                      : NULL,
-                                    &self->notifier_options);
+  self->notifier
+      = dr_notifier_new (self->options.notify && !self->options.system ? self->publish_bus : NULL,
+                         &self->notifier_options);
   self->bluez = dr_bluez_new (self->system_bus, &bluez_callbacks, self);
+  self->service = dr_service_new (self->store, self->bluez, &self->config);
+  g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
+  g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
+  g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
   if (self->known_rollers)
     {
       for (guint i = 0; i < self->known_rollers->len; i++)
@@ -413,28 +350,33 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
         }
       g_clear_pointer (&self->known_rollers, g_ptr_array_unref);
     }
-  dr_service_start (self->service, self->publish_bus, G_CALLBACK (on_name_lost), self);
+  dr_service_start (self->service, self->publish_bus);
   return TRUE;
 }
 
 void
 dr_daemon_free (DrDaemon *self)
 {
+  GHashTableIter iter;
+  gpointer roller;
+
   if (self->rollers)
     {
-      GHashTableIter iter;
-      gpointer roller;
       g_hash_table_iter_init (&iter, self->rollers);
       while (g_hash_table_iter_next (&iter, NULL, &roller))
-        dr_roller_shutdown (roller);
+        {
+          dr_roller_shutdown (roller);
+          if (self->service)
+            dr_service_unexport_roller (self->service, roller);
+        }
     }
   /* The worker drains and commits durably before it returns. */
   g_clear_pointer (&self->store, dr_store_worker_free);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
+  g_clear_object (&self->service);
   g_clear_pointer (&self->bluez, dr_bluez_free);
-  g_clear_pointer (&self->service, dr_service_free);
   g_clear_pointer (&self->notifier, dr_notifier_free);
-  g_clear_pointer (&self->head_revs, g_hash_table_unref);
+  g_clear_object (&self->household);
   g_clear_pointer (&self->known_rollers, g_ptr_array_unref);
   g_clear_object (&self->publish_bus);
   g_clear_object (&self->system_bus);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller.c: one roller's pipeline, from its BlueZ link to the store and the bus.
  *
  * The order of work per frame is the whole design: decode, drop what was
@@ -16,7 +17,7 @@
 #include "engine.h"
 #include "store.h"
 
-#define FORCE_MIN_INTERVAL_MS 100   /* Force: at most 10 updates a second */
+#define FORCE_MIN_INTERVAL_MS 100    /* Force: at most 10 updates a second */
 #define COVERAGE_MIN_INTERVAL_MS 500 /* Coverage: at most 2 a second */
 
 /* After a failed frame write the roller is asked again after 1 s, doubling
@@ -24,28 +25,38 @@
 #define RETRY_SYNC_MAX_S 60
 
 /* Shared with store jobs, which run on the worker thread: the worker fills
- * in the row id by the first job and every later job reads it there. */
+ * in the row id by the first job and every later job reads it there. An
+ * atomic reference-counted box. */
 typedef struct
 {
-  gatomicrefcount ref;
   int64_t id;
   char *address;
   char *name;
 } RollerRow;
 
+/* The Roller1 interface the roller is. */
+#define ROLLER1(self) DR_DBUS_ROLLER1 (self)
+
 struct _DrRoller
 {
-  DrDaemon *daemon;
-  char *address;
+  DrDBusRoller1Skeleton parent_instance;
+
+  /* Collaborators, from construct properties. */
+  DrStoreWorker *store;
+  DrBluez *bluez;
+  DrNotifier *notifier;
+  const DrEngineConfig *config;
+  DrHousehold *household;
+  DrRollerStored stored; /* unacked_keys is only valid during construction */
+  char *device_address;  /* until constructed () publishes it as Address */
+  char *device_name;
+
   char *object_path;
-  char *name;
   gboolean paired;
 
   RollerRow *row;
   DrBluezLink *link;
   DrEngine *engine;
-  DrDBusRoller1 *iface;
-  DrDBusObjectSkeleton *object;
 
   DrAckLedger *ledger;
   guint retry_sync_timer;
@@ -65,8 +76,8 @@ struct _DrRoller
   gint64 last_coverage_emit_us;
   guint coverage_timer;
   guint session_timer;
-  int64_t last_sample_ms;  /* sample clock of the last frame */
-  gint64 last_frame_us;    /* monotonic time it arrived */
+  int64_t last_sample_ms; /* sample clock of the last frame */
+  gint64 last_frame_us;   /* monotonic time it arrived */
 
   /* Resuming the latest stored session: its frames are replayed through
    * the engine, quietly, before the first frame of this run, so frames the
@@ -75,35 +86,86 @@ struct _DrRoller
   guint64 resume_session_id;
   int64_t resume_since_ms;
   gboolean warm_done;
-  gboolean warming;      /* replaying stored frames: no signals, no writes */
-  GPtrArray *held_frames; /* GBytes that arrived while the replay ran */
+  gboolean warming;           /* replaying stored frames: no signals, no writes */
+  GPtrArray *held_frames;     /* GBytes that arrived while the replay ran */
   gboolean resumed_untouched; /* resumed session has had no new frame yet */
-  gboolean clock_unsynced;   /* the last frame's t0 counts from the roller's boot */
+  gboolean clock_unsynced;    /* the last frame's t0 counts from the roller's boot */
 
   GCancellable *cancellable;
 };
 
+enum
+{
+  PROP_0,
+  PROP_DEVICE_ADDRESS,
+  PROP_DEVICE_NAME,
+  PROP_STORED,
+  PROP_STORE,
+  PROP_BLUEZ,
+  PROP_NOTIFIER,
+  PROP_CONFIG,
+  PROP_HOUSEHOLD,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+enum
+{
+  SIGNAL_ZONE_TREATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void dr_roller_roller1_iface_init (DrDBusRoller1Iface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DrRoller, dr_roller, DR_DBUS_TYPE_ROLLER1_SKELETON,
+                               G_IMPLEMENT_INTERFACE (DR_DBUS_TYPE_ROLLER1,
+                                                      dr_roller_roller1_iface_init))
+
+static RollerRow *
+roller_row_new (int64_t id, const char *address, const char *name)
+{
+  RollerRow *row = g_atomic_rc_box_new0 (RollerRow);
+
+  row->id = id;
+  row->address = g_strdup (address);
+  row->name = g_strdup (name);
+  return row;
+}
+
 static RollerRow *
 roller_row_ref (RollerRow *row)
 {
-  g_atomic_ref_count_inc (&row->ref);
-  return row;
+  return g_atomic_rc_box_acquire (row);
+}
+
+static void
+roller_row_clear (gpointer data)
+{
+  RollerRow *row = data;
+
+  g_free (row->address);
+  g_free (row->name);
 }
 
 static void
 roller_row_unref (RollerRow *row)
 {
-  if (!g_atomic_ref_count_dec (&row->ref))
-    return;
-  g_free (row->address);
-  g_free (row->name);
-  g_free (row);
+  g_atomic_rc_box_release_full (row, roller_row_clear);
+}
+
+static const char *
+roller_address (DrRoller *self)
+{
+  return dr_dbus_roller1_get_address (ROLLER1 (self));
 }
 
 static const char *
 zone_name (DrRoller *self, int zone)
 {
-  const char *name = dr_engine_config_zone_name (dr_daemon_get_config (self->daemon), zone);
+  const char *name = dr_engine_config_zone_name (self->config, zone);
   return name ? name : "unassigned";
 }
 
@@ -195,7 +257,7 @@ session_job_new (DrRoller *self)
   SessionJob *job = g_new0 (SessionJob, 1);
   job->row = roller_row_ref (self->row);
   job->session_id = self->session_id;
-  job->config = dr_daemon_get_config (self->daemon);
+  job->config = self->config;
   return job;
 }
 
@@ -247,7 +309,7 @@ job_set_paired (DrStore *store, gpointer data, GError **error)
 static void
 roller_write (DrRoller *self, DrStoreWriteFunc func, gpointer job, GDestroyNotify destroy)
 {
-  self->last_serial = dr_store_worker_write (dr_daemon_get_store (self->daemon), func, job, destroy);
+  self->last_serial = dr_store_worker_write (self->store, func, job, destroy);
 }
 
 /* ---- published state --------------------------------------------------- */
@@ -255,7 +317,7 @@ roller_write (DrRoller *self, DrStoreWriteFunc func, gpointer job, GDestroyNotif
 static GVariant *
 coverage_variant (DrRoller *self)
 {
-  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  const DrEngineConfig *config = self->config;
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sd}"));
@@ -274,8 +336,8 @@ publish_force (DrRoller *self)
 {
   int zone = dr_engine_last_zone (self->engine);
   self->last_force_emit_us = g_get_monotonic_time ();
-  dr_dbus_roller1_set_force (self->iface, dr_engine_last_force_n (self->engine));
-  dr_dbus_roller1_set_force_limit (self->iface, dr_engine_force_limit_n (self->engine, zone));
+  dr_dbus_roller1_set_force (ROLLER1 (self), dr_engine_last_force_n (self->engine));
+  dr_dbus_roller1_set_force_limit (ROLLER1 (self), dr_engine_force_limit_n (self->engine, zone));
 }
 
 static void
@@ -295,8 +357,8 @@ static void
 publish_coverage (DrRoller *self)
 {
   self->last_coverage_emit_us = g_get_monotonic_time ();
-  dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
-  dr_dbus_roller1_set_head_wear (self->iface, dr_engine_head_wear (self->engine));
+  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+  dr_dbus_roller1_set_head_wear (ROLLER1 (self), dr_engine_head_wear (self->engine));
   /* Totals of an open session go to the store at the same pace, so a crash
    * loses at most half a second of them (the raw frames lose nothing). */
   store_session_snapshot (self, 0);
@@ -343,21 +405,21 @@ on_session_started (DrRoller *self, const DrEvent *event)
 {
   SessionJob *job;
 
-  self->session_id = dr_daemon_next_session_id (self->daemon);
+  self->session_id = dr_household_next_session_id (self->household);
   job = session_job_new (self);
   job->start_ms = event->time_ms;
   job->head = self->head;
   roller_write (self, job_session_begin, job, session_job_free);
 
-  dr_dbus_roller1_set_active_session (self->iface, self->session_id);
-  dr_dbus_roller1_emit_session_started (self->iface, self->session_id);
-  g_info ("%s: session %" G_GUINT64_FORMAT " started", self->address, self->session_id);
+  dr_dbus_roller1_set_active_session (ROLLER1 (self), self->session_id);
+  dr_dbus_roller1_emit_session_started (ROLLER1 (self), self->session_id);
+  g_info ("%s: session %" G_GUINT64_FORMAT " started", roller_address (self), self->session_id);
 }
 
 static void
 on_session_ended (DrRoller *self, const DrEvent *event)
 {
-  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  const DrEngineConfig *config = self->config;
   guint64 id = self->session_id;
   SessionJob *job;
 
@@ -373,15 +435,15 @@ on_session_ended (DrRoller *self, const DrEvent *event)
       roller_write (self, job_set_head, job, session_job_free);
     }
   /* A session end is a durable point: the summary must survive a power cut. */
-  dr_store_worker_flush (dr_daemon_get_store (self->daemon));
+  dr_store_worker_flush (self->store);
 
   for (unsigned z = 0; z < config->n_zones; z++)
     if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
-      dr_daemon_set_zone_last_treated (self->daemon, (int) z, event->time_ms);
+      g_signal_emit (self, signals[SIGNAL_ZONE_TREATED], 0, (int) z, (gint64) event->time_ms);
 
   self->session_id = 0;
-  dr_dbus_roller1_set_active_session (self->iface, 0);
-  dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
+  dr_dbus_roller1_set_active_session (ROLLER1 (self), 0);
+  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
   {
     g_autoptr (GVariant) coverage = g_variant_ref_sink (coverage_variant (self));
     g_autoptr (GPtrArray) excluded = g_ptr_array_new ();
@@ -389,43 +451,43 @@ on_session_ended (DrRoller *self, const DrEvent *event)
       if (config->zones[z].excluded)
         g_ptr_array_add (excluded, (gpointer) config->zones[z].name);
     g_ptr_array_add (excluded, NULL);
-    dr_dbus_roller1_emit_session_ended (self->iface, id, coverage);
-    dr_notifier_session_ended (dr_daemon_get_notifier (self->daemon), self->address, id, coverage,
+    dr_dbus_roller1_emit_session_ended (ROLLER1 (self), id, coverage);
+    dr_notifier_session_ended (self->notifier, roller_address (self), id, coverage,
                                (const char *const *) excluded->pdata);
   }
-  g_info ("%s: session %" G_GUINT64_FORMAT " ended, mean coverage %.0f %%", self->address, id,
-          dr_engine_mean_coverage (self->engine) * 100.0);
+  g_info ("%s: session %" G_GUINT64_FORMAT " ended, mean coverage %.0f %%", roller_address (self),
+          id, dr_engine_mean_coverage (self->engine) * 100.0);
 }
 
 static void
 notify_zone_warning (DrRoller *self, const DrEvent *event)
 {
-  DrNotifier *notifier = dr_daemon_get_notifier (self->daemon);
+  DrNotifier *notifier = self->notifier;
   g_autofree char *detail = NULL;
 
   switch (event->kind)
     {
-    case DR_EVENT_EXCLUDED_ZONE:
-      dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_EXCLUDED_ZONE,
-                                zone_name (self, event->zone), NULL);
-      break;
-    case DR_EVENT_OVER_TREATED:
-      dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_OVER_TREATED,
-                                zone_name (self, event->zone), NULL);
-      break;
-    case DR_EVENT_TOO_SOON:
-      {
-        const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
-        double rest = config->rest_days[dr_needle_class_for_length (self->head.needle_length_um)];
-        double ago = (double) (event->time_ms - event->last_treated_ms) / 86400000.0;
-        detail = g_strdup_printf ("treated %.1f days ago; with %.2f mm needles wait %.0f days",
-                                  ago, self->head.needle_length_um / 1000.0, rest);
-        dr_notifier_zone_warning (notifier, self->address, DR_NOTIFY_TOO_SOON,
-                                  zone_name (self, event->zone), detail);
-      }
-      break;
-    default:
-      break;
+      case DR_EVENT_EXCLUDED_ZONE:
+        dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_EXCLUDED_ZONE,
+                                  zone_name (self, event->zone), NULL);
+        break;
+      case DR_EVENT_OVER_TREATED:
+        dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_OVER_TREATED,
+                                  zone_name (self, event->zone), NULL);
+        break;
+      case DR_EVENT_TOO_SOON:
+        {
+          const DrEngineConfig *config = self->config;
+          double rest = config->rest_days[dr_needle_class_for_length (self->head.needle_length_um)];
+          double ago = (double) (event->time_ms - event->last_treated_ms) / 86400000.0;
+          detail = g_strdup_printf ("treated %.1f days ago; with %.2f mm needles wait %.0f days",
+                                    ago, self->head.needle_length_um / 1000.0, rest);
+          dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_TOO_SOON,
+                                    zone_name (self, event->zone), detail);
+        }
+        break;
+      default:
+        break;
     }
 }
 
@@ -433,7 +495,7 @@ static void
 on_engine_event (const DrEvent *event, void *user_data)
 {
   DrRoller *self = user_data;
-  DrNotifier *notifier = dr_daemon_get_notifier (self->daemon);
+  DrNotifier *notifier = self->notifier;
   SessionJob *job;
 
   if (self->warming)
@@ -452,56 +514,57 @@ on_engine_event (const DrEvent *event, void *user_data)
       self->resumed_untouched = FALSE;
       store_session_snapshot (self, event->time_ms);
       self->session_id = 0;
-      dr_dbus_roller1_set_active_session (self->iface, 0);
+      dr_dbus_roller1_set_active_session (ROLLER1 (self), 0);
       return;
     }
 
   switch (event->kind)
     {
-    case DR_EVENT_SESSION_STARTED:
-      on_session_started (self, event);
-      break;
-    case DR_EVENT_PRESSURE_STARTED:
-      g_info ("%s: over-pressure in %s: %.2f N, limit %.2f N", self->address,
-              zone_name (self, event->zone), event->force_n, event->limit_n);
-      dr_dbus_roller1_emit_pressure_warning (self->iface, self->session_id,
-                                             zone_name (self, event->zone), event->force_n,
-                                             event->limit_n);
-      dr_notifier_pressure_started (notifier, self->address, zone_name (self, event->zone),
-                                    event->force_n, event->limit_n);
-      break;
-    case DR_EVENT_PRESSURE_ENDED:
-      dr_dbus_roller1_emit_pressure_cleared (self->iface, self->session_id,
-                                             zone_name (self, event->zone), event->peak_n,
-                                             (guint64) MAX (event->duration_ms, 0));
-      dr_notifier_pressure_ended (notifier, self->address, zone_name (self, event->zone),
-                                  event->peak_n, event->limit_n, event->duration_ms);
-      break;
-    case DR_EVENT_EXCLUDED_ZONE:
-    case DR_EVENT_OVER_TREATED:
-    case DR_EVENT_TOO_SOON:
-      dr_dbus_roller1_emit_zone_warning (self->iface, self->session_id,
-                                         zone_name (self, event->zone),
-                                         dr_event_kind_name (event->kind));
-      notify_zone_warning (self, event);
-      break;
-    case DR_EVENT_HEAD_WORN:
-      dr_dbus_roller1_set_head_wear (self->iface, event->wear);
-      dr_dbus_roller1_emit_head_worn (self->iface, event->head_id, event->wear);
-      dr_notifier_head_worn (notifier, self->address, event->head_id,
-                             dr_engine_head_revolutions (self->engine), event->wear);
-      break;
-    case DR_EVENT_SEQ_GAP:
-      self->dropped += event->count;
-      dr_dbus_roller1_set_dropped_frames (self->iface, self->dropped);
-      job = session_job_new (self);
-      job->dropped = event->count;
-      roller_write (self, job_add_dropped, job, session_job_free);
-      break;
-    case DR_EVENT_SESSION_ENDED:
-    case DR_EVENT_COUNTER_RESET:
-    case DR_N_EVENT_KINDS:
-      break;
+      case DR_EVENT_SESSION_STARTED:
+        on_session_started (self, event);
+        break;
+      case DR_EVENT_PRESSURE_STARTED:
+        g_info ("%s: over-pressure in %s: %.2f N, limit %.2f N", roller_address (self),
+                zone_name (self, event->zone), event->force_n, event->limit_n);
+        dr_dbus_roller1_emit_pressure_warning (ROLLER1 (self), self->session_id,
+                                               zone_name (self, event->zone), event->force_n,
+                                               event->limit_n);
+        dr_notifier_pressure_started (notifier, roller_address (self),
+                                      zone_name (self, event->zone), event->force_n,
+                                      event->limit_n);
+        break;
+      case DR_EVENT_PRESSURE_ENDED:
+        dr_dbus_roller1_emit_pressure_cleared (ROLLER1 (self), self->session_id,
+                                               zone_name (self, event->zone), event->peak_n,
+                                               (guint64) MAX (event->duration_ms, 0));
+        dr_notifier_pressure_ended (notifier, roller_address (self), zone_name (self, event->zone),
+                                    event->peak_n, event->limit_n, event->duration_ms);
+        break;
+      case DR_EVENT_EXCLUDED_ZONE:
+      case DR_EVENT_OVER_TREATED:
+      case DR_EVENT_TOO_SOON:
+        dr_dbus_roller1_emit_zone_warning (ROLLER1 (self), self->session_id,
+                                           zone_name (self, event->zone),
+                                           dr_event_kind_name (event->kind));
+        notify_zone_warning (self, event);
+        break;
+      case DR_EVENT_HEAD_WORN:
+        dr_dbus_roller1_set_head_wear (ROLLER1 (self), event->wear);
+        dr_dbus_roller1_emit_head_worn (ROLLER1 (self), event->head_id, event->wear);
+        dr_notifier_head_worn (notifier, roller_address (self), event->head_id,
+                               dr_engine_head_revolutions (self->engine), event->wear);
+        break;
+      case DR_EVENT_SEQ_GAP:
+        self->dropped += event->count;
+        dr_dbus_roller1_set_dropped_frames (ROLLER1 (self), self->dropped);
+        job = session_job_new (self);
+        job->dropped = event->count;
+        roller_write (self, job_add_dropped, job, session_job_free);
+        break;
+      case DR_EVENT_SESSION_ENDED:
+      case DR_EVENT_COUNTER_RESET:
+      case DR_N_EVENT_KINDS:
+        break;
     }
 
   /* Every event is stored, with the session it belongs to (0: none). */
@@ -590,12 +653,12 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
       self->malformed++;
       if (self->malformed_logged < 10 || self->malformed % 1000 == 0)
         {
-          g_warning ("%s: malformed frame #%" G_GUINT64_FORMAT " (%zu bytes): %s", self->address,
-                     self->malformed, len, dr_codec_status_name (status));
+          g_warning ("%s: malformed frame #%" G_GUINT64_FORMAT " (%zu bytes): %s",
+                     roller_address (self), self->malformed, len, dr_codec_status_name (status));
           self->malformed_logged++;
         }
       queue_frame_write (self, data, len, status);
-      dr_dbus_roller1_set_malformed_frames (self->iface, self->malformed);
+      dr_dbus_roller1_set_malformed_frames (ROLLER1 (self), self->malformed);
       return;
     }
 
@@ -603,18 +666,18 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
   key.seq = frame.seq;
   switch (dr_ack_ledger_classify (self->ledger, &key))
     {
-    case DR_LEDGER_RESTORE:
-      /* Counted when it first came; its write failed. */
-      queue_frame_write (self, data, len, DR_CODEC_OK);
-      dr_ack_ledger_record (self->ledger, &key, self->last_serial);
-      return;
-    case DR_LEDGER_DUPLICATE:
-      /* Sent again because our ACK did not reach the roller: it is stored
-       * already (or on its way), so only the ACK is owed. */
-      dr_ack_ledger_record (self->ledger, &key, self->last_serial);
-      return;
-    case DR_LEDGER_NEW:
-      break;
+      case DR_LEDGER_RESTORE:
+        /* Counted when it first came; its write failed. */
+        queue_frame_write (self, data, len, DR_CODEC_OK);
+        dr_ack_ledger_record (self->ledger, &key, self->last_serial);
+        return;
+      case DR_LEDGER_DUPLICATE:
+        /* Sent again because our ACK did not reach the roller: it is stored
+         * already (or on its way), so only the ACK is owed. */
+        dr_ack_ledger_record (self->ledger, &key, self->last_serial);
+        return;
+      case DR_LEDGER_NEW:
+        break;
     }
 
   self->resumed_untouched = FALSE;
@@ -686,18 +749,10 @@ query_warm_up (DrStore *store, gpointer data, GError **error)
   return g_steal_pointer (&w);
 }
 
-/* The worker delivers a result even after a cancel: only touch the roller
- * if it still exists. */
-typedef struct
-{
-  DrRoller *roller;
-  GCancellable *cancellable;
-} WarmUpCall;
-
 static void
 warm_up_replay (DrRoller *self, WarmUp *w)
 {
-  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  const DrEngineConfig *config = self->config;
   double head_revolutions = dr_engine_head_revolutions (self->engine);
 
   for (unsigned z = 0; z < config->n_zones; z++)
@@ -728,29 +783,28 @@ warm_up_replay (DrRoller *self, WarmUp *w)
   if (dr_engine_session_active (self->engine))
     {
       self->resumed_untouched = TRUE;
-      dr_dbus_roller1_set_active_session (self->iface, self->session_id);
-      dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
-      g_info ("%s: resumed session %" G_GUINT64_FORMAT " from %u stored frames", self->address,
-              self->session_id, w->frames->len);
+      dr_dbus_roller1_set_active_session (ROLLER1 (self), self->session_id);
+      dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+      g_info ("%s: resumed session %" G_GUINT64_FORMAT " from %u stored frames",
+              roller_address (self), self->session_id, w->frames->len);
     }
 }
 
 static void
 warm_up_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  WarmUpCall *call = user_data;
-  g_autoptr (GCancellable) cancellable = call->cancellable;
-  DrRoller *self = call->roller;
+  g_autoptr (DrRoller) self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (WarmUp) w = NULL;
   g_autoptr (GPtrArray) held = NULL;
 
-  g_free (call);
-  w = dr_store_worker_query_finish (NULL, result, &error);
-  if (g_cancellable_is_cancelled (cancellable))
+  w = dr_store_worker_query_finish ((DrStoreWorker *) source, result, &error);
+  /* The worker delivers a result even after a cancel: a roller shut down
+   * meanwhile takes nothing more in. */
+  if (g_cancellable_is_cancelled (self->cancellable))
     return;
   if (w == NULL)
-    g_warning ("%s: cannot resume session %" G_GUINT64_FORMAT ": %s", self->address,
+    g_warning ("%s: cannot resume session %" G_GUINT64_FORMAT ": %s", roller_address (self),
                self->resume_session_id, error->message);
   else
     warm_up_replay (self, w);
@@ -770,7 +824,6 @@ static void
 start_warm_up (DrRoller *self)
 {
   WarmUpArgs *args;
-  WarmUpCall *call;
 
   if (self->warm_done || self->held_frames != NULL)
     return; /* done, or under way */
@@ -783,12 +836,9 @@ start_warm_up (DrRoller *self)
   args = g_new0 (WarmUpArgs, 1);
   args->roller_id = self->row->id;
   args->since_ms = self->resume_since_ms;
-  args->config = dr_daemon_get_config (self->daemon);
-  call = g_new0 (WarmUpCall, 1);
-  call->roller = self;
-  call->cancellable = g_object_ref (self->cancellable);
-  dr_store_worker_query (dr_daemon_get_store (self->daemon), query_warm_up, args, g_free, NULL,
-                         warm_up_done, call);
+  args->config = self->config;
+  dr_store_worker_query (self->store, query_warm_up, args, g_free, self->cancellable, warm_up_done,
+                         g_object_ref (self));
 }
 
 static void
@@ -810,8 +860,8 @@ retry_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_link_sync_history_finish (NULL, result, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (!dr_bluez_link_sync_history_finish ((DrBluezLink *) source, result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("history sync after a failed write: %s", error->message);
 }
 
@@ -826,7 +876,7 @@ retry_sync_cb (gpointer user_data)
   if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
     {
       g_info ("%s: asking the roller again for %u frames the store could not write",
-              self->address, dr_ack_ledger_n_missing (self->ledger));
+              roller_address (self), dr_ack_ledger_n_missing (self->ledger));
       dr_bluez_link_sync_history (self->link, self->cancellable, retry_sync_done, NULL);
     }
   /* Not streaming: the reconnect asks for history anyway. */
@@ -846,6 +896,7 @@ schedule_retry_sync (DrRoller *self)
 void
 dr_roller_write_failed (DrRoller *self, guint64 serial)
 {
+  g_return_if_fail (DR_IS_ROLLER (self));
   dr_ack_ledger_write_failed (self->ledger, serial);
 }
 
@@ -856,6 +907,9 @@ dr_roller_committed (DrRoller *self, guint64 serial)
   gboolean blocked;
   AckJob *job;
 
+  g_return_if_fail (DR_IS_ROLLER (self));
+  if (self->link == NULL)
+    return; /* shut down */
   if (!dr_ack_ledger_committed (self->ledger, serial, &last, &blocked))
     {
       if (blocked)
@@ -889,9 +943,9 @@ on_link_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
   DrRoller *self = user_data;
   gboolean connected = state == DR_LINK_STREAMING;
 
-  if (dr_dbus_roller1_get_connected (self->iface) != connected)
-    g_info ("%s: %s", self->address, connected ? "connected" : "disconnected");
-  dr_dbus_roller1_set_connected (self->iface, connected);
+  if (dr_dbus_roller1_get_connected (ROLLER1 (self)) != connected)
+    g_info ("%s: %s", roller_address (self), connected ? "connected" : "disconnected");
+  dr_dbus_roller1_set_connected (ROLLER1 (self), connected);
   /* What the roller kept is in now: a session it belongs to may be long
    * over by our clock. */
   if (connected)
@@ -912,18 +966,18 @@ on_link_head_info (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data
   if (self->head_known && self->head.head_id == head->head_id)
     revolutions = dr_engine_head_revolutions (self->engine);
   else
-    revolutions = dr_daemon_head_revolutions (self->daemon, head->head_id);
+    revolutions = dr_household_get_head_revolutions (self->household, head->head_id);
 
   self->head_known = TRUE;
   self->head = *head;
   dr_engine_set_head (self->engine, head, revolutions);
 
-  dr_dbus_roller1_set_needle_length (self->iface, head->needle_length_um);
-  dr_dbus_roller1_set_needle_count (self->iface, head->needle_count);
-  dr_dbus_roller1_set_head_id (self->iface, head->head_id);
-  dr_dbus_roller1_set_head_wear (self->iface, dr_engine_head_wear (self->engine));
+  dr_dbus_roller1_set_needle_length (ROLLER1 (self), head->needle_length_um);
+  dr_dbus_roller1_set_needle_count (ROLLER1 (self), head->needle_count);
+  dr_dbus_roller1_set_head_id (ROLLER1 (self), head->head_id);
+  dr_dbus_roller1_set_head_wear (ROLLER1 (self), dr_engine_head_wear (self->engine));
   dr_dbus_roller1_set_force_limit (
-    self->iface, dr_engine_force_limit_n (self->engine, dr_engine_last_zone (self->engine)));
+      ROLLER1 (self), dr_engine_force_limit_n (self->engine, dr_engine_last_zone (self->engine)));
   /* Head Info is read before any frame flows: the replay of the stored
    * session needs the head to count anything. */
   start_warm_up (self);
@@ -933,37 +987,33 @@ static void
 on_link_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
 {
   DrRoller *self = user_data;
-  g_debug ("%s: status state %u, %u frames pending, flags 0x%02x", self->address, status->state,
-           status->history_frames_pending, status->flags);
+  g_debug ("%s: status state %u, %u frames pending, flags 0x%02x", roller_address (self),
+           status->state, status->history_frames_pending, status->flags);
 }
 
 static void
 on_link_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
 {
   DrRoller *self = user_data;
-  dr_dbus_roller1_set_battery (self->iface, percent);
-  dr_notifier_battery (dr_daemon_get_notifier (self->daemon), self->address, percent);
+  dr_dbus_roller1_set_battery (ROLLER1 (self), percent);
+  dr_notifier_battery (self->notifier, roller_address (self), percent);
 }
 
 static void
-on_link_device_info (DrBluezLink *link,
-                     const char *manufacturer,
-                     const char *model,
-                     const char *serial,
-                     const char *firmware,
-                     gpointer user_data)
+on_link_device_info (DrBluezLink *link, const char *manufacturer, const char *model,
+                     const char *serial, const char *firmware, gpointer user_data)
 {
   DrRoller *self = user_data;
   if (firmware)
-    dr_dbus_roller1_set_firmware_version (self->iface, firmware);
+    dr_dbus_roller1_set_firmware_version (ROLLER1 (self), firmware);
 }
 
 static void
 on_link_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointer user_data)
 {
   DrRoller *self = user_data;
-  g_warning ("%s: characteristic %s sent a value that does not decode: %s", self->address, uuid,
-             dr_codec_status_name (status));
+  g_warning ("%s: characteristic %s sent a value that does not decode: %s", roller_address (self),
+             uuid, dr_codec_status_name (status));
 }
 
 static const DrBluezLinkCallbacks link_callbacks = {
@@ -976,20 +1026,28 @@ static const DrBluezLinkCallbacks link_callbacks = {
   .bad_value = on_link_bad_value,
 };
 
+/* Every link callback is connected here, and only here. */
+static void
+roller_connect_link (DrRoller *self)
+{
+  self->link = dr_bluez_link_new (self->bluez, roller_address (self), &link_callbacks, self);
+  dr_bluez_link_set_auto_connect (self->link, self->paired);
+}
+
 /* ---- Roller1 methods --------------------------------------------------- */
 
 static gboolean
-handle_set_zone (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const char *zone, gpointer user_data)
+handle_set_zone (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const char *zone)
 {
-  DrRoller *self = user_data;
+  DrRoller *self = DR_ROLLER (iface);
   int id = DR_ZONE_UNASSIGNED;
 
   if (zone[0] != '\0')
     {
-      id = dr_engine_config_zone_by_name (dr_daemon_get_config (self->daemon), zone);
+      id = dr_engine_config_zone_by_name (self->config, zone);
       if (id < 0)
         {
-          g_autofree char *valid = dr_daemon_zone_names (self->daemon);
+          g_autofree char *valid = dr_engine_config_list_zone_names (self->config);
           g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
                                                  "unknown zone \"%s\"; valid zones: %s", zone,
                                                  valid);
@@ -1003,17 +1061,18 @@ handle_set_zone (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const 
 }
 
 static gboolean
-handle_start_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_start_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation)
 {
-  DrRoller *self = user_data;
+  DrRoller *self = DR_ROLLER (iface);
 
   if (self->session_id == 0)
     {
       /* The roller's clock runs on ours once SET_TIME went out; before any
        * frame, ours is the best there is. */
-      int64_t now = self->last_frame_us != 0
-                      ? self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000
-                      : g_get_real_time () / 1000;
+      int64_t now
+          = self->last_frame_us != 0
+                ? self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000
+                : g_get_real_time () / 1000;
       dr_engine_start_session (self->engine, now);
       self->last_sample_ms = now;
       self->last_frame_us = g_get_monotonic_time ();
@@ -1024,15 +1083,16 @@ handle_start_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, g
 }
 
 static gboolean
-handle_stop_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_stop_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation)
 {
-  DrRoller *self = user_data;
+  DrRoller *self = DR_ROLLER (iface);
   guint64 id = self->session_id;
 
   if (id == 0)
     {
       g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_NOT_FOUND,
-                                             "no session is active on roller %s", self->address);
+                                             "no session is active on roller %s",
+                                             roller_address (self));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   dr_engine_stop_session (self->engine);
@@ -1040,39 +1100,13 @@ handle_stop_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gp
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Rollers live as long as the daemon, so a pointer to one is safe here. */
-typedef struct
-{
-  DrRoller *roller;
-  GDBusMethodInvocation *invocation;
-} Call;
-
-static Call *
-call_new (DrRoller *roller, GDBusMethodInvocation *invocation)
-{
-  Call *call = g_new (Call, 1);
-  call->roller = roller;
-  call->invocation = g_object_ref (invocation);
-  return call;
-}
-
-static void
-call_free (Call *call)
-{
-  g_object_unref (call->invocation);
-  g_free (call);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
-
 static void
 sync_history_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (Call) call = user_data;
-  GDBusMethodInvocation *invocation = call->invocation;
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_link_sync_history_finish (call->roller->link, result, &error))
+  if (!dr_bluez_link_sync_history_finish ((DrBluezLink *) source, result, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return;
@@ -1081,75 +1115,111 @@ sync_history_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-handle_sync_history (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_sync_history (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation)
 {
-  DrRoller *self = user_data;
+  DrRoller *self = DR_ROLLER (iface);
+
   dr_bluez_link_sync_history (self->link, self->cancellable, sync_history_done,
-                              call_new (self, invocation));
+                              g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+dr_roller_roller1_iface_init (DrDBusRoller1Iface *iface)
+{
+  iface->handle_set_zone = handle_set_zone;
+  iface->handle_start_session = handle_start_session;
+  iface->handle_stop_session = handle_stop_session;
+  iface->handle_sync_history = handle_sync_history;
 }
 
 /* ---- pairing ----------------------------------------------------------- */
 
 static void
-pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
+store_paired (DrRoller *self, gboolean paired)
 {
-  g_autoptr (Call) call = user_data;
-  DrRoller *self = call->roller;
-  g_autoptr (GError) error = NULL;
   SessionJob *job;
 
-  if (!dr_bluez_link_pair_finish (self->link, result, &error))
+  self->paired = paired;
+  dr_dbus_roller1_set_paired (ROLLER1 (self), paired);
+  job = session_job_new (self);
+  job->paired = paired;
+  roller_write (self, job_set_paired, job, session_job_free);
+}
+
+static void
+pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  DrRoller *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!dr_bluez_link_pair_finish ((DrBluezLink *) source, result, &error))
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      g_task_return_error (task, error);
       return;
     }
-  self->paired = TRUE;
   dr_bluez_link_set_auto_connect (self->link, TRUE);
-  dr_dbus_roller1_set_paired (self->iface, TRUE);
-
-  job = session_job_new (self);
-  job->paired = TRUE;
-  roller_write (self, job_set_paired, job, session_job_free);
-
-  g_info ("%s: paired", self->address);
-  dr_dbus_manager1_complete_pair (NULL, call->invocation, self->object_path);
+  store_paired (self, TRUE);
+  g_info ("%s: paired", roller_address (self));
+  g_task_return_boolean (task, TRUE);
 }
 
 void
-dr_roller_pair (DrRoller *self, GDBusMethodInvocation *invocation)
+dr_roller_pair_async (DrRoller *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
 {
-  dr_bluez_link_pair (self->link, self->cancellable, pair_done, call_new (self, invocation));
+  GTask *task;
+
+  g_return_if_fail (DR_IS_ROLLER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  /* The link's own cancellable: the pairing goes on if only the caller
+   * stops waiting, and stops with the roller. */
+  dr_bluez_link_pair (self->link, self->cancellable, pair_done, task);
+}
+
+gboolean
+dr_roller_pair_finish (DrRoller *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
 forget_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (Call) call = user_data;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
 
-  if (!dr_bluez_link_forget_finish (call->roller->link, result, &error))
+  if (!dr_bluez_link_forget_finish ((DrBluezLink *) source, result, &error))
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      g_task_return_error (task, error);
       return;
     }
-  dr_dbus_manager1_complete_forget (NULL, call->invocation);
+  g_task_return_boolean (task, TRUE);
 }
 
 void
-dr_roller_forget (DrRoller *self, GDBusMethodInvocation *invocation)
+dr_roller_forget_async (DrRoller *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
 {
-  SessionJob *job;
+  GTask *task;
 
+  g_return_if_fail (DR_IS_ROLLER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
   /* Stop reconnecting first: the roller may come and go while BlueZ works. */
-  self->paired = FALSE;
   dr_bluez_link_set_auto_connect (self->link, FALSE);
-  dr_dbus_roller1_set_paired (self->iface, FALSE);
-  job = session_job_new (self);
-  job->paired = FALSE;
-  roller_write (self, job_set_paired, job, session_job_free);
+  store_paired (self, FALSE);
+  dr_bluez_link_forget (self->link, self->cancellable, forget_done, task);
+}
 
-  dr_bluez_link_forget (self->link, self->cancellable, forget_done, call_new (self, invocation));
+gboolean
+dr_roller_forget_finish (DrRoller *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -1161,33 +1231,74 @@ object_path_for (const char *address)
   return g_strconcat ("/org/dermaroll/roller/", tail, NULL);
 }
 
-DrRoller *
-dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const DrRollerStored *stored)
+static void
+dr_roller_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
-  DrRoller *self = g_new0 (DrRoller, 1);
-  const DrEngineConfig *config = dr_daemon_get_config (daemon);
+  DrRoller *self = DR_ROLLER (object);
 
-  self->daemon = daemon;
-  self->address = g_strdup (address);
-  self->name = g_strdup (name && *name ? name : address);
-  self->object_path = object_path_for (address);
-  self->paired = stored && stored->paired;
-  if (stored)
+  switch (prop_id)
     {
-      self->resume_session_id = stored->last_session_id;
-      self->resume_since_ms = stored->last_session_start_ms;
+      case PROP_DEVICE_ADDRESS:
+        self->device_address = g_value_dup_string (value);
+        break;
+      case PROP_DEVICE_NAME:
+        self->device_name = g_value_dup_string (value);
+        break;
+      case PROP_STORED:
+        {
+          const DrRollerStored *stored = g_value_get_pointer (value);
+          if (stored)
+            self->stored = *stored;
+        }
+        break;
+      case PROP_STORE:
+        self->store = g_value_get_pointer (value);
+        break;
+      case PROP_BLUEZ:
+        self->bluez = g_value_get_pointer (value);
+        break;
+      case PROP_NOTIFIER:
+        self->notifier = g_value_get_pointer (value);
+        break;
+      case PROP_CONFIG:
+        self->config = g_value_get_pointer (value);
+        break;
+      case PROP_HOUSEHOLD:
+        self->household = g_value_dup_object (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+static void
+dr_roller_constructed (GObject *object)
+{
+  DrRoller *self = DR_ROLLER (object);
+  const DrEngineConfig *config = self->config;
+  g_autofree char *address = g_steal_pointer (&self->device_address);
+  g_autofree char *name = g_steal_pointer (&self->device_name);
+
+  G_OBJECT_CLASS (dr_roller_parent_class)->constructed (object);
+
+  g_return_if_fail (address != NULL && self->store != NULL && self->bluez != NULL
+                    && self->notifier != NULL && config != NULL && self->household != NULL);
+
+  dr_dbus_roller1_set_address (ROLLER1 (self), address);
+  dr_dbus_roller1_set_name (ROLLER1 (self), name && *name ? name : address);
+  self->object_path = object_path_for (address);
+  self->paired = self->stored.paired;
+  self->resume_session_id = self->stored.last_session_id;
+  self->resume_since_ms = self->stored.last_session_start_ms;
   self->cancellable = g_cancellable_new ();
   self->ledger = dr_ack_ledger_new ();
-  if (stored && stored->unacked_keys)
-    dr_ack_ledger_preload (self->ledger, (const DrFrameKey *) stored->unacked_keys->data,
-                           stored->unacked_keys->len);
+  if (self->stored.unacked_keys)
+    dr_ack_ledger_preload (self->ledger, (const DrFrameKey *) self->stored.unacked_keys->data,
+                           self->stored.unacked_keys->len);
+  self->stored.unacked_keys = NULL; /* not ours */
 
-  self->row = g_new0 (RollerRow, 1);
-  g_atomic_ref_count_init (&self->row->ref);
-  self->row->id = stored ? stored->roller_id : 0;
-  self->row->address = g_strdup (self->address);
-  self->row->name = g_strdup (self->name);
+  self->row
+      = roller_row_new (self->stored.roller_id, address, dr_dbus_roller1_get_name (ROLLER1 (self)));
   if (self->row->id == 0)
     roller_write (self, job_ensure_roller, roller_row_ref (self->row),
                   (GDestroyNotify) roller_row_unref);
@@ -1195,87 +1306,144 @@ dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const Dr
   self->engine = dr_engine_new (config);
   dr_engine_set_event_func (self->engine, on_engine_event, self);
   for (unsigned z = 0; z < config->n_zones; z++)
-    dr_engine_set_last_treated (self->engine, (int) z, dr_daemon_zone_last_treated (daemon, (int) z));
+    dr_engine_set_last_treated (self->engine, (int) z,
+                                dr_household_get_zone_last_treated (self->household, (int) z));
 
-  self->iface = dr_dbus_roller1_skeleton_new ();
-  dr_dbus_roller1_set_address (self->iface, self->address);
-  dr_dbus_roller1_set_name (self->iface, self->name);
-  dr_dbus_roller1_set_paired (self->iface, self->paired);
-  dr_dbus_roller1_set_zone (self->iface, "");
-  dr_dbus_roller1_set_firmware_version (self->iface, "");
-  dr_dbus_roller1_set_coverage (self->iface, coverage_variant (self));
-  g_signal_connect (self->iface, "handle-set-zone", G_CALLBACK (handle_set_zone), self);
-  g_signal_connect (self->iface, "handle-start-session", G_CALLBACK (handle_start_session), self);
-  g_signal_connect (self->iface, "handle-stop-session", G_CALLBACK (handle_stop_session), self);
-  g_signal_connect (self->iface, "handle-sync-history", G_CALLBACK (handle_sync_history), self);
+  dr_dbus_roller1_set_paired (ROLLER1 (self), self->paired);
+  dr_dbus_roller1_set_zone (ROLLER1 (self), "");
+  dr_dbus_roller1_set_firmware_version (ROLLER1 (self), "");
+  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
 
-  self->object = dr_dbus_object_skeleton_new (self->object_path);
-  dr_dbus_object_skeleton_set_roller1 (self->object, self->iface);
-  g_dbus_object_manager_server_export (dr_daemon_get_object_manager (daemon),
-                                       G_DBUS_OBJECT_SKELETON (self->object));
-
-  self->link = dr_bluez_link_new (dr_daemon_get_bluez (daemon), address, &link_callbacks, self);
-  dr_bluez_link_set_auto_connect (self->link, self->paired);
-  return self;
+  roller_connect_link (self);
 }
 
-void
-dr_roller_shutdown (DrRoller *self)
+/* Stops everything that could call back into the roller. */
+static void
+roller_stop (DrRoller *self)
 {
-  if (self->session_id != 0)
-    dr_engine_stop_session (self->engine);
-}
-
-void
-dr_roller_free (DrRoller *self)
-{
-  g_cancellable_cancel (self->cancellable);
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->force_timer, g_source_remove);
   g_clear_handle_id (&self->coverage_timer, g_source_remove);
   g_clear_handle_id (&self->session_timer, g_source_remove);
   g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
   g_clear_pointer (&self->link, dr_bluez_link_free);
-  g_dbus_object_manager_server_unexport (dr_daemon_get_object_manager (self->daemon),
-                                         self->object_path);
-  g_clear_object (&self->object);
-  g_clear_object (&self->iface);
+}
+
+static void
+dr_roller_dispose (GObject *object)
+{
+  DrRoller *self = DR_ROLLER (object);
+
+  roller_stop (self);
+  g_clear_object (&self->household);
+  G_OBJECT_CLASS (dr_roller_parent_class)->dispose (object);
+}
+
+static void
+dr_roller_finalize (GObject *object)
+{
+  DrRoller *self = DR_ROLLER (object);
+
   g_clear_pointer (&self->engine, dr_engine_free);
   g_clear_pointer (&self->held_frames, g_ptr_array_unref);
   g_clear_pointer (&self->ledger, dr_ack_ledger_free);
-  roller_row_unref (self->row);
+  g_clear_pointer (&self->row, roller_row_unref);
   g_clear_object (&self->cancellable);
-  g_free (self->address);
-  g_free (self->name);
   g_free (self->object_path);
-  g_free (self);
+  g_free (self->device_address);
+  g_free (self->device_name);
+  G_OBJECT_CLASS (dr_roller_parent_class)->finalize (object);
+}
+
+static void
+dr_roller_class_init (DrRollerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->set_property = dr_roller_set_property;
+  object_class->constructed = dr_roller_constructed;
+  object_class->dispose = dr_roller_dispose;
+  object_class->finalize = dr_roller_finalize;
+
+  /* The skeleton's "address" and "name" are Roller1's, set only after
+   * constructed (): these set them before. The store, BlueZ and the
+   * notifier are pointers until they are GObjects. */
+  props[PROP_DEVICE_ADDRESS] = g_param_spec_string ("device-address", NULL, NULL, NULL, flags);
+  props[PROP_DEVICE_NAME] = g_param_spec_string ("device-name", NULL, NULL, NULL, flags);
+  props[PROP_STORED] = g_param_spec_pointer ("stored", NULL, NULL, flags);
+  props[PROP_STORE] = g_param_spec_pointer ("store", NULL, NULL, flags);
+  props[PROP_BLUEZ] = g_param_spec_pointer ("bluez", NULL, NULL, flags);
+  props[PROP_NOTIFIER] = g_param_spec_pointer ("notifier", NULL, NULL, flags);
+  props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
+  props[PROP_HOUSEHOLD] = g_param_spec_object ("household", NULL, NULL, DR_TYPE_HOUSEHOLD, flags);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_ZONE_TREATED]
+      = g_signal_new ("zone-treated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT64);
+}
+
+static void
+dr_roller_init (DrRoller *self)
+{
+}
+
+DrRoller *
+dr_roller_new (const char *address, const char *name, const DrRollerStored *stored,
+               DrStoreWorker *store, DrBluez *bluez, DrNotifier *notifier,
+               const DrEngineConfig *config, DrHousehold *household)
+{
+  return g_object_new (DR_TYPE_ROLLER, "device-address", address, "device-name", name, "stored",
+                       stored, "store", store, "bluez", bluez, "notifier", notifier, "config",
+                       config, "household", household, NULL);
+}
+
+void
+dr_roller_shutdown (DrRoller *self)
+{
+  g_return_if_fail (DR_IS_ROLLER (self));
+
+  if (self->session_id != 0)
+    dr_engine_stop_session (self->engine);
+  roller_stop (self);
+}
+
+const char *
+dr_roller_get_address (DrRoller *self)
+{
+  g_return_val_if_fail (DR_IS_ROLLER (self), NULL);
+  return roller_address (self);
 }
 
 const char *
 dr_roller_get_object_path (DrRoller *self)
 {
+  g_return_val_if_fail (DR_IS_ROLLER (self), NULL);
   return self->object_path;
 }
 
 void
 dr_roller_update_seen (DrRoller *self, const char *name, gint16 rssi)
 {
-  dr_dbus_roller1_set_rssi (self->iface, rssi);
-  if (name && *name && g_strcmp0 (name, self->name) != 0)
-    {
-      g_free (self->name);
-      self->name = g_strdup (name);
-      dr_dbus_roller1_set_name (self->iface, name);
-    }
+  g_return_if_fail (DR_IS_ROLLER (self));
+
+  dr_dbus_roller1_set_rssi (ROLLER1 (self), rssi);
+  if (name && *name && g_strcmp0 (name, dr_dbus_roller1_get_name (ROLLER1 (self))) != 0)
+    dr_dbus_roller1_set_name (ROLLER1 (self), name);
 }
 
 void
 dr_roller_set_zone_excluded (DrRoller *self, int zone, gboolean excluded)
 {
+  g_return_if_fail (DR_IS_ROLLER (self));
   dr_engine_set_zone_excluded (self->engine, zone, excluded);
 }
 
 void
 dr_roller_set_zone_last_treated (DrRoller *self, int zone, int64_t time_ms)
 {
+  g_return_if_fail (DR_IS_ROLLER (self));
   dr_engine_set_last_treated (self->engine, zone, time_ms);
 }

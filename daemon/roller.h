@@ -1,15 +1,25 @@
 /* roller.h: one roller as dermarolld sees it.
  *
- * A DrRoller owns the roller's BlueZ link, its engine and its Roller1
- * object. Every frame from the link is decoded, recognised if the roller
- * sends it a second time, fed to the engine, queued for the store, and
- * acknowledged to the roller once the store reports it durably committed.
- * Engine events become stored events and D-Bus signals; Force and Coverage
- * are published throttled.
+ * A DrRoller is the roller's Roller1 object (it derives from the generated
+ * skeleton and answers its methods) and owns the roller's BlueZ link and
+ * its engine. Every frame from the link is decoded, recognised if the
+ * roller sends it a second time, fed to the engine, queued for the store,
+ * and acknowledged to the roller once the store reports it durably
+ * committed. Engine events become stored events and D-Bus signals; Force
+ * and Coverage are published throttled.
+ *
+ * It gets what it works with when it is made and never reaches back to
+ * whoever made it: what the others must learn (a zone was treated) it
+ * says with a signal.
  */
 #pragma once
 
-#include "daemon.h"
+#include "bluez.h"
+#include "dr-dbus.h"
+#include "engine-config.h"
+#include "household.h"
+#include "notifier.h"
+#include "store-worker.h"
 
 G_BEGIN_DECLS
 
@@ -17,19 +27,42 @@ typedef struct
 {
   int64_t roller_id; /* row id, or 0 until the store has it */
   gboolean paired;
-  GArray *unacked_keys; /* DrFrameKey: stored but not acknowledged */
+  GArray *unacked_keys;    /* DrFrameKey: stored but not acknowledged */
   guint64 last_session_id; /* the roller's latest session, 0 for none */
   int64_t last_session_start_ms;
 } DrRollerStored;
 
-DrRoller *dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const DrRollerStored *stored);
-void dr_roller_free (DrRoller *roller);
+#define DR_TYPE_ROLLER (dr_roller_get_type ())
+G_DECLARE_FINAL_TYPE (DrRoller, dr_roller, DR, ROLLER, DrDBusRoller1Skeleton)
 
+/* Properties, all construct-only: "device-address", "device-name" (NULL:
+ * the address; both become the Roller1 Address and Name),
+ * "stored" (const DrRollerStored *, read at construction; NULL for a
+ * roller the store does not know), "store" (DrStoreWorker *), "bluez"
+ * (DrBluez *), "notifier" (DrNotifier *), "config" (const DrEngineConfig *,
+ * which must outlive the roller) and "household" (DrHousehold).
+ *
+ * Signals:
+ *   zone-treated (int zone, gint64 time_ms): a session ended that treated
+ *     @zone; every roller must learn it (dr_roller_set_zone_last_treated).
+ */
+DrRoller *dr_roller_new (const char *address, const char *name, const DrRollerStored *stored,
+                         DrStoreWorker *store, DrBluez *bluez, DrNotifier *notifier,
+                         const DrEngineConfig *config, DrHousehold *household);
+
+const char *dr_roller_get_address (DrRoller *roller);
 const char *dr_roller_get_object_path (DrRoller *roller);
 void dr_roller_update_seen (DrRoller *roller, const char *name, gint16 rssi);
 
-void dr_roller_pair (DrRoller *roller, GDBusMethodInvocation *invocation);
-void dr_roller_forget (DrRoller *roller, GDBusMethodInvocation *invocation);
+/* Pairs (see dr_bluez_link_pair), remembers the roller as paired and keeps
+ * it connected. */
+void dr_roller_pair_async (DrRoller *roller, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+gboolean dr_roller_pair_finish (DrRoller *roller, GAsyncResult *result, GError **error);
+/* Stops reconnecting at once, then removes the device from bluetoothd. */
+void dr_roller_forget_async (DrRoller *roller, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean dr_roller_forget_finish (DrRoller *roller, GAsyncResult *result, GError **error);
 
 /* The store made every write up to @serial durable. */
 void dr_roller_committed (DrRoller *roller, guint64 serial);
@@ -37,7 +70,8 @@ void dr_roller_committed (DrRoller *roller, guint64 serial);
 void dr_roller_write_failed (DrRoller *roller, guint64 serial);
 void dr_roller_set_zone_excluded (DrRoller *roller, int zone, gboolean excluded);
 void dr_roller_set_zone_last_treated (DrRoller *roller, int zone, int64_t time_ms);
-/* Ends the active session and stores it (shutdown). */
+/* Ends the active session and stores it, and drops the link (shutdown):
+ * nothing the roller started completes after this. */
 void dr_roller_shutdown (DrRoller *roller);
 
 G_END_DECLS

@@ -1,17 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* service.c: the Manager1 object and the bus name.
  *
  * Handlers check their arguments, answer bad ones with registered errors
- * (InvalidArgument, NotFound) and hand real work to the daemon, the
- * rollers or the store worker, completing the invocation when that
- * finishes. Nothing here blocks.
+ * (InvalidArgument, NotFound) and hand real work to BlueZ, the rollers or
+ * the store worker, completing the invocation when that finishes; every
+ * call is completed here, with its result or an error. Nothing here
+ * blocks.
  */
 #include "service.h"
 
-#include "bluez.h"
-#include "daemon.h"
-#include "dr-dbus.h"
 #include "dr-error.h"
-#include "roller.h"
 #include "sd-notify.h"
 #include "store.h"
 
@@ -20,23 +18,46 @@
 
 struct _DrService
 {
-  DrDaemon *daemon;
-  DrDBusManager1 *manager;
+  DrDBusManager1Skeleton parent_instance;
+
+  /* Collaborators, from construct properties. */
+  DrStoreWorker *store;
+  DrBluez *bluez;
+  const DrEngineConfig *config;
+
   GDBusObjectManagerServer *object_manager;
   GDBusConnection *connection;
   guint name_id;
-  GCallback lost;
-  gpointer lost_data;
 };
 
-static void
-return_error (GDBusMethodInvocation *invocation, GError *error)
+enum
 {
-  g_dbus_method_invocation_return_gerror (invocation, error);
-}
+  PROP_0,
+  PROP_STORE,
+  PROP_BLUEZ,
+  PROP_CONFIG,
+  N_PROPS
+};
 
-/* ---- discovery --------------------------------------------------------- */
+static GParamSpec *props[N_PROPS];
 
+enum
+{
+  SIGNAL_ENSURE_ROLLER,
+  SIGNAL_ZONE_EXCLUDED,
+  SIGNAL_NAME_LOST,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void dr_service_manager1_iface_init (DrDBusManager1Iface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (DrService, dr_service, DR_DBUS_TYPE_MANAGER1_SKELETON,
+                               G_IMPLEMENT_INTERFACE (DR_DBUS_TYPE_MANAGER1,
+                                                      dr_service_manager1_iface_init))
+
+/* An invocation waiting for an asynchronous call, and who answers it. */
 typedef struct
 {
   DrService *service;
@@ -47,7 +68,7 @@ static Call *
 call_new (DrService *service, GDBusMethodInvocation *invocation)
 {
   Call *call = g_new (Call, 1);
-  call->service = service;
+  call->service = g_object_ref (service);
   call->invocation = g_object_ref (invocation);
   return call;
 }
@@ -55,11 +76,16 @@ call_new (DrService *service, GDBusMethodInvocation *invocation)
 static void
 call_free (Call *call)
 {
+  g_object_unref (call->service);
   g_object_unref (call->invocation);
   g_free (call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+#define MANAGER1(call) DR_DBUS_MANAGER1 ((call)->service)
+
+/* ---- discovery --------------------------------------------------------- */
 
 static void
 start_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -67,18 +93,21 @@ start_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (Call) call = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_start_discovery_finish (dr_daemon_get_bluez (call->service->daemon), result, &error))
-    return return_error (call->invocation, error);
-  dr_service_set_discovering (call->service, TRUE);
-  dr_dbus_manager1_complete_start_discovery (call->service->manager, call->invocation);
+  if (!dr_bluez_start_discovery_finish ((DrBluez *) source, result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_set_discovering (MANAGER1 (call), TRUE);
+  dr_dbus_manager1_complete_start_discovery (MANAGER1 (call), call->invocation);
 }
 
 static gboolean
-handle_start_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_start_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocation)
 {
-  DrService *self = user_data;
-  dr_bluez_start_discovery (dr_daemon_get_bluez (self->daemon), NULL, start_discovery_done,
-                            call_new (self, invocation));
+  DrService *self = DR_SERVICE (manager);
+
+  dr_bluez_start_discovery (self->bluez, NULL, start_discovery_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -88,29 +117,48 @@ stop_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (Call) call = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_stop_discovery_finish (dr_daemon_get_bluez (call->service->daemon), result, &error))
-    return return_error (call->invocation, error);
-  dr_service_set_discovering (call->service, FALSE);
-  dr_dbus_manager1_complete_stop_discovery (call->service->manager, call->invocation);
+  if (!dr_bluez_stop_discovery_finish ((DrBluez *) source, result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_set_discovering (MANAGER1 (call), FALSE);
+  dr_dbus_manager1_complete_stop_discovery (MANAGER1 (call), call->invocation);
 }
 
 static gboolean
-handle_stop_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_stop_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocation)
 {
-  DrService *self = user_data;
-  dr_bluez_stop_discovery (dr_daemon_get_bluez (self->daemon), NULL, stop_discovery_done,
-                           call_new (self, invocation));
+  DrService *self = DR_SERVICE (manager);
+
+  dr_bluez_stop_discovery (self->bluez, NULL, stop_discovery_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- rollers ----------------------------------------------------------- */
 
-static gboolean
-handle_pair (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const char *address, gpointer user_data)
+static void
+pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  DrService *self = user_data;
+  g_autoptr (Call) call = user_data;
+  DrRoller *roller = DR_ROLLER (source);
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_roller_pair_finish (roller, result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_complete_pair (MANAGER1 (call), call->invocation,
+                                  dr_roller_get_object_path (roller));
+}
+
+static gboolean
+handle_pair (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const char *address)
+{
+  DrService *self = DR_SERVICE (manager);
   g_autofree char *upper = g_ascii_strup (address, -1);
-  DrRoller *roller;
+  g_autoptr (DrRoller) roller = NULL;
 
   if (!dr_bluez_address_is_valid (upper))
     {
@@ -120,16 +168,48 @@ handle_pair (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const c
                                              address);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  roller = dr_daemon_ensure_roller (self->daemon, upper, NULL);
-  dr_roller_pair (roller, invocation);
+  g_signal_emit (self, signals[SIGNAL_ENSURE_ROLLER], 0, upper, &roller);
+  if (roller == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_FAILED,
+                                             "no roller can be made for %s", upper);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  dr_roller_pair_async (roller, NULL, pair_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-handle_forget (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const char *path, gpointer user_data)
+/* The exported roller at @path, or NULL. Transfer full. */
+static DrRoller *
+lookup_roller (DrService *self, const char *path)
 {
-  DrService *self = user_data;
-  DrRoller *roller = dr_daemon_lookup_roller_by_path (self->daemon, path);
+  g_autoptr (GDBusInterface) iface = g_dbus_object_manager_get_interface (
+      G_DBUS_OBJECT_MANAGER (self->object_manager), path, "org.dermaroll.Roller1");
+
+  if (iface == NULL || !DR_IS_ROLLER (iface))
+    return NULL;
+  return DR_ROLLER (g_steal_pointer (&iface));
+}
+
+static void
+forget_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Call) call = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_roller_forget_finish (DR_ROLLER (source), result, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_complete_forget (MANAGER1 (call), call->invocation);
+}
+
+static gboolean
+handle_forget (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const char *path)
+{
+  DrService *self = DR_SERVICE (manager);
+  g_autoptr (DrRoller) roller = lookup_roller (self, path);
 
   if (roller == NULL)
     {
@@ -137,7 +217,7 @@ handle_forget (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const
                                              "no roller at %s", path);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  dr_roller_forget (roller, invocation);
+  dr_roller_forget_async (roller, NULL, forget_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -185,26 +265,26 @@ query_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   GVariant *value;
 
-  value = dr_store_worker_query_finish (dr_daemon_get_store (call->service->daemon), result, &error);
+  value = dr_store_worker_query_finish (call->service->store, result, &error);
   if (value == NULL)
-    return return_error (call->invocation, error);
-  g_dbus_method_invocation_return_value (call->invocation,
-                                         g_variant_new_tuple (&value, 1));
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (call->invocation, g_variant_new_tuple (&value, 1));
 }
 
 static void
-run_query (DrService *self, GDBusMethodInvocation *invocation, DrStoreQueryFunc func, QueryArgs *args)
+run_query (DrService *self, GDBusMethodInvocation *invocation, DrStoreQueryFunc func,
+           QueryArgs *args)
 {
-  dr_store_worker_query (dr_daemon_get_store (self->daemon), func, g_memdup2 (args, sizeof *args),
-                         g_free, NULL, query_done, call_new (self, invocation));
+  dr_store_worker_query (self->store, func, g_memdup2 (args, sizeof *args), g_free, NULL,
+                         query_done, call_new (self, invocation));
 }
 
 static gboolean
-handle_list_sessions (DrDBusManager1 *manager,
-                      GDBusMethodInvocation *invocation,
-                      gint64 since_ms,
-                      gint64 until_ms,
-                      gpointer user_data)
+handle_list_sessions (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, gint64 since_ms,
+                      gint64 until_ms)
 {
   QueryArgs args = { .since_ms = since_ms, .until_ms = until_ms };
 
@@ -216,50 +296,40 @@ handle_list_sessions (DrDBusManager1 *manager,
                                              until_ms, since_ms);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  run_query (user_data, invocation, query_list_sessions, &args);
+  run_query (DR_SERVICE (manager), invocation, query_list_sessions, &args);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_get_session_coverage (DrDBusManager1 *manager,
-                             GDBusMethodInvocation *invocation,
-                             guint64 id,
-                             gpointer user_data)
+handle_get_session_coverage (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, guint64 id)
 {
   QueryArgs args = { .session_id = id };
-  run_query (user_data, invocation, query_session_coverage, &args);
+  run_query (DR_SERVICE (manager), invocation, query_session_coverage, &args);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_get_session_events (DrDBusManager1 *manager,
-                           GDBusMethodInvocation *invocation,
-                           guint64 id,
-                           gpointer user_data)
+handle_get_session_events (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, guint64 id)
 {
   QueryArgs args = { .session_id = id };
-  run_query (user_data, invocation, query_session_events, &args);
+  run_query (DR_SERVICE (manager), invocation, query_session_events, &args);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_get_session_samples (DrDBusManager1 *manager,
-                            GDBusMethodInvocation *invocation,
-                            guint64 id,
-                            gpointer user_data)
+handle_get_session_samples (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, guint64 id)
 {
   QueryArgs args = { .session_id = id };
-  run_query (user_data, invocation, query_session_samples, &args);
+  run_query (DR_SERVICE (manager), invocation, query_session_samples, &args);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- zones ------------------------------------------------------------- */
 
 static gboolean
-handle_get_zones (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, gpointer user_data)
+handle_get_zones (DrDBusManager1 *manager, GDBusMethodInvocation *invocation)
 {
-  DrService *self = user_data;
-  const DrEngineConfig *config = dr_daemon_get_config (self->daemon);
+  const DrEngineConfig *config = DR_SERVICE (manager)->config;
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ysddb)"));
@@ -276,67 +346,68 @@ handle_get_zones (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, gp
 }
 
 static gboolean
-handle_set_zone_excluded (DrDBusManager1 *manager,
-                          GDBusMethodInvocation *invocation,
-                          const char *zone,
-                          gboolean excluded,
-                          gpointer user_data)
+handle_set_zone_excluded (DrDBusManager1 *manager, GDBusMethodInvocation *invocation,
+                          const char *zone, gboolean excluded)
 {
-  DrService *self = user_data;
-  g_autoptr (GError) error = NULL;
+  DrService *self = DR_SERVICE (manager);
+  int id = dr_engine_config_zone_by_name (self->config, zone);
 
-  if (!dr_daemon_set_zone_excluded (self->daemon, zone, excluded, &error))
-    return_error (invocation, error);
-  else
-    dr_dbus_manager1_complete_set_zone_excluded (manager, invocation);
+  if (id < 0)
+    {
+      g_autofree char *valid = dr_engine_config_list_zone_names (self->config);
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                             "unknown zone \"%s\"; valid zones: %s", zone, valid);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  g_signal_emit (self, signals[SIGNAL_ZONE_EXCLUDED], 0, id, excluded);
+  dr_dbus_manager1_complete_set_zone_excluded (manager, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* ---- life cycle -------------------------------------------------------- */
-
-DrService *
-dr_service_new (DrDaemon *daemon)
+static void
+dr_service_manager1_iface_init (DrDBusManager1Iface *iface)
 {
-  DrService *self = g_new0 (DrService, 1);
-
-  self->daemon = daemon;
-  self->object_manager = g_dbus_object_manager_server_new (MANAGER_PATH);
-  self->manager = dr_dbus_manager1_skeleton_new ();
-  dr_dbus_manager1_set_version (self->manager, PACKAGE_VERSION);
-  dr_dbus_manager1_set_store_error (self->manager, "");
-  g_signal_connect (self->manager, "handle-start-discovery", G_CALLBACK (handle_start_discovery), self);
-  g_signal_connect (self->manager, "handle-stop-discovery", G_CALLBACK (handle_stop_discovery), self);
-  g_signal_connect (self->manager, "handle-pair", G_CALLBACK (handle_pair), self);
-  g_signal_connect (self->manager, "handle-forget", G_CALLBACK (handle_forget), self);
-  g_signal_connect (self->manager, "handle-list-sessions", G_CALLBACK (handle_list_sessions), self);
-  g_signal_connect (self->manager, "handle-get-session-coverage",
-                    G_CALLBACK (handle_get_session_coverage), self);
-  g_signal_connect (self->manager, "handle-get-session-events",
-                    G_CALLBACK (handle_get_session_events), self);
-  g_signal_connect (self->manager, "handle-get-session-samples",
-                    G_CALLBACK (handle_get_session_samples), self);
-  g_signal_connect (self->manager, "handle-get-zones", G_CALLBACK (handle_get_zones), self);
-  g_signal_connect (self->manager, "handle-set-zone-excluded",
-                    G_CALLBACK (handle_set_zone_excluded), self);
-  return self;
+  iface->handle_start_discovery = handle_start_discovery;
+  iface->handle_stop_discovery = handle_stop_discovery;
+  iface->handle_pair = handle_pair;
+  iface->handle_forget = handle_forget;
+  iface->handle_list_sessions = handle_list_sessions;
+  iface->handle_get_session_coverage = handle_get_session_coverage;
+  iface->handle_get_session_events = handle_get_session_events;
+  iface->handle_get_session_samples = handle_get_session_samples;
+  iface->handle_get_zones = handle_get_zones;
+  iface->handle_set_zone_excluded = handle_set_zone_excluded;
 }
 
-GDBusObjectManagerServer *
-dr_service_get_object_manager (DrService *self)
+/* ---- the bus ----------------------------------------------------------- */
+
+void
+dr_service_export_roller (DrService *self, DrRoller *roller)
 {
-  return self->object_manager;
+  g_autoptr (DrDBusObjectSkeleton) object = NULL;
+
+  g_return_if_fail (DR_IS_SERVICE (self));
+  g_return_if_fail (DR_IS_ROLLER (roller));
+
+  object = dr_dbus_object_skeleton_new (dr_roller_get_object_path (roller));
+  dr_dbus_object_skeleton_set_roller1 (object, DR_DBUS_ROLLER1 (roller));
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
 }
 
 void
-dr_service_set_discovering (DrService *self, gboolean discovering)
+dr_service_unexport_roller (DrService *self, DrRoller *roller)
 {
-  dr_dbus_manager1_set_discovering (self->manager, discovering);
+  g_return_if_fail (DR_IS_SERVICE (self));
+  g_return_if_fail (DR_IS_ROLLER (roller));
+
+  g_dbus_object_manager_server_unexport (self->object_manager, dr_roller_get_object_path (roller));
 }
 
 void
 dr_service_set_store_error (DrService *self, const char *message)
 {
-  dr_dbus_manager1_set_store_error (self->manager, message);
+  g_return_if_fail (DR_IS_SERVICE (self));
+  dr_dbus_manager1_set_store_error (DR_DBUS_MANAGER1 (self), message);
 }
 
 static void
@@ -354,21 +425,21 @@ name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
   DrService *self = user_data;
 
   g_warning ("lost or could not own the bus name %s (is another dermarolld running?)", name);
-  if (self->lost)
-    ((void (*) (gpointer)) self->lost) (self->lost_data);
+  g_signal_emit (self, signals[SIGNAL_NAME_LOST], 0);
 }
 
 void
-dr_service_start (DrService *self, GDBusConnection *connection, GCallback lost, gpointer user_data)
+dr_service_start (DrService *self, GDBusConnection *connection)
 {
   g_autoptr (GError) error = NULL;
 
+  g_return_if_fail (DR_IS_SERVICE (self));
+  g_return_if_fail (self->connection == NULL);
+
   self->connection = g_object_ref (connection);
-  self->lost = lost;
-  self->lost_data = user_data;
   g_dbus_object_manager_server_set_connection (self->object_manager, connection);
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->manager), connection,
-                                         MANAGER_PATH, &error))
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection, MANAGER_PATH,
+                                         &error))
     g_warning ("cannot export %s: %s", MANAGER_PATH, error->message);
   /* The objects are there before the name, so a client that sees the name
    * finds them. */
@@ -376,14 +447,77 @@ dr_service_start (DrService *self, GDBusConnection *connection, GCallback lost, 
                                                 name_acquired, name_lost, self, NULL);
 }
 
-void
-dr_service_free (DrService *self)
+/* ---- life cycle -------------------------------------------------------- */
+
+static void
+dr_service_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
+  DrService *self = DR_SERVICE (object);
+
+  switch (prop_id)
+    {
+      case PROP_STORE:
+        self->store = g_value_get_pointer (value);
+        break;
+      case PROP_BLUEZ:
+        self->bluez = g_value_get_pointer (value);
+        break;
+      case PROP_CONFIG:
+        self->config = g_value_get_pointer (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_service_dispose (GObject *object)
+{
+  DrService *self = DR_SERVICE (object);
+
   g_clear_handle_id (&self->name_id, g_bus_unown_name);
   if (self->connection)
-    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->manager));
-  g_clear_object (&self->manager);
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   g_clear_object (&self->object_manager);
   g_clear_object (&self->connection);
-  g_free (self);
+  G_OBJECT_CLASS (dr_service_parent_class)->dispose (object);
+}
+
+static void
+dr_service_class_init (DrServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->set_property = dr_service_set_property;
+  object_class->dispose = dr_service_dispose;
+
+  /* Pointers until the store worker and BlueZ are GObjects. */
+  props[PROP_STORE] = g_param_spec_pointer ("store", NULL, NULL, flags);
+  props[PROP_BLUEZ] = g_param_spec_pointer ("bluez", NULL, NULL, flags);
+  props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_ENSURE_ROLLER] = g_signal_new (
+      "ensure-roller", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_first_wins, NULL, NULL, DR_TYPE_ROLLER, 1, G_TYPE_STRING);
+  signals[SIGNAL_ZONE_EXCLUDED]
+      = g_signal_new ("zone-excluded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_BOOLEAN);
+  signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+dr_service_init (DrService *self)
+{
+  self->object_manager = g_dbus_object_manager_server_new (MANAGER_PATH);
+  dr_dbus_manager1_set_version (DR_DBUS_MANAGER1 (self), PACKAGE_VERSION);
+  dr_dbus_manager1_set_store_error (DR_DBUS_MANAGER1 (self), "");
+}
+
+DrService *
+dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config)
+{
+  return g_object_new (DR_TYPE_SERVICE, "store", store, "bluez", bluez, "config", config, NULL);
 }

@@ -1,23 +1,44 @@
 /* service.h: org.dermaroll on the bus: the name, the object manager at
- * /org/dermaroll and the Manager1 methods. Roller1 objects are exported by
- * their DrRoller into the object manager this creates. */
+ * /org/dermaroll and the Manager1 methods.
+ *
+ * DrService is the Manager1 object (it derives from the generated
+ * skeleton). It answers every Manager1 call itself, with what it was given
+ * when it was made and the rollers it exports; what only the daemon can do
+ * it asks for with a signal.
+ */
 #pragma once
 
-#include <gio/gio.h>
+#include "bluez.h"
+#include "dr-dbus.h"
+#include "engine-config.h"
+#include "roller.h"
+#include "store-worker.h"
 
 G_BEGIN_DECLS
 
-typedef struct _DrDaemon DrDaemon;
-typedef struct _DrService DrService;
+#define DR_TYPE_SERVICE (dr_service_get_type ())
+G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton)
 
-DrService *dr_service_new (DrDaemon *daemon);
-GDBusObjectManagerServer *dr_service_get_object_manager (DrService *service);
-/* Exports everything on @connection and claims org.dermaroll; @lost is
- * called if the name is lost or cannot be had. */
-void dr_service_start (DrService *service, GDBusConnection *connection, GCallback lost, gpointer user_data);
-void dr_service_set_discovering (DrService *service, gboolean discovering);
+/* Properties, all construct-only: "store" (DrStoreWorker *), "bluez"
+ * (DrBluez *) and "config" (const DrEngineConfig *, which must outlive the
+ * service).
+ *
+ * Signals:
+ *   DrRoller *ensure-roller (const char *address): Pair wants the roller
+ *     of @address; the handler returns it (a new reference), made and
+ *     exported if it was not known.
+ *   zone-excluded (int zone, gboolean excluded): SetZoneExcluded was called
+ *     for a configured zone; the handler changes the config, the rollers
+ *     and the store.
+ *   name-lost: the bus name was lost or could not be had.
+ */
+DrService *dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config);
+
+/* Exports everything on @connection and claims org.dermaroll. */
+void dr_service_start (DrService *service, GDBusConnection *connection);
+void dr_service_export_roller (DrService *service, DrRoller *roller);
+void dr_service_unexport_roller (DrService *service, DrRoller *roller);
 /* "" when the store is healthy. */
 void dr_service_set_store_error (DrService *service, const char *message);
-void dr_service_free (DrService *service);
 
 G_END_DECLS

@@ -122,6 +122,24 @@ dr_engine_config_zone_name (const DrEngineConfig *config, int zone)
   return config->zones[zone].name;
 }
 
+char *
+dr_engine_config_list_zone_names (const DrEngineConfig *config)
+{
+  GString *names = g_string_new (NULL);
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  for (unsigned z = 0; z < config->n_zones && z < DR_MAX_ZONES; z++)
+    {
+      if (config->zones[z].name[0] == '\0')
+        continue;
+      if (names->len)
+        g_string_append (names, ", ");
+      g_string_append (names, config->zones[z].name);
+    }
+  return g_string_free (names, FALSE);
+}
+
 double
 dr_engine_config_force_limit (const DrEngineConfig *config, int zone, uint16_t needle_length_um)
 {

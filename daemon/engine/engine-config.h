@@ -65,6 +65,8 @@ gboolean dr_engine_config_load_data (DrEngineConfig *config,
 /* Zone id for @name, or -1 when there is no such zone. */
 int dr_engine_config_zone_by_name (const DrEngineConfig *config, const char *name);
 const char *dr_engine_config_zone_name (const DrEngineConfig *config, int zone);
+/* "forehead, left-cheek, ..." for messages that list the valid zones. */
+char *dr_engine_config_list_zone_names (const DrEngineConfig *config);
 /* Force limit for @zone with a head of @needle_length_um. */
 double dr_engine_config_force_limit (const DrEngineConfig *config, int zone, uint16_t needle_length_um);
 
