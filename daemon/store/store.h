@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "frame-key.h"
 #include "roller-protocol.h"
 
 G_BEGIN_DECLS
@@ -101,12 +102,6 @@ gboolean dr_store_add_frame (DrStore *store,
                              DrCodecStatus status,
                              gboolean *inserted,
                              GError **error);
-
-typedef struct
-{
-  uint64_t t0_ms;
-  uint16_t seq;
-} DrFrameKey;
 
 /* Keys (element type DrFrameKey) of the roller's well-formed frames after
  * the last one marked acknowledged, in (t0, seq) order: the only frames the
