@@ -6,7 +6,6 @@
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -251,22 +250,6 @@ run_frame_count_query (Fixture *f)
   return frames;
 }
 
-static int64_t
-sql_count (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  int64_t value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
 /* Tests */
 
 static void
@@ -288,13 +271,13 @@ test_batch_commit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_array_index (f->commits, guint64, f->commits->len - 1), ==, last);
   g_assert_cmpuint (f->failures->len, ==, 0);
   /* Committed: another connection sees every frame. */
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 500);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 500);
   g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 0);
 
   /* The next write opens the next batch. */
   last = write_frame (f, 5000);
   wait_committed (f, last);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 501);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 501);
 }
 
 static void
@@ -336,7 +319,7 @@ test_flush (Fixture *f, gconstpointer data)
   g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
   g_assert_cmpint (GPOINTER_TO_INT (r.result), ==, 1);
   wait_committed (f, serial);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
 
   /* A flush with nothing pending reports nothing. */
   dr_store_worker_flush (f->worker);
@@ -353,7 +336,7 @@ test_free_drains (Fixture *f, gconstpointer data)
     write_frame (f, 1000 + i);
   /* No waiting: free applies the queue, commits and joins. */
   g_clear_pointer (&f->worker, dr_store_worker_free);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 1000);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1000);
   /* The reports still queued are dropped, not delivered after free. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -381,13 +364,15 @@ test_failing_write (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_ptr_array_index (f->failure_messages, 0), ==, "boom");
   g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 1);
   /* The jobs around it went through, and nothing of the failed one stayed. */
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames WHERE t0_ms IN (1000, 3000)"),
-                   ==, 2);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 2000"), ==, 0);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms IN (1000, 3000)"), ==,
+      2);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 2000"),
+                   ==, 0);
 
   /* And the worker goes on. */
   wait_committed (f, write_frame (f, 4000));
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
 }
 
 static void
@@ -408,7 +393,7 @@ test_lost_transaction (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (f->failures->len, ==, 1);
   g_assert_cmpuint (g_array_index (f->failures, guint64, 0), ==, lost);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
 }
 
 static void

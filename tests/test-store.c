@@ -5,7 +5,6 @@
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -89,50 +88,6 @@ begin (DrStore *store)
 
   g_assert_true (dr_store_begin (store, &error));
   g_assert_no_error (error);
-}
-
-/* A second connection, as another process would see the file. */
-static int64_t
-sql_int (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  int64_t value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
-static char *
-sql_text (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  char *value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
-static void
-sql_exec (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                   ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
 }
 
 static guint
@@ -230,21 +185,22 @@ static void
 test_schema_version (Fixture *f, gconstpointer data)
 {
   g_autoptr (DrStore) store = open_store (f);
-  g_autofree char *journal_mode = sql_text (f->path, "PRAGMA journal_mode");
+  g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 1);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
-  g_assert_cmpint (sql_int (f->path,
-                            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                            " ('rollers', 'heads', 'frames', 'malformed_frames', 'sessions',"
-                            "  'session_zones', 'events', 'settings')"),
-                   ==, 8);
+  g_assert_cmpint (
+      store_test_sql_int (f->path,
+                          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                          " ('rollers', 'heads', 'frames', 'malformed_frames', 'sessions',"
+                          "  'session_zones', 'events', 'settings')"),
+      ==, 8);
   g_clear_pointer (&store, dr_store_free);
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 }
 
 static void
@@ -280,8 +236,8 @@ test_foreign_database (Fixture *f, gconstpointer data)
   g_autofree char *dir = g_path_get_dirname (f->path);
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  sql_exec (f->path,
-            "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos DEFAULT VALUES");
+  store_test_sql_exec (
+      f->path, "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos DEFAULT VALUES");
 
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
@@ -289,9 +245,9 @@ test_foreign_database (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (error->message, f->path));
   g_assert_nonnull (strstr (error->message, "not a dermaroll database"));
   /* Untouched: no schema of ours, not switched to WAL. */
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM photos"), ==, 1);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_master"), ==, 1);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM photos"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sqlite_master"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 0);
 }
 
 static void
@@ -303,7 +259,7 @@ test_newer_version (Fixture *f, gconstpointer data)
 
   add_roller (store, "AA:BB:CC:DD:EE:FF");
   g_clear_pointer (&store, dr_store_free);
-  sql_exec (f->path, "PRAGMA user_version = 99");
+  store_test_sql_exec (f->path, "PRAGMA user_version = 99");
 
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
@@ -312,8 +268,8 @@ test_newer_version (Fixture *f, gconstpointer data)
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 99);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollers"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 99);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM rollers"), ==, 1);
 }
 
 /* Rollers, heads, settings */
@@ -463,9 +419,9 @@ test_frames_duplicate (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counts.frames, ==, 2);
   g_assert_cmpuint (counts.malformed, ==, 0);
   g_assert_cmpuint (counts.seq_gaps, ==, 0);
-  g_assert_cmpint (sql_int (f->path,
-                            "SELECT flags FROM frames WHERE seq = 7 AND t0_ms = 1700000000000"
-                            " AND roller_id = 1"),
+  g_assert_cmpint (store_test_sql_int (
+                       f->path, "SELECT flags FROM frames WHERE seq = 7 AND t0_ms = 1700000000000"
+                                " AND roller_id = 1"),
                    ==, 0);
 }
 
@@ -513,13 +469,14 @@ test_frames_malformed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counts.malformed, ==, 3);
   g_assert_cmpuint (counts.seq_gaps, ==, 5);
 
-  reason = sql_text (f->path, "SELECT reason FROM malformed_frames ORDER BY id LIMIT 1");
+  reason = store_test_sql_text (f->path, "SELECT reason FROM malformed_frames ORDER BY id LIMIT 1");
   g_assert_cmpstr (reason, ==, "length-mismatch");
   g_assert_cmpint (
-      sql_int (f->path, "SELECT length (raw) FROM malformed_frames ORDER BY id LIMIT 1"), ==,
-      (int64_t) len + 1);
-  g_assert_cmpint (
-      sql_int (f->path, "SELECT length (raw) FROM malformed_frames WHERE received_ms = 12"), ==, 0);
+      store_test_sql_int (f->path, "SELECT length (raw) FROM malformed_frames ORDER BY id LIMIT 1"),
+      ==, (int64_t) len + 1);
+  g_assert_cmpint (store_test_sql_int (
+                       f->path, "SELECT length (raw) FROM malformed_frames WHERE received_ms = 12"),
+                   ==, 0);
 
   g_assert_false (dr_store_frame_counts (store, 999, &counts, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
@@ -586,17 +543,10 @@ test_frames_foreach (Fixture *f, gconstpointer data)
   len = store_test_frame (buf, 4000, 4, 0, 5, 800, 0);
   g_clear_pointer (&store, dr_store_free);
   {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt = store_test_sql_row (f->path, "SELECT raw FROM frames WHERE seq = 4");
 
-    g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-    g_assert_cmpint (
-        sqlite3_prepare_v2 (db, "SELECT raw FROM frames WHERE seq = 4", -1, &stmt, NULL), ==,
-        SQLITE_OK);
-    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
     g_assert_cmpmem (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), buf, len);
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
+    store_test_sql_done (stmt);
   }
 }
 
@@ -1086,7 +1036,8 @@ test_crash_recovery (Fixture *f, gconstpointer data)
   coverage = dr_store_session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
 }
 
 /* Errors */
@@ -1098,7 +1049,7 @@ test_disk_full (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *limit = NULL;
   int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
-  int64_t pages = sql_int (f->path, "PRAGMA page_count");
+  int64_t pages = store_test_sql_int (f->path, "PRAGMA page_count");
   DrStoreFrameCounts counts;
   guint stored = 0;
   gboolean full = FALSE;
@@ -1153,8 +1104,10 @@ test_disk_full (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_frame_counts (store, roller, &counts, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (counts.frames, >=, 21);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms < 1020"), ==, 20);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 500000"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms < 1020"),
+                   ==, 20);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 500000"),
+                   ==, 1);
 }
 
 static void
@@ -1174,7 +1127,7 @@ test_savepoints (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (dr_store_in_transaction (store));
   commit (store);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
 
   /* A rolled back transaction is gone; the next one works. */
   begin (store);
@@ -1182,7 +1135,7 @@ test_savepoints (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_rollback (store));
   g_assert_false (dr_store_in_transaction (store));
   g_assert_true (add_frame (store, roller, 4000, 4, 0));
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
 }
 
 int
