@@ -199,7 +199,7 @@ dr_daemon_set_zone_excluded (DrDaemon *self, const char *zone, gboolean excluded
 /* ---- callbacks --------------------------------------------------------- */
 
 static void
-on_committed (guint64 serial, gpointer user_data)
+on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
 {
   DrDaemon *self = user_data;
   GHashTableIter iter;
@@ -216,7 +216,7 @@ on_committed (guint64 serial, gpointer user_data)
 }
 
 static void
-on_write_failed (guint64 serial, const GError *error, gpointer user_data)
+on_write_failed (DrStoreWorker *worker, guint64 serial, const GError *error, gpointer user_data)
 {
   DrDaemon *self = user_data;
   GHashTableIter iter;
@@ -366,8 +366,8 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
   g_info ("database %s: %u rollers, last session %" G_GUINT64_FORMAT, db_path, known->len,
           self->last_session_id);
   self->store = dr_store_worker_new (g_steal_pointer (&store), NULL);
-  dr_store_worker_set_committed_func (self->store, on_committed, self);
-  dr_store_worker_set_failed_func (self->store, on_write_failed, self);
+  g_signal_connect (self->store, "committed", G_CALLBACK (on_committed), self);
+  g_signal_connect (self->store, "write-failed", G_CALLBACK (on_write_failed), self);
   self->service = dr_service_new (self);
   return self;
 }
@@ -429,7 +429,9 @@ dr_daemon_free (DrDaemon *self)
         dr_roller_shutdown (roller);
     }
   /* The worker drains and commits durably before it returns. */
-  g_clear_pointer (&self->store, dr_store_worker_free);
+  if (self->store)
+    dr_store_worker_close (self->store);
+  g_clear_object (&self->store);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
   g_clear_pointer (&self->bluez, dr_bluez_free);
   g_clear_pointer (&self->service, dr_service_free);

@@ -746,7 +746,7 @@ warm_up_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GPtrArray) held = NULL;
 
   g_free (call);
-  w = dr_store_worker_query_finish (NULL, result, &error);
+  w = dr_store_worker_query_finish (DR_STORE_WORKER (source), result, &error);
   if (g_cancellable_is_cancelled (cancellable))
     return;
   if (w == NULL)
