@@ -1,7 +1,7 @@
 /* test-store.c: the SQLite store on real files in a scratch directory:
  * permissions, schema version, refusing foreign and newer files, frames
- * with their duplicate check and acks, sessions and the D-Bus shaped
- * queries, crash recovery and a full disk.
+ * with their duplicate check and acks, sessions and the queries (checked
+ * as the service sends them), crash recovery and a full disk.
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "dr-error.h"
+#include "service-variants.h"
 #include "store-test-util.h"
 #include "store.h"
 
@@ -70,6 +71,36 @@ add_frame (DrStore *store, int64_t roller, uint64_t t0, uint16_t seq, uint8_t fl
                                      &inserted, &error));
   g_assert_no_error (error);
   return inserted;
+}
+
+/* The store's answers as Manager1 sends them (service-variants.h): the
+ * checks below cover the rows and their D-Bus types together. */
+static GVariant *
+list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms, GError **error)
+{
+  g_autoptr (GPtrArray) rows = dr_store_list_sessions (store, since_ms, until_ms, error);
+  return rows != NULL ? g_variant_ref_sink (dr_sessions_to_variant (rows)) : NULL;
+}
+
+static GVariant *
+session_coverage (DrStore *store, uint64_t session_id, GError **error)
+{
+  g_autoptr (GPtrArray) rows = dr_store_session_coverage (store, session_id, error);
+  return rows != NULL ? g_variant_ref_sink (dr_coverage_to_variant (rows)) : NULL;
+}
+
+static GVariant *
+session_events (DrStore *store, uint64_t session_id, GError **error)
+{
+  g_autoptr (GPtrArray) rows = dr_store_session_events (store, session_id, error);
+  return rows != NULL ? g_variant_ref_sink (dr_events_to_variant (rows)) : NULL;
+}
+
+static GVariant *
+session_samples (DrStore *store, uint64_t session_id, GError **error)
+{
+  g_autoptr (GArray) rows = dr_store_session_samples (store, session_id, error);
+  return rows != NULL ? g_variant_ref_sink (dr_samples_to_variant (rows)) : NULL;
 }
 
 static void
@@ -587,7 +618,7 @@ test_session_samples (Fixture *f, gconstpointer data)
   }
   commit (store);
 
-  samples = dr_store_session_samples (store, 1, &error);
+  samples = session_samples (store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_variant_get_type_string (samples), ==, "a(xuqy)");
   g_assert_cmpuint (g_variant_n_children (samples), ==, 5);
@@ -602,12 +633,12 @@ test_session_samples (Fixture *f, gconstpointer data)
   g_clear_pointer (&samples, g_variant_unref);
 
   /* Session 2 is open: everything from 3000 on. */
-  samples = dr_store_session_samples (store, 2, &error);
+  samples = session_samples (store, 2, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (samples), ==, 5);
   g_clear_pointer (&samples, g_variant_unref);
 
-  g_assert_null (dr_store_session_samples (store, 42, &error));
+  g_assert_null (session_samples (store, 42, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
 }
 
@@ -790,7 +821,7 @@ test_sessions (Fixture *f, gconstpointer data)
   g_assert_cmpstr (error->message, ==, "no session 42");
   g_clear_error (&error);
 
-  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  sessions = list_sessions (store, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_variant_get_type_string (sessions), ==, "a(tsxxd)");
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
@@ -810,25 +841,25 @@ test_sessions (Fixture *f, gconstpointer data)
   g_clear_pointer (&sessions, g_variant_unref);
 
   /* since inclusive, until exclusive. */
-  sessions = dr_store_list_sessions (store, (int64_t) t0 + 60000, (int64_t) t0 + 3600000, &error);
+  sessions = list_sessions (store, (int64_t) t0 + 60000, (int64_t) t0 + 3600000, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 1);
   g_variant_get_child (sessions, 0, "(t&sxxd)", &id, NULL, NULL, NULL, NULL);
   g_assert_cmpuint (id, ==, 2);
   g_clear_pointer (&sessions, g_variant_unref);
-  sessions = dr_store_list_sessions (store, (int64_t) t0 + 1, 0, &error);
+  sessions = list_sessions (store, (int64_t) t0 + 1, 0, &error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 2);
   g_clear_pointer (&sessions, g_variant_unref);
 
-  g_assert_null (dr_store_list_sessions (store, 1000, 1000, &error));
+  g_assert_null (list_sessions (store, 1000, 1000, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (dr_store_list_sessions (store, 1000, 10, &error));
+  g_assert_null (list_sessions (store, 1000, 10, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   /* Every configured zone in configuration order, then "unassigned". */
-  coverage = dr_store_session_coverage (store, 1, &error);
+  coverage = session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
   first = g_variant_get_child_value (coverage, 0);
@@ -844,12 +875,12 @@ test_sessions (Fixture *f, gconstpointer data)
   g_clear_pointer (&coverage, g_variant_unref);
 
   /* A session with no update yet has no totals. */
-  coverage = dr_store_session_coverage (store, 3, &error);
+  coverage = session_coverage (store, 3, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (coverage), ==, 0);
   g_clear_pointer (&coverage, g_variant_unref);
 
-  g_assert_null (dr_store_session_coverage (store, 42, &error));
+  g_assert_null (session_coverage (store, 42, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
   g_assert_cmpstr (error->message, ==, "no session 42");
   g_clear_error (&error);
@@ -857,10 +888,10 @@ test_sessions (Fixture *f, gconstpointer data)
   /* Kept across a restart. */
   g_clear_pointer (&store, dr_store_free);
   store = open_store (f);
-  coverage = dr_store_session_coverage (store, 1, &error);
+  coverage = session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
-  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  sessions = list_sessions (store, 0, 0, &error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
 }
 
@@ -905,7 +936,7 @@ test_events (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_add_event (store, 0, roller, &config, &input[7], &error));
   g_assert_no_error (error);
 
-  events = dr_store_session_events (store, 5, &error);
+  events = session_events (store, 5, &error);
   g_assert_no_error (error);
   expected = g_variant_parse (
       G_VARIANT_TYPE ("a(xsa{sv})"),
@@ -928,12 +959,12 @@ test_events (Fixture *f, gconstpointer data)
 
   /* A session without events. */
   g_assert_true (dr_store_session_begin (store, 6, roller, 10000, 500, 77, &error));
-  events = dr_store_session_events (store, 6, &error);
+  events = session_events (store, 6, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_variant_get_type_string (events), ==, "a(xsa{sv})");
   g_assert_cmpuint (g_variant_n_children (events), ==, 0);
 
-  g_assert_null (dr_store_session_events (store, 42, &error));
+  g_assert_null (session_events (store, 42, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
   g_assert_cmpstr (error->message, ==, "no session 42");
 }
@@ -1019,7 +1050,7 @@ test_crash_recovery (Fixture *f, gconstpointer data)
   g_clear_pointer (&store, dr_store_free);
 
   store = open_store (f);
-  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  sessions = list_sessions (store, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
   g_variant_get_child (sessions, 0, "(t&sxxd)", &id, NULL, &start, &end, NULL);
@@ -1033,7 +1064,7 @@ test_crash_recovery (Fixture *f, gconstpointer data)
   g_assert_cmpint (end, ==, start); /* other's frame is before its start */
 
   /* Its totals are what was stored. */
-  coverage = dr_store_session_coverage (store, 1, &error);
+  coverage = session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
   g_assert_cmpint (

@@ -1179,7 +1179,7 @@ dr_store_foreach_frame (DrStore *self, int64_t roller_id, int64_t since_ms, int6
 
 typedef struct
 {
-  GVariantBuilder *builder;
+  GArray *samples;
   int64_t start_ms;
   int64_t end_ms; /* inclusive; G_MAXINT64 while open */
 } SampleCollector;
@@ -1201,18 +1201,22 @@ collect_samples (const uint8_t *raw, size_t len, int64_t received_ms, gpointer u
         t += sample->dt_ms;
       if (t < c->start_ms || t > c->end_ms)
         continue;
-      g_variant_builder_add (c->builder, "(xuqy)", (gint64) t, (guint32) sample->ticks,
-                             (guint16) sample->force_mn, (guchar) sample->zone);
+      g_array_append_vals (c->samples,
+                           &(DrStoreSample){ .time_ms = t,
+                                             .ticks = sample->ticks,
+                                             .force_mn = sample->force_mn,
+                                             .zone = sample->zone },
+                           1);
     }
   return TRUE;
 }
 
-GVariant *
+GArray *
 dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(xuqy)"));
-  SampleCollector collector = { &builder, 0, 0 };
+  g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (DrStoreSample));
+  SampleCollector collector = { samples, 0, 0 };
   gboolean has_row;
   int64_t roller_id;
 
@@ -1231,15 +1235,15 @@ dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
     }
   roller_id = sqlite3_column_int64 (stmt, 0);
   collector.start_ms = sqlite3_column_int64 (stmt, 1);
-  collector.end_ms = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? G_MAXINT64
-                                                                  : sqlite3_column_int64 (stmt, 2);
+  collector.end_ms
+      = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? G_MAXINT64 : sqlite3_column_int64 (stmt, 2);
   /* Sample times are t0 plus the dts: the frame holding the first sample
    * may start before the session, never after its last sample. */
   if (!dr_store_foreach_frame (self, roller_id, collector.start_ms - FRAME_SPAN_MAX_MS,
                                collector.end_ms == G_MAXINT64 ? 0 : collector.end_ms + 1,
                                collect_samples, &collector, error))
     return NULL;
-  return g_variant_builder_end (&builder);
+  return g_steal_pointer (&samples);
 }
 
 /* Sessions */
@@ -1266,12 +1270,8 @@ dr_store_release_memory (DrStore *self)
 }
 
 gboolean
-dr_store_last_session (DrStore *self,
-                       int64_t roller_id,
-                       uint64_t *session_id,
-                       int64_t *start_ms,
-                       int64_t *end_ms,
-                       GError **error)
+dr_store_last_session (DrStore *self, int64_t roller_id, uint64_t *session_id, int64_t *start_ms,
+                       int64_t *end_ms, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   gboolean has_row;
@@ -1533,13 +1533,22 @@ dr_store_zone_last_treated_before (DrStore *self, const DrEngineConfig *config, 
   return TRUE;
 }
 
-/* Queries in Manager1's D-Bus types */
+/* Queries */
 
-GVariant *
+void
+dr_store_session_free (DrStoreSession *session)
+{
+  if (session == NULL)
+    return;
+  g_free (session->address);
+  g_free (session);
+}
+
+GPtrArray *
 dr_store_list_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(tsxxd)"));
+  g_autoptr (GPtrArray) sessions = NULL;
   int rc;
 
   g_return_val_if_fail (self != NULL, NULL);
@@ -1562,17 +1571,24 @@ dr_store_list_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, GErro
     return NULL;
   sqlite3_bind_int64 (stmt, 1, since_ms);
   sqlite3_bind_int64 (stmt, 2, until_ms == 0 ? G_MAXINT64 : until_ms);
+  sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) dr_store_session_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_variant_builder_add (
-        &builder, "(tsxxd)", (guint64) sqlite3_column_int64 (stmt, 0),
-        (const char *) sqlite3_column_text (stmt, 1), (gint64) sqlite3_column_int64 (stmt, 2),
-        (gint64) sqlite3_column_int64 (stmt, 3), sqlite3_column_double (stmt, 4));
+    {
+      DrStoreSession *session = g_new0 (DrStoreSession, 1);
+
+      session->id = (uint64_t) sqlite3_column_int64 (stmt, 0);
+      session->address = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      session->start_ms = sqlite3_column_int64 (stmt, 2);
+      session->end_ms = sqlite3_column_int64 (stmt, 3);
+      session->mean_coverage = sqlite3_column_double (stmt, 4);
+      g_ptr_array_add (sessions, session);
+    }
   if (rc != SQLITE_DONE)
     {
       set_db_error (self, error, "cannot read sessions");
       return NULL;
     }
-  return g_variant_builder_end (&builder);
+  return g_steal_pointer (&sessions);
 }
 
 /* @sql with one parameter, the session id, bound; NotFound for an unknown
@@ -1596,11 +1612,20 @@ prepare_session_query (DrStore *self, uint64_t session_id, const char *sql, GErr
   return stmt;
 }
 
-GVariant *
+void
+dr_store_zone_coverage_free (DrStoreZoneCoverage *coverage)
+{
+  if (coverage == NULL)
+    return;
+  g_free (coverage->zone);
+  g_free (coverage);
+}
+
+GPtrArray *
 dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{s(dddd)}"));
+  g_autoptr (GPtrArray) zones = NULL;
   int rc;
 
   g_return_val_if_fail (self != NULL, NULL);
@@ -1613,43 +1638,52 @@ dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
                                 error);
   if (stmt == NULL)
     return NULL;
+  zones = g_ptr_array_new_with_free_func ((GDestroyNotify) dr_store_zone_coverage_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_variant_builder_add (&builder, "{s(dddd)}", (const char *) sqlite3_column_text (stmt, 0),
-                           sqlite3_column_double (stmt, 1), sqlite3_column_double (stmt, 2),
-                           sqlite3_column_double (stmt, 3), sqlite3_column_double (stmt, 4));
+    {
+      DrStoreZoneCoverage *zone = g_new0 (DrStoreZoneCoverage, 1);
+
+      zone->zone = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      zone->coverage = sqlite3_column_double (stmt, 1);
+      zone->passes = sqlite3_column_double (stmt, 2);
+      zone->rolled_cm2 = sqlite3_column_double (stmt, 3);
+      zone->peak_force_n = sqlite3_column_double (stmt, 4);
+      g_ptr_array_add (zones, zone);
+    }
   if (rc != SQLITE_DONE)
     {
       set_db_error (self, error, "cannot read session totals");
       return NULL;
     }
-  return g_variant_builder_end (&builder);
+  return g_steal_pointer (&zones);
 }
 
-/* The detail columns dr_store_session_events () selects, in the order they
- * go into the a{sv}, with the keys and GVariant types Manager1 documents:
- * one table, so a new detail is one row rather than another branch. */
-static const struct
+void
+dr_store_event_free (DrStoreEvent *event)
 {
-  int column;
-  const char *key;
-  char type;
-} event_details[] = {
-  { 2, "zone", 's' },
-  { 3, "force-n", 'd' },
-  { 4, "limit-n", 'd' },
-  { 5, "peak-n", 'd' },
-  { 6, "duration-ms", 'x' },
-  { 7, "last-treated-ms", 'x' },
-  { 8, "head-id", 'u' },
-  { 9, "wear", 'd' },
-  { 10, "frames", 'u' },
-};
+  if (event == NULL)
+    return;
+  g_free (event->kind);
+  g_free (event->zone);
+  g_free (event);
+}
 
-GVariant *
+/* Details are NULL where the event's kind has none: FALSE for those, else
+ * TRUE with @detail marked present. */
+static gboolean
+event_has (sqlite3_stmt *stmt, int column, DrStoreEvent *event, DrStoreEventDetails detail)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return FALSE;
+  event->details |= detail;
+  return TRUE;
+}
+
+GPtrArray *
 dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(xsa{sv})"));
+  g_autoptr (GPtrArray) events = NULL;
   int rc;
 
   g_return_val_if_fail (self != NULL, NULL);
@@ -1661,45 +1695,39 @@ dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
                                 error);
   if (stmt == NULL)
     return NULL;
+  events = g_ptr_array_new_with_free_func ((GDestroyNotify) dr_store_event_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      GVariantBuilder details;
+      DrStoreEvent *event = g_new0 (DrStoreEvent, 1);
 
-      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
-      for (size_t i = 0; i < G_N_ELEMENTS (event_details); i++)
-        {
-          int col = event_details[i].column;
-          GVariant *value;
-
-          if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
-            continue;
-          switch (event_details[i].type)
-            {
-              case 's':
-                value = g_variant_new_string ((const char *) sqlite3_column_text (stmt, col));
-                break;
-              case 'd':
-                value = g_variant_new_double (sqlite3_column_double (stmt, col));
-                break;
-              case 'x':
-                value = g_variant_new_int64 (sqlite3_column_int64 (stmt, col));
-                break;
-              case 'u':
-              default:
-                value = g_variant_new_uint32 ((guint32) sqlite3_column_int64 (stmt, col));
-                break;
-            }
-          g_variant_builder_add (&details, "{sv}", event_details[i].key, value);
-        }
-      g_variant_builder_add (&builder, "(xsa{sv})", (gint64) sqlite3_column_int64 (stmt, 0),
-                             (const char *) sqlite3_column_text (stmt, 1), &details);
+      event->time_ms = sqlite3_column_int64 (stmt, 0);
+      event->kind = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+      if (event_has (stmt, 2, event, DR_STORE_EVENT_ZONE))
+        event->zone = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
+      if (event_has (stmt, 3, event, DR_STORE_EVENT_FORCE_N))
+        event->force_n = sqlite3_column_double (stmt, 3);
+      if (event_has (stmt, 4, event, DR_STORE_EVENT_LIMIT_N))
+        event->limit_n = sqlite3_column_double (stmt, 4);
+      if (event_has (stmt, 5, event, DR_STORE_EVENT_PEAK_N))
+        event->peak_n = sqlite3_column_double (stmt, 5);
+      if (event_has (stmt, 6, event, DR_STORE_EVENT_DURATION_MS))
+        event->duration_ms = sqlite3_column_int64 (stmt, 6);
+      if (event_has (stmt, 7, event, DR_STORE_EVENT_LAST_TREATED_MS))
+        event->last_treated_ms = sqlite3_column_int64 (stmt, 7);
+      if (event_has (stmt, 8, event, DR_STORE_EVENT_HEAD_ID))
+        event->head_id = (uint32_t) sqlite3_column_int64 (stmt, 8);
+      if (event_has (stmt, 9, event, DR_STORE_EVENT_WEAR))
+        event->wear = sqlite3_column_double (stmt, 9);
+      if (event_has (stmt, 10, event, DR_STORE_EVENT_FRAMES))
+        event->frames = (uint32_t) sqlite3_column_int64 (stmt, 10);
+      g_ptr_array_add (events, event);
     }
   if (rc != SQLITE_DONE)
     {
       set_db_error (self, error, "cannot read events");
       return NULL;
     }
-  return g_variant_builder_end (&builder);
+  return g_steal_pointer (&events);
 }
 
 /* Settings */
