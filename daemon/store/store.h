@@ -1,9 +1,9 @@
 /* store.h: dermaroll's SQLite database, synchronously.
  *
- * All SQL lives in store.c. A DrStore is used from one thread at a time: the
- * daemon drives it from a DrStoreWorker thread (store-worker.h) so that no
- * write or fsync ever blocks the main loop; tools and tests may use it
- * directly.
+ * All SQL lives in daemon/store/ (store.c says which file holds what). A
+ * DrStore is used from one thread at a time: the daemon drives it from a
+ * DrStoreWorker thread (store-worker.h) so that no write or fsync ever
+ * blocks the main loop; tools and tests may use it directly.
  *
  * What is kept: the raw frames exactly as received (so any session can be
  * recomputed through the codec and the engine), malformed frames with their
