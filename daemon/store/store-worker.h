@@ -51,13 +51,15 @@ typedef gpointer (*DrStoreQueryFunc) (DrStore *store, gpointer data, GError **er
 DrStoreWorker *dr_store_worker_new (DrStore *store, GMainContext *context);
 /* Applies every queued job, commits durably, joins the thread, closes the
  * store; later calls do nothing, and dispose calls it, so dropping the
- * last reference closes too. Call it from @context's thread: signals not
- * yet emitted (including those of this last commit) are dropped. Jobs
- * queued after it are not run (queries fail with DR_ERROR_CLOSED). */
+ * last reference closes too (a query holds one until its callback has
+ * run: an owner that must know when the data is on disk closes first).
+ * Call it from @context's thread: signals not yet emitted (including
+ * those of this last commit) are dropped. Jobs queued after it are not
+ * run (queries fail with DR_ERROR_CLOSED). */
 void dr_store_worker_close (DrStoreWorker *worker);
 
-/* Queues a write; returns the job's serial: once committed reports a commit_serial >= it, the write
- * is on disk. */
+/* Queues a write; returns the job's serial: once committed reports a
+ * serial >= it, the write is on disk. */
 guint64 dr_store_worker_write (DrStoreWorker *worker, DrStoreWriteFunc func, gpointer data,
                                GDestroyNotify destroy);
 
