@@ -24,13 +24,6 @@ struct _DrAckLedger
   GQueue pending;         /* PendingAck, in arrival order */
 };
 
-static guint64
-frame_key (const DrFrameKey *key)
-{
-  /* Epoch milliseconds fit in 48 bits until the year 10889. */
-  return (key->t0_ms << 16) | key->seq;
-}
-
 DrAckLedger *
 dr_ack_ledger_new (void)
 {
@@ -59,7 +52,7 @@ void
 dr_ack_ledger_preload (DrAckLedger *ledger, const DrFrameKey *keys, guint n_keys)
 {
   for (guint i = 0; i < n_keys; i++)
-    dr_frame_key_set_add (ledger->seen[0], frame_key (&keys[i]));
+    dr_frame_key_set_add (ledger->seen[0], dr_frame_key_pack (&keys[i]));
 }
 
 static gboolean
@@ -74,7 +67,7 @@ seen (DrAckLedger *ledger, guint64 key)
 DrLedgerVerdict
 dr_ack_ledger_classify (DrAckLedger *ledger, const DrFrameKey *key)
 {
-  guint64 k = frame_key (key);
+  guint64 k = dr_frame_key_pack (key);
 
   if (dr_frame_key_set_remove (ledger->missing, k))
     {
@@ -106,7 +99,7 @@ dr_ack_ledger_write_failed (DrAckLedger *ledger, guint64 serial)
       if (ack->serial != serial)
         continue;
       ack->failed = TRUE;
-      dr_frame_key_set_add (ledger->missing, frame_key (&ack->key));
+      dr_frame_key_set_add (ledger->missing, dr_frame_key_pack (&ack->key));
     }
 }
 

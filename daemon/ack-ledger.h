@@ -11,7 +11,7 @@
 
 #include <glib.h>
 
-#include "store.h"
+#include "frame-key.h"
 
 G_BEGIN_DECLS
 

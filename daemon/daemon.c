@@ -113,7 +113,7 @@ on_zone_excluded (DrService *service, int zone, gboolean excluded, gpointer user
 /* ---- callbacks --------------------------------------------------------- */
 
 static void
-on_committed (guint64 serial, gpointer user_data)
+on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
 {
   DrDaemon *self = user_data;
   GHashTableIter iter;
@@ -130,7 +130,7 @@ on_committed (guint64 serial, gpointer user_data)
 }
 
 static void
-on_write_failed (guint64 serial, const GError *error, gpointer user_data)
+on_write_failed (DrStoreWorker *worker, guint64 serial, const GError *error, gpointer user_data)
 {
   DrDaemon *self = user_data;
   GHashTableIter iter;
@@ -144,12 +144,12 @@ on_write_failed (guint64 serial, const GError *error, gpointer user_data)
     dr_roller_write_failed (roller, serial);
 }
 
-/* Every store worker callback is set here, and only here. */
+/* Every store worker signal is connected here, and only here. */
 static void
 connect_store (DrDaemon *self)
 {
-  dr_store_worker_set_committed_func (self->store, on_committed, self);
-  dr_store_worker_set_failed_func (self->store, on_write_failed, self);
+  g_signal_connect (self->store, "committed", G_CALLBACK (on_committed), self);
+  g_signal_connect (self->store, "write-failed", G_CALLBACK (on_write_failed), self);
 }
 
 static void
@@ -371,7 +371,9 @@ dr_daemon_free (DrDaemon *self)
         }
     }
   /* The worker drains and commits durably before it returns. */
-  g_clear_pointer (&self->store, dr_store_worker_free);
+  if (self->store)
+    dr_store_worker_close (self->store);
+  g_clear_object (&self->store);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
   g_clear_object (&self->service);
   g_clear_pointer (&self->bluez, dr_bluez_free);

@@ -1,4 +1,4 @@
-/* frame-key-set.h: a set of 64-bit frame keys, (t0 << 16) | seq.
+/* frame-key-set.h: a set of packed frame keys (dr_frame_key_pack ()).
  *
  * The daemon remembers every frame it has taken in since the roller last
  * got an ACK for it, tens of thousands in a burst. One flat open-addressed
@@ -9,6 +9,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "frame-key.h"
 
 G_BEGIN_DECLS
 

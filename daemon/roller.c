@@ -798,7 +798,7 @@ warm_up_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (WarmUp) w = NULL;
   g_autoptr (GPtrArray) held = NULL;
 
-  w = dr_store_worker_query_finish ((DrStoreWorker *) source, result, &error);
+  w = dr_store_worker_query_finish (DR_STORE_WORKER (source), result, &error);
   /* The worker delivers a result even after a cancel: a roller shut down
    * meanwhile takes nothing more in. */
   if (g_cancellable_is_cancelled (self->cancellable))

@@ -11,6 +11,7 @@
 
 #include "dr-error.h"
 #include "sd-notify.h"
+#include "service-variants.h"
 #include "store.h"
 
 #define MANAGER_PATH "/org/dermaroll"
@@ -234,28 +235,32 @@ static gpointer
 query_list_sessions (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
-  return dr_store_list_sessions (store, args->since_ms, args->until_ms, error);
+  g_autoptr (GPtrArray) rows = dr_store_list_sessions (store, args->since_ms, args->until_ms, error);
+  return rows ? dr_sessions_to_variant (rows) : NULL;
 }
 
 static gpointer
 query_session_coverage (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
-  return dr_store_session_coverage (store, args->session_id, error);
+  g_autoptr (GPtrArray) rows = dr_store_session_coverage (store, args->session_id, error);
+  return rows ? dr_coverage_to_variant (rows) : NULL;
 }
 
 static gpointer
 query_session_events (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
-  return dr_store_session_events (store, args->session_id, error);
+  g_autoptr (GPtrArray) rows = dr_store_session_events (store, args->session_id, error);
+  return rows ? dr_events_to_variant (rows) : NULL;
 }
 
 static gpointer
 query_session_samples (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
-  return dr_store_session_samples (store, args->session_id, error);
+  g_autoptr (GArray) rows = dr_store_session_samples (store, args->session_id, error);
+  return rows ? dr_samples_to_variant (rows) : NULL;
 }
 
 static void

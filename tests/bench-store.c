@@ -42,7 +42,7 @@ job_add_frame (DrStore *store, gpointer data, GError **error)
 }
 
 static void
-on_committed (guint64 serial, gpointer user_data)
+on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
 {
   Progress *progress = user_data;
 
@@ -95,7 +95,7 @@ bench_worker (const char *dir, guint n_frames)
   double cpu_start;
 
   worker = dr_store_worker_new (open_store (dir, "worker.db", &roller), NULL);
-  dr_store_worker_set_committed_func (worker, on_committed, &progress);
+  g_signal_connect (worker, "committed", G_CALLBACK (on_committed), &progress);
 
   start = g_get_monotonic_time ();
   cpu_start = cpu_seconds ();
@@ -117,7 +117,7 @@ bench_worker (const char *dir, guint n_frames)
     g_main_context_iteration (NULL, TRUE);
   report ("worker, durable commits", n_frames, (g_get_monotonic_time () - start) / 1e6,
           cpu_seconds () - cpu_start, progress.n_commits);
-  dr_store_worker_free (worker);
+  g_object_unref (worker);
 }
 
 static void

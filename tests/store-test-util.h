@@ -1,10 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store-test-util.h: helpers shared by the store tests and the store
- * benchmark: scratch directories and encoded frames.
+ * benchmark: scratch directories, encoded frames, and a second connection
+ * to the database file.
  */
 #pragma once
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "roller-protocol.h"
@@ -57,4 +60,62 @@ store_test_frame (uint8_t buf[DR_FRAME_MAX_LEN], uint64_t t0_ms, uint16_t seq, u
     }
   g_assert_cmpint (dr_frame_encode (&frame, buf, DR_FRAME_MAX_LEN, &len), ==, DR_CODEC_OK);
   return len;
+}
+
+/* A second connection, as another process would see the file: @sql
+ * stepped to its first row on a read-only connection of its own. Give it
+ * back with store_test_sql_done (). */
+static inline sqlite3_stmt *
+store_test_sql_row (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  return stmt;
+}
+
+static inline void
+store_test_sql_done (sqlite3_stmt *stmt)
+{
+  sqlite3 *db = sqlite3_db_handle (stmt);
+
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
+/* The first column of @sql's first row (a count, a PRAGMA). */
+static inline int64_t
+store_test_sql_int (const char *path, const char *sql)
+{
+  sqlite3_stmt *stmt = store_test_sql_row (path, sql);
+  int64_t value = sqlite3_column_int64 (stmt, 0);
+
+  store_test_sql_done (stmt);
+  return value;
+}
+
+static inline char *
+store_test_sql_text (const char *path, const char *sql)
+{
+  sqlite3_stmt *stmt = store_test_sql_row (path, sql);
+  char *value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+
+  store_test_sql_done (stmt);
+  return value;
+}
+
+/* Runs @sql that returns no rows on a writable connection of its own:
+ * what another program could do to the file. */
+static inline void
+store_test_sql_exec (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
 }

@@ -6,7 +6,8 @@
 static guint64
 key (guint64 t0, guint16 seq)
 {
-  return (t0 << 16) | seq;
+  DrFrameKey k = { t0, seq };
+  return dr_frame_key_pack (&k);
 }
 
 static void

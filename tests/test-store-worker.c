@@ -1,12 +1,11 @@
 /* test-store-worker.c: the store's thread. Writes batched into durable
  * commits reported on the main context with their serial, queries in queue
- * order, flush, free draining the queue, failing writes that stall
+ * order, flush, close and unref draining the queue, failing writes that stall
  * nothing, and no wake-ups while idle. Waits run the main loop with a
  * timeout; nothing sleeps.
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +28,7 @@ typedef struct
 } Fixture;
 
 static void
-on_committed (guint64 serial, gpointer user_data)
+on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -41,7 +40,7 @@ on_committed (guint64 serial, gpointer user_data)
 }
 
 static void
-on_failed (guint64 serial, const GError *error, gpointer user_data)
+on_failed (DrStoreWorker *worker, guint64 serial, const GError *error, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -69,15 +68,15 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->failures = g_array_new (FALSE, FALSE, sizeof (guint64));
   f->failure_messages = g_ptr_array_new_with_free_func (g_free);
   f->worker = dr_store_worker_new (g_steal_pointer (&store), NULL);
-  dr_store_worker_set_committed_func (f->worker, on_committed, f);
-  dr_store_worker_set_failed_func (f->worker, on_failed, f);
+  g_signal_connect (f->worker, "committed", G_CALLBACK (on_committed), f);
+  g_signal_connect (f->worker, "write-failed", G_CALLBACK (on_failed), f);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_pointer (&f->worker, dr_store_worker_free);
-  /* Drop the reports that free () silenced. */
+  g_clear_object (&f->worker);
+  /* Drop the reports that closing silenced. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
   store_test_rm_rf (f->tmpdir);
@@ -251,22 +250,6 @@ run_frame_count_query (Fixture *f)
   return frames;
 }
 
-static int64_t
-sql_count (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  int64_t value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
 /* Tests */
 
 static void
@@ -288,13 +271,13 @@ test_batch_commit (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_array_index (f->commits, guint64, f->commits->len - 1), ==, last);
   g_assert_cmpuint (f->failures->len, ==, 0);
   /* Committed: another connection sees every frame. */
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 500);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 500);
   g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 0);
 
   /* The next write opens the next batch. */
   last = write_frame (f, 5000);
   wait_committed (f, last);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 501);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 501);
 }
 
 static void
@@ -336,7 +319,7 @@ test_flush (Fixture *f, gconstpointer data)
   g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
   g_assert_cmpint (GPOINTER_TO_INT (r.result), ==, 1);
   wait_committed (f, serial);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
 
   /* A flush with nothing pending reports nothing. */
   dr_store_worker_flush (f->worker);
@@ -351,12 +334,34 @@ test_free_drains (Fixture *f, gconstpointer data)
 {
   for (guint i = 0; i < 1000; i++)
     write_frame (f, 1000 + i);
-  /* No waiting: free applies the queue, commits and joins. */
-  g_clear_pointer (&f->worker, dr_store_worker_free);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 1000);
+  /* No waiting: dropping the worker applies the queue, commits and joins. */
+  g_clear_object (&f->worker);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1000);
   /* The reports still queued are dropped, not delivered after free. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  g_assert_cmpuint (f->commits->len, ==, 0);
+}
+
+/* Closing is what dropping does, at a time of the owner's choosing; once
+ * closed, nothing more runs. */
+static void
+test_close (Fixture *f, gconstpointer data)
+{
+  QueryResult r = { f->worker };
+
+  for (guint i = 0; i < 100; i++)
+    write_frame (f, 1000 + i);
+  dr_store_worker_close (f->worker);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 100);
+  dr_store_worker_close (f->worker);
+  dr_store_worker_flush (f->worker);
+
+  dr_store_worker_query (f->worker, query_fail, NULL, NULL, NULL, on_query_done, &r);
+  g_assert_true (wait_for (query_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_null (r.result);
+  g_assert_error (r.error, DR_ERROR, DR_ERROR_CLOSED);
+  g_clear_error (&r.error);
   g_assert_cmpuint (f->commits->len, ==, 0);
 }
 
@@ -381,13 +386,15 @@ test_failing_write (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_ptr_array_index (f->failure_messages, 0), ==, "boom");
   g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 1);
   /* The jobs around it went through, and nothing of the failed one stayed. */
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames WHERE t0_ms IN (1000, 3000)"),
-                   ==, 2);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 2000"), ==, 0);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms IN (1000, 3000)"), ==,
+      2);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 2000"),
+                   ==, 0);
 
   /* And the worker goes on. */
   wait_committed (f, write_frame (f, 4000));
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
 }
 
 static void
@@ -408,7 +415,7 @@ test_lost_transaction (Fixture *f, gconstpointer data)
 
   g_assert_cmpuint (f->failures->len, ==, 1);
   g_assert_cmpuint (g_array_index (f->failures, guint64, 0), ==, lost);
-  g_assert_cmpint (sql_count (f->path, "SELECT count(*) FROM frames"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
 }
 
 static void
@@ -496,6 +503,7 @@ main (int argc, char **argv)
   ADD ("query-sees-writes", test_query_sees_writes);
   ADD ("flush", test_flush);
   ADD ("free-drains", test_free_drains);
+  ADD ("close", test_close);
   ADD ("failing-write", test_failing_write);
   ADD ("lost-transaction", test_lost_transaction);
   ADD ("query-cancelled", test_query_cancelled);

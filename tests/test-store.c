@@ -1,15 +1,15 @@
 /* test-store.c: the SQLite store on real files in a scratch directory:
  * permissions, schema version, refusing foreign and newer files, frames
- * with their duplicate check and acks, sessions and the D-Bus shaped
- * queries, crash recovery and a full disk.
+ * with their duplicate check and acks, sessions and the queries (checked
+ * as the service sends them), crash recovery and a full disk.
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "dr-error.h"
+#include "service-variants.h"
 #include "store-test-util.h"
 #include "store.h"
 
@@ -73,6 +73,36 @@ add_frame (DrStore *store, int64_t roller, uint64_t t0, uint16_t seq, uint8_t fl
   return inserted;
 }
 
+/* The store's answers as Manager1 sends them (service-variants.h): the
+ * checks below cover the rows and their D-Bus types together. */
+static GVariant *
+list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms, GError **error)
+{
+  g_autoptr (GPtrArray) rows = dr_store_list_sessions (store, since_ms, until_ms, error);
+  return rows != NULL ? g_variant_ref_sink (dr_sessions_to_variant (rows)) : NULL;
+}
+
+static GVariant *
+session_coverage (DrStore *store, uint64_t session_id, GError **error)
+{
+  g_autoptr (GPtrArray) rows = dr_store_session_coverage (store, session_id, error);
+  return rows != NULL ? g_variant_ref_sink (dr_coverage_to_variant (rows)) : NULL;
+}
+
+static GVariant *
+session_events (DrStore *store, uint64_t session_id, GError **error)
+{
+  g_autoptr (GPtrArray) rows = dr_store_session_events (store, session_id, error);
+  return rows != NULL ? g_variant_ref_sink (dr_events_to_variant (rows)) : NULL;
+}
+
+static GVariant *
+session_samples (DrStore *store, uint64_t session_id, GError **error)
+{
+  g_autoptr (GArray) rows = dr_store_session_samples (store, session_id, error);
+  return rows != NULL ? g_variant_ref_sink (dr_samples_to_variant (rows)) : NULL;
+}
+
 static void
 commit (DrStore *store)
 {
@@ -89,50 +119,6 @@ begin (DrStore *store)
 
   g_assert_true (dr_store_begin (store, &error));
   g_assert_no_error (error);
-}
-
-/* A second connection, as another process would see the file. */
-static int64_t
-sql_int (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  int64_t value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
-static char *
-sql_text (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  char *value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
-static void
-sql_exec (const char *path, const char *sql)
-{
-  sqlite3 *db = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                   ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
-  sqlite3_close (db);
 }
 
 static guint
@@ -230,21 +216,22 @@ static void
 test_schema_version (Fixture *f, gconstpointer data)
 {
   g_autoptr (DrStore) store = open_store (f);
-  g_autofree char *journal_mode = sql_text (f->path, "PRAGMA journal_mode");
+  g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 1);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
-  g_assert_cmpint (sql_int (f->path,
-                            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                            " ('rollers', 'heads', 'frames', 'malformed_frames', 'sessions',"
-                            "  'session_zones', 'events', 'settings')"),
-                   ==, 8);
+  g_assert_cmpint (
+      store_test_sql_int (f->path,
+                          "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+                          " ('rollers', 'heads', 'frames', 'malformed_frames', 'sessions',"
+                          "  'session_zones', 'events', 'settings')"),
+      ==, 8);
   g_clear_pointer (&store, dr_store_free);
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 }
 
 static void
@@ -280,8 +267,8 @@ test_foreign_database (Fixture *f, gconstpointer data)
   g_autofree char *dir = g_path_get_dirname (f->path);
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  sql_exec (f->path,
-            "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos DEFAULT VALUES");
+  store_test_sql_exec (
+      f->path, "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos DEFAULT VALUES");
 
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
@@ -289,9 +276,9 @@ test_foreign_database (Fixture *f, gconstpointer data)
   g_assert_true (g_str_has_prefix (error->message, f->path));
   g_assert_nonnull (strstr (error->message, "not a dermaroll database"));
   /* Untouched: no schema of ours, not switched to WAL. */
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM photos"), ==, 1);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sqlite_master"), ==, 1);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM photos"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sqlite_master"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 0);
 }
 
 static void
@@ -303,7 +290,7 @@ test_newer_version (Fixture *f, gconstpointer data)
 
   add_roller (store, "AA:BB:CC:DD:EE:FF");
   g_clear_pointer (&store, dr_store_free);
-  sql_exec (f->path, "PRAGMA user_version = 99");
+  store_test_sql_exec (f->path, "PRAGMA user_version = 99");
 
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
@@ -312,8 +299,8 @@ test_newer_version (Fixture *f, gconstpointer data)
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
-  g_assert_cmpint (sql_int (f->path, "PRAGMA user_version"), ==, 99);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM rollers"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 99);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM rollers"), ==, 1);
 }
 
 /* Rollers, heads, settings */
@@ -463,9 +450,9 @@ test_frames_duplicate (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counts.frames, ==, 2);
   g_assert_cmpuint (counts.malformed, ==, 0);
   g_assert_cmpuint (counts.seq_gaps, ==, 0);
-  g_assert_cmpint (sql_int (f->path,
-                            "SELECT flags FROM frames WHERE seq = 7 AND t0_ms = 1700000000000"
-                            " AND roller_id = 1"),
+  g_assert_cmpint (store_test_sql_int (
+                       f->path, "SELECT flags FROM frames WHERE seq = 7 AND t0_ms = 1700000000000"
+                                " AND roller_id = 1"),
                    ==, 0);
 }
 
@@ -513,13 +500,14 @@ test_frames_malformed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counts.malformed, ==, 3);
   g_assert_cmpuint (counts.seq_gaps, ==, 5);
 
-  reason = sql_text (f->path, "SELECT reason FROM malformed_frames ORDER BY id LIMIT 1");
+  reason = store_test_sql_text (f->path, "SELECT reason FROM malformed_frames ORDER BY id LIMIT 1");
   g_assert_cmpstr (reason, ==, "length-mismatch");
   g_assert_cmpint (
-      sql_int (f->path, "SELECT length (raw) FROM malformed_frames ORDER BY id LIMIT 1"), ==,
-      (int64_t) len + 1);
-  g_assert_cmpint (
-      sql_int (f->path, "SELECT length (raw) FROM malformed_frames WHERE received_ms = 12"), ==, 0);
+      store_test_sql_int (f->path, "SELECT length (raw) FROM malformed_frames ORDER BY id LIMIT 1"),
+      ==, (int64_t) len + 1);
+  g_assert_cmpint (store_test_sql_int (
+                       f->path, "SELECT length (raw) FROM malformed_frames WHERE received_ms = 12"),
+                   ==, 0);
 
   g_assert_false (dr_store_frame_counts (store, 999, &counts, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
@@ -586,17 +574,10 @@ test_frames_foreach (Fixture *f, gconstpointer data)
   len = store_test_frame (buf, 4000, 4, 0, 5, 800, 0);
   g_clear_pointer (&store, dr_store_free);
   {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt = store_test_sql_row (f->path, "SELECT raw FROM frames WHERE seq = 4");
 
-    g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-    g_assert_cmpint (
-        sqlite3_prepare_v2 (db, "SELECT raw FROM frames WHERE seq = 4", -1, &stmt, NULL), ==,
-        SQLITE_OK);
-    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
     g_assert_cmpmem (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), buf, len);
-    sqlite3_finalize (stmt);
-    sqlite3_close (db);
+    store_test_sql_done (stmt);
   }
 }
 
@@ -637,7 +618,7 @@ test_session_samples (Fixture *f, gconstpointer data)
   }
   commit (store);
 
-  samples = dr_store_session_samples (store, 1, &error);
+  samples = session_samples (store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_variant_get_type_string (samples), ==, "a(xuqy)");
   g_assert_cmpuint (g_variant_n_children (samples), ==, 5);
@@ -652,12 +633,12 @@ test_session_samples (Fixture *f, gconstpointer data)
   g_clear_pointer (&samples, g_variant_unref);
 
   /* Session 2 is open: everything from 3000 on. */
-  samples = dr_store_session_samples (store, 2, &error);
+  samples = session_samples (store, 2, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (samples), ==, 5);
   g_clear_pointer (&samples, g_variant_unref);
 
-  g_assert_null (dr_store_session_samples (store, 42, &error));
+  g_assert_null (session_samples (store, 42, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
 }
 
@@ -840,7 +821,7 @@ test_sessions (Fixture *f, gconstpointer data)
   g_assert_cmpstr (error->message, ==, "no session 42");
   g_clear_error (&error);
 
-  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  sessions = list_sessions (store, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_variant_get_type_string (sessions), ==, "a(tsxxd)");
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
@@ -860,25 +841,25 @@ test_sessions (Fixture *f, gconstpointer data)
   g_clear_pointer (&sessions, g_variant_unref);
 
   /* since inclusive, until exclusive. */
-  sessions = dr_store_list_sessions (store, (int64_t) t0 + 60000, (int64_t) t0 + 3600000, &error);
+  sessions = list_sessions (store, (int64_t) t0 + 60000, (int64_t) t0 + 3600000, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 1);
   g_variant_get_child (sessions, 0, "(t&sxxd)", &id, NULL, NULL, NULL, NULL);
   g_assert_cmpuint (id, ==, 2);
   g_clear_pointer (&sessions, g_variant_unref);
-  sessions = dr_store_list_sessions (store, (int64_t) t0 + 1, 0, &error);
+  sessions = list_sessions (store, (int64_t) t0 + 1, 0, &error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 2);
   g_clear_pointer (&sessions, g_variant_unref);
 
-  g_assert_null (dr_store_list_sessions (store, 1000, 1000, &error));
+  g_assert_null (list_sessions (store, 1000, 1000, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (dr_store_list_sessions (store, 1000, 10, &error));
+  g_assert_null (list_sessions (store, 1000, 10, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   /* Every configured zone in configuration order, then "unassigned". */
-  coverage = dr_store_session_coverage (store, 1, &error);
+  coverage = session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
   first = g_variant_get_child_value (coverage, 0);
@@ -894,12 +875,12 @@ test_sessions (Fixture *f, gconstpointer data)
   g_clear_pointer (&coverage, g_variant_unref);
 
   /* A session with no update yet has no totals. */
-  coverage = dr_store_session_coverage (store, 3, &error);
+  coverage = session_coverage (store, 3, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (coverage), ==, 0);
   g_clear_pointer (&coverage, g_variant_unref);
 
-  g_assert_null (dr_store_session_coverage (store, 42, &error));
+  g_assert_null (session_coverage (store, 42, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
   g_assert_cmpstr (error->message, ==, "no session 42");
   g_clear_error (&error);
@@ -907,10 +888,10 @@ test_sessions (Fixture *f, gconstpointer data)
   /* Kept across a restart. */
   g_clear_pointer (&store, dr_store_free);
   store = open_store (f);
-  coverage = dr_store_session_coverage (store, 1, &error);
+  coverage = session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
-  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  sessions = list_sessions (store, 0, 0, &error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
 }
 
@@ -955,7 +936,7 @@ test_events (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_add_event (store, 0, roller, &config, &input[7], &error));
   g_assert_no_error (error);
 
-  events = dr_store_session_events (store, 5, &error);
+  events = session_events (store, 5, &error);
   g_assert_no_error (error);
   expected = g_variant_parse (
       G_VARIANT_TYPE ("a(xsa{sv})"),
@@ -978,12 +959,12 @@ test_events (Fixture *f, gconstpointer data)
 
   /* A session without events. */
   g_assert_true (dr_store_session_begin (store, 6, roller, 10000, 500, 77, &error));
-  events = dr_store_session_events (store, 6, &error);
+  events = session_events (store, 6, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_variant_get_type_string (events), ==, "a(xsa{sv})");
   g_assert_cmpuint (g_variant_n_children (events), ==, 0);
 
-  g_assert_null (dr_store_session_events (store, 42, &error));
+  g_assert_null (session_events (store, 42, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
   g_assert_cmpstr (error->message, ==, "no session 42");
 }
@@ -1069,7 +1050,7 @@ test_crash_recovery (Fixture *f, gconstpointer data)
   g_clear_pointer (&store, dr_store_free);
 
   store = open_store (f);
-  sessions = dr_store_list_sessions (store, 0, 0, &error);
+  sessions = list_sessions (store, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_variant_n_children (sessions), ==, 3);
   g_variant_get_child (sessions, 0, "(t&sxxd)", &id, NULL, &start, &end, NULL);
@@ -1083,10 +1064,11 @@ test_crash_recovery (Fixture *f, gconstpointer data)
   g_assert_cmpint (end, ==, start); /* other's frame is before its start */
 
   /* Its totals are what was stored. */
-  coverage = dr_store_session_coverage (store, 1, &error);
+  coverage = session_coverage (store, 1, &error);
   g_assert_no_error (error);
   assert_coverage_matches (coverage, &config, engine);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
 }
 
 /* Errors */
@@ -1098,7 +1080,7 @@ test_disk_full (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *limit = NULL;
   int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
-  int64_t pages = sql_int (f->path, "PRAGMA page_count");
+  int64_t pages = store_test_sql_int (f->path, "PRAGMA page_count");
   DrStoreFrameCounts counts;
   guint stored = 0;
   gboolean full = FALSE;
@@ -1153,8 +1135,10 @@ test_disk_full (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_frame_counts (store, roller, &counts, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (counts.frames, >=, 21);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms < 1020"), ==, 20);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 500000"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms < 1020"),
+                   ==, 20);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 500000"),
+                   ==, 1);
 }
 
 static void
@@ -1174,7 +1158,7 @@ test_savepoints (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (dr_store_in_transaction (store));
   commit (store);
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
 
   /* A rolled back transaction is gone; the next one works. */
   begin (store);
@@ -1182,7 +1166,7 @@ test_savepoints (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_rollback (store));
   g_assert_false (dr_store_in_transaction (store));
   g_assert_true (add_frame (store, roller, 4000, 4, 0));
-  g_assert_cmpint (sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
 }
 
 int

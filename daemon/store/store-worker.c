@@ -34,17 +34,16 @@ typedef struct
   GTask *task; /* JOB_QUERY */
 } Job;
 
-/* The callbacks, shared with the reports on their way to the main context
- * so that dr_store_worker_free () can silence those still in flight. */
+/* Shared with the reports on their way to the main context, so that
+ * dr_store_worker_close () can silence those still in flight: a report
+ * holds no reference on the worker (it would keep a dropped worker open
+ * until the main context runs again), and @open is only cleared on the
+ * main context, where the reports are dispatched too. */
 typedef struct
 {
-  GMutex lock;
-  gboolean alive;
-  DrStoreCommittedFunc committed_func;
-  gpointer committed_data;
-  DrStoreFailedFunc failed_func;
-  gpointer failed_data;
-} Listener;
+  gint open; /* atomic */
+  DrStoreWorker *worker;
+} Mailbox;
 
 typedef struct
 {
@@ -55,20 +54,23 @@ typedef struct
 /* What one commit tells the main context. */
 typedef struct
 {
-  Listener *listener;
+  Mailbox *mailbox;
   guint64 serial; /* highest write serial handled; 0: none */
   GArray *failures;
 } Report;
 
 struct _DrStoreWorker
 {
+  GObject parent_instance;
+
   DrStore *store;
   char *path;
   GMainContext *context;
   GAsyncQueue *queue;
   GThread *thread;
-  Listener *listener;
+  Mailbox *mailbox;
   guint64 last_serial; /* under the queue's lock */
+  gboolean closed;     /* under the queue's lock: the quit job is queued */
   guint n_errors;      /* atomic */
 
   /* Worker thread only. */
@@ -78,7 +80,36 @@ struct _DrStoreWorker
   GArray *failures;     /* Failure, since the last report */
 };
 
+enum
+{
+  PROP_0,
+  PROP_STORE,
+  PROP_CONTEXT,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_COMMITTED,
+  SIGNAL_WRITE_FAILED,
+  N_SIGNALS
+};
+
+static GParamSpec *props[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (DrStoreWorker, dr_store_worker, G_TYPE_OBJECT)
+
 static void run_write (DrStoreWorker *self, Job *job);
+
+static Job *
+job_new (JobKind kind)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  return job;
+}
 
 static void
 job_free (Job *job)
@@ -107,24 +138,11 @@ failures_new (void)
 /* Reports */
 
 static void
-listener_clear (gpointer data)
-{
-  Listener *listener = data;
-  g_mutex_clear (&listener->lock);
-}
-
-static void
-listener_unref (Listener *listener)
-{
-  g_atomic_rc_box_release_full (listener, listener_clear);
-}
-
-static void
 report_free (gpointer data)
 {
   Report *report = data;
 
-  listener_unref (report->listener);
+  g_atomic_rc_box_release (report->mailbox);
   g_array_unref (report->failures);
   g_free (report);
 }
@@ -133,30 +151,21 @@ static gboolean
 report_dispatch (gpointer data)
 {
   Report *report = data;
-  Listener *listener = report->listener;
-  DrStoreCommittedFunc committed_func;
-  DrStoreFailedFunc failed_func;
-  gpointer committed_data, failed_data;
-  gboolean alive;
+  Mailbox *mailbox = report->mailbox;
+  g_autoptr (DrStoreWorker) self = NULL;
 
-  g_mutex_lock (&listener->lock);
-  alive = listener->alive;
-  committed_func = listener->committed_func;
-  committed_data = listener->committed_data;
-  failed_func = listener->failed_func;
-  failed_data = listener->failed_data;
-  g_mutex_unlock (&listener->lock);
-
-  if (!alive)
+  if (!g_atomic_int_get (&mailbox->open))
     return G_SOURCE_REMOVE;
+  /* A handler may drop the worker. */
+  self = g_object_ref (mailbox->worker);
   /* Failures first: a committed serial covers them. */
-  for (guint i = 0; failed_func != NULL && i < report->failures->len; i++)
+  for (guint i = 0; i < report->failures->len && g_atomic_int_get (&mailbox->open); i++)
     {
       Failure *failure = &g_array_index (report->failures, Failure, i);
-      failed_func (failure->serial, failure->error, failed_data);
+      g_signal_emit (self, signals[SIGNAL_WRITE_FAILED], 0, failure->serial, failure->error);
     }
-  if (committed_func != NULL && report->serial != 0)
-    committed_func (report->serial, committed_data);
+  if (report->serial != 0 && g_atomic_int_get (&mailbox->open))
+    g_signal_emit (self, signals[SIGNAL_COMMITTED], 0, report->serial);
   return G_SOURCE_REMOVE;
 }
 
@@ -169,7 +178,7 @@ send_report (DrStoreWorker *self)
   if (self->batch_serial == 0 && self->failures->len == 0)
     return;
   report = g_new0 (Report, 1);
-  report->listener = g_atomic_rc_box_acquire (self->listener);
+  report->mailbox = g_atomic_rc_box_acquire (self->mailbox);
   report->serial = self->batch_serial;
   report->failures = g_steal_pointer (&self->failures);
   self->failures = failures_new ();
@@ -345,6 +354,27 @@ job_release_data (Job *job)
   job->data = NULL;
 }
 
+static gboolean
+drop_task (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* The task holds a reference on the worker, its source object. Dropped
+ * here it could be the last one, and dispose would then join the thread
+ * it runs on: the task goes back to its own context to be let go. */
+static void
+hand_back_task (GTask *task)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, drop_task, task, g_object_unref);
+  g_source_set_static_name (source, "[dermaroll] store query done");
+  g_source_attach (source, g_task_get_context (task));
+  g_source_unref (source);
+}
+
 static void
 run_query (DrStoreWorker *self, Job *job)
 {
@@ -355,6 +385,7 @@ run_query (DrStoreWorker *self, Job *job)
     {
       job_release_data (job);
       g_task_return_error_if_cancelled (job->task);
+      hand_back_task (g_steal_pointer (&job->task));
       return;
     }
   result = job->query (self->store, job->data, &error);
@@ -363,6 +394,7 @@ run_query (DrStoreWorker *self, Job *job)
     g_task_return_error (job->task, g_steal_pointer (&error));
   else
     g_task_return_pointer (job->task, result, NULL);
+  hand_back_task (g_steal_pointer (&job->task));
 
   /* A failed read can take the transaction down too. */
   if (self->batch->len > 0 && !dr_store_in_transaction (self->store))
@@ -419,90 +451,160 @@ worker_thread (gpointer data)
     }
 }
 
-static void
+/* Queues @job, numbering it when it is a write: serial and queue position
+ * are taken together, so serials follow the order the worker applies the
+ * writes in, from any thread. FALSE, with @job not queued, once the quit
+ * job is: nothing runs after it. */
+static gboolean
 push (DrStoreWorker *self, Job *job)
 {
-  g_async_queue_push (self->queue, job);
+  g_async_queue_lock (self->queue);
+  if (self->closed)
+    {
+      g_async_queue_unlock (self->queue);
+      return FALSE;
+    }
+  if (job->kind == JOB_WRITE)
+    job->serial = ++self->last_serial;
+  else if (job->kind == JOB_QUIT)
+    self->closed = TRUE;
+  g_async_queue_push_unlocked (self->queue, job);
+  g_async_queue_unlock (self->queue);
+  return TRUE;
 }
+
+/* GObject */
+
+static void
+dr_store_worker_init (DrStoreWorker *self)
+{
+  self->queue = g_async_queue_new ();
+  self->mailbox = g_atomic_rc_box_new0 (Mailbox);
+  self->mailbox->worker = self;
+  self->mailbox->open = TRUE;
+  self->batch = g_ptr_array_new ();
+  self->failures = failures_new ();
+}
+
+static void
+dr_store_worker_set_property (GObject *object, guint prop_id, const GValue *value,
+                              GParamSpec *pspec)
+{
+  DrStoreWorker *self = DR_STORE_WORKER (object);
+
+  switch (prop_id)
+    {
+      case PROP_STORE:
+        self->store = g_value_get_pointer (value);
+        break;
+      case PROP_CONTEXT:
+        self->context = g_value_dup_boxed (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_store_worker_constructed (GObject *object)
+{
+  DrStoreWorker *self = DR_STORE_WORKER (object);
+
+  G_OBJECT_CLASS (dr_store_worker_parent_class)->constructed (object);
+
+  if (self->context == NULL)
+    self->context = g_main_context_ref_thread_default ();
+  if (self->store == NULL)
+    {
+      g_critical ("a DrStoreWorker needs a store");
+      return;
+    }
+  self->path = g_strdup (dr_store_get_path (self->store));
+  self->thread = g_thread_new ("dr-store", worker_thread, self);
+}
+
+static void
+dr_store_worker_dispose (GObject *object)
+{
+  dr_store_worker_close (DR_STORE_WORKER (object));
+  G_OBJECT_CLASS (dr_store_worker_parent_class)->dispose (object);
+}
+
+static void
+dr_store_worker_finalize (GObject *object)
+{
+  DrStoreWorker *self = DR_STORE_WORKER (object);
+
+  g_async_queue_unref (self->queue);
+  g_ptr_array_unref (self->batch);
+  g_array_unref (self->failures);
+  g_atomic_rc_box_release (self->mailbox);
+  g_main_context_unref (self->context);
+  g_free (self->path);
+  G_OBJECT_CLASS (dr_store_worker_parent_class)->finalize (object);
+}
+
+static void
+dr_store_worker_class_init (DrStoreWorkerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->set_property = dr_store_worker_set_property;
+  object_class->constructed = dr_store_worker_constructed;
+  object_class->dispose = dr_store_worker_dispose;
+  object_class->finalize = dr_store_worker_finalize;
+
+  /* A DrStore is no GObject: the worker takes it over as it is. */
+  props[PROP_STORE] = g_param_spec_pointer (
+      "store", NULL, NULL, G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_CONTEXT]
+      = g_param_spec_boxed ("context", NULL, NULL, G_TYPE_MAIN_CONTEXT,
+                            G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_COMMITTED]
+      = g_signal_new ("committed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_UINT64);
+  signals[SIGNAL_WRITE_FAILED] = g_signal_new (
+      "write-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+/* API */
 
 DrStoreWorker *
 dr_store_worker_new (DrStore *store, GMainContext *context)
 {
-  DrStoreWorker *self;
-
   g_return_val_if_fail (store != NULL, NULL);
 
-  self = g_new0 (DrStoreWorker, 1);
-  self->store = store;
-  self->path = g_strdup (dr_store_get_path (store));
-  self->context
-      = context != NULL ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
-  self->queue = g_async_queue_new ();
-  self->listener = g_atomic_rc_box_new0 (Listener);
-  g_mutex_init (&self->listener->lock);
-  self->listener->alive = TRUE;
-  self->batch = g_ptr_array_new ();
-  self->failures = failures_new ();
-  self->thread = g_thread_new ("dr-store", worker_thread, self);
-  return self;
+  return g_object_new (DR_TYPE_STORE_WORKER, "store", store, "context", context, NULL);
 }
 
 void
-dr_store_worker_free (DrStoreWorker *self)
+dr_store_worker_close (DrStoreWorker *self)
 {
-  Job *quit;
   Job *job;
 
-  if (self == NULL)
-    return;
+  g_return_if_fail (DR_IS_STORE_WORKER (self));
 
-  quit = g_new0 (Job, 1);
-  quit->kind = JOB_QUIT;
-  push (self, quit);
-  g_thread_join (self->thread);
+  job = job_new (JOB_QUIT);
+  if (!push (self, job))
+    {
+      job_free (job);
+      return; /* closed already */
+    }
+  if (self->thread != NULL)
+    g_thread_join (g_steal_pointer (&self->thread));
+  g_atomic_int_set (&self->mailbox->open, FALSE);
 
-  g_mutex_lock (&self->listener->lock);
-  self->listener->alive = FALSE;
-  g_mutex_unlock (&self->listener->lock);
-  listener_unref (self->listener);
-
-  /* Jobs queued after free () began are a caller's bug; do not leak them. */
+  /* Without a thread (no store), the quit job is still there. */
   while ((job = g_async_queue_try_pop (self->queue)) != NULL)
     {
       if (job->task != NULL)
         g_task_return_new_error (job->task, DR_ERROR, DR_ERROR_CLOSED, "the store is closed");
       job_free (job);
     }
-  g_async_queue_unref (self->queue);
-  g_ptr_array_unref (self->batch);
-  g_array_unref (self->failures);
-  dr_store_free (self->store);
-  g_main_context_unref (self->context);
-  g_free (self->path);
-  g_free (self);
-}
-
-void
-dr_store_worker_set_committed_func (DrStoreWorker *self, DrStoreCommittedFunc func,
-                                    gpointer user_data)
-{
-  g_return_if_fail (self != NULL);
-
-  g_mutex_lock (&self->listener->lock);
-  self->listener->committed_func = func;
-  self->listener->committed_data = user_data;
-  g_mutex_unlock (&self->listener->lock);
-}
-
-void
-dr_store_worker_set_failed_func (DrStoreWorker *self, DrStoreFailedFunc func, gpointer user_data)
-{
-  g_return_if_fail (self != NULL);
-
-  g_mutex_lock (&self->listener->lock);
-  self->listener->failed_func = func;
-  self->listener->failed_data = user_data;
-  g_mutex_unlock (&self->listener->lock);
+  g_clear_pointer (&self->store, dr_store_free);
 }
 
 guint64
@@ -510,23 +612,22 @@ dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data
                        GDestroyNotify destroy)
 {
   Job *job;
-  guint64 serial;
 
-  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (DR_IS_STORE_WORKER (self), 0);
   g_return_val_if_fail (func != NULL, 0);
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_WRITE;
+  job = job_new (JOB_WRITE);
   job->write = func;
   job->data = data;
   job->destroy = destroy;
-  /* Serial and queue position are taken together, so serials follow the
-   * order the worker applies the writes in, from any thread. */
-  g_async_queue_lock (self->queue);
-  serial = job->serial = ++self->last_serial;
-  g_async_queue_push_unlocked (self->queue, job);
-  g_async_queue_unlock (self->queue);
-  return serial;
+  if (!push (self, job))
+    {
+      /* Serial 0 would say "nothing to wait for": a caller's bug. */
+      g_critical ("%s: write after the store worker was closed", self->path);
+      job_free (job);
+      return 0;
+    }
+  return job->serial;
 }
 
 void
@@ -534,11 +635,11 @@ dr_store_worker_flush (DrStoreWorker *self)
 {
   Job *job;
 
-  g_return_if_fail (self != NULL);
+  g_return_if_fail (DR_IS_STORE_WORKER (self));
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_FLUSH;
-  push (self, job);
+  job = job_new (JOB_FLUSH);
+  if (!push (self, job))
+    job_free (job); /* closing committed everything */
 }
 
 void
@@ -548,28 +649,32 @@ dr_store_worker_query (DrStoreWorker *self, DrStoreQueryFunc func, gpointer data
 {
   Job *job;
 
-  g_return_if_fail (self != NULL);
+  g_return_if_fail (DR_IS_STORE_WORKER (self));
   g_return_if_fail (func != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_QUERY;
+  job = job_new (JOB_QUERY);
   job->query = func;
   job->data = data;
   job->destroy = destroy;
-  job->task = g_task_new (NULL, cancellable, callback, user_data);
+  job->task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (job->task, dr_store_worker_query);
   g_task_set_name (job->task, "dr_store_worker_query");
   /* The result's type is the caller's: GTask could not free it if it
    * dropped it for a late cancellation, so a result once made is delivered. */
   g_task_set_check_cancellable (job->task, FALSE);
-  push (self, job);
+  if (!push (self, job))
+    {
+      g_task_return_new_error (job->task, DR_ERROR, DR_ERROR_CLOSED, "the store is closed");
+      job_free (job);
+    }
 }
 
 gpointer
 dr_store_worker_query_finish (DrStoreWorker *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (DR_IS_STORE_WORKER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dr_store_worker_query, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -578,6 +683,6 @@ dr_store_worker_query_finish (DrStoreWorker *self, GAsyncResult *result, GError 
 guint
 dr_store_worker_get_n_errors (DrStoreWorker *self)
 {
-  g_return_val_if_fail (self != NULL, 0);
+  g_return_val_if_fail (DR_IS_STORE_WORKER (self), 0);
   return (guint) g_atomic_int_get (&self->n_errors);
 }

@@ -16,7 +16,8 @@
 
 G_BEGIN_DECLS
 
-typedef struct _DrStoreWorker DrStoreWorker;
+#define DR_TYPE_STORE_WORKER (dr_store_worker_get_type ())
+G_DECLARE_FINAL_TYPE (DrStoreWorker, dr_store_worker, DR, STORE_WORKER, GObject)
 
 /* A write, run on the worker thread inside the open transaction (it must
  * not begin or commit itself). A write that fails leaves nothing behind
@@ -30,51 +31,45 @@ typedef gboolean (*DrStoreWriteFunc) (DrStore *store, gpointer data, GError **er
  * (G_IO_ERROR_CANCELLED); once run, its result is delivered even if
  * cancelled meanwhile, so that it is never leaked. */
 typedef gpointer (*DrStoreQueryFunc) (DrStore *store, gpointer data, GError **error);
-/* Called on the main context after each durable commit, with the serial
+/* Signals, emitted on the worker's main context:
+ *
+ * committed (guint64 serial): after each durable commit, with the serial
  * of the last write job it handled: every write with a serial up to it is
- * on disk, except those reported to the DrStoreFailedFunc, which hears of
- * them before this call. */
-typedef void (*DrStoreCommittedFunc) (guint64 commit_serial, gpointer user_data);
-/* Called on the main context for each write job that failed (already
- * logged): its data is not on disk, so whatever waits for it (an ACK to the
- * roller) must not be released; the roller sends unacknowledged frames
- * again. */
-typedef void (*DrStoreFailedFunc) (guint64 serial, const GError *error, gpointer user_data);
+ * on disk, except those reported by write-failed, which comes first.
+ *
+ * write-failed (guint64 serial, GError *error): for each write job that
+ * failed (already logged): its data is not on disk, so whatever waits for
+ * it (an ACK to the roller) must not be released; the roller sends
+ * unacknowledged frames again.
+ */
 
-/* Takes ownership of @store. Callbacks run on @context (the thread default
- * context at creation when NULL); query callbacks on the thread default
- * context of the caller of dr_store_worker_query (), as with any GTask. */
+/* Takes ownership of @store (the construct-only "store" property). Signals
+ * are emitted on @context (the "context" property; the thread default
+ * context at creation when NULL); query callbacks run on the thread
+ * default context of the caller of dr_store_worker_query (), as with any
+ * GTask. */
 DrStoreWorker *dr_store_worker_new (DrStore *store, GMainContext *context);
 /* Applies every queued job, commits durably, joins the thread, closes the
- * store. Call it from @context's thread: callbacks not yet delivered
- * (including the one for this last commit) are dropped. */
-void dr_store_worker_free (DrStoreWorker *worker);
+ * store; later calls do nothing, and dispose calls it, so dropping the
+ * last reference closes too (a query holds one until its callback has
+ * run: an owner that must know when the data is on disk closes first).
+ * Call it from @context's thread: signals not yet emitted (including
+ * those of this last commit) are dropped. Jobs queued after it are not
+ * run (queries fail with DR_ERROR_CLOSED). */
+void dr_store_worker_close (DrStoreWorker *worker);
 
-void dr_store_worker_set_committed_func (DrStoreWorker *worker,
-                                         DrStoreCommittedFunc func,
-                                         gpointer user_data);
-void dr_store_worker_set_failed_func (DrStoreWorker *worker,
-                                      DrStoreFailedFunc func,
-                                      gpointer user_data);
-
-/* Queues a write; returns the job's serial: once the committed callback
- * reports a commit_serial >= it, the write is on disk. */
-guint64 dr_store_worker_write (DrStoreWorker *worker,
-                               DrStoreWriteFunc func,
-                               gpointer data,
+/* Queues a write; returns the job's serial: once committed reports a
+ * serial >= it, the write is on disk. */
+guint64 dr_store_worker_write (DrStoreWorker *worker, DrStoreWriteFunc func, gpointer data,
                                GDestroyNotify destroy);
 
 /* Forces a durable commit of everything queued so far, without waiting for
  * the 250 ms batch (session end, shutdown). */
 void dr_store_worker_flush (DrStoreWorker *worker);
 
-void dr_store_worker_query (DrStoreWorker *worker,
-                            DrStoreQueryFunc func,
-                            gpointer data,
-                            GDestroyNotify destroy,
-                            GCancellable *cancellable,
-                            GAsyncReadyCallback callback,
-                            gpointer user_data);
+void dr_store_worker_query (DrStoreWorker *worker, DrStoreQueryFunc func, gpointer data,
+                            GDestroyNotify destroy, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
 gpointer dr_store_worker_query_finish (DrStoreWorker *worker, GAsyncResult *result, GError **error);
 
 /* Errors from writes so far (e.g. disk full); 0 while healthy. */

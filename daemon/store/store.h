@@ -1,9 +1,9 @@
 /* store.h: dermaroll's SQLite database, synchronously.
  *
- * All SQL lives in store.c. A DrStore is used from one thread at a time: the
- * daemon drives it from a DrStoreWorker thread (store-worker.h) so that no
- * write or fsync ever blocks the main loop; tools and tests may use it
- * directly.
+ * All SQL lives in daemon/store/ (store.c says which file holds what). A
+ * DrStore is used from one thread at a time: the daemon drives it from a
+ * DrStoreWorker thread (store-worker.h) so that no write or fsync ever
+ * blocks the main loop; tools and tests may use it directly.
  *
  * What is kept: the raw frames exactly as received (so any session can be
  * recomputed through the codec and the engine), malformed frames with their
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "frame-key.h"
 #include "roller-protocol.h"
 
 G_BEGIN_DECLS
@@ -62,12 +63,10 @@ gboolean dr_store_savepoint (DrStore *store, GError **error);
 gboolean dr_store_end_savepoint (DrStore *store, gboolean keep, GError **error);
 
 /* Rollers, keyed by identity address. Returns the roller's row id. */
-gboolean dr_store_ensure_roller (DrStore *store,
-                                 const char *address,
-                                 const char *name,
-                                 int64_t *roller_id,
-                                 GError **error);
-gboolean dr_store_set_roller_paired (DrStore *store, int64_t roller_id, gboolean paired, GError **error);
+gboolean dr_store_ensure_roller (DrStore *store, const char *address, const char *name,
+                                 int64_t *roller_id, GError **error);
+gboolean dr_store_set_roller_paired (DrStore *store, int64_t roller_id, gboolean paired,
+                                     GError **error);
 
 typedef struct
 {
@@ -83,30 +82,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreRoller, dr_store_roller_free)
 GPtrArray *dr_store_list_rollers (DrStore *store, GError **error);
 
 /* Needle heads: revolutions accumulate across sessions. */
-gboolean dr_store_get_head_revolutions (DrStore *store, uint32_t head_id, double *revolutions, GError **error);
-gboolean dr_store_set_head (DrStore *store, const DrHeadInfo *head, double revolutions, GError **error);
+gboolean dr_store_get_head_revolutions (DrStore *store, uint32_t head_id, double *revolutions,
+                                        GError **error);
+gboolean dr_store_set_head (DrStore *store, const DrHeadInfo *head, double revolutions,
+                            GError **error);
 /* Sessions begun with the head (dr_store_session_begin counts them). */
-gboolean dr_store_get_head_sessions (DrStore *store, uint32_t head_id, uint64_t *sessions, GError **error);
+gboolean dr_store_get_head_sessions (DrStore *store, uint32_t head_id, uint64_t *sessions,
+                                     GError **error);
 /* Every head's revolutions: head id (GUINT_TO_POINTER) → double* (owned). */
 GHashTable *dr_store_list_head_revolutions (DrStore *store, GError **error);
 
 /* Frames. A well-formed frame is keyed by (roller, t0, seq): storing it a
  * second time changes nothing and sets *inserted to FALSE. A malformed
  * frame is kept with its reason (status != DR_CODEC_OK) and counted. */
-gboolean dr_store_add_frame (DrStore *store,
-                             int64_t roller_id,
-                             int64_t received_ms,
-                             const uint8_t *raw,
-                             size_t len,
-                             DrCodecStatus status,
-                             gboolean *inserted,
-                             GError **error);
-
-typedef struct
-{
-  uint64_t t0_ms;
-  uint16_t seq;
-} DrFrameKey;
+gboolean dr_store_add_frame (DrStore *store, int64_t roller_id, int64_t received_ms,
+                             const uint8_t *raw, size_t len, DrCodecStatus status,
+                             gboolean *inserted, GError **error);
 
 /* Keys (element type DrFrameKey) of the roller's well-formed frames after
  * the last one marked acknowledged, in (t0, seq) order: the only frames the
@@ -114,7 +105,8 @@ typedef struct
 GArray *dr_store_unacked_frame_keys (DrStore *store, int64_t roller_id, GError **error);
 /* Marks every stored frame of the roller up to and including @key, in
  * (t0, seq) order, acked. Acks only move forward: an older key is a no-op. */
-gboolean dr_store_mark_acked (DrStore *store, int64_t roller_id, const DrFrameKey *key, GError **error);
+gboolean dr_store_mark_acked (DrStore *store, int64_t roller_id, const DrFrameKey *key,
+                              GError **error);
 
 typedef struct
 {
@@ -123,20 +115,18 @@ typedef struct
   uint64_t seq_gaps;
 } DrStoreFrameCounts;
 
-gboolean dr_store_frame_counts (DrStore *store, int64_t roller_id, DrStoreFrameCounts *counts, GError **error);
+gboolean dr_store_frame_counts (DrStore *store, int64_t roller_id, DrStoreFrameCounts *counts,
+                                GError **error);
 /* Frames lost on the way (seq gaps), as the engine counted them. */
 gboolean dr_store_add_dropped (DrStore *store, int64_t roller_id, uint64_t frames, GError **error);
 
 /* Calls @func for each well-formed raw frame of the roller with t0 in
  * [since_ms, until_ms) (until_ms 0: no end), in (t0, seq) order, for
  * recomputation and export; @func returns FALSE to stop early. */
-typedef gboolean (*DrStoreFrameFunc) (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data);
-gboolean dr_store_foreach_frame (DrStore *store,
-                                 int64_t roller_id,
-                                 int64_t since_ms,
-                                 int64_t until_ms,
-                                 DrStoreFrameFunc func,
-                                 gpointer user_data,
+typedef gboolean (*DrStoreFrameFunc) (const uint8_t *raw, size_t len, int64_t received_ms,
+                                      gpointer user_data);
+gboolean dr_store_foreach_frame (DrStore *store, int64_t roller_id, int64_t since_ms,
+                                 int64_t until_ms, DrStoreFrameFunc func, gpointer user_data,
                                  GError **error);
 
 /* Sessions. Ids are chosen by the caller (the daemon hands them out in
@@ -144,53 +134,116 @@ gboolean dr_store_foreach_frame (DrStore *store,
  * dr_store_max_session_id () + 1. */
 gboolean dr_store_max_session_id (DrStore *store, uint64_t *id, GError **error);
 /* The roller's latest session, or *session_id 0 when it has none. */
-gboolean dr_store_last_session (DrStore *store,
-                                int64_t roller_id,
-                                uint64_t *session_id,
-                                int64_t *start_ms,
-                                int64_t *end_ms,
-                                GError **error);
-gboolean dr_store_session_begin (DrStore *store,
-                                 uint64_t session_id,
-                                 int64_t roller_id,
-                                 int64_t start_ms,
-                                 uint16_t needle_length_um,
-                                 uint32_t head_id,
+gboolean dr_store_last_session (DrStore *store, int64_t roller_id, uint64_t *session_id,
+                                int64_t *start_ms, int64_t *end_ms, GError **error);
+gboolean dr_store_session_begin (DrStore *store, uint64_t session_id, int64_t roller_id,
+                                 int64_t start_ms, uint16_t needle_length_um, uint32_t head_id,
                                  GError **error);
 /* Replaces the session's per-zone totals (zone name → totals); end_ms 0
  * while the session is active. */
-gboolean dr_store_session_update (DrStore *store,
-                                  uint64_t session_id,
-                                  int64_t end_ms,
-                                  double mean_coverage,
-                                  const DrEngineConfig *config,
-                                  const DrEngine *engine,
-                                  GError **error);
-gboolean dr_store_add_event (DrStore *store, uint64_t session_id, int64_t roller_id, const DrEngineConfig *config, const DrEvent *event, GError **error);
+gboolean dr_store_session_update (DrStore *store, uint64_t session_id, int64_t end_ms,
+                                  double mean_coverage, const DrEngineConfig *config,
+                                  const DrEngine *engine, GError **error);
+gboolean dr_store_add_event (DrStore *store, uint64_t session_id, int64_t roller_id,
+                             const DrEngineConfig *config, const DrEvent *event, GError **error);
 
 /* Last treatment time of each zone (by zone name) over every session, for
  * the rest-interval rule. Sets last_treated_ms[zone] or INT64_MIN. */
-gboolean dr_store_zone_last_treated (DrStore *store,
-                                     const DrEngineConfig *config,
-                                     int64_t last_treated_ms[DR_MAX_ZONES],
-                                     GError **error);
+gboolean dr_store_zone_last_treated (DrStore *store, const DrEngineConfig *config,
+                                     int64_t last_treated_ms[DR_MAX_ZONES], GError **error);
 
 /* The same, over the sessions that started before @before_ms only. */
-gboolean dr_store_zone_last_treated_before (DrStore *store,
-                                            const DrEngineConfig *config,
+gboolean dr_store_zone_last_treated_before (DrStore *store, const DrEngineConfig *config,
                                             int64_t before_ms,
-                                            int64_t last_treated_ms[DR_MAX_ZONES],
-                                            GError **error);
+                                            int64_t last_treated_ms[DR_MAX_ZONES], GError **error);
 
-/* Query results as GVariants in the exact D-Bus types of Manager1. */
-GVariant *dr_store_list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms, GError **error); /* a(tsxxd) */
-GVariant *dr_store_session_coverage (DrStore *store, uint64_t session_id, GError **error); /* a{s(dddd)} */
-GVariant *dr_store_session_events (DrStore *store, uint64_t session_id, GError **error);   /* a(xsa{sv}) */
-/* a(xuqy): every sample of the session's stored frames, decoded. */
-GVariant *dr_store_session_samples (DrStore *store, uint64_t session_id, GError **error);
+/* Query results, as plain rows; service-variants.h turns them into
+ * Manager1's D-Bus types. */
+
+typedef struct
+{
+  uint64_t id;
+  char *address; /* the roller's */
+  int64_t start_ms;
+  int64_t end_ms; /* 0 while the session is open */
+  double mean_coverage;
+} DrStoreSession;
+
+void dr_store_session_free (DrStoreSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreSession, dr_store_session_free)
+/* Sessions that started in [since_ms, until_ms) (until_ms 0: no end), by
+ * start time; element type DrStoreSession*, owned by the array. */
+GPtrArray *dr_store_list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms,
+                                   GError **error);
+
+/* One zone's totals in a session. */
+typedef struct
+{
+  char *zone;
+  double coverage;
+  double passes;
+  double rolled_cm2;
+  double peak_force_n;
+} DrStoreZoneCoverage;
+
+void dr_store_zone_coverage_free (DrStoreZoneCoverage *coverage);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreZoneCoverage, dr_store_zone_coverage_free)
+/* In the configuration's zone order, "unassigned" last; element type
+ * DrStoreZoneCoverage*, owned by the array. NotFound for no such session. */
+GPtrArray *dr_store_session_coverage (DrStore *store, uint64_t session_id, GError **error);
+
+/* Which details a stored event has: only those Manager1.GetSessionEvents
+ * documents for its kind. */
+typedef enum
+{
+  DR_STORE_EVENT_ZONE = 1 << 0,
+  DR_STORE_EVENT_FORCE_N = 1 << 1,
+  DR_STORE_EVENT_LIMIT_N = 1 << 2,
+  DR_STORE_EVENT_PEAK_N = 1 << 3,
+  DR_STORE_EVENT_DURATION_MS = 1 << 4,
+  DR_STORE_EVENT_LAST_TREATED_MS = 1 << 5,
+  DR_STORE_EVENT_HEAD_ID = 1 << 6,
+  DR_STORE_EVENT_WEAR = 1 << 7,
+  DR_STORE_EVENT_FRAMES = 1 << 8,
+} DrStoreEventDetails;
+
+typedef struct
+{
+  int64_t time_ms;
+  char *kind;                  /* dr_event_kind_name () */
+  DrStoreEventDetails details; /* which of the fields below are set */
+  char *zone;
+  double force_n;
+  double limit_n;
+  double peak_n;
+  int64_t duration_ms;
+  int64_t last_treated_ms;
+  uint32_t head_id;
+  double wear;
+  uint32_t frames;
+} DrStoreEvent;
+
+void dr_store_event_free (DrStoreEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreEvent, dr_store_event_free)
+/* The session's events by time; element type DrStoreEvent*, owned by the
+ * array. NotFound for no such session. */
+GPtrArray *dr_store_session_events (DrStore *store, uint64_t session_id, GError **error);
+
+typedef struct
+{
+  int64_t time_ms;
+  uint32_t ticks;
+  uint16_t force_mn;
+  uint8_t zone;
+} DrStoreSample;
+
+/* Every sample of the session's stored frames, decoded, in order; element
+ * type DrStoreSample. NotFound for no such session. */
+GArray *dr_store_session_samples (DrStore *store, uint64_t session_id, GError **error);
 
 /* Settings: excluded zones by name. */
-gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean excluded, GError **error);
+gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean excluded,
+                                     GError **error);
 /* Zone names marked excluded; NULL-terminated, free with g_strfreev. */
 char **dr_store_excluded_zones (DrStore *store, GError **error);
 

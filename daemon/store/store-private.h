@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* store-private.h: what the parts of the store share, and nothing outside
+ * daemon/store/ may use.
+ *
+ * The connection and its cached statements (struct _DrStore), the error
+ * and statement helpers every part runs its SQL through, and the steps of
+ * dr_store_open () that live with the tables they concern.
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+G_BEGIN_DECLS
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+struct _DrStore
+{
+  char *path;
+  sqlite3 *db;
+  /* FALSE when the file system refused WAL; then every commit runs with
+   * synchronous=FULL and is durable by itself. */
+  gboolean wal;
+  sqlite3_stmt *insert_frame;
+  sqlite3_stmt *insert_malformed;
+  /* The worker runs every write job in a savepoint: cached, as jobs are
+   * as frequent as frames. */
+  sqlite3_stmt *savepoint;
+  sqlite3_stmt *release;
+  sqlite3_stmt *rollback_to;
+};
+
+/* Errors (store.c): each says what failed, the database ones with the
+ * file; they return FALSE. */
+gboolean store_set_db_error (DrStore *self, GError **error, const char *what);
+gboolean store_no_session_error (GError **error, uint64_t session_id);
+gboolean store_no_roller_error (GError **error, int64_t roller_id);
+
+/* Statements (store.c). store_prepare () for a statement used once and
+ * finalized, store_prepare_persistent () for one cached for the store's
+ * lifetime. */
+sqlite3_stmt *store_prepare (DrStore *self, const char *sql, GError **error);
+sqlite3_stmt *store_prepare_persistent (DrStore *self, const char *sql, GError **error);
+/* Runs a statement that returns no rows and resets it. */
+gboolean store_step_done (DrStore *self, sqlite3_stmt *stmt, const char *what, GError **error);
+/* Steps a query that returns at most one row: TRUE with *has_row set. */
+gboolean store_step_row (DrStore *self, sqlite3_stmt *stmt, gboolean *has_row, const char *what,
+                         GError **error);
+gboolean store_exec (DrStore *self, const char *sql, const char *what, GError **error);
+/* The first column of @sql's row, 0 when there is none. */
+gboolean store_query_int (DrStore *self, const char *sql, int64_t *value, GError **error);
+
+/* An UPDATE of one roller's row (store-rollers.c): NotFound, not a silent
+ * no-op, when no roller has that id. */
+gboolean store_step_roller_update (DrStore *self, sqlite3_stmt *stmt, int64_t roller_id,
+                                   const char *what, GError **error);
+
+/* The steps of dr_store_open (), in order, each with its tables.
+ * store-schema.c: a dermaroll database, an empty file, or an error. */
+gboolean store_check_identity (DrStore *self, int64_t *version, GError **error);
+/* store-schema.c: the schema brought forward to this version. */
+gboolean store_migrate (DrStore *self, GError **error);
+/* store-sessions.c: sessions a crashed daemon left open, closed. */
+gboolean store_close_open_sessions (DrStore *self, GError **error);
+/* store-frames.c: the frame inserts, prepared. */
+gboolean store_prepare_frame_statements (DrStore *self, GError **error);
+
+/* Little-endian fields of a raw frame's header (PROTOCOL.md). */
+static inline uint16_t
+store_read_u16le (const uint8_t *p)
+{
+  return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+static inline uint64_t
+store_read_u64le (const uint8_t *p)
+{
+  uint64_t v = 0;
+
+  for (int i = 7; i >= 0; i--)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+G_END_DECLS

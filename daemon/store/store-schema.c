@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* store-schema.c: the schema, its migrations, and telling our files from
+ * others.
+ *
+ * PRAGMA user_version is the schema version, PRAGMA application_id marks
+ * the file as dermaroll's; a file of another application, or of a newer
+ * dermarolld, is refused, never changed.
+ */
+#include "store-private.h"
+
+#include "dr-error.h"
+
+/* PRAGMA application_id: "DRLL". Tells our files from other SQLite files. */
+#define DR_STORE_APPLICATION_ID 0x44524c4c
+
+/* Forward migrations: migrations[i] takes the schema from version i to
+ * version i + 1. Append, never edit: files in the field are at every
+ * version that ever shipped. */
+static const char *const migrations[] = {
+  /* 0 → 1: the initial schema. */
+  "CREATE TABLE rollers ("
+  "  id INTEGER PRIMARY KEY,"
+  "  address TEXT NOT NULL UNIQUE,"
+  "  name TEXT NOT NULL DEFAULT '',"
+  "  paired INTEGER NOT NULL DEFAULT 0,"
+  "  dropped_frames INTEGER NOT NULL DEFAULT 0,"
+  /* Last frame key acknowledged to the roller (NULL: none). Acks erase
+   * frames on the roller in production order, so the key, not a row id:
+   * history frames stored late still sort where the roller has them. */
+  "  acked_t0_ms INTEGER,"
+  "  acked_seq INTEGER"
+  ");"
+  "CREATE TABLE heads ("
+  "  head_id INTEGER PRIMARY KEY,"
+  "  needle_length_um INTEGER NOT NULL DEFAULT 0,"
+  "  needle_count INTEGER NOT NULL DEFAULT 0,"
+  "  drum_diameter_10um INTEGER NOT NULL DEFAULT 0,"
+  "  drum_width_10um INTEGER NOT NULL DEFAULT 0,"
+  "  ticks_per_rev INTEGER NOT NULL DEFAULT 0,"
+  "  revolutions REAL NOT NULL DEFAULT 0,"
+  "  sessions INTEGER NOT NULL DEFAULT 0"
+  ");"
+  /* Well-formed frames exactly as received; t0 and seq are copied out of
+   * the raw header for the duplicate check and for range scans. */
+  "CREATE TABLE frames ("
+  "  id INTEGER PRIMARY KEY,"
+  "  roller_id INTEGER NOT NULL REFERENCES rollers (id),"
+  "  t0_ms INTEGER NOT NULL,"
+  "  seq INTEGER NOT NULL,"
+  "  flags INTEGER NOT NULL,"
+  "  received_ms INTEGER NOT NULL,"
+  "  raw BLOB NOT NULL,"
+  "  UNIQUE (roller_id, t0_ms, seq)"
+  ");"
+  "CREATE TABLE malformed_frames ("
+  "  id INTEGER PRIMARY KEY,"
+  "  roller_id INTEGER NOT NULL REFERENCES rollers (id),"
+  "  received_ms INTEGER NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  raw BLOB NOT NULL"
+  ");"
+  "CREATE INDEX malformed_frames_by_roller ON malformed_frames (roller_id);"
+  "CREATE TABLE sessions ("
+  "  id INTEGER PRIMARY KEY,"
+  "  roller_id INTEGER NOT NULL REFERENCES rollers (id),"
+  "  start_ms INTEGER NOT NULL,"
+  "  end_ms INTEGER," /* NULL while the session is open */
+  "  needle_length_um INTEGER NOT NULL,"
+  "  head_id INTEGER NOT NULL,"
+  "  mean_coverage REAL NOT NULL DEFAULT 0"
+  ");"
+  "CREATE INDEX sessions_by_start ON sessions (start_ms);"
+  "CREATE INDEX sessions_by_roller ON sessions (roller_id, start_ms);"
+  /* zone_id is the zone's id in the configuration of the time (-1 for
+   * unassigned): it only orders the rows as the configuration does. */
+  "CREATE TABLE session_zones ("
+  "  session_id INTEGER NOT NULL REFERENCES sessions (id),"
+  "  zone TEXT NOT NULL,"
+  "  zone_id INTEGER NOT NULL,"
+  "  coverage REAL NOT NULL,"
+  "  passes REAL NOT NULL,"
+  "  rolled_cm2 REAL NOT NULL,"
+  "  revolutions REAL NOT NULL,"
+  "  punctures_per_cm2 REAL NOT NULL,"
+  "  peak_force_n REAL NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  PRIMARY KEY (session_id, zone)"
+  ") WITHOUT ROWID;"
+  /* Details as columns, NULL where the kind has none; session_id is NULL
+   * for events outside any session (a seq gap while idle). */
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY,"
+  "  session_id INTEGER REFERENCES sessions (id),"
+  "  roller_id INTEGER NOT NULL REFERENCES rollers (id),"
+  "  time_ms INTEGER NOT NULL,"
+  "  kind TEXT NOT NULL,"
+  "  zone TEXT,"
+  "  force_n REAL,"
+  "  limit_n REAL,"
+  "  peak_n REAL,"
+  "  duration_ms INTEGER,"
+  "  last_treated_ms INTEGER,"
+  "  head_id INTEGER,"
+  "  wear REAL,"
+  "  frames INTEGER"
+  ");"
+  "CREATE INDEX events_by_session ON events (session_id, time_ms);"
+  "CREATE TABLE settings ("
+  "  key TEXT PRIMARY KEY,"
+  "  value"
+  ");",
+};
+
+#define DR_STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))
+
+/* Tells a dermaroll database (or an empty file) from anything else before
+ * anything is written to it. */
+gboolean
+store_check_identity (DrStore *self, int64_t *version, GError **error)
+{
+  int64_t application_id = 0;
+  int64_t n_objects = 0;
+
+  /* The first read of the header is where SQLite finds out the file is not
+   * a database at all. */
+  if (sqlite3_exec (self->db, "PRAGMA application_id", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      int rc = sqlite3_errcode (self->db);
+      if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+        g_set_error (error, DR_ERROR, DR_ERROR_STORE, "%s: not a dermaroll database (%s)",
+                     self->path, sqlite3_errmsg (self->db));
+      else
+        store_set_db_error (self, error, "cannot read database");
+      return FALSE;
+    }
+  if (!store_query_int (self, "PRAGMA application_id", &application_id, error)
+      || !store_query_int (self, "PRAGMA user_version", version, error)
+      || !store_query_int (self, "SELECT count(*) FROM sqlite_master", &n_objects, error))
+    return FALSE;
+
+  if (application_id == DR_STORE_APPLICATION_ID)
+    {
+      if (*version > DR_STORE_SCHEMA_VERSION)
+        {
+          g_set_error (error, DR_ERROR, DR_ERROR_STORE,
+                       "%s: schema version %" G_GINT64_FORMAT
+                       " is newer than this dermarolld supports (%d); refusing to touch it",
+                       self->path, *version, DR_STORE_SCHEMA_VERSION);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (application_id == 0 && *version == 0 && n_objects == 0)
+    return TRUE; /* new, empty */
+
+  g_set_error (error, DR_ERROR, DR_ERROR_STORE,
+               "%s: not a dermaroll database (SQLite database of another application, "
+               "application id 0x%08" G_GINT64_MODIFIER "x)",
+               self->path, application_id);
+  return FALSE;
+}
+
+gboolean
+store_migrate (DrStore *self, GError **error)
+{
+  int64_t version;
+
+  /* IMMEDIATE: two daemons starting at once must not both migrate. */
+  if (!store_exec (self, "BEGIN IMMEDIATE", "cannot begin migration", error))
+    return FALSE;
+  /* Read again under the write lock. */
+  if (!store_query_int (self, "PRAGMA user_version", &version, error))
+    goto fail;
+  if (version > DR_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, DR_ERROR, DR_ERROR_STORE,
+                   "%s: schema version %" G_GINT64_FORMAT
+                   " is newer than this dermarolld supports (%d)",
+                   self->path, version, DR_STORE_SCHEMA_VERSION);
+      goto fail;
+    }
+  for (int64_t v = version; v < DR_STORE_SCHEMA_VERSION; v++)
+    {
+      g_autofree char *what
+          = g_strdup_printf ("cannot migrate schema to version %" G_GINT64_FORMAT, v + 1);
+      if (!store_exec (self, migrations[v], what, error))
+        goto fail;
+    }
+  if (version < DR_STORE_SCHEMA_VERSION)
+    {
+      g_autofree char *sql
+          = g_strdup_printf ("PRAGMA application_id = %d; PRAGMA user_version = %d",
+                             DR_STORE_APPLICATION_ID, DR_STORE_SCHEMA_VERSION);
+      if (!store_exec (self, sql, "cannot set schema version", error))
+        goto fail;
+    }
+  return dr_store_commit (self, TRUE, error);
+
+fail:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
