@@ -226,14 +226,20 @@ dr_cmd_scan (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (!dr_ctl_connect_objects (ctl, &error))
     return dr_ctl_fail (ctl, error);
 
+  /* Ctrl-C is ours before discovery starts: a SIGINT that comes while
+   * StartDiscovery is answered must stop the scan, not kill the process
+   * and leave the daemon discovering. */
+  live_init (&scan.live, ctl, timeout_s);
   if (!dr_dbus_manager1_call_start_discovery_sync (ctl->manager, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
                                                    &error))
-    return dr_ctl_fail (ctl, error);
+    {
+      live_clear (&scan.live);
+      return dr_ctl_fail (ctl, error);
+    }
   if (!ctl->json && isatty (STDERR_FILENO))
     g_printerr ("Scanning for rollers%s… (Ctrl-C to stop)\n", timeout_s > 0 ? " for a while" : "");
 
   scan.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  live_init (&scan.live, ctl, timeout_s);
   /* Rollers the daemon already knows first, then each new one. */
   rollers = dr_ctl_list_rollers (ctl);
   for (GList *l = rollers; l != NULL; l = l->next)
