@@ -663,8 +663,10 @@ def test_drop_link_recovers():
     assert replay[0]["seq"] == (ctx.last_acked + 1) & 0xFFFF
     assert len(replay) >= len(live) + 10
     assert [f["raw"][2:] for f in replay[:len(live)]] == [f["raw"][2:] for f in live]
-    # Live frames follow the replay, numbered on.
+    # Live frames follow the replay, numbered on, once START_STREAM asks
+    # again: a new link starts idle (PROTOCOL.md).
     n = len(ctx.reader.packets)
+    assert control(c, b"\x02\xc8") == b"\x80\x02\x00"
     wait_until(lambda: len(ctx.reader.packets) > n, "live frames after the replay")
     assert ctx.reader.frames(n)[0]["flags"] & 0x01 == 0
     assert ctx.reader.frames(n)[0]["seq"] == (replay[-1]["seq"] + 1) & 0xFFFF

@@ -1676,6 +1676,14 @@ roller_set_connected (Roller *r, gboolean connected)
     {
       r->connects++;
       g_clear_handle_id (&r->temporary_timer, g_source_remove);
+      /* PROTOCOL.md: a stream does not survive a link loss. A new link
+       * starts idle, so nothing live can overtake the history replay the
+       * central asks for before its START_STREAM. */
+      if (r->streaming)
+        {
+          r->streaming = FALSE;
+          roller_kick (r);
+        }
     }
   if (r->dev_iface != NULL)
     iface_set (r->dev_iface, "Connected", g_variant_new_boolean (connected));
@@ -1892,7 +1900,8 @@ roller_schedule_resolve (Roller *r)
 
 /* The link is gone (disconnect, radio loss, adapter off, bluetoothd gone):
  * ServicesResolved false, GATT objects removed, Connected false. The roller
- * itself carries on: a streaming roller keeps filling its memory. */
+ * itself carries on: a streaming roller keeps filling its memory until the
+ * next connection, which starts idle (roller_set_connected). */
 static void
 roller_link_down (Roller *r, const char *reason, const char *message)
 {
