@@ -320,11 +320,10 @@ void
 emulator_api_init (Emu *emu)
 {
   g_autoptr (GError) error = NULL;
-  static GDBusNodeInfo *node_info;
 
-  node_info = g_dbus_node_info_new_for_xml (introspection_xml, &error);
-  if (node_info == NULL)
+  emu->api_node_info = g_dbus_node_info_new_for_xml (introspection_xml, &error);
+  if (emu->api_node_info == NULL)
     g_error ("introspection: %s", error->message);
-  emu->api_info = g_dbus_node_info_lookup_interface (node_info, EMU_IFACE);
+  emu->api_info = g_dbus_node_info_lookup_interface (emu->api_node_info, EMU_IFACE);
   emu->api_vtable = &emu_vtable;
 }

@@ -107,6 +107,7 @@ struct _Emu
   GPtrArray *rollers; /* Roller */
 
   /* org.dermaroll.Emulator1, served on the org.bluez connection too */
+  GDBusNodeInfo *api_node_info;
   GDBusInterfaceInfo *api_info;
   const GDBusInterfaceVTable *api_vtable;
 };
