@@ -2,8 +2,8 @@
 /* fake-bluez.h: the emulated bluetoothd: its presence on the bus (the
  * org.bluez name, restarts), the exported object tree with its properties
  * (ObjectManager, InterfacesAdded/Removed, PropertiesChanged), the D-Bus
- * peers with their discovery sessions and agents, the adapter and
- * AgentManager1.
+ * peers with their discovery sessions and agents. The adapter, discovery
+ * and AgentManager1 are in fake-adapter.c.
  *
  * Each roller's Device1 and GATT objects are fake-device.h's; this file
  * only routes method calls to them. */
@@ -154,8 +154,20 @@ void obj_destroy (Obj *obj);
 Client *client_get (Emu *emu, const char *sender);
 gboolean client_filter_matches (Client *c, Roller *r);
 
+void client_clear_filter (Client *c);
+GVariant *strv_variant (const char *const *strv);
+
+/* fake-adapter.c: the adapter, discovery and AgentManager1. */
 void discovery_schedule (Emu *emu);
+/* @c's discovery session ends (StopDiscovery, or the peer left). */
+void discovery_session_end (Emu *emu, Client *c);
+void discovery_drop_all (Emu *emu);
 void adapter_create (Emu *emu);
 /* Every device and the adapter go, as when a USB dongle is pulled. */
 void adapter_destroy (Emu *emu);
+void adapter_method_call (Emu *emu, const char *sender, const char *method, GVariant *params,
+                          GDBusMethodInvocation *inv);
+gboolean adapter_set_property (Emu *emu, const char *prop, GVariant *value, GError **error);
+void agent_manager_method_call (Emu *emu, const char *sender, const char *method, GVariant *params,
+                                GDBusMethodInvocation *inv);
 Roller *emu_find_roller (Emu *emu, const char *address);

@@ -26,12 +26,6 @@
 static void roller_pump (Roller *r);
 static void roller_status_changed (Roller *r);
 
-static GVariant *
-strv_variant (const char *const *strv)
-{
-  return g_variant_new_strv (strv, -1);
-}
-
 gint16
 roller_rssi (Roller *r)
 {
