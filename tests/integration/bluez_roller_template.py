@@ -200,7 +200,9 @@ class Roller:
         if not self.connected:
             return
         self.connected = False
-        self.streaming = False
+        self.streaming = False     # PROTOCOL.md: a new link starts idle
+        if self.state == proto.STATE_ROLLING:
+            self.state = proto.STATE_IDLE
         self.indication_pending = False
         if self.resolve_source:
             GLib.source_remove(self.resolve_source)
