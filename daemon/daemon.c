@@ -230,7 +230,7 @@ on_write_failed (guint64 serial, const GError *error, gpointer user_data)
 }
 
 static void
-on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rssi, gpointer user_data)
+on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi, gpointer user_data)
 {
   DrDaemon *self = user_data;
   DrRoller *roller = dr_daemon_ensure_roller (self, address, name);
@@ -238,15 +238,11 @@ on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rs
 }
 
 static void
-on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
+on_available_changed (DrBluez *bluez, GParamSpec *pspec, gpointer user_data)
 {
+  gboolean available = dr_bluez_is_available (bluez);
   g_info ("bluetoothd %s", available ? "with a powered adapter is there" : "or a powered adapter is missing");
 }
-
-static const DrBluezCallbacks bluez_callbacks = {
-  .roller_seen = on_roller_seen,
-  .available_changed = on_available_changed,
-};
 
 /* ---- startup ----------------------------------------------------------- */
 
@@ -403,7 +399,9 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
                                       ? self->publish_bus
                                       : NULL,
                                     &self->notifier_options);
-  self->bluez = dr_bluez_new (self->system_bus, &bluez_callbacks, self);
+  self->bluez = dr_bluez_new (self->system_bus);
+  g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
+  g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
   if (self->known_rollers)
     {
       for (guint i = 0; i < self->known_rollers->len; i++)
@@ -431,7 +429,9 @@ dr_daemon_free (DrDaemon *self)
   /* The worker drains and commits durably before it returns. */
   g_clear_pointer (&self->store, dr_store_worker_free);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
-  g_clear_pointer (&self->bluez, dr_bluez_free);
+  if (self->bluez != NULL)
+    g_signal_handlers_disconnect_by_data (self->bluez, self);
+  g_clear_object (&self->bluez);
   g_clear_pointer (&self->service, dr_service_free);
   g_clear_pointer (&self->notifier, dr_notifier_free);
   g_clear_pointer (&self->head_revs, g_hash_table_unref);

@@ -792,7 +792,7 @@ start_warm_up (DrRoller *self)
 }
 
 static void
-on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   DrRoller *self = user_data;
 
@@ -810,7 +810,7 @@ retry_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_link_sync_history_finish (NULL, result, &error) &&
+  if (!dr_bluez_link_sync_history_finish (DR_BLUEZ_LINK (source), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("history sync after a failed write: %s", error->message);
 }
@@ -938,7 +938,7 @@ on_link_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
 }
 
 static void
-on_link_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
+on_link_battery (DrBluezLink *link, guint percent, gpointer user_data)
 {
   DrRoller *self = user_data;
   dr_dbus_roller1_set_battery (self->iface, percent);
@@ -965,16 +965,6 @@ on_link_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gp
   g_warning ("%s: characteristic %s sent a value that does not decode: %s", self->address, uuid,
              dr_codec_status_name (status));
 }
-
-static const DrBluezLinkCallbacks link_callbacks = {
-  .state_changed = on_link_state,
-  .frame = on_link_frame,
-  .head_info = on_link_head_info,
-  .status = on_link_status,
-  .battery = on_link_battery,
-  .device_info = on_link_device_info,
-  .bad_value = on_link_bad_value,
-};
 
 /* ---- Roller1 methods --------------------------------------------------- */
 
@@ -1214,7 +1204,14 @@ dr_roller_new (DrDaemon *daemon, const char *address, const char *name, const Dr
   g_dbus_object_manager_server_export (dr_daemon_get_object_manager (daemon),
                                        G_DBUS_OBJECT_SKELETON (self->object));
 
-  self->link = dr_bluez_link_new (dr_daemon_get_bluez (daemon), address, &link_callbacks, self);
+  self->link = dr_bluez_link_new (dr_daemon_get_bluez (daemon), address);
+  g_signal_connect (self->link, "state-changed", G_CALLBACK (on_link_state), self);
+  g_signal_connect (self->link, "frame", G_CALLBACK (on_link_frame), self);
+  g_signal_connect (self->link, "head-info", G_CALLBACK (on_link_head_info), self);
+  g_signal_connect (self->link, "status", G_CALLBACK (on_link_status), self);
+  g_signal_connect (self->link, "battery", G_CALLBACK (on_link_battery), self);
+  g_signal_connect (self->link, "device-info", G_CALLBACK (on_link_device_info), self);
+  g_signal_connect (self->link, "bad-value", G_CALLBACK (on_link_bad_value), self);
   dr_bluez_link_set_auto_connect (self->link, self->paired);
   return self;
 }
@@ -1234,7 +1231,8 @@ dr_roller_free (DrRoller *self)
   g_clear_handle_id (&self->coverage_timer, g_source_remove);
   g_clear_handle_id (&self->session_timer, g_source_remove);
   g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
-  g_clear_pointer (&self->link, dr_bluez_link_free);
+  g_signal_handlers_disconnect_by_data (self->link, self);
+  g_clear_object (&self->link);
   g_dbus_object_manager_server_unexport (dr_daemon_get_object_manager (self->daemon),
                                          self->object_path);
   g_clear_object (&self->object);

@@ -239,7 +239,7 @@ on_state_changed (DrBluezLink *link, DrLinkState state, gpointer user_data)
 }
 
 static void
-on_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+on_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   Fixture *f = user_data;
   DrFrame frame;
@@ -283,7 +283,7 @@ on_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
 }
 
 static void
-on_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
+on_battery (DrBluezLink *link, guint percent, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -312,18 +312,20 @@ on_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointe
   f->bad_values++;
 }
 
-static const DrBluezLinkCallbacks link_callbacks = {
-  .state_changed = on_state_changed,
-  .frame = on_frame,
-  .head_info = on_head_info,
-  .status = on_status,
-  .battery = on_battery,
-  .device_info = on_device_info,
-  .bad_value = on_bad_value,
-};
+static void
+connect_link (Fixture *f)
+{
+  g_signal_connect (f->link, "state-changed", G_CALLBACK (on_state_changed), f);
+  g_signal_connect (f->link, "frame", G_CALLBACK (on_frame), f);
+  g_signal_connect (f->link, "head-info", G_CALLBACK (on_head_info), f);
+  g_signal_connect (f->link, "status", G_CALLBACK (on_status), f);
+  g_signal_connect (f->link, "battery", G_CALLBACK (on_battery), f);
+  g_signal_connect (f->link, "device-info", G_CALLBACK (on_device_info), f);
+  g_signal_connect (f->link, "bad-value", G_CALLBACK (on_bad_value), f);
+}
 
 static void
-on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rssi,
+on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi,
                 gpointer user_data)
 {
   Fixture *f = user_data;
@@ -331,10 +333,6 @@ on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rs
   if (g_str_equal (address, ROLLER))
     f->rollers_seen++;
 }
-
-static const DrBluezCallbacks bluez_callbacks = {
-  .roller_seen = on_roller_seen,
-};
 
 /* ---- emulator control ---------------------------------------------------------- */
 
@@ -453,18 +451,24 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   start_emulator (f, params);
 
-  f->bluez = dr_bluez_new (f->bus, &bluez_callbacks, f);
+  f->bluez = dr_bluez_new (f->bus);
+  g_signal_connect (f->bluez, "roller-seen", G_CALLBACK (on_roller_seen), f);
   WAIT_UNTIL (dr_bluez_is_available (f->bluez), 5000);
-  f->link = dr_bluez_link_new (f->bluez, ROLLER, &link_callbacks, f);
+  f->link = dr_bluez_link_new (f->bluez, ROLLER);
   g_assert_nonnull (f->link);
+  connect_link (f);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_cancellable_cancel (f->cancellable);
-  g_clear_pointer (&f->link, dr_bluez_link_free);
-  g_clear_pointer (&f->bluez, dr_bluez_free);
+  if (f->link != NULL)
+    g_signal_handlers_disconnect_by_data (f->link, f);
+  g_clear_object (&f->link);
+  if (f->bluez != NULL)
+    g_signal_handlers_disconnect_by_data (f->bluez, f);
+  g_clear_object (&f->bluez);
   /* Let cancelled calls and idle completions run while @f still exists. */
   run_for (50);
   while (g_main_context_iteration (NULL, FALSE))
@@ -1036,7 +1040,7 @@ second_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
 }
 
 static void
-second_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+second_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   DrFrame frame;
 
@@ -1047,15 +1051,15 @@ second_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_da
 static void
 test_two_rollers (Fixture *f, gconstpointer data)
 {
-  static const DrBluezLinkCallbacks callbacks
-      = { .state_changed = second_state, .frame = second_frame };
   Second second = { 0, DR_LINK_DISCONNECTED };
   DrBluezLink *link2;
 
   if (f->skip)
     return;
 
-  link2 = dr_bluez_link_new (f->bluez, "C0:FF:EE:00:00:02", &callbacks, &second);
+  link2 = dr_bluez_link_new (f->bluez, "C0:FF:EE:00:00:02");
+  g_signal_connect (link2, "state-changed", G_CALLBACK (second_state), &second);
+  g_signal_connect (link2, "frame", G_CALLBACK (second_frame), &second);
   dr_bluez_link_set_auto_connect (link2, TRUE);
   connect_and_stream (f);
   WAIT_UNTIL (second.state == DR_LINK_STREAMING, 10000);
@@ -1071,7 +1075,8 @@ test_two_rollers (Fixture *f, gconstpointer data)
     WAIT_UNTIL (second.state == DR_LINK_STREAMING, 10000);
     g_assert_cmpuint (f->live_frames, >, before);
   }
-  dr_bluez_link_free (link2);
+  g_signal_handlers_disconnect_by_data (link2, &second);
+  g_object_unref (link2);
 }
 
 static void

@@ -131,14 +131,11 @@ static const char *const dis_uuids[DIS_N] = {
 
 struct _DrBluezLink
 {
-  int ref_count; /* internal: callbacks may free the link under us */
+  GObject parent_instance;
   gboolean disposed;
 
   DrBluez *bluez;
-  guint listener_id;
   char *address;
-  DrBluezLinkCallbacks callbacks;
-  gpointer user_data;
 
   Phase phase;
   DrLinkState state;
@@ -187,31 +184,43 @@ struct _DrBluezLink
   char *dis[DIS_N];
 };
 
-typedef DrBluezLink LinkRef;
+G_DEFINE_TYPE (DrBluezLink, dr_bluez_link, G_TYPE_OBJECT)
 
-static void link_finalize (DrBluezLink *link);
+G_DEFINE_ENUM_TYPE (DrLinkState,
+                    dr_link_state,
+                    G_DEFINE_ENUM_VALUE (DR_LINK_DISCONNECTED, "disconnected"),
+                    G_DEFINE_ENUM_VALUE (DR_LINK_CONNECTING, "connecting"),
+                    G_DEFINE_ENUM_VALUE (DR_LINK_STREAMING, "streaming"))
 
-static DrBluezLink *
-link_ref (DrBluezLink *link)
+enum
 {
-  link->ref_count++;
-  return link;
-}
+  PROP_0,
+  PROP_BLUEZ,
+  PROP_ADDRESS,
+  N_PROPS
+};
 
-static void
-link_unref (DrBluezLink *link)
+static GParamSpec *props[N_PROPS];
+
+enum
 {
-  if (--link->ref_count == 0)
-    link_finalize (link);
-}
+  STATE_CHANGED,
+  FRAME,
+  HEAD_INFO,
+  STATUS,
+  BATTERY,
+  DEVICE_INFO,
+  BAD_VALUE,
+  N_SIGNALS
+};
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LinkRef, link_unref)
+static guint signals[N_SIGNALS];
 
-/* Keeps @link's memory to the end of the enclosing block: a callback we
- * call may free the link (dr_bluez_link_free only drops the caller's
- * reference), and code after it then checks link->disposed. */
-#define HOLD_LINK(link)                                                                            \
-  g_autoptr (LinkRef) G_PASTE (link_hold_, __LINE__) G_GNUC_UNUSED = link_ref (link)
+/* Keeps @link alive to the end of the enclosing block: a handler of a
+ * signal we emit may drop the last reference, and code after the emission
+ * checks link->disposed. */
+#define LINK_HOLD(link)                                                                            \
+  g_autoptr (DrBluezLink) G_PASTE (link_hold_, __LINE__) G_GNUC_UNUSED = g_object_ref (link)
 
 static void link_lost (DrBluezLink *link, const char *reason);
 static void pair_complete (DrBluezLink *link, GError *error);
@@ -261,8 +270,7 @@ set_state (DrBluezLink *link, DrLinkState state)
   if (link->state == state)
     return;
   link->state = state;
-  if (link->callbacks.state_changed)
-    link->callbacks.state_changed (link, state, link->user_data);
+  g_signal_emit (link, signals[STATE_CHANGED], 0, state);
 }
 
 typedef struct
@@ -298,12 +306,14 @@ task_complete_later (GTask *task, GError *error)
   g_idle_add (task_return_cb, r);
 }
 
+/* @code unless the BlueZ error says more (dr_bluez_error_code). */
 static GError *
 dbus_error_to_dr (DrError code, const char *what, const GError *error)
 {
   g_autofree char *remote = g_dbus_error_get_remote_error (error);
   g_autoptr (GError) copy = g_error_copy (error);
 
+  code = dr_bluez_error_code (error, code);
   g_dbus_error_strip_remote_error (copy);
   if (remote != NULL)
     return g_error_new (DR_ERROR, code, "%s: %s (%s)", what, copy->message, remote);
@@ -325,9 +335,9 @@ device_call (DrBluezLink *link, const char *method, GVariant *parameters, int ti
 static gboolean
 device_call_finish (GObject *source, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, error);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, error);
 
+  g_clear_pointer (&reply, g_variant_unref);
   return !is_cancelled (*error);
 }
 
@@ -436,7 +446,7 @@ queue_push (DrBluezLink *link, GattOp *op)
 static void
 queue_kick (DrBluezLink *link)
 {
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   if (link->kicking)
     return;
@@ -632,6 +642,7 @@ on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_dat
   fd = fds ? g_unix_fd_list_get (fds, handle, &error) : -1;
   if (fd < 0)
     {
+      /* A broken answer, not a refusal: FAILED, and StartNotify next. */
       if (error == NULL)
         error
             = g_error_new (DR_ERROR, DR_ERROR_FAILED, "AcquireNotify returned no file descriptor");
@@ -772,7 +783,7 @@ op_start (DrBluezLink *link, GattOp *op)
 static void
 op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 {
-  HOLD_LINK (link);
+  LINK_HOLD (link);
   guint gen = link->gen;
   char desc[64];
 
@@ -805,8 +816,7 @@ deliver_frame (DrBluezLink *link, const guint8 *data, gsize len)
 
   if (op != NULL && op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
     op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
-  if (link->callbacks.frame)
-    link->callbacks.frame (link, data, len, link->user_data);
+  g_signal_emit (link, signals[FRAME], 0, data, (guint) len);
 }
 
 /* An empty datagram is also what end-of-file looks like. */
@@ -889,7 +899,7 @@ static gboolean
 on_measurement_fd (int fd, GIOCondition condition, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
   gboolean hup = (condition & (G_IO_HUP | G_IO_ERR)) != 0;
   ReadResult r = READ_DRAINED;
 
@@ -1018,8 +1028,7 @@ static void
 emit_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status)
 {
   g_debug ("%s: %s does not decode: %s", link->address, uuid, dr_codec_status_name (status));
-  if (link->callbacks.bad_value)
-    link->callbacks.bad_value (link, uuid, status, link->user_data);
+  g_signal_emit (link, signals[BAD_VALUE], 0, uuid, (int) status);
 }
 
 static void
@@ -1039,8 +1048,8 @@ on_head_info_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *e
   status = dr_head_info_decode (data, len, &head);
   if (status != DR_CODEC_OK)
     emit_bad_value (link, DR_UUID_HEAD_INFO, status);
-  else if (link->callbacks.head_info)
-    link->callbacks.head_info (link, &head, link->user_data);
+  else
+    g_signal_emit (link, signals[HEAD_INFO], 0, &head);
 }
 
 static void
@@ -1058,8 +1067,8 @@ on_battery_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *err
   status = dr_battery_level_decode (data, len, &percent);
   if (status != DR_CODEC_OK)
     emit_bad_value (link, DR_UUID_BATTERY_LEVEL, status);
-  else if (link->callbacks.battery)
-    link->callbacks.battery (link, percent, link->user_data);
+  else
+    g_signal_emit (link, signals[BATTERY], 0, (guint) percent);
 }
 
 static void
@@ -1085,12 +1094,11 @@ on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 static void
 step_device_info (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 {
-  if (link->callbacks.device_info)
-    link->callbacks.device_info (
-        link, link->dis[DIS_MANUFACTURER] ? link->dis[DIS_MANUFACTURER] : "",
-        link->dis[DIS_MODEL] ? link->dis[DIS_MODEL] : "",
-        link->dis[DIS_SERIAL] ? link->dis[DIS_SERIAL] : "",
-        link->dis[DIS_FIRMWARE] ? link->dis[DIS_FIRMWARE] : "", link->user_data);
+  g_signal_emit (link, signals[DEVICE_INFO], 0,
+                 link->dis[DIS_MANUFACTURER] ? link->dis[DIS_MANUFACTURER] : "",
+                 link->dis[DIS_MODEL] ? link->dis[DIS_MODEL] : "",
+                 link->dis[DIS_SERIAL] ? link->dis[DIS_SERIAL] : "",
+                 link->dis[DIS_FIRMWARE] ? link->dis[DIS_FIRMWARE] : "");
 }
 
 static void
@@ -1175,8 +1183,7 @@ deliver_status (DrBluezLink *link, const guint8 *data, gsize len, DrStatus *stat
       emit_bad_value (link, DR_UUID_STATUS, codec);
       return FALSE;
     }
-  if (link->callbacks.status)
-    link->callbacks.status (link, status, link->user_data);
+  g_signal_emit (link, signals[STATUS], 0, status);
   return TRUE;
 }
 
@@ -1330,7 +1337,7 @@ static gboolean
 on_reconnect_timer (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->reconnect_id = 0;
   link_try_connect (link);
@@ -1367,7 +1374,7 @@ pair_complete (DrBluezLink *link, GError *error)
 {
   GTask *task = g_steal_pointer (&link->pair_task);
 
-  dr_bluez_set_pairing (link->bluez, link->listener_id, FALSE);
+  dr_bluez_set_pairing (link->bluez, link->address, FALSE);
   g_clear_handle_id (&link->pair_timeout_id, g_source_remove);
   if (link->pair_cancel_source)
     {
@@ -1397,7 +1404,7 @@ pair_failed (DrBluezLink *link, GError *error)
 static void
 link_lost (DrBluezLink *link, const char *reason)
 {
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   if (link->phase == PHASE_IDLE)
     return;
@@ -1432,7 +1439,7 @@ await_resolution (DrBluezLink *link)
 static void
 services_lost (DrBluezLink *link, const char *reason)
 {
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   g_debug ("%s: services lost (%s)", link->address, reason);
   if (!measurement_drain (link) && (link->disposed || link->phase < PHASE_SETUP))
@@ -1446,7 +1453,7 @@ static gboolean
 on_resolve_timeout (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->phase_timeout_id = 0;
   g_message ("%s: services not resolved within %d s", link->address, RESOLVE_TIMEOUT_S);
@@ -1473,7 +1480,7 @@ on_connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!device_call_finish (source, result, &error))
     return;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyConnected"))
     {
@@ -1516,7 +1523,7 @@ on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!device_call_finish (source, result, &error))
     return;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyExists"))
     {
@@ -1569,7 +1576,7 @@ static gboolean
 on_discovery_timeout (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->phase_timeout_id = 0;
   if (!dr_bluez_is_available (link->bluez))
@@ -1683,7 +1690,7 @@ on_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, GVariant 
                  gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
   gboolean ours = link->device_path != NULL && g_str_equal (path, link->device_path);
   gboolean value;
 
@@ -1727,14 +1734,14 @@ on_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, GVariant 
 }
 
 static void
-on_value_changed (DrBluez *bluez, const char *path, const guint8 *data, gsize len,
+on_value_changed (DrBluez *bluez, const char *path, gconstpointer data, guint len,
                   gpointer user_data)
 {
   DrBluezLink *link = user_data;
 
   if (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
     return;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
   if (link->measurement_path && g_str_equal (path, link->measurement_path))
     {
       /* With an acquired socket, Value does not carry notifications. */
@@ -1766,12 +1773,12 @@ on_characteristic_removed (DrBluez *bluez, const char *path, gpointer user_data)
 }
 
 static void
-on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
+on_available_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
-  if (!available)
+  if (!dr_bluez_is_available (link->bluez))
     {
       if (link->phase > PHASE_DISCOVERING)
         link_lost (link, "bluetoothd or its adapter went away");
@@ -1784,7 +1791,7 @@ static void
 on_resumed (DrBluez *bluez, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   /* A fresh start: whatever the backoff had grown to is about the time
    * before the suspend. */
@@ -1807,38 +1814,112 @@ static void
 on_agent_ready (DrBluez *bluez, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   discovering_check (link);
 }
 
-static const DrBluezListener link_listener = {
-  .agent_ready = on_agent_ready,
-  .device_event = on_device_event,
-  .value_changed = on_value_changed,
-  .characteristic_removed = on_characteristic_removed,
-  .available_changed = on_available_changed,
-  .resumed = on_resumed,
-};
+/* ---- GObject ----------------------------------------------------------------- */
 
-/* ---- public ------------------------------------------------------------------- */
-
-DrBluezLink *
-dr_bluez_link_new (DrBluez *bluez, const char *address, const DrBluezLinkCallbacks *callbacks,
-                   gpointer user_data)
+static void
+dr_bluez_link_constructed (GObject *object)
 {
-  DrBluezLink *link;
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+  g_autofree char *detailed = NULL;
 
-  g_return_val_if_fail (bluez != NULL, NULL);
-  g_return_val_if_fail (dr_bluez_address_is_valid (address), NULL);
+  G_OBJECT_CLASS (dr_bluez_link_parent_class)->constructed (object);
+  g_return_if_fail (DR_IS_BLUEZ (link->bluez));
+  g_return_if_fail (dr_bluez_address_is_valid (link->address));
 
-  link = g_new0 (DrBluezLink, 1);
-  link->ref_count = 1;
-  link->bluez = bluez;
-  link->address = g_strdup (address);
-  if (callbacks)
-    link->callbacks = *callbacks;
-  link->user_data = user_data;
+  detailed = g_strconcat ("device-event::", link->address, NULL);
+  g_signal_connect (link->bluez, detailed, G_CALLBACK (on_device_event), link);
+  g_signal_connect (link->bluez, "agent-ready", G_CALLBACK (on_agent_ready), link);
+  g_signal_connect (link->bluez, "value-changed", G_CALLBACK (on_value_changed), link);
+  g_signal_connect (link->bluez, "characteristic-removed", G_CALLBACK (on_characteristic_removed),
+                    link);
+  g_signal_connect (link->bluez, "notify::available", G_CALLBACK (on_available_changed), link);
+  g_signal_connect (link->bluez, "resumed", G_CALLBACK (on_resumed), link);
+}
+
+static void
+dr_bluez_link_dispose (GObject *object)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  if (!link->disposed)
+    {
+      g_debug ("%s: disposed in %s", link->address, phase_names[link->phase]);
+      link->disposed = TRUE;
+      link->auto_connect = FALSE;
+      if (link->bluez != NULL)
+        g_signal_handlers_disconnect_by_data (link->bluez, link);
+      g_clear_handle_id (&link->reconnect_id, g_source_remove);
+      g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+      g_clear_handle_id (&link->teardown_id, g_source_remove);
+      release_discovery (link);
+      reset_gatt (link);
+      g_cancellable_cancel (link->cancellable);
+      /* Unreachable in practice (the task holds a reference on us), but
+       * g_object_run_dispose() may get here. */
+      if (link->pair_task != NULL)
+        pair_complete (link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Roller link closed"));
+    }
+  G_OBJECT_CLASS (dr_bluez_link_parent_class)->dispose (object);
+}
+
+static void
+dr_bluez_link_finalize (GObject *object)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  g_clear_object (&link->cancellable);
+  g_clear_pointer (&link->chars, g_hash_table_unref);
+  g_free (link->device_path);
+  g_free (link->address);
+  g_clear_object (&link->bluez);
+  G_OBJECT_CLASS (dr_bluez_link_parent_class)->finalize (object);
+}
+
+static void
+dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  switch (prop_id)
+    {
+      case PROP_BLUEZ:
+        g_value_set_object (value, link->bluez);
+        break;
+      case PROP_ADDRESS:
+        g_value_set_string (value, link->address);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value,
+                            GParamSpec *pspec)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  switch (prop_id)
+    {
+      case PROP_BLUEZ:
+        link->bluez = g_value_dup_object (value);
+        break;
+      case PROP_ADDRESS:
+        link->address = g_value_dup_string (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_bluez_link_init (DrBluezLink *link)
+{
   link->phase = PHASE_IDLE;
   link->state = DR_LINK_DISCONNECTED;
   link->rate_hz = DEFAULT_RATE_HZ;
@@ -1847,41 +1928,54 @@ dr_bluez_link_new (DrBluez *bluez, const char *address, const DrBluezLinkCallbac
   link->chars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   link->fd = -1;
   g_queue_init (&link->queue);
-  link->listener_id = dr_bluez_add_listener (bluez, address, &link_listener, link);
-  return link;
 }
 
 static void
-link_finalize (DrBluezLink *link)
+dr_bluez_link_class_init (DrBluezLinkClass *klass)
 {
-  g_assert (link->disposed);
-  g_clear_object (&link->cancellable);
-  g_clear_pointer (&link->chars, g_hash_table_unref);
-  g_free (link->device_path);
-  g_free (link->address);
-  g_free (link);
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GType type = G_TYPE_FROM_CLASS (klass);
+
+  object_class->constructed = dr_bluez_link_constructed;
+  object_class->dispose = dr_bluez_link_dispose;
+  object_class->finalize = dr_bluez_link_finalize;
+  object_class->get_property = dr_bluez_link_get_property;
+  object_class->set_property = dr_bluez_link_set_property;
+
+  props[PROP_BLUEZ]
+      = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_ADDRESS]
+      = g_param_spec_string ("address", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[STATE_CHANGED] = g_signal_new ("state-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                         NULL, G_TYPE_NONE, 1, DR_TYPE_LINK_STATE);
+  signals[FRAME] = g_signal_new ("frame", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                 2, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[HEAD_INFO] = g_signal_new ("head-info", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[STATUS] = g_signal_new ("status", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[BATTERY] = g_signal_new ("battery", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[DEVICE_INFO]
+      = g_signal_new ("device-info", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  signals[BAD_VALUE] = g_signal_new ("bad-value", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT);
 }
 
-void
-dr_bluez_link_free (DrBluezLink *link)
-{
-  if (link == NULL)
-    return;
-  g_return_if_fail (!link->disposed);
+/* ---- public ------------------------------------------------------------------- */
 
-  g_debug ("%s: freed in %s", link->address, phase_names[link->phase]);
-  link->disposed = TRUE;
-  link->auto_connect = FALSE;
-  dr_bluez_remove_listener (link->bluez, link->listener_id);
-  g_clear_handle_id (&link->reconnect_id, g_source_remove);
-  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
-  g_clear_handle_id (&link->teardown_id, g_source_remove);
-  release_discovery (link);
-  reset_gatt (link);
-  g_cancellable_cancel (link->cancellable);
-  if (link->pair_task != NULL)
-    pair_complete (link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Roller link closed"));
-  link_unref (link);
+DrBluezLink *
+dr_bluez_link_new (DrBluez *bluez, const char *address)
+{
+  g_return_val_if_fail (DR_IS_BLUEZ (bluez), NULL);
+  g_return_val_if_fail (dr_bluez_address_is_valid (address), NULL);
+
+  return g_object_new (DR_TYPE_BLUEZ_LINK, "bluez", bluez, "address", address, NULL);
 }
 
 const char *
@@ -1940,7 +2034,7 @@ static gboolean
 on_pair_timeout (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->pair_timeout_id = 0;
   pair_failed (link, g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Pairing %s timed out after %d s",
@@ -1952,7 +2046,7 @@ static gboolean
 on_pair_cancelled (GCancellable *cancellable, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   pair_failed (
       link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Pairing %s cancelled", link->address));
@@ -1963,7 +2057,7 @@ void
 dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                     gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, dr_bluez_link_pair);
   if (link->pair_task != NULL)
@@ -1990,7 +2084,7 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
 
   g_debug ("%s: pair", link->address);
   link->pair_task = g_steal_pointer (&task);
-  dr_bluez_set_pairing (link->bluez, link->listener_id, TRUE);
+  dr_bluez_set_pairing (link->bluez, link->address, TRUE);
   link->backoff_ms = BACKOFF_MIN_MS;
   link->pair_timeout_id = g_timeout_add_seconds (PAIR_TIMEOUT_S, on_pair_timeout, link);
   if (cancellable != NULL)
@@ -2008,7 +2102,7 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
 gboolean
 dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, link), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -2072,7 +2166,7 @@ void
 dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                       gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
   ForgetData *data = g_new0 (ForgetData, 1);
   GList *devices;
 
@@ -2115,7 +2209,7 @@ dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyC
 gboolean
 dr_bluez_link_forget_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, link), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -2123,7 +2217,7 @@ void
 dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
   DrControlRequest request = { .opcode = DR_OP_REQUEST_HISTORY };
   GattOp *op;
 
@@ -2152,7 +2246,7 @@ dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
 gboolean
 dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, link), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 

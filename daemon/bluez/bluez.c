@@ -40,22 +40,13 @@ typedef enum
   DISCOVERY_ACTIVE,
 } DiscoveryState;
 
-typedef struct
-{
-  guint id; /* 0 once removed during a dispatch */
-  char *address;
-  gboolean pairing;
-  DrBluezListener vtable;
-  gpointer user_data;
-} Listener;
-
 struct _DrBluez
 {
-  GDBusConnection *connection;
-  DrBluezCallbacks callbacks;
-  gpointer user_data;
+  GObject parent_instance;
 
-  /* Cancelled in dr_bluez_free: everything in flight. */
+  GDBusConnection *connection;
+
+  /* Cancelled in dispose: everything in flight. */
   GCancellable *cancellable;
   /* Cancelled (and replaced) when bluetoothd leaves: calls addressed to
    * the instance that is gone. */
@@ -75,11 +66,33 @@ struct _DrBluez
   guint discovery_holds;        /* by links */
   GHashTable *discovery;        /* adapter path → DiscoveryState */
 
-  GPtrArray *listeners; /* Listener* */
-  guint next_listener_id;
-  guint dispatch_depth;
-  gboolean listeners_dirty;
+  GHashTable *pairing; /* addresses the agent says yes for */
 };
+
+G_DEFINE_TYPE (DrBluez, dr_bluez, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_CONNECTION,
+  PROP_AVAILABLE,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+enum
+{
+  ROLLER_SEEN,
+  RESUMED,
+  AGENT_READY,
+  DEVICE_EVENT,
+  VALUE_CHANGED,
+  CHARACTERISTIC_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -143,187 +156,78 @@ dr_bluez_address_is_valid (const char *address)
   return TRUE;
 }
 
-/* ---- listeners ---------------------------------------------------------- */
-
-guint
-dr_bluez_add_listener (DrBluez *bluez, const char *address, const DrBluezListener *vtable,
-                       gpointer user_data)
+DrError
+dr_bluez_error_code (const GError *error, DrError fallback)
 {
-  Listener *l;
+  g_autofree char *remote = NULL;
 
-  g_return_val_if_fail (bluez != NULL, 0);
-  g_return_val_if_fail (vtable != NULL, 0);
-
-  l = g_new0 (Listener, 1);
-  l->id = ++bluez->next_listener_id;
-  l->address = g_strdup (address);
-  l->vtable = *vtable;
-  l->user_data = user_data;
-  g_ptr_array_add (bluez->listeners, l);
-  return l->id;
+  if (error == NULL)
+    return fallback;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY)
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT)
+      || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT))
+    return DR_ERROR_TIMED_OUT;
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
+    return DR_ERROR_NOT_SUPPORTED;
+  remote = g_dbus_error_get_remote_error (error);
+  if (remote == NULL)
+    return fallback;
+  if (g_str_equal (remote, "org.bluez.Error.NotSupported"))
+    return DR_ERROR_NOT_SUPPORTED;
+  if (g_str_equal (remote, "org.bluez.Error.NotAuthorized")
+      || g_str_equal (remote, "org.bluez.Error.NotPermitted")
+      || g_str_equal (remote, BLUEZ_ERROR_REJECTED))
+    return DR_ERROR_REFUSED;
+  if (g_str_equal (remote, "org.bluez.Error.InProgress"))
+    return DR_ERROR_IN_PROGRESS;
+  if (g_str_equal (remote, "org.bluez.Error.NotReady")
+      || g_str_equal (remote, "org.bluez.Error.NotConnected"))
+    return DR_ERROR_NOT_CONNECTED;
+  return fallback;
 }
 
-static void
-listener_free (Listener *l)
-{
-  g_free (l->address);
-  g_free (l);
-}
+/* ---- pairing permission ------------------------------------------------ */
 
 void
-dr_bluez_remove_listener (DrBluez *bluez, guint id)
+dr_bluez_set_pairing (DrBluez *bluez, const char *address, gboolean pairing)
 {
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != id)
-        continue;
-      /* A dispatch may be walking the array right now: only mark it. */
-      if (bluez->dispatch_depth > 0)
-        {
-          l->id = 0;
-          bluez->listeners_dirty = TRUE;
-        }
-      else
-        g_ptr_array_remove_index (bluez->listeners, i);
-      return;
-    }
-}
+  g_return_if_fail (DR_IS_BLUEZ (bluez));
+  g_return_if_fail (address != NULL);
 
-static void
-dispatch_begin (DrBluez *bluez)
-{
-  bluez->dispatch_depth++;
-}
-
-static void
-dispatch_end (DrBluez *bluez)
-{
-  if (--bluez->dispatch_depth > 0 || !bluez->listeners_dirty)
-    return;
-  for (guint i = bluez->listeners->len; i > 0; i--)
+  if (pairing)
+    g_hash_table_add (bluez->pairing, g_ascii_strup (address, -1));
+  else
     {
-      Listener *l = g_ptr_array_index (bluez->listeners, i - 1);
-      if (l->id == 0)
-        g_ptr_array_remove_index (bluez->listeners, i - 1);
-    }
-  bluez->listeners_dirty = FALSE;
-}
-
-void
-dr_bluez_set_pairing (DrBluez *bluez, guint id, gboolean pairing)
-{
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id == id)
-        l->pairing = pairing;
+      g_autofree char *key = g_ascii_strup (address, -1);
+      g_hash_table_remove (bluez->pairing, key);
     }
 }
 
 static gboolean
 address_is_pairing (DrBluez *bluez, const char *address)
 {
-  for (guint i = 0; address != NULL && i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != 0 && l->pairing && l->address != NULL
-          && g_ascii_strcasecmp (l->address, address) == 0)
-        return TRUE;
-    }
-  return FALSE;
+  g_autofree char *key = NULL;
+
+  if (address == NULL)
+    return FALSE;
+  key = g_ascii_strup (address, -1);
+  return g_hash_table_contains (bluez->pairing, key);
 }
 
-/* A device was added, removed (@device NULL) or changed: tells the daemon
- * and then the links following @address. */
+/* A device was added, removed (@device NULL) or changed: for the links
+ * following @address (the detail). A quark that does not exist yet has no
+ * handler connected to it, so no quark is made for every passing device. */
 static void
 emit_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, const char *address,
                    GVariant *changed)
 {
+  g_autofree char *key = NULL;
+
   if (address == NULL)
     return;
-  if (bluez->callbacks.device_changed)
-    bluez->callbacks.device_changed (bluez, address, bluez->user_data);
-  dispatch_begin (bluez);
-  /* The array may grow while we walk it; read len each time round. */
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id == 0 || l->vtable.device_event == NULL || l->address == NULL
-          || g_ascii_strcasecmp (l->address, address) != 0)
-        continue;
-      l->vtable.device_event (bluez, path, device, changed, l->user_data);
-    }
-  dispatch_end (bluez);
-}
-
-static void
-emit_value_changed (DrBluez *bluez, const char *path, const guint8 *data, gsize len)
-{
-  dispatch_begin (bluez);
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != 0 && l->vtable.value_changed != NULL)
-        l->vtable.value_changed (bluez, path, data, len, l->user_data);
-    }
-  dispatch_end (bluez);
-}
-
-static void
-emit_characteristic_removed (DrBluez *bluez, const char *path)
-{
-  dispatch_begin (bluez);
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != 0 && l->vtable.characteristic_removed != NULL)
-        l->vtable.characteristic_removed (bluez, path, l->user_data);
-    }
-  dispatch_end (bluez);
-}
-
-static void
-emit_available_changed (DrBluez *bluez, gboolean available)
-{
-  if (bluez->callbacks.available_changed)
-    bluez->callbacks.available_changed (bluez, available, bluez->user_data);
-  dispatch_begin (bluez);
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != 0 && l->vtable.available_changed != NULL)
-        l->vtable.available_changed (bluez, available, l->user_data);
-    }
-  dispatch_end (bluez);
-}
-
-static void
-emit_agent_ready (DrBluez *bluez)
-{
-  dispatch_begin (bluez);
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != 0 && l->vtable.agent_ready != NULL)
-        l->vtable.agent_ready (bluez, l->user_data);
-    }
-  dispatch_end (bluez);
-}
-
-static void
-emit_resumed (DrBluez *bluez)
-{
-  if (bluez->callbacks.resumed)
-    bluez->callbacks.resumed (bluez, bluez->user_data);
-  dispatch_begin (bluez);
-  for (guint i = 0; i < bluez->listeners->len; i++)
-    {
-      Listener *l = g_ptr_array_index (bluez->listeners, i);
-      if (l->id != 0 && l->vtable.resumed != NULL)
-        l->vtable.resumed (bluez, l->user_data);
-    }
-  dispatch_end (bluez);
+  key = g_ascii_strup (address, -1);
+  g_signal_emit (bluez, signals[DEVICE_EVENT], g_quark_try_string (key), path, device, changed);
 }
 
 /* ---- availability ------------------------------------------------------- */
@@ -370,7 +274,7 @@ update_available (DrBluez *bluez)
   bluez->available = available;
   g_debug ("bluez: %s", available ? "available (bluetoothd and a powered adapter)"
                                   : "not available (no bluetoothd or no powered adapter)");
-  emit_available_changed (bluez, available);
+  g_object_notify_by_pspec (G_OBJECT (bluez), props[PROP_AVAILABLE]);
 }
 
 gboolean
@@ -457,8 +361,8 @@ start_task_account (GTask *task, gboolean started, const GError *error)
   if (!g_cancellable_is_cancelled (data->alive))
     data->bluez->discovery_requested = FALSE;
   if (data->error != NULL)
-    g_task_return_new_error (task, DR_ERROR, DR_ERROR_FAILED, "Could not start discovery: %s",
-                             data->error->message);
+    g_task_return_new_error (task, DR_ERROR, dr_bluez_error_code (data->error, DR_ERROR_FAILED),
+                             "Could not start discovery: %s", data->error->message);
   else
     g_task_return_new_error (task, DR_ERROR, DR_ERROR_NOT_FOUND, "No powered Bluetooth adapter");
 }
@@ -671,8 +575,10 @@ void
 dr_bluez_start_discovery (DrBluez *bluez, GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = NULL;
 
+  g_return_if_fail (DR_IS_BLUEZ (bluez));
+  task = g_task_new (bluez, cancellable, callback, user_data);
   g_task_set_source_tag (task, dr_bluez_start_discovery);
   if (!bluez->ready)
     {
@@ -686,7 +592,7 @@ dr_bluez_start_discovery (DrBluez *bluez, GCancellable *cancellable, GAsyncReady
 gboolean
 dr_bluez_start_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, bluez), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -694,8 +600,10 @@ void
 dr_bluez_stop_discovery (DrBluez *bluez, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = NULL;
 
+  g_return_if_fail (DR_IS_BLUEZ (bluez));
+  task = g_task_new (bluez, cancellable, callback, user_data);
   g_task_set_source_tag (task, dr_bluez_stop_discovery);
   bluez->discovery_requested = FALSE;
   if (discovery_wanted (bluez))
@@ -710,7 +618,7 @@ dr_bluez_stop_discovery (DrBluez *bluez, GCancellable *cancellable, GAsyncReadyC
 gboolean
 dr_bluez_stop_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, bluez), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -860,8 +768,6 @@ agent_call_free (AgentCall *call)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentCall, agent_call_free)
 
-static void emit_agent_ready (DrBluez *bluez);
-
 /* Registered or not, pairing may go ahead now: without our agent it
  * still works with the system's default one, if there is one. */
 static void
@@ -870,7 +776,7 @@ agent_settled (DrBluez *bluez)
   if (!bluez->agent_pending)
     return;
   bluez->agent_pending = FALSE;
-  emit_agent_ready (bluez);
+  g_signal_emit (bluez, signals[AGENT_READY], 0);
 }
 
 static void
@@ -932,7 +838,7 @@ report_roller_seen (DrBluez *bluez, GDBusProxy *device)
   g_autofree char *name = NULL;
   g_autoptr (GVariant) rssi = NULL;
 
-  if (bluez->callbacks.roller_seen == NULL || !device_is_roller (device))
+  if (!device_is_roller (device))
     return;
   address = cached_string (device, "Address");
   if (address == NULL)
@@ -941,10 +847,9 @@ report_roller_seen (DrBluez *bluez, GDBusProxy *device)
   if (name == NULL)
     name = cached_string (device, "Name");
   rssi = g_dbus_proxy_get_cached_property (device, "RSSI");
-  bluez->callbacks.roller_seen (
-      bluez, address, name ? name : "",
-      rssi && g_variant_is_of_type (rssi, G_VARIANT_TYPE_INT16) ? g_variant_get_int16 (rssi) : 0,
-      bluez->user_data);
+  g_signal_emit (
+      bluez, signals[ROLLER_SEEN], 0, address, name ? name : "",
+      rssi && g_variant_is_of_type (rssi, G_VARIANT_TYPE_INT16) ? (int) g_variant_get_int16 (rssi) : 0);
 }
 
 static void
@@ -992,7 +897,7 @@ interface_removed (DrBluez *bluez, GDBusObject *object, GDBusInterface *iface)
       emit_device_event (bluez, path, NULL, address, NULL);
     }
   else if (g_str_equal (name, GATT_CHAR_IFACE))
-    emit_characteristic_removed (bluez, path);
+    g_signal_emit (bluez, signals[CHARACTERISTIC_REMOVED], 0, path);
 }
 
 static void
@@ -1047,7 +952,7 @@ on_properties_changed (GDBusObjectManagerClient *manager, GDBusObjectProxy *obje
         {
           gsize len = 0;
           const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
-          emit_value_changed (bluez, path, data, len);
+          g_signal_emit (bluez, signals[VALUE_CHANGED], 0, path, data, (guint) len);
         }
     }
   else if (g_str_equal (name, DEVICE_IFACE))
@@ -1120,8 +1025,6 @@ on_name_owner_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
         discovery_start_all (bluez, NULL);
     }
   update_available (bluez);
-  if (bluez->callbacks.device_changed)
-    bluez->callbacks.device_changed (bluez, NULL, bluez->user_data);
 }
 
 static void
@@ -1145,7 +1048,7 @@ on_manager_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (manager == NULL)
     {
-      /* Cancelled means dr_bluez_free ran: @user_data is gone. */
+      /* Cancelled means dispose ran: @user_data is not to be touched. */
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       g_warning ("bluez: cannot follow org.bluez: %s", error->message);
@@ -1191,56 +1094,41 @@ on_prepare_for_sleep (GDBusConnection *connection, const char *sender, const cha
   /* Going to sleep needs nothing: the links are gone on resume whatever
    * we do, and bluetoothd may not even tell us. */
   if (!start)
-    emit_resumed (bluez);
+    g_signal_emit (bluez, signals[RESUMED], 0);
 }
 
 /* ---- public ------------------------------------------------------------- */
 
-DrBluez *
-dr_bluez_new (GDBusConnection *system_bus, const DrBluezCallbacks *callbacks, gpointer user_data)
+static void
+dr_bluez_constructed (GObject *object)
 {
-  DrBluez *bluez;
+  DrBluez *bluez = DR_BLUEZ (object);
   g_autoptr (GDBusNodeInfo) info = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_return_val_if_fail (G_IS_DBUS_CONNECTION (system_bus), NULL);
-
-  bluez = g_new0 (DrBluez, 1);
-  bluez->connection = g_object_ref (system_bus);
-  if (callbacks)
-    bluez->callbacks = *callbacks;
-  bluez->user_data = user_data;
-  bluez->cancellable = g_cancellable_new ();
-  bluez->owner_cancellable = g_cancellable_new ();
-  bluez->discovery = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  bluez->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
-  bluez->pending_starts = g_ptr_array_new_with_free_func (g_object_unref);
+  G_OBJECT_CLASS (dr_bluez_parent_class)->constructed (object);
+  g_return_if_fail (G_IS_DBUS_CONNECTION (bluez->connection));
 
   info = g_dbus_node_info_new_for_xml (agent_xml, &error);
   g_assert_no_error (error);
   bluez->agent_registration_id = g_dbus_connection_register_object (
-      system_bus, AGENT_PATH, info->interfaces[0], &agent_vtable, bluez, NULL, &error);
+      bluez->connection, AGENT_PATH, info->interfaces[0], &agent_vtable, bluez, NULL, &error);
   if (bluez->agent_registration_id == 0)
     g_warning ("agent: cannot export %s: %s", AGENT_PATH, error->message);
 
   bluez->sleep_subscription_id = g_dbus_connection_signal_subscribe (
-      system_bus, LOGIND_BUS_NAME, LOGIND_MANAGER_IFACE, "PrepareForSleep", LOGIND_PATH, NULL,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_prepare_for_sleep, bluez, NULL);
+      bluez->connection, LOGIND_BUS_NAME, LOGIND_MANAGER_IFACE, "PrepareForSleep", LOGIND_PATH,
+      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_prepare_for_sleep, bluez, NULL);
 
   g_dbus_object_manager_client_new (
-      system_bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, BLUEZ_BUS_NAME, "/", NULL,
-      NULL, NULL, bluez->cancellable, on_manager_ready, bluez);
-  return bluez;
+      bluez->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, BLUEZ_BUS_NAME, "/",
+      NULL, NULL, NULL, bluez->cancellable, on_manager_ready, bluez);
 }
 
-void
-dr_bluez_free (DrBluez *bluez)
+static void
+dr_bluez_dispose (GObject *object)
 {
-  if (bluez == NULL)
-    return;
-
-  if (bluez->listeners->len > 0)
-    g_warning ("bluez: freed with %u links still following it", bluez->listeners->len);
+  DrBluez *bluez = DR_BLUEZ (object);
 
   g_cancellable_cancel (bluez->cancellable);
   g_cancellable_cancel (bluez->owner_cancellable);
@@ -1248,7 +1136,8 @@ dr_bluez_free (DrBluez *bluez)
   /* Tidy up on bluetoothd's side while the connection lives on (tests
    * reuse it); if it does not, bluetoothd does this for us. Nobody waits
    * for the answers. */
-  if (bluez->name_owner != NULL && !g_dbus_connection_is_closed (bluez->connection))
+  if (bluez->connection != NULL && bluez->name_owner != NULL
+      && !g_dbus_connection_is_closed (bluez->connection))
     {
       GHashTableIter iter;
       gpointer path;
@@ -1264,6 +1153,8 @@ dr_bluez_free (DrBluez *bluez)
                                 g_variant_new ("(o)", AGENT_PATH), NULL,
                                 G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
     }
+  g_clear_pointer (&bluez->name_owner, g_free);
+  g_hash_table_remove_all (bluez->discovery);
 
   if (bluez->manager != NULL)
     {
@@ -1272,20 +1163,121 @@ dr_bluez_free (DrBluez *bluez)
     }
   if (bluez->agent_registration_id != 0)
     g_dbus_connection_unregister_object (bluez->connection, bluez->agent_registration_id);
+  bluez->agent_registration_id = 0;
   if (bluez->sleep_subscription_id != 0)
     g_dbus_connection_signal_unsubscribe (bluez->connection, bluez->sleep_subscription_id);
+  bluez->sleep_subscription_id = 0;
 
+  /* The tasks hold a reference on us: none can be left by now, but say
+   * so rather than leak one. */
   for (guint i = 0; i < bluez->pending_starts->len; i++)
     g_task_return_new_error (g_ptr_array_index (bluez->pending_starts, i), G_IO_ERROR,
                              G_IO_ERROR_CANCELLED, "Bluetooth support shut down");
+  g_ptr_array_set_size (bluez->pending_starts, 0);
+
+  G_OBJECT_CLASS (dr_bluez_parent_class)->dispose (object);
+}
+
+static void
+dr_bluez_finalize (GObject *object)
+{
+  DrBluez *bluez = DR_BLUEZ (object);
+
   g_clear_pointer (&bluez->pending_starts, g_ptr_array_unref);
   g_clear_pointer (&bluez->discovery, g_hash_table_unref);
-  g_clear_pointer (&bluez->listeners, g_ptr_array_unref);
+  g_clear_pointer (&bluez->pairing, g_hash_table_unref);
   g_clear_object (&bluez->cancellable);
   g_clear_object (&bluez->owner_cancellable);
   g_clear_object (&bluez->connection);
-  g_free (bluez->name_owner);
-  g_free (bluez);
+
+  G_OBJECT_CLASS (dr_bluez_parent_class)->finalize (object);
+}
+
+static void
+dr_bluez_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DrBluez *bluez = DR_BLUEZ (object);
+
+  switch (prop_id)
+    {
+      case PROP_CONNECTION:
+        g_value_set_object (value, bluez->connection);
+        break;
+      case PROP_AVAILABLE:
+        g_value_set_boolean (value, bluez->available);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_bluez_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  DrBluez *bluez = DR_BLUEZ (object);
+
+  switch (prop_id)
+    {
+      case PROP_CONNECTION:
+        bluez->connection = g_value_dup_object (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_bluez_init (DrBluez *bluez)
+{
+  bluez->cancellable = g_cancellable_new ();
+  bluez->owner_cancellable = g_cancellable_new ();
+  bluez->discovery = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  bluez->pairing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  bluez->pending_starts = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static void
+dr_bluez_class_init (DrBluezClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = dr_bluez_constructed;
+  object_class->dispose = dr_bluez_dispose;
+  object_class->finalize = dr_bluez_finalize;
+  object_class->get_property = dr_bluez_get_property;
+  object_class->set_property = dr_bluez_set_property;
+
+  props[PROP_CONNECTION]
+      = g_param_spec_object ("connection", NULL, NULL, G_TYPE_DBUS_CONNECTION,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_AVAILABLE]
+      = g_param_spec_boolean ("available", NULL, NULL, FALSE,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[ROLLER_SEEN] = g_signal_new ("roller-seen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
+                                       G_TYPE_STRING, G_TYPE_INT);
+  signals[RESUMED] = g_signal_new ("resumed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 0);
+  signals[AGENT_READY] = g_signal_new ("agent-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[DEVICE_EVENT] = g_signal_new (
+      "device-event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
+      NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_DBUS_PROXY, G_TYPE_VARIANT);
+  signals[VALUE_CHANGED] = g_signal_new ("value-changed", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                                         G_TYPE_STRING, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[CHARACTERISTIC_REMOVED]
+      = g_signal_new ("characteristic-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+DrBluez *
+dr_bluez_new (GDBusConnection *connection)
+{
+  g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
+  return g_object_new (DR_TYPE_BLUEZ, "connection", connection, NULL);
 }
 
 /* Several adapters may know the same roller: take the one that is doing
