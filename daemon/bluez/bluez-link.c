@@ -26,14 +26,14 @@
  */
 #include "bluez-link.h"
 
+#include "control-point.h"
 #include "dr-error.h"
+#include "gatt-map.h"
+#include "notify-socket.h"
 
-#include <errno.h>
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define BLUEZ_BUS_NAME "org.bluez"
@@ -50,20 +50,10 @@
 #define RESOLVE_TIMEOUT_S 30
 #define PAIR_CALL_TIMEOUT_MS 60000
 #define CONNECT_CALL_TIMEOUT_MS 45000
-#define CONTROL_TIMEOUT_MS 5000
-/* REQUEST_HISTORY: 10 s without progress (a history frame or the answer);
- * a long history keeps it alive. */
-#define HISTORY_TIMEOUT_MS 10000
 #define GATT_RETRY_MIN_MS 50
 #define GATT_RETRY_MAX_MS 1000
 #define GATT_MAX_ATTEMPTS 12
 #define DEFAULT_RATE_HZ 100
-
-/* Notifications read per recvmmsg() and batches per wake-up. */
-#define RX_BATCH 32
-#define RX_ROUNDS 8
-#define ATT_MIN_MTU 23
-#define ATT_MAX_MTU 517
 
 typedef enum
 {
@@ -158,12 +148,11 @@ struct _DrBluezLink
   GSource *pair_cancel_source;
   gboolean discovery_held;
 
-  /* UUID (lower case) → object path, rebuilt on every ServicesResolved. */
-  GHashTable *chars;
+  /* Rebuilt on every ServicesResolved; the paths below point into it. */
+  DrGattMap *chars;
   const char *measurement_path;
   const char *control_path;
   const char *status_path;
-  gboolean can_acquire;
 
   GQueue queue; /* GattOp* */
   GattOp *current;
@@ -174,12 +163,7 @@ struct _DrBluezLink
   GattOp *queued_ack; /* an ACK not sent yet: newer ones replace its seq */
   gboolean history_busy;
 
-  /* AcquireNotify: one datagram per notification. */
-  int fd;
-  guint fd_source_id;
-  gsize rx_slot;
-  guint8 *rx_buf;
-  gboolean warned_truncated;
+  DrNotifySocket *socket; /* AcquireNotify, or NULL */
 
   char *dis[DIS_N];
 };
@@ -393,8 +377,7 @@ control_op_new (const DrControlRequest *request, GattOpDone done)
   status = dr_control_request_encode (request, op->request, sizeof op->request, &op->request_len);
   g_assert (status == DR_CODEC_OK);
   op->opcode = request->opcode;
-  op->timeout_ms
-      = request->opcode == DR_OP_REQUEST_HISTORY ? HISTORY_TIMEOUT_MS : CONTROL_TIMEOUT_MS;
+  op->timeout_ms = dr_control_timeout_ms (request->opcode);
   return op;
 }
 
@@ -406,32 +389,12 @@ op_free (GattOp *op)
 }
 
 static const char *
-opcode_name (guint8 opcode)
-{
-  switch (opcode)
-    {
-      case DR_OP_SET_TIME:
-        return "SET_TIME";
-      case DR_OP_START_STREAM:
-        return "START_STREAM";
-      case DR_OP_STOP_STREAM:
-        return "STOP_STREAM";
-      case DR_OP_REQUEST_HISTORY:
-        return "REQUEST_HISTORY";
-      case DR_OP_ACK:
-        return "ACK";
-      default:
-        return "?";
-    }
-}
-
-static const char *
 op_describe (GattOp *op, char *buf, gsize size)
 {
   static const char *const kinds[]
       = { "ReadValue", "StartNotify", "AcquireNotify", "WriteValue", "step" };
   if (op->kind == OP_CONTROL)
-    g_snprintf (buf, size, "%s", opcode_name (op->opcode));
+    g_snprintf (buf, size, "%s", dr_control_opcode_name (op->opcode));
   else
     g_snprintf (buf, size, "%s %.8s", kinds[op->kind], op->uuid ? op->uuid : "");
   return buf;
@@ -602,7 +565,7 @@ on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
        * notify session there: one that outlived a teardown of ours while
        * the device stayed connected. Notifications are shared between
        * sessions, so that one serves. */
-      const char *path = g_hash_table_lookup (link->chars, op->uuid);
+      const char *path = dr_gatt_map_lookup (link->chars, op->uuid);
       g_autoptr (GDBusProxy) chr = dr_bluez_get_proxy (link->bluez, path, GATT_CHAR_IFACE);
       g_autoptr (GVariant) notifying
           = chr ? g_dbus_proxy_get_cached_property (chr, "Notifying") : NULL;
@@ -620,7 +583,7 @@ on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
     op_complete (link, op, NULL, error);
 }
 
-static gboolean on_measurement_fd (int fd, GIOCondition condition, gpointer user_data);
+static void measurement_open (DrBluezLink *link, int fd, guint mtu);
 
 static void
 on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -656,12 +619,7 @@ on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_dat
       return;
     }
 
-  /* A notification is at most MTU - 3 bytes; a datagram longer than the
-   * slot would be cut, so the slot is the whole MTU. */
-  link->fd = fd;
-  link->rx_slot = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
-  link->rx_buf = g_malloc (link->rx_slot * RX_BATCH);
-  link->fd_source_id = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_measurement_fd, link);
+  measurement_open (link, fd, mtu);
   g_debug ("%s: Roll Measurement acquired: fd %d, MTU %u", link->address, fd, mtu);
   op_complete (link, op, NULL, NULL);
 }
@@ -723,7 +681,7 @@ op_start (DrBluezLink *link, GattOp *op)
       op_complete (link, op, NULL, NULL);
       return;
     }
-  path = g_hash_table_lookup (link->chars, op->uuid);
+  path = dr_gatt_map_lookup (link->chars, op->uuid);
   if (path == NULL)
     {
       g_autoptr (GError) error
@@ -819,126 +777,51 @@ deliver_frame (DrBluezLink *link, const guint8 *data, gsize len)
   g_signal_emit (link, signals[FRAME], 0, data, (guint) len);
 }
 
-/* An empty datagram is also what end-of-file looks like. */
-static gboolean
-socket_at_eof (int fd)
+static void
+on_socket_frame (DrNotifySocket *socket, gconstpointer data, guint len, gpointer user_data)
 {
-  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
-
-  if (poll (&pfd, 1, 0) < 0)
-    return TRUE;
-  return (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+  deliver_frame (user_data, data, len);
 }
 
-typedef enum
-{
-  READ_MORE,    /* stopped to let others run; more may be waiting */
-  READ_DRAINED, /* nothing left for now */
-  READ_EOF,     /* the socket is closed or broken */
-  READ_STOPPED, /* a callback reset the link or freed it */
-} ReadResult;
-
-/* Reads notifications from the AcquireNotify socket: each datagram is one
- * notification, so one recvmmsg() takes up to RX_BATCH of them. With
- * @drain it reads until nothing is left (before a loss or an answer that
- * must come after what is already in the socket). */
-static ReadResult
-measurement_read (DrBluezLink *link, gboolean drain)
-{
-  struct mmsghdr msgs[RX_BATCH];
-  struct iovec iov[RX_BATCH];
-  guint gen = link->gen;
-  int fd = link->fd;
-
-  for (guint round = 0; drain || round < RX_ROUNDS; round++)
-    {
-      int n;
-
-      memset (msgs, 0, sizeof msgs);
-      for (guint i = 0; i < RX_BATCH; i++)
-        {
-          iov[i].iov_base = link->rx_buf + i * link->rx_slot;
-          iov[i].iov_len = link->rx_slot;
-          msgs[i].msg_hdr.msg_iov = &iov[i];
-          msgs[i].msg_hdr.msg_iovlen = 1;
-        }
-      n = recvmmsg (fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return READ_DRAINED;
-          g_debug ("%s: notification socket: %s", link->address, g_strerror (errno));
-          return READ_EOF;
-        }
-      for (int i = 0; i < n; i++)
-        {
-          gsize len = msgs[i].msg_len;
-
-          if (len == 0 && socket_at_eof (fd))
-            return READ_EOF;
-          if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) && !link->warned_truncated)
-            {
-              /* Passed on as it is: the codec rejects it as malformed. */
-              g_warning ("%s: a notification longer than the MTU (%zu) was cut", link->address,
-                         link->rx_slot);
-              link->warned_truncated = TRUE;
-            }
-          deliver_frame (link, iov[i].iov_base, len);
-          if (link->disposed || link->gen != gen)
-            return READ_STOPPED;
-        }
-      if (n < RX_BATCH)
-        return READ_DRAINED;
-    }
-  return READ_MORE;
-}
-
-static gboolean
-on_measurement_fd (int fd, GIOCondition condition, gpointer user_data)
+static void
+on_socket_hangup (DrNotifySocket *socket, gpointer user_data)
 {
   DrBluezLink *link = user_data;
   LINK_HOLD (link);
-  gboolean hup = (condition & (G_IO_HUP | G_IO_ERR)) != 0;
-  ReadResult r = READ_DRAINED;
 
-  /* On HUP, first take every frame still in the socket. */
-  if (condition & G_IO_IN || hup)
-    r = measurement_read (link, hup);
-  if (r == READ_STOPPED)
-    return link->fd_source_id != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-  if (r == READ_EOF || hup)
-    {
-      link->fd_source_id = 0;
-      link_lost (link, "notification socket closed");
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
+  link_lost (link, "notification socket closed");
+}
+
+static void
+measurement_open (DrBluezLink *link, int fd, guint mtu)
+{
+  link->socket = dr_notify_socket_new (fd, mtu, link->address);
+  g_signal_connect (link->socket, "frame", G_CALLBACK (on_socket_frame), link);
+  g_signal_connect (link->socket, "hangup", G_CALLBACK (on_socket_hangup), link);
 }
 
 static void
 measurement_close (DrBluezLink *link)
 {
-  g_clear_handle_id (&link->fd_source_id, g_source_remove);
-  if (link->fd >= 0)
-    {
-      g_debug ("%s: closing notification socket %d", link->address, link->fd);
-      close (link->fd);
-      link->fd = -1;
-    }
-  g_clear_pointer (&link->rx_buf, g_free);
+  if (link->socket == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (link->socket, link);
+  dr_notify_socket_close (link->socket);
+  g_clear_object (&link->socket);
 }
 
 /* Frames already in the socket come before whatever we are about to act
  * on (an indication, a loss): read them now. FALSE if the link was reset
- * or freed meanwhile. */
+ * or freed meanwhile (that closes the socket). */
 static gboolean
 measurement_drain (DrBluezLink *link)
 {
-  if (link->fd < 0)
+  g_autoptr (DrNotifySocket) socket = NULL;
+
+  if (link->socket == NULL)
     return TRUE;
-  return measurement_read (link, TRUE) != READ_STOPPED;
+  socket = g_object_ref (link->socket);
+  return dr_notify_socket_drain (socket);
 }
 
 /* ---- GATT state ---------------------------------------------------------- */
@@ -955,9 +838,8 @@ reset_gatt (DrBluezLink *link)
   link->cancellable = g_cancellable_new ();
   measurement_close (link);
   queue_fail_all (link);
-  g_hash_table_remove_all (link->chars);
+  dr_gatt_map_clear (link->chars);
   link->measurement_path = link->control_path = link->status_path = NULL;
-  link->can_acquire = FALSE;
   for (guint i = 0; i < DIS_N; i++)
     g_clear_pointer (&link->dis[i], g_free);
 }
@@ -966,51 +848,15 @@ static gboolean
 rebuild_map (DrBluezLink *link, GError **error)
 {
   GList *chars = dr_bluez_get_characteristics (link->bluez, link->device_path);
-  static const char *const required[] = {
-    DR_UUID_ROLL_MEASUREMENT,
-    DR_UUID_HEAD_INFO,
-    DR_UUID_CONTROL_POINT,
-    DR_UUID_STATUS,
-  };
+  gboolean complete = dr_gatt_map_rebuild (link->chars, chars, link->address, error);
 
-  g_hash_table_remove_all (link->chars);
-  for (GList *l = chars; l != NULL; l = l->next)
-    {
-      GDBusProxy *proxy = l->data;
-      g_autoptr (GVariant) uuid = g_dbus_proxy_get_cached_property (proxy, "UUID");
-      g_autofree char *key = NULL;
-
-      if (uuid == NULL || !g_variant_is_of_type (uuid, G_VARIANT_TYPE_STRING))
-        continue;
-      key = g_ascii_strdown (g_variant_get_string (uuid, NULL), -1);
-      if (g_hash_table_contains (link->chars, key))
-        continue;
-      if (g_str_equal (key, DR_UUID_ROLL_MEASUREMENT))
-        {
-          /* Documented: NotifyAcquired is there when AcquireNotify is. */
-          g_autoptr (GVariant) acquired
-              = g_dbus_proxy_get_cached_property (proxy, "NotifyAcquired");
-          link->can_acquire = acquired != NULL;
-        }
-      g_hash_table_insert (link->chars, g_steal_pointer (&key),
-                           g_strdup (g_dbus_proxy_get_object_path (proxy)));
-    }
   g_list_free (chars);
-
-  link->measurement_path = g_hash_table_lookup (link->chars, DR_UUID_ROLL_MEASUREMENT);
-  link->control_path = g_hash_table_lookup (link->chars, DR_UUID_CONTROL_POINT);
-  link->status_path = g_hash_table_lookup (link->chars, DR_UUID_STATUS);
+  link->measurement_path = dr_gatt_map_lookup (link->chars, DR_UUID_ROLL_MEASUREMENT);
+  link->control_path = dr_gatt_map_lookup (link->chars, DR_UUID_CONTROL_POINT);
+  link->status_path = dr_gatt_map_lookup (link->chars, DR_UUID_STATUS);
   g_debug ("%s: GATT map rebuilt: %u characteristics under %s", link->address,
-           g_hash_table_size (link->chars), link->device_path);
-
-  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
-    if (!g_hash_table_contains (link->chars, required[i]))
-      {
-        g_set_error (error, DR_ERROR, DR_ERROR_NOT_FOUND,
-                     "Device %s has no roller characteristic %s", link->address, required[i]);
-        return FALSE;
-      }
-  return TRUE;
+           dr_gatt_map_size (link->chars), link->device_path);
+  return complete;
 }
 
 /* ---- setup sequence -------------------------------------------------------- */
@@ -1158,7 +1004,7 @@ static void
 on_setup_control_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 {
   if (error != NULL)
-    setup_failed (link, opcode_name (op->opcode), error);
+    setup_failed (link, dr_control_opcode_name (op->opcode), error);
 }
 
 static void
@@ -1166,7 +1012,7 @@ step_streaming (DrBluezLink *link, GattOp *op, GBytes *value, const GError *erro
 {
   set_phase (link, PHASE_STREAMING);
   link->backoff_ms = BACKOFF_MIN_MS;
-  g_debug ("%s: streaming (%s)", link->address, link->fd >= 0 ? "AcquireNotify" : "StartNotify");
+  g_debug ("%s: streaming (%s)", link->address, link->socket != NULL ? "AcquireNotify" : "StartNotify");
   pair_complete (link, NULL);
   set_state (link, DR_LINK_STREAMING);
 }
@@ -1243,10 +1089,10 @@ begin_setup (DrBluezLink *link)
     }
 
   queue_push (link, op_new (OP_READ, DR_UUID_HEAD_INFO, on_head_info_read));
-  if (g_hash_table_contains (link->chars, DR_UUID_BATTERY_LEVEL))
+  if (dr_gatt_map_lookup (link->chars, DR_UUID_BATTERY_LEVEL) != NULL)
     queue_push (link, op_new (OP_READ, DR_UUID_BATTERY_LEVEL, on_battery_read));
   for (guint i = 0; i < DIS_N; i++)
-    if (g_hash_table_contains (link->chars, dis_uuids[i]))
+    if (dr_gatt_map_lookup (link->chars, dis_uuids[i]) != NULL)
       queue_push (link, op_new (OP_READ, dis_uuids[i], on_dis_read));
   queue_push (link, op_new (OP_STEP, NULL, step_device_info));
   queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_CONTROL_POINT, on_control_subscribed));
@@ -1254,7 +1100,7 @@ begin_setup (DrBluezLink *link)
   /* Tried even without NotifyAcquired (which BlueZ shows when it can):
    * one failed call costs little, and its answer is the one fallback path
    * (on_measurement_acquired) for every way AcquireNotify can be missing. */
-  if (!link->can_acquire)
+  if (!dr_gatt_map_can_acquire (link->chars))
     g_debug ("%s: Roll Measurement shows no NotifyAcquired", link->address);
   queue_push (link, op_new (OP_ACQUIRE_NOTIFY, DR_UUID_ROLL_MEASUREMENT, on_measurement_acquired));
   queue_push (link, op_new (OP_READ, DR_UUID_STATUS, on_status_read));
@@ -1268,25 +1114,19 @@ finish_control (DrBluezLink *link, GattOp *op)
 {
   g_autoptr (GError) error = NULL;
 
-  switch (op->result)
+  switch (dr_control_check_result (op->opcode, op->result, link->address, &error))
     {
-      case DR_RESULT_OK:
+      case DR_CONTROL_DONE:
         op_complete (link, op, NULL, NULL);
-        return;
-      case DR_RESULT_BUSY:
-        op_retry (link, op, "roller busy");
-        return;
-      case DR_RESULT_UNSUPPORTED:
-        error = g_error_new (DR_ERROR, DR_ERROR_NOT_SUPPORTED, "Roller %s does not support %s",
-                             link->address, opcode_name (op->opcode));
         break;
-      case DR_RESULT_INVALID_PARAMETER:
+      case DR_CONTROL_RETRY:
+        op_retry (link, op, "roller busy");
+        break;
+      case DR_CONTROL_FAILED:
       default:
-        error = g_error_new (DR_ERROR, DR_ERROR_REFUSED, "Roller %s refused %s (result %u)",
-                             link->address, opcode_name (op->opcode), op->result);
+        op_complete (link, op, NULL, error);
         break;
     }
-  op_complete (link, op, NULL, error);
 }
 
 static void
@@ -1296,11 +1136,8 @@ on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
   DrCodecStatus status;
   GattOp *op;
 
-  /* The cached Value also changes for reasons other than indications
-   * (some stacks store what was written): only 0x80 is an answer. */
-  if (len == 0 || data[0] != DR_OP_RESPONSE)
+  if (!dr_control_parse_answer (data, len, &response, &status))
     return;
-  status = dr_control_response_decode (data, len, &response);
   if (status != DR_CODEC_OK)
     {
       emit_bad_value (link, DR_UUID_CONTROL_POINT, status);
@@ -1316,7 +1153,7 @@ on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
       g_debug ("%s: unsolicited answer to opcode 0x%02x", link->address, response.request_opcode);
       return;
     }
-  g_debug ("%s: %s answered %u", link->address, opcode_name (op->opcode), response.result);
+  g_debug ("%s: %s answered %u", link->address, dr_control_opcode_name (op->opcode), response.result);
   op->responded = TRUE;
   op->result = response.result;
   if (op->replied)
@@ -1745,7 +1582,7 @@ on_value_changed (DrBluez *bluez, const char *path, gconstpointer data, guint le
   if (link->measurement_path && g_str_equal (path, link->measurement_path))
     {
       /* With an acquired socket, Value does not carry notifications. */
-      if (link->fd < 0)
+      if (link->socket == NULL)
         deliver_frame (link, data, len);
     }
   else if (link->control_path && g_str_equal (path, link->control_path))
@@ -1758,18 +1595,11 @@ static void
 on_characteristic_removed (DrBluez *bluez, const char *path, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  GHashTableIter iter;
-  gpointer value;
 
   if (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
     return;
-  g_hash_table_iter_init (&iter, link->chars);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (g_str_equal (value, path))
-      {
-        services_lost (link, "characteristic removed");
-        return;
-      }
+  if (dr_gatt_map_has_path (link->chars, path))
+    services_lost (link, "characteristic removed");
 }
 
 static void
@@ -1873,7 +1703,7 @@ dr_bluez_link_finalize (GObject *object)
   DrBluezLink *link = DR_BLUEZ_LINK (object);
 
   g_clear_object (&link->cancellable);
-  g_clear_pointer (&link->chars, g_hash_table_unref);
+  g_clear_pointer (&link->chars, dr_gatt_map_free);
   g_free (link->device_path);
   g_free (link->address);
   g_clear_object (&link->bluez);
@@ -1925,8 +1755,7 @@ dr_bluez_link_init (DrBluezLink *link)
   link->rate_hz = DEFAULT_RATE_HZ;
   link->backoff_ms = BACKOFF_MIN_MS;
   link->cancellable = g_cancellable_new ();
-  link->chars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  link->fd = -1;
+  link->chars = dr_gatt_map_new ();
   g_queue_init (&link->queue);
 }
 
@@ -1993,7 +1822,7 @@ dr_bluez_link_get_state (DrBluezLink *link)
 gboolean
 dr_bluez_link_get_notify_acquired (DrBluezLink *link)
 {
-  return link->fd >= 0;
+  return link->socket != NULL;
 }
 
 void
