@@ -220,10 +220,10 @@ dr_bluez_agent_set_bluetoothd (DrBluezAgent *self, const char *name_owner,
   if (self->name_owner == NULL || self->registration_id == 0)
     return;
   self->pending = TRUE;
-  g_dbus_connection_call (
-      self->connection, BLUEZ_BUS_NAME, AGENT_MANAGER_PATH, AGENT_MANAGER_IFACE, "RegisterAgent",
-      g_variant_new ("(os)", AGENT_PATH, AGENT_CAPABILITY), NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-      -1, self->cancellable, on_register_agent_done, self);
+  g_dbus_connection_call (self->connection, BLUEZ_BUS_NAME, AGENT_MANAGER_PATH, AGENT_MANAGER_IFACE,
+                          "RegisterAgent", g_variant_new ("(os)", AGENT_PATH, AGENT_CAPABILITY),
+                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable,
+                          on_register_agent_done, self);
 }
 
 gboolean
@@ -301,8 +301,7 @@ dr_bluez_agent_finalize (GObject *object)
 }
 
 static void
-dr_bluez_agent_set_property (GObject *object, guint prop_id, const GValue *value,
-                             GParamSpec *pspec)
+dr_bluez_agent_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   DrBluezAgent *self = DR_BLUEZ_AGENT (object);
 

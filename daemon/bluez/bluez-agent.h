@@ -23,8 +23,7 @@ DrBluezAgent *dr_bluez_agent_new (GDBusConnection *connection);
 
 /* bluetoothd is @name_owner now (NULL: gone); @manager resolves the
  * device paths it asks about. Registers with a new one. */
-void dr_bluez_agent_set_bluetoothd (DrBluezAgent *agent,
-                                    const char *name_owner,
+void dr_bluez_agent_set_bluetoothd (DrBluezAgent *agent, const char *name_owner,
                                     GDBusObjectManager *manager);
 /* TRUE while RegisterAgent is on its way: a Pair sent now finds no agent. */
 gboolean dr_bluez_agent_is_pending (DrBluezAgent *agent);

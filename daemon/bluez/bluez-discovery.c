@@ -161,10 +161,9 @@ on_set_discovery_filter_done (GObject *source, GAsyncResult *result, gpointer us
    * so a bluetoothd refusing it still gets a plain discovery. */
   if (error != NULL)
     g_message ("bluez: SetDiscoveryFilter on %s failed: %s", call->adapter_path, error->message);
-  g_dbus_connection_call (call->d->connection, BLUEZ_BUS_NAME, call->adapter_path,
-                          ADAPTER_IFACE, "StartDiscovery", NULL, NULL,
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, call->d->owner_cancellable,
-                          on_start_discovery_done, call);
+  g_dbus_connection_call (call->d->connection, BLUEZ_BUS_NAME, call->adapter_path, ADAPTER_IFACE,
+                          "StartDiscovery", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+                          call->d->owner_cancellable, on_start_discovery_done, call);
 }
 
 static void
@@ -180,8 +179,7 @@ adapter_start_discovery (DrBluezDiscovery *d, const char *adapter_path, GTask *t
       return;
     }
   g_debug ("bluez: starting discovery on %s", adapter_path);
-  g_hash_table_insert (d->adapters, g_strdup (adapter_path),
-                       GINT_TO_POINTER (DISCOVERY_STARTING));
+  g_hash_table_insert (d->adapters, g_strdup (adapter_path), GINT_TO_POINTER (DISCOVERY_STARTING));
 
   call = g_new0 (AdapterCall, 1);
   call->d = d;
@@ -322,9 +320,8 @@ dr_bluez_discovery_free (DrBluezDiscovery *d, gboolean tidy)
 
       g_hash_table_iter_init (&iter, d->adapters);
       while (g_hash_table_iter_next (&iter, &path, NULL))
-        g_dbus_connection_call (d->connection, BLUEZ_BUS_NAME, path, ADAPTER_IFACE,
-                                "StopDiscovery", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
-                                NULL, NULL, NULL);
+        g_dbus_connection_call (d->connection, BLUEZ_BUS_NAME, path, ADAPTER_IFACE, "StopDiscovery",
+                                NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
     }
   g_clear_pointer (&d->adapters, g_hash_table_unref);
   g_clear_object (&d->cancellable);

@@ -29,6 +29,7 @@
 #include "control-point.h"
 #include "dr-error.h"
 #include "gatt-map.h"
+#include "gatt-queue.h"
 #include "notify-socket.h"
 
 #include <gio/gunixfdlist.h>
@@ -50,9 +51,6 @@
 #define RESOLVE_TIMEOUT_S 30
 #define PAIR_CALL_TIMEOUT_MS 60000
 #define CONNECT_CALL_TIMEOUT_MS 45000
-#define GATT_RETRY_MIN_MS 50
-#define GATT_RETRY_MAX_MS 1000
-#define GATT_MAX_ATTEMPTS 12
 #define DEFAULT_RATE_HZ 100
 
 typedef enum
@@ -69,38 +67,6 @@ typedef enum
 
 static const char *const phase_names[] = {
   "idle", "discovering", "pairing", "trusting", "connecting", "resolving", "setup", "streaming",
-};
-
-typedef enum
-{
-  OP_READ,
-  OP_START_NOTIFY,
-  OP_ACQUIRE_NOTIFY,
-  OP_CONTROL, /* WriteValue on the Control Point, then its 0x80 indication */
-  OP_STEP,    /* no GATT: a setup step that must run in queue order */
-} OpKind;
-
-typedef struct _GattOp GattOp;
-typedef void (*GattOpDone) (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error);
-
-struct _GattOp
-{
-  OpKind kind;
-  guint serial;
-  const char *uuid; /* static DR_UUID_* string */
-  GattOpDone done;  /* setup steps; not called when the link is reset */
-  GTask *task;      /* a public call waiting for this op, or NULL */
-  guint attempts;
-
-  /* OP_CONTROL */
-  guint8 request[DR_CONTROL_REQUEST_MAX_LEN];
-  gsize request_len;
-  guint8 opcode;
-  guint timeout_ms;
-  gint64 deadline_us;
-  gboolean replied;   /* WriteValue answered */
-  gboolean responded; /* indication seen (it may come first) */
-  guint8 result;
 };
 
 typedef enum
@@ -154,14 +120,7 @@ struct _DrBluezLink
   const char *control_path;
   const char *status_path;
 
-  GQueue queue; /* GattOp* */
-  GattOp *current;
-  guint op_serial;
-  guint op_timeout_id;
-  guint op_retry_id;
-  gboolean kicking;
-  GattOp *queued_ack; /* an ACK not sent yet: newer ones replace its seq */
-  gboolean history_busy;
+  DrGattQueue *queue; /* every GATT operation of the connection */
 
   DrNotifySocket *socket; /* AcquireNotify, or NULL */
 
@@ -170,8 +129,7 @@ struct _DrBluezLink
 
 G_DEFINE_TYPE (DrBluezLink, dr_bluez_link, G_TYPE_OBJECT)
 
-G_DEFINE_ENUM_TYPE (DrLinkState,
-                    dr_link_state,
+G_DEFINE_ENUM_TYPE (DrLinkState, dr_link_state,
                     G_DEFINE_ENUM_VALUE (DR_LINK_DISCONNECTED, "disconnected"),
                     G_DEFINE_ENUM_VALUE (DR_LINK_CONNECTING, "connecting"),
                     G_DEFINE_ENUM_VALUE (DR_LINK_STREAMING, "streaming"))
@@ -209,9 +167,6 @@ static guint signals[N_SIGNALS];
 static void link_lost (DrBluezLink *link, const char *reason);
 static void pair_complete (DrBluezLink *link, GError *error);
 static void link_try_connect (DrBluezLink *link);
-static void queue_kick (DrBluezLink *link);
-static void op_start (DrBluezLink *link, GattOp *op);
-static void op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -245,6 +200,7 @@ set_phase (DrBluezLink *link, Phase phase)
     return;
   g_debug ("%s: %s -> %s", link->address, phase_names[link->phase], phase_names[phase]);
   link->phase = phase;
+  dr_gatt_queue_set_running (link->queue, phase == PHASE_SETUP || phase == PHASE_STREAMING);
 }
 
 /* Callers check link->disposed afterwards: the callback may free the link. */
@@ -257,40 +213,6 @@ set_state (DrBluezLink *link, DrLinkState state)
   g_signal_emit (link, signals[STATE_CHANGED], 0, state);
 }
 
-typedef struct
-{
-  GTask *task;
-  GError *error;
-} TaskReturn;
-
-static gboolean
-task_return_cb (gpointer data)
-{
-  TaskReturn *r = data;
-
-  if (r->error)
-    g_task_return_error (r->task, r->error);
-  else
-    g_task_return_boolean (r->task, TRUE);
-  g_object_unref (r->task);
-  g_free (r);
-  return G_SOURCE_REMOVE;
-}
-
-/* Completes @task from an idle: a caller's callback never runs inside
- * ours (where it might free the link while we still use it). Takes @task
- * and @error. */
-static void
-task_complete_later (GTask *task, GError *error)
-{
-  TaskReturn *r = g_new0 (TaskReturn, 1);
-
-  r->task = task;
-  r->error = error;
-  g_idle_add (task_return_cb, r);
-}
-
-/* @code unless the BlueZ error says more (dr_bluez_error_code). */
 static GError *
 dbus_error_to_dr (DrError code, const char *what, const GError *error)
 {
@@ -355,425 +277,12 @@ release_discovery (DrBluezLink *link)
   link->discovery_held = FALSE;
 }
 
-/* ---- operations queue ----------------------------------------------------- */
-
-static GattOp *
-op_new (OpKind kind, const char *uuid, GattOpDone done)
-{
-  GattOp *op = g_new0 (GattOp, 1);
-
-  op->kind = kind;
-  op->uuid = uuid;
-  op->done = done;
-  return op;
-}
-
-static GattOp *
-control_op_new (const DrControlRequest *request, GattOpDone done)
-{
-  GattOp *op = op_new (OP_CONTROL, DR_UUID_CONTROL_POINT, done);
-  DrCodecStatus status;
-
-  status = dr_control_request_encode (request, op->request, sizeof op->request, &op->request_len);
-  g_assert (status == DR_CODEC_OK);
-  op->opcode = request->opcode;
-  op->timeout_ms = dr_control_timeout_ms (request->opcode);
-  return op;
-}
-
-static void
-op_free (GattOp *op)
-{
-  g_clear_object (&op->task);
-  g_free (op);
-}
-
-static const char *
-op_describe (GattOp *op, char *buf, gsize size)
-{
-  static const char *const kinds[]
-      = { "ReadValue", "StartNotify", "AcquireNotify", "WriteValue", "step" };
-  if (op->kind == OP_CONTROL)
-    g_snprintf (buf, size, "%s", dr_control_opcode_name (op->opcode));
-  else
-    g_snprintf (buf, size, "%s %.8s", kinds[op->kind], op->uuid ? op->uuid : "");
-  return buf;
-}
-
-static void
-queue_push (DrBluezLink *link, GattOp *op)
-{
-  g_queue_push_tail (&link->queue, op);
-}
-
-static void
-queue_kick (DrBluezLink *link)
-{
-  LINK_HOLD (link);
-
-  if (link->kicking)
-    return;
-  link->kicking = TRUE;
-  while (!link->disposed && link->current == NULL && !g_queue_is_empty (&link->queue)
-         && (link->phase == PHASE_SETUP || link->phase == PHASE_STREAMING))
-    {
-      GattOp *op = g_queue_pop_head (&link->queue);
-      if (op == link->queued_ack)
-        link->queued_ack = NULL;
-      op->serial = ++link->op_serial;
-      link->current = op;
-      op_start (link, op);
-    }
-  link->kicking = FALSE;
-}
-
-/* Drops every operation of the connection that is over. Their setup steps
- * are not called; public calls waiting on them get NotConnected. */
-static void
-queue_fail_all (DrBluezLink *link)
-{
-  GattOp *op;
-
-  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-  g_clear_handle_id (&link->op_retry_id, g_source_remove);
-  if (link->current != NULL)
-    g_queue_push_head (&link->queue, g_steal_pointer (&link->current));
-  while ((op = g_queue_pop_head (&link->queue)) != NULL)
-    {
-      if (op->task != NULL)
-        task_complete_later (g_steal_pointer (&op->task),
-                             g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
-                                          "Roller %s disconnected", link->address));
-      op_free (op);
-    }
-  link->queued_ack = NULL;
-  link->history_busy = FALSE;
-}
-
-typedef struct
-{
-  DrBluezLink *link; /* not a reference: only used when not cancelled */
-  guint serial;
-} OpCall;
-
-static OpCall *
-op_call_new (DrBluezLink *link, GattOp *op)
-{
-  OpCall *call = g_new (OpCall, 1);
-
-  call->link = link;
-  call->serial = op->serial;
-  return call;
-}
-
-/* Takes @call: the op its answer belongs to, or NULL when the answer is
- * to be dropped: cancelled (the link may be gone: not looked at) or stale
- * (timed out and replaced). */
-static GattOp *
-op_call_take (OpCall *call, const GError *error, DrBluezLink **link)
-{
-  GattOp *op = is_cancelled (error) ? NULL : call->link->current;
-
-  *link = call->link;
-  if (op != NULL && op->serial != call->serial)
-    op = NULL;
-  g_free (call);
-  return op;
-}
-
-static gboolean
-on_op_retry (gpointer user_data)
-{
-  DrBluezLink *link = user_data;
-
-  link->op_retry_id = 0;
-  if (link->current != NULL)
-    op_start (link, link->current);
-  return G_SOURCE_REMOVE;
-}
-
-/* InProgress (another GATT operation on the device, maybe by another
- * program) and Busy are not errors to surface: try again a bit later. */
-static void
-op_retry (DrBluezLink *link, GattOp *op, const char *why)
-{
-  guint delay;
-  char desc[64];
-
-  if (++op->attempts >= GATT_MAX_ATTEMPTS)
-    {
-      g_autoptr (GError) error
-          = g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS, "%s still busy after %u attempts (%s)",
-                         op_describe (op, desc, sizeof desc), op->attempts, why);
-      op_complete (link, op, NULL, error);
-      return;
-    }
-  delay = MIN (GATT_RETRY_MIN_MS << MIN (op->attempts, 8u), GATT_RETRY_MAX_MS);
-  g_debug ("%s: %s: %s, retry in %u ms", link->address, op_describe (op, desc, sizeof desc), why,
-           delay);
-  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-  op->replied = op->responded = FALSE;
-  link->op_retry_id = g_timeout_add (delay, on_op_retry, link);
-}
-
-/* What every GATT call does with a failed answer: InProgress is retried,
- * anything else fails the op. FALSE when there is no @error. */
-static gboolean
-op_call_failed (DrBluezLink *link, GattOp *op, const GError *error)
-{
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    op_retry (link, op, "InProgress");
-  else if (error != NULL)
-    op_complete (link, op, NULL, error);
-  else
-    return FALSE;
-  return TRUE;
-}
-
-static void
-on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) value = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
-    return;
-  value = g_variant_get_child_value (reply, 0);
-  bytes = g_variant_get_data_as_bytes (value);
-  op_complete (link, op, bytes, NULL);
-}
-
-static void
-on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL)
-    return;
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    {
-      /* BlueZ also answers InProgress when this client already has a
-       * notify session there: one that outlived a teardown of ours while
-       * the device stayed connected. Notifications are shared between
-       * sessions, so that one serves. */
-      const char *path = dr_gatt_map_lookup (link->chars, op->uuid);
-      g_autoptr (GDBusProxy) chr = dr_bluez_get_proxy (link->bluez, path, GATT_CHAR_IFACE);
-      g_autoptr (GVariant) notifying
-          = chr ? g_dbus_proxy_get_cached_property (chr, "Notifying") : NULL;
-
-      if (notifying != NULL && g_variant_is_of_type (notifying, G_VARIANT_TYPE_BOOLEAN)
-          && g_variant_get_boolean (notifying))
-        {
-          g_debug ("%s: already notifying on %s", link->address, path);
-          op_complete (link, op, NULL, NULL);
-        }
-      else
-        op_retry (link, op, "InProgress");
-    }
-  else
-    op_complete (link, op, NULL, error);
-}
-
-static void measurement_open (DrBluezLink *link, int fd, guint mtu);
-
-static void
-on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GUnixFDList) fds = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-  gint32 handle;
-  guint16 mtu;
-  int fd;
-
-  reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source), &fds, result,
-                                                           &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
-    return;
-  g_variant_get (reply, "(hq)", &handle, &mtu);
-  fd = fds ? g_unix_fd_list_get (fds, handle, &error) : -1;
-  if (fd < 0)
-    {
-      /* A broken answer, not a refusal: FAILED, and StartNotify next. */
-      if (error == NULL)
-        error
-            = g_error_new (DR_ERROR, DR_ERROR_FAILED, "AcquireNotify returned no file descriptor");
-      op_complete (link, op, NULL, error);
-      return;
-    }
-  if (!g_unix_set_fd_nonblocking (fd, TRUE, &error))
-    {
-      close (fd);
-      op_complete (link, op, NULL, error);
-      return;
-    }
-
-  measurement_open (link, fd, mtu);
-  g_debug ("%s: Roll Measurement acquired: fd %d, MTU %u", link->address, fd, mtu);
-  op_complete (link, op, NULL, NULL);
-}
-
-static void finish_control (DrBluezLink *link, GattOp *op);
-
-static void
-on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
-    return;
-  op->replied = TRUE;
-  /* The indication may have overtaken the method return. */
-  if (op->responded)
-    finish_control (link, op);
-}
-
-static gboolean
-on_op_timeout (gpointer user_data)
-{
-  DrBluezLink *link = user_data;
-  GattOp *op = link->current;
-  gint64 now = g_get_monotonic_time ();
-  g_autoptr (GError) error = NULL;
-  char desc[64];
-
-  link->op_timeout_id = 0;
-  if (op == NULL)
-    return G_SOURCE_REMOVE;
-  /* History frames count as progress (deliver_frame moves the deadline):
-   * re-arm for what is left rather than touching a timer per frame. */
-  if (now < op->deadline_us)
-    {
-      link->op_timeout_id
-          = g_timeout_add ((guint) ((op->deadline_us - now + 999) / 1000), on_op_timeout, link);
-      return G_SOURCE_REMOVE;
-    }
-  error = g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Roller %s did not answer %s within %u s",
-                       link->address, op_describe (op, desc, sizeof desc), op->timeout_ms / 1000);
-  op_complete (link, op, NULL, error);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-op_start (DrBluezLink *link, GattOp *op)
-{
-  GDBusConnection *connection = dr_bluez_get_connection (link->bluez);
-  const char *path = NULL;
-  char desc[64];
-
-  if (op->kind == OP_STEP)
-    {
-      op_complete (link, op, NULL, NULL);
-      return;
-    }
-  path = dr_gatt_map_lookup (link->chars, op->uuid);
-  if (path == NULL)
-    {
-      g_autoptr (GError) error
-          = g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND, "Roller %s has no characteristic %s",
-                         link->address, op->uuid);
-      op_complete (link, op, NULL, error);
-      return;
-    }
-  g_debug ("%s: %s", link->address, op_describe (op, desc, sizeof desc));
-
-  switch (op->kind)
-    {
-      case OP_READ:
-        g_dbus_connection_call (connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "ReadValue",
-                                g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(ay)"),
-                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable,
-                                on_read_done, op_call_new (link, op));
-        break;
-      case OP_START_NOTIFY:
-        g_dbus_connection_call (connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "StartNotify",
-                                NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable,
-                                on_start_notify_done, op_call_new (link, op));
-        break;
-      case OP_ACQUIRE_NOTIFY:
-        g_dbus_connection_call_with_unix_fd_list (
-            connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "AcquireNotify",
-            g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(hq)"),
-            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, link->cancellable, on_acquire_notify_done,
-            op_call_new (link, op));
-        break;
-      case OP_CONTROL:
-        {
-          GVariantBuilder options;
-
-          g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-          g_variant_builder_add (&options, "{sv}", "type", g_variant_new_string ("request"));
-          op->replied = op->responded = FALSE;
-          op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
-          g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-          link->op_timeout_id = g_timeout_add (op->timeout_ms, on_op_timeout, link);
-          g_dbus_connection_call (
-              connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "WriteValue",
-              g_variant_new (
-                  "(@aya{sv})",
-                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, op->request, op->request_len, 1),
-                  &options),
-              NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable, on_write_done,
-              op_call_new (link, op));
-          break;
-        }
-      case OP_STEP:
-      default:
-        g_assert_not_reached ();
-    }
-}
-
-static void
-op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
-{
-  LINK_HOLD (link);
-  guint gen = link->gen;
-  char desc[64];
-
-  g_assert (link->current == op);
-  link->current = NULL;
-  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-  g_clear_handle_id (&link->op_retry_id, g_source_remove);
-  if (op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
-    link->history_busy = FALSE;
-  if (error != NULL)
-    g_debug ("%s: %s failed: %s", link->address, op_describe (op, desc, sizeof desc),
-             error->message);
-
-  if (op->task != NULL)
-    task_complete_later (g_steal_pointer (&op->task), error ? g_error_copy (error) : NULL);
-  if (op->done != NULL)
-    op->done (link, op, value, error);
-  op_free (op);
-
-  if (!link->disposed && gen == link->gen)
-    queue_kick (link);
-}
-
 /* ---- notification socket (AcquireNotify) --------------------------------- */
 
 static void
 deliver_frame (DrBluezLink *link, const guint8 *data, gsize len)
 {
-  GattOp *op = link->current;
-
-  if (op != NULL && op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
-    op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
+  dr_gatt_queue_progress (link->queue);
   g_signal_emit (link, signals[FRAME], 0, data, (guint) len);
 }
 
@@ -837,7 +346,7 @@ reset_gatt (DrBluezLink *link)
   g_clear_object (&link->cancellable);
   link->cancellable = g_cancellable_new ();
   measurement_close (link);
-  queue_fail_all (link);
+  dr_gatt_queue_reset (link->queue);
   dr_gatt_map_clear (link->chars);
   link->measurement_path = link->control_path = link->status_path = NULL;
   for (guint i = 0; i < DIS_N; i++)
@@ -878,8 +387,10 @@ emit_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status)
 }
 
 static void
-on_head_info_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_head_info_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   DrHeadInfo head;
   DrCodecStatus status;
   gsize len;
@@ -899,8 +410,10 @@ on_head_info_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *e
 }
 
 static void
-on_battery_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_battery_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   guint8 percent;
   gsize len;
   const guint8 *data;
@@ -918,8 +431,10 @@ on_battery_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *err
 }
 
 static void
-on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_dis_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   gsize len;
   const char *data;
 
@@ -930,7 +445,7 @@ on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
    * padded with NULs; and the roller is not to be trusted with UTF-8. */
   len = strnlen (data ? data : "", len);
   for (guint i = 0; i < DIS_N; i++)
-    if (g_str_equal (op->uuid, dis_uuids[i]))
+    if (g_str_equal (dr_gatt_op_get_uuid (op), dis_uuids[i]))
       {
         g_free (link->dis[i]);
         link->dis[i] = g_utf8_make_valid (data ? data : "", (gssize) len);
@@ -938,8 +453,10 @@ on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 }
 
 static void
-step_device_info (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+step_device_info (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   g_signal_emit (link, signals[DEVICE_INFO], 0,
                  link->dis[DIS_MANUFACTURER] ? link->dis[DIS_MANUFACTURER] : "",
                  link->dis[DIS_MODEL] ? link->dis[DIS_MODEL] : "",
@@ -948,23 +465,29 @@ step_device_info (DrBluezLink *link, GattOp *op, GBytes *value, const GError *er
 }
 
 static void
-on_control_subscribed (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_control_subscribed (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error != NULL)
     setup_failed (link, "Control Point StartNotify", error);
 }
 
 static void
-on_status_subscribed (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_status_subscribed (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   /* Status is read on every connect anyway; live updates are a bonus. */
   if (error != NULL)
     g_message ("%s: no Status notifications: %s", link->address, error->message);
 }
 
 static void
-on_measurement_notify_started (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_measurement_notify_started (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error != NULL)
     setup_failed (link, "Roll Measurement StartNotify", error);
   else
@@ -972,10 +495,18 @@ on_measurement_notify_started (DrBluezLink *link, GattOp *op, GBytes *value, con
 }
 
 static void
-on_measurement_acquired (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_measurement_acquired (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error == NULL)
-    return;
+    {
+      guint mtu = 0;
+      int fd = dr_gatt_op_steal_fd (op, &mtu);
+
+      measurement_open (link, fd, mtu);
+      return;
+    }
   /* NotSupported, NotPermitted, Failed, UnknownMethod (an older
    * bluetoothd), ...: whatever the reason, StartNotify is the fallback,
    * and it goes first so frames flow before the history request. */
@@ -985,13 +516,15 @@ on_measurement_acquired (DrBluezLink *link, GattOp *op, GBytes *value, const GEr
   else
     g_message ("%s: AcquireNotify failed (%s); falling back to StartNotify", link->address,
                error->message);
-  g_queue_push_head (&link->queue, op_new (OP_START_NOTIFY, DR_UUID_ROLL_MEASUREMENT,
-                                           on_measurement_notify_started));
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_ROLL_MEASUREMENT, TRUE,
+                      on_measurement_notify_started, link);
 }
 
 static void
-on_setup_history_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_setup_history_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   /* Not fatal: the frames stay on the roller until acknowledged, and the
    * next connect asks again. A dead link shows in the next write. */
   if (error != NULL)
@@ -1001,18 +534,23 @@ on_setup_history_done (DrBluezLink *link, GattOp *op, GBytes *value, const GErro
 }
 
 static void
-on_setup_control_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_setup_control_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error != NULL)
-    setup_failed (link, dr_control_opcode_name (op->opcode), error);
+    setup_failed (link, dr_control_opcode_name (dr_gatt_op_get_opcode (op)), error);
 }
 
 static void
-step_streaming (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+step_streaming (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   set_phase (link, PHASE_STREAMING);
   link->backoff_ms = BACKOFF_MIN_MS;
-  g_debug ("%s: streaming (%s)", link->address, link->socket != NULL ? "AcquireNotify" : "StartNotify");
+  g_debug ("%s: streaming (%s)", link->address,
+           link->socket != NULL ? "AcquireNotify" : "StartNotify");
   pair_complete (link, NULL);
   set_state (link, DR_LINK_STREAMING);
 }
@@ -1034,8 +572,10 @@ deliver_status (DrBluezLink *link, const guint8 *data, gsize len, DrStatus *stat
 }
 
 static void
-on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_status_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   DrStatus status = { 0 };
   DrControlRequest request = { 0 };
   gsize len;
@@ -1057,20 +597,17 @@ on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *erro
    * the clock, then the live stream. */
   if (status.history_frames_pending > 0)
     {
-      GattOp *history;
       g_debug ("%s: %u history frames pending", link->address, status.history_frames_pending);
       request.opcode = DR_OP_REQUEST_HISTORY;
-      history = control_op_new (&request, on_setup_history_done);
-      link->history_busy = TRUE;
-      queue_push (link, history);
+      dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_history_done, link);
     }
   request.opcode = DR_OP_SET_TIME;
   request.arg.unix_ms = (guint64) (g_get_real_time () / 1000);
-  queue_push (link, control_op_new (&request, on_setup_control_done));
+  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
   request.opcode = DR_OP_START_STREAM;
   request.arg.rate_hz = link->rate_hz;
-  queue_push (link, control_op_new (&request, on_setup_control_done));
-  queue_push (link, op_new (OP_STEP, NULL, step_streaming));
+  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_streaming, link);
 }
 
 static void
@@ -1088,53 +625,37 @@ begin_setup (DrBluezLink *link)
       return;
     }
 
-  queue_push (link, op_new (OP_READ, DR_UUID_HEAD_INFO, on_head_info_read));
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, DR_UUID_HEAD_INFO, FALSE, on_head_info_read,
+                      link);
   if (dr_gatt_map_lookup (link->chars, DR_UUID_BATTERY_LEVEL) != NULL)
-    queue_push (link, op_new (OP_READ, DR_UUID_BATTERY_LEVEL, on_battery_read));
+    dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, DR_UUID_BATTERY_LEVEL, FALSE, on_battery_read,
+                        link);
   for (guint i = 0; i < DIS_N; i++)
     if (dr_gatt_map_lookup (link->chars, dis_uuids[i]) != NULL)
-      queue_push (link, op_new (OP_READ, dis_uuids[i], on_dis_read));
-  queue_push (link, op_new (OP_STEP, NULL, step_device_info));
-  queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_CONTROL_POINT, on_control_subscribed));
-  queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_STATUS, on_status_subscribed));
+      dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, dis_uuids[i], FALSE, on_dis_read, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_device_info, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_CONTROL_POINT, FALSE,
+                      on_control_subscribed, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_STATUS, FALSE,
+                      on_status_subscribed, link);
   /* Tried even without NotifyAcquired (which BlueZ shows when it can):
    * one failed call costs little, and its answer is the one fallback path
    * (on_measurement_acquired) for every way AcquireNotify can be missing. */
   if (!dr_gatt_map_can_acquire (link->chars))
     g_debug ("%s: Roll Measurement shows no NotifyAcquired", link->address);
-  queue_push (link, op_new (OP_ACQUIRE_NOTIFY, DR_UUID_ROLL_MEASUREMENT, on_measurement_acquired));
-  queue_push (link, op_new (OP_READ, DR_UUID_STATUS, on_status_read));
-  queue_kick (link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_ACQUIRE_NOTIFY, DR_UUID_ROLL_MEASUREMENT, FALSE,
+                      on_measurement_acquired, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, DR_UUID_STATUS, FALSE, on_status_read, link);
+  dr_gatt_queue_kick (link->queue);
 }
 
 /* ---- control point and status values --------------------------------------- */
-
-static void
-finish_control (DrBluezLink *link, GattOp *op)
-{
-  g_autoptr (GError) error = NULL;
-
-  switch (dr_control_check_result (op->opcode, op->result, link->address, &error))
-    {
-      case DR_CONTROL_DONE:
-        op_complete (link, op, NULL, NULL);
-        break;
-      case DR_CONTROL_RETRY:
-        op_retry (link, op, "roller busy");
-        break;
-      case DR_CONTROL_FAILED:
-      default:
-        op_complete (link, op, NULL, error);
-        break;
-    }
-}
 
 static void
 on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
 {
   DrControlResponse response;
   DrCodecStatus status;
-  GattOp *op;
 
   if (!dr_control_parse_answer (data, len, &response, &status))
     return;
@@ -1147,17 +668,8 @@ on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
    * first: the answer means "that was all". */
   if (!measurement_drain (link))
     return;
-  op = link->current;
-  if (op == NULL || op->kind != OP_CONTROL || op->opcode != response.request_opcode)
-    {
-      g_debug ("%s: unsolicited answer to opcode 0x%02x", link->address, response.request_opcode);
-      return;
-    }
-  g_debug ("%s: %s answered %u", link->address, dr_control_opcode_name (op->opcode), response.result);
-  op->responded = TRUE;
-  op->result = response.result;
-  if (op->replied)
-    finish_control (link, op);
+  if (!dr_gatt_queue_control_answer (link->queue, response.request_opcode, response.result))
+    g_debug ("%s: unsolicited answer to opcode 0x%02x", link->address, response.request_opcode);
 }
 
 static void
@@ -1225,7 +737,7 @@ pair_complete (DrBluezLink *link, GError *error)
     }
   if (error != NULL)
     g_message ("%s: pairing failed: %s", link->address, error->message);
-  task_complete_later (task, error);
+  dr_task_return_later (task, error);
 }
 
 /* Pairing failed for good: give up the attempt unless the link reconnects
@@ -1661,6 +1173,7 @@ dr_bluez_link_constructed (GObject *object)
   g_return_if_fail (DR_IS_BLUEZ (link->bluez));
   g_return_if_fail (dr_bluez_address_is_valid (link->address));
 
+  link->queue = dr_gatt_queue_new (link->bluez, link->chars, link->address);
   detailed = g_strconcat ("device-event::", link->address, NULL);
   g_signal_connect (link->bluez, detailed, G_CALLBACK (on_device_event), link);
   g_signal_connect (link->bluez, "agent-ready", G_CALLBACK (on_agent_ready), link);
@@ -1687,6 +1200,7 @@ dr_bluez_link_dispose (GObject *object)
       g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
       g_clear_handle_id (&link->teardown_id, g_source_remove);
       release_discovery (link);
+      dr_gatt_queue_set_running (link->queue, FALSE);
       reset_gatt (link);
       g_cancellable_cancel (link->cancellable);
       /* Unreachable in practice (the task holds a reference on us), but
@@ -1703,6 +1217,7 @@ dr_bluez_link_finalize (GObject *object)
   DrBluezLink *link = DR_BLUEZ_LINK (object);
 
   g_clear_object (&link->cancellable);
+  g_clear_object (&link->queue);
   g_clear_pointer (&link->chars, dr_gatt_map_free);
   g_free (link->device_path);
   g_free (link->address);
@@ -1729,8 +1244,7 @@ dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GPara
 }
 
 static void
-dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value,
-                            GParamSpec *pspec)
+dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   DrBluezLink *link = DR_BLUEZ_LINK (object);
 
@@ -1756,7 +1270,6 @@ dr_bluez_link_init (DrBluezLink *link)
   link->backoff_ms = BACKOFF_MIN_MS;
   link->cancellable = g_cancellable_new ();
   link->chars = dr_gatt_map_new ();
-  g_queue_init (&link->queue);
 }
 
 static void
@@ -1854,8 +1367,8 @@ dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz)
   if (link->phase == PHASE_STREAMING)
     {
       DrControlRequest request = { .opcode = DR_OP_START_STREAM, .arg.rate_hz = rate_hz };
-      queue_push (link, control_op_new (&request, NULL));
-      queue_kick (link);
+      dr_gatt_queue_push_control (link->queue, &request, NULL, NULL, NULL);
+      dr_gatt_queue_kick (link->queue);
     }
 }
 
@@ -1891,23 +1404,23 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
   g_task_set_source_tag (task, dr_bluez_link_pair);
   if (link->pair_task != NULL)
     {
-      task_complete_later (
+      dr_task_return_later (
           g_steal_pointer (&task),
           g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS, "Already pairing %s", link->address));
       return;
     }
   if (link->phase == PHASE_STREAMING)
     {
-      task_complete_later (g_steal_pointer (&task), NULL);
+      dr_task_return_later (g_steal_pointer (&task), NULL);
       return;
     }
   /* Right after start-up DrBluez may not know yet: then the attempt
    * waits for it, like for a roller not seen yet. */
   if (dr_bluez_is_ready (link->bluez) && !dr_bluez_is_available (link->bluez))
     {
-      task_complete_later (g_steal_pointer (&task),
-                           g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
-                                        "No powered Bluetooth adapter (is bluetoothd running?)"));
+      dr_task_return_later (g_steal_pointer (&task),
+                            g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
+                                         "No powered Bluetooth adapter (is bluetoothd running?)"));
       return;
     }
 
@@ -2048,28 +1561,25 @@ dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
 {
   g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
   DrControlRequest request = { .opcode = DR_OP_REQUEST_HISTORY };
-  GattOp *op;
 
   g_task_set_source_tag (task, dr_bluez_link_sync_history);
   if (link->phase != PHASE_STREAMING)
     {
-      task_complete_later (g_steal_pointer (&task),
-                           g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
-                                        "Roller %s is not connected", link->address));
+      dr_task_return_later (g_steal_pointer (&task),
+                            g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
+                                         "Roller %s is not connected", link->address));
       return;
     }
-  if (link->history_busy)
+  if (dr_gatt_queue_history_busy (link->queue))
     {
-      task_complete_later (g_steal_pointer (&task),
-                           g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS,
-                                        "Roller %s is already sending its history", link->address));
+      dr_task_return_later (g_steal_pointer (&task),
+                            g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS,
+                                         "Roller %s is already sending its history",
+                                         link->address));
       return;
     }
-  op = control_op_new (&request, NULL);
-  op->task = g_steal_pointer (&task);
-  link->history_busy = TRUE;
-  queue_push (link, op);
-  queue_kick (link);
+  dr_gatt_queue_push_control (link->queue, &request, g_steal_pointer (&task), NULL, NULL);
+  dr_gatt_queue_kick (link->queue);
 }
 
 gboolean
@@ -2080,8 +1590,10 @@ dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GErr
 }
 
 static void
-on_ack_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_ack_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   /* The frames stay on the roller and come again as history: the store
    * recognises them, so a lost ACK costs only bandwidth. */
   if (error != NULL)
@@ -2091,24 +1603,11 @@ on_ack_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 void
 dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq)
 {
-  DrControlRequest request = { .opcode = DR_OP_ACK, .arg.last_seq = last_seq };
-  GattOp *op;
-
   if (link->phase != PHASE_STREAMING)
     {
       g_debug ("%s: ACK %u ignored: not streaming", link->address, last_seq);
       return;
     }
-  if (link->queued_ack != NULL)
-    {
-      /* Still waiting in the queue: send the newer seq instead. */
-      request.opcode = DR_OP_ACK;
-      dr_control_request_encode (&request, link->queued_ack->request,
-                                 sizeof link->queued_ack->request, &link->queued_ack->request_len);
-      return;
-    }
-  op = control_op_new (&request, on_ack_done);
-  link->queued_ack = op;
-  queue_push (link, op);
-  queue_kick (link);
+  dr_gatt_queue_ack (link->queue, last_seq, on_ack_done, link);
+  dr_gatt_queue_kick (link->queue);
 }

@@ -64,26 +64,21 @@ void dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect);
 
 /* Discovers the roller if needed (up to 30 s), Pair (AlreadyExists is
  * success), Trusted = true, Connect, and completes once streaming. */
-void dr_bluez_link_pair (DrBluezLink *link,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
+void dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
 gboolean dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
 
 /* Stops reconnecting, disconnects and removes the device (RemoveDevice). */
-void dr_bluez_link_forget (DrBluezLink *link,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data);
+void dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_bluez_link_forget_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
 
 /* REQUEST_HISTORY; completes when the roller's result indication arrives
  * (after every history frame). NotConnected, InProgress. */
-void dr_bluez_link_sync_history (DrBluezLink *link,
-                                 GCancellable *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer user_data);
-gboolean dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
+void dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+gboolean dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result,
+                                            GError **error);
 
 /* Queues ACK @last_seq. A queued, unsent ACK is replaced by a newer one
  * rather than sent twice. Ignored while not streaming: the roller keeps

@@ -48,7 +48,6 @@ struct _DrBluez
   DrSleepMonitor *sleep_monitor;
 
   DrBluezDiscovery *discovery;
-
 };
 
 G_DEFINE_TYPE (DrBluez, dr_bluez, G_TYPE_OBJECT)
@@ -379,9 +378,10 @@ report_roller_seen (DrBluez *bluez, GDBusProxy *device)
   if (name == NULL)
     name = cached_string (device, "Name");
   rssi = g_dbus_proxy_get_cached_property (device, "RSSI");
-  g_signal_emit (
-      bluez, signals[ROLLER_SEEN], 0, address, name ? name : "",
-      rssi && g_variant_is_of_type (rssi, G_VARIANT_TYPE_INT16) ? (int) g_variant_get_int16 (rssi) : 0);
+  g_signal_emit (bluez, signals[ROLLER_SEEN], 0, address, name ? name : "",
+                 rssi && g_variant_is_of_type (rssi, G_VARIANT_TYPE_INT16)
+                     ? (int) g_variant_get_int16 (rssi)
+                     : 0);
 }
 
 static void
@@ -735,9 +735,9 @@ dr_bluez_class_init (DrBluezClass *klass)
                               G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
-  signals[ROLLER_SEEN] = g_signal_new ("roller-seen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                       0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
-                                       G_TYPE_STRING, G_TYPE_INT);
+  signals[ROLLER_SEEN]
+      = g_signal_new ("roller-seen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT);
   signals[RESUMED] = g_signal_new ("resumed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                    NULL, NULL, G_TYPE_NONE, 0);
   signals[AGENT_READY] = g_signal_new ("agent-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -745,9 +745,9 @@ dr_bluez_class_init (DrBluezClass *klass)
   signals[DEVICE_EVENT] = g_signal_new (
       "device-event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL,
       NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_DBUS_PROXY, G_TYPE_VARIANT);
-  signals[VALUE_CHANGED] = g_signal_new ("value-changed", G_TYPE_FROM_CLASS (klass),
-                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3,
-                                         G_TYPE_STRING, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[VALUE_CHANGED]
+      = g_signal_new ("value-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_POINTER, G_TYPE_UINT);
   signals[CHARACTERISTIC_REMOVED]
       = g_signal_new ("characteristic-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);

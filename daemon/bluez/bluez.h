@@ -57,15 +57,11 @@ GList *dr_bluez_get_characteristics (DrBluez *bluez, const char *device_path);
 
 /* SetDiscoveryFilter({Transport: le, UUIDs: [roller]}) + StartDiscovery on
  * every powered adapter. NotFound when there is none. */
-void dr_bluez_start_discovery (DrBluez *bluez,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data);
+void dr_bluez_start_discovery (DrBluez *bluez, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_bluez_start_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error);
-void dr_bluez_stop_discovery (DrBluez *bluez,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data);
+void dr_bluez_stop_discovery (DrBluez *bluez, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_bluez_stop_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error);
 gboolean dr_bluez_is_discovering (DrBluez *bluez);
 

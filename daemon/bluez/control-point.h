@@ -28,15 +28,11 @@ guint dr_control_timeout_ms (guint8 opcode);
 
 /* FALSE when @data is no answer (the cached Value also changes for other
  * reasons); else @status says whether it decoded into @response. */
-gboolean dr_control_parse_answer (const guint8 *data,
-                                  gsize len,
-                                  DrControlResponse *response,
+gboolean dr_control_parse_answer (const guint8 *data, gsize len, DrControlResponse *response,
                                   DrCodecStatus *status);
 
 /* @result of @opcode: FAILED sets @error (NotSupported, Refused). */
-DrControlOutcome dr_control_check_result (guint8 opcode,
-                                          guint8 result,
-                                          const char *label,
+DrControlOutcome dr_control_check_result (guint8 opcode, guint8 result, const char *label,
                                           GError **error);
 
 G_END_DECLS
