@@ -609,6 +609,34 @@ test_pair_and_stream (Fixture *f, gconstpointer data)
   g_assert_no_error (f->error);
 }
 
+/* The roller cancels the pairing (the link drops while Pair is under way:
+ * AuthenticationCanceled): the pair fails as Refused, not Failed. */
+static void
+test_pair_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GDBusObject) device = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (f->skip)
+    return;
+
+  dr_bluez_link_pair (f->link, NULL, on_pair_done, f);
+  /* The Pair goes out from the same dispatch that makes both true, and
+   * before the Disconnect below on the same connection. */
+  WAIT_UNTIL ((device = dr_bluez_find_device (f->bluez, ROLLER)) != NULL
+                  && !dr_bluez_agent_pending (f->bluez),
+              10000);
+  g_assert_false (f->done);
+  reply = g_dbus_connection_call_sync (f->bus, "org.bluez", g_dbus_object_get_object_path (device),
+                                       "org.bluez.Device1", "Disconnect", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (f->done, 10000);
+  g_assert_error (f->error, DR_ERROR, DR_ERROR_REFUSED);
+  g_assert_cmpint (dr_bluez_link_get_state (f->link), ==, DR_LINK_DISCONNECTED);
+}
+
 static void
 test_start_notify_fallback (Fixture *f, gconstpointer data)
 {
@@ -1167,6 +1195,8 @@ main (int argc, char **argv)
   static const char *const history[] = { "--paired", "--rate", "200", "--history", "50", NULL };
   static const Params p_paired = { paired };
   static const Params p_unpaired = { unpaired };
+  static const char *const slow_pair[] = { "--rate", "200", "--pair-delay-ms", "3000", NULL };
+  static const Params p_slow_pair = { slow_pair };
   static const Params p_no_acquire = { no_acquire };
   static const char *const two[]
       = { "--paired", "--rate", "200", "--roller", "C0:FF:EE:00:00:02,Second", NULL };
@@ -1184,6 +1214,7 @@ main (int argc, char **argv)
 #define ADD(path, params, fn)                                                                      \
   g_test_add (path, Fixture, params, fixture_setup, fn, fixture_teardown)
   ADD ("/bluez-link/pair-and-stream", &p_unpaired, test_pair_and_stream);
+  ADD ("/bluez-link/pair-refused", &p_slow_pair, test_pair_refused);
   ADD ("/bluez-link/start-notify-fallback", &p_no_acquire, test_start_notify_fallback);
   ADD ("/bluez-link/drop-link-reconnects", &p_paired, test_drop_link_reconnects);
   ADD ("/bluez-link/connect-failures-back-off", &p_paired, test_connect_failures_back_off);

@@ -177,17 +177,6 @@ want_connection (DrBluezLink *link)
 }
 
 static gboolean
-is_remote_error (const GError *error, const char *name)
-{
-  g_autofree char *remote = NULL;
-
-  if (error == NULL)
-    return FALSE;
-  remote = g_dbus_error_get_remote_error (error);
-  return g_strcmp0 (remote, name) == 0;
-}
-
-static gboolean
 is_cancelled (const GError *error)
 {
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -510,7 +499,7 @@ on_measurement_acquired (gpointer user_data, DrGattOp *op, GBytes *value, const 
   /* NotSupported, NotPermitted, Failed, UnknownMethod (an older
    * bluetoothd), ...: whatever the reason, StartNotify is the fallback,
    * and it goes first so frames flow before the history request. */
-  if (is_remote_error (error, "org.bluez.Error.NotSupported")
+  if (dr_bluez_error_is (error, "org.bluez.Error.NotSupported")
       || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
     g_debug ("%s: no AcquireNotify; StartNotify instead", link->address);
   else
@@ -831,7 +820,7 @@ on_connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   LINK_HOLD (link);
 
-  if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyConnected"))
+  if (error != NULL && !dr_bluez_error_is (error, "org.bluez.Error.AlreadyConnected"))
     {
       /* InProgress, NotReady, Failed (le-connection-abort-by-local among
        * others), NotConnected, a timeout: all worth another try later. */
@@ -874,12 +863,12 @@ on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   LINK_HOLD (link);
 
-  if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyExists"))
+  if (error != NULL && !dr_bluez_error_is (error, "org.bluez.Error.AlreadyExists"))
     {
-      if (is_remote_error (error, "org.bluez.Error.AuthenticationFailed")
-          || is_remote_error (error, "org.bluez.Error.AuthenticationRejected")
-          || is_remote_error (error, "org.bluez.Error.AuthenticationCanceled")
-          || is_remote_error (error, "org.bluez.Error.InvalidArguments"))
+      if (dr_bluez_error_is (error, "org.bluez.Error.AuthenticationFailed")
+          || dr_bluez_error_is (error, "org.bluez.Error.AuthenticationRejected")
+          || dr_bluez_error_is (error, "org.bluez.Error.AuthenticationCanceled")
+          || dr_bluez_error_is (error, "org.bluez.Error.InvalidArguments"))
         {
           pair_failed (link, dbus_error_to_dr (DR_ERROR_REFUSED, "Pairing refused", error));
           return;
@@ -1487,8 +1476,8 @@ on_remove_device_done (GObject *source, GAsyncResult *result, gpointer user_data
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   /* Gone already (DoesNotExist, an adapter that left) is what we wanted. */
   if (error != NULL && data->error == NULL
-      && !is_remote_error (error, "org.bluez.Error.DoesNotExist")
-      && !is_remote_error (error, "org.freedesktop.DBus.Error.UnknownObject"))
+      && !dr_bluez_error_is (error, "org.bluez.Error.DoesNotExist")
+      && !dr_bluez_error_is (error, "org.freedesktop.DBus.Error.UnknownObject"))
     data->error = dbus_error_to_dr (DR_ERROR_FAILED, "Removing the device failed", error);
   forget_account (task);
 }

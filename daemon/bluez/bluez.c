@@ -137,6 +137,17 @@ dr_bluez_address_is_valid (const char *address)
   return TRUE;
 }
 
+gboolean
+dr_bluez_error_is (const GError *error, const char *name)
+{
+  g_autofree char *remote = NULL;
+
+  if (error == NULL)
+    return FALSE;
+  remote = g_dbus_error_get_remote_error (error);
+  return g_strcmp0 (remote, name) == 0;
+}
+
 DrError
 dr_bluez_error_code (const GError *error, DrError fallback)
 {

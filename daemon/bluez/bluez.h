@@ -65,6 +65,8 @@ void dr_bluez_stop_discovery (DrBluez *bluez, GCancellable *cancellable,
 gboolean dr_bluez_stop_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error);
 gboolean dr_bluez_is_discovering (DrBluez *bluez);
 
+/* @error is the D-Bus error @name (org.bluez.Error.InProgress, ...). */
+gboolean dr_bluez_error_is (const GError *error, const char *name);
 /* The DrError that says what a failed BlueZ call means (TimedOut for a
  * call that got no answer, Refused, NotSupported, ...), @fallback for
  * anything else. */

@@ -108,17 +108,6 @@ dr_task_return_later (GTask *task, GError *error)
 
 /* ---- operations ----------------------------------------------------------- */
 
-static gboolean
-is_remote_error (const GError *error, const char *name)
-{
-  g_autofree char *remote = NULL;
-
-  if (error == NULL)
-    return FALSE;
-  remote = g_dbus_error_get_remote_error (error);
-  return g_strcmp0 (remote, name) == 0;
-}
-
 static DrGattOp *
 op_new (DrGattOpKind kind, const char *uuid, DrGattOpDone done, gpointer user_data)
 {
@@ -187,7 +176,7 @@ dr_gatt_queue_set_running (DrGattQueue *self, gboolean running)
 void
 dr_gatt_queue_kick (DrGattQueue *self)
 {
-  g_autoptr (DrGattQueue) hold = g_object_ref (self);
+  g_autoptr (DrGattQueue) hold G_GNUC_UNUSED = g_object_ref (self);
   guint gen = self->gen;
 
   if (self->kicking)
@@ -373,7 +362,7 @@ op_retry (DrGattQueue *self, DrGattOp *op, const char *why)
 static gboolean
 op_call_failed (DrGattQueue *self, DrGattOp *op, const GError *error)
 {
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+  if (dr_bluez_error_is (error, "org.bluez.Error.InProgress"))
     op_retry (self, op, "InProgress");
   else if (error != NULL)
     op_complete (self, op, NULL, error);
@@ -411,7 +400,7 @@ on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if ((op = op_call_take (user_data, error, &self)) == NULL)
     return;
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
+  if (dr_bluez_error_is (error, "org.bluez.Error.InProgress"))
     {
       /* BlueZ also answers InProgress when this client already has a
        * notify session there: one that outlived a teardown of ours while
@@ -626,7 +615,7 @@ static void
 op_complete (DrGattQueue *self, DrGattOp *op, GBytes *value, const GError *error)
 {
   /* op->done may reset us, or drop the owner's (and so the last) reference. */
-  g_autoptr (DrGattQueue) hold = g_object_ref (self);
+  g_autoptr (DrGattQueue) hold G_GNUC_UNUSED = g_object_ref (self);
   guint gen = self->gen;
   char desc[64];
 
