@@ -15,6 +15,7 @@
 
 #include "bluez-link.h"
 #include "bluez.h"
+#include "control-point.h"
 #include "dr-error.h"
 #include "roller-protocol.h"
 
@@ -558,6 +559,46 @@ test_address_valid (void)
   g_assert_false (dr_bluez_address_is_valid ("AABBCCDDEEFF00000"));
   g_assert_false (dr_bluez_address_is_valid (""));
   g_assert_false (dr_bluez_address_is_valid (NULL));
+}
+
+/* What the roller's answers mean: the codes callers see when it refuses
+ * a request or does not know it. The emulator answers these only to
+ * requests the link never sends (a bad opcode, a zero rate), so they are
+ * checked on control-point.c itself. */
+static void
+test_control_point_results (void)
+{
+  g_autoptr (GError) error = NULL;
+  DrControlResponse response;
+  DrCodecStatus status;
+  const guint8 answer[] = { DR_OP_RESPONSE, DR_OP_START_STREAM, DR_RESULT_INVALID_PARAMETER };
+  const guint8 written[] = { DR_OP_START_STREAM, 100 };
+
+  g_assert_cmpint (dr_control_check_result (DR_OP_ACK, DR_RESULT_OK, ROLLER, &error), ==,
+                   DR_CONTROL_DONE);
+  g_assert_no_error (error);
+  g_assert_cmpint (dr_control_check_result (DR_OP_ACK, DR_RESULT_BUSY, ROLLER, &error), ==,
+                   DR_CONTROL_RETRY);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (dr_control_check_result (DR_OP_STOP_STREAM, DR_RESULT_UNSUPPORTED, ROLLER,
+                                            &error),
+                   ==, DR_CONTROL_FAILED);
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_assert_cmpint (dr_control_check_result (DR_OP_START_STREAM, DR_RESULT_INVALID_PARAMETER,
+                                            ROLLER, &error),
+                   ==, DR_CONTROL_FAILED);
+  g_assert_error (error, DR_ERROR, DR_ERROR_REFUSED);
+  g_clear_error (&error);
+
+  g_assert_true (dr_control_parse_answer (answer, sizeof answer, &response, &status));
+  g_assert_cmpint (status, ==, DR_CODEC_OK);
+  g_assert_cmpuint (response.request_opcode, ==, DR_OP_START_STREAM);
+  g_assert_cmpuint (response.result, ==, DR_RESULT_INVALID_PARAMETER);
+  /* What was written, echoed in the cached Value, is no answer. */
+  g_assert_false (dr_control_parse_answer (written, sizeof written, &response, &status));
 }
 
 /* Unpaired and unknown: discovery finds it, Pair, Trusted, Connect, setup,
@@ -1211,6 +1252,7 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
 
   g_test_add_func ("/bluez/address-valid", test_address_valid);
+  g_test_add_func ("/bluez/control-point-results", test_control_point_results);
 #define ADD(path, params, fn)                                                                      \
   g_test_add (path, Fixture, params, fixture_setup, fn, fixture_teardown)
   ADD ("/bluez-link/pair-and-stream", &p_unpaired, test_pair_and_stream);

@@ -30,7 +30,8 @@ struct _DrGattOp
   const char *uuid; /* static DR_UUID_* string */
   DrGattOpDone done;
   gpointer user_data;
-  GTask *task; /* a public call waiting for this op, or NULL */
+  GTask *task;            /* a public call waiting for this op, or NULL */
+  GSource *cancel_source; /* the task's cancellable */
   guint attempts;
 
   /* DR_GATT_OP_ACQUIRE_NOTIFY */
@@ -124,6 +125,11 @@ op_new (DrGattOpKind kind, const char *uuid, DrGattOpDone done, gpointer user_da
 static void
 op_free (DrGattOp *op)
 {
+  if (op->cancel_source != NULL)
+    {
+      g_source_destroy (op->cancel_source);
+      g_clear_pointer (&op->cancel_source, g_source_unref);
+    }
   g_clear_object (&op->task);
   if (op->fd >= 0)
     close (op->fd);
@@ -245,6 +251,21 @@ control_op_new (const DrControlRequest *request, DrGattOpDone done, gpointer use
   return op;
 }
 
+/* The caller gave up: it hears so now, not when the roller answers. The
+ * task holds a reference on its source object (the link) for as long as
+ * it is not returned, which would keep a dropped link alive. */
+static gboolean
+on_op_task_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  DrGattOp *op = user_data;
+
+  g_clear_pointer (&op->cancel_source, g_source_unref);
+  if (op->task != NULL)
+    dr_task_return_later (g_steal_pointer (&op->task),
+                          g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
 void
 dr_gatt_queue_push_control (DrGattQueue *self, const DrControlRequest *request, GTask *task,
                             DrGattOpDone done, gpointer user_data)
@@ -252,6 +273,12 @@ dr_gatt_queue_push_control (DrGattQueue *self, const DrControlRequest *request, 
   DrGattOp *op = control_op_new (request, done, user_data);
 
   op->task = task;
+  if (task != NULL && g_task_get_cancellable (task) != NULL)
+    {
+      op->cancel_source = g_cancellable_source_new (g_task_get_cancellable (task));
+      g_source_set_callback (op->cancel_source, G_SOURCE_FUNC (on_op_task_cancelled), op, NULL);
+      g_source_attach (op->cancel_source, NULL);
+    }
   if (request->opcode == DR_OP_REQUEST_HISTORY)
     self->history_busy = TRUE;
   g_queue_push_tail (&self->ops, op);
