@@ -678,6 +678,26 @@ test_pair_refused (Fixture *f, gconstpointer data)
   g_assert_cmpint (dr_bluez_link_get_state (f->link), ==, DR_LINK_DISCONNECTED);
 }
 
+/* Pairing that takes longer than the link's pair-timeout fails as
+ * TimedOut, not Failed. */
+static void
+test_pair_timeout (Fixture *f, gconstpointer data)
+{
+  if (f->skip)
+    return;
+
+  g_signal_handlers_disconnect_by_data (f->link, f);
+  g_clear_object (&f->link);
+  f->link = g_object_new (DR_TYPE_BLUEZ_LINK, "bluez", f->bluez, "address", ROLLER, "pair-timeout",
+                          1u, NULL);
+  connect_link (f);
+
+  dr_bluez_link_pair (f->link, NULL, on_pair_done, f);
+  WAIT_UNTIL (f->done, 10000);
+  g_assert_error (f->error, DR_ERROR, DR_ERROR_TIMED_OUT);
+  g_assert_cmpint (dr_bluez_link_get_state (f->link), ==, DR_LINK_DISCONNECTED);
+}
+
 static void
 test_start_notify_fallback (Fixture *f, gconstpointer data)
 {
@@ -1236,7 +1256,7 @@ main (int argc, char **argv)
   static const char *const history[] = { "--paired", "--rate", "200", "--history", "50", NULL };
   static const Params p_paired = { paired };
   static const Params p_unpaired = { unpaired };
-  static const char *const slow_pair[] = { "--rate", "200", "--pair-delay-ms", "3000", NULL };
+  static const char *const slow_pair[] = { "--rate", "200", "--pair-delay-ms", "5000", NULL };
   static const Params p_slow_pair = { slow_pair };
   static const Params p_no_acquire = { no_acquire };
   static const char *const two[]
@@ -1257,6 +1277,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, params, fixture_setup, fn, fixture_teardown)
   ADD ("/bluez-link/pair-and-stream", &p_unpaired, test_pair_and_stream);
   ADD ("/bluez-link/pair-refused", &p_slow_pair, test_pair_refused);
+  ADD ("/bluez-link/pair-timeout", &p_slow_pair, test_pair_timeout);
   ADD ("/bluez-link/start-notify-fallback", &p_no_acquire, test_start_notify_fallback);
   ADD ("/bluez-link/drop-link-reconnects", &p_paired, test_drop_link_reconnects);
   ADD ("/bluez-link/connect-failures-back-off", &p_paired, test_connect_failures_back_off);

@@ -110,6 +110,7 @@ struct _DrBluezLink
   guint teardown_id;      /* Forget's teardown, run from the main loop */
 
   GTask *pair_task;
+  guint pair_timeout_s;
   guint pair_timeout_id;
   GSource *pair_cancel_source;
   gboolean discovery_held;
@@ -139,6 +140,7 @@ enum
   PROP_0,
   PROP_BLUEZ,
   PROP_ADDRESS,
+  PROP_PAIR_TIMEOUT,
   N_PROPS
 };
 
@@ -1227,6 +1229,9 @@ dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GPara
       case PROP_ADDRESS:
         g_value_set_string (value, link->address);
         break;
+      case PROP_PAIR_TIMEOUT:
+        g_value_set_uint (value, link->pair_timeout_s);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1244,6 +1249,9 @@ dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value,
         break;
       case PROP_ADDRESS:
         link->address = g_value_dup_string (value);
+        break;
+      case PROP_PAIR_TIMEOUT:
+        link->pair_timeout_s = g_value_get_uint (value);
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1279,6 +1287,11 @@ dr_bluez_link_class_init (DrBluezLinkClass *klass)
   props[PROP_ADDRESS]
       = g_param_spec_string ("address", NULL, NULL, NULL,
                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* The whole of Pair, in seconds: discovery, pairing, connecting and
+   * setting up. Tests make it short. */
+  props[PROP_PAIR_TIMEOUT]
+      = g_param_spec_uint ("pair-timeout", NULL, NULL, 1, 3600, PAIR_TIMEOUT_S,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[STATE_CHANGED] = g_signal_new ("state-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -1369,7 +1382,7 @@ on_pair_timeout (gpointer user_data)
 
   link->pair_timeout_id = 0;
   pair_failed (link, g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Pairing %s timed out after %d s",
-                                  link->address, PAIR_TIMEOUT_S));
+                                  link->address, link->pair_timeout_s));
   return G_SOURCE_REMOVE;
 }
 
@@ -1417,7 +1430,7 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
   link->pair_task = g_steal_pointer (&task);
   dr_bluez_set_pairing (link->bluez, link->address, TRUE);
   link->backoff_ms = BACKOFF_MIN_MS;
-  link->pair_timeout_id = g_timeout_add_seconds (PAIR_TIMEOUT_S, on_pair_timeout, link);
+  link->pair_timeout_id = g_timeout_add_seconds (link->pair_timeout_s, on_pair_timeout, link);
   if (cancellable != NULL)
     {
       link->pair_cancel_source = g_cancellable_source_new (cancellable);
