@@ -14,10 +14,14 @@
  * characteristics from the object manager and runs the whole setup again,
  * so no proxy or object path outlives the resolution it came from.
  *
- * GATT operations go through one queue, one at a time, because BlueZ
- * answers a second concurrent one on the same device with InProgress;
- * that answer is retried after a short backoff. Control Point writes hold
- * the queue until their indication arrives.
+ * Here: that state machine, the reconnect backoff and the setup sequence
+ * (what is read, subscribed and written on each connection, in which
+ * order). The link owns the pieces with files of their own: the GATT map
+ * (gatt-map.c), the operation queue every GATT call goes through
+ * (gatt-queue.c, since BlueZ answers a second concurrent one with
+ * InProgress), the AcquireNotify socket (notify-socket.c) and what Control
+ * Point answers mean (control-point.c). They report back through signals
+ * or the DrGattOpDone the link hands the queue; none calls into the link.
  *
  * Everything tied to one connection is cancelled through one GCancellable
  * and a generation counter, so an answer that arrives late never touches

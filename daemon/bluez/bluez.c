@@ -7,10 +7,12 @@
  * object manager's own map: devices are found by Address each time, so an
  * adapter that comes back as another hciN is simply another path.
  *
- * Also here: the NoInputNoOutput Agent1 for the roller's Just Works
- * pairing (registered each time bluetoothd appears), LE discovery filtered
- * on the roller service, and logind's PrepareForSleep (links are gone after
- * resume). Every call is asynchronous; no timer runs.
+ * What happens there reaches the links as signals (device-event detailed
+ * by address, value-changed, characteristic-removed, notify::available),
+ * never as calls into them. DrBluez owns the pieces that have their own
+ * files: the Agent1 (bluez-agent.c), discovery (bluez-discovery.c) and
+ * logind's sleep signal (sleep-monitor.c), and tells them what changed.
+ * Every call is asynchronous; no timer runs.
  */
 #include "bluez.h"
 
