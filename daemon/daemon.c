@@ -153,8 +153,7 @@ connect_store (DrDaemon *self)
 }
 
 static void
-on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rssi,
-                gpointer user_data)
+on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi, gpointer user_data)
 {
   DrDaemon *self = user_data;
   DrRoller *roller = ensure_roller (self, address, name);
@@ -162,16 +161,13 @@ on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rs
 }
 
 static void
-on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
+on_available_changed (DrBluez *bluez, GParamSpec *pspec, gpointer user_data)
 {
+  gboolean available = dr_bluez_is_available (bluez);
+
   g_info ("bluetoothd %s",
           available ? "with a powered adapter is there" : "or a powered adapter is missing");
 }
-
-static const DrBluezCallbacks bluez_callbacks = {
-  .roller_seen = on_roller_seen,
-  .available_changed = on_available_changed,
-};
 
 /* ---- startup ----------------------------------------------------------- */
 
@@ -336,7 +332,9 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   self->notifier
       = dr_notifier_new (self->options.notify && !self->options.system ? self->publish_bus : NULL,
                          &self->notifier_options);
-  self->bluez = dr_bluez_new (self->system_bus, &bluez_callbacks, self);
+  self->bluez = dr_bluez_new (self->system_bus);
+  g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
+  g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
   self->service = dr_service_new (self->store, self->bluez, &self->config);
   g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
   g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
@@ -376,7 +374,9 @@ dr_daemon_free (DrDaemon *self)
   g_clear_object (&self->store);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
   g_clear_object (&self->service);
-  g_clear_pointer (&self->bluez, dr_bluez_free);
+  if (self->bluez != NULL)
+    g_signal_handlers_disconnect_by_data (self->bluez, self);
+  g_clear_object (&self->bluez);
   g_clear_pointer (&self->notifier, dr_notifier_free);
   g_clear_object (&self->household);
   g_clear_pointer (&self->known_rollers, g_ptr_array_unref);

@@ -842,7 +842,7 @@ start_warm_up (DrRoller *self)
 }
 
 static void
-on_link_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   DrRoller *self = user_data;
 
@@ -860,7 +860,7 @@ retry_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_link_sync_history_finish ((DrBluezLink *) source, result, &error)
+  if (!dr_bluez_link_sync_history_finish (DR_BLUEZ_LINK (source), result, &error)
       && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("history sync after a failed write: %s", error->message);
 }
@@ -992,7 +992,7 @@ on_link_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
 }
 
 static void
-on_link_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
+on_link_battery (DrBluezLink *link, guint percent, gpointer user_data)
 {
   DrRoller *self = user_data;
   dr_dbus_roller1_set_battery (ROLLER1 (self), percent);
@@ -1016,21 +1016,18 @@ on_link_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gp
              uuid, dr_codec_status_name (status));
 }
 
-static const DrBluezLinkCallbacks link_callbacks = {
-  .state_changed = on_link_state,
-  .frame = on_link_frame,
-  .head_info = on_link_head_info,
-  .status = on_link_status,
-  .battery = on_link_battery,
-  .device_info = on_link_device_info,
-  .bad_value = on_link_bad_value,
-};
-
-/* Every link callback is connected here, and only here. */
+/* Every link signal is connected here, and only here. */
 static void
 roller_connect_link (DrRoller *self)
 {
-  self->link = dr_bluez_link_new (self->bluez, roller_address (self), &link_callbacks, self);
+  self->link = dr_bluez_link_new (self->bluez, roller_address (self));
+  g_signal_connect (self->link, "state-changed", G_CALLBACK (on_link_state), self);
+  g_signal_connect (self->link, "frame", G_CALLBACK (on_link_frame), self);
+  g_signal_connect (self->link, "head-info", G_CALLBACK (on_link_head_info), self);
+  g_signal_connect (self->link, "status", G_CALLBACK (on_link_status), self);
+  g_signal_connect (self->link, "battery", G_CALLBACK (on_link_battery), self);
+  g_signal_connect (self->link, "device-info", G_CALLBACK (on_link_device_info), self);
+  g_signal_connect (self->link, "bad-value", G_CALLBACK (on_link_bad_value), self);
   dr_bluez_link_set_auto_connect (self->link, self->paired);
 }
 
@@ -1106,7 +1103,7 @@ sync_history_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GDBusMethodInvocation) invocation = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_link_sync_history_finish ((DrBluezLink *) source, result, &error))
+  if (!dr_bluez_link_sync_history_finish (DR_BLUEZ_LINK (source), result, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return;
@@ -1154,7 +1151,7 @@ pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
   DrRoller *self = g_task_get_source_object (task);
   GError *error = NULL;
 
-  if (!dr_bluez_link_pair_finish ((DrBluezLink *) source, result, &error))
+  if (!dr_bluez_link_pair_finish (DR_BLUEZ_LINK (source), result, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -1192,7 +1189,7 @@ forget_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
 
-  if (!dr_bluez_link_forget_finish ((DrBluezLink *) source, result, &error))
+  if (!dr_bluez_link_forget_finish (DR_BLUEZ_LINK (source), result, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -1327,7 +1324,9 @@ roller_stop (DrRoller *self)
   g_clear_handle_id (&self->coverage_timer, g_source_remove);
   g_clear_handle_id (&self->session_timer, g_source_remove);
   g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
-  g_clear_pointer (&self->link, dr_bluez_link_free);
+  if (self->link != NULL)
+    g_signal_handlers_disconnect_by_data (self->link, self);
+  g_clear_object (&self->link);
 }
 
 static void

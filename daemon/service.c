@@ -94,7 +94,7 @@ start_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (Call) call = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_start_discovery_finish ((DrBluez *) source, result, &error))
+  if (!dr_bluez_start_discovery_finish (DR_BLUEZ (source), result, &error))
     {
       g_dbus_method_invocation_return_gerror (call->invocation, error);
       return;
@@ -118,7 +118,7 @@ stop_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (Call) call = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!dr_bluez_stop_discovery_finish ((DrBluez *) source, result, &error))
+  if (!dr_bluez_stop_discovery_finish (DR_BLUEZ (source), result, &error))
     {
       g_dbus_method_invocation_return_gerror (call->invocation, error);
       return;

@@ -15,6 +15,7 @@
 
 #include "bluez-link.h"
 #include "bluez.h"
+#include "control-point.h"
 #include "dr-error.h"
 #include "roller-protocol.h"
 
@@ -239,7 +240,7 @@ on_state_changed (DrBluezLink *link, DrLinkState state, gpointer user_data)
 }
 
 static void
-on_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+on_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   Fixture *f = user_data;
   DrFrame frame;
@@ -283,7 +284,7 @@ on_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
 }
 
 static void
-on_battery (DrBluezLink *link, guint8 percent, gpointer user_data)
+on_battery (DrBluezLink *link, guint percent, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -312,18 +313,20 @@ on_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointe
   f->bad_values++;
 }
 
-static const DrBluezLinkCallbacks link_callbacks = {
-  .state_changed = on_state_changed,
-  .frame = on_frame,
-  .head_info = on_head_info,
-  .status = on_status,
-  .battery = on_battery,
-  .device_info = on_device_info,
-  .bad_value = on_bad_value,
-};
+static void
+connect_link (Fixture *f)
+{
+  g_signal_connect (f->link, "state-changed", G_CALLBACK (on_state_changed), f);
+  g_signal_connect (f->link, "frame", G_CALLBACK (on_frame), f);
+  g_signal_connect (f->link, "head-info", G_CALLBACK (on_head_info), f);
+  g_signal_connect (f->link, "status", G_CALLBACK (on_status), f);
+  g_signal_connect (f->link, "battery", G_CALLBACK (on_battery), f);
+  g_signal_connect (f->link, "device-info", G_CALLBACK (on_device_info), f);
+  g_signal_connect (f->link, "bad-value", G_CALLBACK (on_bad_value), f);
+}
 
 static void
-on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rssi,
+on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi,
                 gpointer user_data)
 {
   Fixture *f = user_data;
@@ -331,10 +334,6 @@ on_roller_seen (DrBluez *bluez, const char *address, const char *name, gint16 rs
   if (g_str_equal (address, ROLLER))
     f->rollers_seen++;
 }
-
-static const DrBluezCallbacks bluez_callbacks = {
-  .roller_seen = on_roller_seen,
-};
 
 /* ---- emulator control ---------------------------------------------------------- */
 
@@ -453,18 +452,24 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   start_emulator (f, params);
 
-  f->bluez = dr_bluez_new (f->bus, &bluez_callbacks, f);
+  f->bluez = dr_bluez_new (f->bus);
+  g_signal_connect (f->bluez, "roller-seen", G_CALLBACK (on_roller_seen), f);
   WAIT_UNTIL (dr_bluez_is_available (f->bluez), 5000);
-  f->link = dr_bluez_link_new (f->bluez, ROLLER, &link_callbacks, f);
+  f->link = dr_bluez_link_new (f->bluez, ROLLER);
   g_assert_nonnull (f->link);
+  connect_link (f);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_cancellable_cancel (f->cancellable);
-  g_clear_pointer (&f->link, dr_bluez_link_free);
-  g_clear_pointer (&f->bluez, dr_bluez_free);
+  if (f->link != NULL)
+    g_signal_handlers_disconnect_by_data (f->link, f);
+  g_clear_object (&f->link);
+  if (f->bluez != NULL)
+    g_signal_handlers_disconnect_by_data (f->bluez, f);
+  g_clear_object (&f->bluez);
   /* Let cancelled calls and idle completions run while @f still exists. */
   run_for (50);
   while (g_main_context_iteration (NULL, FALSE))
@@ -556,6 +561,46 @@ test_address_valid (void)
   g_assert_false (dr_bluez_address_is_valid (NULL));
 }
 
+/* What the roller's answers mean: the codes callers see when it refuses
+ * a request or does not know it. The emulator answers these only to
+ * requests the link never sends (a bad opcode, a zero rate), so they are
+ * checked on control-point.c itself. */
+static void
+test_control_point_results (void)
+{
+  g_autoptr (GError) error = NULL;
+  DrControlResponse response;
+  DrCodecStatus status;
+  const guint8 answer[] = { DR_OP_RESPONSE, DR_OP_START_STREAM, DR_RESULT_INVALID_PARAMETER };
+  const guint8 written[] = { DR_OP_START_STREAM, 100 };
+
+  g_assert_cmpint (dr_control_check_result (DR_OP_ACK, DR_RESULT_OK, ROLLER, &error), ==,
+                   DR_CONTROL_DONE);
+  g_assert_no_error (error);
+  g_assert_cmpint (dr_control_check_result (DR_OP_ACK, DR_RESULT_BUSY, ROLLER, &error), ==,
+                   DR_CONTROL_RETRY);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (dr_control_check_result (DR_OP_STOP_STREAM, DR_RESULT_UNSUPPORTED, ROLLER,
+                                            &error),
+                   ==, DR_CONTROL_FAILED);
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_assert_cmpint (dr_control_check_result (DR_OP_START_STREAM, DR_RESULT_INVALID_PARAMETER,
+                                            ROLLER, &error),
+                   ==, DR_CONTROL_FAILED);
+  g_assert_error (error, DR_ERROR, DR_ERROR_REFUSED);
+  g_clear_error (&error);
+
+  g_assert_true (dr_control_parse_answer (answer, sizeof answer, &response, &status));
+  g_assert_cmpint (status, ==, DR_CODEC_OK);
+  g_assert_cmpuint (response.request_opcode, ==, DR_OP_START_STREAM);
+  g_assert_cmpuint (response.result, ==, DR_RESULT_INVALID_PARAMETER);
+  /* What was written, echoed in the cached Value, is no answer. */
+  g_assert_false (dr_control_parse_answer (written, sizeof written, &response, &status));
+}
+
 /* Unpaired and unknown: discovery finds it, Pair, Trusted, Connect, setup,
  * frames over the AcquireNotify socket. */
 static void
@@ -603,6 +648,54 @@ test_pair_and_stream (Fixture *f, gconstpointer data)
   dr_bluez_link_pair (f->link, NULL, on_pair_done, f);
   WAIT_UNTIL (f->done, 2000);
   g_assert_no_error (f->error);
+}
+
+/* The roller cancels the pairing (the link drops while Pair is under way:
+ * AuthenticationCanceled): the pair fails as Refused, not Failed. */
+static void
+test_pair_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GDBusObject) device = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (f->skip)
+    return;
+
+  dr_bluez_link_pair (f->link, NULL, on_pair_done, f);
+  /* The Pair goes out from the same dispatch that makes both true, and
+   * before the Disconnect below on the same connection. */
+  WAIT_UNTIL ((device = dr_bluez_find_device (f->bluez, ROLLER)) != NULL
+                  && !dr_bluez_agent_pending (f->bluez),
+              10000);
+  g_assert_false (f->done);
+  reply = g_dbus_connection_call_sync (f->bus, "org.bluez", g_dbus_object_get_object_path (device),
+                                       "org.bluez.Device1", "Disconnect", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (f->done, 10000);
+  g_assert_error (f->error, DR_ERROR, DR_ERROR_REFUSED);
+  g_assert_cmpint (dr_bluez_link_get_state (f->link), ==, DR_LINK_DISCONNECTED);
+}
+
+/* Pairing that takes longer than the link's pair-timeout fails as
+ * TimedOut, not Failed. */
+static void
+test_pair_timeout (Fixture *f, gconstpointer data)
+{
+  if (f->skip)
+    return;
+
+  g_signal_handlers_disconnect_by_data (f->link, f);
+  g_clear_object (&f->link);
+  f->link = g_object_new (DR_TYPE_BLUEZ_LINK, "bluez", f->bluez, "address", ROLLER, "pair-timeout",
+                          1u, NULL);
+  connect_link (f);
+
+  dr_bluez_link_pair (f->link, NULL, on_pair_done, f);
+  WAIT_UNTIL (f->done, 10000);
+  g_assert_error (f->error, DR_ERROR, DR_ERROR_TIMED_OUT);
+  g_assert_cmpint (dr_bluez_link_get_state (f->link), ==, DR_LINK_DISCONNECTED);
 }
 
 static void
@@ -1036,7 +1129,7 @@ second_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
 }
 
 static void
-second_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data)
+second_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   DrFrame frame;
 
@@ -1047,15 +1140,15 @@ second_frame (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_da
 static void
 test_two_rollers (Fixture *f, gconstpointer data)
 {
-  static const DrBluezLinkCallbacks callbacks
-      = { .state_changed = second_state, .frame = second_frame };
   Second second = { 0, DR_LINK_DISCONNECTED };
   DrBluezLink *link2;
 
   if (f->skip)
     return;
 
-  link2 = dr_bluez_link_new (f->bluez, "C0:FF:EE:00:00:02", &callbacks, &second);
+  link2 = dr_bluez_link_new (f->bluez, "C0:FF:EE:00:00:02");
+  g_signal_connect (link2, "state-changed", G_CALLBACK (second_state), &second);
+  g_signal_connect (link2, "frame", G_CALLBACK (second_frame), &second);
   dr_bluez_link_set_auto_connect (link2, TRUE);
   connect_and_stream (f);
   WAIT_UNTIL (second.state == DR_LINK_STREAMING, 10000);
@@ -1071,7 +1164,8 @@ test_two_rollers (Fixture *f, gconstpointer data)
     WAIT_UNTIL (second.state == DR_LINK_STREAMING, 10000);
     g_assert_cmpuint (f->live_frames, >, before);
   }
-  dr_bluez_link_free (link2);
+  g_signal_handlers_disconnect_by_data (link2, &second);
+  g_object_unref (link2);
 }
 
 static void
@@ -1162,6 +1256,8 @@ main (int argc, char **argv)
   static const char *const history[] = { "--paired", "--rate", "200", "--history", "50", NULL };
   static const Params p_paired = { paired };
   static const Params p_unpaired = { unpaired };
+  static const char *const slow_pair[] = { "--rate", "200", "--pair-delay-ms", "5000", NULL };
+  static const Params p_slow_pair = { slow_pair };
   static const Params p_no_acquire = { no_acquire };
   static const char *const two[]
       = { "--paired", "--rate", "200", "--roller", "C0:FF:EE:00:00:02,Second", NULL };
@@ -1176,9 +1272,12 @@ main (int argc, char **argv)
   g_log_writer_default_set_use_stderr (TRUE);
 
   g_test_add_func ("/bluez/address-valid", test_address_valid);
+  g_test_add_func ("/bluez/control-point-results", test_control_point_results);
 #define ADD(path, params, fn)                                                                      \
   g_test_add (path, Fixture, params, fixture_setup, fn, fixture_teardown)
   ADD ("/bluez-link/pair-and-stream", &p_unpaired, test_pair_and_stream);
+  ADD ("/bluez-link/pair-refused", &p_slow_pair, test_pair_refused);
+  ADD ("/bluez-link/pair-timeout", &p_slow_pair, test_pair_timeout);
   ADD ("/bluez-link/start-notify-fallback", &p_no_acquire, test_start_notify_fallback);
   ADD ("/bluez-link/drop-link-reconnects", &p_paired, test_drop_link_reconnects);
   ADD ("/bluez-link/connect-failures-back-off", &p_paired, test_connect_failures_back_off);

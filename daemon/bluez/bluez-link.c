@@ -14,10 +14,14 @@
  * characteristics from the object manager and runs the whole setup again,
  * so no proxy or object path outlives the resolution it came from.
  *
- * GATT operations go through one queue, one at a time, because BlueZ
- * answers a second concurrent one on the same device with InProgress;
- * that answer is retried after a short backoff. Control Point writes hold
- * the queue until their indication arrives.
+ * Here: that state machine, the reconnect backoff and the setup sequence
+ * (what is read, subscribed and written on each connection, in which
+ * order). The link owns the pieces with files of their own: the GATT map
+ * (gatt-map.c), the operation queue every GATT call goes through
+ * (gatt-queue.c, since BlueZ answers a second concurrent one with
+ * InProgress), the AcquireNotify socket (notify-socket.c) and what Control
+ * Point answers mean (control-point.c). They report back through signals
+ * or the DrGattOpDone the link hands the queue; none calls into the link.
  *
  * Everything tied to one connection is cancelled through one GCancellable
  * and a generation counter, so an answer that arrives late never touches
@@ -26,14 +30,15 @@
  */
 #include "bluez-link.h"
 
+#include "control-point.h"
 #include "dr-error.h"
+#include "gatt-map.h"
+#include "gatt-queue.h"
+#include "notify-socket.h"
 
-#include <errno.h>
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define BLUEZ_BUS_NAME "org.bluez"
@@ -50,20 +55,7 @@
 #define RESOLVE_TIMEOUT_S 30
 #define PAIR_CALL_TIMEOUT_MS 60000
 #define CONNECT_CALL_TIMEOUT_MS 45000
-#define CONTROL_TIMEOUT_MS 5000
-/* REQUEST_HISTORY: 10 s without progress (a history frame or the answer);
- * a long history keeps it alive. */
-#define HISTORY_TIMEOUT_MS 10000
-#define GATT_RETRY_MIN_MS 50
-#define GATT_RETRY_MAX_MS 1000
-#define GATT_MAX_ATTEMPTS 12
 #define DEFAULT_RATE_HZ 100
-
-/* Notifications read per recvmmsg() and batches per wake-up. */
-#define RX_BATCH 32
-#define RX_ROUNDS 8
-#define ATT_MIN_MTU 23
-#define ATT_MAX_MTU 517
 
 typedef enum
 {
@@ -79,38 +71,6 @@ typedef enum
 
 static const char *const phase_names[] = {
   "idle", "discovering", "pairing", "trusting", "connecting", "resolving", "setup", "streaming",
-};
-
-typedef enum
-{
-  OP_READ,
-  OP_START_NOTIFY,
-  OP_ACQUIRE_NOTIFY,
-  OP_CONTROL, /* WriteValue on the Control Point, then its 0x80 indication */
-  OP_STEP,    /* no GATT: a setup step that must run in queue order */
-} OpKind;
-
-typedef struct _GattOp GattOp;
-typedef void (*GattOpDone) (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error);
-
-struct _GattOp
-{
-  OpKind kind;
-  guint serial;
-  const char *uuid; /* static DR_UUID_* string */
-  GattOpDone done;  /* setup steps; not called when the link is reset */
-  GTask *task;      /* a public call waiting for this op, or NULL */
-  guint attempts;
-
-  /* OP_CONTROL */
-  guint8 request[DR_CONTROL_REQUEST_MAX_LEN];
-  gsize request_len;
-  guint8 opcode;
-  guint timeout_ms;
-  gint64 deadline_us;
-  gboolean replied;   /* WriteValue answered */
-  gboolean responded; /* indication seen (it may come first) */
-  guint8 result;
 };
 
 typedef enum
@@ -131,14 +91,11 @@ static const char *const dis_uuids[DIS_N] = {
 
 struct _DrBluezLink
 {
-  int ref_count; /* internal: callbacks may free the link under us */
+  GObject parent_instance;
   gboolean disposed;
 
   DrBluez *bluez;
-  guint listener_id;
   char *address;
-  DrBluezLinkCallbacks callbacks;
-  gpointer user_data;
 
   Phase phase;
   DrLinkState state;
@@ -157,68 +114,65 @@ struct _DrBluezLink
   guint teardown_id;      /* Forget's teardown, run from the main loop */
 
   GTask *pair_task;
+  guint pair_timeout_s;
   guint pair_timeout_id;
   GSource *pair_cancel_source;
   gboolean discovery_held;
 
-  /* UUID (lower case) → object path, rebuilt on every ServicesResolved. */
-  GHashTable *chars;
+  /* Rebuilt on every ServicesResolved; the paths below point into it. */
+  DrGattMap *chars;
   const char *measurement_path;
   const char *control_path;
   const char *status_path;
-  gboolean can_acquire;
 
-  GQueue queue; /* GattOp* */
-  GattOp *current;
-  guint op_serial;
-  guint op_timeout_id;
-  guint op_retry_id;
-  gboolean kicking;
-  GattOp *queued_ack; /* an ACK not sent yet: newer ones replace its seq */
-  gboolean history_busy;
+  DrGattQueue *queue; /* every GATT operation of the connection */
 
-  /* AcquireNotify: one datagram per notification. */
-  int fd;
-  guint fd_source_id;
-  gsize rx_slot;
-  guint8 *rx_buf;
-  gboolean warned_truncated;
+  DrNotifySocket *socket; /* AcquireNotify, or NULL */
 
   char *dis[DIS_N];
 };
 
-typedef DrBluezLink LinkRef;
+G_DEFINE_TYPE (DrBluezLink, dr_bluez_link, G_TYPE_OBJECT)
 
-static void link_finalize (DrBluezLink *link);
+G_DEFINE_ENUM_TYPE (DrLinkState, dr_link_state,
+                    G_DEFINE_ENUM_VALUE (DR_LINK_DISCONNECTED, "disconnected"),
+                    G_DEFINE_ENUM_VALUE (DR_LINK_CONNECTING, "connecting"),
+                    G_DEFINE_ENUM_VALUE (DR_LINK_STREAMING, "streaming"))
 
-static DrBluezLink *
-link_ref (DrBluezLink *link)
+enum
 {
-  link->ref_count++;
-  return link;
-}
+  PROP_0,
+  PROP_BLUEZ,
+  PROP_ADDRESS,
+  PROP_PAIR_TIMEOUT,
+  N_PROPS
+};
 
-static void
-link_unref (DrBluezLink *link)
+static GParamSpec *props[N_PROPS];
+
+enum
 {
-  if (--link->ref_count == 0)
-    link_finalize (link);
-}
+  STATE_CHANGED,
+  FRAME,
+  HEAD_INFO,
+  STATUS,
+  BATTERY,
+  DEVICE_INFO,
+  BAD_VALUE,
+  N_SIGNALS
+};
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LinkRef, link_unref)
+static guint signals[N_SIGNALS];
 
-/* Keeps @link's memory to the end of the enclosing block: a callback we
- * call may free the link (dr_bluez_link_free only drops the caller's
- * reference), and code after it then checks link->disposed. */
-#define HOLD_LINK(link)                                                                            \
-  g_autoptr (LinkRef) G_PASTE (link_hold_, __LINE__) G_GNUC_UNUSED = link_ref (link)
+/* Keeps @link alive to the end of the enclosing block: a handler of a
+ * signal we emit may drop the last reference, and code after the emission
+ * checks link->disposed. */
+#define LINK_HOLD(link)                                                                            \
+  g_autoptr (DrBluezLink) G_PASTE (link_hold_, __LINE__) G_GNUC_UNUSED = g_object_ref (link)
 
 static void link_lost (DrBluezLink *link, const char *reason);
 static void pair_complete (DrBluezLink *link, GError *error);
 static void link_try_connect (DrBluezLink *link);
-static void queue_kick (DrBluezLink *link);
-static void op_start (DrBluezLink *link, GattOp *op);
-static void op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -226,17 +180,6 @@ static gboolean
 want_connection (DrBluezLink *link)
 {
   return !link->disposed && (link->auto_connect || link->pair_task != NULL);
-}
-
-static gboolean
-is_remote_error (const GError *error, const char *name)
-{
-  g_autofree char *remote = NULL;
-
-  if (error == NULL)
-    return FALSE;
-  remote = g_dbus_error_get_remote_error (error);
-  return g_strcmp0 (remote, name) == 0;
 }
 
 static gboolean
@@ -252,6 +195,7 @@ set_phase (DrBluezLink *link, Phase phase)
     return;
   g_debug ("%s: %s -> %s", link->address, phase_names[link->phase], phase_names[phase]);
   link->phase = phase;
+  dr_gatt_queue_set_running (link->queue, phase == PHASE_SETUP || phase == PHASE_STREAMING);
 }
 
 /* Callers check link->disposed afterwards: the callback may free the link. */
@@ -261,41 +205,7 @@ set_state (DrBluezLink *link, DrLinkState state)
   if (link->state == state)
     return;
   link->state = state;
-  if (link->callbacks.state_changed)
-    link->callbacks.state_changed (link, state, link->user_data);
-}
-
-typedef struct
-{
-  GTask *task;
-  GError *error;
-} TaskReturn;
-
-static gboolean
-task_return_cb (gpointer data)
-{
-  TaskReturn *r = data;
-
-  if (r->error)
-    g_task_return_error (r->task, r->error);
-  else
-    g_task_return_boolean (r->task, TRUE);
-  g_object_unref (r->task);
-  g_free (r);
-  return G_SOURCE_REMOVE;
-}
-
-/* Completes @task from an idle: a caller's callback never runs inside
- * ours (where it might free the link while we still use it). Takes @task
- * and @error. */
-static void
-task_complete_later (GTask *task, GError *error)
-{
-  TaskReturn *r = g_new0 (TaskReturn, 1);
-
-  r->task = task;
-  r->error = error;
-  g_idle_add (task_return_cb, r);
+  g_signal_emit (link, signals[STATE_CHANGED], 0, state);
 }
 
 static GError *
@@ -304,6 +214,7 @@ dbus_error_to_dr (DrError code, const char *what, const GError *error)
   g_autofree char *remote = g_dbus_error_get_remote_error (error);
   g_autoptr (GError) copy = g_error_copy (error);
 
+  code = dr_bluez_error_code (error, code);
   g_dbus_error_strip_remote_error (copy);
   if (remote != NULL)
     return g_error_new (DR_ERROR, code, "%s: %s (%s)", what, copy->message, remote);
@@ -325,9 +236,9 @@ device_call (DrBluezLink *link, const char *method, GVariant *parameters, int ti
 static gboolean
 device_call_finish (GObject *source, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply
-      = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, error);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, error);
 
+  g_clear_pointer (&reply, g_variant_unref);
   return !is_cancelled (*error);
 }
 
@@ -361,574 +272,60 @@ release_discovery (DrBluezLink *link)
   link->discovery_held = FALSE;
 }
 
-/* ---- operations queue ----------------------------------------------------- */
-
-static GattOp *
-op_new (OpKind kind, const char *uuid, GattOpDone done)
-{
-  GattOp *op = g_new0 (GattOp, 1);
-
-  op->kind = kind;
-  op->uuid = uuid;
-  op->done = done;
-  return op;
-}
-
-static GattOp *
-control_op_new (const DrControlRequest *request, GattOpDone done)
-{
-  GattOp *op = op_new (OP_CONTROL, DR_UUID_CONTROL_POINT, done);
-  DrCodecStatus status;
-
-  status = dr_control_request_encode (request, op->request, sizeof op->request, &op->request_len);
-  g_assert (status == DR_CODEC_OK);
-  op->opcode = request->opcode;
-  op->timeout_ms
-      = request->opcode == DR_OP_REQUEST_HISTORY ? HISTORY_TIMEOUT_MS : CONTROL_TIMEOUT_MS;
-  return op;
-}
-
-static void
-op_free (GattOp *op)
-{
-  g_clear_object (&op->task);
-  g_free (op);
-}
-
-static const char *
-opcode_name (guint8 opcode)
-{
-  switch (opcode)
-    {
-      case DR_OP_SET_TIME:
-        return "SET_TIME";
-      case DR_OP_START_STREAM:
-        return "START_STREAM";
-      case DR_OP_STOP_STREAM:
-        return "STOP_STREAM";
-      case DR_OP_REQUEST_HISTORY:
-        return "REQUEST_HISTORY";
-      case DR_OP_ACK:
-        return "ACK";
-      default:
-        return "?";
-    }
-}
-
-static const char *
-op_describe (GattOp *op, char *buf, gsize size)
-{
-  static const char *const kinds[]
-      = { "ReadValue", "StartNotify", "AcquireNotify", "WriteValue", "step" };
-  if (op->kind == OP_CONTROL)
-    g_snprintf (buf, size, "%s", opcode_name (op->opcode));
-  else
-    g_snprintf (buf, size, "%s %.8s", kinds[op->kind], op->uuid ? op->uuid : "");
-  return buf;
-}
-
-static void
-queue_push (DrBluezLink *link, GattOp *op)
-{
-  g_queue_push_tail (&link->queue, op);
-}
-
-static void
-queue_kick (DrBluezLink *link)
-{
-  HOLD_LINK (link);
-
-  if (link->kicking)
-    return;
-  link->kicking = TRUE;
-  while (!link->disposed && link->current == NULL && !g_queue_is_empty (&link->queue)
-         && (link->phase == PHASE_SETUP || link->phase == PHASE_STREAMING))
-    {
-      GattOp *op = g_queue_pop_head (&link->queue);
-      if (op == link->queued_ack)
-        link->queued_ack = NULL;
-      op->serial = ++link->op_serial;
-      link->current = op;
-      op_start (link, op);
-    }
-  link->kicking = FALSE;
-}
-
-/* Drops every operation of the connection that is over. Their setup steps
- * are not called; public calls waiting on them get NotConnected. */
-static void
-queue_fail_all (DrBluezLink *link)
-{
-  GattOp *op;
-
-  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-  g_clear_handle_id (&link->op_retry_id, g_source_remove);
-  if (link->current != NULL)
-    g_queue_push_head (&link->queue, g_steal_pointer (&link->current));
-  while ((op = g_queue_pop_head (&link->queue)) != NULL)
-    {
-      if (op->task != NULL)
-        task_complete_later (g_steal_pointer (&op->task),
-                             g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
-                                          "Roller %s disconnected", link->address));
-      op_free (op);
-    }
-  link->queued_ack = NULL;
-  link->history_busy = FALSE;
-}
-
-typedef struct
-{
-  DrBluezLink *link; /* not a reference: only used when not cancelled */
-  guint serial;
-} OpCall;
-
-static OpCall *
-op_call_new (DrBluezLink *link, GattOp *op)
-{
-  OpCall *call = g_new (OpCall, 1);
-
-  call->link = link;
-  call->serial = op->serial;
-  return call;
-}
-
-/* Takes @call: the op its answer belongs to, or NULL when the answer is
- * to be dropped: cancelled (the link may be gone: not looked at) or stale
- * (timed out and replaced). */
-static GattOp *
-op_call_take (OpCall *call, const GError *error, DrBluezLink **link)
-{
-  GattOp *op = is_cancelled (error) ? NULL : call->link->current;
-
-  *link = call->link;
-  if (op != NULL && op->serial != call->serial)
-    op = NULL;
-  g_free (call);
-  return op;
-}
-
-static gboolean
-on_op_retry (gpointer user_data)
-{
-  DrBluezLink *link = user_data;
-
-  link->op_retry_id = 0;
-  if (link->current != NULL)
-    op_start (link, link->current);
-  return G_SOURCE_REMOVE;
-}
-
-/* InProgress (another GATT operation on the device, maybe by another
- * program) and Busy are not errors to surface: try again a bit later. */
-static void
-op_retry (DrBluezLink *link, GattOp *op, const char *why)
-{
-  guint delay;
-  char desc[64];
-
-  if (++op->attempts >= GATT_MAX_ATTEMPTS)
-    {
-      g_autoptr (GError) error
-          = g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS, "%s still busy after %u attempts (%s)",
-                         op_describe (op, desc, sizeof desc), op->attempts, why);
-      op_complete (link, op, NULL, error);
-      return;
-    }
-  delay = MIN (GATT_RETRY_MIN_MS << MIN (op->attempts, 8u), GATT_RETRY_MAX_MS);
-  g_debug ("%s: %s: %s, retry in %u ms", link->address, op_describe (op, desc, sizeof desc), why,
-           delay);
-  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-  op->replied = op->responded = FALSE;
-  link->op_retry_id = g_timeout_add (delay, on_op_retry, link);
-}
-
-/* What every GATT call does with a failed answer: InProgress is retried,
- * anything else fails the op. FALSE when there is no @error. */
-static gboolean
-op_call_failed (DrBluezLink *link, GattOp *op, const GError *error)
-{
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    op_retry (link, op, "InProgress");
-  else if (error != NULL)
-    op_complete (link, op, NULL, error);
-  else
-    return FALSE;
-  return TRUE;
-}
-
-static void
-on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) value = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
-    return;
-  value = g_variant_get_child_value (reply, 0);
-  bytes = g_variant_get_data_as_bytes (value);
-  op_complete (link, op, bytes, NULL);
-}
-
-static void
-on_start_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL)
-    return;
-  if (is_remote_error (error, "org.bluez.Error.InProgress"))
-    {
-      /* BlueZ also answers InProgress when this client already has a
-       * notify session there: one that outlived a teardown of ours while
-       * the device stayed connected. Notifications are shared between
-       * sessions, so that one serves. */
-      const char *path = g_hash_table_lookup (link->chars, op->uuid);
-      g_autoptr (GDBusProxy) chr = dr_bluez_get_proxy (link->bluez, path, GATT_CHAR_IFACE);
-      g_autoptr (GVariant) notifying
-          = chr ? g_dbus_proxy_get_cached_property (chr, "Notifying") : NULL;
-
-      if (notifying != NULL && g_variant_is_of_type (notifying, G_VARIANT_TYPE_BOOLEAN)
-          && g_variant_get_boolean (notifying))
-        {
-          g_debug ("%s: already notifying on %s", link->address, path);
-          op_complete (link, op, NULL, NULL);
-        }
-      else
-        op_retry (link, op, "InProgress");
-    }
-  else
-    op_complete (link, op, NULL, error);
-}
-
-static gboolean on_measurement_fd (int fd, GIOCondition condition, gpointer user_data);
-
-static void
-on_acquire_notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GUnixFDList) fds = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-  gint32 handle;
-  guint16 mtu;
-  int fd;
-
-  reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source), &fds, result,
-                                                           &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
-    return;
-  g_variant_get (reply, "(hq)", &handle, &mtu);
-  fd = fds ? g_unix_fd_list_get (fds, handle, &error) : -1;
-  if (fd < 0)
-    {
-      if (error == NULL)
-        error
-            = g_error_new (DR_ERROR, DR_ERROR_FAILED, "AcquireNotify returned no file descriptor");
-      op_complete (link, op, NULL, error);
-      return;
-    }
-  if (!g_unix_set_fd_nonblocking (fd, TRUE, &error))
-    {
-      close (fd);
-      op_complete (link, op, NULL, error);
-      return;
-    }
-
-  /* A notification is at most MTU - 3 bytes; a datagram longer than the
-   * slot would be cut, so the slot is the whole MTU. */
-  link->fd = fd;
-  link->rx_slot = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
-  link->rx_buf = g_malloc (link->rx_slot * RX_BATCH);
-  link->fd_source_id = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_measurement_fd, link);
-  g_debug ("%s: Roll Measurement acquired: fd %d, MTU %u", link->address, fd, mtu);
-  op_complete (link, op, NULL, NULL);
-}
-
-static void finish_control (DrBluezLink *link, GattOp *op);
-
-static void
-on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  DrBluezLink *link;
-  GattOp *op;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if ((op = op_call_take (user_data, error, &link)) == NULL || op_call_failed (link, op, error))
-    return;
-  op->replied = TRUE;
-  /* The indication may have overtaken the method return. */
-  if (op->responded)
-    finish_control (link, op);
-}
-
-static gboolean
-on_op_timeout (gpointer user_data)
-{
-  DrBluezLink *link = user_data;
-  GattOp *op = link->current;
-  gint64 now = g_get_monotonic_time ();
-  g_autoptr (GError) error = NULL;
-  char desc[64];
-
-  link->op_timeout_id = 0;
-  if (op == NULL)
-    return G_SOURCE_REMOVE;
-  /* History frames count as progress (deliver_frame moves the deadline):
-   * re-arm for what is left rather than touching a timer per frame. */
-  if (now < op->deadline_us)
-    {
-      link->op_timeout_id
-          = g_timeout_add ((guint) ((op->deadline_us - now + 999) / 1000), on_op_timeout, link);
-      return G_SOURCE_REMOVE;
-    }
-  error = g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Roller %s did not answer %s within %u s",
-                       link->address, op_describe (op, desc, sizeof desc), op->timeout_ms / 1000);
-  op_complete (link, op, NULL, error);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-op_start (DrBluezLink *link, GattOp *op)
-{
-  GDBusConnection *connection = dr_bluez_get_connection (link->bluez);
-  const char *path = NULL;
-  char desc[64];
-
-  if (op->kind == OP_STEP)
-    {
-      op_complete (link, op, NULL, NULL);
-      return;
-    }
-  path = g_hash_table_lookup (link->chars, op->uuid);
-  if (path == NULL)
-    {
-      g_autoptr (GError) error
-          = g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND, "Roller %s has no characteristic %s",
-                         link->address, op->uuid);
-      op_complete (link, op, NULL, error);
-      return;
-    }
-  g_debug ("%s: %s", link->address, op_describe (op, desc, sizeof desc));
-
-  switch (op->kind)
-    {
-      case OP_READ:
-        g_dbus_connection_call (connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "ReadValue",
-                                g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(ay)"),
-                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable,
-                                on_read_done, op_call_new (link, op));
-        break;
-      case OP_START_NOTIFY:
-        g_dbus_connection_call (connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "StartNotify",
-                                NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable,
-                                on_start_notify_done, op_call_new (link, op));
-        break;
-      case OP_ACQUIRE_NOTIFY:
-        g_dbus_connection_call_with_unix_fd_list (
-            connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "AcquireNotify",
-            g_variant_new_parsed ("(@a{sv} {},)"), G_VARIANT_TYPE ("(hq)"),
-            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, link->cancellable, on_acquire_notify_done,
-            op_call_new (link, op));
-        break;
-      case OP_CONTROL:
-        {
-          GVariantBuilder options;
-
-          g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-          g_variant_builder_add (&options, "{sv}", "type", g_variant_new_string ("request"));
-          op->replied = op->responded = FALSE;
-          op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
-          g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-          link->op_timeout_id = g_timeout_add (op->timeout_ms, on_op_timeout, link);
-          g_dbus_connection_call (
-              connection, BLUEZ_BUS_NAME, path, GATT_CHAR_IFACE, "WriteValue",
-              g_variant_new (
-                  "(@aya{sv})",
-                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, op->request, op->request_len, 1),
-                  &options),
-              NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, link->cancellable, on_write_done,
-              op_call_new (link, op));
-          break;
-        }
-      case OP_STEP:
-      default:
-        g_assert_not_reached ();
-    }
-}
-
-static void
-op_complete (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
-{
-  HOLD_LINK (link);
-  guint gen = link->gen;
-  char desc[64];
-
-  g_assert (link->current == op);
-  link->current = NULL;
-  g_clear_handle_id (&link->op_timeout_id, g_source_remove);
-  g_clear_handle_id (&link->op_retry_id, g_source_remove);
-  if (op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
-    link->history_busy = FALSE;
-  if (error != NULL)
-    g_debug ("%s: %s failed: %s", link->address, op_describe (op, desc, sizeof desc),
-             error->message);
-
-  if (op->task != NULL)
-    task_complete_later (g_steal_pointer (&op->task), error ? g_error_copy (error) : NULL);
-  if (op->done != NULL)
-    op->done (link, op, value, error);
-  op_free (op);
-
-  if (!link->disposed && gen == link->gen)
-    queue_kick (link);
-}
-
 /* ---- notification socket (AcquireNotify) --------------------------------- */
 
 static void
 deliver_frame (DrBluezLink *link, const guint8 *data, gsize len)
 {
-  GattOp *op = link->current;
-
-  if (op != NULL && op->kind == OP_CONTROL && op->opcode == DR_OP_REQUEST_HISTORY)
-    op->deadline_us = g_get_monotonic_time () + (gint64) op->timeout_ms * 1000;
-  if (link->callbacks.frame)
-    link->callbacks.frame (link, data, len, link->user_data);
+  dr_gatt_queue_progress (link->queue);
+  g_signal_emit (link, signals[FRAME], 0, data, (guint) len);
 }
 
-/* An empty datagram is also what end-of-file looks like. */
-static gboolean
-socket_at_eof (int fd)
+static void
+on_socket_frame (DrNotifySocket *socket, gconstpointer data, guint len, gpointer user_data)
 {
-  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
-
-  if (poll (&pfd, 1, 0) < 0)
-    return TRUE;
-  return (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+  deliver_frame (user_data, data, len);
 }
 
-typedef enum
-{
-  READ_MORE,    /* stopped to let others run; more may be waiting */
-  READ_DRAINED, /* nothing left for now */
-  READ_EOF,     /* the socket is closed or broken */
-  READ_STOPPED, /* a callback reset the link or freed it */
-} ReadResult;
-
-/* Reads notifications from the AcquireNotify socket: each datagram is one
- * notification, so one recvmmsg() takes up to RX_BATCH of them. With
- * @drain it reads until nothing is left (before a loss or an answer that
- * must come after what is already in the socket). */
-static ReadResult
-measurement_read (DrBluezLink *link, gboolean drain)
-{
-  struct mmsghdr msgs[RX_BATCH];
-  struct iovec iov[RX_BATCH];
-  guint gen = link->gen;
-  int fd = link->fd;
-
-  for (guint round = 0; drain || round < RX_ROUNDS; round++)
-    {
-      int n;
-
-      memset (msgs, 0, sizeof msgs);
-      for (guint i = 0; i < RX_BATCH; i++)
-        {
-          iov[i].iov_base = link->rx_buf + i * link->rx_slot;
-          iov[i].iov_len = link->rx_slot;
-          msgs[i].msg_hdr.msg_iov = &iov[i];
-          msgs[i].msg_hdr.msg_iovlen = 1;
-        }
-      n = recvmmsg (fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return READ_DRAINED;
-          g_debug ("%s: notification socket: %s", link->address, g_strerror (errno));
-          return READ_EOF;
-        }
-      for (int i = 0; i < n; i++)
-        {
-          gsize len = msgs[i].msg_len;
-
-          if (len == 0 && socket_at_eof (fd))
-            return READ_EOF;
-          if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) && !link->warned_truncated)
-            {
-              /* Passed on as it is: the codec rejects it as malformed. */
-              g_warning ("%s: a notification longer than the MTU (%zu) was cut", link->address,
-                         link->rx_slot);
-              link->warned_truncated = TRUE;
-            }
-          deliver_frame (link, iov[i].iov_base, len);
-          if (link->disposed || link->gen != gen)
-            return READ_STOPPED;
-        }
-      if (n < RX_BATCH)
-        return READ_DRAINED;
-    }
-  return READ_MORE;
-}
-
-static gboolean
-on_measurement_fd (int fd, GIOCondition condition, gpointer user_data)
+static void
+on_socket_hangup (DrNotifySocket *socket, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
-  gboolean hup = (condition & (G_IO_HUP | G_IO_ERR)) != 0;
-  ReadResult r = READ_DRAINED;
+  LINK_HOLD (link);
 
-  /* On HUP, first take every frame still in the socket. */
-  if (condition & G_IO_IN || hup)
-    r = measurement_read (link, hup);
-  if (r == READ_STOPPED)
-    return link->fd_source_id != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-  if (r == READ_EOF || hup)
-    {
-      link->fd_source_id = 0;
-      link_lost (link, "notification socket closed");
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
+  link_lost (link, "notification socket closed");
+}
+
+static void
+measurement_open (DrBluezLink *link, int fd, guint mtu)
+{
+  link->socket = dr_notify_socket_new (fd, mtu, link->address);
+  g_signal_connect (link->socket, "frame", G_CALLBACK (on_socket_frame), link);
+  g_signal_connect (link->socket, "hangup", G_CALLBACK (on_socket_hangup), link);
 }
 
 static void
 measurement_close (DrBluezLink *link)
 {
-  g_clear_handle_id (&link->fd_source_id, g_source_remove);
-  if (link->fd >= 0)
-    {
-      g_debug ("%s: closing notification socket %d", link->address, link->fd);
-      close (link->fd);
-      link->fd = -1;
-    }
-  g_clear_pointer (&link->rx_buf, g_free);
+  if (link->socket == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (link->socket, link);
+  dr_notify_socket_close (link->socket);
+  g_clear_object (&link->socket);
 }
 
 /* Frames already in the socket come before whatever we are about to act
  * on (an indication, a loss): read them now. FALSE if the link was reset
- * or freed meanwhile. */
+ * or freed meanwhile (that closes the socket). */
 static gboolean
 measurement_drain (DrBluezLink *link)
 {
-  if (link->fd < 0)
+  g_autoptr (DrNotifySocket) socket = NULL;
+
+  if (link->socket == NULL)
     return TRUE;
-  return measurement_read (link, TRUE) != READ_STOPPED;
+  socket = g_object_ref (link->socket);
+  return dr_notify_socket_drain (socket);
 }
 
 /* ---- GATT state ---------------------------------------------------------- */
@@ -944,10 +341,9 @@ reset_gatt (DrBluezLink *link)
   g_clear_object (&link->cancellable);
   link->cancellable = g_cancellable_new ();
   measurement_close (link);
-  queue_fail_all (link);
-  g_hash_table_remove_all (link->chars);
+  dr_gatt_queue_reset (link->queue);
+  dr_gatt_map_clear (link->chars);
   link->measurement_path = link->control_path = link->status_path = NULL;
-  link->can_acquire = FALSE;
   for (guint i = 0; i < DIS_N; i++)
     g_clear_pointer (&link->dis[i], g_free);
 }
@@ -956,51 +352,15 @@ static gboolean
 rebuild_map (DrBluezLink *link, GError **error)
 {
   GList *chars = dr_bluez_get_characteristics (link->bluez, link->device_path);
-  static const char *const required[] = {
-    DR_UUID_ROLL_MEASUREMENT,
-    DR_UUID_HEAD_INFO,
-    DR_UUID_CONTROL_POINT,
-    DR_UUID_STATUS,
-  };
+  gboolean complete = dr_gatt_map_rebuild (link->chars, chars, link->address, error);
 
-  g_hash_table_remove_all (link->chars);
-  for (GList *l = chars; l != NULL; l = l->next)
-    {
-      GDBusProxy *proxy = l->data;
-      g_autoptr (GVariant) uuid = g_dbus_proxy_get_cached_property (proxy, "UUID");
-      g_autofree char *key = NULL;
-
-      if (uuid == NULL || !g_variant_is_of_type (uuid, G_VARIANT_TYPE_STRING))
-        continue;
-      key = g_ascii_strdown (g_variant_get_string (uuid, NULL), -1);
-      if (g_hash_table_contains (link->chars, key))
-        continue;
-      if (g_str_equal (key, DR_UUID_ROLL_MEASUREMENT))
-        {
-          /* Documented: NotifyAcquired is there when AcquireNotify is. */
-          g_autoptr (GVariant) acquired
-              = g_dbus_proxy_get_cached_property (proxy, "NotifyAcquired");
-          link->can_acquire = acquired != NULL;
-        }
-      g_hash_table_insert (link->chars, g_steal_pointer (&key),
-                           g_strdup (g_dbus_proxy_get_object_path (proxy)));
-    }
   g_list_free (chars);
-
-  link->measurement_path = g_hash_table_lookup (link->chars, DR_UUID_ROLL_MEASUREMENT);
-  link->control_path = g_hash_table_lookup (link->chars, DR_UUID_CONTROL_POINT);
-  link->status_path = g_hash_table_lookup (link->chars, DR_UUID_STATUS);
+  link->measurement_path = dr_gatt_map_lookup (link->chars, DR_UUID_ROLL_MEASUREMENT);
+  link->control_path = dr_gatt_map_lookup (link->chars, DR_UUID_CONTROL_POINT);
+  link->status_path = dr_gatt_map_lookup (link->chars, DR_UUID_STATUS);
   g_debug ("%s: GATT map rebuilt: %u characteristics under %s", link->address,
-           g_hash_table_size (link->chars), link->device_path);
-
-  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
-    if (!g_hash_table_contains (link->chars, required[i]))
-      {
-        g_set_error (error, DR_ERROR, DR_ERROR_NOT_FOUND,
-                     "Device %s has no roller characteristic %s", link->address, required[i]);
-        return FALSE;
-      }
-  return TRUE;
+           dr_gatt_map_size (link->chars), link->device_path);
+  return complete;
 }
 
 /* ---- setup sequence -------------------------------------------------------- */
@@ -1018,13 +378,14 @@ static void
 emit_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status)
 {
   g_debug ("%s: %s does not decode: %s", link->address, uuid, dr_codec_status_name (status));
-  if (link->callbacks.bad_value)
-    link->callbacks.bad_value (link, uuid, status, link->user_data);
+  g_signal_emit (link, signals[BAD_VALUE], 0, uuid, (int) status);
 }
 
 static void
-on_head_info_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_head_info_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   DrHeadInfo head;
   DrCodecStatus status;
   gsize len;
@@ -1039,13 +400,15 @@ on_head_info_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *e
   status = dr_head_info_decode (data, len, &head);
   if (status != DR_CODEC_OK)
     emit_bad_value (link, DR_UUID_HEAD_INFO, status);
-  else if (link->callbacks.head_info)
-    link->callbacks.head_info (link, &head, link->user_data);
+  else
+    g_signal_emit (link, signals[HEAD_INFO], 0, &head);
 }
 
 static void
-on_battery_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_battery_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   guint8 percent;
   gsize len;
   const guint8 *data;
@@ -1058,13 +421,15 @@ on_battery_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *err
   status = dr_battery_level_decode (data, len, &percent);
   if (status != DR_CODEC_OK)
     emit_bad_value (link, DR_UUID_BATTERY_LEVEL, status);
-  else if (link->callbacks.battery)
-    link->callbacks.battery (link, percent, link->user_data);
+  else
+    g_signal_emit (link, signals[BATTERY], 0, (guint) percent);
 }
 
 static void
-on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_dis_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   gsize len;
   const char *data;
 
@@ -1075,7 +440,7 @@ on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
    * padded with NULs; and the roller is not to be trusted with UTF-8. */
   len = strnlen (data ? data : "", len);
   for (guint i = 0; i < DIS_N; i++)
-    if (g_str_equal (op->uuid, dis_uuids[i]))
+    if (g_str_equal (dr_gatt_op_get_uuid (op), dis_uuids[i]))
       {
         g_free (link->dis[i]);
         link->dis[i] = g_utf8_make_valid (data ? data : "", (gssize) len);
@@ -1083,34 +448,41 @@ on_dis_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 }
 
 static void
-step_device_info (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+step_device_info (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
-  if (link->callbacks.device_info)
-    link->callbacks.device_info (
-        link, link->dis[DIS_MANUFACTURER] ? link->dis[DIS_MANUFACTURER] : "",
-        link->dis[DIS_MODEL] ? link->dis[DIS_MODEL] : "",
-        link->dis[DIS_SERIAL] ? link->dis[DIS_SERIAL] : "",
-        link->dis[DIS_FIRMWARE] ? link->dis[DIS_FIRMWARE] : "", link->user_data);
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
+  g_signal_emit (link, signals[DEVICE_INFO], 0,
+                 link->dis[DIS_MANUFACTURER] ? link->dis[DIS_MANUFACTURER] : "",
+                 link->dis[DIS_MODEL] ? link->dis[DIS_MODEL] : "",
+                 link->dis[DIS_SERIAL] ? link->dis[DIS_SERIAL] : "",
+                 link->dis[DIS_FIRMWARE] ? link->dis[DIS_FIRMWARE] : "");
 }
 
 static void
-on_control_subscribed (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_control_subscribed (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error != NULL)
     setup_failed (link, "Control Point StartNotify", error);
 }
 
 static void
-on_status_subscribed (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_status_subscribed (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   /* Status is read on every connect anyway; live updates are a bonus. */
   if (error != NULL)
     g_message ("%s: no Status notifications: %s", link->address, error->message);
 }
 
 static void
-on_measurement_notify_started (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_measurement_notify_started (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error != NULL)
     setup_failed (link, "Roll Measurement StartNotify", error);
   else
@@ -1118,26 +490,36 @@ on_measurement_notify_started (DrBluezLink *link, GattOp *op, GBytes *value, con
 }
 
 static void
-on_measurement_acquired (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_measurement_acquired (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error == NULL)
-    return;
+    {
+      guint mtu = 0;
+      int fd = dr_gatt_op_steal_fd (op, &mtu);
+
+      measurement_open (link, fd, mtu);
+      return;
+    }
   /* NotSupported, NotPermitted, Failed, UnknownMethod (an older
    * bluetoothd), ...: whatever the reason, StartNotify is the fallback,
    * and it goes first so frames flow before the history request. */
-  if (is_remote_error (error, "org.bluez.Error.NotSupported")
+  if (dr_bluez_error_is (error, "org.bluez.Error.NotSupported")
       || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD))
     g_debug ("%s: no AcquireNotify; StartNotify instead", link->address);
   else
     g_message ("%s: AcquireNotify failed (%s); falling back to StartNotify", link->address,
                error->message);
-  g_queue_push_head (&link->queue, op_new (OP_START_NOTIFY, DR_UUID_ROLL_MEASUREMENT,
-                                           on_measurement_notify_started));
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_ROLL_MEASUREMENT, TRUE,
+                      on_measurement_notify_started, link);
 }
 
 static void
-on_setup_history_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_setup_history_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   /* Not fatal: the frames stay on the roller until acknowledged, and the
    * next connect asks again. A dead link shows in the next write. */
   if (error != NULL)
@@ -1147,18 +529,23 @@ on_setup_history_done (DrBluezLink *link, GattOp *op, GBytes *value, const GErro
 }
 
 static void
-on_setup_control_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_setup_control_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   if (error != NULL)
-    setup_failed (link, opcode_name (op->opcode), error);
+    setup_failed (link, dr_control_opcode_name (dr_gatt_op_get_opcode (op)), error);
 }
 
 static void
-step_streaming (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+step_streaming (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   set_phase (link, PHASE_STREAMING);
   link->backoff_ms = BACKOFF_MIN_MS;
-  g_debug ("%s: streaming (%s)", link->address, link->fd >= 0 ? "AcquireNotify" : "StartNotify");
+  g_debug ("%s: streaming (%s)", link->address,
+           link->socket != NULL ? "AcquireNotify" : "StartNotify");
   pair_complete (link, NULL);
   set_state (link, DR_LINK_STREAMING);
 }
@@ -1175,14 +562,15 @@ deliver_status (DrBluezLink *link, const guint8 *data, gsize len, DrStatus *stat
       emit_bad_value (link, DR_UUID_STATUS, codec);
       return FALSE;
     }
-  if (link->callbacks.status)
-    link->callbacks.status (link, status, link->user_data);
+  g_signal_emit (link, signals[STATUS], 0, status);
   return TRUE;
 }
 
 static void
-on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_status_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   DrStatus status = { 0 };
   DrControlRequest request = { 0 };
   gsize len;
@@ -1204,20 +592,17 @@ on_status_read (DrBluezLink *link, GattOp *op, GBytes *value, const GError *erro
    * the clock, then the live stream. */
   if (status.history_frames_pending > 0)
     {
-      GattOp *history;
       g_debug ("%s: %u history frames pending", link->address, status.history_frames_pending);
       request.opcode = DR_OP_REQUEST_HISTORY;
-      history = control_op_new (&request, on_setup_history_done);
-      link->history_busy = TRUE;
-      queue_push (link, history);
+      dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_history_done, link);
     }
   request.opcode = DR_OP_SET_TIME;
   request.arg.unix_ms = (guint64) (g_get_real_time () / 1000);
-  queue_push (link, control_op_new (&request, on_setup_control_done));
+  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
   request.opcode = DR_OP_START_STREAM;
   request.arg.rate_hz = link->rate_hz;
-  queue_push (link, control_op_new (&request, on_setup_control_done));
-  queue_push (link, op_new (OP_STEP, NULL, step_streaming));
+  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_streaming, link);
 }
 
 static void
@@ -1235,65 +620,40 @@ begin_setup (DrBluezLink *link)
       return;
     }
 
-  queue_push (link, op_new (OP_READ, DR_UUID_HEAD_INFO, on_head_info_read));
-  if (g_hash_table_contains (link->chars, DR_UUID_BATTERY_LEVEL))
-    queue_push (link, op_new (OP_READ, DR_UUID_BATTERY_LEVEL, on_battery_read));
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, DR_UUID_HEAD_INFO, FALSE, on_head_info_read,
+                      link);
+  if (dr_gatt_map_lookup (link->chars, DR_UUID_BATTERY_LEVEL) != NULL)
+    dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, DR_UUID_BATTERY_LEVEL, FALSE, on_battery_read,
+                        link);
   for (guint i = 0; i < DIS_N; i++)
-    if (g_hash_table_contains (link->chars, dis_uuids[i]))
-      queue_push (link, op_new (OP_READ, dis_uuids[i], on_dis_read));
-  queue_push (link, op_new (OP_STEP, NULL, step_device_info));
-  queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_CONTROL_POINT, on_control_subscribed));
-  queue_push (link, op_new (OP_START_NOTIFY, DR_UUID_STATUS, on_status_subscribed));
+    if (dr_gatt_map_lookup (link->chars, dis_uuids[i]) != NULL)
+      dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, dis_uuids[i], FALSE, on_dis_read, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_device_info, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_CONTROL_POINT, FALSE,
+                      on_control_subscribed, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_STATUS, FALSE,
+                      on_status_subscribed, link);
   /* Tried even without NotifyAcquired (which BlueZ shows when it can):
    * one failed call costs little, and its answer is the one fallback path
    * (on_measurement_acquired) for every way AcquireNotify can be missing. */
-  if (!link->can_acquire)
+  if (!dr_gatt_map_can_acquire (link->chars))
     g_debug ("%s: Roll Measurement shows no NotifyAcquired", link->address);
-  queue_push (link, op_new (OP_ACQUIRE_NOTIFY, DR_UUID_ROLL_MEASUREMENT, on_measurement_acquired));
-  queue_push (link, op_new (OP_READ, DR_UUID_STATUS, on_status_read));
-  queue_kick (link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_ACQUIRE_NOTIFY, DR_UUID_ROLL_MEASUREMENT, FALSE,
+                      on_measurement_acquired, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_READ, DR_UUID_STATUS, FALSE, on_status_read, link);
+  dr_gatt_queue_kick (link->queue);
 }
 
 /* ---- control point and status values --------------------------------------- */
-
-static void
-finish_control (DrBluezLink *link, GattOp *op)
-{
-  g_autoptr (GError) error = NULL;
-
-  switch (op->result)
-    {
-      case DR_RESULT_OK:
-        op_complete (link, op, NULL, NULL);
-        return;
-      case DR_RESULT_BUSY:
-        op_retry (link, op, "roller busy");
-        return;
-      case DR_RESULT_UNSUPPORTED:
-        error = g_error_new (DR_ERROR, DR_ERROR_NOT_SUPPORTED, "Roller %s does not support %s",
-                             link->address, opcode_name (op->opcode));
-        break;
-      case DR_RESULT_INVALID_PARAMETER:
-      default:
-        error = g_error_new (DR_ERROR, DR_ERROR_REFUSED, "Roller %s refused %s (result %u)",
-                             link->address, opcode_name (op->opcode), op->result);
-        break;
-    }
-  op_complete (link, op, NULL, error);
-}
 
 static void
 on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
 {
   DrControlResponse response;
   DrCodecStatus status;
-  GattOp *op;
 
-  /* The cached Value also changes for reasons other than indications
-   * (some stacks store what was written): only 0x80 is an answer. */
-  if (len == 0 || data[0] != DR_OP_RESPONSE)
+  if (!dr_control_parse_answer (data, len, &response, &status))
     return;
-  status = dr_control_response_decode (data, len, &response);
   if (status != DR_CODEC_OK)
     {
       emit_bad_value (link, DR_UUID_CONTROL_POINT, status);
@@ -1303,17 +663,8 @@ on_control_value (DrBluezLink *link, const guint8 *data, gsize len)
    * first: the answer means "that was all". */
   if (!measurement_drain (link))
     return;
-  op = link->current;
-  if (op == NULL || op->kind != OP_CONTROL || op->opcode != response.request_opcode)
-    {
-      g_debug ("%s: unsolicited answer to opcode 0x%02x", link->address, response.request_opcode);
-      return;
-    }
-  g_debug ("%s: %s answered %u", link->address, opcode_name (op->opcode), response.result);
-  op->responded = TRUE;
-  op->result = response.result;
-  if (op->replied)
-    finish_control (link, op);
+  if (!dr_gatt_queue_control_answer (link->queue, response.request_opcode, response.result))
+    g_debug ("%s: unsolicited answer to opcode 0x%02x", link->address, response.request_opcode);
 }
 
 static void
@@ -1330,7 +681,7 @@ static gboolean
 on_reconnect_timer (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->reconnect_id = 0;
   link_try_connect (link);
@@ -1367,7 +718,7 @@ pair_complete (DrBluezLink *link, GError *error)
 {
   GTask *task = g_steal_pointer (&link->pair_task);
 
-  dr_bluez_set_pairing (link->bluez, link->listener_id, FALSE);
+  dr_bluez_set_pairing (link->bluez, link->address, FALSE);
   g_clear_handle_id (&link->pair_timeout_id, g_source_remove);
   if (link->pair_cancel_source)
     {
@@ -1381,7 +732,7 @@ pair_complete (DrBluezLink *link, GError *error)
     }
   if (error != NULL)
     g_message ("%s: pairing failed: %s", link->address, error->message);
-  task_complete_later (task, error);
+  dr_task_return_later (task, error);
 }
 
 /* Pairing failed for good: give up the attempt unless the link reconnects
@@ -1397,7 +748,7 @@ pair_failed (DrBluezLink *link, GError *error)
 static void
 link_lost (DrBluezLink *link, const char *reason)
 {
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   if (link->phase == PHASE_IDLE)
     return;
@@ -1432,7 +783,7 @@ await_resolution (DrBluezLink *link)
 static void
 services_lost (DrBluezLink *link, const char *reason)
 {
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   g_debug ("%s: services lost (%s)", link->address, reason);
   if (!measurement_drain (link) && (link->disposed || link->phase < PHASE_SETUP))
@@ -1446,7 +797,7 @@ static gboolean
 on_resolve_timeout (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->phase_timeout_id = 0;
   g_message ("%s: services not resolved within %d s", link->address, RESOLVE_TIMEOUT_S);
@@ -1473,9 +824,9 @@ on_connect_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!device_call_finish (source, result, &error))
     return;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
-  if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyConnected"))
+  if (error != NULL && !dr_bluez_error_is (error, "org.bluez.Error.AlreadyConnected"))
     {
       /* InProgress, NotReady, Failed (le-connection-abort-by-local among
        * others), NotConnected, a timeout: all worth another try later. */
@@ -1516,14 +867,14 @@ on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!device_call_finish (source, result, &error))
     return;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
-  if (error != NULL && !is_remote_error (error, "org.bluez.Error.AlreadyExists"))
+  if (error != NULL && !dr_bluez_error_is (error, "org.bluez.Error.AlreadyExists"))
     {
-      if (is_remote_error (error, "org.bluez.Error.AuthenticationFailed")
-          || is_remote_error (error, "org.bluez.Error.AuthenticationRejected")
-          || is_remote_error (error, "org.bluez.Error.AuthenticationCanceled")
-          || is_remote_error (error, "org.bluez.Error.InvalidArguments"))
+      if (dr_bluez_error_is (error, "org.bluez.Error.AuthenticationFailed")
+          || dr_bluez_error_is (error, "org.bluez.Error.AuthenticationRejected")
+          || dr_bluez_error_is (error, "org.bluez.Error.AuthenticationCanceled")
+          || dr_bluez_error_is (error, "org.bluez.Error.InvalidArguments"))
         {
           pair_failed (link, dbus_error_to_dr (DR_ERROR_REFUSED, "Pairing refused", error));
           return;
@@ -1569,7 +920,7 @@ static gboolean
 on_discovery_timeout (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->phase_timeout_id = 0;
   if (!dr_bluez_is_available (link->bluez))
@@ -1683,7 +1034,7 @@ on_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, GVariant 
                  gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
   gboolean ours = link->device_path != NULL && g_str_equal (path, link->device_path);
   gboolean value;
 
@@ -1727,18 +1078,18 @@ on_device_event (DrBluez *bluez, const char *path, GDBusProxy *device, GVariant 
 }
 
 static void
-on_value_changed (DrBluez *bluez, const char *path, const guint8 *data, gsize len,
+on_value_changed (DrBluez *bluez, const char *path, gconstpointer data, guint len,
                   gpointer user_data)
 {
   DrBluezLink *link = user_data;
 
   if (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
     return;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
   if (link->measurement_path && g_str_equal (path, link->measurement_path))
     {
       /* With an acquired socket, Value does not carry notifications. */
-      if (link->fd < 0)
+      if (link->socket == NULL)
         deliver_frame (link, data, len);
     }
   else if (link->control_path && g_str_equal (path, link->control_path))
@@ -1751,27 +1102,20 @@ static void
 on_characteristic_removed (DrBluez *bluez, const char *path, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  GHashTableIter iter;
-  gpointer value;
 
   if (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
     return;
-  g_hash_table_iter_init (&iter, link->chars);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (g_str_equal (value, path))
-      {
-        services_lost (link, "characteristic removed");
-        return;
-      }
+  if (dr_gatt_map_has_path (link->chars, path))
+    services_lost (link, "characteristic removed");
 }
 
 static void
-on_available_changed (DrBluez *bluez, gboolean available, gpointer user_data)
+on_available_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
-  if (!available)
+  if (!dr_bluez_is_available (link->bluez))
     {
       if (link->phase > PHASE_DISCOVERING)
         link_lost (link, "bluetoothd or its adapter went away");
@@ -1784,7 +1128,7 @@ static void
 on_resumed (DrBluez *bluez, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   /* A fresh start: whatever the backoff had grown to is about the time
    * before the suspend. */
@@ -1807,81 +1151,179 @@ static void
 on_agent_ready (DrBluez *bluez, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   discovering_check (link);
 }
 
-static const DrBluezListener link_listener = {
-  .agent_ready = on_agent_ready,
-  .device_event = on_device_event,
-  .value_changed = on_value_changed,
-  .characteristic_removed = on_characteristic_removed,
-  .available_changed = on_available_changed,
-  .resumed = on_resumed,
-};
+/* ---- GObject ----------------------------------------------------------------- */
 
-/* ---- public ------------------------------------------------------------------- */
-
-DrBluezLink *
-dr_bluez_link_new (DrBluez *bluez, const char *address, const DrBluezLinkCallbacks *callbacks,
-                   gpointer user_data)
+static void
+dr_bluez_link_constructed (GObject *object)
 {
-  DrBluezLink *link;
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+  g_autofree char *detailed = NULL;
 
-  g_return_val_if_fail (bluez != NULL, NULL);
-  g_return_val_if_fail (dr_bluez_address_is_valid (address), NULL);
+  G_OBJECT_CLASS (dr_bluez_link_parent_class)->constructed (object);
+  g_return_if_fail (DR_IS_BLUEZ (link->bluez));
+  g_return_if_fail (dr_bluez_address_is_valid (link->address));
 
-  link = g_new0 (DrBluezLink, 1);
-  link->ref_count = 1;
-  link->bluez = bluez;
-  link->address = g_strdup (address);
-  if (callbacks)
-    link->callbacks = *callbacks;
-  link->user_data = user_data;
+  link->queue = dr_gatt_queue_new (link->bluez, link->chars, link->address);
+  detailed = g_strconcat ("device-event::", link->address, NULL);
+  g_signal_connect (link->bluez, detailed, G_CALLBACK (on_device_event), link);
+  g_signal_connect (link->bluez, "agent-ready", G_CALLBACK (on_agent_ready), link);
+  g_signal_connect (link->bluez, "value-changed", G_CALLBACK (on_value_changed), link);
+  g_signal_connect (link->bluez, "characteristic-removed", G_CALLBACK (on_characteristic_removed),
+                    link);
+  g_signal_connect (link->bluez, "notify::available", G_CALLBACK (on_available_changed), link);
+  g_signal_connect (link->bluez, "resumed", G_CALLBACK (on_resumed), link);
+}
+
+static void
+dr_bluez_link_dispose (GObject *object)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  if (!link->disposed)
+    {
+      g_debug ("%s: disposed in %s", link->address, phase_names[link->phase]);
+      link->disposed = TRUE;
+      link->auto_connect = FALSE;
+      if (link->bluez != NULL)
+        g_signal_handlers_disconnect_by_data (link->bluez, link);
+      g_clear_handle_id (&link->reconnect_id, g_source_remove);
+      g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
+      g_clear_handle_id (&link->teardown_id, g_source_remove);
+      release_discovery (link);
+      dr_gatt_queue_set_running (link->queue, FALSE);
+      reset_gatt (link);
+      g_cancellable_cancel (link->cancellable);
+      /* Unreachable in practice (the task holds a reference on us), but
+       * g_object_run_dispose() may get here. */
+      if (link->pair_task != NULL)
+        pair_complete (link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Roller link closed"));
+    }
+  G_OBJECT_CLASS (dr_bluez_link_parent_class)->dispose (object);
+}
+
+static void
+dr_bluez_link_finalize (GObject *object)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  g_clear_object (&link->cancellable);
+  g_clear_object (&link->queue);
+  g_clear_pointer (&link->chars, dr_gatt_map_free);
+  g_free (link->device_path);
+  g_free (link->address);
+  g_clear_object (&link->bluez);
+  G_OBJECT_CLASS (dr_bluez_link_parent_class)->finalize (object);
+}
+
+static void
+dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  switch (prop_id)
+    {
+      case PROP_BLUEZ:
+        g_value_set_object (value, link->bluez);
+        break;
+      case PROP_ADDRESS:
+        g_value_set_string (value, link->address);
+        break;
+      case PROP_PAIR_TIMEOUT:
+        g_value_set_uint (value, link->pair_timeout_s);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  DrBluezLink *link = DR_BLUEZ_LINK (object);
+
+  switch (prop_id)
+    {
+      case PROP_BLUEZ:
+        link->bluez = g_value_dup_object (value);
+        break;
+      case PROP_ADDRESS:
+        link->address = g_value_dup_string (value);
+        break;
+      case PROP_PAIR_TIMEOUT:
+        link->pair_timeout_s = g_value_get_uint (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+dr_bluez_link_init (DrBluezLink *link)
+{
   link->phase = PHASE_IDLE;
   link->state = DR_LINK_DISCONNECTED;
   link->rate_hz = DEFAULT_RATE_HZ;
   link->backoff_ms = BACKOFF_MIN_MS;
   link->cancellable = g_cancellable_new ();
-  link->chars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  link->fd = -1;
-  g_queue_init (&link->queue);
-  link->listener_id = dr_bluez_add_listener (bluez, address, &link_listener, link);
-  return link;
+  link->chars = dr_gatt_map_new ();
 }
 
 static void
-link_finalize (DrBluezLink *link)
+dr_bluez_link_class_init (DrBluezLinkClass *klass)
 {
-  g_assert (link->disposed);
-  g_clear_object (&link->cancellable);
-  g_clear_pointer (&link->chars, g_hash_table_unref);
-  g_free (link->device_path);
-  g_free (link->address);
-  g_free (link);
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GType type = G_TYPE_FROM_CLASS (klass);
+
+  object_class->constructed = dr_bluez_link_constructed;
+  object_class->dispose = dr_bluez_link_dispose;
+  object_class->finalize = dr_bluez_link_finalize;
+  object_class->get_property = dr_bluez_link_get_property;
+  object_class->set_property = dr_bluez_link_set_property;
+
+  props[PROP_BLUEZ]
+      = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_ADDRESS]
+      = g_param_spec_string ("address", NULL, NULL, NULL,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* The whole of Pair, in seconds: discovery, pairing, connecting and
+   * setting up. Tests make it short. */
+  props[PROP_PAIR_TIMEOUT]
+      = g_param_spec_uint ("pair-timeout", NULL, NULL, 1, 3600, PAIR_TIMEOUT_S,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[STATE_CHANGED] = g_signal_new ("state-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                         NULL, G_TYPE_NONE, 1, DR_TYPE_LINK_STATE);
+  signals[FRAME] = g_signal_new ("frame", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                 2, G_TYPE_POINTER, G_TYPE_UINT);
+  signals[HEAD_INFO] = g_signal_new ("head-info", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[STATUS] = g_signal_new ("status", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[BATTERY] = g_signal_new ("battery", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[DEVICE_INFO]
+      = g_signal_new ("device-info", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  signals[BAD_VALUE] = g_signal_new ("bad-value", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT);
 }
 
-void
-dr_bluez_link_free (DrBluezLink *link)
-{
-  if (link == NULL)
-    return;
-  g_return_if_fail (!link->disposed);
+/* ---- public ------------------------------------------------------------------- */
 
-  g_debug ("%s: freed in %s", link->address, phase_names[link->phase]);
-  link->disposed = TRUE;
-  link->auto_connect = FALSE;
-  dr_bluez_remove_listener (link->bluez, link->listener_id);
-  g_clear_handle_id (&link->reconnect_id, g_source_remove);
-  g_clear_handle_id (&link->phase_timeout_id, g_source_remove);
-  g_clear_handle_id (&link->teardown_id, g_source_remove);
-  release_discovery (link);
-  reset_gatt (link);
-  g_cancellable_cancel (link->cancellable);
-  if (link->pair_task != NULL)
-    pair_complete (link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Roller link closed"));
-  link_unref (link);
+DrBluezLink *
+dr_bluez_link_new (DrBluez *bluez, const char *address)
+{
+  g_return_val_if_fail (DR_IS_BLUEZ (bluez), NULL);
+  g_return_val_if_fail (dr_bluez_address_is_valid (address), NULL);
+
+  return g_object_new (DR_TYPE_BLUEZ_LINK, "bluez", bluez, "address", address, NULL);
 }
 
 const char *
@@ -1899,7 +1341,7 @@ dr_bluez_link_get_state (DrBluezLink *link)
 gboolean
 dr_bluez_link_get_notify_acquired (DrBluezLink *link)
 {
-  return link->fd >= 0;
+  return link->socket != NULL;
 }
 
 void
@@ -1931,8 +1373,8 @@ dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz)
   if (link->phase == PHASE_STREAMING)
     {
       DrControlRequest request = { .opcode = DR_OP_START_STREAM, .arg.rate_hz = rate_hz };
-      queue_push (link, control_op_new (&request, NULL));
-      queue_kick (link);
+      dr_gatt_queue_push_control (link->queue, &request, NULL, NULL, NULL);
+      dr_gatt_queue_kick (link->queue);
     }
 }
 
@@ -1940,11 +1382,11 @@ static gboolean
 on_pair_timeout (gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   link->pair_timeout_id = 0;
   pair_failed (link, g_error_new (DR_ERROR, DR_ERROR_TIMED_OUT, "Pairing %s timed out after %d s",
-                                  link->address, PAIR_TIMEOUT_S));
+                                  link->address, link->pair_timeout_s));
   return G_SOURCE_REMOVE;
 }
 
@@ -1952,7 +1394,7 @@ static gboolean
 on_pair_cancelled (GCancellable *cancellable, gpointer user_data)
 {
   DrBluezLink *link = user_data;
-  HOLD_LINK (link);
+  LINK_HOLD (link);
 
   pair_failed (
       link, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Pairing %s cancelled", link->address));
@@ -1963,36 +1405,36 @@ void
 dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                     gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, dr_bluez_link_pair);
   if (link->pair_task != NULL)
     {
-      task_complete_later (
+      dr_task_return_later (
           g_steal_pointer (&task),
           g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS, "Already pairing %s", link->address));
       return;
     }
   if (link->phase == PHASE_STREAMING)
     {
-      task_complete_later (g_steal_pointer (&task), NULL);
+      dr_task_return_later (g_steal_pointer (&task), NULL);
       return;
     }
   /* Right after start-up DrBluez may not know yet: then the attempt
    * waits for it, like for a roller not seen yet. */
   if (dr_bluez_is_ready (link->bluez) && !dr_bluez_is_available (link->bluez))
     {
-      task_complete_later (g_steal_pointer (&task),
-                           g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
-                                        "No powered Bluetooth adapter (is bluetoothd running?)"));
+      dr_task_return_later (g_steal_pointer (&task),
+                            g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
+                                         "No powered Bluetooth adapter (is bluetoothd running?)"));
       return;
     }
 
   g_debug ("%s: pair", link->address);
   link->pair_task = g_steal_pointer (&task);
-  dr_bluez_set_pairing (link->bluez, link->listener_id, TRUE);
+  dr_bluez_set_pairing (link->bluez, link->address, TRUE);
   link->backoff_ms = BACKOFF_MIN_MS;
-  link->pair_timeout_id = g_timeout_add_seconds (PAIR_TIMEOUT_S, on_pair_timeout, link);
+  link->pair_timeout_id = g_timeout_add_seconds (link->pair_timeout_s, on_pair_timeout, link);
   if (cancellable != NULL)
     {
       link->pair_cancel_source = g_cancellable_source_new (cancellable);
@@ -2008,7 +1450,7 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
 gboolean
 dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, link), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -2051,8 +1493,8 @@ on_remove_device_done (GObject *source, GAsyncResult *result, gpointer user_data
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   /* Gone already (DoesNotExist, an adapter that left) is what we wanted. */
   if (error != NULL && data->error == NULL
-      && !is_remote_error (error, "org.bluez.Error.DoesNotExist")
-      && !is_remote_error (error, "org.freedesktop.DBus.Error.UnknownObject"))
+      && !dr_bluez_error_is (error, "org.bluez.Error.DoesNotExist")
+      && !dr_bluez_error_is (error, "org.freedesktop.DBus.Error.UnknownObject"))
     data->error = dbus_error_to_dr (DR_ERROR_FAILED, "Removing the device failed", error);
   forget_account (task);
 }
@@ -2072,7 +1514,7 @@ void
 dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                       gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
   ForgetData *data = g_new0 (ForgetData, 1);
   GList *devices;
 
@@ -2115,7 +1557,7 @@ dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyC
 gboolean
 dr_bluez_link_forget_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, link), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -2123,42 +1565,41 @@ void
 dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (link, cancellable, callback, user_data);
   DrControlRequest request = { .opcode = DR_OP_REQUEST_HISTORY };
-  GattOp *op;
 
   g_task_set_source_tag (task, dr_bluez_link_sync_history);
   if (link->phase != PHASE_STREAMING)
     {
-      task_complete_later (g_steal_pointer (&task),
-                           g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
-                                        "Roller %s is not connected", link->address));
+      dr_task_return_later (g_steal_pointer (&task),
+                            g_error_new (DR_ERROR, DR_ERROR_NOT_CONNECTED,
+                                         "Roller %s is not connected", link->address));
       return;
     }
-  if (link->history_busy)
+  if (dr_gatt_queue_history_busy (link->queue))
     {
-      task_complete_later (g_steal_pointer (&task),
-                           g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS,
-                                        "Roller %s is already sending its history", link->address));
+      dr_task_return_later (g_steal_pointer (&task),
+                            g_error_new (DR_ERROR, DR_ERROR_IN_PROGRESS,
+                                         "Roller %s is already sending its history",
+                                         link->address));
       return;
     }
-  op = control_op_new (&request, NULL);
-  op->task = g_steal_pointer (&task);
-  link->history_busy = TRUE;
-  queue_push (link, op);
-  queue_kick (link);
+  dr_gatt_queue_push_control (link->queue, &request, g_steal_pointer (&task), NULL, NULL);
+  dr_gatt_queue_kick (link->queue);
 }
 
 gboolean
 dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, link), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
-on_ack_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
+on_ack_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
   /* The frames stay on the roller and come again as history: the store
    * recognises them, so a lost ACK costs only bandwidth. */
   if (error != NULL)
@@ -2168,24 +1609,11 @@ on_ack_done (DrBluezLink *link, GattOp *op, GBytes *value, const GError *error)
 void
 dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq)
 {
-  DrControlRequest request = { .opcode = DR_OP_ACK, .arg.last_seq = last_seq };
-  GattOp *op;
-
   if (link->phase != PHASE_STREAMING)
     {
       g_debug ("%s: ACK %u ignored: not streaming", link->address, last_seq);
       return;
     }
-  if (link->queued_ack != NULL)
-    {
-      /* Still waiting in the queue: send the newer seq instead. */
-      request.opcode = DR_OP_ACK;
-      dr_control_request_encode (&request, link->queued_ack->request,
-                                 sizeof link->queued_ack->request, &link->queued_ack->request_len);
-      return;
-    }
-  op = control_op_new (&request, on_ack_done);
-  link->queued_ack = op;
-  queue_push (link, op);
-  queue_kick (link);
+  dr_gatt_queue_ack (link->queue, last_seq, on_ack_done, link);
+  dr_gatt_queue_kick (link->queue);
 }

@@ -23,8 +23,6 @@
 
 G_BEGIN_DECLS
 
-typedef struct _DrBluezLink DrBluezLink;
-
 typedef enum
 {
   DR_LINK_DISCONNECTED,
@@ -32,33 +30,29 @@ typedef enum
   DR_LINK_STREAMING,  /* set up; frames flow */
 } DrLinkState;
 
-typedef struct
-{
-  void (*state_changed) (DrBluezLink *link, DrLinkState state, gpointer user_data);
-  /* One Roll Measurement notification, exactly as received (undecoded). */
-  void (*frame) (DrBluezLink *link, const guint8 *data, gsize len, gpointer user_data);
-  void (*head_info) (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data);
-  void (*status) (DrBluezLink *link, const DrStatus *status, gpointer user_data);
-  void (*battery) (DrBluezLink *link, guint8 percent, gpointer user_data);
-  /* Device Information strings, "" for any the roller lacks. */
-  void (*device_info) (DrBluezLink *link,
-                       const char *manufacturer,
-                       const char *model,
-                       const char *serial,
-                       const char *firmware,
-                       gpointer user_data);
-  /* A GATT value that did not decode (Head Info, Status, ...); logged and
-   * counted by the caller. */
-  void (*bad_value) (DrBluezLink *link, const char *uuid, DrCodecStatus status, gpointer user_data);
-} DrBluezLinkCallbacks;
+GType dr_link_state_get_type (void);
+#define DR_TYPE_LINK_STATE (dr_link_state_get_type ())
 
-/* Callbacks run from the main loop, never from inside a dr_bluez_link_*()
- * call; the link may be freed from inside one of them. */
-DrBluezLink *dr_bluez_link_new (DrBluez *bluez,
-                                const char *address,
-                                const DrBluezLinkCallbacks *callbacks,
-                                gpointer user_data);
-void dr_bluez_link_free (DrBluezLink *link);
+#define DR_TYPE_BLUEZ_LINK (dr_bluez_link_get_type ())
+G_DECLARE_FINAL_TYPE (DrBluezLink, dr_bluez_link, DR, BLUEZ_LINK, GObject)
+
+/* Signals, emitted from the main loop, never from inside a
+ * dr_bluez_link_*() call; a handler may drop the last reference:
+ *
+ * state-changed (DrLinkState state)
+ * frame (pointer data, uint len): one Roll Measurement notification,
+ *   exactly as received (undecoded); @data is borrowed.
+ * head-info (pointer const DrHeadInfo *)
+ * status (pointer const DrStatus *)
+ * battery (uint percent)
+ * device-info (s manufacturer, s model, s serial, s firmware): Device
+ *   Information strings, "" for any the roller lacks.
+ * bad-value (s uuid, int DrCodecStatus): a GATT value that did not decode
+ *   (Head Info, Status, ...); logged and counted by the caller.
+ */
+
+/* Properties "bluez" and "address" (construct-only). */
+DrBluezLink *dr_bluez_link_new (DrBluez *bluez, const char *address);
 
 const char *dr_bluez_link_get_address (DrBluezLink *link);
 DrLinkState dr_bluez_link_get_state (DrBluezLink *link);
@@ -70,26 +64,21 @@ void dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect);
 
 /* Discovers the roller if needed (up to 30 s), Pair (AlreadyExists is
  * success), Trusted = true, Connect, and completes once streaming. */
-void dr_bluez_link_pair (DrBluezLink *link,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
+void dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
 gboolean dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
 
 /* Stops reconnecting, disconnects and removes the device (RemoveDevice). */
-void dr_bluez_link_forget (DrBluezLink *link,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data);
+void dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_bluez_link_forget_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
 
 /* REQUEST_HISTORY; completes when the roller's result indication arrives
  * (after every history frame). NotConnected, InProgress. */
-void dr_bluez_link_sync_history (DrBluezLink *link,
-                                 GCancellable *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer user_data);
-gboolean dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
+void dr_bluez_link_sync_history (DrBluezLink *link, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+gboolean dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *result,
+                                            GError **error);
 
 /* Queues ACK @last_seq. A queued, unsent ACK is replaced by a newer one
  * rather than sent twice. Ignored while not streaming: the roller keeps
@@ -98,7 +87,5 @@ void dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq);
 
 /* Rate for START_STREAM (default 100 Hz). */
 void dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrBluezLink, dr_bluez_link_free)
 
 G_END_DECLS

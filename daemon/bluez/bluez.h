@@ -12,28 +12,35 @@
 
 #include <gio/gio.h>
 
+#include "dr-error.h"
+
 G_BEGIN_DECLS
 
-typedef struct _DrBluez DrBluez;
+#define DR_TYPE_BLUEZ (dr_bluez_get_type ())
+G_DECLARE_FINAL_TYPE (DrBluez, dr_bluez, DR, BLUEZ, GObject)
 
-typedef struct
-{
-  /* A device advertising the roller service was seen or updated. */
-  void (*roller_seen) (DrBluez *bluez, const char *address, const char *name, gint16 rssi, gpointer user_data);
-  /* A device object appeared or changed (Paired/Connected/...): links
-   * listen to these to notice their device. Called with NULL when the
-   * object manager was rebuilt (bluetoothd restarted). */
-  void (*device_changed) (DrBluez *bluez, const char *address, gpointer user_data);
-  /* bluetoothd with at least one powered adapter is there, or not. */
-  void (*available_changed) (DrBluez *bluez, gboolean available, gpointer user_data);
-  /* logind's PrepareForSleep(false): the links are gone after resume. */
-  void (*resumed) (DrBluez *bluez, gpointer user_data);
-} DrBluezCallbacks;
+/* Signals (all from the main loop):
+ *
+ * roller-seen (s address, s name, i rssi): a device advertising the
+ *   roller service was seen or updated.
+ * notify::available: bluetoothd with at least one powered adapter is
+ *   there, or not (property "available").
+ * resumed (): logind's PrepareForSleep(false): the links are gone.
+ * agent-ready (): the agent's registration with a (new) bluetoothd was
+ *   answered; dr_bluez_agent_pending() is FALSE now.
+ * device-event::ADDRESS (s device_path, GDBusProxy device, GVariant changed):
+ *   the Device1 whose Address is the detail appeared (@changed NULL),
+ *   changed (@changed: the a{sv} of changed properties) or vanished
+ *   (@device NULL). Detailed: a link connects to its own address only.
+ * value-changed (s char_path, pointer data, uint len): a
+ *   GattCharacteristic1's Value changed (a notification or indication
+ *   through PropertiesChanged). @data is borrowed for the emission.
+ * characteristic-removed (s char_path): a GattCharacteristic1 vanished.
+ */
 
-/* @system_bus: where org.bluez lives (a private bus in tests). logind is
+/* @connection: where org.bluez lives (a private bus in tests). logind is
  * looked for on the same bus. */
-DrBluez *dr_bluez_new (GDBusConnection *system_bus, const DrBluezCallbacks *callbacks, gpointer user_data);
-void dr_bluez_free (DrBluez *bluez);
+DrBluez *dr_bluez_new (GDBusConnection *connection);
 
 GDBusConnection *dr_bluez_get_connection (DrBluez *bluez);
 gboolean dr_bluez_is_available (DrBluez *bluez);
@@ -50,65 +57,30 @@ GList *dr_bluez_get_characteristics (DrBluez *bluez, const char *device_path);
 
 /* SetDiscoveryFilter({Transport: le, UUIDs: [roller]}) + StartDiscovery on
  * every powered adapter. NotFound when there is none. */
-void dr_bluez_start_discovery (DrBluez *bluez,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer user_data);
+void dr_bluez_start_discovery (DrBluez *bluez, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_bluez_start_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error);
-void dr_bluez_stop_discovery (DrBluez *bluez,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data);
+void dr_bluez_stop_discovery (DrBluez *bluez, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_bluez_stop_discovery_finish (DrBluez *bluez, GAsyncResult *result, GError **error);
 gboolean dr_bluez_is_discovering (DrBluez *bluez);
+
+/* @error is the D-Bus error @name (org.bluez.Error.InProgress, ...). */
+gboolean dr_bluez_error_is (const GError *error, const char *name);
+/* The DrError that says what a failed BlueZ call means (TimedOut for a
+ * call that got no answer, Refused, NotSupported, ...), @fallback for
+ * anything else. */
+DrError dr_bluez_error_code (const GError *error, DrError fallback);
 
 /* "AA:BB:CC:DD:EE:FF", upper case hex, exactly. */
 gboolean dr_bluez_address_is_valid (const char *address);
 
-/* ---- for DrBluezLink ------------------------------------------------------
- * What one roller's link needs to hear from the object manager. Listeners
- * are called in the order they were added; one may remove itself (or
- * another) from inside a call. DrBluez must outlive every listener. */
-typedef struct
-{
-  /* The Device1 at @device_path whose Address is the listener's appeared
-   * (@changed NULL), changed (@changed: the a{sv} of changed properties)
-   * or vanished (@device NULL). */
-  void (*device_event) (DrBluez *bluez,
-                        const char *device_path,
-                        GDBusProxy *device,
-                        GVariant *changed,
-                        gpointer user_data);
-  /* A GattCharacteristic1's Value changed: a notification or indication
-   * coming through PropertiesChanged (or a read). Sent to every listener;
-   * each compares @char_path with its own characteristics. */
-  void (*value_changed) (DrBluez *bluez,
-                         const char *char_path,
-                         const guint8 *data,
-                         gsize len,
-                         gpointer user_data);
-  /* A GattCharacteristic1 object vanished. Sent to every listener. */
-  void (*characteristic_removed) (DrBluez *bluez, const char *char_path, gpointer user_data);
-  /* As DrBluezCallbacks.available_changed. */
-  void (*available_changed) (DrBluez *bluez, gboolean available, gpointer user_data);
-  /* As DrBluezCallbacks.resumed. */
-  void (*resumed) (DrBluez *bluez, gpointer user_data);
-  /* The agent's registration with a (new) bluetoothd was answered:
-   * dr_bluez_agent_pending() is FALSE now. */
-  void (*agent_ready) (DrBluez *bluez, gpointer user_data);
-} DrBluezListener;
+/* ---- for DrBluezLink ------------------------------------------------------ */
 
-/* @address: the identity address the listener follows (device_event is
- * filtered on it). Returns an id for dr_bluez_remove_listener. */
-guint dr_bluez_add_listener (DrBluez *bluez,
-                             const char *address,
-                             const DrBluezListener *listener,
-                             gpointer user_data);
-void dr_bluez_remove_listener (DrBluez *bluez, guint id);
 /* While set, the agent accepts Just Works pairing (RequestConfirmation,
- * RequestAuthorization, AuthorizeService) for the listener's address; it
- * rejects every other device. */
-void dr_bluez_set_pairing (DrBluez *bluez, guint id, gboolean pairing);
+ * RequestAuthorization, AuthorizeService) for @address; it rejects every
+ * other device. */
+void dr_bluez_set_pairing (DrBluez *bluez, const char *address, gboolean pairing);
 
 /* TRUE while our Agent1 is being registered with bluetoothd: a Pair sent
  * now could find no agent. */
@@ -125,7 +97,5 @@ GList *dr_bluez_find_devices (DrBluez *bluez, const char *address);
  * never stops the discovery a user asked for, and the other way round. */
 void dr_bluez_hold_discovery (DrBluez *bluez);
 void dr_bluez_release_discovery (DrBluez *bluez);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrBluez, dr_bluez_free)
 
 G_END_DECLS
