@@ -15,6 +15,7 @@ static const GDBusErrorEntry dr_error_entries[] = {
   { DR_ERROR_REFUSED, "org.dermaroll.Error.Refused" },
   { DR_ERROR_NOT_SUPPORTED, "org.dermaroll.Error.NotSupported" },
   { DR_ERROR_CLOSED, "org.dermaroll.Error.Closed" },
+  { DR_ERROR_CANCELLED, "org.dermaroll.Error.Cancelled" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (dr_error_entries) == DR_N_ERRORS);
@@ -27,4 +28,17 @@ dr_error_quark (void)
   g_dbus_error_register_error_domain ("dermaroll-error-quark", &quark, dr_error_entries,
                                       G_N_ELEMENTS (dr_error_entries));
   return (GQuark) quark;
+}
+
+void
+dr_error_return_gerror (GDBusMethodInvocation *invocation, const GError *error)
+{
+  if (error->domain == DR_ERROR)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_dbus_method_invocation_return_error_literal (invocation, DR_ERROR, DR_ERROR_CANCELLED,
+                                                   error->message);
+  else
+    g_dbus_method_invocation_return_error_literal (invocation, DR_ERROR, DR_ERROR_FAILED,
+                                                   error->message);
 }

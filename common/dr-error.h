@@ -23,9 +23,18 @@ typedef enum
   DR_ERROR_REFUSED,          /*< nick=org.dermaroll.Error.Refused >*/
   DR_ERROR_NOT_SUPPORTED,    /*< nick=org.dermaroll.Error.NotSupported >*/
   DR_ERROR_CLOSED,           /*< nick=org.dermaroll.Error.Closed >*/
+  DR_ERROR_CANCELLED,        /*< nick=org.dermaroll.Error.Cancelled >*/
   DR_N_ERRORS /*< skip >*/
 } DrError;
 
 GQuark dr_error_quark (void);
+
+typedef struct _GDBusMethodInvocation GDBusMethodInvocation;
+
+/* Answers @invocation with @error under a registered name: DR_ERROR codes
+ * as they are, a cancelled operation as Cancelled, anything else (a GIO or
+ * GDBus error from below) as Failed with its message, so that a client
+ * never sees an unregistered org.gtk.GDBus.UnmappedGError name. */
+void dr_error_return_gerror (GDBusMethodInvocation *invocation, const GError *error);
 
 G_END_DECLS

@@ -358,6 +358,8 @@ dr_daemon_free (DrDaemon *self)
   GHashTableIter iter;
   gpointer roller;
 
+  if (self->service)
+    dr_service_stop (self->service);
   if (self->rollers)
     {
       g_hash_table_iter_init (&iter, self->rollers);

@@ -1105,7 +1105,7 @@ sync_history_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!dr_bluez_link_sync_history_finish (DR_BLUEZ_LINK (source), result, &error))
     {
-      g_dbus_method_invocation_return_gerror (invocation, error);
+      dr_error_return_gerror (invocation, error);
       return;
     }
   g_dbus_method_invocation_return_value (invocation, NULL);
@@ -1249,10 +1249,10 @@ dr_roller_set_property (GObject *object, guint prop_id, const GValue *value, GPa
         }
         break;
       case PROP_STORE:
-        self->store = g_value_get_pointer (value);
+        self->store = g_value_dup_object (value);
         break;
       case PROP_BLUEZ:
-        self->bluez = g_value_get_pointer (value);
+        self->bluez = g_value_dup_object (value);
         break;
       case PROP_NOTIFIER:
         self->notifier = g_value_get_pointer (value);
@@ -1336,6 +1336,8 @@ dr_roller_dispose (GObject *object)
 
   roller_stop (self);
   g_clear_object (&self->household);
+  g_clear_object (&self->store);
+  g_clear_object (&self->bluez);
   G_OBJECT_CLASS (dr_roller_parent_class)->dispose (object);
 }
 
@@ -1367,13 +1369,13 @@ dr_roller_class_init (DrRollerClass *klass)
   object_class->finalize = dr_roller_finalize;
 
   /* The skeleton's "address" and "name" are Roller1's, set only after
-   * constructed (): these set them before. The store, BlueZ and the
-   * notifier are pointers until they are GObjects. */
+   * constructed (): these set them before. The notifier and the config
+   * are plain structs the daemon owns and outlives the roller with. */
   props[PROP_DEVICE_ADDRESS] = g_param_spec_string ("device-address", NULL, NULL, NULL, flags);
   props[PROP_DEVICE_NAME] = g_param_spec_string ("device-name", NULL, NULL, NULL, flags);
   props[PROP_STORED] = g_param_spec_pointer ("stored", NULL, NULL, flags);
-  props[PROP_STORE] = g_param_spec_pointer ("store", NULL, NULL, flags);
-  props[PROP_BLUEZ] = g_param_spec_pointer ("bluez", NULL, NULL, flags);
+  props[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, DR_TYPE_STORE_WORKER, flags);
+  props[PROP_BLUEZ] = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ, flags);
   props[PROP_NOTIFIER] = g_param_spec_pointer ("notifier", NULL, NULL, flags);
   props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
   props[PROP_HOUSEHOLD] = g_param_spec_object ("household", NULL, NULL, DR_TYPE_HOUSEHOLD, flags);

@@ -29,6 +29,9 @@ struct _DrService
   GDBusObjectManagerServer *object_manager;
   GDBusConnection *connection;
   guint name_id;
+  /* Cancelled by dr_service_stop (): calls still under way then answer
+   * Cancelled rather than run on into a daemon that is going away. */
+  GCancellable *cancellable;
 };
 
 enum
@@ -96,7 +99,7 @@ start_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!dr_bluez_start_discovery_finish (DR_BLUEZ (source), result, &error))
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      dr_error_return_gerror (call->invocation, error);
       return;
     }
   dr_dbus_manager1_set_discovering (MANAGER1 (call), TRUE);
@@ -108,7 +111,7 @@ handle_start_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocati
 {
   DrService *self = DR_SERVICE (manager);
 
-  dr_bluez_start_discovery (self->bluez, NULL, start_discovery_done, call_new (self, invocation));
+  dr_bluez_start_discovery (self->bluez, self->cancellable, start_discovery_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -120,7 +123,7 @@ stop_discovery_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!dr_bluez_stop_discovery_finish (DR_BLUEZ (source), result, &error))
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      dr_error_return_gerror (call->invocation, error);
       return;
     }
   dr_dbus_manager1_set_discovering (MANAGER1 (call), FALSE);
@@ -132,7 +135,7 @@ handle_stop_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocatio
 {
   DrService *self = DR_SERVICE (manager);
 
-  dr_bluez_stop_discovery (self->bluez, NULL, stop_discovery_done, call_new (self, invocation));
+  dr_bluez_stop_discovery (self->bluez, self->cancellable, stop_discovery_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -147,7 +150,7 @@ pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!dr_roller_pair_finish (roller, result, &error))
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      dr_error_return_gerror (call->invocation, error);
       return;
     }
   dr_dbus_manager1_complete_pair (MANAGER1 (call), call->invocation,
@@ -176,7 +179,7 @@ handle_pair (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const c
                                              "no roller can be made for %s", upper);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  dr_roller_pair_async (roller, NULL, pair_done, call_new (self, invocation));
+  dr_roller_pair_async (roller, self->cancellable, pair_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -200,7 +203,7 @@ forget_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!dr_roller_forget_finish (DR_ROLLER (source), result, &error))
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      dr_error_return_gerror (call->invocation, error);
       return;
     }
   dr_dbus_manager1_complete_forget (MANAGER1 (call), call->invocation);
@@ -218,7 +221,7 @@ handle_forget (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const
                                              "no roller at %s", path);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  dr_roller_forget_async (roller, NULL, forget_done, call_new (self, invocation));
+  dr_roller_forget_async (roller, self->cancellable, forget_done, call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -273,7 +276,7 @@ query_done (GObject *source, GAsyncResult *result, gpointer user_data)
   value = dr_store_worker_query_finish (call->service->store, result, &error);
   if (value == NULL)
     {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      dr_error_return_gerror (call->invocation, error);
       return;
     }
   g_dbus_method_invocation_return_value (call->invocation, g_variant_new_tuple (&value, 1));
@@ -283,8 +286,8 @@ static void
 run_query (DrService *self, GDBusMethodInvocation *invocation, DrStoreQueryFunc func,
            QueryArgs *args)
 {
-  dr_store_worker_query (self->store, func, g_memdup2 (args, sizeof *args), g_free, NULL,
-                         query_done, call_new (self, invocation));
+  dr_store_worker_query (self->store, func, g_memdup2 (args, sizeof *args), g_free,
+                         self->cancellable, query_done, call_new (self, invocation));
 }
 
 static gboolean
@@ -462,10 +465,10 @@ dr_service_set_property (GObject *object, guint prop_id, const GValue *value, GP
   switch (prop_id)
     {
       case PROP_STORE:
-        self->store = g_value_get_pointer (value);
+        self->store = g_value_dup_object (value);
         break;
       case PROP_BLUEZ:
-        self->bluez = g_value_get_pointer (value);
+        self->bluez = g_value_dup_object (value);
         break;
       case PROP_CONFIG:
         self->config = g_value_get_pointer (value);
@@ -485,6 +488,9 @@ dr_service_dispose (GObject *object)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   g_clear_object (&self->object_manager);
   g_clear_object (&self->connection);
+  g_clear_object (&self->store);
+  g_clear_object (&self->bluez);
+  g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (dr_service_parent_class)->dispose (object);
 }
 
@@ -497,9 +503,9 @@ dr_service_class_init (DrServiceClass *klass)
   object_class->set_property = dr_service_set_property;
   object_class->dispose = dr_service_dispose;
 
-  /* Pointers until the store worker and BlueZ are GObjects. */
-  props[PROP_STORE] = g_param_spec_pointer ("store", NULL, NULL, flags);
-  props[PROP_BLUEZ] = g_param_spec_pointer ("bluez", NULL, NULL, flags);
+  /* The config is a plain struct the daemon owns and outlives the service with. */
+  props[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, DR_TYPE_STORE_WORKER, flags);
+  props[PROP_BLUEZ] = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ, flags);
   props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
@@ -517,6 +523,7 @@ static void
 dr_service_init (DrService *self)
 {
   self->object_manager = g_dbus_object_manager_server_new (MANAGER_PATH);
+  self->cancellable = g_cancellable_new ();
   dr_dbus_manager1_set_version (DR_DBUS_MANAGER1 (self), PACKAGE_VERSION);
   dr_dbus_manager1_set_store_error (DR_DBUS_MANAGER1 (self), "");
 }
@@ -525,4 +532,12 @@ DrService *
 dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config)
 {
   return g_object_new (DR_TYPE_SERVICE, "store", store, "bluez", bluez, "config", config, NULL);
+}
+
+void
+dr_service_stop (DrService *self)
+{
+  g_return_if_fail (DR_IS_SERVICE (self));
+
+  g_cancellable_cancel (self->cancellable);
 }

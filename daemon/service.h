@@ -40,5 +40,7 @@ void dr_service_export_roller (DrService *service, DrRoller *roller);
 void dr_service_unexport_roller (DrService *service, DrRoller *roller);
 /* "" when the store is healthy. */
 void dr_service_set_store_error (DrService *service, const char *message);
+/* Shutdown: the calls still under way answer Cancelled. */
+void dr_service_stop (DrService *service);
 
 G_END_DECLS

@@ -25,11 +25,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
-from gi.repository import GLib  # noqa: E402
+from gi.repository import Gio, GLib  # noqa: E402
 
 import roller_protocol as proto  # noqa: E402
 from fixtures import (MANAGER_IFACE, OM_IFACE, ROLLER_IFACE,  # noqa: E402
-                      RollerTestCase, call, daemon_path, db_query, now_ms, roller_object_path,
+                      RollerTestCase, call, daemon_path, db_query, dbus_error, get_prop,
+                      now_ms, roller_object_path,
                       wait_for_name_gone, wait_until, DERMAROLL, BLUEZ, MANAGER_PATH)
 
 ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
@@ -741,6 +742,36 @@ class Link(DaemonTestCase):
         self.assertEqual(self.manager('ListSessions', '(xx)', (0, 0))[:1][0][:3], sessions[0][:3])
         self.assertDBusError('org.dermaroll.Error.NotFound', self.manager, 'Forget', '(o)',
                              ('/org/dermaroll/roller/00_11_22_33_44_55',))
+
+    def test_forget_during_pair_cancels_it(self):
+        # Pair an address nobody answers (the daemon discovers for it), and
+        # forget that roller while Pair waits: Pair answers at once, with a
+        # registered error name, not an unmapped GIO one.
+        self.start_daemon()
+        address = '00:11:22:33:44:66'
+        answer = {}
+
+        def done(conn, result):
+            try:
+                answer['reply'] = conn.call_finish(result)
+            except GLib.Error as e:
+                answer['error'] = dbus_error(e)
+
+        self.session.conn.call(DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'Pair',
+                               GLib.Variant('(s)', (address,)), None, Gio.DBusCallFlags.NONE,
+                               60000, None, done)
+        path = roller_object_path(address)
+        wait_until(self.bluez_discovering, 10, 'discovery for the Pair')
+        self.manager('Forget', '(o)', (path,))
+        wait_until(lambda: answer, 10, 'Pair to answer')
+        self.assertNotIn('reply', answer)
+        self.assertEqual(answer['error'][0], 'org.dermaroll.Error.Cancelled', answer)
+        self.assertTrue(self.daemon.running())
+
+    def bluez_discovering(self):
+        return bool(get_prop(self.system.conn, BLUEZ, '/org/bluez/' + self.ADAPTER,
+                             'org.bluez.Adapter1', 'Discovering'))
+
 
 
 class Errors(DaemonTestCase):
