@@ -13,6 +13,8 @@
  */
 #include "face-map.h"
 
+#include "zones.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -44,11 +46,11 @@ static const ScaleStop scale[] = {
   { 1.0, { 0x3f, 0xa7, 0x65 } },
 };
 
+/* The drawing of one zone; its name and label are dr_face_zones[] of the
+ * same index (common/zones.h). */
 typedef struct
 {
-  const char *name;
-  const char *label; /* as a person says it */
-  const char *path;  /* region, clipped by the face outline */
+  const char *path; /* region, clipped by the face outline */
   double label_x, label_y;
   double probe_x, probe_y;
   gboolean compact; /* small region: one line of numbers, smaller type */
@@ -59,55 +61,51 @@ typedef struct
   "C 255 592 220 575 185 540 C 135 490 110 420 110 320 C 110 190 180 110 290 110 Z"
 
 /* The person's right cheek is on the picture's left (front view). */
-static const FaceZone face_zones[] = {
-  { "forehead", "forehead",
-    "M 80 90 H 500 V 250 C 420 262 360 254 290 254 C 220 254 160 262 80 250 Z", 290, 205, 175, 232,
+static const FaceZone face_zones[DR_N_FACE_ZONES] = {
+  /* forehead */
+  { "M 80 90 H 500 V 250 C 420 262 360 254 290 254 C 220 254 160 262 80 250 Z", 290, 205, 175, 232,
     FALSE },
-  { "left-cheek", "left cheek",
-    "M 500 322 H 318 C 324 345 332 372 334 392 C 344 410 354 432 360 462 "
+  /* left-cheek */
+  { "M 500 322 H 318 C 324 345 332 372 334 392 C 344 410 354 432 360 462 "
     "C 365 495 380 530 395 560 L 500 560 Z",
     410, 418, 410, 350, FALSE },
-  { "right-cheek", "right cheek",
-    "M 80 322 H 262 C 256 345 248 372 246 392 C 236 410 226 432 220 462 "
+  /* right-cheek */
+  { "M 80 322 H 262 C 256 345 248 372 246 392 C 236 410 226 432 220 462 "
     "C 215 495 200 530 185 560 L 80 560 Z",
     170, 418, 170, 350, FALSE },
-  { "nose", "nose",
-    "M 272 262 C 270 296 264 326 254 356 C 244 378 252 392 272 392 L 308 392 "
+  /* nose */
+  { "M 272 262 C 270 296 264 326 254 356 C 244 378 252 392 272 392 L 308 392 "
     "C 328 392 336 378 326 356 C 316 326 310 296 308 262 Z",
     290, 332, 290, 296, TRUE },
-  { "upper-lip", "upper lip",
-    "M 220 462 C 228 424 252 396 272 392 L 308 392 C 328 396 352 424 360 462 "
+  /* upper-lip */
+  { "M 220 462 C 228 424 252 396 272 392 L 308 392 C 328 396 352 424 360 462 "
     "C 334 454 310 456 290 460 C 270 456 246 454 220 462 Z",
     290, 418, 246, 446, TRUE },
-  { "chin", "chin",
-    "M 185 560 C 205 527 216 505 224 488 C 250 500 330 500 356 488 "
+  /* chin */
+  { "M 185 560 C 205 527 216 505 224 488 C 250 500 330 500 356 488 "
     "C 364 505 375 527 395 560 L 395 640 L 185 640 Z",
     290, 525, 290, 575, FALSE },
-  { "neck", "neck",
-    "M 212 500 L 368 500 L 372 660 C 376 700 400 715 430 728 L 150 728 "
+  /* neck */
+  { "M 212 500 L 368 500 L 372 660 C 376 700 400 715 430 728 L 150 728 "
     "C 180 715 204 700 208 660 Z",
     290, 655, 235, 700, FALSE },
 };
 
-static const char *const face_zone_names[] = {
-  "forehead", "left-cheek", "right-cheek", "nose", "upper-lip", "chin", "neck", NULL,
-};
-
-G_STATIC_ASSERT (G_N_ELEMENTS (face_zone_names) == G_N_ELEMENTS (face_zones) + 1);
+#define ZONE_NAME(zone) (dr_face_zones[(zone) - face_zones].name)
+#define ZONE_LABEL(zone) (dr_face_zones[(zone) - face_zones].label)
 
 const char *const *
 dr_face_map_face_zones (void)
 {
-  return face_zone_names;
+  return dr_face_zone_names ();
 }
 
 static const FaceZone *
 find_face_zone (const char *name)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (face_zones); i++)
-    if (g_strcmp0 (face_zones[i].name, name) == 0)
-      return &face_zones[i];
-  return NULL;
+  int id = name ? dr_face_zone_lookup (name) : -1;
+
+  return id < 0 ? NULL : &face_zones[id];
 }
 
 gboolean
@@ -294,7 +292,7 @@ append_zone_fill (GString *out, const FaceZone *zone, const DrFaceMapZone *input
   g_autofree char *fill = input ? hex_colour (input->coverage) : g_strdup (NOT_CONFIGURED);
   const char *clip_attr = clip ? " clip-path=\"url(#face)\"" : "";
 
-  g_string_append_printf (out, "<g id=\"zone-%s\"%s>\n", zone->name, clip_attr);
+  g_string_append_printf (out, "<g id=\"zone-%s\"%s>\n", ZONE_NAME (zone), clip_attr);
   g_string_append_printf (out, "<path class=\"zone\" d=\"%s\" fill=\"%s\"/>\n", zone->path, fill);
   if (input && input->excluded)
     g_string_append_printf (out, "<path class=\"excluded\" d=\"%s\" fill=\"url(#hatch)\"/>\n",
@@ -356,14 +354,14 @@ append_zone_label (GString *out, const FaceZone *zone, const DrFaceMapZone *inpu
     {
       /* Nose and upper lip are small: smaller type, tighter lines. */
       double top = excluded ? y - 12 : y - 8;
-      append_text (out, x, top, 10, "normal", zone->label);
+      append_text (out, x, top, 10, "normal", ZONE_LABEL (zone));
       append_text (out, x, top + 13, 12.5, "bold", pct);
       append_text (out, x, top + 24, 9.5, "normal", passes);
       if (excluded)
         append_text (out, x, top + 35, 9.5, "bold", "excluded");
       return;
     }
-  append_text (out, x, y - 14, 13, excluded ? "bold" : "normal", zone->label);
+  append_text (out, x, y - 14, 13, excluded ? "bold" : "normal", ZONE_LABEL (zone));
   append_text (out, x, y + 6, 19, "bold", pct);
   append_text (out, x, y + 24, 12, "normal", passes);
   if (excluded)
@@ -527,10 +525,10 @@ dr_face_map_svg (const DrFaceMap *map)
                         "<path d=\"" FACE_OUTLINE "\" fill=\"" SKIN "\"/>\n");
   for (gsize i = 0; i < G_N_ELEMENTS (face_zones); i++)
     if (&face_zones[i] != neck)
-      append_zone_fill (out, &face_zones[i], find_input (map, face_zones[i].name), TRUE);
+      append_zone_fill (out, &face_zones[i], find_input (map, ZONE_NAME (&face_zones[i])), TRUE);
   append_features (out);
   for (gsize i = 0; i < G_N_ELEMENTS (face_zones); i++)
-    append_zone_label (out, &face_zones[i], find_input (map, face_zones[i].name));
+    append_zone_label (out, &face_zones[i], find_input (map, ZONE_NAME (&face_zones[i])));
   g_string_append (out, "</g>\n");
   append_legend (out);
   append_other_zones (out, map);

@@ -42,18 +42,6 @@
 #define MAX_SESSION_GAP_S 86400.0
 #define MAX_REST_DAYS 3650.0
 
-typedef struct
-{
-  const char *name;
-  double area_cm2;
-} DefaultZone;
-
-/* Ids 0..6 are fixed by the roller's motion sensor (PROTOCOL.md). */
-static const DefaultZone default_zones[DR_N_DEFAULT_ZONES] = {
-  { "forehead", 60.0 }, { "left-cheek", 40.0 }, { "right-cheek", 40.0 }, { "nose", 12.0 },
-  { "upper-lip", 8.0 }, { "chin", 18.0 },       { "neck", 110.0 },
-};
-
 #define DEFAULT_TARGET_PASSES 6.0
 
 DrNeedleClass
@@ -78,8 +66,8 @@ dr_engine_config_init_defaults (DrEngineConfig *config)
     {
       DrZoneSpec *z = &config->zones[i];
 
-      g_strlcpy (z->name, default_zones[i].name, sizeof (z->name));
-      z->area_cm2 = default_zones[i].area_cm2;
+      g_strlcpy (z->name, dr_face_zones[i].name, sizeof (z->name));
+      z->area_cm2 = dr_face_zones[i].area_cm2;
       z->target_passes = DEFAULT_TARGET_PASSES;
     }
   config->n_zones = DR_N_DEFAULT_ZONES;

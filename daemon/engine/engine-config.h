@@ -8,11 +8,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "zones.h"
+
 G_BEGIN_DECLS
 
 #define DR_MAX_ZONES 32
 #define DR_ZONE_NAME_MAX 32
-#define DR_N_DEFAULT_ZONES 7
+#define DR_N_DEFAULT_ZONES DR_N_FACE_ZONES
 /* Zone id used in events and totals for contact no zone could be found for. */
 #define DR_ZONE_UNASSIGNED (-1)
 

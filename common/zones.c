@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* zones.c: the face zones of the roller's motion sensor (see zones.h). */
+#include "zones.h"
+
+#include <string.h>
+
+/* Ids 0..6 are fixed by the roller's motion sensor (PROTOCOL.md). */
+const DrFaceZone dr_face_zones[DR_N_FACE_ZONES] = {
+  { "forehead", "forehead", 60.0 },
+  { "left-cheek", "left cheek", 40.0 },
+  { "right-cheek", "right cheek", 40.0 },
+  { "nose", "nose", 12.0 },
+  { "upper-lip", "upper lip", 8.0 },
+  { "chin", "chin", 18.0 },
+  { "neck", "neck", 110.0 },
+};
+
+const char *const *
+dr_face_zone_names (void)
+{
+  static const char *names[DR_N_FACE_ZONES + 1];
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      for (int i = 0; i < DR_N_FACE_ZONES; i++)
+        names[i] = dr_face_zones[i].name;
+      g_once_init_leave (&done, 1);
+    }
+  return names;
+}
+
+int
+dr_face_zone_lookup (const char *name)
+{
+  g_return_val_if_fail (name != NULL, -1);
+
+  for (int i = 0; i < DR_N_FACE_ZONES; i++)
+    if (strcmp (dr_face_zones[i].name, name) == 0)
+      return i;
+  return -1;
+}
