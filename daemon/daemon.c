@@ -48,14 +48,23 @@ on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
     dr_roller_set_zone_last_treated (other, zone, time_ms);
 }
 
+/* A roller in the table, not yet on the bus. */
 static DrRoller *
-add_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
+make_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
 {
   DrRoller *roller = dr_roller_new (address, name, stored, self->store, self->bluez, self->notifier,
                                     &self->config, self->household);
 
   g_signal_connect (roller, "zone-treated", G_CALLBACK (on_zone_treated), self);
   g_hash_table_insert (self->rollers, g_strdup (address), roller);
+  return roller;
+}
+
+static DrRoller *
+add_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
+{
+  DrRoller *roller = make_roller (self, address, name, stored);
+
   dr_service_export_roller (self->service, roller);
   return roller;
 }
@@ -156,8 +165,19 @@ static void
 on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi, gpointer user_data)
 {
   DrDaemon *self = user_data;
-  DrRoller *roller = ensure_roller (self, address, name);
+  DrRoller *roller = g_hash_table_lookup (self->rollers, address);
+
+  if (roller != NULL)
+    {
+      dr_roller_update_seen (roller, name, rssi);
+      return;
+    }
+  /* Exported with its RSSI: InterfacesAdded is all that a client sees of a
+   * roller that appears (dermarollctl scan prints it then), not 0 followed
+   * by a change. */
+  roller = make_roller (self, address, name, NULL);
   dr_roller_update_seen (roller, name, rssi);
+  dr_service_export_roller (self->service, roller);
 }
 
 static void

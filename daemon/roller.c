@@ -61,6 +61,11 @@ struct _DrRoller
   DrAckLedger *ledger;
   guint retry_sync_timer;
   guint retry_sync_delay_s;
+  /* A commit that came while the link was still being set up (the history
+   * replay is committed before START_STREAM is answered): its ACK goes out
+   * once the link streams. */
+  gboolean ack_owed;
+  guint16 ack_owed_seq;
   guint64 last_serial;
 
   guint64 session_id;
@@ -900,6 +905,16 @@ dr_roller_write_failed (DrRoller *self, guint64 serial)
   dr_ack_ledger_write_failed (self->ledger, serial);
 }
 
+static void
+send_owed_ack (DrRoller *self)
+{
+  if (!self->ack_owed || dr_bluez_link_get_state (self->link) != DR_LINK_STREAMING)
+    return;
+  self->ack_owed = FALSE;
+  dr_bluez_link_ack (self->link, self->ack_owed_seq);
+  dr_ack_ledger_ack_sent (self->ledger);
+}
+
 void
 dr_roller_committed (DrRoller *self, guint64 serial)
 {
@@ -921,11 +936,9 @@ dr_roller_committed (DrRoller *self, guint64 serial)
   else
     self->retry_sync_delay_s = 0;
 
-  if (dr_bluez_link_get_state (self->link) == DR_LINK_STREAMING)
-    {
-      dr_bluez_link_ack (self->link, last.seq);
-      dr_ack_ledger_ack_sent (self->ledger);
-    }
+  self->ack_owed = TRUE;
+  self->ack_owed_seq = last.seq;
+  send_owed_ack (self);
 
   /* The marker narrows what a restarted daemon must hold as maybe-resent;
    * if it is lost, the wider set is still right. */
@@ -946,6 +959,10 @@ on_link_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
   if (dr_dbus_roller1_get_connected (ROLLER1 (self)) != connected)
     g_info ("%s: %s", roller_address (self), connected ? "connected" : "disconnected");
   dr_dbus_roller1_set_connected (ROLLER1 (self), connected);
+  if (connected)
+    send_owed_ack (self);
+  else if (state == DR_LINK_DISCONNECTED)
+    self->ack_owed = FALSE; /* the next link's history replay is acked again */
   /* What the roller kept is in now: a session it belongs to may be long
    * over by our clock. */
   if (connected)

@@ -599,9 +599,15 @@ class Bluetoothd(EmulatorCase):
         iface(HCI, PROPS).Set(ADAPTER, "Powered", dbus.Boolean(True, variant_level=1))
         emu().FailConnect(A1, dbus.UInt32(1), "Failed", "le-connection-abort-by-local")
         expect_error("org.bluez.Error.Failed", iface(D1, DEVICE).Connect)
+        # Hold the first Connect open, so the second surely meets it.
+        emu().HoldOperations(A1, True)
         first = call_async(iface(D1, DEVICE).Connect)
+        wait_until(lambda: roller_stat(A1, "connect-pending"), "the first Connect under way")
         second = call_async(iface(D1, DEVICE).Connect)
-        wait_until(lambda: len(first) and len(second), "two Connect calls answered")
+        wait_until(lambda: len(second), "the second Connect answered")
+        assert not first, first
+        emu().HoldOperations(A1, False)
+        wait_until(lambda: len(first), "the first Connect answered")
         assert "ok" in first and second["error"].get_dbus_name() == "org.bluez.Error.InProgress"
         iface(D1, DEVICE).Disconnect()
 
@@ -672,9 +678,15 @@ class Gatt(EmulatorCase):
         assert to_bytes(iface(c[MANUFACTURER], CHAR).ReadValue(EMPTY)).decode()
         assert to_bytes(iface(c[STATUS], CHAR).ReadValue(EMPTY)) == bytes([1, 0, 0, 0, 0])
         # One GATT operation at a time per device: the second answers InProgress.
+        # The first is held open, so the second surely meets it.
+        emu().HoldOperations(A1, True)
         first = call_async(iface(c[HEAD_INFO], CHAR).ReadValue, EMPTY)
+        wait_until(lambda: roller_stat(A1, "gatt-op-pending"), "the first read under way")
         second = call_async(iface(c[STATUS], CHAR).ReadValue, EMPTY)
-        wait_until(lambda: len(first) and len(second), "two concurrent reads answered")
+        wait_until(lambda: len(second), "the second read answered")
+        assert not first, first
+        emu().HoldOperations(A1, False)
+        wait_until(lambda: len(first), "the first read answered")
         assert "ok" in first, first
         assert second["error"].get_dbus_name() == "org.bluez.Error.InProgress", second
 

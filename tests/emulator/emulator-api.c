@@ -2,8 +2,9 @@
 /* emulator-api.c: org.dermaroll.Emulator1 at /org/dermaroll/Emulator, the
  * tests' handle on the emulator (emulator-api.h): it injects faults (link
  * loss, lost and malformed frames, service flaps, failed connects,
- * bluetoothd restarts, adapter removal) and reports counters so that tests
- * can check what the roller really did. */
+ * bluetoothd restarts, adapter removal), holds operations open so that a
+ * test can make two calls collide for certain (HoldOperations), and reports
+ * counters so that tests can check what the roller really did. */
 #include <string.h>
 
 #include "emulator-api.h"
@@ -36,6 +37,8 @@ static const char introspection_xml[]
       "   <arg name='message' type='s' direction='in'/></method>"
       "  <method name='SetInRange'><arg name='address' type='s' direction='in'/>"
       "   <arg name='in_range' type='b' direction='in'/></method>"
+      "  <method name='HoldOperations'><arg name='address' type='s' direction='in'/>"
+      "   <arg name='hold' type='b' direction='in'/></method>"
       "  <method name='SetBattery'><arg name='address' type='s' direction='in'/>"
       "   <arg name='percent' type='y' direction='in'/></method>"
       "  <method name='Restart'><arg name='delay_ms' type='u' direction='in'/></method>"
@@ -104,6 +107,13 @@ roller_stats (Roller *r)
   g_variant_builder_add (&b, "{sv}", "battery",
                          g_variant_new_byte (roller_firmware_get_battery (fw)));
   g_variant_builder_add (&b, "{sv}", "gatt-generation", g_variant_new_uint32 (r->gatt_generation));
+  /* What HoldOperations keeps waiting: a test waits for its call to be
+   * here before it sends the one that must collide with it. */
+  g_variant_builder_add (&b, "{sv}", "operations-held", g_variant_new_boolean (r->hold_ops));
+  g_variant_builder_add (&b, "{sv}", "gatt-op-pending", g_variant_new_boolean (r->gatt_op != NULL));
+  g_variant_builder_add (&b, "{sv}", "connect-pending",
+                         g_variant_new_boolean (r->connect_inv != NULL));
+  g_variant_builder_add (&b, "{sv}", "pair-pending", g_variant_new_boolean (r->pair_inv != NULL));
   return g_variant_builder_end (&b);
 }
 
@@ -163,8 +173,8 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
   if (g_str_equal (method, "DropLink") || g_str_equal (method, "LoseFrames")
       || g_str_equal (method, "SendMalformed") || g_str_equal (method, "FlapServices")
       || g_str_equal (method, "FailConnect") || g_str_equal (method, "SetInRange")
-      || g_str_equal (method, "SetBattery") || g_str_equal (method, "RollerStats")
-      || g_str_equal (method, "StoredFrames"))
+      || g_str_equal (method, "SetBattery") || g_str_equal (method, "HoldOperations")
+      || g_str_equal (method, "RollerStats") || g_str_equal (method, "StoredFrames"))
     {
       g_variant_get_child (params, 0, "&s", &address);
       r = emu_find_roller (emu, address);
@@ -253,6 +263,14 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
 
       g_variant_get (params, "(&sy)", NULL, &percent);
       roller_set_battery (r, percent);
+      g_dbus_method_invocation_return_value (inv, NULL);
+    }
+  else if (g_str_equal (method, "HoldOperations"))
+    {
+      gboolean hold;
+
+      g_variant_get (params, "(&sb)", NULL, &hold);
+      roller_hold_operations (r, hold);
       g_dbus_method_invocation_return_value (inv, NULL);
     }
   else if (g_str_equal (method, "RollerStats"))

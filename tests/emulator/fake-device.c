@@ -538,7 +538,8 @@ device_method_call (Roller *r, const char *sender, const char *method, GDBusMeth
           return;
         }
       r->connect_inv = inv;
-      r->connect_timer = g_timeout_add (opt.connect_delay_ms, connect_done_cb, r);
+      if (!r->hold_ops)
+        r->connect_timer = g_timeout_add (opt.connect_delay_ms, connect_done_cb, r);
     }
   else if (strcmp (method, "Pair") == 0)
     {
@@ -553,7 +554,8 @@ device_method_call (Roller *r, const char *sender, const char *method, GDBusMeth
           return;
         }
       r->pair_inv = inv;
-      r->pair_timer = g_timeout_add (opt.connect_delay_ms + opt.pair_delay_ms, pair_done_cb, r);
+      if (!r->hold_ops)
+        r->pair_timer = g_timeout_add (opt.connect_delay_ms + opt.pair_delay_ms, pair_done_cb, r);
     }
   else
     g_assert_not_reached ();
@@ -965,13 +967,33 @@ gatt_op_begin (Roller *r, GattOpKind kind, int ch, const char *sender, GDBusMeth
   op->offset = offset;
   op->value = value;
   op->sender = g_strdup (sender);
-  if (opt.gatt_latency_ms <= 0)
+  if (opt.gatt_latency_ms <= 0 && !r->hold_ops)
     {
       gatt_op_run (r, op);
       return;
     }
   r->gatt_op = op;
-  r->gatt_timer = g_timeout_add (opt.gatt_latency_ms, gatt_op_timer_cb, r);
+  if (!r->hold_ops)
+    r->gatt_timer = g_timeout_add (opt.gatt_latency_ms, gatt_op_timer_cb, r);
+}
+
+/* Tests use this to make "a second operation while the first is under way"
+ * a certainty rather than a matter of arriving within the latency. At most
+ * one operation of each kind waits (the next answers InProgress);
+ * releasing starts its usual delay, so it is answered as it would have
+ * been. */
+void
+roller_hold_operations (Roller *r, gboolean hold)
+{
+  r->hold_ops = hold;
+  if (hold)
+    return;
+  if (r->connect_inv != NULL && r->connect_timer == 0)
+    r->connect_timer = g_timeout_add (opt.connect_delay_ms, connect_done_cb, r);
+  if (r->pair_inv != NULL && r->pair_timer == 0)
+    r->pair_timer = g_timeout_add (opt.connect_delay_ms + opt.pair_delay_ms, pair_done_cb, r);
+  if (r->gatt_op != NULL && r->gatt_timer == 0)
+    r->gatt_timer = g_timeout_add (MAX (opt.gatt_latency_ms, 0), gatt_op_timer_cb, r);
 }
 
 static gboolean

@@ -136,6 +136,9 @@ struct _Roller
   CharState chars[N_CH];
   GattOp *gatt_op;
   guint gatt_timer;
+  /* Emulator1.HoldOperations: a GATT operation, Connect or Pair is taken
+   * (so the next one answers InProgress) but not answered until released. */
+  gboolean hold_ops;
 
   /* Roll Measurement transport */
   int fd; /* our end of the AcquireNotify socket, -1 when not acquired */
@@ -191,3 +194,7 @@ void roller_send_raw (Roller *r, GBytes *bytes);
 void roller_set_battery (Roller *r, guint8 percent);
 /* Starts or stops the writer to match the roller's state. */
 void roller_kick (Roller *r);
+/* Emulator1.HoldOperations: while @hold, a GATT operation, Connect or Pair
+ * is accepted and left unanswered; releasing answers it as if it had just
+ * arrived. */
+void roller_hold_operations (Roller *r, gboolean hold);

@@ -334,6 +334,10 @@ class Daemon(CtlTestCase):
         self.assertIn('dermarolld is not running any more', err)
 
     def test_scan(self):
+        # The name is owned before the daemon has read bluetoothd's devices:
+        # wait until it has the roller, so that the row does not depend on
+        # the roller turning up within the scan's 3 s.
+        self.wait_roller_prop('RSSI', lambda rssi: rssi in (-58, -57))
         out, _ = self.ctl('scan', '--timeout', '3')
         lines = out.splitlines()
         self.assertEqual(lines[0].split(), ['ADDRESS', 'NAME', 'RSSI', 'PAIRED'])
