@@ -1104,6 +1104,21 @@ test_gatt_contention (Fixture *f, gconstpointer data)
     WAIT_UNTIL (find_state (f, DR_LINK_STREAMING, mark) >= 0, 15000);
   }
   wait_frames (f, 10);
+  /* Whether the neighbour and the link collided above is up to the
+   * scheduler; make one collision certain: hold the device's operations
+   * until one is under way, read again, and BlueZ answers InProgress.
+   * Released, the link goes on as if nothing happened. */
+  {
+    guint before = h.in_progress;
+
+    emu_do (f, "HoldOperations", g_variant_new ("(sb)", ROLLER, TRUE));
+    WAIT_UNTIL (roller_stat (f, "gatt-op-pending") != 0, 15000);
+    g_clear_handle_id (&h.timer, g_source_remove);
+    hammer_tick (&h);
+    WAIT_UNTIL (h.in_progress > before, 15000);
+    emu_do (f, "HoldOperations", g_variant_new ("(sb)", ROLLER, FALSE));
+  }
+  wait_frames (f, 10);
   g_cancellable_cancel (h.cancellable);
   g_clear_handle_id (&h.timer, g_source_remove);
   run_for (100);
