@@ -1204,7 +1204,8 @@ test_wal_bounded (Fixture *f, gconstpointer data)
               dr_store_add_frame (store, roller, 0, buf, len, DR_CODEC_OK, NULL, &error));
           g_assert_no_error (error);
         }
-      commit (store);
+      /* Not synced: the log grows the same, without 400 fsyncs. */
+      g_assert_true (dr_store_commit (store, FALSE, NULL));
       largest = MAX (largest, file_size (wal));
     }
   g_test_message ("largest write-ahead log: %" G_GINT64_FORMAT " bytes", largest);

@@ -601,7 +601,9 @@ class Storage(DaemonTestCase):
         '''Puts the database on a tmpfs of size_mb MiB (root only; unmounted
         lazily at cleanup, the daemon may still hold its files). Returns a
         (fill, free) pair: fill() takes every free byte, free() gives them
-        back. Without a mount, (None, None).'''
+        back. Without a mount (or with DERMAROLL_NO_MOUNT set), (None, None).'''
+        if os.environ.get('DERMAROLL_NO_MOUNT'):
+            return None, None
         os.makedirs(self.daemon.state_dir, mode=0o700, exist_ok=True)
         try:
             r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size_mb}m,mode=0700', 'tmpfs',
@@ -668,14 +670,17 @@ class Storage(DaemonTestCase):
         stored_before = len(self.produced)
 
         fill()
-        for i in range(3):
+        full_since = time.monotonic()
+        # 3 rounds: about 7 s full; DERMAROLL_DISK_FULL_ROUNDS=6 makes it about 60 s
+        rounds = int(os.environ.get('DERMAROLL_DISK_FULL_ROUNDS', '3'))
+        for i in range(rounds):
             mark = self.bt_calls.mark()
             s.add(30, 2100 + 100 * i, 0, 8)
             self.push(s.frames())
             if i == 0:
                 wait_until(lambda: self.manager_prop('StoreError'), 5, 'Manager1.StoreError')
             # asked again (after 1, 2 and 4 s): the kept frames come back and fail again
-            self.wait_control(proto.OP_REQUEST_HISTORY, since=mark, timeout=15)
+            self.wait_control(proto.OP_REQUEST_HISTORY, since=mark, timeout=2 ** i + 10)
         held = len(self.roller.stored())
         if on_tmpfs:
             # space returns only once every frame sent again has failed again
@@ -685,6 +690,7 @@ class Storage(DaemonTestCase):
         self.assertEqual([seq for seq, _ in self.ack_checks if seq > acked_before], [],
                          'frames acknowledged while the store could not write them')
 
+        full_for = time.monotonic() - full_since
         free()
         s.add(20, 2000, 0, 8)              # live, before the kept frames are asked for again
         self.push(s.frames())
@@ -694,6 +700,10 @@ class Storage(DaemonTestCase):
         self.assert_acks_after_commit()
         self.assert_db_has_exactly(self.produced)
         wait_until(lambda: self.manager_prop('StoreError') == '', 5, 'StoreError cleared')
+        sys.stderr.write(f'disk full ({"tmpfs" if on_tmpfs else "RLIMIT_FSIZE"}) for {full_for:.1f} s, '
+                         f'{rounds} requests for history; {len(self.produced)} frames produced, '
+                         f'{held} held by the roller meanwhile, all stored once; '
+                         f'ACKs: {[c[0] for c in self.ack_checks]}\n')
         if on_tmpfs:
             # checkpointed once the store wrote again: the log gave its space back
             wal = self.daemon.db_path + '-wal'
