@@ -1,9 +1,19 @@
-/* ack-ledger.c: seen frames in generations, pending ACKs in arrival order.
+/* ack-ledger.c: seen frames in generations, pending ACKs in arrival order,
+ * and the frames that are not on disk yet.
  *
  * A frame can come back until an ACK covering it has reached the roller.
  * Keys are kept in generations rotated at each ACK sent: two rotations
  * after a frame was seen, at least one later ACK went out while the link
- * was up, which the roller only processes after the one covering it. */
+ * was up, which the roller only processes after the one covering it.
+ *
+ * A frame is durable once its own write (the one after NEW or RESTORE) is
+ * committed. Until then it is in flight, and if that write fails it is
+ * missing until the roller sends it again. Pending ACKs are only let go
+ * when the write they wait for is settled, so a failure reported late
+ * (the disk still full at the next batch) still finds its frames. An ACK
+ * is cumulative on the roller: once a pending ACK of a frame that is not
+ * durable has been passed over, no later one goes out until that frame is
+ * durable (the blocking set). */
 #include "ack-ledger.h"
 
 #include "frame-key-set.h"
@@ -12,16 +22,21 @@
 
 typedef struct
 {
-  guint64 serial; /* store write the frame rode on */
+  guint64 serial; /* store write the ACK waits for */
   DrFrameKey key;
+  gboolean write;  /* @serial is the frame's own write */
   gboolean failed; /* that write failed: the frame is not on disk */
 } PendingAck;
 
 struct _DrAckLedger
 {
   DrFrameKeySet *seen[SEEN_GENERATIONS];
-  DrFrameKeySet *missing; /* counted, write failed, not sent again yet */
-  GQueue pending;         /* PendingAck, in arrival order */
+  DrFrameKeySet *in_flight; /* own write queued, not settled */
+  DrFrameKeySet *missing;   /* counted, write failed, not sent again yet */
+  DrFrameKeySet *blocking;  /* passed over while not durable: no ACK until they are */
+  GQueue pending;           /* PendingAck, in arrival order */
+  guint64 writing;          /* packed key classify () said to write; record () binds it */
+  gboolean have_writing;
 };
 
 DrAckLedger *
@@ -31,7 +46,9 @@ dr_ack_ledger_new (void)
 
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
     ledger->seen[i] = dr_frame_key_set_new ();
+  ledger->in_flight = dr_frame_key_set_new ();
   ledger->missing = dr_frame_key_set_new ();
+  ledger->blocking = dr_frame_key_set_new ();
   g_queue_init (&ledger->pending);
   return ledger;
 }
@@ -43,7 +60,9 @@ dr_ack_ledger_free (DrAckLedger *ledger)
     return;
   for (guint i = 0; i < SEEN_GENERATIONS; i++)
     dr_frame_key_set_free (ledger->seen[i]);
+  dr_frame_key_set_free (ledger->in_flight);
   dr_frame_key_set_free (ledger->missing);
+  dr_frame_key_set_free (ledger->blocking);
   g_queue_clear_full (&ledger->pending, g_free);
   g_free (ledger);
 }
@@ -64,29 +83,47 @@ seen (DrAckLedger *ledger, guint64 key)
   return FALSE;
 }
 
+static DrLedgerVerdict
+to_write (DrAckLedger *ledger, guint64 key, DrLedgerVerdict verdict)
+{
+  dr_frame_key_set_add (ledger->seen[0], key);
+  dr_frame_key_set_add (ledger->in_flight, key);
+  ledger->writing = key;
+  ledger->have_writing = TRUE;
+  return verdict;
+}
+
 DrLedgerVerdict
 dr_ack_ledger_classify (DrAckLedger *ledger, const DrFrameKey *key)
 {
   guint64 k = dr_frame_key_pack (key);
 
+  ledger->have_writing = FALSE;
   if (dr_frame_key_set_remove (ledger->missing, k))
-    {
-      dr_frame_key_set_add (ledger->seen[0], k);
-      return DR_LEDGER_RESTORE;
-    }
+    return to_write (ledger, k, DR_LEDGER_RESTORE);
+  /* Stored, or on its way: if that write fails, the frame becomes missing
+   * and is asked for again. */
   if (seen (ledger, k))
     return DR_LEDGER_DUPLICATE;
-  dr_frame_key_set_add (ledger->seen[0], k);
-  return DR_LEDGER_NEW;
+  return to_write (ledger, k, DR_LEDGER_NEW);
 }
 
 void
 dr_ack_ledger_record (DrAckLedger *ledger, const DrFrameKey *key, guint64 serial)
 {
   PendingAck *ack = g_new0 (PendingAck, 1);
+  guint64 k = dr_frame_key_pack (key);
 
   ack->serial = serial;
   ack->key = *key;
+  if (ledger->have_writing && ledger->writing == k)
+    {
+      ack->write = TRUE;
+      /* Nothing to wait for: it counts as written. */
+      if (serial == 0)
+        dr_frame_key_set_remove (ledger->in_flight, k);
+    }
+  ledger->have_writing = FALSE;
   g_queue_push_tail (&ledger->pending, ack);
 }
 
@@ -96,10 +133,14 @@ dr_ack_ledger_write_failed (DrAckLedger *ledger, guint64 serial)
   for (GList *l = ledger->pending.head; l; l = l->next)
     {
       PendingAck *ack = l->data;
-      if (ack->serial != serial)
+      guint64 k;
+
+      if (ack->serial != serial || !ack->write)
         continue;
       ack->failed = TRUE;
-      dr_frame_key_set_add (ledger->missing, dr_frame_key_pack (&ack->key));
+      k = dr_frame_key_pack (&ack->key);
+      dr_frame_key_set_remove (ledger->in_flight, k);
+      dr_frame_key_set_add (ledger->missing, k);
     }
 }
 
@@ -109,22 +150,30 @@ dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, g
   PendingAck *head;
   gboolean have = FALSE;
 
-  *blocked = FALSE;
   while ((head = g_queue_peek_head (&ledger->pending)) && head->serial <= serial)
     {
-      if (head->failed)
+      guint64 k = dr_frame_key_pack (&head->key);
+
+      if (head->write && !head->failed)
         {
-          /* Never past a frame that is not on disk. The ones after it go
-           * too: the roller sends them all again and the stored ones are
-           * recognised as duplicates. */
-          *blocked = TRUE;
-          g_queue_clear_full (&ledger->pending, g_free);
-          break;
+          dr_frame_key_set_remove (ledger->in_flight, k);
+          dr_frame_key_set_remove (ledger->blocking, k);
         }
-      have = TRUE;
-      *ack = head->key;
+      if (dr_frame_key_set_contains (ledger->in_flight, k)
+          || dr_frame_key_set_contains (ledger->missing, k))
+        {
+          /* Never past a frame that is not on disk: the roller would
+           * erase it. The ones after it wait until it is. */
+          dr_frame_key_set_add (ledger->blocking, k);
+        }
+      else if (dr_frame_key_set_size (ledger->blocking) == 0)
+        {
+          have = TRUE;
+          *ack = head->key;
+        }
       g_free (g_queue_pop_head (&ledger->pending));
     }
+  *blocked = dr_frame_key_set_size (ledger->missing) > 0;
   return have;
 }
 

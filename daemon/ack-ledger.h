@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 typedef enum
 {
   DR_LEDGER_NEW,       /* never seen: count it, store it */
-  DR_LEDGER_DUPLICATE, /* stored already: only its ACK is owed */
+  DR_LEDGER_DUPLICATE, /* stored already, or its write is queued: only its ACK is owed */
   DR_LEDGER_RESTORE,   /* counted, but its write failed: store it again, do not count it */
 } DrLedgerVerdict;
 
@@ -32,16 +32,22 @@ void dr_ack_ledger_preload (DrAckLedger *ledger, const DrFrameKey *keys, guint n
 
 /* Says what to do with an arriving frame, and remembers it as seen. */
 DrLedgerVerdict dr_ack_ledger_classify (DrAckLedger *ledger, const DrFrameKey *key);
-/* The frame's ACK waits for store write @serial (0: nothing to wait for). */
+/* The frame's ACK waits for store write @serial (0: nothing to wait for).
+ * Right after a NEW or RESTORE verdict, @serial is the frame's own write:
+ * until it is committed the frame is not durable. */
 void dr_ack_ledger_record (DrAckLedger *ledger, const DrFrameKey *key, guint64 serial);
-/* The store could not write @serial. */
+/* The store could not write @serial: a frame it carried is missing, and
+ * RESTORE when it comes again, however late the failure is reported. */
 void dr_ack_ledger_write_failed (DrAckLedger *ledger, guint64 serial);
 
-/* The store made every write up to @serial durable. TRUE with the frame
- * the roller may now be acknowledged up to in @ack. *blocked is set when a
- * failed write stopped it: the frames after it are forgotten (the roller
- * sends them again) and the failed ones wait for RESTORE. */
-gboolean dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, gboolean *blocked);
+/* The store made every write up to @serial durable, but those reported
+ * to write_failed () before. TRUE with the frame the roller may now be
+ * acknowledged up to in @ack: every frame before it (in arrival order) is
+ * durable. No ACK goes past a frame whose write failed or is not settled,
+ * until it is durable again. *blocked is set while frames whose write
+ * failed wait to be sent again (RESTORE): ask the roller for them. */
+gboolean dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack,
+                                  gboolean *blocked);
 /* An ACK went out to the roller. */
 void dr_ack_ledger_ack_sent (DrAckLedger *ledger);
 

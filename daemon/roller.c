@@ -66,6 +66,7 @@ struct _DrRoller
    * once the link streams. */
   gboolean ack_owed;
   guint16 ack_owed_seq;
+  gboolean write_failed; /* since the last commit report */
   guint64 last_serial;
 
   guint64 session_id;
@@ -888,10 +889,17 @@ retry_sync_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* After a failed write: ask again in 1 s, doubling while it keeps failing. */
+/* After a failed write: ask again in 1 s, doubling while it keeps failing;
+ * in 1 s again once the store writes again (@recovered), not after the
+ * long wait a full disk built up. */
 static void
-schedule_retry_sync (DrRoller *self)
+schedule_retry_sync (DrRoller *self, gboolean recovered)
 {
+  if (recovered && self->retry_sync_delay_s > 1)
+    {
+      g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
+      self->retry_sync_delay_s = 0;
+    }
   if (self->retry_sync_timer != 0)
     return;
   self->retry_sync_delay_s = CLAMP (self->retry_sync_delay_s * 2, 1, RETRY_SYNC_MAX_S);
@@ -902,6 +910,7 @@ void
 dr_roller_write_failed (DrRoller *self, guint64 serial)
 {
   g_return_if_fail (DR_IS_ROLLER (self));
+  self->write_failed = TRUE;
   dr_ack_ledger_write_failed (self->ledger, serial);
 }
 
@@ -920,19 +929,22 @@ dr_roller_committed (DrRoller *self, guint64 serial)
 {
   DrFrameKey last;
   gboolean blocked;
+  gboolean recovered;
   AckJob *job;
 
   g_return_if_fail (DR_IS_ROLLER (self));
+  recovered = !self->write_failed;
+  self->write_failed = FALSE;
   if (self->link == NULL)
     return; /* shut down */
   if (!dr_ack_ledger_committed (self->ledger, serial, &last, &blocked))
     {
       if (blocked)
-        schedule_retry_sync (self);
+        schedule_retry_sync (self, recovered);
       return;
     }
   if (blocked)
-    schedule_retry_sync (self);
+    schedule_retry_sync (self, recovered);
   else
     self->retry_sync_delay_s = 0;
 

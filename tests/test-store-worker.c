@@ -175,6 +175,41 @@ job_lose_transaction (DrStore *store, gpointer data, GError **error)
   return FALSE;
 }
 
+/* A disk with no room left: the database may not grow past its pages. */
+static gboolean
+job_fill_disk (DrStore *store, gpointer data, GError **error)
+{
+  g_autofree char *sql = NULL;
+  sqlite3_stmt *stmt = store_test_sql_row (dr_store_get_path (store), "PRAGMA page_count");
+
+  sql = g_strdup_printf ("PRAGMA max_page_count = %d", sqlite3_column_int (stmt, 0));
+  store_test_sql_done (stmt);
+  return dr_store_exec (store, sql, error);
+}
+
+static gboolean
+job_free_disk (DrStore *store, gpointer data, GError **error)
+{
+  return dr_store_exec (store, "PRAGMA max_page_count = 1073741823", error);
+}
+
+/* Frames enough to need new pages. */
+static gboolean
+job_add_many_frames (DrStore *store, gpointer data, GError **error)
+{
+  FrameJob *job = data;
+
+  for (guint i = 0; i < 200; i++)
+    {
+      uint8_t buf[DR_FRAME_MAX_LEN];
+      size_t len = store_test_frame (buf, job->t0_ms + i, (uint16_t) (job->seq + i), 0, 25, 0, 0);
+
+      if (!dr_store_add_frame (store, job->roller, 0, buf, len, DR_CODEC_OK, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 typedef struct
 {
   DrStoreWorker *worker;
@@ -418,6 +453,51 @@ test_lost_transaction (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
 }
 
+static gboolean
+failed_once (Fixture *f, gconstpointer data)
+{
+  return f->failures->len > 0;
+}
+
+static gint64
+wal_size (Fixture *f)
+{
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  GStatBuf st;
+
+  return g_stat (wal, &st) == 0 ? (gint64) st.st_size : 0;
+}
+
+/* After a failed write the write-ahead log is checkpointed and truncated,
+ * so that a log that filled the disk gives its space back. */
+static void
+test_checkpoint_after_failure (Fixture *f, gconstpointer data)
+{
+  FrameJob *many = g_new0 (FrameJob, 1);
+  guint64 last;
+
+  for (guint i = 0; i < 20; i++)
+    last = write_frame (f, 1000 + i);
+  wait_committed (f, last);
+  g_assert_cmpint (wal_size (f), >, 0);
+
+  many->roller = f->roller;
+  many->t0_ms = 100000;
+  many->seq = 10000;
+  dr_store_worker_write (f->worker, job_fill_disk, NULL, NULL);
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*write * failed: *disk is full");
+  dr_store_worker_write (f->worker, job_add_many_frames, many, g_free);
+  g_assert_true (wait_for (failed_once, f, NULL, WAIT_TIMEOUT_MS));
+  g_test_assert_expected_messages ();
+  /* Reported after the checkpoint. */
+  g_assert_cmpint (wal_size (f), ==, 0);
+
+  /* Room again: the store goes on. */
+  dr_store_worker_write (f->worker, job_free_disk, NULL, NULL);
+  wait_committed (f, write_frame (f, 5000));
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 21);
+}
+
 static void
 test_query_cancelled (Fixture *f, gconstpointer data)
 {
@@ -506,6 +586,7 @@ main (int argc, char **argv)
   ADD ("close", test_close);
   ADD ("failing-write", test_failing_write);
   ADD ("lost-transaction", test_lost_transaction);
+  ADD ("checkpoint-after-failure", test_checkpoint_after_failure);
   ADD ("query-cancelled", test_query_cancelled);
   ADD ("idle-no-wakeups", test_idle_no_wakeups);
 #undef ADD

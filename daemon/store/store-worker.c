@@ -74,10 +74,11 @@ struct _DrStoreWorker
   guint n_errors;      /* atomic */
 
   /* Worker thread only. */
-  GPtrArray *batch;     /* write jobs applied in the open transaction */
-  gint64 deadline;      /* monotonic time to commit by; 0: nothing pending */
-  guint64 batch_serial; /* highest write serial handled since the last report */
-  GArray *failures;     /* Failure, since the last report */
+  GPtrArray *batch;         /* write jobs applied in the open transaction */
+  gint64 deadline;          /* monotonic time to commit by; 0: nothing pending */
+  guint64 batch_serial;     /* highest write serial handled since the last report */
+  GArray *failures;         /* Failure, since the last report */
+  gboolean checkpoint_owed; /* a write failed since the last checkpoint that worked */
 };
 
 enum
@@ -329,6 +330,28 @@ finish_batch (DrStoreWorker *self)
     job_free (g_ptr_array_index (self->batch, i));
   g_ptr_array_set_size (self->batch, 0);
   self->deadline = 0;
+
+  /* A write failed: the disk may be full, perhaps of the write-ahead log
+   * itself. A checkpoint gives the log's space back once the database file
+   * can take its pages; it is tried after each batch until it works, and
+   * before the report, so that a commit reported after a failure has it
+   * behind it. */
+  if (self->failures->len > 0)
+    self->checkpoint_owed = TRUE;
+  g_clear_error (&error);
+  if (self->checkpoint_owed)
+    {
+      if (dr_store_checkpoint (self->store, &error))
+        {
+          g_info ("%s: write-ahead log checkpointed after a failed write", self->path);
+          self->checkpoint_owed = FALSE;
+        }
+      else
+        {
+          g_debug ("%s", error->message);
+          g_clear_error (&error);
+        }
+    }
   send_report (self);
 
   /* A burst (a history sync, a fast roller) grows SQLite's page cache and

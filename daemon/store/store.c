@@ -18,6 +18,11 @@
 
 #include "dr-error.h"
 
+/* What the write-ahead log may take on disk. SQLite's default checkpoints
+ * it at 1000 pages (4 MiB) and never shrinks the file: on a small disk the
+ * log alone could fill it and keep it full. */
+#define WAL_LIMIT_BYTES (1024 * 1024)
+
 /* Errors */
 
 gboolean
@@ -185,6 +190,24 @@ create_private_file (const char *path, GError **error)
   return TRUE;
 }
 
+/* The log is checkpointed once it holds WAL_LIMIT_BYTES, and cut back to
+ * that size when it starts over after a checkpoint. */
+static gboolean
+configure_wal_limit (DrStore *self, GError **error)
+{
+  g_autofree char *limit = g_strdup_printf ("PRAGMA journal_size_limit = %d", WAL_LIMIT_BYTES);
+  int64_t page_size = 0;
+
+  if (!store_query_int (self, "PRAGMA page_size", &page_size, error))
+    return FALSE;
+  if (page_size <= 0)
+    page_size = 4096;
+  if (sqlite3_wal_autocheckpoint (self->db, (int) (WAL_LIMIT_BYTES / page_size)) != SQLITE_OK)
+    return store_set_db_error (self, error, "cannot set the checkpoint threshold");
+  /* It answers with a row, the limit set. */
+  return store_exec (self, limit, "cannot limit the write-ahead log", error);
+}
+
 static gboolean
 configure (DrStore *self, GError **error)
 {
@@ -203,6 +226,8 @@ configure (DrStore *self, GError **error)
     g_warning ("%s: the file system does not support WAL; every commit will be fsynced",
                self->path);
 
+  if (self->wal && !configure_wal_limit (self, error))
+    return FALSE;
   return store_exec (self, self->wal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL",
                      "cannot set synchronous", error)
          && store_exec (self, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", error);
@@ -330,6 +355,30 @@ dr_store_sync (DrStore *self, GError **error)
                    self->path, sqlite3_errstr (rc));
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+dr_store_checkpoint (DrStore *self, GError **error)
+{
+  int rc;
+  int log_frames = 0;
+  int checkpointed = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (!self->wal)
+    return TRUE;
+  if (dr_store_in_transaction (self))
+    {
+      g_set_error (error, DR_ERROR, DR_ERROR_STORE, "%s: cannot checkpoint inside a transaction",
+                   self->path);
+      return FALSE;
+    }
+  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                  &checkpointed);
+  if (rc != SQLITE_OK)
+    return store_set_db_error (self, error, "cannot checkpoint the write-ahead log");
   return TRUE;
 }
 

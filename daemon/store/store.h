@@ -28,7 +28,8 @@ typedef struct _DrStore DrStore;
 char *dr_store_default_path (void);
 
 /* Opens or creates the database (parent directory created 0700, file 0600),
- * sets WAL, synchronous=NORMAL and a busy timeout, migrates the schema
+ * sets WAL (checkpointed at 1 MiB and cut back to it), synchronous=NORMAL
+ * and a busy timeout, migrates the schema
  * forward (PRAGMA user_version), and closes sessions a crashed daemon left
  * open (end = their last stored frame). Errors name the file and what failed
  * (DR_ERROR_STORE); a file that is not a database, or a newer schema, is
@@ -56,6 +57,11 @@ gboolean dr_store_rollback (DrStore *store);
  * sync told apart (after a failed sync the data is committed but not
  * known to be on disk). */
 gboolean dr_store_sync (DrStore *store, GError **error);
+/* Moves everything in the write-ahead log into the database file and
+ * truncates the log to nothing (outside a transaction; waits for readers
+ * up to the busy timeout). After a full disk this gives the log's space
+ * back, and the log cannot keep the disk full. */
+gboolean dr_store_checkpoint (DrStore *store, GError **error);
 /* A savepoint inside the open transaction, so that one write that fails
  * half-way leaves nothing of itself behind; end it with @keep TRUE to keep
  * its changes, FALSE to undo them. Not nested. */

@@ -14,9 +14,12 @@ passes = area / zone area, coverage = min(1, passes / 6); a 0.5 mm head has a
 the limit and ends at the first sample >= 300 ms into a run below 4.5 N.
 '''
 
+import errno
 import math
 import os
+import re
 import resource
+import subprocess
 import sys
 import time
 import unittest
@@ -593,6 +596,120 @@ class Storage(DaemonTestCase):
         self.assert_db_has_exactly(self.produced)
         self.assert_acks_after_commit()
         wait_until(lambda: self.manager_prop('StoreError') == '', 5, 'StoreError cleared')
+
+    def small_disk(self, size_mb):
+        '''Puts the database on a tmpfs of size_mb MiB (root only; unmounted
+        lazily at cleanup, the daemon may still hold its files). Returns a
+        (fill, free) pair: fill() takes every free byte, free() gives them
+        back. Without a mount (or with DERMAROLL_NO_MOUNT set), (None, None).'''
+        if os.environ.get('DERMAROLL_NO_MOUNT'):
+            return None, None
+        os.makedirs(self.daemon.state_dir, mode=0o700, exist_ok=True)
+        try:
+            r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size_mb}m,mode=0700', 'tmpfs',
+                                self.daemon.state_dir], capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None, None
+        if r.returncode != 0:
+            return None, None
+        self.addCleanup(subprocess.run, ['umount', '-l', self.daemon.state_dir],
+                        capture_output=True, timeout=10)
+        filler = os.path.join(self.daemon.state_dir, 'filler')
+
+        def fill():
+            with open(filler, 'wb') as f:
+                try:
+                    while True:
+                        f.write(bytes(65536))
+                        f.flush()
+                except OSError as e:
+                    if e.errno != errno.ENOSPC:
+                        raise
+
+        def free():
+            os.unlink(filler)
+        return fill, free
+
+    def writes_failed_since_request(self):
+        '''Store writes the daemon's log says failed since it last sent
+        REQUEST_HISTORY.'''
+        with open(self.daemon.log_path, encoding='utf-8', errors='replace') as f:
+            lines = f.read().splitlines()
+        asked = [i for i, line in enumerate(lines) if line.endswith(': REQUEST_HISTORY')]
+        return sum(1 for line in lines[asked[-1] if asked else 0:]
+                   if re.search(r'write \d+ failed', line))
+
+    def test_disk_full_across_commits(self):
+        '''A full disk for several batches: frames keep arriving, the daemon
+        asks the roller again and the kept frames come back and fail again;
+        then the first frames after space returns are stored before the
+        failed ones come back. Nothing is acknowledged past a frame that is
+        not on disk, every frame ends up stored once, the roller holds
+        nothing, and the write-ahead log is checkpointed so that it does not
+        keep the disk full. On a 16 MiB tmpfs the test mounts, filled up;
+        where it cannot mount, with a file-size limit on the daemon (then
+        its log cannot be written either, and the rounds are paced by the
+        daemon's requests alone).'''
+        fill, free = self.small_disk(16)
+        on_tmpfs = fill is not None
+        if not on_tmpfs:
+            def fill():
+                resource.prlimit(self.daemon.proc.pid, resource.RLIMIT_FSIZE,
+                                 (4096, resource.RLIM_INFINITY))
+
+            def free():
+                resource.prlimit(self.daemon.proc.pid, resource.RLIMIT_FSIZE,
+                                 (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+        self.start_paired()
+        s = self.live_stream(seconds_ago=30)
+        s.add(50, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        acked_before = max(seq for seq, _ in self.ack_checks)
+        stored_before = len(self.produced)
+
+        fill()
+        full_since = time.monotonic()
+        # 3 rounds: about 7 s full; DERMAROLL_DISK_FULL_ROUNDS=6 makes it about 60 s
+        rounds = int(os.environ.get('DERMAROLL_DISK_FULL_ROUNDS', '3'))
+        for i in range(rounds):
+            mark = self.bt_calls.mark()
+            s.add(30, 2100 + 100 * i, 0, 8)
+            self.push(s.frames())
+            if i == 0:
+                wait_until(lambda: self.manager_prop('StoreError'), 5, 'Manager1.StoreError')
+            # asked again (after 1, 2 and 4 s): the kept frames come back and fail again
+            self.wait_control(proto.OP_REQUEST_HISTORY, since=mark, timeout=2 ** i + 10)
+        held = len(self.roller.stored())
+        if on_tmpfs:
+            # space returns only once every frame sent again has failed again
+            wait_until(lambda: self.writes_failed_since_request() >= held, 10,
+                       'the frames sent again failed', poll_ms=50)
+        self.assertEqual(held, len(self.produced) - stored_before, 'the roller erased frames')
+        self.assertEqual([seq for seq, _ in self.ack_checks if seq > acked_before], [],
+                         'frames acknowledged while the store could not write them')
+
+        full_for = time.monotonic() - full_since
+        free()
+        s.add(20, 2000, 0, 8)              # live, before the kept frames are asked for again
+        self.push(s.frames())
+        wait_until(lambda: not self.roller.stored(), 15, 'the kept frames stored and acked',
+                   details=lambda: f'{len(self.roller.stored())} of {held} still stored; '
+                                   f'ACKs: {[c[0] for c in self.ack_checks]}')
+        self.assert_acks_after_commit()
+        self.assert_db_has_exactly(self.produced)
+        wait_until(lambda: self.manager_prop('StoreError') == '', 5, 'StoreError cleared')
+        sys.stderr.write(f'disk full ({"tmpfs" if on_tmpfs else "RLIMIT_FSIZE"}) for {full_for:.1f} s, '
+                         f'{rounds} requests for history; {len(self.produced)} frames produced, '
+                         f'{held} held by the roller meanwhile, all stored once; '
+                         f'ACKs: {[c[0] for c in self.ack_checks]}\n')
+        if on_tmpfs:
+            # checkpointed once the store wrote again: the log gave its space back
+            wal = self.daemon.db_path + '-wal'
+            wait_until(lambda: not os.path.exists(wal) or os.path.getsize(wal) <= 1 << 20, 5,
+                       'the write-ahead log at most 1 MiB',
+                       details=lambda: f'{os.path.getsize(wal)} bytes')
 
     def snapshot(self):
         sessions = self.manager('ListSessions', '(xx)', (0, 0))
