@@ -158,6 +158,9 @@ class KillNine(EmulatorCase):
         def stored_frames():
             return (db_query(daemon.db_path, 'SELECT count(*) FROM frames') or [(0,)])[0][0]
 
+        # Streaming: the pairing is on disk (it was written before the
+        # first frame), so every restart knows the roller.
+        wait_until(lambda: stored_frames() > 0, 20, 'the first frames stored')
         moments = []
         for _ in range(self.KILLS):
             # At start-up (history and warm-up under way), or once a
