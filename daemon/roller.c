@@ -94,6 +94,7 @@ struct _DrRoller
   gboolean warm_done;
   gboolean warming;           /* replaying stored frames: no signals, no writes */
   GPtrArray *held_frames;     /* GBytes that arrived while the replay ran */
+  GPtrArray *held_live;       /* GBytes: live frames that came before the link's history */
   gboolean resumed_untouched; /* resumed session has had no new frame yet */
   gboolean clock_unsynced;    /* the last frame's t0 counts from the roller's boot */
 
@@ -295,7 +296,10 @@ static gboolean
 job_set_head (DrStore *store, gpointer data, GError **error)
 {
   SessionJob *job = data;
-  return dr_store_set_head (store, &job->head, job->head_revolutions, error);
+  /* One write: the head's count has the session's revolutions exactly when
+   * the session says so. */
+  return dr_store_set_head (store, &job->head, job->head_revolutions, error)
+         && (job->session_id == 0 || dr_store_mark_head_counted (store, job->session_id, error));
 }
 
 static gboolean
@@ -422,24 +426,30 @@ on_session_started (DrRoller *self, const DrEvent *event)
   g_info ("%s: session %" G_GUINT64_FORMAT " started", roller_address (self), self->session_id);
 }
 
+/* The head's revolutions, this session's included, go to the store. */
+static void
+store_head (DrRoller *self)
+{
+  SessionJob *job;
+
+  if (!self->head_known)
+    return;
+  job = session_job_new (self);
+  job->head = self->head;
+  job->head_revolutions = dr_engine_head_revolutions (self->engine);
+  roller_write (self, job_set_head, job, session_job_free);
+}
+
 static void
 on_session_ended (DrRoller *self, const DrEvent *event)
 {
   const DrEngineConfig *config = self->config;
   guint64 id = self->session_id;
-  SessionJob *job;
 
   if (id == 0)
     return;
   store_session_snapshot (self, event->time_ms);
-
-  if (self->head_known)
-    {
-      job = session_job_new (self);
-      job->head = self->head;
-      job->head_revolutions = dr_engine_head_revolutions (self->engine);
-      roller_write (self, job_set_head, job, session_job_free);
-    }
+  store_head (self);
   /* A session end is a durable point: the summary must survive a power cut. */
   dr_store_worker_flush (self->store);
 
@@ -519,6 +529,10 @@ on_engine_event (const DrEvent *event, void *user_data)
        * refresh its totals, but it was announced in its time already. */
       self->resumed_untouched = FALSE;
       store_session_snapshot (self, event->time_ms);
+      /* Resumed after a crash, its revolutions are not in the head's
+       * stored count yet. */
+      store_head (self);
+      dr_store_worker_flush (self->store);
       self->session_id = 0;
       dr_dbus_roller1_set_active_session (ROLLER1 (self), 0);
       return;
@@ -711,20 +725,24 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
 typedef struct
 {
   int64_t roller_id;
+  guint64 session_id;
   int64_t since_ms;
   const DrEngineConfig *config;
 } WarmUpArgs;
 
 typedef struct
 {
-  GPtrArray *frames; /* GBytes */
+  GPtrArray *frames; /* GBytes, in the order the roller produced them */
+  GBytes *baseline;  /* the frame made before them, or NULL */
   int64_t last_treated[DR_MAX_ZONES];
+  gboolean head_counted; /* the session's revolutions are in the head's stored count */
 } WarmUp;
 
 static void
 warm_up_free (WarmUp *w)
 {
   g_clear_pointer (&w->frames, g_ptr_array_unref);
+  g_clear_pointer (&w->baseline, g_bytes_unref);
   g_free (w);
 }
 
@@ -745,8 +763,12 @@ query_warm_up (DrStore *store, gpointer data, GError **error)
   g_autoptr (WarmUp) w = g_new0 (WarmUp, 1);
 
   w->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  if (!dr_store_foreach_frame (store, args->roller_id, args->since_ms, G_MAXINT64, collect_frame,
-                               w->frames, error))
+  /* In the order the engine took them in, not by t0: a roller's clock can
+   * be set back, and frames sorted by time count the distance again. */
+  if (!dr_store_foreach_frame_produced (store, args->roller_id, args->since_ms, &w->baseline,
+                                        collect_frame, w->frames, error))
+    return NULL;
+  if (!dr_store_get_head_counted (store, args->session_id, &w->head_counted, error))
     return NULL;
   /* The rest rule must see what came before the session, not the session. */
   if (!dr_store_zone_last_treated_before (store, args->config, args->since_ms, w->last_treated,
@@ -765,6 +787,27 @@ warm_up_replay (DrRoller *self, WarmUp *w)
     dr_engine_set_last_treated (self->engine, (int) z, w->last_treated[z]);
 
   self->warming = TRUE;
+  if (w->baseline != NULL)
+    {
+      /* Where the counters stood before the session, as when it was live:
+       * its last sample alone, without contact. */
+      gsize len;
+      const guint8 *raw = g_bytes_get_data (w->baseline, &len);
+      DrFrame frame;
+
+      if (dr_frame_decode (raw, len, &frame) == DR_CODEC_OK)
+        {
+          DrSample last = frame.samples[frame.n_samples - 1];
+
+          for (unsigned k = 1; k < frame.n_samples; k++)
+            frame.t0_ms += frame.samples[k].dt_ms;
+          last.dt_ms = 0;
+          last.force_mn = 0;
+          frame.samples[0] = last;
+          frame.n_samples = 1;
+          dr_engine_feed (self->engine, &frame);
+        }
+    }
   for (guint i = 0; i < w->frames->len; i++)
     {
       gsize len;
@@ -782,9 +825,12 @@ warm_up_replay (DrRoller *self, WarmUp *w)
   self->warming = FALSE;
   self->last_frame_us = g_get_monotonic_time ();
 
-  /* The replayed revolutions are in the head's stored count already. */
-  if (self->head_known)
+  /* A session that ended has its revolutions in the head's stored count
+   * already; one a crash left open does not, and keeps what the replay
+   * added. */
+  if (self->head_known && w->head_counted)
     dr_engine_set_head (self->engine, &self->head, head_revolutions);
+  dr_dbus_roller1_set_head_wear (ROLLER1 (self), dr_engine_head_wear (self->engine));
 
   if (dr_engine_session_active (self->engine))
     {
@@ -841,17 +887,38 @@ start_warm_up (DrRoller *self)
   self->held_frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   args = g_new0 (WarmUpArgs, 1);
   args->roller_id = self->row->id;
+  args->session_id = self->resume_session_id;
   args->since_ms = self->resume_since_ms;
   args->config = self->config;
   dr_store_worker_query (self->store, query_warm_up, args, g_free, self->cancellable, warm_up_done,
                          g_object_ref (self));
 }
 
+static void take_frame (DrRoller *self, const guint8 *data, gsize len);
+
 static void
 on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   DrRoller *self = user_data;
 
+  /* A roller whose link outlived us (we were killed, bluetoothd kept the
+   * link) may still be streaming: its live frames can come before the
+   * history the link asks for first. They wait until that is in, so that
+   * the engine takes every frame in the order the roller made them. */
+  if (len >= 2 && (data[1] & DR_FRAME_FLAG_HISTORY) == 0
+      && dr_bluez_link_get_state (link) != DR_LINK_STREAMING)
+    {
+      if (self->held_live == NULL)
+        self->held_live = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_ptr_array_add (self->held_live, g_bytes_new (data, len));
+      return;
+    }
+  take_frame (self, data, len);
+}
+
+static void
+take_frame (DrRoller *self, const guint8 *data, gsize len)
+{
   start_warm_up (self);
   if (!self->warm_done)
     {
@@ -967,6 +1034,17 @@ on_link_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
 {
   DrRoller *self = user_data;
   gboolean connected = state == DR_LINK_STREAMING;
+  g_autoptr (GPtrArray) held_live = g_steal_pointer (&self->held_live);
+
+  /* The history is in: the live frames that came early follow it. A link
+   * that went first drops them: the roller still has them and sends them
+   * again as history. */
+  for (guint i = 0; connected && held_live && i < held_live->len; i++)
+    {
+      gsize len;
+      const guint8 *raw = g_bytes_get_data (g_ptr_array_index (held_live, i), &len);
+      take_frame (self, raw, len);
+    }
 
   if (dr_dbus_roller1_get_connected (ROLLER1 (self)) != connected)
     g_info ("%s: %s", roller_address (self), connected ? "connected" : "disconnected");
@@ -1377,6 +1455,7 @@ dr_roller_finalize (GObject *object)
 
   g_clear_pointer (&self->engine, dr_engine_free);
   g_clear_pointer (&self->held_frames, g_ptr_array_unref);
+  g_clear_pointer (&self->held_live, g_ptr_array_unref);
   g_clear_pointer (&self->ledger, dr_ack_ledger_free);
   g_clear_pointer (&self->row, roller_row_unref);
   g_clear_object (&self->cancellable);

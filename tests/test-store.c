@@ -218,7 +218,7 @@ test_schema_version (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
   g_assert_cmpint (
@@ -231,7 +231,7 @@ test_schema_version (Fixture *f, gconstpointer data)
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
 }
 
 static void
@@ -295,7 +295,7 @@ test_newer_version (Fixture *f, gconstpointer data)
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
-  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (1);"
+  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (2);"
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
@@ -579,6 +579,112 @@ test_frames_foreach (Fixture *f, gconstpointer data)
     g_assert_cmpmem (sqlite3_column_blob (stmt, 0), sqlite3_column_bytes (stmt, 0), buf, len);
     store_test_sql_done (stmt);
   }
+}
+
+/* The frames of a session to resume, in the order the roller made them:
+ * by seq along the order they came in, never by t0. */
+static void
+test_frames_production_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GBytes) baseline = NULL;
+  Collect c = { frames, G_MAXUINT };
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const uint16_t expected[] = { 65531, 65532, 65533, 65534, 65535, 0, 1 };
+  DrFrame frame;
+
+  /* In the order they come in. The session starts at 10000 */
+  add_frame (store, roller, 5000, 65530, 0); /* made right before it */
+  add_frame (store, roller, 10000, 65531, 0);
+  add_frame (store, roller, 11000, 65532, 0);
+  add_frame (store, roller, 12000, 65535, 0); /* live, ahead of two kept ones */
+  /* SET_TIME set the roller's clock back 5 s; seq wrapped */
+  add_frame (store, roller, 7000, 0, 0);
+  add_frame (store, roller, 11500, 65533, DR_FRAME_FLAG_HISTORY); /* history after live */
+  add_frame (store, roller, 11750, 65534, DR_FRAME_FLAG_HISTORY);
+  add_frame (store, roller, 8000, 1, 0);
+  add_frame (store, roller, 3000, 65000, DR_FRAME_FLAG_HISTORY); /* an older session's, late */
+  add_frame (store, other, 10500, 65532, 0);
+
+  g_assert_true (
+      dr_store_foreach_frame_produced (store, roller, 10000, &baseline, collect_frame, &c, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (frames->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < frames->len; i++)
+    g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, i))->seq, ==, expected[i]);
+  g_assert_nonnull (baseline);
+  g_assert_cmpint (dr_frame_decode (g_bytes_get_data (baseline, NULL), g_bytes_get_size (baseline),
+                                    &frame),
+                   ==, DR_CODEC_OK);
+  g_assert_cmpuint (frame.seq, ==, 65530);
+
+  /* The frame that holds the session's first sample is in, though its t0
+   * is before it: its first sample is at 10000, its last at 10040. */
+  g_ptr_array_set_size (frames, 0);
+  g_clear_pointer (&baseline, g_bytes_unref);
+  g_assert_true (
+      dr_store_foreach_frame_produced (store, roller, 10030, &baseline, collect_frame, &c, &error));
+  g_assert_cmpuint (frames->len, ==, G_N_ELEMENTS (expected));
+  g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, 0))->seq, ==, 65531);
+
+  /* A roller that started again: its live seq goes back behind everything
+   * before, and its frames come after them. */
+  add_frame (store, roller, 9000, 0, 0);
+  add_frame (store, roller, 9100, 1, 0);
+  g_ptr_array_set_size (frames, 0);
+  g_assert_true (
+      dr_store_foreach_frame_produced (store, roller, 10000, NULL, collect_frame, &c, &error));
+  g_assert_cmpuint (frames->len, ==, G_N_ELEMENTS (expected) + 2);
+  g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, frames->len - 2))->t0_ms, ==, 9000);
+  g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, frames->len - 1))->t0_ms, ==, 9100);
+
+  /* Nothing since: nothing. */
+  g_ptr_array_set_size (frames, 0);
+  g_assert_true (
+      dr_store_foreach_frame_produced (store, roller, 50000, NULL, collect_frame, &c, &error));
+  g_assert_cmpuint (frames->len, ==, 0);
+}
+
+/* With the roller's clock set back, the frames it made after the acked one
+ * have earlier t0s: they are still unacked, and acking them moves on. */
+static void
+test_acks_clock_set_back (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GArray) keys = NULL;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  DrFrameKey key = { 2000, 11 };
+  gboolean has_1600 = FALSE;
+
+  add_frame (store, roller, 1000, 10, 0);
+  add_frame (store, roller, 2000, 11, 0);
+  add_frame (store, roller, 1500, 12, 0); /* clock set back */
+  add_frame (store, roller, 1600, 13, 0);
+
+  g_assert_true (dr_store_mark_acked (store, roller, &key, &error));
+  g_assert_no_error (error);
+  keys = dr_store_unacked_frame_keys (store, roller, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (keys->len, ==, 2);
+  g_assert_cmpuint (g_array_index (keys, DrFrameKey, 0).seq, ==, 12);
+  g_assert_cmpuint (g_array_index (keys, DrFrameKey, 1).seq, ==, 13);
+  g_clear_pointer (&keys, g_array_unref);
+
+  key = (DrFrameKey){ 1500, 12 };
+  g_assert_true (dr_store_mark_acked (store, roller, &key, &error));
+  keys = dr_store_unacked_frame_keys (store, roller, &error);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      DrFrameKey k = g_array_index (keys, DrFrameKey, i);
+      g_assert_cmpuint (k.seq, !=, 10);
+      g_assert_cmpuint (k.seq, !=, 12);
+      has_1600 |= k.seq == 13;
+    }
+  g_assert_true (has_1600);
 }
 
 /* GetSessionSamples: the samples inside the session's time span, decoded
@@ -1010,6 +1116,64 @@ test_zone_last_treated (Fixture *f, gconstpointer data)
 
 /* Crash recovery */
 
+/* A session's revolutions are in its head's count once it is marked so;
+ * one begun and never ended is not. */
+static void
+test_head_counted (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  gboolean counted = TRUE;
+
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1000, 500, 7, &error));
+  g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
+  g_assert_no_error (error);
+  g_assert_false (counted);
+  g_assert_true (dr_store_mark_head_counted (store, 1, &error));
+  g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
+  g_assert_true (counted);
+
+  g_assert_false (dr_store_get_head_counted (store, 99, &counted, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (dr_store_mark_head_counted (store, 99, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+}
+
+/* A database of schema 1 (before head_counted): sessions that ended were
+ * counted into their heads, one a crash left open was not. */
+static void
+test_migrate_from_1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  gboolean counted = FALSE;
+
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1000, 500, 7, &error));
+  g_assert_true (dr_store_session_begin (store, 2, roller, 5000, 500, 7, &error));
+  g_assert_true (dr_store_commit (store, TRUE, &error));
+  g_clear_pointer (&store, dr_store_free);
+  /* Schema 1 as today's daemon made it; session 1 ended, 2 open. */
+  store_test_sql_exec (f->path, "ALTER TABLE sessions DROP COLUMN head_counted;"
+                                "UPDATE sessions SET end_ms = 2000 WHERE id = 1;"
+                                "UPDATE sessions SET end_ms = NULL WHERE id = 2;"
+                                "PRAGMA user_version = 1");
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
+
+  store = open_store (f);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
+  g_assert_no_error (error);
+  g_assert_true (counted);
+  g_assert_true (dr_store_get_head_counted (store, 2, &counted, &error));
+  g_assert_false (counted);
+  /* and closed, as a crash's sessions are */
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"),
+                   ==, 0);
+}
+
 static void
 test_crash_recovery (Fixture *f, gconstpointer data)
 {
@@ -1234,12 +1398,16 @@ main (int argc, char **argv)
   ADD ("frames/duplicate", test_frames_duplicate);
   ADD ("frames/malformed", test_frames_malformed);
   ADD ("frames/foreach", test_frames_foreach);
+  ADD ("frames/production-order", test_frames_production_order);
   ADD ("session-samples", test_session_samples);
   ADD ("acks", test_acks);
+  ADD ("acks/clock-set-back", test_acks_clock_set_back);
   ADD ("sessions", test_sessions);
   ADD ("events", test_events);
   ADD ("zone-last-treated", test_zone_last_treated);
   ADD ("crash-recovery", test_crash_recovery);
+  ADD ("head-counted", test_head_counted);
+  ADD ("open/migrate-from-1", test_migrate_from_1);
   ADD ("disk-full", test_disk_full);
   ADD ("savepoints", test_savepoints);
   ADD ("wal-bounded", test_wal_bounded);

@@ -125,9 +125,16 @@ dr_store_unacked_frame_keys (DrStore *self, int64_t roller_id, GError **error)
 
   if (!read_acked_key (self, roller_id, &acked_t0, &acked_seq, error))
     return NULL;
+  /* After the acked frame by (t0, seq), or produced after it: stored
+   * after it and ahead of its seq by less than half the seq space. The
+   * second is for a roller whose clock was set back (SET_TIME after it ran
+   * fast): its later frames have earlier t0s. */
   stmt = store_prepare (self,
                         "SELECT t0_ms, seq FROM frames"
-                        " WHERE roller_id = ?1 AND (t0_ms, seq) > (?2, ?3)"
+                        " WHERE roller_id = ?1 AND ((t0_ms, seq) > (?2, ?3)"
+                        "  OR (id > (SELECT id FROM frames"
+                        "            WHERE roller_id = ?1 AND t0_ms = ?2 AND seq = ?3)"
+                        "      AND ((seq - ?3) & 65535) BETWEEN 1 AND 32767))"
                         " ORDER BY t0_ms, seq",
                         error);
   if (stmt == NULL)
@@ -162,11 +169,17 @@ dr_store_mark_acked (DrStore *self, int64_t roller_id, const DrFrameKey *key, GE
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  /* Acks only move forward: a late ack for an older frame changes nothing. */
+  /* Acks only move forward: a late ack for an older frame changes nothing.
+   * Forward is later by (t0, seq), or produced later (stored later, seq
+   * ahead) when the roller's clock was set back. */
   stmt = store_prepare (
       self,
       "UPDATE rollers SET acked_t0_ms = ?2, acked_seq = ?3"
-      " WHERE id = ?1 AND (acked_t0_ms IS NULL OR (acked_t0_ms, acked_seq) < (?2, ?3))",
+      " WHERE id = ?1 AND (acked_t0_ms IS NULL OR (acked_t0_ms, acked_seq) < (?2, ?3)"
+      "  OR ((?3 - acked_seq) & 65535 BETWEEN 1 AND 32767"
+      "      AND (SELECT id FROM frames WHERE roller_id = ?1 AND t0_ms = ?2 AND seq = ?3)"
+      "          > (SELECT f.id FROM frames f WHERE f.roller_id = ?1"
+      "             AND f.t0_ms = rollers.acked_t0_ms AND f.seq = rollers.acked_seq)))",
       error);
   if (stmt == NULL)
     return FALSE;
@@ -254,5 +267,144 @@ dr_store_foreach_frame (DrStore *self, int64_t roller_id, int64_t since_ms, int6
     }
   if (rc != SQLITE_DONE)
     return store_set_db_error (self, error, "cannot read frames");
+  return TRUE;
+}
+
+/* A frame holds at most 25 samples; at the slowest rate the roller allows
+ * (1 Hz) its first sample is at most this long before its last. */
+#define FRAME_SPAN_MAX_MS (25 * 1000)
+
+typedef struct
+{
+  int64_t ord; /* place in the roller's production order */
+  int64_t id;  /* arrival order, for equal places */
+  int64_t received_ms;
+  GBytes *raw;
+} ProducedFrame;
+
+static void
+produced_frame_clear (gpointer data)
+{
+  ProducedFrame *frame = data;
+  g_clear_pointer (&frame->raw, g_bytes_unref);
+}
+
+static gint
+produced_frame_compare (gconstpointer a, gconstpointer b)
+{
+  const ProducedFrame *x = a, *y = b;
+
+  if (x->ord != y->ord)
+    return x->ord < y->ord ? -1 : 1;
+  return x->id < y->id ? -1 : (x->id > y->id);
+}
+
+/* Time of the last sample of a raw well-formed frame. */
+static int64_t
+frame_end_ms (const uint8_t *raw, size_t len)
+{
+  DrFrame frame;
+  int64_t t;
+
+  if (dr_frame_decode (raw, len, &frame) != DR_CODEC_OK)
+    return len >= 12 ? (int64_t) store_read_u64le (raw + 4) : G_MININT64;
+  t = (int64_t) frame.t0_ms;
+  for (unsigned i = 1; i < frame.n_samples; i++)
+    t += frame.samples[i].dt_ms;
+  return t;
+}
+
+gboolean
+dr_store_foreach_frame_produced (DrStore *self, int64_t roller_id, int64_t since_ms,
+                                 GBytes **baseline, DrStoreFrameFunc func, gpointer user_data,
+                                 GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GArray) frames = NULL;
+  int64_t ord = 0, max_ord = 0, first_ord = 0;
+  gboolean have_first = FALSE;
+  uint16_t prev_seq = 0;
+  int rc;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  if (baseline != NULL)
+    *baseline = NULL;
+  /* From the first frame that may hold a sample at @since_ms: the frame
+   * before the first one is among them too, most of the time. */
+  stmt = store_prepare (self,
+                        "SELECT id, seq, flags, received_ms, raw FROM frames"
+                        " WHERE roller_id = ?1 AND id >= (SELECT min (id) FROM frames"
+                        "                                 WHERE roller_id = ?1 AND t0_ms >= ?2)"
+                        " ORDER BY id",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, roller_id);
+  sqlite3_bind_int64 (stmt, 2, since_ms > G_MININT64 + FRAME_SPAN_MAX_MS
+                                   ? since_ms - FRAME_SPAN_MAX_MS
+                                   : G_MININT64);
+  frames = g_array_new (FALSE, FALSE, sizeof (ProducedFrame));
+  g_array_set_clear_func (frames, produced_frame_clear);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const uint8_t *raw = sqlite3_column_blob (stmt, 4);
+      size_t len = (size_t) sqlite3_column_bytes (stmt, 4);
+      ProducedFrame frame = {
+        .id = sqlite3_column_int64 (stmt, 0),
+        .received_ms = sqlite3_column_int64 (stmt, 3),
+        .raw = g_bytes_new (raw, len),
+      };
+      uint16_t seq = (uint16_t) sqlite3_column_int (stmt, 1);
+      gboolean live = (sqlite3_column_int (stmt, 2) & DR_FRAME_FLAG_HISTORY) == 0;
+
+      /* Each frame's seq, against the one that came in before it, says how
+       * far apart the roller made them, either way: history sent after
+       * live frames sorts before them. */
+      if (frames->len > 0)
+        {
+          ord += (int16_t) (uint16_t) (seq - prev_seq);
+          /* Live frames go out as they are made: one behind everything
+           * before it comes from a roller that started again. */
+          if (live && ord <= max_ord)
+            ord = max_ord + 1;
+        }
+      max_ord = MAX (max_ord, ord);
+      prev_seq = seq;
+      frame.ord = ord;
+      /* The first to come in of the frames that reach @since_ms. */
+      if (!have_first && frame_end_ms (raw, len) >= since_ms)
+        {
+          have_first = TRUE;
+          first_ord = ord;
+        }
+      g_array_append_val (frames, frame);
+    }
+  if (rc != SQLITE_DONE)
+    return store_set_db_error (self, error, "cannot read frames");
+  if (!have_first)
+    return TRUE;
+
+  g_array_sort (frames, produced_frame_compare);
+  for (guint i = 0; i < frames->len; i++)
+    {
+      ProducedFrame *frame = &g_array_index (frames, ProducedFrame, i);
+      gsize len;
+      const uint8_t *raw;
+
+      if (frame->ord < first_ord)
+        {
+          if (frame->ord == first_ord - 1 && baseline != NULL)
+            {
+              g_clear_pointer (baseline, g_bytes_unref);
+              *baseline = g_bytes_ref (frame->raw);
+            }
+          continue;
+        }
+      raw = g_bytes_get_data (frame->raw, &len);
+      if (!func (raw, len, frame->received_ms, user_data))
+        break;
+    }
   return TRUE;
 }

@@ -109,6 +109,12 @@ static const char *const migrations[] = {
   "  key TEXT PRIMARY KEY,"
   "  value"
   ");",
+  /* 1 → 2: whether a session's revolutions are in its head's stored count.
+   * The heads row is written when a session ends; a session a crash left
+   * open is not in it, and the daemon that resumes it must add it. A
+   * session still open here was left open by a crash. */
+  "ALTER TABLE sessions ADD COLUMN head_counted INTEGER NOT NULL DEFAULT 1;"
+  "UPDATE sessions SET head_counted = 0 WHERE end_ms IS NULL;",
 };
 
 #define DR_STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

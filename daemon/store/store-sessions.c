@@ -154,8 +154,9 @@ dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, i
 
   insert
       = store_prepare (self,
-                       "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um, head_id)"
-                       " VALUES (?, ?, ?, ?, ?)",
+                       "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um, head_id,"
+                       "  head_counted)"
+                       " VALUES (?, ?, ?, ?, ?, 0)",
                        error);
   /* The head may not have been stored yet (Head Info unread); count the
    * session anyway, its details come with dr_store_set_head (). */
@@ -173,6 +174,45 @@ dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, i
   sqlite3_bind_int64 (count_head, 1, head_id);
   return store_step_done (self, insert, "cannot store session", error)
          && store_step_done (self, count_head, "cannot store head", error);
+}
+
+gboolean
+dr_store_get_head_counted (DrStore *self, uint64_t session_id, gboolean *counted, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean has_row;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (counted != NULL, FALSE);
+
+  stmt = store_prepare (self, "SELECT head_counted FROM sessions WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
+  if (!store_step_row (self, stmt, &has_row, "cannot read session", error))
+    return FALSE;
+  if (!has_row)
+    return store_no_session_error (error, session_id);
+  *counted = sqlite3_column_int (stmt, 0) != 0;
+  return TRUE;
+}
+
+gboolean
+dr_store_mark_head_counted (DrStore *self, uint64_t session_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  stmt = store_prepare (self, "UPDATE sessions SET head_counted = 1 WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
+  if (!store_step_done (self, stmt, "cannot store session", error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    return store_no_session_error (error, session_id);
+  return TRUE;
 }
 
 static const char *

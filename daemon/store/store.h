@@ -134,6 +134,20 @@ typedef gboolean (*DrStoreFrameFunc) (const uint8_t *raw, size_t len, int64_t re
 gboolean dr_store_foreach_frame (DrStore *store, int64_t roller_id, int64_t since_ms,
                                  int64_t until_ms, DrStoreFrameFunc func, gpointer user_data,
                                  GError **error);
+/* Calls @func for each well-formed raw frame of the roller stored since the
+ * first one holding a sample at or after @since_ms came in, in the order
+ * the roller produced them, to resume a session exactly as it was counted.
+ * That order is the roller's seq (with its 65535 → 0 wrap), taken along the
+ * order the frames came in; never t0, which a roller's clock set back
+ * (SET_TIME after it ran fast) makes go back. A live frame behind every
+ * frame before it starts a new boot of the roller, after them. Frames that
+ * came in later but were produced before that first one (an older
+ * session's history) are left out. @baseline, when not NULL, is set to the
+ * frame produced right before the first one, if stored: its last sample
+ * is where the roller's counters stood. */
+gboolean dr_store_foreach_frame_produced (DrStore *store, int64_t roller_id, int64_t since_ms,
+                                          GBytes **baseline, DrStoreFrameFunc func,
+                                          gpointer user_data, GError **error);
 
 /* Sessions. Ids are chosen by the caller (the daemon hands them out in
  * memory so that SessionStarted can be signalled at once): next id is
@@ -150,6 +164,13 @@ gboolean dr_store_session_begin (DrStore *store, uint64_t session_id, int64_t ro
 gboolean dr_store_session_update (DrStore *store, uint64_t session_id, int64_t end_ms,
                                   double mean_coverage, const DrEngineConfig *config,
                                   const DrEngine *engine, GError **error);
+/* Whether the session's revolutions are in its head's stored count: they
+ * are added when the session ends (dr_store_set_head, then
+ * dr_store_mark_head_counted in the same write), so a session a crash left
+ * open is not counted, and whoever resumes it must add it. */
+gboolean dr_store_get_head_counted (DrStore *store, uint64_t session_id, gboolean *counted,
+                                    GError **error);
+gboolean dr_store_mark_head_counted (DrStore *store, uint64_t session_id, GError **error);
 gboolean dr_store_add_event (DrStore *store, uint64_t session_id, int64_t roller_id,
                              const DrEngineConfig *config, const DrEvent *event, GError **error);
 

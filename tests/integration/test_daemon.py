@@ -750,6 +750,104 @@ class Storage(DaemonTestCase):
         self.assert_db_has_exactly(self.produced)
 
 
+class Restarts(DaemonTestCase):
+    '''kill -9 of the daemon loses nothing of the head wear and counts no
+    frame twice (issue 8, break 3).'''
+
+    HEAD_LIFE = 40.0
+    CONFIG = f'[engine]\nhead-life-revolutions={HEAD_LIFE}\n'
+    TICKS = 18                     # per sample: 20 samples a revolution
+
+    def revolutions(self, stream):
+        return (len(stream.samples) - 1) * self.TICKS / self.head.ticks_per_rev
+
+    def wait_head_wear(self, revolutions, when):
+        wear = revolutions / self.HEAD_LIFE
+        try:
+            self.wait_roller_prop('HeadWear', lambda w: abs(w - wear) < 1e-9, timeout=10)
+        except AssertionError as e:
+            self.fail(f'{when}: HeadWear is {self.roller_prop("HeadWear")!r}, the frames make '
+                      f'{wear!r} ({revolutions} revolutions); {e}')
+
+    def kill9_and_restart(self):
+        self.daemon.kill9()
+        self.bluez.client_gone()           # bluetoothd drops the dead client's sessions
+        self.start_daemon()                # knows the roller: reconnects by itself
+        self.wait_streaming(timeout=20)
+        wait_until(lambda: not self.roller.stored(), 10, 'every frame acknowledged',
+                   details=lambda: f'{len(self.roller.stored())} still stored')
+
+    def test_kill9_keeps_head_wear(self):
+        self.start_paired()
+        s = self.live_stream(seconds_ago=30)
+        s.add(200, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.wait_head_wear(self.revolutions(s), 'before kill -9')
+
+        self.kill9_and_restart()
+        self.wait_head_wear(self.revolutions(s), 'after kill -9 and a restart')
+        s.add(100, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.wait_head_wear(self.revolutions(s), 'rolling on after the restart')
+
+        # Killed again; the resumed session then ends with nothing new.
+        self.kill9_and_restart()
+        self.wait_head_wear(self.revolutions(s), 'after a second kill -9')
+        session = self.roller_call('StopSession')
+        self.assertEqual([r[0] for r in self.manager('ListSessions', '(xx)', (0, 0))], [session])
+
+        def stored_revolutions():
+            rows = self.db('SELECT revolutions FROM heads WHERE head_id = ?', (self.head.head_id,))
+            return rows[0][0] if rows else None
+        revolutions = self.revolutions(s)
+        wait_until(lambda: abs((stored_revolutions() or 0) - revolutions) < 1e-9, 5,
+                   f'the heads row to hold the session\'s {revolutions} revolutions',
+                   details=lambda: f'heads.revolutions = {stored_revolutions()!r}')
+
+        # and the next daemon starts from there
+        self.daemon.stop()
+        self.bluez.client_gone()
+        self.start_daemon()
+        self.wait_streaming(timeout=20)
+        self.wait_head_wear(revolutions, 'after a clean restart')
+
+    def test_kill9_after_clock_set_back(self):
+        self.start_paired()
+        s = self.live_stream(seconds_ago=30)
+        s.add(300, 2000, 0, 8)             # 3 s of rolling, 30 frames
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        # The roller's clock ran fast; SET_TIME at a reconnect set it back
+        # 2 s: its next frames have the t0s of frames it made before.
+        s.t -= 2000
+        s.add(300, 2000, 0, 8)
+        later = s.frames()
+        self.push(later[:20])
+        self.wait_acked(proto.frame_key(later[19])[1])
+        self.push(later[20:])              # in flight when the daemon dies
+
+        self.kill9_and_restart()
+        s.add(50, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.assert_db_has_exactly(self.produced)
+        self.assert_acks_after_commit()
+
+        # One run of contact, counted once, in the order it was rolled.
+        session = self.roller_call('StopSession')
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        self.assertEqual([r[0] for r in sessions], [session])
+        rolled = self.manager('GetSessionCoverage', '(t)', (session,))['forehead'][2]
+        total = (len(s.samples) - 1) * 8 * area_per_rev_cm2(self.head) / self.head.ticks_per_rev
+        self.assertAlmostEqual(rolled, total, places=6,
+                               msg=f'forehead rolled {rolled:.4f} cm², the frames make {total:.4f}')
+        self.assertEqual(self.roller_prop('DroppedFrames'), 0)
+        self.assertEqual(self.db("SELECT count(*) FROM events WHERE kind IN "
+                                 "('seq-gap', 'counter-reset')"), [(0,)])
+
+
 class Link(DaemonTestCase):
 
     def test_reconnect_after_link_loss(self):

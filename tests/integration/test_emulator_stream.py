@@ -10,7 +10,11 @@ more), that the session's coverage is what the engine computes from the
 stored frames, and that Force and Coverage were published no faster than
 their limits allow (10 and 2 updates a second).
 '''
+import json
 import os
+import random
+import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,8 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE,  # noqa: E402
-                      Daemon, PrivateBus, Processes, Recorder, call, db_query,
+                      Daemon, PrivateBus, Processes, Recorder, call, db_query, get_prop,
                       roller_object_path, wait_until)
+import roller_protocol as proto  # noqa: E402
 
 ADDRESS = 'C0:FF:EE:00:5E:01'
 SAMPLES = 40_000          # 1,600 frames of 25
@@ -32,7 +37,8 @@ def emulator_path():
     return os.path.join(root, 'tests', 'roller-emulator')
 
 
-class EmulatorStream(unittest.TestCase):
+class EmulatorCase(unittest.TestCase):
+    '''Private buses and the C roller emulator as bluetoothd.'''
 
     def setUp(self):
         if not os.access(emulator_path(), os.X_OK):
@@ -59,6 +65,9 @@ class EmulatorStream(unittest.TestCase):
         stats = call(self.system.conn, 'org.bluez', '/org/dermaroll/Emulator',
                      'org.dermaroll.Emulator1', 'Stats', None, None)
         return stats['rollers'][ADDRESS]
+
+
+class EmulatorStream(EmulatorCase):
 
     def stream(self, *emulator_args):
         self.start_emulator(*emulator_args)
@@ -113,6 +122,119 @@ class EmulatorStream(unittest.TestCase):
         stats = self.stream('--no-acquire-notify')
         self.assertFalse(stats['notify-acquired'])
         self.assertTrue(stats['notifying'], 'the daemon did not StartNotify')
+
+
+def replay_path():
+    root = os.environ.get('DERMAROLL_BUILD_ROOT') or os.path.join(HERE, '..', '..', 'build')
+    return os.path.join(root, 'daemon', 'dermaroll-replay')
+
+
+class KillNine(EmulatorCase):
+    '''Fault matrix row 1: kill -9 of the daemon at random moments while the
+    roller streams (tests/faults/README.md). The emulator's roller keeps
+    its link and its stream when the daemon dies, as with bluetoothd, and
+    its clock runs ahead of ours until each reconnect's SET_TIME sets it
+    back. In the end the database holds every frame the roller made once,
+    no frame was counted as lost, and the totals and the head's revolutions
+    are a replay of the stored frames, in the order the roller made them,
+    through dermaroll-replay.'''
+
+    KILLS = 5
+    HEAD_LIFE = 500.0
+
+    def test_kill9_at_random_moments(self):
+        seed = int(os.environ.get('DERMAROLL_FAULT_SEED', '8031'))
+        rng = random.Random(seed)
+        print(f'kill -9 fault seed {seed} (DERMAROLL_FAULT_SEED)', file=sys.stderr)
+        self.start_emulator('--rate', '2000', '--samples', '20000')
+        config = f'[engine]\nhead-life-revolutions={self.HEAD_LIFE}\n'
+        daemon = Daemon(self.tmp, self.system, self.session, config)
+        daemon.start()
+        self.addCleanup(daemon.stop)
+        path = roller_object_path(ADDRESS)
+        self.assertEqual(call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'Pair',
+                              '(s)', (ADDRESS,), timeout=30), path)
+
+        def stored_frames():
+            return (db_query(daemon.db_path, 'SELECT count(*) FROM frames') or [(0,)])[0][0]
+
+        # Streaming: the pairing is on disk (it was written before the
+        # first frame), so every restart knows the roller.
+        wait_until(lambda: stored_frames() > 0, 20, 'the first frames stored')
+        moments = []
+        for _ in range(self.KILLS):
+            # At start-up (history and warm-up under way), or once a
+            # random number of frames more is in.
+            more = rng.choice([0, rng.randint(1, 80)])
+            target = stored_frames() + more
+            # (or the roller is done: a slow machine restarts slowly)
+            wait_until(lambda: stored_frames() >= target or self.emulator_stats()['exhausted'],
+                       20, f'{more} frames more stored',
+                       details=lambda: str(self.emulator_stats()))
+            moments.append(more)
+            daemon.kill9()
+            daemon.start()
+        print(f'killed after {moments} more frames', file=sys.stderr)
+
+        stats = wait_until(lambda: (lambda s: s if s['exhausted'] and s['pending'] == 0
+                                    else None)(self.emulator_stats()),
+                           60, 'every frame acknowledged',
+                           details=lambda: str(self.emulator_stats()))
+        rows = db_query(daemon.db_path, 'SELECT t0_ms, seq, raw FROM frames ORDER BY seq')
+        keys = [(t0, seq) for t0, seq, _ in rows]
+        self.assertEqual(len(keys), len(set(keys)), 'a frame stored twice')
+        self.assertEqual(len(rows), stats['frames-produced'])
+        self.assertEqual([seq for _, seq in keys], list(range(len(rows))), 'a frame missing')
+
+        # Nothing was lost, so nothing may be counted as lost.
+        self.assertEqual(get_prop(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1',
+                                  'DroppedFrames'), 0)
+        self.assertEqual(db_query(daemon.db_path,
+                                  "SELECT kind, count(*) FROM events WHERE kind IN "
+                                  "('seq-gap', 'counter-reset') GROUP BY kind"), [])
+        self.assertEqual(db_query(daemon.db_path, 'SELECT dropped_frames FROM rollers'), [(0,)])
+
+        session = call(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1', 'StopSession')
+        sessions = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'ListSessions',
+                        '(xx)', (0, 0))
+        self.assertEqual([r[0] for r in sessions], [session], 'the run split into sessions')
+        head = db_query(daemon.db_path, 'SELECT needle_length_um, needle_count, drum_diameter_10um,'
+                        ' drum_width_10um, ticks_per_rev, head_id FROM heads')[0]
+        want = self.replay(head, [raw for _, _, raw in rows], config)
+        # HeadWear goes out at most twice a second: the last update may come.
+        last = []
+
+        def head_wear_right():
+            last[:] = [get_prop(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1',
+                                'HeadWear')]
+            return abs(last[0] * self.HEAD_LIFE - want['head_revolutions']) < 1e-6
+        wait_until(head_wear_right, 5, f'HeadWear = {want["head_revolutions"] / self.HEAD_LIFE}',
+                   details=lambda: f'HeadWear {last}')
+        wait_until(lambda: abs(db_query(daemon.db_path, 'SELECT revolutions FROM heads')[0][0]
+                               - want['head_revolutions']) < 1e-6, 5,
+                   f'heads.revolutions = {want["head_revolutions"]}',
+                   details=lambda: str(db_query(daemon.db_path, 'SELECT * FROM heads')))
+        coverage = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                        'GetSessionCoverage', '(t)', (session,))
+        for zone in want['zones']:
+            if zone['name'] in coverage:
+                self.assertAlmostEqual(coverage[zone['name']][2], zone['rolled_cm2'], places=6,
+                                       msg=zone['name'])
+
+    def replay(self, head, frames, config):
+        '''dermaroll-replay --json over the frames, in the order given.'''
+        trace = os.path.join(self.tmp, 'stored.trace')
+        records = [proto.encode_head_info(*head)] + frames
+        with open(trace, 'wb') as f:
+            f.write(b'DRTRACE1')
+            for r in records:
+                f.write(struct.pack('<H', len(r)) + bytes(r))
+        conf = os.path.join(self.tmp, 'replay.conf')
+        with open(conf, 'w', encoding='utf-8') as f:
+            f.write(config)
+        out = subprocess.run([replay_path(), '--json', '--config', conf, trace],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        return json.loads(out)
 
 
 if __name__ == '__main__':
