@@ -295,6 +295,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
 {
   g_autoptr (DrStore) store = NULL;
   g_autofree char *db_path = NULL;
+  g_autoptr (GError) local = NULL;
   DrDaemon *self = g_new0 (DrDaemon, 1);
   GPtrArray *known;
 
@@ -327,9 +328,25 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
       dr_daemon_free (self);
       return NULL;
     }
-  known = load_store (self, store, error);
+  known = load_store (self, store, &local);
+  if (known == NULL && dr_store_is_corrupt (store))
+    {
+      /* What start-up reads met a damaged page: replaced as at any time. */
+      g_autoptr (GError) damage = g_steal_pointer (&local);
+
+      g_clear_object (&self->household);
+      g_clear_pointer (&self->start_moved_to, g_free);
+      store = dr_store_replace_damaged (g_steal_pointer (&store), &self->start_moved_to, &local);
+      if (store != NULL)
+        {
+          g_free (self->start_damage);
+          self->start_damage = g_strdup (damage->message);
+          known = load_store (self, store, &local);
+        }
+    }
   if (known == NULL)
     {
+      g_propagate_error (error, g_steal_pointer (&local));
       dr_daemon_free (self);
       return NULL;
     }
