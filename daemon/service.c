@@ -522,9 +522,9 @@ dr_service_class_init (DrServiceClass *klass)
   signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* Work that must not delay the name (the integrity check) waits for it. */
-  signals[SIGNAL_NAME_ACQUIRED] = g_signal_new ("name-acquired", G_TYPE_FROM_CLASS (klass),
-                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                G_TYPE_NONE, 0);
+  signals[SIGNAL_NAME_ACQUIRED]
+      = g_signal_new ("name-acquired", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 0);
 }
 
 static void

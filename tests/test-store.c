@@ -1261,10 +1261,10 @@ damage_frames_leaf (Fixture *f)
 {
   int64_t leaves = store_test_sql_int (
       f->path, "SELECT count(*) FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'");
-  g_autofree char *sql = g_strdup_printf (
-      "SELECT pageno FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'"
-      " ORDER BY pageno LIMIT 1 OFFSET %" G_GINT64_FORMAT,
-      leaves / 2);
+  g_autofree char *sql
+      = g_strdup_printf ("SELECT pageno FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'"
+                         " ORDER BY pageno LIMIT 1 OFFSET %" G_GINT64_FORMAT,
+                         leaves / 2);
   int64_t page = store_test_sql_int (f->path, sql);
   int64_t page_size = store_test_sql_int (f->path, "PRAGMA page_size");
 
@@ -1452,7 +1452,7 @@ test_damage_during_write (Fixture *f, gconstpointer data)
     g_assert_cmpstr (found, ==, w.moved_to);
   }
   /* A fresh database, with the roller, and the frames not stored before. */
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA quick_check = 1") , ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA quick_check = 1"), ==, 0);
   g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM rollers WHERE id = 1"), ==,
                    1);
   g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
@@ -1619,10 +1619,10 @@ test_damage_salvage (Fixture *f, gconstpointer data)
   {
     int64_t leaves = store_test_sql_int (
         f->path, "SELECT count(*) FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'");
-    g_autofree char *sql = g_strdup_printf (
-        "SELECT ncell FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'"
-        " ORDER BY pageno LIMIT 1 OFFSET %" G_GINT64_FORMAT,
-        leaves / 2);
+    g_autofree char *sql
+        = g_strdup_printf ("SELECT ncell FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'"
+                           " ORDER BY pageno LIMIT 1 OFFSET %" G_GINT64_FORMAT,
+                           leaves / 2);
     rows_on_page = store_test_sql_int (f->path, sql);
   }
   page = damage_frames_leaf (f);
@@ -1633,8 +1633,9 @@ test_damage_salvage (Fixture *f, gconstpointer data)
   store = open_store (f);
   g_assert_true (dr_salvage (damaged_path, store, &config, &result, &error));
   g_assert_no_error (error);
-  g_test_message ("page %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " frames) damaged: %"
-                  G_GUINT64_FORMAT " frames salvaged, %" G_GUINT64_FORMAT " sessions",
+  g_test_message ("page %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                  " frames) damaged: %" G_GUINT64_FORMAT " frames salvaged, %" G_GUINT64_FORMAT
+                  " sessions",
                   page, rows_on_page, result.frames_stored, result.sessions);
   /* Every frame but those on the damaged page, once. */
   g_assert_cmpuint (result.frames_stored, ==, DAMAGE_FRAMES - rows_on_page);
@@ -1645,8 +1646,8 @@ test_damage_salvage (Fixture *f, gconstpointer data)
                    DAMAGE_FRAMES - rows_on_page);
   g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sessions"), ==,
                    (int64_t) result.sessions);
-  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"),
-                   ==, 0);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
   /* The damaged file was only read. */
   {
     g_autoptr (GBytes) after = read_file (damaged_path);

@@ -51,8 +51,8 @@ typedef struct
 
 /* store-damage.c: keeps the caches above; @name NULL or "" keeps the
  * known name. */
-void store_remember_roller (DrStore *self, int64_t roller_id, const char *address,
-                            const char *name, int paired);
+void store_remember_roller (DrStore *self, int64_t roller_id, const char *address, const char *name,
+                            int paired);
 void store_remember_session (DrStore *self, const StoreOpenSession *session);
 void store_forget_session (DrStore *self, uint64_t session_id);
 

@@ -174,8 +174,8 @@ dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, i
   if (!store_step_done (self, insert, "cannot store session", error)
       || !store_step_done (self, count_head, "cannot store head", error))
     return FALSE;
-  store_remember_session (self, &(StoreOpenSession){ session_id, roller_id, start_ms,
-                                                     needle_length_um, head_id });
+  store_remember_session (
+      self, &(StoreOpenSession){ session_id, roller_id, start_ms, needle_length_um, head_id });
   return TRUE;
 }
 

@@ -83,7 +83,7 @@ struct _DrStoreWorker
   GArray *failures;     /* Failure, since the last report */
   char *damage;         /* since the last report */
   char *moved_to;
-  GError *dead;         /* the store is gone (damaged and not replaced) */
+  GError *dead; /* the store is gone (damaged and not replaced) */
 };
 
 enum
@@ -683,9 +683,9 @@ dr_store_worker_class_init (DrStoreWorkerClass *klass)
   signals[SIGNAL_WRITE_FAILED] = g_signal_new (
       "write-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_DAMAGED] = g_signal_new ("damaged", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                          NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
-                                          G_TYPE_STRING);
+  signals[SIGNAL_DAMAGED]
+      = g_signal_new ("damaged", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 /* API */

@@ -235,8 +235,8 @@ store_open (const char *path, gboolean *damaged, GError **error)
 
   self = g_new0 (DrStore, 1);
   self->path = g_strdup (path);
-  self->rollers
-      = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) dr_store_roller_free);
+  self->rollers = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                         (GDestroyNotify) dr_store_roller_free);
   self->open_sessions = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   /* Only the file we just made (or the one there) is opened: no
    * SQLITE_OPEN_CREATE, so the 0600 file cannot be raced by SQLite's 0644. */

@@ -278,8 +278,8 @@ DrStore *dr_store_open_or_replace (const char *path, char **moved_to, char **dam
  * unreadable), @head the head of its latest readable session (NULL: none).
  * *n_unreadable: ids skipped or rows without a raw frame. */
 typedef gboolean (*DrStoreSalvageFunc) (const char *address, const char *name,
-                                        const DrHeadInfo *head, const uint8_t *raw, size_t len, int64_t received_ms,
-                                        gpointer user_data);
+                                        const DrHeadInfo *head, const uint8_t *raw, size_t len,
+                                        int64_t received_ms, gpointer user_data);
 gboolean dr_store_salvage_frames (const char *path, DrStoreSalvageFunc func, gpointer user_data,
                                   uint64_t *n_unreadable, GError **error);
 
