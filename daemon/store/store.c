@@ -6,8 +6,9 @@
  * (store-schema.c), closes what a crash left open (store-sessions.c) and
  * caches the hot path's statements. The other parts of the store each own
  * their tables: store-frames.c, store-sessions.c, store-queries.c,
- * store-rollers.c, store-settings.c; they share the statement helpers
- * below through store-private.h.
+ * store-rollers.c, store-settings.c; store-damage.c deals with a damaged
+ * file. They share the statement helpers below through store-private.h;
+ * the error helper is where any statement's SQLITE_CORRUPT is noticed.
  */
 #include "store-private.h"
 
