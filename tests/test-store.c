@@ -1501,6 +1501,7 @@ assert_replaced_at_start (Fixture *f, GBytes *damaged)
   store = dr_store_open_or_replace (f->path, &moved_to, &damage, &error);
   g_assert_no_error (error);
   g_assert_nonnull (store);
+  g_test_message ("%s", moved_to ? "moved aside at open" : "opened; the check finds it");
   if (moved_to == NULL)
     {
       /* SQLite could open it: the integrity check finds it. */
