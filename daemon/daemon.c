@@ -30,6 +30,12 @@ struct _DrDaemon
   GHashTable *rollers;      /* address → DrRoller */
   GPtrArray *known_rollers; /* from the store, until the rollers are made */
   gboolean write_failed;    /* since the last commit report */
+  /* The database was found damaged and replaced: said in StoreError until
+   * dermarolld restarts, whatever commits succeed in the fresh one. */
+  char *damage_message;
+  char *start_moved_to; /* what dr_store_open_or_replace () moved aside */
+  char *start_damage;
+  gboolean checked; /* the integrity check was queued */
 };
 
 /* ---- rollers ----------------------------------------------------------- */
@@ -130,7 +136,7 @@ on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
 
   /* A commit with no failed write means the store is well again. */
   if (!self->write_failed && self->service)
-    dr_service_set_store_error (self->service, "");
+    dr_service_set_store_error (self->service, self->damage_message ? self->damage_message : "");
   self->write_failed = FALSE;
 
   g_hash_table_iter_init (&iter, self->rollers);
@@ -153,12 +159,50 @@ on_write_failed (DrStoreWorker *worker, guint64 serial, const GError *error, gpo
     dr_roller_write_failed (roller, serial);
 }
 
+/* Said loudly, three ways: the log (the worker or the store logged it
+ * already, with the file), Manager1.StoreError and a notification. */
+static void
+report_damage (DrDaemon *self, const char *found, const char *moved_to)
+{
+  g_autofree char *body = NULL;
+
+  g_free (self->damage_message);
+  if (moved_to != NULL)
+    {
+      self->damage_message = g_strdup_printf (
+          "The database was damaged (%s). It was moved to %s and a fresh database was started;"
+          " run dermarolld --salvage %s to recover its readable frames.",
+          found, moved_to, moved_to);
+      body = g_strdup_printf ("It was moved aside to %s; new records go to a fresh database. "
+                              "dermarolld --salvage %s recovers the old records.",
+                              moved_to, moved_to);
+    }
+  else
+    {
+      self->damage_message = g_strdup_printf (
+          "The database is damaged (%s) and could not be replaced: nothing is stored.", found);
+      body = g_strdup_printf ("%s: nothing more is stored until dermarolld is restarted.", found);
+    }
+  g_warning ("%s", self->damage_message);
+  if (self->service)
+    dr_service_set_store_error (self->service, self->damage_message);
+  if (self->notifier)
+    dr_notifier_store_problem (self->notifier, "The dermaroll database is damaged", body);
+}
+
+static void
+on_damaged (DrStoreWorker *worker, const char *found, const char *moved_to, gpointer user_data)
+{
+  report_damage (user_data, found, moved_to);
+}
+
 /* Every store worker signal is connected here, and only here. */
 static void
 connect_store (DrDaemon *self)
 {
   g_signal_connect (self->store, "committed", G_CALLBACK (on_committed), self);
   g_signal_connect (self->store, "write-failed", G_CALLBACK (on_write_failed), self);
+  g_signal_connect (self->store, "damaged", G_CALLBACK (on_damaged), self);
 }
 
 static void
@@ -271,6 +315,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
 {
   g_autoptr (DrStore) store = NULL;
   g_autofree char *db_path = NULL;
+  g_autoptr (GError) local = NULL;
   DrDaemon *self = g_new0 (DrDaemon, 1);
   GPtrArray *known;
 
@@ -295,15 +340,33 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
     }
 
   db_path = options->db_path ? g_strdup (options->db_path) : dr_store_default_path ();
-  store = dr_store_open (db_path, error);
+  /* A damaged database of ours is moved aside here and reported once the
+   * service is up; anything else at the path is refused. */
+  store = dr_store_open_or_replace (db_path, &self->start_moved_to, &self->start_damage, error);
   if (store == NULL)
     {
       dr_daemon_free (self);
       return NULL;
     }
-  known = load_store (self, store, error);
+  known = load_store (self, store, &local);
+  if (known == NULL && dr_store_is_corrupt (store))
+    {
+      /* What start-up reads met a damaged page: replaced as at any time. */
+      g_autoptr (GError) damage = g_steal_pointer (&local);
+
+      g_clear_object (&self->household);
+      g_clear_pointer (&self->start_moved_to, g_free);
+      store = dr_store_replace_damaged (g_steal_pointer (&store), &self->start_moved_to, &local);
+      if (store != NULL)
+        {
+          g_free (self->start_damage);
+          self->start_damage = g_strdup (damage->message);
+          known = load_store (self, store, &local);
+        }
+    }
   if (known == NULL)
     {
+      g_propagate_error (error, g_steal_pointer (&local));
       dr_daemon_free (self);
       return NULL;
     }
@@ -320,6 +383,19 @@ on_ensure_roller (DrService *service, const char *address, gpointer user_data)
 {
   DrDaemon *self = user_data;
   return g_object_ref (ensure_roller (self, address, NULL));
+}
+
+/* The integrity check reads the whole file: it runs on the store's
+ * thread, and only once the name is ours, so start-up never waits for it. */
+static void
+on_name_acquired (DrService *service, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+
+  if (self->checked)
+    return;
+  self->checked = TRUE;
+  dr_store_worker_check (self->store);
 }
 
 static void
@@ -359,6 +435,9 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
   g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
   g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
+  g_signal_connect (self->service, "name-acquired", G_CALLBACK (on_name_acquired), self);
+  if (self->start_damage != NULL)
+    report_damage (self, self->start_damage, self->start_moved_to);
   if (self->known_rollers)
     {
       for (guint i = 0; i < self->known_rollers->len; i++)
@@ -404,5 +483,8 @@ dr_daemon_free (DrDaemon *self)
   g_clear_pointer (&self->known_rollers, g_ptr_array_unref);
   g_clear_object (&self->publish_bus);
   g_clear_object (&self->system_bus);
+  g_free (self->damage_message);
+  g_free (self->start_moved_to);
+  g_free (self->start_damage);
   g_free (self);
 }

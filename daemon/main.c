@@ -6,7 +6,41 @@
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "salvage.h"
 #include "sd-notify.h"
+
+/* dermarolld --salvage FILE: into --db (or the default database). */
+static int
+salvage (const char *damaged, const char *db_path, const char *config_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *path = db_path ? g_strdup (db_path) : dr_store_default_path ();
+  DrEngineConfig config;
+  DrSalvageResult result;
+
+  dr_engine_config_init_defaults (&config);
+  if (config_path != NULL && !dr_engine_config_load_file (&config, config_path, &error))
+    {
+      g_printerr ("dermarolld: %s\n", error->message);
+      return 1;
+    }
+  store = dr_store_open (path, &error);
+  if (store == NULL || !dr_salvage (damaged, store, &config, &result, &error))
+    {
+      g_printerr ("dermarolld: salvage of %s failed: %s\n", damaged, error->message);
+      return 1;
+    }
+  g_print ("salvaged %s into %s:\n"
+           "  frames read: %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " new, %" G_GUINT64_FORMAT
+           " already stored, %" G_GUINT64_FORMAT " malformed)\n"
+           "  unreadable rows skipped: %" G_GUINT64_FORMAT "\n"
+           "  sessions recomputed: %" G_GUINT64_FORMAT " (%u rollers)\n",
+           damaged, path, result.frames_read, result.frames_stored,
+           result.frames_read - result.frames_stored - result.frames_malformed,
+           result.frames_malformed, result.unreadable, result.sessions, result.rollers);
+  return 0;
+}
 
 static gboolean
 on_signal (gpointer user_data)
@@ -20,6 +54,7 @@ main (int argc, char **argv)
 {
   g_autofree char *db_path = NULL;
   g_autofree char *config_path = NULL;
+  g_autofree char *salvage_path = NULL;
   gboolean system = FALSE, no_notify = FALSE, verbose = FALSE, version = FALSE;
   const GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Database file (default: $STATE_DIRECTORY or $XDG_STATE_HOME/dermaroll/dermaroll.db)", "PATH" },
@@ -28,6 +63,7 @@ main (int argc, char **argv)
     { "no-notify", 0, 0, G_OPTION_ARG_NONE, &no_notify, "No desktop notifications", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "salvage", 0, 0, G_OPTION_ARG_FILENAME, &salvage_path, "Recover the readable frames of a damaged database FILE into --db, recompute their sessions, and exit", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -64,6 +100,9 @@ main (int argc, char **argv)
       else if (g_file_test (sys, G_FILE_TEST_EXISTS))
         config_path = g_strdup (sys);
     }
+
+  if (salvage_path != NULL)
+    return salvage (salvage_path, db_path, config_path);
 
   options.db_path = db_path;
   options.config_path = config_path;

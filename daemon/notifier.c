@@ -269,9 +269,8 @@ send_now (Slot *slot, const char *summary, const char *body, guint8 urgency)
 }
 
 static Slot *
-get_slot (DrNotifier *self, const char *roller, DrNotifyKind kind)
+get_slot_by_key (DrNotifier *self, char *key)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%s", roller, kind_keys[kind]);
   Slot *slot = g_hash_table_lookup (self->slots, key);
 
   if (slot == NULL)
@@ -281,7 +280,15 @@ get_slot (DrNotifier *self, const char *roller, DrNotifyKind kind)
       slot->key = g_steal_pointer (&key);
       g_hash_table_insert (self->slots, slot->key, slot);
     }
+  else
+    g_free (key);
   return slot;
+}
+
+static Slot *
+get_slot (DrNotifier *self, const char *roller, DrNotifyKind kind)
+{
+  return get_slot_by_key (self, g_strdup_printf ("%s/%s", roller, kind_keys[kind]));
 }
 
 /* A new popup, subject to the per-kind interval. */
@@ -384,6 +391,15 @@ dr_notifier_head_worn (DrNotifier *self, const char *roller, guint32 head_id, do
                                            "its life). Blunt needles tear the skin: replace it.",
                                            head_id, revolutions, wear * 100.0);
   popup (self, roller, DR_NOTIFY_HEAD_WORN, "Replace the needle head", body, URGENCY_NORMAL);
+}
+
+/* Not a kind the config can switch off, and never held back: records are
+ * at stake. */
+void
+dr_notifier_store_problem (DrNotifier *self, const char *summary, const char *body)
+{
+  g_return_if_fail (self != NULL);
+  send_now (get_slot_by_key (self, g_strdup ("/store")), summary, body, URGENCY_CRITICAL);
 }
 
 void

@@ -68,6 +68,10 @@ void dr_notifier_session_ended (DrNotifier *notifier,
                                 GVariant *coverage,
                                 const char *const *excluded);
 
+/* The database is damaged or cannot be written: one critical notification,
+ * updated in place, whatever the config says. */
+void dr_notifier_store_problem (DrNotifier *notifier, const char *summary, const char *body);
+
 /* Notify calls sent so far (for tests and logs). */
 guint dr_notifier_get_n_sent (DrNotifier *notifier);
 

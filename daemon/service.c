@@ -50,6 +50,7 @@ enum
   SIGNAL_ENSURE_ROLLER,
   SIGNAL_ZONE_EXCLUDED,
   SIGNAL_NAME_LOST,
+  SIGNAL_NAME_ACQUIRED,
   N_SIGNALS
 };
 
@@ -421,7 +422,10 @@ dr_service_set_store_error (DrService *self, const char *message)
 static void
 name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
 {
+  DrService *self = user_data;
+
   g_info ("serving %s", name);
+  g_signal_emit (self, signals[SIGNAL_NAME_ACQUIRED], 0);
   /* Type=dbus units are ready when the name appears anyway; READY=1 also
    * starts the watchdog pings. */
   dr_sd_notify_ready ();
@@ -517,6 +521,10 @@ dr_service_class_init (DrServiceClass *klass)
                       NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_BOOLEAN);
   signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* Work that must not delay the name (the integrity check) waits for it. */
+  signals[SIGNAL_NAME_ACQUIRED]
+      = g_signal_new ("name-acquired", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 0);
 }
 
 static void

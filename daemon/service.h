@@ -31,6 +31,7 @@ G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton
  *     for a configured zone; the handler changes the config, the rollers
  *     and the store.
  *   name-lost: the bus name was lost or could not be had.
+ *   name-acquired: the bus name is ours.
  */
 DrService *dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config);
 

@@ -323,6 +323,27 @@ test_disabled (Fixture *f, gconstpointer data)
   g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 1);
 }
 
+/* A damaged database: critical, whatever kinds are off, never held back,
+ * and updated in place. */
+static void
+test_store_problem (Fixture *f, gconstpointer data)
+{
+  DrNotifierOptions options;
+  g_autoptr (DrNotifier) n = NULL;
+
+  dr_notifier_options_init (&options);
+  for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
+    options.enabled[i] = FALSE;
+  n = notifier_new (f, &options);
+  dr_notifier_store_problem (n, "The dermaroll database is damaged", "moved to /x.corrupt-1");
+  wait_for_calls (f, 1);
+  check_call (f, 0, 0, "The dermaroll database is damaged", "moved to /x.corrupt-1", 2);
+  settle (f);
+  dr_notifier_store_problem (n, "The dermaroll database is damaged", "moved to /x.corrupt-2");
+  wait_for_calls (f, 2);
+  check_call (f, 1, 1, "The dermaroll database is damaged", "moved to /x.corrupt-2", 2);
+}
+
 static void
 test_no_server (Fixture *f, gconstpointer data)
 {
@@ -389,6 +410,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/notifier/kinds/disabled", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
               test_disabled, fixture_teardown);
+  g_test_add ("/notifier/store-problem", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
+              test_store_problem, fixture_teardown);
   g_test_add ("/notifier/no-server", Fixture, GINT_TO_POINTER (FALSE), fixture_setup,
               test_no_server, fixture_teardown);
   g_test_add_func ("/notifier/options/load", test_options);

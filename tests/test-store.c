@@ -1,7 +1,8 @@
 /* test-store.c: the SQLite store on real files in a scratch directory:
  * permissions, schema version, refusing foreign and newer files, frames
  * with their duplicate check and acks, sessions and the queries (checked
- * as the service sends them), crash recovery and a full disk.
+ * as the service sends them), crash recovery, a full disk, and damage:
+ * found, moved aside, replaced, refused when not ours, salvaged.
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -9,8 +10,10 @@
 #include <sys/stat.h>
 
 #include "dr-error.h"
+#include "salvage.h"
 #include "service-variants.h"
 #include "store-test-util.h"
+#include "store-worker.h"
 #include "store.h"
 
 typedef struct
@@ -1377,6 +1380,494 @@ test_wal_bounded (Fixture *f, gconstpointer data)
   g_assert_cmpint (largest, <=, 1024 * 1024 + 128 * 1024);
 }
 
+/* Damage (row 7 of the fault matrix, tests/faults/README.md) */
+
+#define DAMAGE_FRAMES 600
+
+/* The store's warnings about a damaged file are expected here: noted,
+ * not fatal (g_test_init makes warnings fatal), until damage_log_take (). */
+static GMutex damage_log_lock;
+static GString *damage_log;
+static guint damage_log_handler_id;
+static GLogLevelFlags damage_log_saved_fatal;
+
+static void
+damage_log_handler (const char *domain, GLogLevelFlags level, const char *message,
+                    gpointer user_data)
+{
+  g_mutex_lock (&damage_log_lock);
+  if (damage_log == NULL)
+    damage_log = g_string_new (NULL);
+  g_string_append_printf (damage_log, "%s\n", message);
+  g_mutex_unlock (&damage_log_lock);
+}
+
+static void
+damage_log_start (void)
+{
+  damage_log_saved_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  damage_log_handler_id
+      = g_log_set_handler ("dermaroll", G_LOG_LEVEL_WARNING, damage_log_handler, NULL);
+}
+
+static char *
+damage_log_take (void)
+{
+  char *log;
+
+  g_log_remove_handler ("dermaroll", damage_log_handler_id);
+  g_log_set_always_fatal (damage_log_saved_fatal);
+  g_mutex_lock (&damage_log_lock);
+  log = damage_log ? g_string_free (g_steal_pointer (&damage_log), FALSE) : g_strdup ("");
+  g_mutex_unlock (&damage_log_lock);
+  return log;
+}
+
+/* Our database, checkpointed and closed: DAMAGE_FRAMES frames of one roller. */
+static void
+make_database (Fixture *f)
+{
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+
+  begin (store);
+  for (guint i = 0; i < DAMAGE_FRAMES; i++)
+    add_frame (store, roller, 1000 + 50 * i, (uint16_t) i, 0);
+  commit (store);
+}
+
+static GBytes *
+read_file (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  return g_bytes_new_take (g_steal_pointer (&contents), len);
+}
+
+/* 4 KiB of garbage (a fixed pattern) at @offset of the file. */
+static void
+write_garbage (const char *path, goffset offset, gsize len)
+{
+  g_autofree guint8 *garbage = g_malloc (len);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  FILE *file = fopen (path, "r+b");
+
+  for (gsize i = 0; i < len; i++)
+    garbage[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  g_assert_nonnull (file);
+  g_assert_cmpint (fseeko (file, offset, SEEK_SET), ==, 0);
+  g_assert_cmpuint (fwrite (garbage, 1, len, file), ==, len);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/* Garbage over a leaf page of the frames table, in its middle. Returns
+ * the page's number. */
+static int64_t
+damage_frames_leaf (Fixture *f)
+{
+  int64_t leaves = store_test_sql_int (
+      f->path, "SELECT count(*) FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'");
+  g_autofree char *sql
+      = g_strdup_printf ("SELECT pageno FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'"
+                         " ORDER BY pageno LIMIT 1 OFFSET %" G_GINT64_FORMAT,
+                         leaves / 2);
+  int64_t page = store_test_sql_int (f->path, sql);
+  int64_t page_size = store_test_sql_int (f->path, "PRAGMA page_size");
+
+  g_assert_cmpint (leaves, >, 4);
+  write_garbage (f->path, (page - 1) * page_size, (gsize) page_size);
+  return page;
+}
+
+/* The one FILE.corrupt-* in the database's directory (NULL: none). */
+static char *
+find_moved_aside (Fixture *f)
+{
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (strstr (name, ".corrupt-") != NULL && !g_str_has_suffix (name, "-wal")
+        && !g_str_has_suffix (name, "-shm"))
+      {
+        g_assert_null (found);
+        found = g_build_filename (dir, name, NULL);
+      }
+  return found;
+}
+
+/* dermaroll.db.corrupt-YYYYMMDDTHHMMSS, byte for byte what was there. */
+static void
+assert_moved_aside (Fixture *f, const char *moved_to, GBytes *original)
+{
+  g_autofree char *base = g_path_get_basename (moved_to);
+  g_autoptr (GBytes) now = NULL;
+
+  g_assert_true (g_regex_match_simple ("^dermaroll\\.db\\.corrupt-[0-9]{8}T[0-9]{6}$", base, 0, 0));
+  now = read_file (moved_to);
+  g_assert_true (g_bytes_equal (now, original));
+}
+
+static void
+test_damage_quick_check (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autoptr (GBytes) damaged = NULL;
+  int64_t page;
+
+  make_database (f);
+  page = damage_frames_leaf (f);
+  g_test_message ("garbage over frames leaf page %" G_GINT64_FORMAT, page);
+  damaged = read_file (f->path);
+  damage_log_start ();
+
+  /* The page is not read at start: the open succeeds... */
+  store = open_store (f);
+  g_assert_false (dr_store_is_corrupt (store));
+  /* ...and the check finds it. */
+  g_assert_false (dr_store_quick_check (store, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  g_assert_true (g_str_has_prefix (error->message, f->path));
+  g_assert_true (dr_store_is_corrupt (store));
+  g_clear_pointer (&store, dr_store_free);
+  /* Closing wrote nothing into it. */
+  {
+    g_autoptr (GBytes) after = read_file (f->path);
+    g_assert_true (g_bytes_equal (after, damaged));
+  }
+  g_free (damage_log_take ());
+}
+
+typedef struct
+{
+  guint failed;
+  guint64 committed;
+  char *found;
+  char *moved_to;
+  gboolean damaged;
+} WorkerWatch;
+
+static void
+on_write_failed (DrStoreWorker *worker, guint64 serial, const GError *error, gpointer user_data)
+{
+  WorkerWatch *w = user_data;
+  w->failed++;
+}
+
+static void
+on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
+{
+  WorkerWatch *w = user_data;
+  w->committed = MAX (w->committed, serial);
+}
+
+static void
+on_damaged (DrStoreWorker *worker, const char *found, const char *moved_to, gpointer user_data)
+{
+  WorkerWatch *w = user_data;
+  w->damaged = TRUE;
+  w->found = g_strdup (found);
+  w->moved_to = g_strdup (moved_to);
+}
+
+static gboolean
+count_frame_cb (const uint8_t *raw, size_t len, int64_t received_ms, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+  return TRUE;
+}
+
+/* A write that reads every frame: it meets the damaged page. */
+static gboolean
+job_read_all (DrStore *store, gpointer data, GError **error)
+{
+  guint n = 0;
+  return dr_store_foreach_frame (store, 1, 0, 0, count_frame_cb, &n, error);
+}
+
+typedef struct
+{
+  uint64_t t0;
+  uint16_t seq;
+} FrameJob;
+
+static gboolean
+job_add_frame (DrStore *store, gpointer data, GError **error)
+{
+  FrameJob *job = data;
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = store_test_frame (buf, job->t0, job->seq, 0, 5, 0, 0);
+  gboolean inserted;
+
+  return dr_store_add_frame (store, 1, 0, buf, len, DR_CODEC_OK, &inserted, error);
+}
+
+static void
+wait_worker (gboolean *done, guint64 *committed, guint64 serial)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!(done ? *done : *committed >= serial) && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+static void
+test_damage_during_write (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStoreWorker) worker = NULL;
+  g_autoptr (GBytes) damaged = NULL;
+  g_autofree char *log = NULL;
+  WorkerWatch w = { 0 };
+  FrameJob before = { 900000, 1000 }, after = { 900050, 1001 };
+  guint64 serial;
+
+  make_database (f);
+  damage_frames_leaf (f);
+  damaged = read_file (f->path);
+  damage_log_start ();
+
+  worker = dr_store_worker_new (open_store (f), NULL);
+  g_signal_connect (worker, "write-failed", G_CALLBACK (on_write_failed), &w);
+  g_signal_connect (worker, "committed", G_CALLBACK (on_committed), &w);
+  g_signal_connect (worker, "damaged", G_CALLBACK (on_damaged), &w);
+
+  /* A frame in the open transaction, then the write that meets the damage:
+   * SQLITE_CORRUPT during a write. */
+  dr_store_worker_write (worker, job_add_frame, &before, NULL);
+  dr_store_worker_write (worker, job_read_all, NULL, NULL);
+  serial = dr_store_worker_write (worker, job_add_frame, &after, NULL);
+  dr_store_worker_flush (worker);
+  wait_worker (NULL, &w.committed, serial);
+
+  g_assert_true (w.damaged);
+  g_assert_nonnull (w.moved_to);
+  g_assert_nonnull (strstr (w.found, "malformed"));
+  g_assert_cmpuint (w.failed, ==, 1); /* the write that met it */
+  g_assert_cmpuint (w.committed, >=, serial);
+  dr_store_worker_close (worker);
+
+  /* Moved aside untouched: the frame of the open transaction is not in it. */
+  assert_moved_aside (f, w.moved_to, damaged);
+  {
+    g_autofree char *found = find_moved_aside (f);
+    g_assert_cmpstr (found, ==, w.moved_to);
+  }
+  /* A fresh database, with the roller, and the frames not stored before. */
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA quick_check = 1"), ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM rollers WHERE id = 1"), ==,
+                   1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 2);
+  /* Said in the log, with the file and where it went. */
+  log = damage_log_take ();
+  g_assert_nonnull (strstr (log, f->path));
+  g_assert_nonnull (strstr (log, w.moved_to));
+  g_free (w.found);
+  g_free (w.moved_to);
+}
+
+static void
+test_damage_check_worker (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStoreWorker) worker = NULL;
+  g_autoptr (GBytes) damaged = NULL;
+  WorkerWatch w = { 0 };
+
+  make_database (f);
+  damage_frames_leaf (f);
+  damaged = read_file (f->path);
+  damage_log_start ();
+
+  worker = dr_store_worker_new (open_store (f), NULL);
+  g_signal_connect (worker, "damaged", G_CALLBACK (on_damaged), &w);
+  dr_store_worker_check (worker);
+  wait_worker (&w.damaged, NULL, 0);
+  g_assert_true (w.damaged);
+  dr_store_worker_close (worker);
+  assert_moved_aside (f, w.moved_to, damaged);
+  g_free (w.found);
+  g_free (w.moved_to);
+  g_free (damage_log_take ());
+}
+
+/* At start: a damaged file of ours is moved aside and replaced. */
+static void
+assert_replaced_at_start (Fixture *f, GBytes *damaged)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *moved_to = NULL;
+  g_autofree char *damage = NULL;
+
+  damage_log_start ();
+  store = dr_store_open_or_replace (f->path, &moved_to, &damage, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_test_message ("%s", moved_to ? "moved aside at open" : "opened; the check finds it");
+  if (moved_to == NULL)
+    {
+      /* SQLite could open it: the integrity check finds it. */
+      g_assert_false (dr_store_quick_check (store, &error));
+      g_clear_error (&error);
+      store = dr_store_replace_damaged (g_steal_pointer (&store), &moved_to, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (store);
+    }
+  else
+    {
+      g_assert_nonnull (damage);
+    }
+  assert_moved_aside (f, moved_to, damaged);
+  g_assert_true (dr_store_quick_check (store, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *log = damage_log_take ();
+    g_assert_nonnull (strstr (log, f->path));
+  }
+}
+
+static void
+test_damage_truncated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) damaged = NULL;
+  struct stat st;
+
+  make_database (f);
+  g_assert_cmpint (g_stat (f->path, &st), ==, 0);
+  g_assert_cmpint (truncate (f->path, st.st_size / 2 + 100), ==, 0);
+  damaged = read_file (f->path);
+  assert_replaced_at_start (f, damaged);
+}
+
+static void
+test_damage_garbage_header (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) damaged = NULL;
+
+  make_database (f);
+  write_garbage (f->path, 0, 100);
+  damaged = read_file (f->path);
+  assert_replaced_at_start (f, damaged);
+}
+
+/* Not ours: refused, never moved or touched. */
+static void
+assert_refused_at_start (Fixture *f, GBytes *original, const char *what)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *moved_to = NULL;
+  g_autofree char *damage = NULL;
+  g_autofree char *aside = NULL;
+  g_autoptr (GBytes) after = NULL;
+
+  store = dr_store_open_or_replace (f->path, &moved_to, &damage, &error);
+  g_assert_null (store);
+  g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_str_has_prefix (error->message, f->path));
+  g_assert_nonnull (strstr (error->message, what));
+  g_assert_nonnull (strstr (error->message, "refusing to touch it"));
+  g_assert_null (moved_to);
+  aside = find_moved_aside (f);
+  g_assert_null (aside);
+  after = read_file (f->path);
+  g_assert_true (g_bytes_equal (after, original));
+}
+
+static void
+test_damage_other_application (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  g_autoptr (GBytes) original = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  store_test_sql_exec (
+      f->path, "CREATE TABLE photos (id INTEGER PRIMARY KEY); INSERT INTO photos DEFAULT VALUES");
+  original = read_file (f->path);
+  assert_refused_at_start (f, original, "another application");
+  /* Even with a damaged page, it is still someone else's. */
+  write_garbage (f->path, 4096, 4096);
+  g_clear_pointer (&original, g_bytes_unref);
+  original = read_file (f->path);
+  assert_refused_at_start (f, original, "not a dermaroll database");
+}
+
+static void
+test_damage_text_file (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  const char *text = "[Desktop Entry]\nName=my notes\n";
+  g_autoptr (GBytes) original = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (f->path, text, -1, NULL));
+  original = read_file (f->path);
+  assert_refused_at_start (f, original, "a text file");
+}
+
+static void
+test_damage_salvage (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = NULL;
+  g_autoptr (GBytes) damaged = NULL;
+  g_autofree char *damaged_path = g_strconcat (f->path, ".damaged", NULL);
+  DrEngineConfig config;
+  DrSalvageResult result;
+  int64_t page, rows_on_page;
+
+  make_database (f);
+  /* How many frames the page to be damaged holds. */
+  {
+    int64_t leaves = store_test_sql_int (
+        f->path, "SELECT count(*) FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'");
+    g_autofree char *sql
+        = g_strdup_printf ("SELECT ncell FROM dbstat WHERE name = 'frames' AND pagetype = 'leaf'"
+                           " ORDER BY pageno LIMIT 1 OFFSET %" G_GINT64_FORMAT,
+                           leaves / 2);
+    rows_on_page = store_test_sql_int (f->path, sql);
+  }
+  page = damage_frames_leaf (f);
+  g_assert_cmpint (g_rename (f->path, damaged_path), ==, 0);
+  damaged = read_file (damaged_path);
+
+  dr_engine_config_init_defaults (&config);
+  store = open_store (f);
+  g_assert_true (dr_salvage (damaged_path, store, &config, &result, &error));
+  g_assert_no_error (error);
+  g_test_message ("page %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT
+                  " frames) damaged: %" G_GUINT64_FORMAT " frames salvaged, %" G_GUINT64_FORMAT
+                  " sessions",
+                  page, rows_on_page, result.frames_stored, result.sessions);
+  /* Every frame but those on the damaged page, once. */
+  g_assert_cmpuint (result.frames_stored, ==, DAMAGE_FRAMES - rows_on_page);
+  g_assert_cmpuint (result.frames_read, ==, DAMAGE_FRAMES - rows_on_page);
+  g_assert_cmpuint (result.rollers, ==, 1);
+  g_assert_cmpuint (result.sessions, >=, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==,
+                   DAMAGE_FRAMES - rows_on_page);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sessions"), ==,
+                   (int64_t) result.sessions);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+  /* The damaged file was only read. */
+  {
+    g_autoptr (GBytes) after = read_file (damaged_path);
+    g_assert_true (g_bytes_equal (after, damaged));
+  }
+  /* A second salvage adds nothing. */
+  g_assert_true (dr_salvage (damaged_path, store, &config, &result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (result.frames_stored, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1411,6 +1902,14 @@ main (int argc, char **argv)
   ADD ("disk-full", test_disk_full);
   ADD ("savepoints", test_savepoints);
   ADD ("wal-bounded", test_wal_bounded);
+  ADD ("damage/quick-check", test_damage_quick_check);
+  ADD ("damage/during-write", test_damage_during_write);
+  ADD ("damage/check-on-worker", test_damage_check_worker);
+  ADD ("damage/truncated", test_damage_truncated);
+  ADD ("damage/garbage-header", test_damage_garbage_header);
+  ADD ("damage/other-application", test_damage_other_application);
+  ADD ("damage/text-file", test_damage_text_file);
+  ADD ("damage/salvage", test_damage_salvage);
 #undef ADD
 
   return g_test_run ();

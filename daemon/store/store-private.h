@@ -30,7 +30,31 @@ struct _DrStore
   sqlite3_stmt *savepoint;
   sqlite3_stmt *release;
   sqlite3_stmt *rollback_to;
+  /* SQLite said SQLITE_CORRUPT or SQLITE_NOTADB, or quick_check found a
+   * problem: nothing more may be written into this file. */
+  gboolean corrupt;
+  /* What a fresh database needs to go on where this one stopped, should
+   * this one be found damaged (store-damage.c): rollers by id
+   * (DrStoreRoller*) and the sessions still open (StoreOpenSession*). */
+  GHashTable *rollers;
+  GHashTable *open_sessions;
 };
+
+typedef struct
+{
+  uint64_t id;
+  int64_t roller_id;
+  int64_t start_ms;
+  uint16_t needle_length_um;
+  uint32_t head_id;
+} StoreOpenSession;
+
+/* store-damage.c: keeps the caches above; @name NULL or "" keeps the
+ * known name. */
+void store_remember_roller (DrStore *self, int64_t roller_id, const char *address, const char *name,
+                            int paired);
+void store_remember_session (DrStore *self, const StoreOpenSession *session);
+void store_forget_session (DrStore *self, uint64_t session_id);
 
 /* Errors (store.c): each says what failed, the database ones with the
  * file; they return FALSE. */
@@ -56,6 +80,10 @@ gboolean store_query_int (DrStore *self, const char *sql, int64_t *value, GError
  * no-op, when no roller has that id. */
 gboolean store_step_roller_update (DrStore *self, sqlite3_stmt *stmt, int64_t roller_id,
                                    const char *what, GError **error);
+
+/* dr_store_open () (store.c), telling whether SQLite found the file
+ * damaged or not a database when it fails. */
+DrStore *store_open (const char *path, gboolean *damaged, GError **error);
 
 /* The steps of dr_store_open (), in order, each with its tables.
  * store-schema.c: a dermaroll database, an empty file, or an error. */

@@ -47,6 +47,7 @@ dr_store_ensure_roller (DrStore *self, const char *address, const char *name, in
   if (!store_step_row (self, select, &has_row, "cannot read roller", error))
     return FALSE;
   g_assert (has_row);
+  store_remember_roller (self, sqlite3_column_int64 (select, 0), address, name, -1);
   if (roller_id != NULL)
     *roller_id = sqlite3_column_int64 (select, 0);
   return TRUE;
@@ -64,7 +65,10 @@ dr_store_set_roller_paired (DrStore *self, int64_t roller_id, gboolean paired, G
     return FALSE;
   sqlite3_bind_int (stmt, 1, paired ? 1 : 0);
   sqlite3_bind_int64 (stmt, 2, roller_id);
-  return store_step_roller_update (self, stmt, roller_id, "cannot store roller", error);
+  if (!store_step_roller_update (self, stmt, roller_id, "cannot store roller", error))
+    return FALSE;
+  store_remember_roller (self, roller_id, NULL, NULL, paired ? 1 : 0);
+  return TRUE;
 }
 
 void
@@ -98,6 +102,7 @@ dr_store_list_rollers (DrStore *self, GError **error)
       roller->address = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
       roller->name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
       roller->paired = sqlite3_column_int (stmt, 3) != 0;
+      store_remember_roller (self, roller->id, roller->address, roller->name, roller->paired);
       g_ptr_array_add (rollers, roller);
     }
   if (rc != SQLITE_DONE)

@@ -161,7 +161,7 @@ store_check_identity (DrStore *self, int64_t *version, GError **error)
 
   g_set_error (error, DR_ERROR, DR_ERROR_STORE,
                "%s: not a dermaroll database (SQLite database of another application, "
-               "application id 0x%08" G_GINT64_MODIFIER "x)",
+               "application id 0x%08" G_GINT64_MODIFIER "x); refusing to touch it",
                self->path, application_id);
   return FALSE;
 }

@@ -172,8 +172,12 @@ dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, i
   sqlite3_bind_int (insert, 4, needle_length_um);
   sqlite3_bind_int64 (insert, 5, head_id);
   sqlite3_bind_int64 (count_head, 1, head_id);
-  return store_step_done (self, insert, "cannot store session", error)
-         && store_step_done (self, count_head, "cannot store head", error);
+  if (!store_step_done (self, insert, "cannot store session", error)
+      || !store_step_done (self, count_head, "cannot store head", error))
+    return FALSE;
+  store_remember_session (
+      self, &(StoreOpenSession){ session_id, roller_id, start_ms, needle_length_um, head_id });
+  return TRUE;
 }
 
 gboolean
@@ -271,6 +275,8 @@ dr_store_session_update (DrStore *self, uint64_t session_id, int64_t end_ms, dou
     return FALSE;
   if (sqlite3_changes (self->db) == 0)
     return store_no_session_error (error, session_id);
+  if (end_ms != 0)
+    store_forget_session (self, session_id);
 
   sqlite3_bind_int64 (clear, 1, (sqlite3_int64) session_id);
   if (!store_step_done (self, clear, "cannot store session totals", error))

@@ -19,6 +19,7 @@ typedef enum
   JOB_WRITE,
   JOB_QUERY,
   JOB_FLUSH,
+  JOB_CHECK,
   JOB_QUIT,
 } JobKind;
 
@@ -57,6 +58,8 @@ typedef struct
   Mailbox *mailbox;
   guint64 serial; /* highest write serial handled; 0: none */
   GArray *failures;
+  char *damage;   /* the database was found damaged: what was found */
+  char *moved_to; /* where it went; NULL: it could not be moved */
 } Report;
 
 struct _DrStoreWorker
@@ -79,6 +82,9 @@ struct _DrStoreWorker
   guint64 batch_serial;     /* highest write serial handled since the last report */
   GArray *failures;         /* Failure, since the last report */
   gboolean checkpoint_owed; /* a write failed since the last checkpoint that worked */
+  char *damage;             /* since the last report */
+  char *moved_to;
+  GError *dead; /* the store is gone (damaged and not replaced) */
 };
 
 enum
@@ -93,6 +99,7 @@ enum
 {
   SIGNAL_COMMITTED,
   SIGNAL_WRITE_FAILED,
+  SIGNAL_DAMAGED,
   N_SIGNALS
 };
 
@@ -102,6 +109,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (DrStoreWorker, dr_store_worker, G_TYPE_OBJECT)
 
 static void run_write (DrStoreWorker *self, Job *job);
+static void discard_batch (DrStoreWorker *self, const GError *error);
 
 static Job *
 job_new (JobKind kind)
@@ -145,6 +153,8 @@ report_free (gpointer data)
 
   g_atomic_rc_box_release (report->mailbox);
   g_array_unref (report->failures);
+  g_free (report->damage);
+  g_free (report->moved_to);
   g_free (report);
 }
 
@@ -165,6 +175,8 @@ report_dispatch (gpointer data)
       Failure *failure = &g_array_index (report->failures, Failure, i);
       g_signal_emit (self, signals[SIGNAL_WRITE_FAILED], 0, failure->serial, failure->error);
     }
+  if (report->damage != NULL && g_atomic_int_get (&mailbox->open))
+    g_signal_emit (self, signals[SIGNAL_DAMAGED], 0, report->damage, report->moved_to);
   if (report->serial != 0 && g_atomic_int_get (&mailbox->open))
     g_signal_emit (self, signals[SIGNAL_COMMITTED], 0, report->serial);
   return G_SOURCE_REMOVE;
@@ -176,11 +188,13 @@ send_report (DrStoreWorker *self)
   Report *report;
   GSource *source;
 
-  if (self->batch_serial == 0 && self->failures->len == 0)
+  if (self->batch_serial == 0 && self->failures->len == 0 && self->damage == NULL)
     return;
   report = g_new0 (Report, 1);
   report->mailbox = g_atomic_rc_box_acquire (self->mailbox);
   report->serial = self->batch_serial;
+  report->damage = g_steal_pointer (&self->damage);
+  report->moved_to = g_steal_pointer (&self->moved_to);
   report->failures = g_steal_pointer (&self->failures);
   self->failures = failures_new ();
   self->batch_serial = 0;
@@ -250,6 +264,51 @@ replay_batch (DrStoreWorker *self)
     }
 }
 
+/* The database was found damaged (by any statement, or the integrity
+ * check): nothing more goes into it. It is moved aside whole and a fresh
+ * one takes its place; the writes of the open transaction, never committed
+ * to the old file, are run again in the new one, so what is acked is what
+ * the fresh file holds. TRUE when the store was damaged. */
+static gboolean
+handle_damage (DrStoreWorker *self, const char *found)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *moved_to = NULL;
+  DrStore *fresh;
+
+  if (self->store == NULL || !dr_store_is_corrupt (self->store))
+    return FALSE;
+  fresh = dr_store_replace_damaged (g_steal_pointer (&self->store), &moved_to, &error);
+  g_free (self->damage);
+  self->damage = g_strdup (found);
+  g_free (self->moved_to);
+  if (fresh == NULL)
+    {
+      g_warning ("%s: the database is damaged (%s) and cannot be replaced: %s; nothing more is "
+                 "stored until dermarolld is restarted",
+                 self->path, found, error->message);
+      self->moved_to = NULL;
+      self->dead = g_error_new (DR_ERROR, DR_ERROR_STORE, "%s: the database is damaged and %s",
+                                self->path, error->message);
+      discard_batch (self, self->dead);
+    }
+  else
+    {
+      g_autofree char *what = g_str_has_prefix (found, self->path)
+                                  ? g_strdup (found)
+                                  : g_strdup_printf ("%s: %s", self->path, found);
+      g_warning ("%s: the database is damaged; moved it to %s, going on with a fresh one "
+                 "(dermarolld --salvage %s recovers its readable frames)",
+                 what, moved_to, moved_to);
+      self->store = fresh;
+      self->moved_to = g_steal_pointer (&moved_to);
+      if (self->batch->len > 0)
+        replay_batch (self);
+    }
+  arm_deadline (self);
+  return TRUE;
+}
+
 static void
 run_write (DrStoreWorker *self, Job *job)
 {
@@ -258,6 +317,11 @@ run_write (DrStoreWorker *self, Job *job)
   self->batch_serial = MAX (self->batch_serial, job->serial);
   arm_deadline (self);
 
+  if (self->dead != NULL)
+    {
+      fail_job (self, job, self->dead);
+      return;
+    }
   if (!dr_store_begin (self->store, &error) || !dr_store_savepoint (self->store, &error))
     {
       fail_job (self, job, error);
@@ -278,6 +342,12 @@ run_write (DrStoreWorker *self, Job *job)
       error = g_error_new (DR_ERROR, DR_ERROR_FAILED, "%s: write failed", self->path);
     }
 
+  if (dr_store_is_corrupt (self->store))
+    {
+      fail_job (self, job, error);
+      handle_damage (self, error->message);
+      return;
+    }
   if (dr_store_in_transaction (self->store) && dr_store_end_savepoint (self->store, FALSE, NULL))
     {
       fail_job (self, job, error);
@@ -301,11 +371,16 @@ finish_batch (DrStoreWorker *self)
 {
   g_autoptr (GError) error = NULL;
 
-  if (dr_store_in_transaction (self->store))
+  if (self->store != NULL && dr_store_in_transaction (self->store))
     {
       gboolean committed = dr_store_commit (self->store, FALSE, &error);
 
-      if (!committed && self->batch->len > 0)
+      if (!committed && handle_damage (self, error->message))
+        {
+          g_clear_error (&error);
+          committed = self->store != NULL && dr_store_commit (self->store, FALSE, &error);
+        }
+      else if (!committed && self->batch->len > 0)
         {
           /* The commit was rolled back: run the batch again, once. */
           g_warning ("%s", error->message);
@@ -315,14 +390,14 @@ finish_batch (DrStoreWorker *self)
           committed = dr_store_commit (self->store, FALSE, &error);
         }
       if (!committed)
-        discard_batch (self, error);
+        discard_batch (self, error != NULL ? error : self->dead);
       g_clear_error (&error);
     }
   /* Committed, but only on disk once synced. A failed fsync cannot be
    * retried (the kernel may have dropped the dirty pages): none of the
    * batch counts as stored; the roller sends those frames again and the
    * duplicate check keeps them single. */
-  if (self->batch->len > 0 && !dr_store_sync (self->store, &error))
+  if (self->batch->len > 0 && self->store != NULL && !dr_store_sync (self->store, &error))
     discard_batch (self, error);
 
   /* On disk: the jobs' data can go. */
@@ -357,7 +432,7 @@ finish_batch (DrStoreWorker *self)
   /* A burst (a history sync, a fast roller) grows SQLite's page cache and
    * leaves the freed job memory in malloc's arenas; when nothing else is
    * queued, give both back rather than keep them for the idle hours. */
-  if (g_async_queue_length (self->queue) <= 0)
+  if (g_async_queue_length (self->queue) <= 0 && self->store != NULL)
     {
       dr_store_release_memory (self->store);
       malloc_trim (0);
@@ -411,6 +486,13 @@ run_query (DrStoreWorker *self, Job *job)
       hand_back_task (g_steal_pointer (&job->task));
       return;
     }
+  if (self->dead != NULL)
+    {
+      job_release_data (job);
+      g_task_return_error (job->task, g_error_copy (self->dead));
+      hand_back_task (g_steal_pointer (&job->task));
+      return;
+    }
   result = job->query (self->store, job->data, &error);
   job_release_data (job);
   if (error != NULL)
@@ -419,9 +501,35 @@ run_query (DrStoreWorker *self, Job *job)
     g_task_return_pointer (job->task, result, NULL);
   hand_back_task (g_steal_pointer (&job->task));
 
+  if (dr_store_is_corrupt (self->store))
+    {
+      handle_damage (self, "a query met a damaged page");
+      send_report (self);
+      return;
+    }
   /* A failed read can take the transaction down too. */
   if (self->batch->len > 0 && !dr_store_in_transaction (self->store))
     replay_batch (self);
+}
+
+static void
+run_check (DrStoreWorker *self)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  if (self->store == NULL)
+    return;
+  if (dr_store_quick_check (self->store, &error))
+    {
+      g_debug ("%s: integrity check passed in %" G_GINT64_FORMAT " ms", self->path,
+               (g_get_monotonic_time () - start) / 1000);
+      return;
+    }
+  /* A check that could not run at all (an I/O error) proves no damage. */
+  if (!handle_damage (self, error->message))
+    g_warning ("%s", error->message);
+  send_report (self);
 }
 
 /* The thread */
@@ -462,6 +570,10 @@ worker_thread (gpointer data)
             break;
           case JOB_FLUSH:
             finish_batch (self);
+            job_free (job);
+            break;
+          case JOB_CHECK:
+            run_check (self);
             job_free (job);
             break;
           case JOB_QUIT:
@@ -563,6 +675,9 @@ dr_store_worker_finalize (GObject *object)
   g_array_unref (self->failures);
   g_atomic_rc_box_release (self->mailbox);
   g_main_context_unref (self->context);
+  g_free (self->damage);
+  g_free (self->moved_to);
+  g_clear_error (&self->dead);
   g_free (self->path);
   G_OBJECT_CLASS (dr_store_worker_parent_class)->finalize (object);
 }
@@ -591,6 +706,9 @@ dr_store_worker_class_init (DrStoreWorkerClass *klass)
   signals[SIGNAL_WRITE_FAILED] = g_signal_new (
       "write-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_DAMAGED]
+      = g_signal_new ("damaged", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 /* API */
@@ -701,6 +819,18 @@ dr_store_worker_query_finish (DrStoreWorker *self, GAsyncResult *result, GError 
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dr_store_worker_query, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+dr_store_worker_check (DrStoreWorker *self)
+{
+  Job *job;
+
+  g_return_if_fail (DR_IS_STORE_WORKER (self));
+
+  job = job_new (JOB_CHECK);
+  if (!push (self, job))
+    job_free (job);
 }
 
 guint

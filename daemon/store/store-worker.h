@@ -41,6 +41,14 @@ typedef gpointer (*DrStoreQueryFunc) (DrStore *store, gpointer data, GError **er
  * failed (already logged): its data is not on disk, so whatever waits for
  * it (an ACK to the roller) must not be released; the roller sends
  * unacknowledged frames again.
+ *
+ * damaged (const char *found, const char *moved_to): the database was found
+ * damaged (SQLITE_CORRUPT or SQLITE_NOTADB from any statement, or the
+ * integrity check). Nothing more was written into it; it was moved to
+ * @moved_to (with its -wal and -shm) and the worker goes on with a fresh
+ * database at the same path, where the writes never committed to the old
+ * one are run again. @moved_to NULL: it could not be moved aside, and
+ * every later job fails. Comes before the committed signal of its report.
  */
 
 /* Takes ownership of @store (the construct-only "store" property). Signals
@@ -71,6 +79,11 @@ void dr_store_worker_query (DrStoreWorker *worker, DrStoreQueryFunc func, gpoint
                             GDestroyNotify destroy, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
 gpointer dr_store_worker_query_finish (DrStoreWorker *worker, GAsyncResult *result, GError **error);
+
+/* Queues PRAGMA quick_check; a damaged database is then replaced as
+ * described for the damaged signal. Queue it once the daemon is up: on a
+ * large file it holds the queue for a while. */
+void dr_store_worker_check (DrStoreWorker *worker);
 
 /* Errors from writes so far (e.g. disk full); 0 while healthy. */
 guint dr_store_worker_get_n_errors (DrStoreWorker *worker);

@@ -6,8 +6,9 @@
  * (store-schema.c), closes what a crash left open (store-sessions.c) and
  * caches the hot path's statements. The other parts of the store each own
  * their tables: store-frames.c, store-sessions.c, store-queries.c,
- * store-rollers.c, store-settings.c; they share the statement helpers
- * below through store-private.h.
+ * store-rollers.c, store-settings.c; store-damage.c deals with a damaged
+ * file. They share the statement helpers below through store-private.h;
+ * the error helper is where any statement's SQLITE_CORRUPT is noticed.
  */
 #include "store-private.h"
 
@@ -28,6 +29,16 @@
 gboolean
 store_set_db_error (DrStore *self, GError **error, const char *what)
 {
+  int rc = sqlite3_errcode (self->db) & 0xff;
+
+  /* Whatever statement meets the damage, the file is not written again. */
+  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+    {
+      if (!self->corrupt)
+        g_warning ("%s: the database is damaged (%s: %s)", self->path, what,
+                   sqlite3_errmsg (self->db));
+      self->corrupt = TRUE;
+    }
   g_set_error (error, DR_ERROR, DR_ERROR_STORE, "%s: %s: %s", self->path, what,
                sqlite3_errmsg (self->db));
   return FALSE;
@@ -233,8 +244,10 @@ configure (DrStore *self, GError **error)
          && store_exec (self, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", error);
 }
 
+/* @damaged: set when what failed was SQLite finding the file damaged or
+ * not a database (SQLITE_CORRUPT, SQLITE_NOTADB). */
 DrStore *
-dr_store_open (const char *path, GError **error)
+store_open (const char *path, gboolean *damaged, GError **error)
 {
   g_autoptr (DrStore) self = NULL;
   int64_t version = 0;
@@ -248,6 +261,9 @@ dr_store_open (const char *path, GError **error)
 
   self = g_new0 (DrStore, 1);
   self->path = g_strdup (path);
+  self->rollers = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                         (GDestroyNotify) dr_store_roller_free);
+  self->open_sessions = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   /* Only the file we just made (or the one there) is opened: no
    * SQLITE_OPEN_CREATE, so the 0600 file cannot be raced by SQLite's 0644. */
   rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -261,18 +277,32 @@ dr_store_open (const char *path, GError **error)
   sqlite3_busy_timeout (self->db, 5000);
 
   if (!store_check_identity (self, &version, error) || !configure (self, error)
-      || !store_migrate (self, error) || !store_close_open_sessions (self, error))
-    return NULL;
-
-  if (!store_prepare_frame_statements (self, error))
-    return NULL;
+      || !store_migrate (self, error) || !store_close_open_sessions (self, error)
+      || !store_prepare_frame_statements (self, error))
+    goto fail;
   self->savepoint = store_prepare_persistent (self, "SAVEPOINT job", error);
   self->release = store_prepare_persistent (self, "RELEASE job", error);
   self->rollback_to = store_prepare_persistent (self, "ROLLBACK TO job", error);
   if (self->savepoint == NULL || self->release == NULL || self->rollback_to == NULL)
-    return NULL;
+    goto fail;
 
   return g_steal_pointer (&self);
+
+fail:
+  if (damaged != NULL)
+    {
+      int code = sqlite3_errcode (self->db) & 0xff;
+      *damaged = self->corrupt || code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+    }
+  /* Nothing of a failed open may be checkpointed into the file. */
+  self->corrupt = TRUE;
+  return NULL;
+}
+
+DrStore *
+dr_store_open (const char *path, GError **error)
+{
+  return store_open (path, NULL, error);
 }
 
 void
@@ -285,9 +315,14 @@ dr_store_free (DrStore *self)
   sqlite3_finalize (self->savepoint);
   sqlite3_finalize (self->release);
   sqlite3_finalize (self->rollback_to);
+  /* A damaged file is left exactly as it is: no checkpoint on close. */
+  if (self->db != NULL && self->corrupt)
+    sqlite3_db_config (self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* An open transaction is rolled back: only what was committed counts. */
   if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
     g_warning ("%s: cannot close: %s", self->path, sqlite3_errmsg (self->db));
+  g_clear_pointer (&self->rollers, g_hash_table_unref);
+  g_clear_pointer (&self->open_sessions, g_hash_table_unref);
   g_free (self->path);
   g_free (self);
 }

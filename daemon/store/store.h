@@ -274,6 +274,42 @@ gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean 
 /* Zone names marked excluded; NULL-terminated, free with g_strfreev. */
 char **dr_store_excluded_zones (DrStore *store, GError **error);
 
+/* Damage (store-damage.c). Any statement that meets SQLITE_CORRUPT or
+ * SQLITE_NOTADB marks the store corrupt: nothing more may be written
+ * into it, and closing it does not checkpoint into it. */
+gboolean dr_store_is_corrupt (DrStore *store);
+/* PRAGMA quick_check: FALSE, with what it found and the store marked
+ * corrupt, when the file is damaged. Reads the whole file: run it on the
+ * store's thread, never before the daemon is up. */
+gboolean dr_store_quick_check (DrStore *store, GError **error);
+/* Closes @store without writing into it, renames its file with -wal and
+ * -shm to FILE.corrupt-YYYYMMDDTHHMMSS (never over an earlier one; the
+ * file is never rewritten or deleted) and opens a fresh database at the
+ * same path holding the rollers and open sessions the old one had
+ * (same ids), so that writes go on. @store is freed in any case; NULL on
+ * error, with *moved_to set to the new name otherwise. */
+DrStore *dr_store_replace_damaged (DrStore *store, char **moved_to, GError **error);
+/* dr_store_open (), deciding about a file SQLite finds damaged: one of
+ * ours (our application id in the header, or our schema in the file) is
+ * moved aside as by dr_store_replace_damaged () and a fresh database
+ * opened (*moved_to and *damage set, logged); a text file or any other
+ * file (another application's SQLite) is refused with an error naming it,
+ * and never moved or touched. */
+DrStore *dr_store_open_or_replace (const char *path, char **moved_to, char **damage,
+                                   GError **error);
+
+/* Salvage: reads a copy of the (damaged) database @path, which itself is
+ * never opened or written, and calls @func for every raw frame that can
+ * still be read, row by row in id order, skipping ids whose pages error;
+ * @address is the roller's ("salvaged-roller-N" when its row is
+ * unreadable), @head the head of its latest readable session (NULL: none).
+ * *n_unreadable: ids skipped or rows without a raw frame. */
+typedef gboolean (*DrStoreSalvageFunc) (const char *address, const char *name,
+                                        const DrHeadInfo *head, const uint8_t *raw, size_t len,
+                                        int64_t received_ms, gpointer user_data);
+gboolean dr_store_salvage_frames (const char *path, DrStoreSalvageFunc func, gpointer user_data,
+                                  uint64_t *n_unreadable, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStore, dr_store_free)
 
 G_END_DECLS

@@ -19,6 +19,7 @@ import math
 import os
 import re
 import resource
+import sqlite3
 import subprocess
 import sys
 import time
@@ -710,6 +711,84 @@ class Storage(DaemonTestCase):
             wait_until(lambda: not os.path.exists(wal) or os.path.getsize(wal) <= 1 << 20, 5,
                        'the write-ahead log at most 1 MiB',
                        details=lambda: f'{os.path.getsize(wal)} bytes')
+
+    def test_corrupt_database_moved_aside_and_salvaged(self):
+        '''Row 7 of tests/faults/README.md: garbage over a frames leaf page
+        of the database before the daemon starts. The integrity check after
+        start finds it, StoreError says so, the file is moved aside byte for
+        byte as it was, new frames land in a fresh database, and --salvage
+        recovers every frame the damaged file can still give.'''
+        self.start_paired()
+        s = self.live_stream(seconds_ago=120)
+        s.add(3000, 2000, 0, 8)
+        before = s.frames()
+        self.push(before)
+        self.wait_acked(s.seq - 1, timeout=10)
+        self.assertEqual(self.daemon.stop(), 0)      # checkpointed: all in the file
+        self.bluez.client_gone()
+
+        db_path = self.daemon.db_path
+        self.assertFalse(os.path.exists(db_path + '-wal'))
+        db = sqlite3.connect(db_path)
+        try:
+            leaves = db.execute("SELECT pageno, ncell FROM dbstat WHERE name = 'frames' "
+                                "AND pagetype = 'leaf' ORDER BY pageno").fetchall()
+            page_size = db.execute('PRAGMA page_size').fetchone()[0]
+            total = db.execute('SELECT count(*) FROM frames').fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(total, len(before))
+        self.assertGreater(len(leaves), 4)
+        page, on_page = leaves[len(leaves) // 2]
+        with open(db_path, 'r+b') as f:
+            f.seek((page - 1) * page_size)
+            f.write(bytes((i * 131 + 17) % 256 for i in range(page_size)))
+        with open(db_path, 'rb') as f:
+            damaged = f.read()
+
+        self.start_daemon()
+        error = wait_until(lambda: self.manager_prop('StoreError'), 10, 'Manager1.StoreError',
+                           details=lambda: self.daemon.log(20))
+        state_dir = os.path.dirname(db_path)
+        aside = [n for n in os.listdir(state_dir)
+                 if n.startswith('dermaroll.db.corrupt-') and not n.endswith(('-wal', '-shm'))]
+        self.assertEqual(len(aside), 1, os.listdir(state_dir))
+        moved = os.path.join(state_dir, aside[0])
+        self.assertIn(moved, error)
+        self.assertIn('damaged', error)
+        with open(moved, 'rb') as f:
+            self.assertEqual(f.read(), damaged, 'the damaged file was changed')
+        with open(self.daemon.log_path, encoding='utf-8', errors='replace') as f:
+            log = f.read()
+        self.assertIn(f'{db_path}: ', log)
+        self.assertIn(moved, log)
+
+        # New frames go to the fresh database, and are acked from there.
+        self.produced = []
+        self.wait_streaming(timeout=20)
+        s.add(200, 2000, 0, 8)
+        after = s.frames()
+        self.push(after)
+        self.wait_acked(s.seq - 1, timeout=10)
+        self.assert_db_has_exactly(after)
+        self.assert_acks_after_commit()
+        self.assertIn(moved, self.manager_prop('StoreError'), 'StoreError forgot the damage')
+        self.assertEqual(self.daemon.stop(), 0)
+
+        # --salvage: every frame off the damaged page, into the fresh one.
+        out = subprocess.run([self.daemon.path, '--db', db_path, '--config',
+                              self.daemon.config_path, '--salvage', moved],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        recovered = len(before) - on_page
+        self.assertIn(f'frames read: {recovered} ({recovered} new,', out.stdout)
+        self.assertRegex(out.stdout, r'sessions recomputed: [1-9]')
+        keys = self.db_frame_keys()
+        salvaged = [f for f in before if proto.frame_key(f) in keys]
+        self.assertEqual(len(salvaged), recovered)
+        self.assert_db_has_exactly(after + salvaged)
+        with open(moved, 'rb') as f:
+            self.assertEqual(f.read(), damaged, 'salvage changed the damaged file')
 
     def snapshot(self):
         sessions = self.manager('ListSessions', '(xx)', (0, 0))
