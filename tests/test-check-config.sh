@@ -3,11 +3,20 @@
 # and bad files (exit status 0 or 78 = EX_CONFIG, every problem listed with
 # its file and line), and the daemon itself refusing to start with 78 on a
 # bad file, before it opens its database or a bus.
-# Usage: test-check-config.sh DERMAROLLD
+# Then dermarollctl, when D-Bus activation of such a daemon fails, says that
+# the daemon refused its configuration and how to see why.
+# Usage: test-check-config.sh DERMAROLLD DERMAROLLCTL
 set -u
 daemon=$1
+ctl=$2
 tmp=$(mktemp -d)
-trap 'chmod -R u+rwx "$tmp"; rm -rf "$tmp"' EXIT
+dbus_pid=
+cleanup() {
+    [ -n "$dbus_pid" ] && kill "$dbus_pid" 2>/dev/null
+    chmod -R u+rwx "$tmp"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 # No bus to reach: a daemon that got past its config would fail otherwise.
 export DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/none DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/none
 export XDG_CONFIG_HOME=$tmp/xdg
@@ -137,6 +146,48 @@ has "the daemon says how to check" "dermarolld: check it with: dermarolld --chec
 if [ ! -e "$db" ]; then ok "no database made"; else not_ok "no database made"; fi
 run "the daemon refuses a NUL file" 78 --config "$nul" --db "$db" --no-notify
 run "the daemon refuses a missing file" 78 --config "$tmp/missing.conf" --db "$db" --no-notify
+
+# D-Bus activation of a daemon that refuses its config: dbus-daemon only
+# says "exited with status 78"; dermarollctl says what it means.
+mkdir -p "$tmp/services" "$XDG_CONFIG_HOME/dermaroll"
+cp "$bad" "$XDG_CONFIG_HOME/dermaroll/dermaroll.conf"
+cat >"$tmp/services/org.dermaroll.service" <<SERVICE
+[D-BUS Service]
+Name=org.dermaroll
+Exec=$daemon --db $db --no-notify
+SERVICE
+cat >"$tmp/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=$tmp</listen>
+  <servicedir>$tmp/services</servicedir>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+mkfifo "$tmp/bus.address"
+dbus-daemon --config-file="$tmp/bus.conf" --nofork --print-address=1 >"$tmp/bus.address" \
+    2>"$tmp/bus.err" &
+dbus_pid=$!
+# The address is its first line; read waits for it, at most 10 s.
+if read -r -t 10 bus <"$tmp/bus.address"; then
+    out=$(DBUS_SESSION_BUS_ADDRESS=$bus "$ctl" status 2>&1)
+    rc=$?
+    if [ "$rc" = 1 ]; then ok "dermarollctl: fails (1)"; else not_ok "dermarollctl: fails (1), got $rc"; fi
+    has "dermarollctl: says the config was refused and how to see why" \
+        "dermarollctl: dermarolld refused its configuration and did not start: run 'dermarolld --check-config' to see every problem (config file: $XDG_CONFIG_HOME/dermaroll/dermaroll.conf)"
+    kill "$dbus_pid"
+    dbus_pid=
+else
+    not_ok "a private session bus with activation starts"
+    sed 's/^/# /' "$tmp/bus.err"
+fi
 
 echo "1..$n"
 exit $failed
