@@ -197,6 +197,7 @@ line_of (const Loader *l, const char *group, const char *key)
   return GPOINTER_TO_UINT (g_hash_table_lookup (l->lines, k));
 }
 
+G_GNUC_PRINTF (6, 0)
 static void
 add_problem_v (GArray *to,
                const Loader *l,
