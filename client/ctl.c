@@ -142,6 +142,42 @@ not_running_message (DrCtl *ctl)
                           dr_ctl_bus_name (ctl));
 }
 
+/* The file dermarolld reads when started without --config (daemon/main.c). */
+static char *
+daemon_config_path (DrCtl *ctl)
+{
+  g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf",
+                                            NULL);
+
+  if (!ctl->system && g_file_test (user, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&user);
+  return g_strdup (SYSCONFDIR "/dermaroll/dermaroll.conf");
+}
+
+/* dbus-daemon only says that the process it started exited, and with
+ * which status: 78 (EX_CONFIG) is dermarolld refusing its configuration,
+ * which the user can fix. Through systemd the status is not passed on, so a
+ * failed unit gets the same hint. NULL for any other failure. */
+static char *
+config_refused_message (DrCtl *ctl, const GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+  g_autofree char *path = daemon_config_path (ctl);
+  const char *check = ctl->system ? "dermarolld --check-config --system" : "dermarolld --check-config";
+
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED) &&
+      g_str_has_suffix (error->message, " status 78"))
+    return g_strdup_printf ("dermarolld refused its configuration and did not start: run '%s' "
+                            "to see every problem (config file: %s)",
+                            check, path);
+  if (remote != NULL && g_str_has_prefix (remote, "org.freedesktop.systemd1."))
+    return g_strdup_printf ("dermarolld could not be started (%s); if it refused its "
+                            "configuration, '%s' lists every problem (config file: %s); its "
+                            "log: journalctl %s-u dermarolld",
+                            error->message, check, path, ctl->system ? "" : "--user ");
+  return NULL;
+}
+
 int
 dr_ctl_fail (DrCtl *ctl, const GError *error)
 {
@@ -206,8 +242,12 @@ dr_ctl_connect (DrCtl *ctl, GError **error)
       if (reply == NULL)
         {
           g_autofree char *not_running = not_running_message (ctl);
+          g_autofree char *refused = config_refused_message (ctl, local_error);
+
           if (g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
             g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN, not_running);
+          else if (refused != NULL)
+            g_set_error_literal (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_FAILED, refused);
           else
             {
               g_dbus_error_strip_remote_error (local_error);

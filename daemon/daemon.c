@@ -7,6 +7,7 @@
  */
 #include "daemon.h"
 
+#include "dr-error.h"
 #include "household.h"
 #include "roller.h"
 #include "service.h"
@@ -36,6 +37,7 @@ struct _DrDaemon
   char *start_moved_to; /* what dr_store_open_or_replace () moved aside */
   char *start_damage;
   gboolean checked; /* the integrity check was queued */
+  gboolean name_lost;       /* another dermarolld has org.dermaroll */
 };
 
 /* ---- rollers ----------------------------------------------------------- */
@@ -310,6 +312,43 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
   return g_steal_pointer (&known);
 }
 
+gboolean
+dr_daemon_load_config (const char *path,
+                       DrEngineConfig *config,
+                       DrNotifierOptions *notifier_options,
+                       GPtrArray *warnings,
+                       GError **error)
+{
+  g_autoptr (GError) engine_error = NULL;
+  g_autoptr (GError) notifier_error = NULL;
+  DrEngineConfig engine = *config;
+  DrNotifierOptions notify = *notifier_options;
+  GString *all;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  dr_engine_config_load_file_full (&engine, path, warnings, &engine_error);
+  /* The notifier's group only when the file as a whole could be read
+   * (a missing file, a directory, a NUL byte, a syntax error are said
+   * once). */
+  if (engine_error == NULL || engine_error->domain == G_IO_ERROR)
+    dr_notifier_options_load_file (&notify, path, &notifier_error);
+  if (engine_error == NULL && notifier_error == NULL)
+    {
+      *config = engine;
+      *notifier_options = notify;
+      return TRUE;
+    }
+  all = g_string_new (NULL);
+  if (engine_error != NULL)
+    g_string_append (all, engine_error->message);
+  if (notifier_error != NULL)
+    g_string_append_printf (all, "%s%s", all->len ? "\n" : "", notifier_error->message);
+  g_set_error_literal (error, DR_ERROR, DR_ERROR_CONFIG, all->str);
+  g_string_free (all, TRUE);
+  return FALSE;
+}
+
 DrDaemon *
 dr_daemon_new (const DrDaemonOptions *options, GError **error)
 {
@@ -322,21 +361,24 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
   self->options = *options;
   self->rollers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   dr_engine_config_init_defaults (&self->config);
-  if (options->config_path)
-    {
-      g_autoptr (GError) config_error = NULL;
-      /* A broken config must not take the daemon down: say exactly what is
-       * wrong and run on the defaults. */
-      if (!dr_engine_config_load_file (&self->config, options->config_path, &config_error))
-        g_warning ("%s; using the built-in defaults", config_error->message);
-    }
   dr_notifier_options_init (&self->notifier_options);
   if (options->config_path)
     {
-      g_autoptr (GError) config_error = NULL;
-      if (!dr_notifier_options_load_file (&self->notifier_options, options->config_path,
-                                          &config_error))
-        g_warning ("%s; notifications use the built-in defaults", config_error->message);
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+
+      /* A bad value refuses the start: running on the defaults instead
+       * would silently drop everything else the file says, such as an
+       * excluded zone. */
+      gboolean ok = dr_daemon_load_config (options->config_path, &self->config,
+                                           &self->notifier_options, warnings, error);
+
+      for (guint i = 0; i < warnings->len; i++)
+        g_warning ("%s", (const char *) g_ptr_array_index (warnings, i));
+      if (!ok)
+        {
+          dr_daemon_free (self);
+          return NULL;
+        }
     }
 
   db_path = options->db_path ? g_strdup (options->db_path) : dr_store_default_path ();
@@ -402,6 +444,8 @@ static void
 on_name_lost (DrService *service, gpointer user_data)
 {
   DrDaemon *self = user_data;
+
+  self->name_lost = TRUE;
   if (self->loop)
     g_main_loop_quit (self->loop);
 }
@@ -449,6 +493,12 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
     }
   dr_service_start (self->service, self->publish_bus);
   return TRUE;
+}
+
+gboolean
+dr_daemon_lost_name (DrDaemon *self)
+{
+  return self->name_lost;
 }
 
 void

@@ -4,9 +4,11 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sysexits.h>
 
 #include "daemon.h"
 #include "salvage.h"
+#include "dr-error.h"
 #include "sd-notify.h"
 
 /* dermarolld --salvage FILE: into --db (or the default database). */
@@ -49,6 +51,58 @@ on_signal (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The file the daemon reads when none is named: the user's, else the
+ * system's; NULL when neither exists (the built-in defaults). */
+static char *
+default_config_path (gboolean system)
+{
+  g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf",
+                                            NULL);
+  const char *sys = SYSCONFDIR "/dermaroll/dermaroll.conf";
+
+  if (!system && g_file_test (user, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&user);
+  if (g_file_test (sys, G_FILE_TEST_EXISTS))
+    return g_strdup (sys);
+  return NULL;
+}
+
+/* --check-config: every problem and warning on stderr, a verdict on
+ * stdout; EX_CONFIG when the daemon would refuse to start. */
+static int
+check_config (const char *path, gboolean system)
+{
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  DrEngineConfig config;
+  DrNotifierOptions notifier_options;
+  gboolean ok;
+
+  if (path == NULL)
+    {
+      g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll",
+                                                "dermaroll.conf", NULL);
+
+      g_print ("no config file (%s%s" SYSCONFDIR "/dermaroll/dermaroll.conf): the built-in "
+               "defaults\n",
+               system ? "" : user, system ? "" : " or ");
+      return EXIT_SUCCESS;
+    }
+  dr_engine_config_init_defaults (&config);
+  dr_notifier_options_init (&notifier_options);
+  ok = dr_daemon_load_config (path, &config, &notifier_options, warnings, &error);
+  for (guint i = 0; i < warnings->len; i++)
+    g_printerr ("warning: %s\n", (const char *) g_ptr_array_index (warnings, i));
+  if (!ok)
+    {
+      g_printerr ("%s\n", error->message);
+      g_print ("%s: the daemon would refuse to start with this file\n", path);
+      return EX_CONFIG;
+    }
+  g_print ("%s: OK%s\n", path, warnings->len ? " (with warnings)" : "");
+  return EXIT_SUCCESS;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -56,9 +110,11 @@ main (int argc, char **argv)
   g_autofree char *config_path = NULL;
   g_autofree char *salvage_path = NULL;
   gboolean system = FALSE, no_notify = FALSE, verbose = FALSE, version = FALSE;
+  gboolean check = FALSE;
   const GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Database file (default: $STATE_DIRECTORY or $XDG_STATE_HOME/dermaroll/dermaroll.db)", "PATH" },
     { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
+    { "check-config", 0, 0, G_OPTION_ARG_NONE, &check, "Check the configuration file, list every problem and exit (0: fine, 78: the daemon would refuse it)", NULL },
     { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Publish org.dermaroll on the system bus", NULL },
     { "no-notify", 0, 0, G_OPTION_ARG_NONE, &no_notify, "No desktop notifications", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
@@ -92,14 +148,9 @@ main (int argc, char **argv)
     g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
 
   if (config_path == NULL)
-    {
-      g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
-      const char *sys = SYSCONFDIR "/dermaroll/dermaroll.conf";
-      if (!system && g_file_test (user, G_FILE_TEST_EXISTS))
-        config_path = g_steal_pointer (&user);
-      else if (g_file_test (sys, G_FILE_TEST_EXISTS))
-        config_path = g_strdup (sys);
-    }
+    config_path = default_config_path (system);
+  if (check)
+    return check_config (config_path, system);
 
   if (salvage_path != NULL)
     return salvage (salvage_path, db_path, config_path);
@@ -110,6 +161,15 @@ main (int argc, char **argv)
   options.notify = !no_notify;
 
   daemon = dr_daemon_new (&options, &error);
+  if (daemon == NULL && g_error_matches (error, DR_ERROR, DR_ERROR_CONFIG))
+    {
+      /* EX_CONFIG: systemd's unit does not restart on it, and dermarollctl
+       * tells the user to run --check-config when activation fails so. */
+      g_printerr ("dermarolld: refusing to start: %s has errors:\n%s\n"
+                  "dermarolld: check it with: dermarolld --check-config --config %s\n",
+                  config_path, error->message, config_path);
+      return EX_CONFIG;
+    }
   if (daemon == NULL)
     {
       g_printerr ("dermarolld: %s\n", error->message);
@@ -127,6 +187,12 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
   /* Draining the store can take a moment: tell systemd we are on our way. */
   dr_sd_notify_stopping ();
+  if (dr_daemon_lost_name (daemon))
+    {
+      g_printerr ("dermarolld: could not own or lost the bus name org.dermaroll\n");
+      dr_daemon_free (daemon);
+      return EXIT_FAILURE;
+    }
   dr_daemon_free (daemon);
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "dr-error.h"
+#include "dr-quote.h"
 
 #define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
 #define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
@@ -77,6 +78,7 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local = NULL;
   g_auto (GStrv) keys = NULL;
+  g_autoptr (GString) problems = NULL;
   DrNotifierOptions result = *options;
   const char *group = "notifications";
 
@@ -88,10 +90,13 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
   if (!g_key_file_has_group (file, group))
     return TRUE;
 
+  /* Every problem of the group, not just the first (issue 8). */
+  problems = g_string_new (NULL);
   keys = g_key_file_get_keys (file, group, NULL, NULL);
   for (char **k = keys; k && *k; k++)
     {
       g_autofree char *raw = g_key_file_get_value (file, group, *k, NULL);
+      g_autofree char *quoted = dr_quote (raw);
       gboolean known = FALSE;
 
       if (g_str_equal (*k, "min-interval-s"))
@@ -99,13 +104,12 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
           char *end = NULL;
           double seconds = g_ascii_strtod (raw, &end);
           if (end == raw || *end != '\0' || !(seconds >= 0 && seconds <= 3600))
-            {
-              g_set_error (error, DR_ERROR, DR_ERROR_CONFIG,
-                           "%s: [%s] %s: must be a number of seconds from 0 to 3600, got \"%s\"",
-                           path, group, *k, raw);
-              return FALSE;
-            }
-          result.min_interval_ms = (guint) lround (seconds * 1000.0);
+            g_string_append_printf (problems,
+                                    "%s%s: [%s] %s: must be a number of seconds from 0 to 3600, "
+                                    "got %s",
+                                    problems->len ? "\n" : "", path, group, *k, quoted);
+          else
+            result.min_interval_ms = (guint) lround (seconds * 1000.0);
           continue;
         }
       for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
@@ -118,21 +122,20 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
           else if (g_str_equal (raw, "false"))
             result.enabled[i] = FALSE;
           else
-            {
-              g_set_error (error, DR_ERROR, DR_ERROR_CONFIG,
-                           "%s: [%s] %s: must be true or false, got \"%s\"", path, group, *k, raw);
-              return FALSE;
-            }
+            g_string_append_printf (problems, "%s%s: [%s] %s: must be true or false, got %s",
+                                    problems->len ? "\n" : "", path, group, *k, quoted);
         }
       if (!known)
-        {
-          g_set_error (error, DR_ERROR, DR_ERROR_CONFIG,
-                       "%s: [%s] %s: unknown key (known: over-pressure, excluded-zone, "
-                       "over-treated, too-soon, head-worn, low-battery, session-summary, "
-                       "min-interval-s)",
-                       path, group, *k);
-          return FALSE;
-        }
+        g_string_append_printf (problems,
+                                "%s%s: [%s] %s: unknown key (known: over-pressure, excluded-zone, "
+                                "over-treated, too-soon, head-worn, low-battery, session-summary, "
+                                "min-interval-s)",
+                                problems->len ? "\n" : "", path, group, *k);
+    }
+  if (problems->len > 0)
+    {
+      g_set_error_literal (error, DR_ERROR, DR_ERROR_CONFIG, problems->str);
+      return FALSE;
     }
   *options = result;
   return TRUE;

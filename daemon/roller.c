@@ -13,6 +13,7 @@
 
 #include "bluez-link.h"
 #include "dr-error.h"
+#include "dr-quote.h"
 #include "ack-ledger.h"
 #include "engine.h"
 #include "store.h"
@@ -1152,8 +1153,9 @@ handle_set_zone (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const 
       if (id < 0)
         {
           g_autofree char *valid = dr_engine_config_list_zone_names (self->config);
+          g_autofree char *quoted = dr_quote (zone);
           g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
-                                                 "unknown zone \"%s\"; valid zones: %s", zone,
+                                                 "unknown zone %s; valid zones: %s", quoted,
                                                  valid);
           return G_DBUS_METHOD_INVOCATION_HANDLED;
         }

@@ -10,6 +10,7 @@
 #include "service.h"
 
 #include "dr-error.h"
+#include "dr-quote.h"
 #include "sd-notify.h"
 #include "service-variants.h"
 #include "store.h"
@@ -167,10 +168,11 @@ handle_pair (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const c
 
   if (!dr_bluez_address_is_valid (upper))
     {
+      g_autofree char *quoted = dr_quote (address);
       g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
-                                             "\"%s\" is not a Bluetooth address; expected the "
+                                             "%s is not a Bluetooth address; expected the "
                                              "form AA:BB:CC:DD:EE:FF",
-                                             address);
+                                             quoted);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   g_signal_emit (self, signals[SIGNAL_ENSURE_ROLLER], 0, upper, &roller);
@@ -218,8 +220,9 @@ handle_forget (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const
 
   if (roller == NULL)
     {
+      g_autofree char *quoted = dr_quote (path);
       g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_NOT_FOUND,
-                                             "no roller at %s", path);
+                                             "no roller at %s", quoted);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   dr_roller_forget_async (roller, self->cancellable, forget_done, call_new (self, invocation));
@@ -364,8 +367,9 @@ handle_set_zone_excluded (DrDBusManager1 *manager, GDBusMethodInvocation *invoca
   if (id < 0)
     {
       g_autofree char *valid = dr_engine_config_list_zone_names (self->config);
+      g_autofree char *quoted = dr_quote (zone);
       g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
-                                             "unknown zone \"%s\"; valid zones: %s", zone, valid);
+                                             "unknown zone %s; valid zones: %s", quoted, valid);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   g_signal_emit (self, signals[SIGNAL_ZONE_EXCLUDED], 0, id, excluded);

@@ -392,6 +392,24 @@ test_options (void)
   g_assert_true (g_file_set_contents (path, "[notifications]\nloud=true\n", -1, NULL));
   g_assert_false (dr_notifier_options_load_file (&options, path, &error));
   g_assert_nonnull (strstr (error->message, "[notifications] loud: unknown key"));
+  g_clear_error (&error);
+
+  /* Every problem of the group, one a line, not only the first. */
+  g_assert_true (g_file_set_contents (path, "[notifications]\nover-pressure=maybe\nloud=true\n"
+                                            "min-interval-s=-1\n", -1, NULL));
+  g_assert_false (dr_notifier_options_load_file (&options, path, &error));
+  {
+    g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
+    g_autofree char *l0 = g_strdup_printf ("%s: [notifications] over-pressure: must be true or "
+                                           "false, got \"maybe\"", path);
+    g_autofree char *l2 = g_strdup_printf ("%s: [notifications] min-interval-s: must be a number "
+                                           "of seconds from 0 to 3600, got \"-1\"", path);
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);
+    g_assert_cmpstr (lines[0], ==, l0);
+    g_assert_true (strstr (lines[1], "[notifications] loud: unknown key") != NULL);
+    g_assert_cmpstr (lines[2], ==, l2);
+  }
   g_unlink (path);
 }
 

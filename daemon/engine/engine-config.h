@@ -57,8 +57,22 @@ typedef struct
 void dr_engine_config_init_defaults (DrEngineConfig *config);
 
 /* Applies the overrides in @path on top of @config. On any error @config is
- * left untouched and @error names the file, group and key at fault. */
+ * left untouched and @error lists every problem in the file, one a line,
+ * each as "FILE:LINE: [group] key: what is wrong, what is valid". Warnings
+ * (an unknown group, with the nearest known name) go into @warnings as
+ * strings, or to g_message () when @warnings is NULL. */
+gboolean dr_engine_config_load_file_full (DrEngineConfig *config,
+                                          const char *path,
+                                          GPtrArray *warnings,
+                                          GError **error);
 gboolean dr_engine_config_load_file (DrEngineConfig *config, const char *path, GError **error);
+/* @data is @len bytes; a NUL byte in them is an error. */
+gboolean dr_engine_config_load_bytes (DrEngineConfig *config,
+                                      const char *data,
+                                      gsize len,
+                                      const char *origin,
+                                      GPtrArray *warnings,
+                                      GError **error);
 gboolean dr_engine_config_load_data (DrEngineConfig *config,
                                      const char *data,
                                      const char *origin,

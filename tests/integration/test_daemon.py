@@ -33,7 +33,8 @@ from gi.repository import Gio, GLib  # noqa: E402
 
 import roller_protocol as proto  # noqa: E402
 from fixtures import (MANAGER_IFACE, OM_IFACE, ROLLER_IFACE,  # noqa: E402
-                      RollerTestCase, call, daemon_path, db_query, dbus_error, get_prop,
+                      Daemon, Processes, RollerTestCase, call, daemon_path, db_query, dbus_error,
+                      get_prop, tail,
                       now_ms, roller_object_path,
                       wait_for_name_gone, wait_until, DERMAROLL, BLUEZ, MANAGER_PATH)
 
@@ -1095,6 +1096,56 @@ class Errors(DaemonTestCase):
         self.assertEqual(self.roller_prop('Zone'), '')
         self.assertFalse(any(z[4] for z in self.manager('GetZones')))
         self.assertTrue(self.daemon.running())
+
+    def test_huge_strings_get_bounded_errors(self):
+        '''A 1 MB argument is quoted in 64 characters and its length, not
+        echoed back whole.'''
+        self.start_daemon()
+        huge = 'e' * (1 << 20)
+        tail = f'…" ({len(huge)} bytes)'
+        message = self.assertDBusError('org.dermaroll.Error.InvalidArgument',
+                                       self.manager, 'SetZoneExcluded', '(sb)', (huge, True))
+        self.assertLess(len(message), 1024, 'the error quotes too much of the zone name')
+        self.assertIn('unknown zone "' + 'e' * 64 + tail, message)
+        self.assertIn('valid zones: forehead', message)
+        message = self.assertDBusError('org.dermaroll.Error.InvalidArgument',
+                                       self.manager, 'Pair', '(s)', (huge,))
+        self.assertLess(len(message), 1024, 'the error quotes too much of the address')
+        self.assertIn('"' + 'e' * 64 + tail + ' is not a Bluetooth address', message)
+        path = '/x' * (1 << 19)
+        message = self.assertDBusError('org.dermaroll.Error.NotFound',
+                                       self.manager, 'Forget', '(o)', (path,))
+        self.assertLess(len(message), 1024, 'the error quotes too much of the path')
+        self.assertIn(f'no roller at "{path[:64]}…" ({len(path)} bytes)', message)
+        self.assertTrue(self.daemon.running())
+
+    def test_second_daemon_exits_nonzero(self):
+        '''A dermarolld that cannot own org.dermaroll (another one has it)
+        fails, so that systemd and D-Bus activation see it did not serve.'''
+        self.start_daemon()
+        other_dir = os.path.join(self.tmpdir, 'second')
+        os.makedirs(other_dir)
+        second = Daemon(other_dir, self.system, self.session)
+        second.log_path = os.path.join(self.tmpdir, 'dermarolld-second.log')
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.system.address,
+                   DBUS_SESSION_BUS_ADDRESS=self.session.address,
+                   HOME=other_dir, XDG_CONFIG_HOME=os.path.join(other_dir, 'config'),
+                   XDG_RUNTIME_DIR=other_dir)
+        env.pop('NOTIFY_SOCKET', None)
+        proc = Processes.spawn('dermarolld (second)',
+                               [second.path, '--db', second.db_path, '--config',
+                                second.config_path, '--no-notify'], env, second.log_path)
+        self.addCleanup(Processes.stop, proc)
+        wait_until(lambda: proc.poll() is not None, 15.0, 'the second dermarolld to exit',
+                   details=lambda: tail(second.log_path, 40))
+        self.assertNotEqual(proc.returncode, 0,
+                            'a daemon that could not own the bus name exited 0')
+        self.assertGreater(proc.returncode, 0, 'the second daemon was killed, not failed')
+        self.assertIn('could not own or lost the bus name org.dermaroll',
+                      tail(second.log_path, 40))
+        # the first one is untouched
+        self.assertTrue(self.daemon.running())
+        self.manager('GetZones')
 
 
 if __name__ == '__main__':
