@@ -85,7 +85,7 @@ def daemon_path():
 
 def dummy(sig):
     '''A value of D-Bus type sig, as policy_client.py takes it.'''
-    if sig in ('s',):
+    if sig == 's':
         return ''
     if sig == 'o':
         return '/'
@@ -93,7 +93,7 @@ def dummy(sig):
         return False
     if sig == 'd':
         return 0.0
-    if sig in 'ynqiuxth':
+    if len(sig) == 1 and sig in 'ynqiuxt':
         return 0
     if sig == 'v':
         return ['s', '']
