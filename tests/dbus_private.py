@@ -2,7 +2,10 @@
 
 Each test (or test class) starts its own bus in its own temporary directory,
 so tests that run in parallel never meet on a bus. The bus allows everything
-(any name, eavesdropping for dbus-monitor) and activates nothing. Its
+(any name, eavesdropping for dbus-monitor) and activates nothing; or, with
+policy=SYSTEM_POLICY, it is a system bus the way Debian's system.conf makes
+one (deny own and method calls by default) with the given policy files
+included, for tests of a bus policy. Its
 dbus-daemon is ended by its pid: by stop() (from the test's cleanups, on
 success and on failure), at interpreter exit, and by the kernel if the test
 process dies first (PR_SET_PDEATHSIG). Standard library only: the tests on
@@ -29,6 +32,49 @@ CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configurat
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+</busconfig>
+'''
+
+# The default context of Debian's /usr/share/dbus-1/system.conf: nobody owns
+# a name or calls a method unless an included file punches the hole.
+# Eavesdropping is not allowed either: a test's monitor runs as root through
+# BecomeMonitor, which system.conf allows root alone.
+SYSTEM_POLICY = '''
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
+          send_member="UpdateActivationEnvironment"/>
+    <deny send_destination="org.freedesktop.DBus"
+          send_interface="org.freedesktop.DBus.Debug.Stats"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+'''
+
+SYSTEM_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+{policy}
+{includes}
 </busconfig>
 '''
 
@@ -69,15 +115,29 @@ def _stop_all():
 
 class PrivateBus:
     '''A dbus-daemon of type kind ('system' or 'session') listening in
-    tmpdir/kind-bus; address is what clients connect to.'''
+    tmpdir/kind-bus; address is what clients connect to.
 
-    def __init__(self, tmpdir, kind='session', dbus_daemon='dbus-daemon', timeout=10.0):
+    policy=SYSTEM_POLICY (with kind 'system') makes it deny by default like
+    the real system bus, with each file of includes (paths) included after
+    that, and its socket directory open to every user (tmpdir must be
+    searchable by them too).'''
+
+    def __init__(self, tmpdir, kind='session', dbus_daemon='dbus-daemon', timeout=10.0,
+                 policy=None, includes=()):
         self.kind = kind
         self.sockdir = os.path.join(tmpdir, kind + '-bus')
         os.mkdir(self.sockdir)
         self.config_path = os.path.join(tmpdir, kind + '-bus.conf')
+        if policy is None:
+            config = CONFIG.format(kind=kind, dir=self.sockdir)
+        else:
+            assert kind == 'system', 'a bus policy of the system kind needs a system bus'
+            os.chmod(self.sockdir, 0o755)
+            config = SYSTEM_CONFIG.format(
+                dir=self.sockdir, policy=policy,
+                includes='\n'.join(f'  <include>{path}</include>' for path in includes))
         with open(self.config_path, 'w', encoding='utf-8') as f:
-            f.write(CONFIG.format(kind=kind, dir=self.sockdir))
+            f.write(config)
         self.log_path = os.path.join(tmpdir, kind + '-bus.log')
         with open(self.log_path, 'ab') as log:
             self.proc = subprocess.Popen(

@@ -207,12 +207,61 @@ test_open_existing_dir (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = NULL;
   g_autofree char *dir = g_path_get_dirname (f->path);
 
-  /* A directory that exists is the owner's: its mode is left alone. */
+  /* A directory that exists is the owner's: its mode is left alone, but
+   * one that others can enter is said out loud. */
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
   g_assert_cmpint (g_chmod (dir, 0750), ==, 0);
+  g_test_expect_message (
+      "dermaroll", G_LOG_LEVEL_WARNING,
+      "database directory *open to other users (mode 0750, not 0700)*chmod 700*");
   store = open_store (f);
+  g_test_assert_expected_messages ();
   g_assert_cmpuint (file_mode (dir), ==, 0750);
   g_assert_cmpuint (file_mode (f->path), ==, 0600);
+}
+
+/* An existing directory that is 0700 says nothing (fatal warnings would
+ * fail the test). */
+static void
+test_open_existing_private_dir (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  store = open_store (f);
+  g_clear_pointer (&store, dr_store_free);
+  /* And the file, once it is there and 0600, neither. */
+  store = open_store (f);
+  g_assert_cmpuint (file_mode (dir), ==, 0700);
+  g_assert_cmpuint (file_mode (f->path), ==, 0600);
+}
+
+/* A world-readable directory and database from elsewhere (a copy, a
+ * restore, a umask of 022 before this daemon made them): both reported,
+ * neither changed, the data still opened. */
+static void
+test_open_existing_world_readable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrStore) store = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  store = open_store (f);
+  g_clear_pointer (&store, dr_store_free);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (f->path, 0644), ==, 0);
+
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING,
+                         "database directory *open to other users (mode 0755, not 0700)*");
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING,
+                         "database *dermaroll.db is open to other users (mode 0644, not 0600)*"
+                         "chmod 600 *dermaroll.db");
+  store = open_store (f);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (file_mode (dir), ==, 0755);
+  g_assert_cmpuint (file_mode (f->path), ==, 0644);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 }
 
 static void
@@ -1879,6 +1928,8 @@ main (int argc, char **argv)
   ADD ("open/permissions", test_open_permissions);
   ADD ("open/permissions-umask", test_open_permissions_umask);
   ADD ("open/existing-dir", test_open_existing_dir);
+  ADD ("open/existing-private-dir", test_open_existing_private_dir);
+  ADD ("open/existing-world-readable", test_open_existing_world_readable);
   ADD ("open/schema-version", test_schema_version);
   ADD ("open/not-a-database", test_not_a_database);
   ADD ("open/foreign-database", test_foreign_database);

@@ -165,16 +165,35 @@ dr_store_default_path (void)
 
 /* Opening */
 
+/* What already exists is the owner's and is never chmod-ed behind their
+ * back; but health data that other users may reach is said out loud, with
+ * what to do about it. */
+static void
+warn_if_not_private (const char *what, const char *path, mode_t private_mode)
+{
+  struct stat st;
+
+  if (stat (path, &st) != 0 || (st.st_mode & 077) == 0)
+    return;
+  g_warning ("%s %s is open to other users (mode %04o, not %04o); leaving it as it is. "
+             "To keep the treatment data private: chmod %o %s",
+             what, path, (unsigned int) (st.st_mode & 07777), (unsigned int) private_mode,
+             (unsigned int) private_mode, path);
+}
+
 /* Personal health data: the directory is 0700 and the file 0600 from the
  * moment they exist, whatever the umask. What already exists is the
- * owner's choice and is left as it is. */
+ * owner's choice and is left as it is, with a warning when it is open to
+ * others. */
 static gboolean
-create_private_file (const char *path, GError **error)
+create_private_file (const char *path, gboolean *existed, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   int fd;
 
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+    warn_if_not_private ("database directory", dir, 0700);
+  else
     {
       if (g_mkdir_with_parents (dir, 0700) != 0 || chmod (dir, 0700) != 0)
         {
@@ -186,7 +205,8 @@ create_private_file (const char *path, GError **error)
     }
 
   fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno == EEXIST)
+  *existed = fd < 0 && errno == EEXIST;
+  if (*existed)
     return TRUE;
   if (fd < 0 || fchmod (fd, 0600) != 0)
     {
@@ -251,12 +271,13 @@ store_open (const char *path, gboolean *damaged, GError **error)
 {
   g_autoptr (DrStore) self = NULL;
   int64_t version = 0;
+  gboolean existed = FALSE;
   int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!create_private_file (path, error))
+  if (!create_private_file (path, &existed, error))
     return NULL;
 
   self = g_new0 (DrStore, 1);
@@ -276,9 +297,14 @@ store_open (const char *path, gboolean *damaged, GError **error)
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, 5000);
 
-  if (!store_check_identity (self, &version, error) || !configure (self, error)
-      || !store_migrate (self, error) || !store_close_open_sessions (self, error)
-      || !store_prepare_frame_statements (self, error))
+  if (!store_check_identity (self, &version, error))
+    goto fail;
+  /* Only once it is known to be ours: another application's file is
+   * refused, not lectured about. */
+  if (existed)
+    warn_if_not_private ("database", path, 0600);
+  if (!configure (self, error) || !store_migrate (self, error)
+      || !store_close_open_sessions (self, error) || !store_prepare_frame_statements (self, error))
     goto fail;
   self->savepoint = store_prepare_persistent (self, "SAVEPOINT job", error);
   self->release = store_prepare_persistent (self, "RELEASE job", error);
