@@ -261,7 +261,7 @@ test_open_existing_world_readable (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   g_assert_cmpuint (file_mode (dir), ==, 0755);
   g_assert_cmpuint (file_mode (f->path), ==, 0644);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
 }
 
 static void
