@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cmd-history.c: the commands that read stored sessions: sessions,
  * coverage (with the face map), events and export.
  *
@@ -733,9 +734,9 @@ csv_double (double value)
 
 #define CSV_COLUMNS 15
 static const char *const csv_header[CSV_COLUMNS] = {
-  "record",   "session", "roller",     "session_start", "session_end", "time",    "zone",
-  "coverage", "passes",  "rolled_cm2", "peak_force_n",  "event",       "details", "ticks",
-  "force_n",
+  "record",       "session", "roller",   "session_start", "session_end",
+  "time",         "zone",    "coverage", "passes",        "rolled_cm2",
+  "peak_force_n", "event",   "details",  "ticks",         "force_n",
 };
 
 /* The roller's zone byte as a name: a configured zone, else its number;
@@ -753,8 +754,8 @@ static char *
 sample_force_text (guint16 force_mn)
 {
   /* 65535 is the sensor saying it has no reading, not a force. */
-  return force_mn == 0xFFFF ? g_strdup ("") : g_strdup_printf ("%u.%03u", force_mn / 1000u,
-                                                                force_mn % 1000u);
+  return force_mn == 0xFFFF ? g_strdup ("")
+                            : g_strdup_printf ("%u.%03u", force_mn / 1000u, force_mn % 1000u);
 }
 
 static void
@@ -890,9 +891,8 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
               ctl->manager, s->id, G_DBUS_CALL_FLAGS_NONE, -1, &events, NULL, &error))
         return dr_ctl_fail (ctl, error);
       if (samples
-          && !dr_dbus_manager1_call_get_session_samples_sync (ctl->manager, s->id,
-                                                              G_DBUS_CALL_FLAGS_NONE, -1,
-                                                              &sample_list, NULL, &error))
+          && !dr_dbus_manager1_call_get_session_samples_sync (
+              ctl->manager, s->id, G_DBUS_CALL_FLAGS_NONE, -1, &sample_list, NULL, &error))
         return dr_ctl_fail (ctl, error);
 
       if (as_json)
@@ -960,7 +960,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           g_variant_lookup (details, "zone", "&s", &zone);
           {
             const char *row[CSV_COLUMNS]
-                = { "event", id,   s->roller, start, end,  time,        zone, NULL,
+                = { "event", id,   s->roller, start, end,          time, zone, NULL,
                     NULL,    NULL, NULL,      kind,  details_json, NULL, NULL };
             csv_row (csv, row);
           }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cmd-live.c: the commands that run until Ctrl-C (or --timeout): scan and
  * watch.
  *
@@ -183,7 +184,8 @@ scan_show (Scan *scan, DrDBusRoller1 *roller, const char *what)
     /* %-24s pads bytes, not cells: pad by hand for "µ" and friends. */
     name_cell = g_strdup_printf ("%s%*s", name, width < 24 ? (int) (24 - width) : 0, "");
     gint16 rssi = dr_dbus_roller1_get_rssi (roller);
-    g_autofree char *rssi_cell = rssi != 0 ? g_strdup_printf ("%3d dBm", rssi) : g_strdup ("      —");
+    g_autofree char *rssi_cell
+        = rssi != 0 ? g_strdup_printf ("%3d dBm", rssi) : g_strdup ("      —");
 
     g_print ("%-17s  %s  %s  %-6s  %s\n", address, name_cell, rssi_cell,
              dr_dbus_roller1_get_paired (roller) ? "yes" : "no", what);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cmd-rollers.c: the commands about rollers themselves: pair, forget,
  * list, status, zone, start, stop and sync.
  */

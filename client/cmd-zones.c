@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cmd-zones.c: the zones the daemon knows, and excluding or including one
  * (Manager1.GetZones, SetZoneExcluded).
  */

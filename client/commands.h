@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* commands.h: dermarollctl's commands; the table that names them and
  * their help is in dermarollctl.c. Each returns the exit status. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ctl.c: option parsing, error messages and the connection to dermarolld
  * shared by every command; see ctl.h.
  */
@@ -146,8 +147,8 @@ not_running_message (DrCtl *ctl)
 static char *
 daemon_config_path (DrCtl *ctl)
 {
-  g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf",
-                                            NULL);
+  g_autofree char *user
+      = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
 
   if (!ctl->system && g_file_test (user, G_FILE_TEST_EXISTS))
     return g_steal_pointer (&user);
@@ -163,10 +164,11 @@ config_refused_message (DrCtl *ctl, const GError *error)
 {
   g_autofree char *remote = g_dbus_error_get_remote_error (error);
   g_autofree char *path = daemon_config_path (ctl);
-  const char *check = ctl->system ? "dermarolld --check-config --system" : "dermarolld --check-config";
+  const char *check
+      = ctl->system ? "dermarolld --check-config --system" : "dermarolld --check-config";
 
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED) &&
-      g_str_has_suffix (error->message, " status 78"))
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED)
+      && g_str_has_suffix (error->message, " status 78"))
     return g_strdup_printf ("dermarolld refused its configuration and did not start: run '%s' "
                             "to see every problem (config file: %s)",
                             check, path);

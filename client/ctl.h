@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ctl.h: what dermarollctl's commands share: the options every command
  * takes, the connection to dermarolld, the exit statuses and the one-line
  * error messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dermarollctl.c: the command-line client of dermarolld: its commands,
  * their help, the options that go before a command, and main().
  *

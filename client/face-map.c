@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* face-map.c: draws the face coverage map; see face-map.h.
  *
  * The face is drawn in fixed "face units" and placed, 1.15 times larger,
@@ -91,8 +92,8 @@ static const FaceZone face_zones[DR_N_FACE_ZONES] = {
     290, 655, 235, 700, FALSE },
 };
 
-#define ZONE_NAME(zone) (dr_face_zones[(zone) - face_zones].name)
-#define ZONE_LABEL(zone) (dr_face_zones[(zone) - face_zones].label)
+#define ZONE_NAME(zone) (dr_face_zones[(zone) -face_zones].name)
+#define ZONE_LABEL(zone) (dr_face_zones[(zone) -face_zones].label)
 
 const char *const *
 dr_face_map_face_zones (void)

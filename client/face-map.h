@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* face-map.h: the face coverage map: one session's coverage in, an SVG
  * picture of a face out.
  *

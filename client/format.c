@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* format.c: units, local times, colour and date parsing for dermarollctl.
  *
  * Numbers for people go through printf and so follow LC_NUMERIC: a person

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* format.h: how dermarollctl writes numbers, times and colour for a person,
  * and reads the dates a person types.
  *

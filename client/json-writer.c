@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json-writer.c: see json-writer.h. */
 #include "json-writer.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json-writer.h: writes JSON (RFC 8259) for dermarollctl's --json output.
  *
  * dermarollctl only ever writes JSON, never reads it, so a small writer on

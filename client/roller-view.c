@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller-view.c: see roller-view.h. */
 #include "roller-view.h"
 

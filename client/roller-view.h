@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller-view.h: how dermarollctl shows a roller and its live values:
  * its JSON object, the bars of `watch` and `status`, and the colour a
  * value deserves (low battery, worn head, force over the limit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* table.c: aligned text tables; see table.h. */
 #include "table.h"
 

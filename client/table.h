@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* table.h: aligned text tables for dermarollctl's output.
  *
  * Columns are as wide as their widest cell, counted in terminal cells (so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* zone-list.c: see zone-list.h. */
 #include "zone-list.h"
 

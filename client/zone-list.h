@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* zone-list.h: the daemon's configured zones (Manager1.GetZones), which
  * order zone names in every table and tell excluded zones and targets.
  */

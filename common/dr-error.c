@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dr-error.c: registers the D-Bus names of DrError. */
 #include "dr-error.h"
 

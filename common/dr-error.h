@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dr-error.h: dermaroll's one error domain. Each code's D-Bus name is
  * registered, so a GError crossing the bus arrives as
  * org.dermaroll.Error.<Name> with its message intact.
@@ -24,7 +25,7 @@ typedef enum
   DR_ERROR_NOT_SUPPORTED,    /*< nick=org.dermaroll.Error.NotSupported >*/
   DR_ERROR_CLOSED,           /*< nick=org.dermaroll.Error.Closed >*/
   DR_ERROR_CANCELLED,        /*< nick=org.dermaroll.Error.Cancelled >*/
-  DR_N_ERRORS /*< skip >*/
+  DR_N_ERRORS                /*< skip >*/
 } DrError;
 
 GQuark dr_error_quark (void);

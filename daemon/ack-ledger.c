@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ack-ledger.c: seen frames in generations, pending ACKs in arrival order,
  * and the frames that are not on disk yet.
  *

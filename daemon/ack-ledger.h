@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ack-ledger.h: which frames of one roller the daemon holds, and what it
  * may acknowledge.
  *

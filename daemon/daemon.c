@@ -36,8 +36,8 @@ struct _DrDaemon
   char *damage_message;
   char *start_moved_to; /* what dr_store_open_or_replace () moved aside */
   char *start_damage;
-  gboolean checked; /* the integrity check was queued */
-  gboolean name_lost;       /* another dermarolld has org.dermaroll */
+  gboolean checked;   /* the integrity check was queued */
+  gboolean name_lost; /* another dermarolld has org.dermaroll */
 };
 
 /* ---- rollers ----------------------------------------------------------- */
@@ -313,11 +313,8 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
 }
 
 gboolean
-dr_daemon_load_config (const char *path,
-                       DrEngineConfig *config,
-                       DrNotifierOptions *notifier_options,
-                       GPtrArray *warnings,
-                       GError **error)
+dr_daemon_load_config (const char *path, DrEngineConfig *config,
+                       DrNotifierOptions *notifier_options, GPtrArray *warnings, GError **error)
 {
   g_autoptr (GError) engine_error = NULL;
   g_autoptr (GError) notifier_error = NULL;

@@ -27,10 +27,8 @@ typedef struct
  * as they were and @error (DR_ERROR_CONFIG) lists every problem, one a
  * line; warnings (unknown groups) are added to @warnings as strings.
  * A missing file is an error: it was named. */
-gboolean dr_daemon_load_config (const char *path,
-                                DrEngineConfig *config,
-                                DrNotifierOptions *notifier_options,
-                                GPtrArray *warnings,
+gboolean dr_daemon_load_config (const char *path, DrEngineConfig *config,
+                                DrNotifierOptions *notifier_options, GPtrArray *warnings,
                                 GError **error);
 
 /* Reads the config (a problem in it: DR_ERROR_CONFIG), opens the store and

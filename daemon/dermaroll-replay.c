@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dermaroll-replay.c: replays a recorded roller session through the frame
  * decoder and the treatment engine.
  *

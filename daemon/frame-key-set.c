@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* frame-key-set.c: open addressing with linear probing over a power-of-two
  * table, grown at 50 % load; removal shifts the following run back, so no
  * tombstones. Slot value 0 means empty; the key 0 (t0 0, seq 0) is kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* frame-key-set.h: a set of packed frame keys (dr_frame_key_pack ()).
  *
  * The daemon remembers every frame it has taken in since the roller last

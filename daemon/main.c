@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* main.c: dermarolld's entry point: options, logging, signals, main loop. */
 #include <glib-unix.h>
 #include <glib.h>
@@ -56,8 +57,8 @@ on_signal (gpointer user_data)
 static char *
 default_config_path (gboolean system)
 {
-  g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf",
-                                            NULL);
+  g_autofree char *user
+      = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
   const char *sys = SYSCONFDIR "/dermaroll/dermaroll.conf";
 
   if (!system && g_file_test (user, G_FILE_TEST_EXISTS))
@@ -80,8 +81,8 @@ check_config (const char *path, gboolean system)
 
   if (path == NULL)
     {
-      g_autofree char *user = g_build_filename (g_get_user_config_dir (), "dermaroll",
-                                                "dermaroll.conf", NULL);
+      g_autofree char *user
+          = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
 
       g_print ("no config file (%s%s" SYSCONFDIR "/dermaroll/dermaroll.conf): the built-in "
                "defaults\n",
@@ -111,17 +112,25 @@ main (int argc, char **argv)
   g_autofree char *salvage_path = NULL;
   gboolean system = FALSE, no_notify = FALSE, verbose = FALSE, version = FALSE;
   gboolean check = FALSE;
-  const GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Database file (default: $STATE_DIRECTORY or $XDG_STATE_HOME/dermaroll/dermaroll.db)", "PATH" },
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
-    { "check-config", 0, 0, G_OPTION_ARG_NONE, &check, "Check the configuration file, list every problem and exit (0: fine, 78: the daemon would refuse it)", NULL },
-    { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Publish org.dermaroll on the system bus", NULL },
-    { "no-notify", 0, 0, G_OPTION_ARG_NONE, &no_notify, "No desktop notifications", NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
-    { "salvage", 0, 0, G_OPTION_ARG_FILENAME, &salvage_path, "Recover the readable frames of a damaged database FILE into --db, recompute their sessions, and exit", "FILE" },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path,
+            "Database file (default: $STATE_DIRECTORY or $XDG_STATE_HOME/dermaroll/dermaroll.db)",
+            "PATH" },
+          { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
+          { "check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+            "Check the configuration file, list every problem and exit (0: fine, 78: the daemon "
+            "would refuse it)",
+            NULL },
+          { "system", 0, 0, G_OPTION_ARG_NONE, &system, "Publish org.dermaroll on the system bus",
+            NULL },
+          { "no-notify", 0, 0, G_OPTION_ARG_NONE, &no_notify, "No desktop notifications", NULL },
+          { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+          { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+          { "salvage", 0, 0, G_OPTION_ARG_FILENAME, &salvage_path,
+            "Recover the readable frames of a damaged database FILE into --db, recompute their "
+            "sessions, and exit",
+            "FILE" },
+          { NULL } };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = NULL;

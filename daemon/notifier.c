@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* notifier.c: desktop notifications for what the engine finds.
  *
  * Texts say what happened in the person's terms (zone, newtons, days) and
@@ -45,10 +46,10 @@ typedef struct
 {
   DrNotifier *notifier;
   char *key;
-  guint32 id;          /* server's id of our notification, 0 before the first */
+  guint32 id; /* server's id of our notification, 0 before the first */
   gint64 last_popup_us;
-  gboolean in_flight;  /* a Notify without reply yet: its id is still unknown */
-  Content pending;     /* sent once the reply in flight gives us the id */
+  gboolean in_flight; /* a Notify without reply yet: its id is still unknown */
+  Content pending;    /* sent once the reply in flight gives us the id */
   gboolean has_pending;
 } Slot;
 
@@ -230,7 +231,7 @@ notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (slot->has_pending)
     {
       Content pending = slot->pending;
-      slot->pending = (Content) { 0 };
+      slot->pending = (Content){ 0 };
       slot->has_pending = FALSE;
       send_now (slot, pending.summary, pending.body, pending.urgency);
       content_clear (&pending);
@@ -263,12 +264,11 @@ send_now (Slot *slot, const char *summary, const char *body, guint8 urgency)
 
   slot->in_flight = TRUE;
   self->n_sent++;
-  g_dbus_connection_call (self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH,
-                          NOTIFICATIONS_NAME, "Notify",
-                          g_variant_new ("(susssasa{sv}i)", "dermaroll", slot->id,
-                                         "dialog-warning", summary, body, NULL, &hints, -1),
-                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, self->cancellable,
-                          notify_done, slot);
+  g_dbus_connection_call (
+      self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME, "Notify",
+      g_variant_new ("(susssasa{sv}i)", "dermaroll", slot->id, "dialog-warning", summary, body,
+                     NULL, &hints, -1),
+      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, self->cancellable, notify_done, slot);
 }
 
 static Slot *
@@ -296,7 +296,8 @@ get_slot (DrNotifier *self, const char *roller, DrNotifyKind kind)
 
 /* A new popup, subject to the per-kind interval. */
 static void
-popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary, const char *body, guint8 urgency)
+popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary,
+       const char *body, guint8 urgency)
 {
   Slot *slot;
   gint64 now;
@@ -305,7 +306,8 @@ popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summ
     return;
   slot = get_slot (self, roller, kind);
   now = self->clock (self->clock_data);
-  if (slot->last_popup_us != 0 && now - slot->last_popup_us < (gint64) self->options.min_interval_ms * 1000)
+  if (slot->last_popup_us != 0
+      && now - slot->last_popup_us < (gint64) self->options.min_interval_ms * 1000)
     {
       g_debug ("%s: %s notification held back (one per %u ms)", roller, kind_keys[kind],
                self->options.min_interval_ms);
@@ -317,7 +319,8 @@ popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summ
 
 /* Rewrites the shown notification of a kind, if there is one. */
 static void
-update (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary, const char *body, guint8 urgency)
+update (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary,
+        const char *body, guint8 urgency)
 {
   Slot *slot;
 
@@ -330,7 +333,8 @@ update (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *sum
 }
 
 void
-dr_notifier_pressure_started (DrNotifier *self, const char *roller, const char *zone, double force_n, double limit_n)
+dr_notifier_pressure_started (DrNotifier *self, const char *roller, const char *zone,
+                              double force_n, double limit_n)
 {
   g_autofree char *body = g_strdup_printf ("%s: %.1f N, limit %.1f N. Press lighter: too much "
                                            "pressure irritates the skin and makes it bleed.",
@@ -339,12 +343,8 @@ dr_notifier_pressure_started (DrNotifier *self, const char *roller, const char *
 }
 
 void
-dr_notifier_pressure_ended (DrNotifier *self,
-                            const char *roller,
-                            const char *zone,
-                            double peak_n,
-                            double limit_n,
-                            gint64 duration_ms)
+dr_notifier_pressure_ended (DrNotifier *self, const char *roller, const char *zone, double peak_n,
+                            double limit_n, gint64 duration_ms)
 {
   g_autofree char *body = g_strdup_printf ("%s: peak %.1f N for %.1f s (limit %.1f N).", zone,
                                            peak_n, (double) duration_ms / 1000.0, limit_n);
@@ -352,7 +352,8 @@ dr_notifier_pressure_ended (DrNotifier *self,
 }
 
 void
-dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *zone, const char *detail)
+dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *zone,
+                          const char *detail)
 {
   g_autofree char *body = NULL;
   const char *summary;
@@ -360,35 +361,37 @@ dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kin
 
   switch (kind)
     {
-    case DR_NOTIFY_EXCLUDED_ZONE:
-      summary = "Excluded zone";
-      body = g_strdup_printf ("%s is excluded (active acne, rosacea or eczema): keep the roller "
-                              "away from it.",
-                              zone);
-      urgency = URGENCY_CRITICAL;
-      break;
-    case DR_NOTIFY_OVER_TREATED:
-      summary = "Zone over-treated";
-      body = g_strdup_printf ("%s has had twice its target passes. Move on to another zone.", zone);
-      break;
-    case DR_NOTIFY_TOO_SOON:
-      summary = "Too soon for this zone";
-      body = g_strdup_printf ("%s needs more rest before the next session%s%s.", zone,
-                              detail ? ": " : "", detail ? detail : "");
-      break;
-    case DR_NOTIFY_OVER_PRESSURE:
-    case DR_NOTIFY_HEAD_WORN:
-    case DR_NOTIFY_LOW_BATTERY:
-    case DR_NOTIFY_SESSION_SUMMARY:
-    case DR_N_NOTIFY_KINDS:
-    default:
-      g_return_if_reached ();
+      case DR_NOTIFY_EXCLUDED_ZONE:
+        summary = "Excluded zone";
+        body = g_strdup_printf ("%s is excluded (active acne, rosacea or eczema): keep the roller "
+                                "away from it.",
+                                zone);
+        urgency = URGENCY_CRITICAL;
+        break;
+      case DR_NOTIFY_OVER_TREATED:
+        summary = "Zone over-treated";
+        body = g_strdup_printf ("%s has had twice its target passes. Move on to another zone.",
+                                zone);
+        break;
+      case DR_NOTIFY_TOO_SOON:
+        summary = "Too soon for this zone";
+        body = g_strdup_printf ("%s needs more rest before the next session%s%s.", zone,
+                                detail ? ": " : "", detail ? detail : "");
+        break;
+      case DR_NOTIFY_OVER_PRESSURE:
+      case DR_NOTIFY_HEAD_WORN:
+      case DR_NOTIFY_LOW_BATTERY:
+      case DR_NOTIFY_SESSION_SUMMARY:
+      case DR_N_NOTIFY_KINDS:
+      default:
+        g_return_if_reached ();
     }
   popup (self, roller, kind, summary, body, urgency);
 }
 
 void
-dr_notifier_head_worn (DrNotifier *self, const char *roller, guint32 head_id, double revolutions, double wear)
+dr_notifier_head_worn (DrNotifier *self, const char *roller, guint32 head_id, double revolutions,
+                       double wear)
 {
   g_autofree char *body = g_strdup_printf ("Needle head %u has rolled %.0f revolutions (%.0f %% of "
                                            "its life). Blunt needles tear the skin: replace it.",
@@ -417,11 +420,8 @@ dr_notifier_battery (DrNotifier *self, const char *roller, guint8 percent)
 }
 
 void
-dr_notifier_session_ended (DrNotifier *self,
-                           const char *roller,
-                           guint64 session_id,
-                           GVariant *coverage,
-                           const char *const *excluded)
+dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session_id,
+                           GVariant *coverage, const char *const *excluded)
 {
   g_autoptr (GString) body = g_string_new ("Coverage:");
   g_autoptr (GString) missed = g_string_new (NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* notifier.h: desktop notifications through org.freedesktop.Notifications.
  *
  * One notification per roller and kind, updated in place (replaces_id)
@@ -39,7 +40,8 @@ typedef struct
 void dr_notifier_options_init (DrNotifierOptions *options);
 /* Reads the [notifications] group of @path (missing group: defaults).
  * Errors name the file, group and key. */
-gboolean dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GError **error);
+gboolean dr_notifier_options_load_file (DrNotifierOptions *options, const char *path,
+                                        GError **error);
 
 typedef struct _DrNotifier DrNotifier;
 
@@ -51,22 +53,18 @@ void dr_notifier_free (DrNotifier *notifier);
 void dr_notifier_set_clock (DrNotifier *notifier, gint64 (*clock) (gpointer), gpointer user_data);
 
 /* @roller: the roller's address, the key of "one per roller and kind". */
-void dr_notifier_pressure_started (DrNotifier *notifier, const char *roller, const char *zone, double force_n, double limit_n);
-void dr_notifier_pressure_ended (DrNotifier *notifier,
-                                 const char *roller,
-                                 const char *zone,
-                                 double peak_n,
-                                 double limit_n,
-                                 gint64 duration_ms);
-void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, DrNotifyKind kind, const char *zone, const char *detail);
-void dr_notifier_head_worn (DrNotifier *notifier, const char *roller, guint32 head_id, double revolutions, double wear);
+void dr_notifier_pressure_started (DrNotifier *notifier, const char *roller, const char *zone,
+                                   double force_n, double limit_n);
+void dr_notifier_pressure_ended (DrNotifier *notifier, const char *roller, const char *zone,
+                                 double peak_n, double limit_n, gint64 duration_ms);
+void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, DrNotifyKind kind,
+                               const char *zone, const char *detail);
+void dr_notifier_head_worn (DrNotifier *notifier, const char *roller, guint32 head_id,
+                            double revolutions, double wear);
 void dr_notifier_battery (DrNotifier *notifier, const char *roller, guint8 percent);
 /* @coverage: a{sd} zone → coverage 0..1; @excluded: zones not to count as missed. */
-void dr_notifier_session_ended (DrNotifier *notifier,
-                                const char *roller,
-                                guint64 session_id,
-                                GVariant *coverage,
-                                const char *const *excluded);
+void dr_notifier_session_ended (DrNotifier *notifier, const char *roller, guint64 session_id,
+                                GVariant *coverage, const char *const *excluded);
 
 /* The database is damaged or cannot be written: one critical notification,
  * updated in place, whatever the config says. */

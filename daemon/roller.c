@@ -1155,8 +1155,7 @@ handle_set_zone (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const 
           g_autofree char *valid = dr_engine_config_list_zone_names (self->config);
           g_autofree char *quoted = dr_quote (zone);
           g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
-                                                 "unknown zone %s; valid zones: %s", quoted,
-                                                 valid);
+                                                 "unknown zone %s; valid zones: %s", quoted, valid);
           return G_DBUS_METHOD_INVOCATION_HANDLED;
         }
     }

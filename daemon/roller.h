@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller.h: one roller as dermarolld sees it.
  *
  * A DrRoller is the roller's Roller1 object (it derives from the generated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sd-notify.c: READY=1, WATCHDOG=1 and STOPPING=1 through libsystemd.
  *
  * The watchdog is pinged from a GLib timeout on the default main context,

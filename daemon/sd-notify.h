@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sd-notify.h: telling the service manager how dermarolld is doing.
  *
  * READY=1 once the bus name is ours, WATCHDOG=1 from the main loop while

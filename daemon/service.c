@@ -113,7 +113,8 @@ handle_start_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocati
 {
   DrService *self = DR_SERVICE (manager);
 
-  dr_bluez_start_discovery (self->bluez, self->cancellable, start_discovery_done, call_new (self, invocation));
+  dr_bluez_start_discovery (self->bluez, self->cancellable, start_discovery_done,
+                            call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -137,7 +138,8 @@ handle_stop_discovery (DrDBusManager1 *manager, GDBusMethodInvocation *invocatio
 {
   DrService *self = DR_SERVICE (manager);
 
-  dr_bluez_stop_discovery (self->bluez, self->cancellable, stop_discovery_done, call_new (self, invocation));
+  dr_bluez_stop_discovery (self->bluez, self->cancellable, stop_discovery_done,
+                           call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -242,7 +244,8 @@ static gpointer
 query_list_sessions (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
-  g_autoptr (GPtrArray) rows = dr_store_list_sessions (store, args->since_ms, args->until_ms, error);
+  g_autoptr (GPtrArray) rows
+      = dr_store_list_sessions (store, args->since_ms, args->until_ms, error);
   return rows ? dr_sessions_to_variant (rows) : NULL;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* service.h: org.dermaroll on the bus: the name, the object manager at
  * /org/dermaroll and the Manager1 methods.
  *

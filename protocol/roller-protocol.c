@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller-protocol.c: decoders and encoders for the roller's GATT items
  * (PROTOCOL.md, version 1).
  *
@@ -25,7 +26,7 @@ const char *
 dr_codec_status_name (DrCodecStatus status)
 {
   /* The enum may arrive from a store or a cast int: never index blindly. */
-  if ((unsigned)status >= DR_CODEC_N_ERRORS)
+  if ((unsigned) status >= DR_CODEC_N_ERRORS)
     return "unknown";
   return status_names[status];
 }
@@ -33,42 +34,42 @@ dr_codec_status_name (DrCodecStatus status)
 static inline uint16_t
 get_u16 (const uint8_t *p)
 {
-  return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+  return (uint16_t) (p[0] | (unsigned) p[1] << 8);
 }
 
 static inline uint32_t
 get_u32 (const uint8_t *p)
 {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
 static inline uint64_t
 get_u64 (const uint8_t *p)
 {
-  return (uint64_t)get_u32 (p) | (uint64_t)get_u32 (p + 4) << 32;
+  return (uint64_t) get_u32 (p) | (uint64_t) get_u32 (p + 4) << 32;
 }
 
 static inline void
 put_u16 (uint8_t *p, uint16_t v)
 {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
+  p[0] = (uint8_t) v;
+  p[1] = (uint8_t) (v >> 8);
 }
 
 static inline void
 put_u32 (uint8_t *p, uint32_t v)
 {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-  p[2] = (uint8_t)(v >> 16);
-  p[3] = (uint8_t)(v >> 24);
+  p[0] = (uint8_t) v;
+  p[1] = (uint8_t) (v >> 8);
+  p[2] = (uint8_t) (v >> 16);
+  p[3] = (uint8_t) (v >> 24);
 }
 
 static inline void
 put_u64 (uint8_t *p, uint64_t v)
 {
-  put_u32 (p, (uint32_t)v);
-  put_u32 (p + 4, (uint32_t)(v >> 32));
+  put_u32 (p, (uint32_t) v);
+  put_u32 (p + 4, (uint32_t) (v >> 32));
 }
 
 /* Fixed-size items (Head Info, Status, responses, battery) are exact: a
@@ -114,17 +115,17 @@ dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out)
   if (len < DR_FRAME_HEADER_LEN)
     return DR_CODEC_ERR_TRUNCATED;
   n = buf[12];
-  st = check_frame_header (buf[0], (uint8_t)n);
+  st = check_frame_header (buf[0], (uint8_t) n);
   if (st != DR_CODEC_OK)
     return st;
-  if (len != DR_FRAME_HEADER_LEN + (size_t)DR_SAMPLE_LEN * n)
+  if (len != DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * n)
     return DR_CODEC_ERR_LENGTH_MISMATCH;
 
   out->version = buf[0];
   out->flags = buf[1];
   out->seq = get_u16 (buf + 2);
   out->t0_ms = get_u64 (buf + 4);
-  out->n_samples = (uint8_t)n;
+  out->n_samples = (uint8_t) n;
 
   p = buf + DR_FRAME_HEADER_LEN;
   for (unsigned i = 0; i < n; i++, p += DR_SAMPLE_LEN)
@@ -150,7 +151,7 @@ dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len
   st = check_frame_header (frame->version, frame->n_samples);
   if (st != DR_CODEC_OK)
     return st;
-  len = DR_FRAME_HEADER_LEN + (size_t)DR_SAMPLE_LEN * n;
+  len = DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * n;
   if (cap < len)
     return DR_CODEC_ERR_BUFFER_TOO_SMALL;
 
@@ -158,7 +159,7 @@ dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len
   buf[1] = frame->flags;
   put_u16 (buf + 2, frame->seq);
   put_u64 (buf + 4, frame->t0_ms);
-  buf[12] = (uint8_t)n;
+  buf[12] = (uint8_t) n;
 
   p = buf + DR_FRAME_HEADER_LEN;
   for (unsigned i = 0; i < n; i++, p += DR_SAMPLE_LEN)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller-protocol.h: the smart roller's GATT wire format (PROTOCOL.md, version 1).
  *
  * Decoders and encoders for every characteristic. Plain C99: no GLib, no heap,
@@ -12,7 +13,8 @@
 #include <stdint.h>
 
 #ifdef __cplusplus
-extern "C" {
+extern "C"
+{
 #endif
 
 /* UUIDs: vendor base d3a7XXXX-6b1c-4f5e-9a21-0c8e5f3b7a10 */
@@ -48,125 +50,129 @@ extern "C" {
 #define DR_CONTROL_RESPONSE_LEN 3
 #define DR_CONTROL_REQUEST_MAX_LEN 9
 
-typedef enum
-{
-  DR_CODEC_OK = 0,
-  DR_CODEC_ERR_TRUNCATED,       /* shorter than the fixed header / item size */
-  DR_CODEC_ERR_LENGTH_MISMATCH, /* frame length is not 13 + 9·n (too long or too short) */
-  DR_CODEC_ERR_BAD_VERSION,     /* version byte is not 1 */
-  DR_CODEC_ERR_NO_SAMPLES,      /* n == 0 */
-  DR_CODEC_ERR_TOO_MANY_SAMPLES,/* n > 25 */
-  DR_CODEC_ERR_BUFFER_TOO_SMALL,/* encoder: output buffer too small */
-  DR_CODEC_ERR_BAD_OPCODE,      /* control point: unknown opcode */
-  DR_CODEC_ERR_BAD_PARAMETER,   /* control point / status: parameter out of range */
-  DR_CODEC_N_ERRORS
-} DrCodecStatus;
+  typedef enum
+  {
+    DR_CODEC_OK = 0,
+    DR_CODEC_ERR_TRUNCATED,        /* shorter than the fixed header / item size */
+    DR_CODEC_ERR_LENGTH_MISMATCH,  /* frame length is not 13 + 9·n (too long or too short) */
+    DR_CODEC_ERR_BAD_VERSION,      /* version byte is not 1 */
+    DR_CODEC_ERR_NO_SAMPLES,       /* n == 0 */
+    DR_CODEC_ERR_TOO_MANY_SAMPLES, /* n > 25 */
+    DR_CODEC_ERR_BUFFER_TOO_SMALL, /* encoder: output buffer too small */
+    DR_CODEC_ERR_BAD_OPCODE,       /* control point: unknown opcode */
+    DR_CODEC_ERR_BAD_PARAMETER,    /* control point / status: parameter out of range */
+    DR_CODEC_N_ERRORS
+  } DrCodecStatus;
 
-/* A short, stable, machine-readable name ("length-mismatch"), used in logs,
- * the store's malformed-frame counts and D-Bus error messages. */
-const char *dr_codec_status_name (DrCodecStatus status);
+  /* A short, stable, machine-readable name ("length-mismatch"), used in logs,
+   * the store's malformed-frame counts and D-Bus error messages. */
+  const char *dr_codec_status_name (DrCodecStatus status);
 
-typedef struct
-{
-  uint16_t dt_ms;    /* since the previous sample; 0 for the first */
-  uint32_t ticks;    /* cumulative drum encoder ticks, wraps at 2^32 */
-  uint16_t force_mn; /* millinewtons; DR_FORCE_SENSOR_FAULT = no reading */
-  uint8_t zone;      /* 0..6 by the roller's motion sensor; DR_ZONE_UNKNOWN */
-} DrSample;
+  typedef struct
+  {
+    uint16_t dt_ms;    /* since the previous sample; 0 for the first */
+    uint32_t ticks;    /* cumulative drum encoder ticks, wraps at 2^32 */
+    uint16_t force_mn; /* millinewtons; DR_FORCE_SENSOR_FAULT = no reading */
+    uint8_t zone;      /* 0..6 by the roller's motion sensor; DR_ZONE_UNKNOWN */
+  } DrSample;
 
-typedef struct
-{
-  uint8_t version;
-  uint8_t flags;
-  uint16_t seq;
-  uint64_t t0_ms;
-  uint8_t n_samples;
-  DrSample samples[DR_FRAME_MAX_SAMPLES];
-} DrFrame;
+  typedef struct
+  {
+    uint8_t version;
+    uint8_t flags;
+    uint16_t seq;
+    uint64_t t0_ms;
+    uint8_t n_samples;
+    DrSample samples[DR_FRAME_MAX_SAMPLES];
+  } DrFrame;
 
-DrCodecStatus dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out);
-/* Writes 13 + 9·n bytes; validates n and version as the decoder does. */
-DrCodecStatus dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len);
+  DrCodecStatus dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out);
+  /* Writes 13 + 9·n bytes; validates n and version as the decoder does. */
+  DrCodecStatus dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len);
 
-typedef struct
-{
-  uint8_t version;
-  uint16_t needle_length_um;
-  uint16_t needle_count;
-  uint16_t drum_diameter_10um;
-  uint16_t drum_width_10um;
-  uint16_t ticks_per_rev;
-  uint32_t head_id;
-} DrHeadInfo;
+  typedef struct
+  {
+    uint8_t version;
+    uint16_t needle_length_um;
+    uint16_t needle_count;
+    uint16_t drum_diameter_10um;
+    uint16_t drum_width_10um;
+    uint16_t ticks_per_rev;
+    uint32_t head_id;
+  } DrHeadInfo;
 
-DrCodecStatus dr_head_info_decode (const uint8_t *buf, size_t len, DrHeadInfo *out);
-DrCodecStatus dr_head_info_encode (const DrHeadInfo *info, uint8_t *buf, size_t cap, size_t *out_len);
+  DrCodecStatus dr_head_info_decode (const uint8_t *buf, size_t len, DrHeadInfo *out);
+  DrCodecStatus dr_head_info_encode (const DrHeadInfo *info, uint8_t *buf, size_t cap,
+                                     size_t *out_len);
 
-typedef enum
-{
-  DR_ROLLER_STATE_IDLE = 0,
-  DR_ROLLER_STATE_ROLLING = 1,
-  DR_ROLLER_STATE_CHARGING = 2,
-  DR_ROLLER_STATE_FAULT = 3,
-} DrRollerState;
+  typedef enum
+  {
+    DR_ROLLER_STATE_IDLE = 0,
+    DR_ROLLER_STATE_ROLLING = 1,
+    DR_ROLLER_STATE_CHARGING = 2,
+    DR_ROLLER_STATE_FAULT = 3,
+  } DrRollerState;
 
 #define DR_STATUS_FLAG_HEAD_DETACHED 0x01u
 
-typedef struct
-{
-  uint8_t version;
-  uint8_t state; /* DrRollerState; values above 3 are rejected */
-  uint16_t history_frames_pending;
-  uint8_t flags;
-} DrStatus;
-
-DrCodecStatus dr_status_decode (const uint8_t *buf, size_t len, DrStatus *out);
-DrCodecStatus dr_status_encode (const DrStatus *status, uint8_t *buf, size_t cap, size_t *out_len);
-
-typedef enum
-{
-  DR_OP_SET_TIME = 0x01,
-  DR_OP_START_STREAM = 0x02,
-  DR_OP_STOP_STREAM = 0x03,
-  DR_OP_REQUEST_HISTORY = 0x04,
-  DR_OP_ACK = 0x05,
-  DR_OP_RESPONSE = 0x80,
-} DrOpcode;
-
-typedef enum
-{
-  DR_RESULT_OK = 0,
-  DR_RESULT_UNSUPPORTED = 1,
-  DR_RESULT_INVALID_PARAMETER = 2,
-  DR_RESULT_BUSY = 3,
-} DrControlResult;
-
-typedef struct
-{
-  uint8_t opcode; /* DrOpcode, not DR_OP_RESPONSE */
-  union
+  typedef struct
   {
-    uint64_t unix_ms; /* SET_TIME */
-    uint8_t rate_hz;  /* START_STREAM */
-    uint16_t last_seq;/* ACK */
-  } arg;
-} DrControlRequest;
+    uint8_t version;
+    uint8_t state; /* DrRollerState; values above 3 are rejected */
+    uint16_t history_frames_pending;
+    uint8_t flags;
+  } DrStatus;
 
-/* Request lengths: SET_TIME 9, START_STREAM 2, STOP_STREAM 1, REQUEST_HISTORY 1, ACK 3. */
-DrCodecStatus dr_control_request_decode (const uint8_t *buf, size_t len, DrControlRequest *out);
-DrCodecStatus dr_control_request_encode (const DrControlRequest *req, uint8_t *buf, size_t cap, size_t *out_len);
+  DrCodecStatus dr_status_decode (const uint8_t *buf, size_t len, DrStatus *out);
+  DrCodecStatus dr_status_encode (const DrStatus *status, uint8_t *buf, size_t cap,
+                                  size_t *out_len);
 
-typedef struct
-{
-  uint8_t request_opcode;
-  uint8_t result; /* DrControlResult */
-} DrControlResponse;
+  typedef enum
+  {
+    DR_OP_SET_TIME = 0x01,
+    DR_OP_START_STREAM = 0x02,
+    DR_OP_STOP_STREAM = 0x03,
+    DR_OP_REQUEST_HISTORY = 0x04,
+    DR_OP_ACK = 0x05,
+    DR_OP_RESPONSE = 0x80,
+  } DrOpcode;
 
-DrCodecStatus dr_control_response_decode (const uint8_t *buf, size_t len, DrControlResponse *out);
-DrCodecStatus dr_control_response_encode (const DrControlResponse *resp, uint8_t *buf, size_t cap, size_t *out_len);
+  typedef enum
+  {
+    DR_RESULT_OK = 0,
+    DR_RESULT_UNSUPPORTED = 1,
+    DR_RESULT_INVALID_PARAMETER = 2,
+    DR_RESULT_BUSY = 3,
+  } DrControlResult;
 
-/* Battery Level (0x2A19): one byte, 0..100. */
-DrCodecStatus dr_battery_level_decode (const uint8_t *buf, size_t len, uint8_t *percent);
+  typedef struct
+  {
+    uint8_t opcode; /* DrOpcode, not DR_OP_RESPONSE */
+    union
+    {
+      uint64_t unix_ms;  /* SET_TIME */
+      uint8_t rate_hz;   /* START_STREAM */
+      uint16_t last_seq; /* ACK */
+    } arg;
+  } DrControlRequest;
+
+  /* Request lengths: SET_TIME 9, START_STREAM 2, STOP_STREAM 1, REQUEST_HISTORY 1, ACK 3. */
+  DrCodecStatus dr_control_request_decode (const uint8_t *buf, size_t len, DrControlRequest *out);
+  DrCodecStatus dr_control_request_encode (const DrControlRequest *req, uint8_t *buf, size_t cap,
+                                           size_t *out_len);
+
+  typedef struct
+  {
+    uint8_t request_opcode;
+    uint8_t result; /* DrControlResult */
+  } DrControlResponse;
+
+  DrCodecStatus dr_control_response_decode (const uint8_t *buf, size_t len, DrControlResponse *out);
+  DrCodecStatus dr_control_response_encode (const DrControlResponse *resp, uint8_t *buf, size_t cap,
+                                            size_t *out_len);
+
+  /* Battery Level (0x2A19): one byte, 0..100. */
+  DrCodecStatus dr_battery_level_decode (const uint8_t *buf, size_t len, uint8_t *percent);
 
 #ifdef __cplusplus
 }

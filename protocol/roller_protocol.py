@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''roller_protocol.py: the roller's GATT wire format (PROTOCOL.md, version 1)
 in Python.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """demo-run: the whole of dermaroll, headless, on private buses.
 
 Started by scripts/demo after the build. It plays bluetoothd with the

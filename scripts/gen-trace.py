@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # gen-trace.py: generates tests/data/session.trace, a recorded treatment
 # session of the smart roller, and tests/data/session.expected, its ground
 # truth. Plain python3, standard library only, deterministic (fixed seed, and

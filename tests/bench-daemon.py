@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """bench-daemon: end-to-end ingest of the real dermarolld.
 
 roller emulator -> (AcquireNotify fd | StartNotify + PropertiesChanged)

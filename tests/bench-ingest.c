@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-ingest.c: how fast the hot path takes roller samples in.
  *
  *   bench-ingest [SECONDS]     (each measurement runs at least SECONDS, default 1.5)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-store.c: how fast frames reach the disk through the store worker.
  *
  * Usage: bench-store [FRAMES]   (default 400000 frames of 25 samples)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''check-sql-binding.py: every SQL statement of the daemon is a constant,
 and every value in it is a bound parameter.
 

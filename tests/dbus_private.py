@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''dbus_private.py: a dbus-daemon of a test's own, for every Python test.
 
 Each test (or test class) starts its own bus in its own temporary directory,

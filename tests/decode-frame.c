@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* decode-frame.c: the project's codec as a filter, for tests in other
  * languages (tests/test-roller-sim.py checks the simulator's bytes with it).
  *

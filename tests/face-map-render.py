@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''Renders the face coverage map and checks what a person would see: the
 fill colour at each zone's probe point (a point inside the zone, clear of
 its label) against the documented colour scale, the hatching of an

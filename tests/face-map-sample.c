@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* face-map-sample.c: writes a face map with known coverage for
  * tests/face-map-render.py, which renders it and checks the colours.
  *

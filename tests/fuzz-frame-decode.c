@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-frame-decode.c: libFuzzer target for the roller protocol decoders.
  *
  * Any input must decode or be rejected with a reason in range, never crash.
@@ -37,7 +38,7 @@ fuzz_frame (const uint8_t *data, size_t size)
   DrCodecStatus st = dr_frame_decode (data, size, &frame);
   bool valid = size >= DR_FRAME_HEADER_LEN && data[0] == DR_PROTOCOL_VERSION && data[12] >= 1
                && data[12] <= DR_FRAME_MAX_SAMPLES
-               && size == DR_FRAME_HEADER_LEN + (size_t)DR_SAMPLE_LEN * data[12];
+               && size == DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * data[12];
 
   if (!valid)
     {

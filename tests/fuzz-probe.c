@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-probe.c: configure-time check that clang can link a libFuzzer
  * program with the sanitizers tests/fuzz-frame-decode.c is built with. */
 #include <stddef.h>

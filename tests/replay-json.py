@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # replay-json.py: runs dermaroll-replay on tests/data/session.trace as the demo
 # does and checks its output: the --json totals against session.expected (the
 # generator's ground truth), the human report's shape, and that every error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-ack-ledger.c: what the daemon may acknowledge to the roller, and
  * how it recognises frames sent again. */
 #include <glib.h>

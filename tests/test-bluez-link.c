@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-bluez-link.c: DrBluez and DrBluezLink against the roller emulator.
  *
  * Each test starts its own dbus-daemon and roller emulator (the stand-in
@@ -326,8 +327,7 @@ connect_link (Fixture *f)
 }
 
 static void
-on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi,
-                gpointer user_data)
+on_roller_seen (DrBluez *bluez, const char *address, const char *name, int rssi, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -581,15 +581,15 @@ test_control_point_results (void)
                    DR_CONTROL_RETRY);
   g_assert_no_error (error);
 
-  g_assert_cmpint (dr_control_check_result (DR_OP_STOP_STREAM, DR_RESULT_UNSUPPORTED, ROLLER,
-                                            &error),
-                   ==, DR_CONTROL_FAILED);
+  g_assert_cmpint (
+      dr_control_check_result (DR_OP_STOP_STREAM, DR_RESULT_UNSUPPORTED, ROLLER, &error), ==,
+      DR_CONTROL_FAILED);
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
 
-  g_assert_cmpint (dr_control_check_result (DR_OP_START_STREAM, DR_RESULT_INVALID_PARAMETER,
-                                            ROLLER, &error),
-                   ==, DR_CONTROL_FAILED);
+  g_assert_cmpint (
+      dr_control_check_result (DR_OP_START_STREAM, DR_RESULT_INVALID_PARAMETER, ROLLER, &error), ==,
+      DR_CONTROL_FAILED);
   g_assert_error (error, DR_ERROR, DR_ERROR_REFUSED);
   g_clear_error (&error);
 

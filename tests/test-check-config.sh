@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-check-config.sh: `dermarolld --check-config [--config FILE]` on good
 # and bad files (exit status 0 or 78 = EX_CONFIG, every problem listed with
 # its file and line), and the daemon itself refusing to start with 78 on a

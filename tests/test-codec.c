@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-codec.c: the roller protocol codec (protocol/roller-protocol.h).
  *
  * Round trips of every item, every malformed class with its reason, extreme
@@ -34,7 +35,7 @@ hex_to_bytes (const char *hex, uint8_t *out, size_t cap)
       g_assert_cmpint (hi, >=, 0);
       g_assert_cmpint (lo, >=, 0);
       g_assert_cmpuint (n, <, cap);
-      out[n++] = (uint8_t)(hi << 4 | lo);
+      out[n++] = (uint8_t) (hi << 4 | lo);
       p += 2;
     }
   return n;
@@ -186,9 +187,9 @@ test_status_names (void)
 
   /* Names are stored and shown on D-Bus: they must not change. */
   for (int i = 0; i < DR_CODEC_N_ERRORS; i++)
-    g_assert_cmpstr (dr_codec_status_name ((DrCodecStatus)i), ==, names[i]);
+    g_assert_cmpstr (dr_codec_status_name ((DrCodecStatus) i), ==, names[i]);
   g_assert_cmpstr (dr_codec_status_name (DR_CODEC_N_ERRORS), ==, "unknown");
-  g_assert_cmpstr (dr_codec_status_name ((DrCodecStatus)-1), ==, "unknown");
+  g_assert_cmpstr (dr_codec_status_name ((DrCodecStatus) -1), ==, "unknown");
 }
 
 static void
@@ -199,19 +200,19 @@ test_frame_roundtrip (void)
   /* Every legal sample count, with arbitrary (but fixed) field values. */
   for (unsigned n = 1; n <= DR_FRAME_MAX_SAMPLES; n++)
     {
-      DrFrame f = { .version = 1, .n_samples = (uint8_t)n };
+      DrFrame f = { .version = 1, .n_samples = (uint8_t) n };
 
       state = state * 1103515245u + 12345u;
-      f.flags = (uint8_t)(state >> 24);
-      f.seq = (uint16_t)(state >> 8);
-      f.t0_ms = (uint64_t)state << 20 | n;
+      f.flags = (uint8_t) (state >> 24);
+      f.seq = (uint16_t) (state >> 8);
+      f.t0_ms = (uint64_t) state << 20 | n;
       for (unsigned i = 0; i < n; i++)
         {
           state = state * 1103515245u + 12345u;
-          f.samples[i].dt_ms = (uint16_t)state;
+          f.samples[i].dt_ms = (uint16_t) state;
           f.samples[i].ticks = state ^ 0xa5a5a5a5u;
-          f.samples[i].force_mn = (uint16_t)(state >> 16);
-          f.samples[i].zone = (uint8_t)(i % 8 == 7 ? DR_ZONE_UNKNOWN : i % 7);
+          f.samples[i].force_mn = (uint16_t) (state >> 16);
+          f.samples[i].zone = (uint8_t) (i % 8 == 7 ? DR_ZONE_UNKNOWN : i % 7);
         }
       frame_roundtrip (&f);
     }
@@ -276,7 +277,7 @@ test_frame_reserved_flags (void)
       uint8_t buf[DR_FRAME_MAX_LEN];
       size_t len = 0;
 
-      f.flags = (uint8_t)flags;
+      f.flags = (uint8_t) flags;
       assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_OK);
       g_assert_cmpuint (buf[1], ==, flags);
       assert_status (dr_frame_decode (buf, len, &out), DR_CODEC_OK);
@@ -335,7 +336,7 @@ test_frame_malformed_every_length (void)
     {
       size_t good = DR_FRAME_HEADER_LEN + DR_SAMPLE_LEN * n;
 
-      buf[12] = (uint8_t)n;
+      buf[12] = (uint8_t) n;
       for (size_t l = DR_FRAME_HEADER_LEN; l < sizeof buf; l++)
         assert_status (dr_frame_decode (buf, l, &out),
                        l == good ? DR_CODEC_OK : DR_CODEC_ERR_LENGTH_MISMATCH);
@@ -691,7 +692,7 @@ test_battery (void)
 
   for (unsigned v = 0; v <= 0xff; v++)
     {
-      buf[0] = (uint8_t)v;
+      buf[0] = (uint8_t) v;
       if (v <= 100)
         {
           assert_status (dr_battery_level_decode (buf, 1, &percent), DR_CODEC_OK);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-completion.sh: client/dermarollctl.bash-completion completes the
 # commands, each command's options and fixed values. (Addresses, zones and
 # sessions come from the daemon; tests/integration covers those commands.)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-ctl-format.c: dermarollctl's output helpers: units and dates for
  * people, date parsing, table alignment with multi-byte units and colour,
  * and the JSON writer (escaping, numbers, nesting).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """test-emulator.py: checks tests/roller-emulator against BlueZ's D-Bus API
 and PROTOCOL.md, as a GATT client sees it.
 

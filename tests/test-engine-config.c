@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-engine-config.c: the engine's default rules and the config file that
  * overrides them, including every class of error and that an error leaves
  * the config as it was.
@@ -217,8 +218,8 @@ test_add_zone (void)
     g_assert_null (dr_engine_config_zone_name (&c, (int) i));
 
   /* Loading more on top: the added zones are now existing ones. */
-  g_assert_true (dr_engine_config_load_data (&c, "[zone temple]\nid=8\narea-cm2=7\n", "more.conf",
-                                             &error));
+  g_assert_true (
+      dr_engine_config_load_data (&c, "[zone temple]\nid=8\narea-cm2=7\n", "more.conf", &error));
   g_assert_no_error (error);
   g_assert_cmpfloat (c.zones[8].area_cm2, ==, 7.0);
 }
@@ -240,8 +241,8 @@ test_add_zone_full (void)
   g_assert_cmpint (dr_engine_config_zone_by_name (&c, "extra-24"), ==, 31);
 
   before = c;
-  g_assert_false (dr_engine_config_load_data (&c, "[zone one-too-many]\narea-cm2=1\n", "full.conf",
-                                              &error));
+  g_assert_false (
+      dr_engine_config_load_data (&c, "[zone one-too-many]\narea-cm2=1\n", "full.conf", &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_cmpstr (error->message, ==,
                    "full.conf:1: [zone one-too-many] id: no free zone id (at most 32 zones)");
@@ -305,27 +306,26 @@ typedef struct
 {
   const char *path;
   const char *data;
-  int code; /* in G_IO_ERROR; 0 = a GKeyFile parse error */
+  int code;            /* in G_IO_ERROR; 0 = a GKeyFile parse error */
   const char *message; /* exact, or a prefix when it ends in "…" */
 } ErrorCase;
 
 static const ErrorCase error_cases[] = {
-  { "/engine-config/error/unparsable", "[zone chin\narea-cm2=3\n", 0,
-    "/etc/dermaroll.conf: …" },
-  { "/engine-config/error/not-a-pair", "[engine]\ncontact-force-n\n", 0,
-    "/etc/dermaroll.conf: …" },
+  { "/engine-config/error/unparsable", "[zone chin\narea-cm2=3\n", 0, "/etc/dermaroll.conf: …" },
+  { "/engine-config/error/not-a-pair", "[engine]\ncontact-force-n\n", 0, "/etc/dermaroll.conf: …" },
   { "/engine-config/error/not-a-number", "[zone chin]\narea-cm2=abc\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [zone chin] area-cm2: must be a number > 0 and <= 20000, got \"abc\"" },
   { "/engine-config/error/trailing-junk", "[engine]\ncontact-force-n=0.5N\n",
     G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [engine] contact-force-n: must be a number > 0 and <= 50, got \"0.5N\"" },
+    "/etc/dermaroll.conf:2: [engine] contact-force-n: must be a number > 0 and <= 50, got "
+    "\"0.5N\"" },
   { "/engine-config/error/empty-value", "[force-limits]\nshort-n=\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [force-limits] short-n: must be a number > 0 and <= 50, got \"\"" },
   { "/engine-config/error/not-finite", "[engine]\nhead-life-revolutions=inf\n",
     G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [engine] head-life-revolutions: must be a number > 0 and <= 1000000, got \"inf\"" },
-  { "/engine-config/error/out-of-range/area", "[zone nose]\narea-cm2=0\n",
-    G_IO_ERROR_INVALID_DATA,
+    "/etc/dermaroll.conf:2: [engine] head-life-revolutions: must be a number > 0 and <= 1000000, "
+    "got \"inf\"" },
+  { "/engine-config/error/out-of-range/area", "[zone nose]\narea-cm2=0\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [zone nose] area-cm2: must be a number > 0 and <= 20000, got \"0\"" },
   { "/engine-config/error/out-of-range/gap", "[engine]\nsession-gap-s=86401\n",
     G_IO_ERROR_INVALID_DATA,
@@ -333,9 +333,9 @@ static const ErrorCase error_cases[] = {
     "\"86401\"" },
   { "/engine-config/error/out-of-range/factor", "[engine]\nover-treatment-factor=0.5\n",
     G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [engine] over-treatment-factor: must be a number >= 1 and <= 100, got \"0.5\"" },
-  { "/engine-config/error/out-of-range/rest", "[rest-days]\nmedium=-1\n",
-    G_IO_ERROR_INVALID_DATA,
+    "/etc/dermaroll.conf:2: [engine] over-treatment-factor: must be a number >= 1 and <= 100, got "
+    "\"0.5\"" },
+  { "/engine-config/error/out-of-range/rest", "[rest-days]\nmedium=-1\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [rest-days] medium: must be a number from 0 to 3650, got \"-1\"" },
   { "/engine-config/error/out-of-range/zone-limit", "[zone neck]\nforce-limit-n=-2\n",
     G_IO_ERROR_INVALID_DATA,
@@ -347,23 +347,25 @@ static const ErrorCase error_cases[] = {
   { "/engine-config/error/not-an-integer", "[zone temple]\nid=7.5\narea-cm2=5\n",
     G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [zone temple] id: must be an integer from 0 to 31, got \"7.5\"" },
-  { "/engine-config/error/not-a-boolean", "[zone chin]\nexcluded=yes\n",
-    G_IO_ERROR_INVALID_DATA,
+  { "/engine-config/error/not-a-boolean", "[zone chin]\nexcluded=yes\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [zone chin] excluded: must be true or false, got \"yes\"" },
   { "/engine-config/error/unknown-key/engine", "[engine]\ncontact-force=0.5\n",
     G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [engine] contact-force: unknown key; did you mean contact-force-n? (known: contact-force-n, "
+    "/etc/dermaroll.conf:2: [engine] contact-force: unknown key; did you mean contact-force-n? "
+    "(known: contact-force-n, "
     "session-gap-s, head-life-revolutions, over-treatment-factor)" },
   { "/engine-config/error/unknown-key/zone", "[zone chin]\narea=18\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [zone chin] area: unknown key (known: id, area-cm2, target-passes, "
     "force-limit-n, excluded)" },
   { "/engine-config/error/unknown-key/rest-days", "[rest-days]\nshort-n=7\n",
     G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [rest-days] short-n: unknown key; did you mean short? (known: cosmetic, short, medium, "
+    "/etc/dermaroll.conf:2: [rest-days] short-n: unknown key; did you mean short? (known: "
+    "cosmetic, short, medium, "
     "long)" },
   { "/engine-config/error/unknown-key/force-limits", "[force-limits]\nshort=5\n",
     G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [force-limits] short: unknown key; did you mean short-n? (known: cosmetic-n, short-n, "
+    "/etc/dermaroll.conf:2: [force-limits] short: unknown key; did you mean short-n? (known: "
+    "cosmetic-n, short-n, "
     "medium-n, long-n)" },
   { "/engine-config/error/duplicate-id/default", "[zone temple]\nid=3\narea-cm2=5\n",
     G_IO_ERROR_INVALID_DATA,
@@ -388,7 +390,8 @@ static const ErrorCase error_cases[] = {
     "/etc/dermaroll.conf:1: [zone abcdefghijklmnopqrstuvwxyz-12345]: a zone name must be 1-31 "
     "characters of a-z, 0-9 and -, got \"abcdefghijklmnopqrstuvwxyz-12345\"" },
   { "/engine-config/error/nan", "[engine]\ncontact-force-n=nan\n", G_IO_ERROR_INVALID_DATA,
-    "/etc/dermaroll.conf:2: [engine] contact-force-n: must be a number > 0 and <= 50, got \"nan\"" },
+    "/etc/dermaroll.conf:2: [engine] contact-force-n: must be a number > 0 and <= 50, got "
+    "\"nan\"" },
   { "/engine-config/error/minus-inf", "[force-limits]\nlong-n=-inf\n", G_IO_ERROR_INVALID_DATA,
     "/etc/dermaroll.conf:2: [force-limits] long-n: must be a number > 0 and <= 50, got \"-inf\"" },
   { "/engine-config/error/overflow", "[rest-days]\nshort=1e400\n", G_IO_ERROR_INVALID_DATA,
@@ -442,36 +445,35 @@ test_error (gconstpointer data)
   assert_config_equal (&c, &before);
 }
 
-
 /* The file of the report: one bad value used to throw away the whole file,
  * the chin's exclusion with it. Every problem is listed, in file order, with
  * its line; nothing is applied. */
 static void
 test_every_problem_listed (void)
 {
-  static const char data[] = "[engine]\n"                /* 1 */
-                             "contact-force-n=abc\n"      /* 2 */
-                             "[zone chin]\n"              /* 3 */
-                             "excluded=true\n"            /* 4 */
-                             "[enigne]\n"                 /* 5 */
-                             "session-gap-s=60\n"         /* 6 */
-                             "[zone chin]\n"              /* 7 */
-                             "excluded=false\n"           /* 8 */
-                             "[rest-days]\n"              /* 9 */
-                             "short=7\n"                  /* 10 */
-                             "short=-7\n"                 /* 11 */
-                             "[force-limits]\n"           /* 12 */
-                             "long-n=inf\n"               /* 13 */
-                             "[zone nose]\n"              /* 14 */
-                             "exclude=true\n";            /* 15 */
+  static const char data[] = "[engine]\n"            /* 1 */
+                             "contact-force-n=abc\n" /* 2 */
+                             "[zone chin]\n"         /* 3 */
+                             "excluded=true\n"       /* 4 */
+                             "[enigne]\n"            /* 5 */
+                             "session-gap-s=60\n"    /* 6 */
+                             "[zone chin]\n"         /* 7 */
+                             "excluded=false\n"      /* 8 */
+                             "[rest-days]\n"         /* 9 */
+                             "short=7\n"             /* 10 */
+                             "short=-7\n"            /* 11 */
+                             "[force-limits]\n"      /* 12 */
+                             "long-n=inf\n"          /* 13 */
+                             "[zone nose]\n"         /* 14 */
+                             "exclude=true\n";       /* 15 */
   g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
   DrEngineConfig c, before;
 
   dr_engine_config_init_defaults (&c);
   before = c;
-  g_assert_false (dr_engine_config_load_bytes (&c, data, strlen (data), "/etc/d.conf", warnings,
-                                               &error));
+  g_assert_false (
+      dr_engine_config_load_bytes (&c, data, strlen (data), "/etc/d.conf", warnings, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_cmpstr (error->message, ==,
                    "/etc/d.conf:2: [engine] contact-force-n: must be a number > 0 and <= 50, got "
@@ -521,10 +523,10 @@ test_unknown_group_warned (void)
 
   /* [notifications] belongs to the notifier: no warning. */
   g_ptr_array_set_size (warnings, 0);
-  g_assert_true (dr_engine_config_load_data (&c, "[notifications]\nhead-worn=false\n", "n.conf",
-                                             &error));
-  g_assert_true (dr_engine_config_load_bytes (&c, "[notifications]\n", 16, "n.conf", warnings,
-                                              &error));
+  g_assert_true (
+      dr_engine_config_load_data (&c, "[notifications]\nhead-worn=false\n", "n.conf", &error));
+  g_assert_true (
+      dr_engine_config_load_bytes (&c, "[notifications]\n", 16, "n.conf", warnings, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (warnings->len, ==, 0);
 }
@@ -543,13 +545,14 @@ test_nul_byte (void)
 
   dr_engine_config_init_defaults (&c);
   before = c;
-  g_assert_false (dr_engine_config_load_bytes (&c, data, sizeof (data) - 1, "z.conf", NULL, &error));
+  g_assert_false (
+      dr_engine_config_load_bytes (&c, data, sizeof (data) - 1, "z.conf", NULL, &error));
   g_assert_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE);
   g_assert_cmpstr (error->message, ==,
                    "z.conf:1: a NUL byte at offset 0: this is not a text config file");
   g_clear_error (&error);
-  g_assert_false (dr_engine_config_load_bytes (&c, later, sizeof (later) - 1, "z.conf", NULL,
-                                               &error));
+  g_assert_false (
+      dr_engine_config_load_bytes (&c, later, sizeof (later) - 1, "z.conf", NULL, &error));
   g_assert_cmpstr (error->message, ==,
                    "z.conf:3: a NUL byte at offset 26: this is not a text config file");
   g_clear_error (&error);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-engine.c: the treatment engine, rule by rule, on hand-computed cases.
  *
  * Unless a test says otherwise the head is the one from test_head(): a drum
@@ -27,8 +28,8 @@
 #define CHIN 5
 #define NECK 6
 
-#define HARD 6000 /* mN, over the 5.0 N limit */
-#define FIRM 2000 /* mN, contact, well under the limit */
+#define HARD 6000  /* mN, over the 5.0 N limit */
+#define FIRM 2000  /* mN, contact, well under the limit */
 #define LIFTED 100 /* mN, not contact */
 #define FAULT DR_FORCE_SENSOR_FAULT
 
@@ -311,9 +312,9 @@ test_time_cumulative_dt (void)
   /* t0 is the first sample's time; the first dt (here wrongly 77) is not
    * added. Times: T0, T0 + 100, T0 + 150; the next frame goes on from its
    * own t0. */
-  frame.samples[0] = (DrSample) { 77, 0, FIRM, FOREHEAD };
-  frame.samples[1] = (DrSample) { 100, 1000, FIRM, FOREHEAD };
-  frame.samples[2] = (DrSample) { 50, 2000, FIRM, FOREHEAD };
+  frame.samples[0] = (DrSample){ 77, 0, FIRM, FOREHEAD };
+  frame.samples[1] = (DrSample){ 100, 1000, FIRM, FOREHEAD };
+  frame.samples[2] = (DrSample){ 50, 2000, FIRM, FOREHEAD };
   dr_engine_feed (f.engine, &frame);
   g_assert_cmpint (dr_engine_session_start_ms (f.engine), ==, T0);
   g_assert_cmpint (dr_engine_session_end_ms (f.engine), ==, T0 + 150);
@@ -322,8 +323,8 @@ test_time_cumulative_dt (void)
   frame.seq = 8;
   frame.t0_ms = (uint64_t) (T0 + 200);
   frame.n_samples = 2;
-  frame.samples[0] = (DrSample) { 0, 3000, FIRM, FOREHEAD };
-  frame.samples[1] = (DrSample) { 65535, 4000, FIRM, FOREHEAD };
+  frame.samples[0] = (DrSample){ 0, 3000, FIRM, FOREHEAD };
+  frame.samples[1] = (DrSample){ 65535, 4000, FIRM, FOREHEAD };
   dr_engine_feed (f.engine, &frame);
   g_assert_cmpint (dr_engine_session_end_ms (f.engine), ==, T0 + 200 + 65535);
   assert_near (dr_engine_zone_totals (f.engine, FOREHEAD)->revolutions, 4.0);
@@ -462,10 +463,10 @@ test_ticks_wrap (void)
   feed1 (&f, T0, 4294965296u, FIRM, NOSE);
   frame.seq = f.seq++;
   frame.t0_ms = (uint64_t) T0 + 100;
-  frame.samples[0] = (DrSample) { 0, 4294966296u, FIRM, NOSE };
-  frame.samples[1] = (DrSample) { 10, 4294967295u, FIRM, NOSE };
-  frame.samples[2] = (DrSample) { 10, 0u, FIRM, NOSE };
-  frame.samples[3] = (DrSample) { 10, 1000u, FIRM, NOSE };
+  frame.samples[0] = (DrSample){ 0, 4294966296u, FIRM, NOSE };
+  frame.samples[1] = (DrSample){ 10, 4294967295u, FIRM, NOSE };
+  frame.samples[2] = (DrSample){ 10, 0u, FIRM, NOSE };
+  frame.samples[3] = (DrSample){ 10, 1000u, FIRM, NOSE };
   dr_engine_feed (f.engine, &frame);
   assert_near (dr_engine_zone_totals (f.engine, NOSE)->revolutions, 3.0);
   g_assert_cmpuint (count_events (&f, DR_EVENT_COUNTER_RESET), ==, 0);
@@ -482,7 +483,7 @@ test_ticks_lost_frames (void)
 
   fixture_setup_default (&f);
   f.seq = 100;
-  feed1 (&f, T0, 0, FIRM, FOREHEAD);         /* seq 100 */
+  feed1 (&f, T0, 0, FIRM, FOREHEAD);          /* seq 100 */
   feed1 (&f, T0 + 100, 1000, FIRM, FOREHEAD); /* seq 101 */
   /* Frames 102 and 103 are lost; 104's cumulative count still has their
    * ticks: 5000 − 1000 = 4000 more, 5 revolutions in all. */
@@ -821,8 +822,8 @@ test_pressure_needle_classes (void)
   {
     uint16_t um;
     double limit_n;
-  } cases[] = { { 1, 6.0 },    { 300, 6.0 },  { 301, 5.0 },  { 500, 5.0 },
-                { 501, 4.0 },  { 1000, 4.0 }, { 1001, 3.0 }, { 2500, 3.0 } };
+  } cases[] = { { 1, 6.0 },   { 300, 6.0 },  { 301, 5.0 },  { 500, 5.0 },
+                { 501, 4.0 }, { 1000, 4.0 }, { 1001, 3.0 }, { 2500, 3.0 } };
 
   for (unsigned i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -900,10 +901,10 @@ test_excluded_once_per_stretch (void)
   g_assert_cmpint (nth_event (&f, DR_EVENT_EXCLUDED_ZONE, 0)->time_ms, ==, T0);
   g_assert_cmpint (nth_event (&f, DR_EVENT_EXCLUDED_ZONE, 0)->zone, ==, CHIN);
 
-  feed1 (&f, T0 + 300, 300, LIFTED, CHIN); /* lifted: the stretch ends */
-  feed1 (&f, T0 + 400, 400, FIRM, CHIN);   /* 2 */
-  feed1 (&f, T0 + 500, 500, FIRM, NOSE);   /* zone change: ends it too */
-  feed1 (&f, T0 + 600, 600, FIRM, CHIN);   /* 3 */
+  feed1 (&f, T0 + 300, 300, LIFTED, CHIN);    /* lifted: the stretch ends */
+  feed1 (&f, T0 + 400, 400, FIRM, CHIN);      /* 2 */
+  feed1 (&f, T0 + 500, 500, FIRM, NOSE);      /* zone change: ends it too */
+  feed1 (&f, T0 + 600, 600, FIRM, CHIN);      /* 3 */
   feed1 (&f, T0 + 700, 700, FIRM, UPPER_LIP); /* 4 */
   feed1 (&f, T0 + 800, 800, FIRM, UPPER_LIP);
   g_assert_cmpuint (count_events (&f, DR_EVENT_EXCLUDED_ZONE), ==, 4);
@@ -1199,7 +1200,7 @@ test_head_wear (void)
   /* Life 2500 revolutions; this head has 2490 already. */
   dr_engine_set_head (f.engine, &head, 2490);
   feed1 (&f, T0, 0, FIRM, FOREHEAD);
-  feed1 (&f, T0 + 100, 5000, FIRM, FOREHEAD); /* 2495: wear 0.998 */
+  feed1 (&f, T0 + 100, 5000, FIRM, FOREHEAD);   /* 2495: wear 0.998 */
   feed1 (&f, T0 + 200, 8000, LIFTED, FOREHEAD); /* not in contact: not wear */
   assert_near (dr_engine_head_revolutions (f.engine), 2495.0);
   assert_near (dr_engine_head_wear (f.engine), 0.998);
@@ -1354,7 +1355,8 @@ test_copy_frozen (void)
   feed1 (&f, T0 + 200, 3000, FIRM, CHIN); /* two more, on the original only */
   g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (f.engine, CHIN)->revolutions, 3.0, EPS);
   g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (copy, CHIN)->revolutions, 1.0, EPS);
-  g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (copy, CHIN)->rolled_cm2, AREA_PER_REV, 1e-6);
+  g_assert_cmpfloat_with_epsilon (dr_engine_zone_totals (copy, CHIN)->rolled_cm2, AREA_PER_REV,
+                                  1e-6);
 
   /* Driving the copy reports nothing to the original's listener. */
   n_events = f.events->len;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-face-map.c: the face coverage map as a document: the colour scale,
  * each zone's fill, hatching of excluded zones, the numbers in each zone,
  * zones listed beside the face, escaping, and that the SVG is well-formed

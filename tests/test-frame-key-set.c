@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-frame-key-set.c: the daemon's set of seen frame keys. */
 #include <glib.h>
 
@@ -49,17 +50,21 @@ test_burst_and_clear (void)
   const guint n = 100000;
 
   for (guint i = 0; i < n; i++)
-    g_assert_true (dr_frame_key_set_add (set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
+    g_assert_true (
+        dr_frame_key_set_add (set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
   g_assert_cmpuint (dr_frame_key_set_size (set), ==, n);
   for (guint i = 0; i < n; i++)
-    g_assert_true (dr_frame_key_set_contains (set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
+    g_assert_true (dr_frame_key_set_contains (
+        set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
   for (guint i = n; i < 2 * n; i++)
-    g_assert_false (dr_frame_key_set_contains (set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
+    g_assert_false (dr_frame_key_set_contains (
+        set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
 
   dr_frame_key_set_clear (set);
   g_assert_cmpuint (dr_frame_key_set_size (set), ==, 0);
   for (guint i = 0; i < n; i += 997)
-    g_assert_false (dr_frame_key_set_contains (set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
+    g_assert_false (dr_frame_key_set_contains (
+        set, key (1700000000000 + 250 * (guint64) i, (guint16) (65000 + i))));
   g_assert_true (dr_frame_key_set_add (set, key (1, 1)));
   g_assert_true (dr_frame_key_set_contains (set, key (1, 1)));
 }

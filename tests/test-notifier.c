@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-notifier.c: DrNotifier against dbusmock's notification_daemon
  * template on a private session bus: the calls, their text, the urgency
  * hint, replaces_id and the rate limit.
@@ -27,13 +28,8 @@ fake_clock (gpointer user_data)
 }
 
 static void
-on_method_called (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *iface,
-                  const char *signal,
-                  GVariant *params,
-                  gpointer user_data)
+on_method_called (GDBusConnection *connection, const char *sender, const char *path,
+                  const char *iface, const char *signal, GVariant *params, gpointer user_data)
 {
   Fixture *f = user_data;
   const char *method;
@@ -111,14 +107,17 @@ fixture_setup (Fixture *f, gconstpointer with_server)
   g_assert_nonnull (address);
 
   f->connection = g_dbus_connection_new_for_address_sync (
-    address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
+      address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
   g_assert_no_error (error);
   f->calls = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 
   if (GPOINTER_TO_INT (with_server))
     {
-      g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+      g_autoptr (GSubprocessLauncher) launcher
+          = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
       gboolean appeared = FALSE, timed_out = FALSE;
       guint watch, timer;
 
@@ -136,10 +135,10 @@ fixture_setup (Fixture *f, gconstpointer with_server)
       g_assert_true (appeared);
       g_source_remove (timer);
 
-      f->signal_id = g_dbus_connection_signal_subscribe (f->connection, NULL, "org.freedesktop.DBus.Mock",
-                                                         "MethodCalled", "/org/freedesktop/Notifications",
-                                                         NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                         on_method_called, f, NULL);
+      f->signal_id = g_dbus_connection_signal_subscribe (
+          f->connection, NULL, "org.freedesktop.DBus.Mock", "MethodCalled",
+          "/org/freedesktop/Notifications", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_method_called, f,
+          NULL);
     }
   f->now_us = 1000000000;
 }
@@ -180,7 +179,8 @@ notifier_new (Fixture *f, const DrNotifierOptions *options)
 
 /* Notify(s app, u replaces, s icon, s summary, s body, as actions, a{sv} hints, i timeout) */
 static void
-check_call (Fixture *f, guint i, guint32 replaces, const char *summary, const char *body_part, guint8 urgency)
+check_call (Fixture *f, guint i, guint32 replaces, const char *summary, const char *body_part,
+            guint8 urgency)
 {
   GVariant *args = g_ptr_array_index (f->calls, i);
   g_autoptr (GVariant) app = g_variant_get_child_value (args, 0);
@@ -218,7 +218,8 @@ test_pressure (Fixture *f, gconstpointer data)
    * the server gave the first (the template counts from 1). */
   dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", "forehead", 6.41, 5.0, 640);
   wait_for_calls (f, 2);
-  check_call (f, 1, 1, "Pressure back to normal", "forehead: peak 6.4 N for 0.6 s (limit 5.0 N)", 1);
+  check_call (f, 1, 1, "Pressure back to normal", "forehead: peak 6.4 N for 0.6 s (limit 5.0 N)",
+              1);
 }
 
 static void
@@ -288,7 +289,8 @@ test_kinds (Fixture *f, gconstpointer data)
 
   dr_notifier_head_worn (n, roller, 4242, 2512, 1.0048);
   wait_for_calls (f, 4);
-  check_call (f, 3, 0, "Replace the needle head", "Needle head 4242 has rolled 2512 revolutions (100 %", 1);
+  check_call (f, 3, 0, "Replace the needle head",
+              "Needle head 4242 has rolled 2512 revolutions (100 %", 1);
 
   /* Above 15 % nothing; at 15 % a popup. */
   dr_notifier_battery (n, roller, 16);
@@ -304,7 +306,9 @@ test_kinds (Fixture *f, gconstpointer data)
   coverage = g_variant_ref_sink (g_variant_builder_end (&b));
   dr_notifier_session_ended (n, roller, 7, coverage, excluded);
   wait_for_calls (f, 6);
-  check_call (f, 5, 0, "Session 7 finished", "Coverage: forehead 100 %, chin 50 %, neck 0 %\nMissed: neck\nClean and disinfect", 1);
+  check_call (f, 5, 0, "Session 7 finished",
+              "Coverage: forehead 100 %, chin 50 %, neck 0 %\nMissed: neck\nClean and disinfect",
+              1);
 }
 
 static void
@@ -350,7 +354,8 @@ test_no_server (Fixture *f, gconstpointer data)
   g_autoptr (DrNotifier) n = notifier_new (f, NULL);
 
   /* No server on this bus: said once, then quiet, and nothing breaks. */
-  g_test_expect_message ("dermaroll", G_LOG_LEVEL_MESSAGE, "desktop notifications are unavailable*");
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_MESSAGE,
+                         "desktop notifications are unavailable*");
   dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
   settle (f);
   f->now_us += 20000000;
@@ -373,8 +378,10 @@ test_options (void)
   g_assert_no_error (error);
   close (fd);
 
-  g_assert_true (g_file_set_contents (path, "[engine]\nsession-gap-s=60\n[notifications]\n"
-                                            "session-summary=false\nmin-interval-s=2.5\n", -1, NULL));
+  g_assert_true (g_file_set_contents (path,
+                                      "[engine]\nsession-gap-s=60\n[notifications]\n"
+                                      "session-summary=false\nmin-interval-s=2.5\n",
+                                      -1, NULL));
   g_assert_true (dr_notifier_options_load_file (&options, path, &error));
   g_assert_no_error (error);
   g_assert_false (options.enabled[DR_NOTIFY_SESSION_SUMMARY]);
@@ -384,7 +391,8 @@ test_options (void)
   g_assert_true (g_file_set_contents (path, "[notifications]\nover-pressure=maybe\n", -1, NULL));
   g_assert_false (dr_notifier_options_load_file (&options, path, &error));
   g_assert_nonnull (strstr (error->message, path));
-  g_assert_nonnull (strstr (error->message, "[notifications] over-pressure: must be true or false, got \"maybe\""));
+  g_assert_nonnull (strstr (error->message,
+                            "[notifications] over-pressure: must be true or false, got \"maybe\""));
   g_clear_error (&error);
   /* Left as it was. */
   g_assert_true (options.enabled[DR_NOTIFY_OVER_PRESSURE]);
@@ -395,15 +403,19 @@ test_options (void)
   g_clear_error (&error);
 
   /* Every problem of the group, one a line, not only the first. */
-  g_assert_true (g_file_set_contents (path, "[notifications]\nover-pressure=maybe\nloud=true\n"
-                                            "min-interval-s=-1\n", -1, NULL));
+  g_assert_true (g_file_set_contents (path,
+                                      "[notifications]\nover-pressure=maybe\nloud=true\n"
+                                      "min-interval-s=-1\n",
+                                      -1, NULL));
   g_assert_false (dr_notifier_options_load_file (&options, path, &error));
   {
     g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
     g_autofree char *l0 = g_strdup_printf ("%s: [notifications] over-pressure: must be true or "
-                                           "false, got \"maybe\"", path);
+                                           "false, got \"maybe\"",
+                                           path);
     g_autofree char *l2 = g_strdup_printf ("%s: [notifications] min-interval-s: must be a number "
-                                           "of seconds from 0 to 3600, got \"-1\"", path);
+                                           "of seconds from 0 to 3600, got \"-1\"",
+                                           path);
 
     g_assert_cmpuint (g_strv_length (lines), ==, 3);
     g_assert_cmpstr (lines[0], ==, l0);

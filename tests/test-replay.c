@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-replay.c: replays the bundled recorded session, tests/data/session.trace,
  * through the frame decoder and the treatment engine and checks every total
  * against what scripts/gen-trace.py built into it.

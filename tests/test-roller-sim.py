@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """test-roller-sim.py: scripts/roller-sim on a private bus, without a radio.
 
     test-roller-sim.py DECODE_FRAME ROLLER_SIM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-sd-notify.c: READY=1, WATCHDOG=1 and STOPPING=1 reach $NOTIFY_SOCKET.
  *
  * The test plays the service manager: it binds a datagram socket, points

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-store-worker.c: the store's thread. Writes batched into durable
  * commits reported on the main context with their serial, queries in queue
  * order, flush, close and unref draining the queue, failing writes that stall

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-store.c: the SQLite store on real files in a scratch directory:
  * permissions, schema version, refusing foreign and newer files, frames
  * with their duplicate check and acks, sessions and the queries (checked
@@ -668,9 +669,9 @@ test_frames_production_order (Fixture *f, gconstpointer data)
   for (guint i = 0; i < frames->len; i++)
     g_assert_cmpuint (((DrFrame *) g_ptr_array_index (frames, i))->seq, ==, expected[i]);
   g_assert_nonnull (baseline);
-  g_assert_cmpint (dr_frame_decode (g_bytes_get_data (baseline, NULL), g_bytes_get_size (baseline),
-                                    &frame),
-                   ==, DR_CODEC_OK);
+  g_assert_cmpint (
+      dr_frame_decode (g_bytes_get_data (baseline, NULL), g_bytes_get_size (baseline), &frame), ==,
+      DR_CODEC_OK);
   g_assert_cmpuint (frame.seq, ==, 65530);
 
   /* The frame that holds the session's first sample is in, though its t0
@@ -1222,8 +1223,8 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_get_head_counted (store, 2, &counted, &error));
   g_assert_false (counted);
   /* and closed, as a crash's sessions are */
-  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"),
-                   ==, 0);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
 }
 
 static void

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # test-systemd.sh: the units, activation files, bus policy and sysusers entry
 # as meson configured them for installation.
 #   test-systemd.sh BUILD_SYSTEMD_DIR SOURCE_SYSTEMD_DIR LIBEXECDIR [DERMAROLLD]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''unittest_inspector.py: the test cases of a Python test file, one a line.
 
     unittest_inspector.py TEST_FILE

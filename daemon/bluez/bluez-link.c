@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bluez-link.c: DrBluezLink, the link to one roller through bluetoothd.
  *
  * A small state machine (Phase below) drives one connection at a time:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bluez-link.h: the link to one roller.
  *
  * Pairs, trusts and connects the roller's Device1; on every

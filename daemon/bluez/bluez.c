@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bluez.c: DrBluez, dermarolld's view of bluetoothd through its D-Bus API.
  *
  * One GDBusObjectManagerClient on org.bluez follows everything: the name

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bluez.h: dermarolld's view of bluetoothd, through its D-Bus API only.
  *
  * One DrBluez per daemon. It follows the org.bluez name owner with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* engine-config.c: the treatment rules' defaults and the GKeyFile format
  * that overrides them.
  *
@@ -111,8 +112,8 @@ dr_engine_config_zone_name (const DrEngineConfig *config, int zone)
 {
   g_return_val_if_fail (config != NULL, NULL);
 
-  if (zone < 0 || (unsigned) zone >= config->n_zones || zone >= DR_MAX_ZONES ||
-      config->zones[zone].name[0] == '\0')
+  if (zone < 0 || (unsigned) zone >= config->n_zones || zone >= DR_MAX_ZONES
+      || config->zones[zone].name[0] == '\0')
     return NULL;
   return config->zones[zone].name;
 }
@@ -159,9 +160,9 @@ typedef struct
 {
   GKeyFile *kf;
   const char *origin;
-  GArray *problems;      /* of Problem, errors */
-  GArray *warnings;      /* of Problem */
-  GHashTable *lines;     /* "group" → its first line, "group\nkey" → its last one */
+  GArray *problems;  /* of Problem, errors */
+  GArray *warnings;  /* of Problem */
+  GHashTable *lines; /* "group" → its first line, "group\nkey" → its last one */
 } Loader;
 
 typedef struct
@@ -187,17 +188,12 @@ line_of (const Loader *l, const char *group, const char *key)
 
 G_GNUC_PRINTF (6, 0)
 static void
-add_problem_v (GArray *to,
-               const Loader *l,
-               guint line,
-               const char *group,
-               const char *key,
-               const char *fmt,
-               va_list args)
+add_problem_v (GArray *to, const Loader *l, guint line, const char *group, const char *key,
+               const char *fmt, va_list args)
 {
   g_autofree char *msg = g_strdup_vprintf (fmt, args);
-  g_autofree char *where = line > 0 ? g_strdup_printf ("%s:%u", l->origin, line)
-                                    : g_strdup (l->origin);
+  g_autofree char *where
+      = line > 0 ? g_strdup_printf ("%s:%u", l->origin, line) : g_strdup (l->origin);
   Problem p = { line, NULL };
 
   if (group == NULL)
@@ -229,13 +225,8 @@ set_error (const Loader *l, const char *group, const char *key, const char *fmt,
 
 G_GNUC_PRINTF (6, 7)
 static void
-add_at_line (GArray *to,
-             const Loader *l,
-             guint line,
-             const char *group,
-             const char *key,
-             const char *fmt,
-             ...)
+add_at_line (GArray *to, const Loader *l, guint line, const char *group, const char *key,
+             const char *fmt, ...)
 {
   va_list args;
 
@@ -340,14 +331,8 @@ typedef enum
 
 /* @rule completes "must be …" in the error message. */
 static gboolean
-get_number (const Loader *l,
-            const char *group,
-            const char *key,
-            double min,
-            MinKind min_kind,
-            double max,
-            const char *rule,
-            double *out)
+get_number (const Loader *l, const char *group, const char *key, double min, MinKind min_kind,
+            double max, const char *rule, double *out)
 {
   g_autofree char *raw = get_raw (l, group, key);
   char *end = NULL;
@@ -355,8 +340,8 @@ get_number (const Loader *l,
 
   errno = 0;
   v = g_ascii_strtod (raw, &end);
-  if (*raw == '\0' || end == raw || *end != '\0' || errno == ERANGE || !isfinite (v) ||
-      (min_kind == MIN_EXCLUSIVE ? v <= min : v < min) || v > max)
+  if (*raw == '\0' || end == raw || *end != '\0' || errno == ERANGE || !isfinite (v)
+      || (min_kind == MIN_EXCLUSIVE ? v <= min : v < min) || v > max)
     {
       g_autofree char *quoted = dr_quote (raw);
       return set_error (l, group, key, "must be %s, got %s", rule, quoted);
@@ -401,21 +386,21 @@ load_engine_group (const Loader *l, DrEngineConfig *c)
 
   check_keys (l, group, keys);
 
-  if (has_key (l, group, "contact-force-n") &&
-      get_number (l, group, "contact-force-n", 0, MIN_EXCLUSIVE, MAX_FORCE_N,
-                  "a number > 0 and <= 50", &v))
+  if (has_key (l, group, "contact-force-n")
+      && get_number (l, group, "contact-force-n", 0, MIN_EXCLUSIVE, MAX_FORCE_N,
+                     "a number > 0 and <= 50", &v))
     c->contact_force_n = v;
-  if (has_key (l, group, "session-gap-s") &&
-      get_number (l, group, "session-gap-s", 0, MIN_EXCLUSIVE, MAX_SESSION_GAP_S,
-                  "a number > 0 and <= 86400", &v))
+  if (has_key (l, group, "session-gap-s")
+      && get_number (l, group, "session-gap-s", 0, MIN_EXCLUSIVE, MAX_SESSION_GAP_S,
+                     "a number > 0 and <= 86400", &v))
     c->session_gap_ms = MAX (1, llround (v * 1000.0));
-  if (has_key (l, group, "head-life-revolutions") &&
-      get_number (l, group, "head-life-revolutions", 0, MIN_EXCLUSIVE, MAX_HEAD_LIFE,
-                  "a number > 0 and <= 1000000", &v))
+  if (has_key (l, group, "head-life-revolutions")
+      && get_number (l, group, "head-life-revolutions", 0, MIN_EXCLUSIVE, MAX_HEAD_LIFE,
+                     "a number > 0 and <= 1000000", &v))
     c->head_life_revolutions = v;
-  if (has_key (l, group, "over-treatment-factor") &&
-      get_number (l, group, "over-treatment-factor", 1, MIN_INCLUSIVE, MAX_FACTOR,
-                  "a number >= 1 and <= 100", &v))
+  if (has_key (l, group, "over-treatment-factor")
+      && get_number (l, group, "over-treatment-factor", 1, MIN_INCLUSIVE, MAX_FACTOR,
+                     "a number >= 1 and <= 100", &v))
     c->over_treatment_factor = v;
 }
 
@@ -458,7 +443,8 @@ valid_zone_name (const char *name)
   if (len == 0 || len >= DR_ZONE_NAME_MAX)
     return FALSE;
   for (size_t i = 0; i < len; i++)
-    if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
+    if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')
+          || name[i] == '-'))
       return FALSE;
   return TRUE;
 }
@@ -483,8 +469,8 @@ place_zone (DrEngineConfig *c, unsigned id, const DrZoneSpec *spec)
 static void
 load_zone_group (const Loader *l, DrEngineConfig *c, const char *group, GArray *unplaced)
 {
-  static const char *const keys[] = { "id", "area-cm2", "target-passes", "force-limit-n", "excluded",
-                                      NULL };
+  static const char *const keys[]
+      = { "id", "area-cm2", "target-passes", "force-limit-n", "excluded", NULL };
   const char *name = group + MIN (strlen (group), strlen (ZONE_GROUP_PREFIX));
   DrZoneSpec spec;
   int existing;
@@ -520,8 +506,8 @@ load_zone_group (const Loader *l, DrEngineConfig *c, const char *group, GArray *
       gint64 v;
 
       if (!g_ascii_string_to_signed (raw, 10, 0, DR_MAX_ZONES - 1, &v, NULL))
-        ok = set_error (l, group, "id", "must be an integer from 0 to %d, got %s",
-                        DR_MAX_ZONES - 1, quoted);
+        ok = set_error (l, group, "id", "must be an integer from 0 to %d, got %s", DR_MAX_ZONES - 1,
+                        quoted);
       /* The roller's motion sensor reports ids, so moving a zone would
        * silently send its samples elsewhere. */
       else if (existing >= 0 && v != existing)
@@ -574,9 +560,9 @@ is_zone_group (const char *group)
 static gboolean
 is_known_group (const char *group)
 {
-  return strcmp (group, "engine") == 0 || strcmp (group, "force-limits") == 0 ||
-         strcmp (group, "rest-days") == 0 || is_zone_group (group) ||
-         g_strv_contains (other_groups, group);
+  return strcmp (group, "engine") == 0 || strcmp (group, "force-limits") == 0
+         || strcmp (group, "rest-days") == 0 || is_zone_group (group)
+         || g_strv_contains (other_groups, group);
 }
 
 static void
@@ -639,8 +625,8 @@ scan_lines (Loader *l, const char *data, gsize len)
             {
               g_autofree char *quoted = dr_quote_bare (group);
               add_at_line (l->problems, l, line, NULL, NULL,
-                           "group [%s] given twice (first at line %u): merge them into one",
-                           quoted, line_of (l, group, NULL));
+                           "group [%s] given twice (first at line %u): merge them into one", quoted,
+                           line_of (l, group, NULL));
             }
           else
             g_hash_table_insert (l->lines, g_strdup (group), GUINT_TO_POINTER (line));
@@ -734,12 +720,8 @@ hand_over_warnings (GArray *warnings, GPtrArray *out)
 }
 
 gboolean
-dr_engine_config_load_bytes (DrEngineConfig *config,
-                             const char *data,
-                             gsize len,
-                             const char *origin,
-                             GPtrArray *warnings,
-                             GError **error)
+dr_engine_config_load_bytes (DrEngineConfig *config, const char *data, gsize len,
+                             const char *origin, GPtrArray *warnings, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
@@ -830,9 +812,7 @@ dr_engine_config_load_bytes (DrEngineConfig *config,
 }
 
 gboolean
-dr_engine_config_load_data (DrEngineConfig *config,
-                            const char *data,
-                            const char *origin,
+dr_engine_config_load_data (DrEngineConfig *config, const char *data, const char *origin,
                             GError **error)
 {
   g_return_val_if_fail (data != NULL, FALSE);
@@ -841,9 +821,7 @@ dr_engine_config_load_data (DrEngineConfig *config,
 }
 
 gboolean
-dr_engine_config_load_file_full (DrEngineConfig *config,
-                                 const char *path,
-                                 GPtrArray *warnings,
+dr_engine_config_load_file_full (DrEngineConfig *config, const char *path, GPtrArray *warnings,
                                  GError **error)
 {
   g_autofree char *data = NULL;
@@ -855,8 +833,8 @@ dr_engine_config_load_file_full (DrEngineConfig *config,
 
   if (g_stat (path, &st) == 0 && S_ISDIR (st.st_mode))
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR,
-                   "%s: is a directory, not a config file", path);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR, "%s: is a directory, not a config file",
+                   path);
       return FALSE;
     }
   /* GLib's message already names the file and says why (missing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* engine-config.h: the treatment rules the engine applies (zones, force
  * limits, rest intervals, session gap, head life), their defaults, and
  * loading overrides from a GKeyFile config file.
@@ -61,21 +62,13 @@ void dr_engine_config_init_defaults (DrEngineConfig *config);
  * each as "FILE:LINE: [group] key: what is wrong, what is valid". Warnings
  * (an unknown group, with the nearest known name) go into @warnings as
  * strings, or to g_message () when @warnings is NULL. */
-gboolean dr_engine_config_load_file_full (DrEngineConfig *config,
-                                          const char *path,
-                                          GPtrArray *warnings,
-                                          GError **error);
+gboolean dr_engine_config_load_file_full (DrEngineConfig *config, const char *path,
+                                          GPtrArray *warnings, GError **error);
 gboolean dr_engine_config_load_file (DrEngineConfig *config, const char *path, GError **error);
 /* @data is @len bytes; a NUL byte in them is an error. */
-gboolean dr_engine_config_load_bytes (DrEngineConfig *config,
-                                      const char *data,
-                                      gsize len,
-                                      const char *origin,
-                                      GPtrArray *warnings,
-                                      GError **error);
-gboolean dr_engine_config_load_data (DrEngineConfig *config,
-                                     const char *data,
-                                     const char *origin,
+gboolean dr_engine_config_load_bytes (DrEngineConfig *config, const char *data, gsize len,
+                                      const char *origin, GPtrArray *warnings, GError **error);
+gboolean dr_engine_config_load_data (DrEngineConfig *config, const char *data, const char *origin,
                                      GError **error);
 
 /* Zone id for @name, or -1 when there is no such zone. */
@@ -84,6 +77,7 @@ const char *dr_engine_config_zone_name (const DrEngineConfig *config, int zone);
 /* "forehead, left-cheek, ..." for messages that list the valid zones. */
 char *dr_engine_config_list_zone_names (const DrEngineConfig *config);
 /* Force limit for @zone with a head of @needle_length_um. */
-double dr_engine_config_force_limit (const DrEngineConfig *config, int zone, uint16_t needle_length_um);
+double dr_engine_config_force_limit (const DrEngineConfig *config, int zone,
+                                     uint16_t needle_length_um);
 
 G_END_DECLS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* engine.c: the treatment engine (issue 2, "The treatment engine").
  *
  * dr_engine_feed() is the hot path: it allocates nothing, looks at no
@@ -148,8 +149,8 @@ slot_of (int zone)
 static inline bool
 zone_configured (const DrEngine *engine, int zone)
 {
-  return zone >= 0 && zone < DR_MAX_ZONES && (unsigned) zone < engine->config.n_zones &&
-         engine->config.zones[zone].name[0] != '\0';
+  return zone >= 0 && zone < DR_MAX_ZONES && (unsigned) zone < engine->config.n_zones
+         && engine->config.zones[zone].name[0] != '\0';
 }
 
 static void
@@ -217,8 +218,8 @@ update_head_rules (DrEngine *engine)
   if (engine->have_head && engine->head.ticks_per_rev > 0)
     {
       /* 10 µm units to cm: × 1e-3. */
-      double cm2_per_rev = G_PI * (engine->head.drum_diameter_10um * 1e-3) *
-                           (engine->head.drum_width_10um * 1e-3);
+      double cm2_per_rev
+          = G_PI * (engine->head.drum_diameter_10um * 1e-3) * (engine->head.drum_width_10um * 1e-3);
 
       engine->revs_per_tick = 1.0 / engine->head.ticks_per_rev;
       engine->cm2_per_tick = cm2_per_rev / engine->head.ticks_per_rev;
@@ -245,7 +246,8 @@ update_zone_rules (DrEngine *engine)
       if (c->zones[slot].target_passes > 0)
         {
           engine->inv_target[slot] = 1.0 / c->zones[slot].target_passes;
-          engine->over_treated_passes[slot] = c->over_treatment_factor * c->zones[slot].target_passes;
+          engine->over_treated_passes[slot]
+              = c->over_treatment_factor * c->zones[slot].target_passes;
         }
     }
   engine->contact_mn = clamp_mn (ceil (force_to_mn (c->contact_force_n)));
@@ -422,8 +424,8 @@ attribute (DrEngine *engine, int slot, DrZoneSource source, uint32_t delta, int6
       zt->punctures_per_cm2 += delta * engine->needles_per_tick * engine->inv_area[slot];
       engine->head_revolutions += revs;
 
-      if (G_UNLIKELY (zt->passes >= engine->over_treated_passes[slot]) &&
-          !(engine->over_treated_sent & (UINT64_C (1) << slot)))
+      if (G_UNLIKELY (zt->passes >= engine->over_treated_passes[slot])
+          && !(engine->over_treated_sent & (UINT64_C (1) << slot)))
         {
           DrEvent event = event_init (DR_EVENT_OVER_TREATED, t, slot);
 
@@ -432,8 +434,8 @@ attribute (DrEngine *engine, int slot, DrZoneSource source, uint32_t delta, int6
         }
     }
 
-  if (G_UNLIKELY (!engine->head_worn_sent) && engine->have_head &&
-      engine->head_revolutions >= engine->config.head_life_revolutions)
+  if (G_UNLIKELY (!engine->head_worn_sent) && engine->have_head
+      && engine->head_revolutions >= engine->config.head_life_revolutions)
     {
       int zone = slot == UNASSIGNED_SLOT ? DR_ZONE_UNASSIGNED : slot;
       DrEvent event = event_init (DR_EVENT_HEAD_WORN, t, zone);
@@ -446,11 +448,7 @@ attribute (DrEngine *engine, int slot, DrZoneSource source, uint32_t delta, int6
 }
 
 static inline void
-contact (DrEngine *engine,
-         int64_t t,
-         int zone,
-         DrZoneSource source,
-         uint32_t delta,
+contact (DrEngine *engine, int64_t t, int zone, DrZoneSource source, uint32_t delta,
          uint16_t force_mn)
 {
   int slot = slot_of (zone);
@@ -468,8 +466,8 @@ contact (DrEngine *engine,
 
       /* last_treated changes only when a session ends, so this session's
        * own contact never counts here. */
-      if (!(engine->too_soon_sent & bit) && engine->last_treated[zone] != INT64_MIN &&
-          ms_diff (t, engine->last_treated[zone]) < engine->rest_ms)
+      if (!(engine->too_soon_sent & bit) && engine->last_treated[zone] != INT64_MIN
+          && ms_diff (t, engine->last_treated[zone]) < engine->rest_ms)
         {
           DrEvent event = event_init (DR_EVENT_TOO_SOON, t, zone);
 
@@ -639,8 +637,7 @@ dr_engine_feed (DrEngine *engine, const DrFrame *frame)
        * reconnect, a reset, a replay): a new baseline, not a gap. */
       if (G_UNLIKELY (diff >= 2 && diff < SEQ_WENT_BACK))
         {
-          DrEvent event =
-            event_init (DR_EVENT_SEQ_GAP, (int64_t) frame->t0_ms, DR_ZONE_UNASSIGNED);
+          DrEvent event = event_init (DR_EVENT_SEQ_GAP, (int64_t) frame->t0_ms, DR_ZONE_UNASSIGNED);
 
           event.count = diff - 1u;
           engine->stats.seq_gaps++;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* engine.h: the treatment engine. Frames in, zone totals and events out.
  *
  * Pure logic: no I/O, no clock reads (time comes with the samples), no
@@ -45,12 +46,12 @@ const char *dr_event_kind_name (DrEventKind kind);
 typedef struct
 {
   DrEventKind kind;
-  int64_t time_ms;         /* sample time the rule fired at */
-  int zone;                /* zone id or DR_ZONE_UNASSIGNED */
-  double force_n;          /* PRESSURE_STARTED: force at the start sample */
-  double limit_n;          /* PRESSURE_*: the limit in force */
-  double peak_n;           /* PRESSURE_ENDED: peak force of the episode */
-  int64_t duration_ms;     /* PRESSURE_ENDED: start event to end event; SESSION_ENDED: start to end */
+  int64_t time_ms;     /* sample time the rule fired at */
+  int zone;            /* zone id or DR_ZONE_UNASSIGNED */
+  double force_n;      /* PRESSURE_STARTED: force at the start sample */
+  double limit_n;      /* PRESSURE_*: the limit in force */
+  double peak_n;       /* PRESSURE_ENDED: peak force of the episode */
+  int64_t duration_ms; /* PRESSURE_ENDED: start event to end event; SESSION_ENDED: start to end */
   int64_t last_treated_ms; /* TOO_SOON: when the zone was last treated */
   uint32_t head_id;        /* HEAD_WORN */
   double wear;             /* HEAD_WORN: revolutions / head life */
@@ -65,8 +66,8 @@ typedef struct
 {
   double revolutions; /* in contact */
   double rolled_cm2;
-  double passes;      /* rolled_cm2 / zone area */
-  double coverage;    /* min (1, passes / target) */
+  double passes;   /* rolled_cm2 / zone area */
+  double coverage; /* min (1, passes / target) */
   double punctures_per_cm2;
   double peak_force_n;
   DrZoneSource source; /* where the last attributed sample's zone came from */
@@ -77,8 +78,8 @@ typedef struct
   uint64_t frames;
   uint64_t samples;
   uint64_t sensor_faults;
-  uint64_t seq_gaps;      /* gaps seen */
-  uint64_t frames_lost;   /* frames missing across all gaps */
+  uint64_t seq_gaps;    /* gaps seen */
+  uint64_t frames_lost; /* frames missing across all gaps */
   uint64_t counter_resets;
   uint64_t unknown_zone_samples; /* zone byte not 0xFF and not a configured zone */
 } DrEngineStats;

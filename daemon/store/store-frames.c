@@ -342,9 +342,9 @@ dr_store_foreach_frame_produced (DrStore *self, int64_t roller_id, int64_t since
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, roller_id);
-  sqlite3_bind_int64 (stmt, 2, since_ms > G_MININT64 + FRAME_SPAN_MAX_MS
-                                   ? since_ms - FRAME_SPAN_MAX_MS
-                                   : G_MININT64);
+  sqlite3_bind_int64 (stmt, 2,
+                      since_ms > G_MININT64 + FRAME_SPAN_MAX_MS ? since_ms - FRAME_SPAN_MAX_MS
+                                                                : G_MININT64);
   frames = g_array_new (FALSE, FALSE, sizeof (ProducedFrame));
   g_array_set_clear_func (frames, produced_frame_clear);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)

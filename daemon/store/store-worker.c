@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store-worker.c: the thread that owns the DrStore.
  *
  * Jobs arrive on one GAsyncQueue, in order. The first write after a commit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store-worker.h: runs a DrStore on its own thread.
  *
  * The main loop never waits for SQLite: writes are queued in order and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store.h: dermaroll's SQLite database, synchronously.
  *
  * All SQL lives in daemon/store/ (store.c says which file holds what). A

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''dbusmock template: bluetoothd (dbusmock's bluez5 template) with derma rollers.
 
 Loaded into a dbusmock process with `python3 -m dbusmock --system -t <this

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''Integration fixtures: private buses, dbusmock bluetoothd with a roller,
 logind, the real dermarolld, and a signal recorder.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''policy_client.py: a D-Bus client that test_system_policy.py runs as
 another user (setpriv), driven one JSON command a line on stdin, answering
 one JSON line each on stdout.

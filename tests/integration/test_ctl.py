@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''dermarollctl end to end: every command against the real dermarolld on
 private buses, with dbusmock's bluetoothd and a roller (fixtures.py), its
 output for people and for scripts (--json), and its exit statuses: 0 on

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''dermarolld end to end: the real daemon against private buses, dbusmock's
 bluez5 template with a roller's GATT server (bluez_roller_template.py) and
 dbusmock's logind, with a temporary database and config per test.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''dermarolld streaming from the project's C roller emulator, over the
 AcquireNotify socket and over StartNotify + PropertiesChanged.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''Self-test of the integration fixtures, without dermarolld: the dbusmock
 bluetoothd and roller behave as BlueZ's documented API (doc/org.bluez.*.rst,
 5.66 device-api.txt/gatt-api.txt) and PROTOCOL.md say, and the Python frame

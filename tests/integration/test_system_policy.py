@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 '''dermarolld --system behind the installed bus policy, on a real dbus-daemon.
 
 The bus is a system bus the way Debian's system.conf makes one (nobody owns
