@@ -60,7 +60,8 @@ on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
 static DrRoller *
 make_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
 {
-  DrRoller *roller = dr_roller_new (address, name, stored, self->store, self->bluez, self->notifier,
+  g_autoptr (DrBluezLink) link = dr_bluez_link_new (self->bluez, address);
+  DrRoller *roller = dr_roller_new (address, name, stored, self->store, link, self->notifier,
                                     &self->config, self->household);
 
   g_signal_connect (roller, "zone-treated", G_CALLBACK (on_zone_treated), self);

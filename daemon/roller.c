@@ -44,7 +44,6 @@ struct _DrRoller
 
   /* Collaborators, from construct properties. */
   DrStoreWorker *store;
-  DrBluez *bluez;
   DrNotifier *notifier;
   const DrEngineConfig *config;
   DrHousehold *household;
@@ -109,7 +108,7 @@ enum
   PROP_DEVICE_NAME,
   PROP_STORED,
   PROP_STORE,
-  PROP_BLUEZ,
+  PROP_LINK,
   PROP_NOTIFIER,
   PROP_CONFIG,
   PROP_HOUSEHOLD,
@@ -1128,7 +1127,6 @@ on_link_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gp
 static void
 roller_connect_link (DrRoller *self)
 {
-  self->link = dr_bluez_link_new (self->bluez, roller_address (self));
   g_signal_connect (self->link, "state-changed", G_CALLBACK (on_link_state), self);
   g_signal_connect (self->link, "frame", G_CALLBACK (on_link_frame), self);
   g_signal_connect (self->link, "head-info", G_CALLBACK (on_link_head_info), self);
@@ -1359,8 +1357,8 @@ dr_roller_set_property (GObject *object, guint prop_id, const GValue *value, GPa
       case PROP_STORE:
         self->store = g_value_dup_object (value);
         break;
-      case PROP_BLUEZ:
-        self->bluez = g_value_dup_object (value);
+      case PROP_LINK:
+        self->link = g_value_dup_object (value);
         break;
       case PROP_NOTIFIER:
         self->notifier = g_value_get_pointer (value);
@@ -1386,7 +1384,7 @@ dr_roller_constructed (GObject *object)
 
   G_OBJECT_CLASS (dr_roller_parent_class)->constructed (object);
 
-  g_return_if_fail (address != NULL && self->store != NULL && self->bluez != NULL
+  g_return_if_fail (address != NULL && self->store != NULL && self->link != NULL
                     && self->notifier != NULL && config != NULL && self->household != NULL);
 
   dr_dbus_roller1_set_address (ROLLER1 (self), address);
@@ -1445,7 +1443,6 @@ dr_roller_dispose (GObject *object)
   roller_stop (self);
   g_clear_object (&self->household);
   g_clear_object (&self->store);
-  g_clear_object (&self->bluez);
   G_OBJECT_CLASS (dr_roller_parent_class)->dispose (object);
 }
 
@@ -1484,7 +1481,7 @@ dr_roller_class_init (DrRollerClass *klass)
   props[PROP_DEVICE_NAME] = g_param_spec_string ("device-name", NULL, NULL, NULL, flags);
   props[PROP_STORED] = g_param_spec_pointer ("stored", NULL, NULL, flags);
   props[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, DR_TYPE_STORE_WORKER, flags);
-  props[PROP_BLUEZ] = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ, flags);
+  props[PROP_LINK] = g_param_spec_object ("link", NULL, NULL, DR_TYPE_BLUEZ_LINK, flags);
   props[PROP_NOTIFIER] = g_param_spec_pointer ("notifier", NULL, NULL, flags);
   props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
   props[PROP_HOUSEHOLD] = g_param_spec_object ("household", NULL, NULL, DR_TYPE_HOUSEHOLD, flags);
@@ -1502,12 +1499,12 @@ dr_roller_init (DrRoller *self)
 
 DrRoller *
 dr_roller_new (const char *address, const char *name, const DrRollerStored *stored,
-               DrStoreWorker *store, DrBluez *bluez, DrNotifier *notifier,
+               DrStoreWorker *store, DrBluezLink *link, DrNotifier *notifier,
                const DrEngineConfig *config, DrHousehold *household)
 {
   return g_object_new (DR_TYPE_ROLLER, "device-address", address, "device-name", name, "stored",
-                       stored, "store", store, "bluez", bluez, "notifier", notifier, "config",
-                       config, "household", household, NULL);
+                       stored, "store", store, "link", link, "notifier", notifier, "config", config,
+                       "household", household, NULL);
 }
 
 void

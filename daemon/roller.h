@@ -15,7 +15,7 @@
  */
 #pragma once
 
-#include "bluez.h"
+#include "bluez-link.h"
 #include "dr-dbus.h"
 #include "engine-config.h"
 #include "household.h"
@@ -39,8 +39,8 @@ G_DECLARE_FINAL_TYPE (DrRoller, dr_roller, DR, ROLLER, DrDBusRoller1Skeleton)
 /* Properties, all construct-only: "device-address", "device-name" (NULL:
  * the address; both become the Roller1 Address and Name),
  * "stored" (const DrRollerStored *, read at construction; NULL for a
- * roller the store does not know), "store" (DrStoreWorker *), "bluez"
- * (DrBluez *), "notifier" (DrNotifier *), "config" (const DrEngineConfig *,
+ * roller the store does not know), "store" (DrStoreWorker *), "link"
+ * (DrBluezLink *, the roller's own), "notifier" (DrNotifier *), "config" (const DrEngineConfig *,
  * which must outlive the roller) and "household" (DrHousehold).
  *
  * Signals:
@@ -48,7 +48,7 @@ G_DECLARE_FINAL_TYPE (DrRoller, dr_roller, DR, ROLLER, DrDBusRoller1Skeleton)
  *     @zone; every roller must learn it (dr_roller_set_zone_last_treated).
  */
 DrRoller *dr_roller_new (const char *address, const char *name, const DrRollerStored *stored,
-                         DrStoreWorker *store, DrBluez *bluez, DrNotifier *notifier,
+                         DrStoreWorker *store, DrBluezLink *link, DrNotifier *notifier,
                          const DrEngineConfig *config, DrHousehold *household);
 
 const char *dr_roller_get_address (DrRoller *roller);
