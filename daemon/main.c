@@ -20,10 +20,15 @@ salvage (const char *damaged, const char *db_path, const char *config_path)
   g_autoptr (DrStore) store = NULL;
   g_autofree char *path = db_path ? g_strdup (db_path) : dr_store_default_path ();
   DrEngineConfig config;
+  DrNotifierOptions notifier_options;
   DrSalvageResult result;
 
+  /* The daemon's own rules for the file, so a salvage recomputes sessions
+   * exactly as the daemon would have. */
   dr_engine_config_init_defaults (&config);
-  if (config_path != NULL && !dr_engine_config_load_file (&config, config_path, &error))
+  dr_notifier_options_init (&notifier_options);
+  if (config_path != NULL
+      && !dr_daemon_load_config (config_path, &config, &notifier_options, NULL, &error))
     {
       g_printerr ("dermarolld: %s\n", error->message);
       return 1;
@@ -55,10 +60,15 @@ on_signal (gpointer user_data)
 /* The file the daemon reads when none is named: the user's, else the
  * system's; NULL when neither exists (the built-in defaults). */
 static char *
+user_config_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
+}
+
+static char *
 default_config_path (gboolean system)
 {
-  g_autofree char *user
-      = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
+  g_autofree char *user = user_config_path ();
   const char *sys = SYSCONFDIR "/dermaroll/dermaroll.conf";
 
   if (!system && g_file_test (user, G_FILE_TEST_EXISTS))
@@ -81,8 +91,7 @@ check_config (const char *path, gboolean system)
 
   if (path == NULL)
     {
-      g_autofree char *user
-          = g_build_filename (g_get_user_config_dir (), "dermaroll", "dermaroll.conf", NULL);
+      g_autofree char *user = user_config_path ();
 
       g_print ("no config file (%s%s" SYSCONFDIR "/dermaroll/dermaroll.conf): the built-in "
                "defaults\n",
