@@ -31,6 +31,7 @@ struct _DrDaemon
   GHashTable *rollers;      /* address → DrRoller */
   GPtrArray *known_rollers; /* from the store, until the rollers are made */
   gboolean write_failed;    /* since the last commit report */
+  gboolean store_failing;   /* since the last commit without a failed write */
   /* The database was found damaged and replaced: said in StoreError until
    * dermarolld restarts, whatever commits succeed in the fresh one. */
   char *damage_message;
@@ -138,8 +139,13 @@ on_committed (DrStoreWorker *worker, guint64 serial, gpointer user_data)
   gpointer roller;
 
   /* A commit with no failed write means the store is well again. */
-  if (!self->write_failed && self->service)
-    dr_service_set_store_error (self->service, self->damage_message ? self->damage_message : "");
+  if (!self->write_failed)
+    {
+      self->store_failing = FALSE;
+      if (self->service)
+        dr_service_set_store_error (self->service,
+                                    self->damage_message ? self->damage_message : "");
+    }
   self->write_failed = FALSE;
 
   g_hash_table_iter_init (&iter, self->rollers);
@@ -154,7 +160,17 @@ on_write_failed (DrStoreWorker *worker, guint64 serial, const GError *error, gpo
   GHashTableIter iter;
   gpointer roller;
 
+  /* Once per spell of failures: the notification stays until the store
+   * writes again, and its text names the cause (a full disk, a read-only
+   * file...). */
+  if (!self->store_failing && self->notifier)
+    {
+      g_autofree char *body = g_strdup_printf (
+          "%s. Nothing is lost: the roller keeps every record until it is stored.", error->message);
+      dr_notifier_store_problem (self->notifier, "The dermaroll database cannot be written", body);
+    }
   self->write_failed = TRUE;
+  self->store_failing = TRUE;
   if (self->service)
     dr_service_set_store_error (self->service, error->message);
   g_hash_table_iter_init (&iter, self->rollers);

@@ -511,6 +511,30 @@ class MockLogind:
              (LOGIND_IFACE, 'PrepareForSleep', 'b', [GLib.Variant('b', sleeping)]))
 
 
+NOTIFICATIONS = 'org.freedesktop.Notifications'
+NOTIFICATIONS_PATH = '/org/freedesktop/Notifications'
+
+
+class MockNotifications:
+    '''dbusmock's notification daemon on the session bus: what the daemon
+    tells the desktop, recorded as method calls.'''
+
+    def __init__(self, session_bus, tmpdir):
+        self.conn = session_bus.conn
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=session_bus.address)
+        self.proc = Processes.spawn('notifications', [PYTHON, '-m', 'dbusmock', '-l',
+                                                      os.path.join(tmpdir, 'notify-dbusmock.log'),
+                                                      '-t', 'notification_daemon'],
+                                    env, os.path.join(tmpdir, 'notify-dbusmock.stderr'))
+        wait_for_name(self.conn, NOTIFICATIONS, proc=self.proc)
+
+    def notified(self):
+        '''(summary, body) of every Notify call so far.'''
+        calls = call(self.conn, NOTIFICATIONS, NOTIFICATIONS_PATH, MOCK_IFACE, 'GetMethodCalls',
+                     '(s)', ('Notify',))
+        return [(str(args[3]), str(args[4])) for _, args in calls]
+
+
 # dermarolld
 
 
@@ -540,6 +564,7 @@ class Daemon:
         self.log_path = os.path.join(tmpdir, 'dermarolld.log')
         self.proc = None
         self.runs = 0
+        self.notify = False     # True: the desktop is told (a MockNotifications must run)
 
     def start(self, extra_args=(), timeout=15.0):
         assert self.proc is None or self.proc.poll() is not None, 'dermarolld already running'
@@ -559,8 +584,8 @@ class Daemon:
         self.runs += 1
         with open(self.log_path, 'a', encoding='utf-8') as f:
             f.write(f'==== dermarolld run {self.runs} ====\n')
-        argv = [self.path, '--db', self.db_path, '--config', self.config_path, '--no-notify',
-                '--verbose', *extra_args]
+        argv = [self.path, '--db', self.db_path, '--config', self.config_path,
+                *([] if self.notify else ['--no-notify']), '--verbose', *extra_args]
         self.proc = Processes.spawn('dermarolld', argv, env, self.log_path)
         wait_for_name(self.session_bus.conn, DERMAROLL, timeout, proc=self.proc)
         return self.proc
@@ -806,6 +831,14 @@ class RollerTestCase(unittest.TestCase):
 
     def start_daemon(self, *args):
         self.daemon.start(args)
+
+    def start_notifications(self):
+        '''A desktop notification daemon; the daemon, started after this,
+        tells it what it tells a user.'''
+        self.notifications = MockNotifications(self.session, self.tmpdir)
+        self.addCleanup(Processes.stop, self.notifications.proc)
+        self.daemon.notify = True
+        return self.notifications
 
     def pair(self, timeout=30.0):
         '''Manager1.Pair(ADDRESS); waits until the roller streams.'''

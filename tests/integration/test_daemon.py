@@ -664,6 +664,7 @@ class Storage(DaemonTestCase):
                 resource.prlimit(self.daemon.proc.pid, resource.RLIMIT_FSIZE,
                                  (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
+        notifications = self.start_notifications()
         self.start_paired()
         s = self.live_stream(seconds_ago=30)
         s.add(50, 2000, 0, 8)
@@ -703,6 +704,11 @@ class Storage(DaemonTestCase):
         self.assert_acks_after_commit()
         self.assert_db_has_exactly(self.produced)
         wait_until(lambda: self.manager_prop('StoreError') == '', 5, 'StoreError cleared')
+        # the user was told once for the whole spell, with the cause
+        told = [n for n in notifications.notified() if 'cannot be written' in n[0]]
+        self.assertEqual(len(told), 1, notifications.notified())
+        if on_tmpfs:
+            self.assertIn('full', told[0][1].lower())
         sys.stderr.write(f'disk full ({"tmpfs" if on_tmpfs else "RLIMIT_FSIZE"}) for {full_for:.1f} s, '
                          f'{rounds} requests for history; {len(self.produced)} frames produced, '
                          f'{held} held by the roller meanwhile, all stored once; '
@@ -720,6 +726,7 @@ class Storage(DaemonTestCase):
         start finds it, StoreError says so, the file is moved aside byte for
         byte as it was, new frames land in a fresh database, and --salvage
         recovers every frame the damaged file can still give.'''
+        notifications = self.start_notifications()
         self.start_paired()
         s = self.live_stream(seconds_ago=120)
         s.add(3000, 2000, 0, 8)
@@ -764,6 +771,9 @@ class Storage(DaemonTestCase):
             log = f.read()
         self.assertIn(f'{db_path}: ', log)
         self.assertIn(moved, log)
+        wait_until(lambda: [n for n in notifications.notified() if 'damaged' in n[0]], 5,
+                   'a notification of the damage', details=notifications.notified)
+        self.assertIn(moved, [n for n in notifications.notified() if 'damaged' in n[0]][0][1])
 
         # New frames go to the fresh database, and are acked from there.
         self.produced = []
