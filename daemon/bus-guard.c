@@ -20,6 +20,7 @@ check_call (GDBusMessage *message, const char **error_name)
 {
   const char *path = g_dbus_message_get_path (message);
   const char *iface = g_dbus_message_get_interface (message);
+  const char *member = g_dbus_message_get_member (message);
   GVariant *body;
   const char *name = NULL;
   const char *prop = NULL;
@@ -34,13 +35,13 @@ check_call (GDBusMessage *message, const char **error_name)
   body = g_dbus_message_get_body (message);
   if (body == NULL)
     return NULL;
-  /* Get (ss), Set (ssv), GetAll (s): anything else GDBus refuses by type
+  /* Get (ss), Set (ssv), GetAll (s): any other call GDBus refuses by type
    * without quoting. */
-  if (g_variant_is_of_type (body, G_VARIANT_TYPE ("(s)")))
+  if (g_strcmp0 (member, "GetAll") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(s)")))
     g_variant_get (body, "(&s)", &name);
-  else if (g_variant_is_of_type (body, G_VARIANT_TYPE ("(ss)")))
+  else if (g_strcmp0 (member, "Get") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ss)")))
     g_variant_get (body, "(&s&s)", &name, &prop);
-  else if (g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssv)")))
+  else if (g_strcmp0 (member, "Set") == 0 && g_variant_is_of_type (body, G_VARIANT_TYPE ("(ssv)")))
     g_variant_get (body, "(&s&s@v)", &name, &prop, NULL);
   else
     return NULL;
