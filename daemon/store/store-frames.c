@@ -36,8 +36,7 @@ store_prepare_frame_statements (DrStore *self, GError **error)
       self,
       "DELETE FROM malformed_frames"
       " WHERE id = (SELECT min(id) FROM malformed_frames WHERE roller_id = ?1)"
-      "  AND (SELECT malformed_kept FROM rollers WHERE id = ?1) > " G_STRINGIFY (
-          DR_STORE_MALFORMED_KEEP),
+      "  AND (SELECT malformed_kept FROM rollers WHERE id = ?1) > ?2",
       error);
   if (self->drop_malformed == NULL)
     return FALSE;
@@ -107,6 +106,7 @@ dr_store_add_frame (DrStore *self, int64_t roller_id, int64_t received_ms, const
   /* The ring: they are diagnostics, and a roller sending garbage without
    * end must not fill the disk. */
   sqlite3_bind_int64 (self->drop_malformed, 1, roller_id);
+  sqlite3_bind_int (self->drop_malformed, 2, DR_STORE_MALFORMED_KEEP);
   if (!store_step_done (self, self->drop_malformed, "cannot drop old malformed frame", error))
     return FALSE;
   if (sqlite3_changes (self->db) > 0)
