@@ -319,6 +319,9 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
       k->stored.unacked_keys = dr_store_unacked_frame_keys (store, r->id, error);
       if (k->stored.unacked_keys == NULL)
         return NULL;
+      if (!dr_store_malformed_counts (store, r->id, &k->stored.malformed_kept,
+                                      &k->stored.malformed_dropped, error))
+        return NULL;
       {
         int64_t end_ms;
         if (!dr_store_last_session (store, r->id, &k->stored.last_session_id,

@@ -74,6 +74,8 @@ struct _DrRoller
   gboolean head_known;
 
   guint64 malformed;
+  /* The store's ring of malformed frames, mirrored for MalformedDropped. */
+  guint64 malformed_kept;
   guint64 dropped;
   guint malformed_logged;
 
@@ -678,6 +680,11 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
           self->malformed_logged++;
         }
       queue_frame_write (self, data, len, status);
+      if (self->malformed_kept < DR_STORE_MALFORMED_KEEP)
+        self->malformed_kept++;
+      else
+        dr_dbus_roller1_set_malformed_dropped (
+            ROLLER1 (self), dr_dbus_roller1_get_malformed_dropped (ROLLER1 (self)) + 1);
       dr_dbus_roller1_set_malformed_frames (ROLLER1 (self), self->malformed);
       return;
     }
@@ -1393,6 +1400,8 @@ dr_roller_constructed (GObject *object)
   self->paired = self->stored.paired;
   self->resume_session_id = self->stored.last_session_id;
   self->resume_since_ms = self->stored.last_session_start_ms;
+  self->malformed_kept = self->stored.malformed_kept;
+  dr_dbus_roller1_set_malformed_dropped (ROLLER1 (self), self->stored.malformed_dropped);
   self->cancellable = g_cancellable_new ();
   self->ledger = dr_ack_ledger_new ();
   if (self->stored.unacked_keys)

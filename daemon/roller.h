@@ -31,6 +31,8 @@ typedef struct
   GArray *unacked_keys;    /* DrFrameKey: stored but not acknowledged */
   guint64 last_session_id; /* the roller's latest session, 0 for none */
   int64_t last_session_start_ms;
+  guint64 malformed_kept; /* malformed frames in the store's ring */
+  guint64 malformed_dropped;
 } DrRollerStored;
 
 #define DR_TYPE_ROLLER (dr_roller_get_type ())

@@ -9,6 +9,7 @@
  */
 #include "service.h"
 
+#include "bus-guard.h"
 #include "dr-error.h"
 #include "dr-quote.h"
 #include "sd-notify.h"
@@ -29,6 +30,7 @@ struct _DrService
 
   GDBusObjectManagerServer *object_manager;
   GDBusConnection *connection;
+  guint guard_id;
   guint name_id;
   /* Cancelled by dr_service_stop (): calls still under way then answer
    * Cancelled rather than run on into a daemon that is going away. */
@@ -456,6 +458,7 @@ dr_service_start (DrService *self, GDBusConnection *connection)
   g_return_if_fail (self->connection == NULL);
 
   self->connection = g_object_ref (connection);
+  self->guard_id = dr_bus_guard_install (connection);
   g_dbus_object_manager_server_set_connection (self->object_manager, connection);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection, MANAGER_PATH,
                                          &error))
@@ -497,6 +500,8 @@ dr_service_dispose (GObject *object)
   g_clear_handle_id (&self->name_id, g_bus_unown_name);
   if (self->connection)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
+  if (self->guard_id != 0)
+    g_dbus_connection_remove_filter (self->connection, self->guard_id);
   g_clear_object (&self->object_manager);
   g_clear_object (&self->connection);
   g_clear_object (&self->store);

@@ -33,6 +33,7 @@ CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configurat
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+{limits}
 </busconfig>
 '''
 
@@ -79,6 +80,26 @@ SYSTEM_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Con
 </busconfig>
 '''
 
+# What Debian's /usr/share/dbus-1/session.conf raises above dbus-daemon's
+# built-in limits: the bus a user's dermarolld is on.
+SESSION_LIMITS = {
+    'max_incoming_bytes': 1000000000,
+    'max_incoming_unix_fds': 250000000,
+    'max_outgoing_bytes': 1000000000,
+    'max_outgoing_unix_fds': 250000000,
+    'max_message_size': 1000000000,
+    'service_start_timeout': 120000,
+    'auth_timeout': 240000,
+    'pending_fd_timeout': 150000,
+    'max_completed_connections': 100000,
+    'max_incomplete_connections': 10000,
+    'max_connections_per_user': 100000,
+    'max_pending_service_starts': 10000,
+    'max_names_per_connection': 50000,
+    'max_match_rules_per_connection': 50000,
+    'max_replies_per_connection': 50000,
+}
+
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -121,16 +142,22 @@ class PrivateBus:
     policy=SYSTEM_POLICY (with kind 'system') makes it deny by default like
     the real system bus, with each file of includes (paths) included after
     that, and its socket directory open to every user (tmpdir must be
-    searchable by them too).'''
+    searchable by them too).
+
+    limits ({name: value}) sets dbus-daemon's <limit>s, such as the ones
+    Debian's session.conf raises (SESSION_LIMITS); without, its built-in
+    defaults (128 pending replies per connection, as on the system bus).'''
 
     def __init__(self, tmpdir, kind='session', dbus_daemon='dbus-daemon', timeout=10.0,
-                 policy=None, includes=()):
+                 policy=None, includes=(), limits=None):
         self.kind = kind
         self.sockdir = os.path.join(tmpdir, kind + '-bus')
         os.mkdir(self.sockdir)
         self.config_path = os.path.join(tmpdir, kind + '-bus.conf')
         if policy is None:
-            config = CONFIG.format(kind=kind, dir=self.sockdir)
+            config = CONFIG.format(kind=kind, dir=self.sockdir, limits='\n'.join(
+                f'  <limit name="{name}">{value}</limit>'
+                for name, value in (limits or {}).items()))
         else:
             assert kind == 'system', 'a bus policy of the system kind needs a system bus'
             os.chmod(self.sockdir, 0o755)

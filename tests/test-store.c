@@ -262,7 +262,7 @@ test_open_existing_world_readable (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   g_assert_cmpuint (file_mode (dir), ==, 0755);
   g_assert_cmpuint (file_mode (f->path), ==, 0644);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
 }
 
 static void
@@ -271,7 +271,7 @@ test_schema_version (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
   g_assert_cmpint (
@@ -284,7 +284,7 @@ test_schema_version (Fixture *f, gconstpointer data)
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
 }
 
 static void
@@ -348,7 +348,7 @@ test_newer_version (Fixture *f, gconstpointer data)
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
-  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (2);"
+  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (3);"
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
@@ -564,6 +564,89 @@ test_frames_malformed (Fixture *f, gconstpointer data)
 
   g_assert_false (dr_store_frame_counts (store, 999, &counts, &error));
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+}
+
+/* Malformed frames are a ring of the newest DR_STORE_MALFORMED_KEEP per
+ * roller (fault matrix row 5): the oldest goes in the same transaction,
+ * counted; another roller's ring is its own. */
+static void
+test_frames_malformed_ring (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const guint n = DR_STORE_MALFORMED_KEEP + 250;
+  uint8_t buf[8] = { 0 };
+  DrStoreFrameCounts counts;
+  uint64_t kept, dropped;
+
+  begin (store);
+  for (guint i = 0; i < n; i++)
+    {
+      memcpy (buf, &i, sizeof i);
+      g_assert_true (dr_store_add_frame (store, roller, i, buf, sizeof buf, DR_CODEC_ERR_TRUNCATED,
+                                         NULL, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (
+      dr_store_add_frame (store, other, 1, buf, 3, DR_CODEC_ERR_TRUNCATED, NULL, &error));
+  commit (store);
+
+  g_assert_true (dr_store_frame_counts (store, roller, &counts, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counts.malformed, ==, DR_STORE_MALFORMED_KEEP);
+  g_assert_cmpuint (counts.malformed_dropped, ==, n - DR_STORE_MALFORMED_KEEP);
+  g_assert_true (dr_store_malformed_counts (store, roller, &kept, &dropped, &error));
+  g_assert_cmpuint (kept, ==, DR_STORE_MALFORMED_KEEP);
+  g_assert_cmpuint (dropped, ==, n - DR_STORE_MALFORMED_KEEP);
+  /* the newest kept, in order */
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT min(received_ms) FROM malformed_frames"
+                                                " WHERE roller_id = 1"),
+                   ==, n - DR_STORE_MALFORMED_KEEP);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT max(received_ms) FROM malformed_frames"
+                                                " WHERE roller_id = 1"),
+                   ==, n - 1);
+  g_assert_true (dr_store_malformed_counts (store, other, &kept, &dropped, &error));
+  g_assert_cmpuint (kept, ==, 1);
+  g_assert_cmpuint (dropped, ==, 0);
+  g_assert_false (dr_store_malformed_counts (store, 999, &kept, &dropped, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+}
+
+/* A file the old daemon let grow without bound is cut back to the ring
+ * when the schema goes to version 3, the dropped ones counted. */
+static void
+test_migrate_from_2 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  uint64_t kept, dropped;
+
+  g_clear_pointer (&store, dr_store_free);
+  store_test_sql_exec (
+      f->path, "ALTER TABLE rollers DROP COLUMN malformed_kept;"
+               "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
+               "WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499)"
+               " INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
+               " SELECT 1, i, 'truncated', x'00' FROM n;"
+               "INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
+               " VALUES (2, 5, 'truncated', x'00');"
+               "PRAGMA user_version = 2");
+  store = open_store (f);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_assert_true (dr_store_malformed_counts (store, roller, &kept, &dropped, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kept, ==, DR_STORE_MALFORMED_KEEP);
+  g_assert_cmpuint (dropped, ==, 1500 - DR_STORE_MALFORMED_KEEP);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT min(received_ms) FROM malformed_frames"
+                                                " WHERE roller_id = 1"),
+                   ==, 1500 - DR_STORE_MALFORMED_KEEP);
+  g_assert_true (dr_store_malformed_counts (store, other, &kept, &dropped, &error));
+  g_assert_cmpuint (kept, ==, 1);
+  g_assert_cmpuint (dropped, ==, 0);
 }
 
 typedef struct
@@ -1210,13 +1293,15 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_clear_pointer (&store, dr_store_free);
   /* Schema 1 as today's daemon made it; session 1 ended, 2 open. */
   store_test_sql_exec (f->path, "ALTER TABLE sessions DROP COLUMN head_counted;"
+                                "ALTER TABLE rollers DROP COLUMN malformed_kept;"
+                                "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
                                 "UPDATE sessions SET end_ms = 2000 WHERE id = 1;"
                                 "UPDATE sessions SET end_ms = NULL WHERE id = 2;"
                                 "PRAGMA user_version = 1");
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
   g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
   g_assert_no_error (error);
   g_assert_true (counted);
@@ -1940,6 +2025,7 @@ main (int argc, char **argv)
   ADD ("excluded-zones", test_excluded_zones);
   ADD ("frames/duplicate", test_frames_duplicate);
   ADD ("frames/malformed", test_frames_malformed);
+  ADD ("frames/malformed-ring", test_frames_malformed_ring);
   ADD ("frames/foreach", test_frames_foreach);
   ADD ("frames/production-order", test_frames_production_order);
   ADD ("session-samples", test_session_samples);
@@ -1951,6 +2037,7 @@ main (int argc, char **argv)
   ADD ("crash-recovery", test_crash_recovery);
   ADD ("head-counted", test_head_counted);
   ADD ("open/migrate-from-1", test_migrate_from_1);
+  ADD ("open/migrate-from-2", test_migrate_from_2);
   ADD ("disk-full", test_disk_full);
   ADD ("savepoints", test_savepoints);
   ADD ("wal-bounded", test_wal_bounded);

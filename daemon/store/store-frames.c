@@ -27,6 +27,26 @@ store_prepare_frame_statements (DrStore *self, GError **error)
                                                      error);
   if (self->insert_malformed == NULL)
     return FALSE;
+  self->count_malformed = store_prepare_persistent (
+      self, "UPDATE rollers SET malformed_kept = malformed_kept + 1 WHERE id = ?", error);
+  if (self->count_malformed == NULL)
+    return FALSE;
+  /* By the roller's index (which holds the row id): no scan of the ring. */
+  self->drop_malformed = store_prepare_persistent (
+      self,
+      "DELETE FROM malformed_frames"
+      " WHERE id = (SELECT min(id) FROM malformed_frames WHERE roller_id = ?1)"
+      "  AND (SELECT malformed_kept FROM rollers WHERE id = ?1) > ?2",
+      error);
+  if (self->drop_malformed == NULL)
+    return FALSE;
+  self->count_dropped
+      = store_prepare_persistent (self,
+                                  "UPDATE rollers SET malformed_kept = malformed_kept - 1,"
+                                  " malformed_dropped = malformed_dropped + 1 WHERE id = ?",
+                                  error);
+  if (self->count_dropped == NULL)
+    return FALSE;
   return TRUE;
 }
 
@@ -79,6 +99,23 @@ dr_store_add_frame (DrStore *self, int64_t roller_id, int64_t received_ms, const
     sqlite3_bind_blob (stmt, 4, raw, (int) len, SQLITE_STATIC);
   if (!store_step_done (self, stmt, "cannot store malformed frame", error))
     return FALSE;
+  sqlite3_bind_int64 (self->count_malformed, 1, roller_id);
+  if (!store_step_roller_update (self, self->count_malformed, roller_id,
+                                 "cannot count malformed frame", error))
+    return FALSE;
+  /* The ring: they are diagnostics, and a roller sending garbage without
+   * end must not fill the disk. */
+  sqlite3_bind_int64 (self->drop_malformed, 1, roller_id);
+  sqlite3_bind_int (self->drop_malformed, 2, DR_STORE_MALFORMED_KEEP);
+  if (!store_step_done (self, self->drop_malformed, "cannot drop old malformed frame", error))
+    return FALSE;
+  if (sqlite3_changes (self->db) > 0)
+    {
+      sqlite3_bind_int64 (self->count_dropped, 1, roller_id);
+      if (!store_step_roller_update (self, self->count_dropped, roller_id,
+                                     "cannot count dropped malformed frame", error))
+        return FALSE;
+    }
   if (inserted != NULL)
     *inserted = TRUE;
   return TRUE;
@@ -205,7 +242,7 @@ dr_store_frame_counts (DrStore *self, int64_t roller_id, DrStoreFrameCounts *cou
   stmt = store_prepare (self,
                         "SELECT (SELECT count(*) FROM frames WHERE roller_id = ?1),"
                         "  (SELECT count(*) FROM malformed_frames WHERE roller_id = ?1),"
-                        "  dropped_frames"
+                        "  dropped_frames, malformed_dropped"
                         " FROM rollers WHERE id = ?1",
                         error);
   if (stmt == NULL)
@@ -218,6 +255,30 @@ dr_store_frame_counts (DrStore *self, int64_t roller_id, DrStoreFrameCounts *cou
   counts->frames = (uint64_t) sqlite3_column_int64 (stmt, 0);
   counts->malformed = (uint64_t) sqlite3_column_int64 (stmt, 1);
   counts->seq_gaps = (uint64_t) sqlite3_column_int64 (stmt, 2);
+  counts->malformed_dropped = (uint64_t) sqlite3_column_int64 (stmt, 3);
+  return TRUE;
+}
+
+gboolean
+dr_store_malformed_counts (DrStore *self, int64_t roller_id, uint64_t *kept, uint64_t *dropped,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gboolean has_row;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  stmt = store_prepare (self, "SELECT malformed_kept, malformed_dropped FROM rollers WHERE id = ?",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, roller_id);
+  if (!store_step_row (self, stmt, &has_row, "cannot count malformed frames", error))
+    return FALSE;
+  if (!has_row)
+    return store_no_roller_error (error, roller_id);
+  *kept = (uint64_t) sqlite3_column_int64 (stmt, 0);
+  *dropped = (uint64_t) sqlite3_column_int64 (stmt, 1);
   return TRUE;
 }
 

@@ -25,6 +25,9 @@ struct _DrStore
   gboolean wal;
   sqlite3_stmt *insert_frame;
   sqlite3_stmt *insert_malformed;
+  sqlite3_stmt *count_malformed; /* one more kept */
+  sqlite3_stmt *drop_malformed;  /* the oldest beyond the ring, if any */
+  sqlite3_stmt *count_dropped;   /* it went */
   /* The worker runs every write job in a savepoint: cached, as jobs are
    * as frequent as frames. */
   sqlite3_stmt *savepoint;

@@ -115,6 +115,25 @@ static const char *const migrations[] = {
    * session still open here was left open by a crash. */
   "ALTER TABLE sessions ADD COLUMN head_counted INTEGER NOT NULL DEFAULT 1;"
   "UPDATE sessions SET head_counted = 0 WHERE end_ms IS NULL;",
+  /* 2 → 3: malformed frames kept as a ring of the newest
+   * DR_STORE_MALFORMED_KEEP per roller (they are diagnostics, not the
+   * user's data: a flood of garbage must not fill the disk), with how many
+   * are kept and how many were dropped from it. A file that grew unbounded
+   * before is cut back to the ring here, the dropped ones counted. */
+  "ALTER TABLE rollers ADD COLUMN malformed_kept INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE rollers ADD COLUMN malformed_dropped INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE rollers SET malformed_dropped = max (0, (SELECT count(*) FROM malformed_frames"
+  "  WHERE roller_id = rollers.id) - " G_STRINGIFY (
+      DR_STORE_MALFORMED_KEEP) ");"
+                               "DELETE FROM malformed_frames WHERE id IN (SELECT id FROM (SELECT "
+                               "id, row_number ()"
+                               "  OVER (PARTITION BY roller_id ORDER BY id DESC) AS newer FROM "
+                               "malformed_frames)"
+                               "  WHERE newer > " G_STRINGIFY (
+                                   DR_STORE_MALFORMED_KEEP) ");"
+                                                            "UPDATE rollers SET malformed_kept = "
+                                                            "(SELECT count(*) FROM malformed_frames"
+                                                            "  WHERE roller_id = rollers.id);",
 };
 
 #define DR_STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

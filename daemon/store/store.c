@@ -340,6 +340,9 @@ dr_store_free (DrStore *self)
     return;
   sqlite3_finalize (self->insert_frame);
   sqlite3_finalize (self->insert_malformed);
+  sqlite3_finalize (self->count_malformed);
+  sqlite3_finalize (self->drop_malformed);
+  sqlite3_finalize (self->count_dropped);
   sqlite3_finalize (self->savepoint);
   sqlite3_finalize (self->release);
   sqlite3_finalize (self->rollback_to);

@@ -99,9 +99,14 @@ gboolean dr_store_get_head_sessions (DrStore *store, uint32_t head_id, uint64_t 
 /* Every head's revolutions: head id (GUINT_TO_POINTER) → double* (owned). */
 GHashTable *dr_store_list_head_revolutions (DrStore *store, GError **error);
 
+/* Malformed frames kept per roller: the newest this many, a ring. */
+#define DR_STORE_MALFORMED_KEEP 1000
+
 /* Frames. A well-formed frame is keyed by (roller, t0, seq): storing it a
  * second time changes nothing and sets *inserted to FALSE. A malformed
- * frame is kept with its reason (status != DR_CODEC_OK) and counted. */
+ * frame is kept with its reason (status != DR_CODEC_OK) and counted; in the
+ * same transaction the roller's oldest malformed frame beyond the newest
+ * DR_STORE_MALFORMED_KEEP is deleted and counted as dropped. */
 gboolean dr_store_add_frame (DrStore *store, int64_t roller_id, int64_t received_ms,
                              const uint8_t *raw, size_t len, DrCodecStatus status,
                              gboolean *inserted, GError **error);
@@ -118,12 +123,17 @@ gboolean dr_store_mark_acked (DrStore *store, int64_t roller_id, const DrFrameKe
 typedef struct
 {
   uint64_t frames;
-  uint64_t malformed;
+  uint64_t malformed; /* kept: at most DR_STORE_MALFORMED_KEEP */
   uint64_t seq_gaps;
+  uint64_t malformed_dropped; /* deleted from the ring of malformed frames */
 } DrStoreFrameCounts;
 
 gboolean dr_store_frame_counts (DrStore *store, int64_t roller_id, DrStoreFrameCounts *counts,
                                 GError **error);
+/* The roller's malformed frames kept and dropped from the ring, cheaply
+ * (dr_store_frame_counts counts every frame). */
+gboolean dr_store_malformed_counts (DrStore *store, int64_t roller_id, uint64_t *kept,
+                                    uint64_t *dropped, GError **error);
 /* Frames lost on the way (seq gaps), as the engine counted them. */
 gboolean dr_store_add_dropped (DrStore *store, int64_t roller_id, uint64_t frames, GError **error);
 

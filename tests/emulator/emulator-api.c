@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* emulator-api.c: org.dermaroll.Emulator1 at /org/dermaroll/Emulator, the
  * tests' handle on the emulator (emulator-api.h): it injects faults (link
- * loss, lost and malformed frames, service flaps, failed connects,
+ * loss, lost and malformed frames, floods of garbage, service flaps, failed connects,
  * bluetoothd restarts, adapter removal), holds operations open so that a
  * test can make two calls collide for certain (HoldOperations), and reports
  * counters so that tests can check what the roller really did. */
@@ -30,6 +30,9 @@ static const char introspection_xml[]
       "   <arg name='count' type='u' direction='in'/></method>"
       "  <method name='SendMalformed'><arg name='address' type='s' direction='in'/>"
       "   <arg name='bytes' type='ay' direction='in'/></method>"
+      "  <method name='FloodGarbage'><arg name='address' type='s' direction='in'/>"
+      "   <arg name='per_second' type='u' direction='in'/>"
+      "   <arg name='seconds' type='u' direction='in'/></method>"
       "  <method name='FlapServices'><arg name='address' type='s' direction='in'/></method>"
       "  <method name='FailConnect'><arg name='address' type='s' direction='in'/>"
       "   <arg name='count' type='u' direction='in'/><arg name='error_name' type='s' "
@@ -96,6 +99,10 @@ roller_stats (Roller *r)
   g_variant_builder_add (&b, "{sv}", "pending", g_variant_new_uint32 (stored));
   g_variant_builder_add (&b, "{sv}", "history-sent", g_variant_new_uint64 (r->history_sent));
   g_variant_builder_add (&b, "{sv}", "malformed-sent", g_variant_new_uint64 (r->raw_sent));
+  /* FloodGarbage: made so far, and whether it is still making them. */
+  g_variant_builder_add (&b, "{sv}", "flood-made", g_variant_new_uint64 (r->flood_made));
+  g_variant_builder_add (&b, "{sv}", "flooding", g_variant_new_boolean (r->flood_timer != 0));
+  g_variant_builder_add (&b, "{sv}", "out-queued", g_variant_new_uint32 (r->out.length));
   g_variant_builder_add (&b, "{sv}", "samples-produced",
                          g_variant_new_uint64 (n->samples_produced));
   g_variant_builder_add (&b, "{sv}", "acks", g_variant_new_uint64 (n->acks));
@@ -171,10 +178,11 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
   if (opt.verbose)
     g_message ("control %s from %s", method, sender);
   if (g_str_equal (method, "DropLink") || g_str_equal (method, "LoseFrames")
-      || g_str_equal (method, "SendMalformed") || g_str_equal (method, "FlapServices")
-      || g_str_equal (method, "FailConnect") || g_str_equal (method, "SetInRange")
-      || g_str_equal (method, "SetBattery") || g_str_equal (method, "HoldOperations")
-      || g_str_equal (method, "RollerStats") || g_str_equal (method, "StoredFrames"))
+      || g_str_equal (method, "SendMalformed") || g_str_equal (method, "FloodGarbage")
+      || g_str_equal (method, "FlapServices") || g_str_equal (method, "FailConnect")
+      || g_str_equal (method, "SetInRange") || g_str_equal (method, "SetBattery")
+      || g_str_equal (method, "HoldOperations") || g_str_equal (method, "RollerStats")
+      || g_str_equal (method, "StoredFrames"))
     {
       g_variant_get_child (params, 0, "&s", &address);
       r = emu_find_roller (emu, address);
@@ -216,6 +224,19 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
           return;
         }
       roller_send_raw (r, g_bytes_new (data, len));
+      g_dbus_method_invocation_return_value (inv, NULL);
+    }
+  else if (g_str_equal (method, "FloodGarbage"))
+    {
+      guint per_second, seconds;
+
+      g_variant_get (params, "(&suu)", NULL, &per_second, &seconds);
+      if (!roller_subscribed (r))
+        {
+          reply_emu_error (inv, "NotSubscribed", "Nobody listens to Roll Measurement");
+          return;
+        }
+      roller_flood_garbage (r, per_second, seconds);
       g_dbus_method_invocation_return_value (inv, NULL);
     }
   else if (g_str_equal (method, "FlapServices"))

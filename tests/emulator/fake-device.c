@@ -1185,6 +1185,79 @@ roller_send_raw (Roller *r, GBytes *bytes)
   roller_pump (r);
 }
 
+/* The @i-th garbage frame: one of the ways a frame can be broken, sized
+ * like real frames, and never one the codec accepts. */
+static GBytes *
+garbage_frame (guint64 i)
+{
+  guint8 buf[DR_FRAME_MAX_LEN + 8];
+  DrFrame frame;
+  guint32 x = (guint32) (i * 2654435761u) ^ 0x5bd1e995u;
+  size_t len;
+
+  for (size_t k = 0; k < sizeof buf; k++)
+    {
+      x ^= x << 13;
+      x ^= x >> 17;
+      x ^= x << 5;
+      buf[k] = (guint8) x;
+    }
+  /* Mostly frame-sized, as a broken roller's would be. */
+  switch (i % 8)
+    {
+      case 0: /* cut inside the header */
+        len = 1 + x % (DR_FRAME_HEADER_LEN - 1);
+        break;
+      case 1: /* no samples */
+        len = DR_FRAME_HEADER_LEN;
+        buf[0] = 1;
+        buf[DR_FRAME_HEADER_LEN - 1] = 0;
+        break;
+      case 2:
+      case 3:
+      case 4: /* another protocol version */
+        len = DR_FRAME_MAX_LEN - x % 40;
+        buf[0] = 0xA0 | (buf[0] & 0x0F);
+        break;
+      default: /* more bytes than its samples */
+        len = DR_FRAME_MAX_LEN + 1 + x % 8;
+        buf[0] = 1;
+        break;
+    }
+  if (dr_frame_decode (buf, len, &frame) == DR_CODEC_OK)
+    len = 1; /* a one-byte notification never decodes */
+  return g_bytes_new (buf, len);
+}
+
+static gboolean
+flood_timer_cb (gpointer data)
+{
+  Roller *r = data;
+  gint64 elapsed_us = g_get_monotonic_time () - r->flood_start_us;
+  guint64 due = MIN (r->flood_total, (guint64) elapsed_us * r->flood_per_second / G_USEC_PER_SEC);
+
+  for (; r->flood_made < due; r->flood_made++)
+    roller_out_push (r, OUT_RAW, garbage_frame (r->flood_made));
+  roller_pump (r);
+  if (r->flood_made < r->flood_total)
+    return G_SOURCE_CONTINUE;
+  r->flood_timer = 0;
+  return G_SOURCE_REMOVE;
+}
+
+void
+roller_flood_garbage (Roller *r, guint per_second, guint seconds)
+{
+  g_clear_handle_id (&r->flood_timer, g_source_remove);
+  r->flood_per_second = per_second;
+  r->flood_total = (guint64) per_second * seconds;
+  r->flood_made = 0;
+  r->flood_start_us = g_get_monotonic_time ();
+  if (r->flood_total > 0)
+    /* 100 batches a second, in between the roller's own frames. */
+    r->flood_timer = g_timeout_add (10, flood_timer_cb, r);
+}
+
 void
 roller_set_battery (Roller *r, guint8 percent)
 {

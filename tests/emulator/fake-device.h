@@ -147,6 +147,13 @@ struct _Roller
   GQueue out;             /* OutItem */
   gboolean rate0_waiting; /* a backpressure round trip is in flight */
 
+  /* Emulator1.FloodGarbage: malformed frames at a wall-clock rate */
+  guint flood_timer;
+  guint flood_per_second;
+  guint64 flood_total; /* to make in all */
+  guint64 flood_made;  /* made so far (queued or sent) */
+  gint64 flood_start_us;
+
   /* the roller itself: what it measures, stores and answers */
   RollerFirmware *fw;
 
@@ -191,6 +198,10 @@ void roller_release_notify_fd (Roller *r);
 gboolean roller_subscribed (Roller *r);
 /* Puts @bytes on Roll Measurement as they are (Emulator1.SendMalformed). */
 void roller_send_raw (Roller *r, GBytes *bytes);
+/* Emulator1.FloodGarbage: @per_second malformed frames a second for
+ * @seconds, on Roll Measurement between the roller's own frames; a new
+ * flood replaces one still running. */
+void roller_flood_garbage (Roller *r, guint per_second, guint seconds);
 void roller_set_battery (Roller *r, guint8 percent);
 /* Starts or stops the writer to match the roller's state. */
 void roller_kick (Roller *r);

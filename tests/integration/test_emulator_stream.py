@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE,  # noqa: E402
-                      Daemon, PrivateBus, Processes, Recorder, call, db_query, get_prop,
+                      Daemon, PrivateBus, Processes, Recorder, call, connect, db_query, get_prop,
                       roller_object_path, wait_until)
 import roller_protocol as proto  # noqa: E402
 
@@ -236,6 +236,131 @@ class KillNine(EmulatorCase):
         out = subprocess.run([replay_path(), '--json', '--config', conf, trace],
                              capture_output=True, text=True, timeout=60, check=True).stdout
         return json.loads(out)
+
+
+def proc_status_kib(pid):
+    '''VmRSS and VmHWM of a process, in KiB.'''
+    out = {}
+    with open(f'/proc/{pid}/status', encoding='ascii') as f:
+        for line in f:
+            key, _, value = line.partition(':')
+            if key in ('VmRSS', 'VmHWM'):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def db_bytes(db_path):
+    '''The database with its write-ahead log.'''
+    return sum(os.path.getsize(p) for p in (db_path, db_path + '-wal') if os.path.exists(p))
+
+
+def p99(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+class GarbageFlood(EmulatorCase):
+    '''Fault matrix row 5: a flood of malformed frames between the roller's
+    good ones (tests/faults/README.md). The emulator's FloodGarbage sends
+    2,500 malformed frames a second (DERMAROLL_FLOOD_RATE) for 10 s
+    (DERMAROLL_FLOOD_SECONDS; 60 for the full row) while the roller streams
+    2,000 samples a second. Every good frame is stored once, every bad one
+    counted, and the store keeps only the newest DR_STORE_MALFORMED_KEEP
+    bad ones per roller, counting the rest as dropped: the database, and
+    the daemon's memory, stay bounded. A client's Get during the flood is
+    timed (printed, never asserted).'''
+
+    KEEP = 1000                 # DR_STORE_MALFORMED_KEEP
+    GOOD_RATE = 2000            # samples/s: 80 frames of 25
+
+    def test_garbage_flood(self):
+        rate = int(os.environ.get('DERMAROLL_FLOOD_RATE', '2500'))
+        seconds = int(os.environ.get('DERMAROLL_FLOOD_SECONDS', '10'))
+        total = rate * seconds
+        # The good stream outlasts the flood.
+        self.start_emulator('--rate', str(self.GOOD_RATE),
+                            '--samples', str(self.GOOD_RATE * (seconds + 4)))
+        daemon = Daemon(self.tmp, self.system, self.session)
+        daemon.start()
+        self.addCleanup(daemon.stop)
+        path = roller_object_path(ADDRESS)
+        self.assertEqual(call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'Pair',
+                              '(s)', (ADDRESS,), timeout=30), path)
+
+        def stored_frames():
+            return (db_query(daemon.db_path, 'SELECT count(*) FROM frames') or [(0,)])[0][0]
+        wait_until(lambda: stored_frames() > 0, 20, 'the first frames stored')
+        size_before = db_bytes(daemon.db_path)
+        mem_before = proc_status_kib(daemon.proc.pid)
+        good_before = stored_frames()
+
+        call(self.system.conn, 'org.bluez', '/org/dermaroll/Emulator', 'org.dermaroll.Emulator1',
+             'FloodGarbage', '(suu)', (ADDRESS, rate, seconds))
+        # Another client's cheap call, over and over while the flood lasts.
+        probe = connect(self.session.address)
+        self.addCleanup(probe.close_sync, None)
+        latencies = []
+        started = time.monotonic()
+        stats = self.emulator_stats()
+        while stats['flooding'] or stats['out-queued'] > 0:
+            t = time.monotonic()
+            get_prop(probe, DERMAROLL, path, 'org.dermaroll.Roller1', 'MalformedFrames')
+            latencies.append(time.monotonic() - t)
+            stats = self.emulator_stats()
+            self.assertLess(time.monotonic() - started, seconds + 120, f'flood never ends: {stats}')
+        flood_s = time.monotonic() - started
+        self.assertEqual(stats['malformed-sent'], total, 'the emulator did not send the flood')
+
+        def malformed_counted():
+            return get_prop(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1',
+                            'MalformedFrames')
+        wait_until(lambda: malformed_counted() == total, 60, f'{total} malformed frames counted',
+                   details=lambda: f'MalformedFrames {malformed_counted()}')
+        stats = wait_until(lambda: (lambda s: s if s['exhausted'] and s['pending'] == 0
+                                    else None)(self.emulator_stats()),
+                           60, 'every good frame acknowledged',
+                           details=lambda: str(self.emulator_stats()))
+        mem_after = proc_status_kib(daemon.proc.pid)
+        size_after = db_bytes(daemon.db_path)
+        good_bytes = (db_query(daemon.db_path, 'SELECT sum(length(raw)) FROM frames')
+                      or [(0,)])[0][0]
+        kept = db_query(daemon.db_path, 'SELECT count(*) FROM malformed_frames')[0][0]
+        print(f'garbage flood: {total} malformed frames at {rate}/s for {seconds} s '
+              f'(sent in {flood_s:.1f} s) between {stats["frames-produced"]} good frames; '
+              f'database {size_before} -> {size_after} bytes '
+              f'(+{(size_after - size_before) / 1024:.0f} KiB, good frames {good_bytes} bytes); '
+              f'malformed rows kept {kept}; '
+              f'daemon VmRSS {mem_before["VmRSS"]} -> {mem_after["VmRSS"]} KiB, '
+              f'VmHWM {mem_before["VmHWM"]} -> {mem_after["VmHWM"]} KiB; '
+              f'Get latency over {len(latencies)} calls: p50 '
+              f'{sorted(latencies)[len(latencies) // 2] * 1000:.2f} ms, '
+              f'p99 {p99(latencies) * 1000:.2f} ms, max {max(latencies) * 1000:.2f} ms',
+              file=sys.stderr)
+
+        # Bad frames: a ring of the newest, the rest counted as dropped.
+        self.assertLessEqual(kept, self.KEEP, 'malformed frames kept beyond the ring')
+        # Bounded: the good frames (twice over, for the row and index
+        # overhead), the ring, and the write-ahead log's 1 MiB.
+        self.assertLess(size_after - size_before,
+                        2 * good_bytes + self.KEEP * 512 + 1536 * 1024,
+                        'the flood grew the database')
+        self.assertEqual(kept, self.KEEP)
+        self.assertEqual(get_prop(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1',
+                                  'MalformedDropped'), total - self.KEEP)
+        self.assertEqual(db_query(daemon.db_path,
+                                  'SELECT malformed_kept, malformed_dropped FROM rollers'),
+                         [(self.KEEP, total - self.KEEP)])
+        # Good frames: every one the roller made, once, none lost.
+        rows = db_query(daemon.db_path, 'SELECT t0_ms, seq FROM frames ORDER BY seq')
+        self.assertEqual(len(rows), len(set(rows)), 'a frame stored twice')
+        self.assertEqual(len(rows), stats['frames-produced'])
+        self.assertGreater(len(rows), good_before)
+        self.assertEqual([seq for _, seq in rows], list(range(len(rows))), 'a frame missing')
+        self.assertEqual(get_prop(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1',
+                                  'DroppedFrames'), 0)
+        # Memory: a generous bound (the store's queue may hold a burst).
+        self.assertLess(mem_after['VmHWM'], mem_before['VmHWM'] + 64 * 1024,
+                        'the flood grew the daemon')
 
 
 if __name__ == '__main__':
