@@ -29,6 +29,7 @@ struct _DrDaemon
   DrHousehold *household;
 
   GHashTable *rollers;      /* address → DrRoller */
+  GHashTable *pair_made;    /* addresses whose roller a Pair made (set) */
   GPtrArray *known_rollers; /* from the store, until the rollers are made */
   gboolean write_failed;    /* since the last commit report */
   /* The database was found damaged and replaced: said in StoreError until
@@ -60,7 +61,11 @@ on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
 static DrRoller *
 make_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
 {
-  g_autoptr (DrBluezLink) link = dr_bluez_link_new (self->bluez, address);
+  g_autoptr (DrBluezLink) link
+      = self->options.discovery_timeout_s
+            ? g_object_new (DR_TYPE_BLUEZ_LINK, "bluez", self->bluez, "address", address,
+                            "discovery-timeout", self->options.discovery_timeout_s, NULL)
+            : dr_bluez_link_new (self->bluez, address);
   DrRoller *roller = dr_roller_new (address, name, stored, self->store, link, self->notifier,
                                     &self->config, self->household);
 
@@ -78,11 +83,52 @@ add_roller (DrDaemon *self, const char *address, const char *name, const DrRolle
   return roller;
 }
 
+/* For a Pair: a roller nobody knew is remembered as made by it, so that
+ * a Pair that fails leaves nothing behind. */
 static DrRoller *
 ensure_roller (DrDaemon *self, const char *address, const char *name)
 {
   DrRoller *roller = g_hash_table_lookup (self->rollers, address);
-  return roller ? roller : add_roller (self, address, name, NULL);
+
+  if (roller != NULL)
+    return roller;
+  g_hash_table_add (self->pair_made, g_strdup (address));
+  return add_roller (self, address, name, NULL);
+}
+
+/* Off the bus and out of the table; the roller stops once the calls that
+ * still hold it are done. */
+static void
+drop_roller (DrDaemon *self, DrRoller *roller)
+{
+  const char *address = dr_roller_get_address (roller);
+
+  if (g_hash_table_lookup (self->rollers, address) != roller)
+    return;
+  g_info ("%s: removed from the bus", address);
+  g_hash_table_remove (self->pair_made, address);
+  dr_service_unexport_roller (self->service, roller);
+  dr_roller_shutdown (roller);
+  g_hash_table_remove (self->rollers, address);
+}
+
+static void
+on_pair_failed (DrService *service, DrRoller *roller, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+
+  if (g_hash_table_contains (self->pair_made, dr_roller_get_address (roller))
+      && dr_roller_is_unused (roller))
+    drop_roller (self, roller);
+}
+
+static void
+on_forgotten (DrService *service, DrRoller *roller, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+
+  if (dr_roller_get_forget_removes (roller))
+    drop_roller (self, roller);
 }
 
 /* ---- zones -------------------------------------------------------------- */
@@ -358,6 +404,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
 
   self->options = *options;
   self->rollers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->pair_made = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   dr_engine_config_init_defaults (&self->config);
   dr_notifier_options_init (&self->notifier_options);
   if (options->config_path)
@@ -478,6 +525,8 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
   g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
   g_signal_connect (self->service, "name-acquired", G_CALLBACK (on_name_acquired), self);
+  g_signal_connect (self->service, "pair-failed", G_CALLBACK (on_pair_failed), self);
+  g_signal_connect (self->service, "forgotten", G_CALLBACK (on_forgotten), self);
   if (self->start_damage != NULL)
     report_damage (self, self->start_damage, self->start_moved_to);
   if (self->known_rollers)
@@ -522,6 +571,7 @@ dr_daemon_free (DrDaemon *self)
     dr_store_worker_close (self->store);
   g_clear_object (&self->store);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
+  g_clear_pointer (&self->pair_made, g_hash_table_unref);
   g_clear_object (&self->service);
   if (self->bluez != NULL)
     g_signal_handlers_disconnect_by_data (self->bluez, self);

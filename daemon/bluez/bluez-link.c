@@ -116,6 +116,7 @@ struct _DrBluezLink
 
   GTask *pair_task;
   guint pair_timeout_s;
+  guint discovery_timeout_s;
   guint pair_timeout_id;
   GSource *pair_cancel_source;
   gboolean discovery_held;
@@ -146,6 +147,8 @@ enum
   PROP_BLUEZ,
   PROP_ADDRESS,
   PROP_PAIR_TIMEOUT,
+  PROP_DISCOVERY_TIMEOUT,
+  PROP_PHASE,
   N_PROPS
 };
 
@@ -197,6 +200,7 @@ set_phase (DrBluezLink *link, Phase phase)
   g_debug ("%s: %s -> %s", link->address, phase_names[link->phase], phase_names[phase]);
   link->phase = phase;
   dr_gatt_queue_set_running (link->queue, phase == PHASE_SETUP || phase == PHASE_STREAMING);
+  g_object_notify_by_pspec (G_OBJECT (link), props[PROP_PHASE]);
 }
 
 /* Callers check link->disposed afterwards: the callback may free the link. */
@@ -929,8 +933,8 @@ on_discovery_timeout (gpointer user_data)
                                       "No powered Bluetooth adapter (is bluetoothd running?)"));
   else
     pair_complete (link, g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
-                                      "Roller %s not found within %d s (is it on and in range?)",
-                                      link->address, PAIR_DISCOVERY_TIMEOUT_S));
+                                      "Roller %s not found within %u s (is it on and in range?)",
+                                      link->address, link->discovery_timeout_s));
   link_lost (link, "not found");
   return G_SOURCE_REMOVE;
 }
@@ -964,7 +968,7 @@ start_discovering (DrBluezLink *link)
   dr_bluez_hold_discovery (link->bluez);
   link->discovery_held = TRUE;
   link->phase_timeout_id
-      = g_timeout_add_seconds (PAIR_DISCOVERY_TIMEOUT_S, on_discovery_timeout, link);
+      = g_timeout_add_seconds (link->discovery_timeout_s, on_discovery_timeout, link);
   set_state (link, DR_LINK_CONNECTING);
 }
 
@@ -1237,6 +1241,12 @@ dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GPara
       case PROP_PAIR_TIMEOUT:
         g_value_set_uint (value, link->pair_timeout_s);
         break;
+      case PROP_DISCOVERY_TIMEOUT:
+        g_value_set_uint (value, link->discovery_timeout_s);
+        break;
+      case PROP_PHASE:
+        g_value_set_string (value, phase_names[link->phase]);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1257,6 +1267,9 @@ dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value,
         break;
       case PROP_PAIR_TIMEOUT:
         link->pair_timeout_s = g_value_get_uint (value);
+        break;
+      case PROP_DISCOVERY_TIMEOUT:
+        link->discovery_timeout_s = g_value_get_uint (value);
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1297,6 +1310,16 @@ dr_bluez_link_class_init (DrBluezLinkClass *klass)
   props[PROP_PAIR_TIMEOUT]
       = g_param_spec_uint ("pair-timeout", NULL, NULL, 1, 3600, PAIR_TIMEOUT_S,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* How long a Pair waits for bluetoothd to find a roller it does not
+   * know yet, in seconds. */
+  props[PROP_DISCOVERY_TIMEOUT]
+      = g_param_spec_uint ("discovery-timeout", NULL, NULL, 1, 3600, PAIR_DISCOVERY_TIMEOUT_S,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* Where the link is, finer than "state": "idle", "discovering",
+   * "pairing", "trusting", "connecting", "resolving", "setup",
+   * "streaming". Notified on every change (a pairing's progress). */
+  props[PROP_PHASE] = g_param_spec_string ("phase", NULL, NULL, "idle",
+                                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[STATE_CHANGED] = g_signal_new ("state-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -1553,6 +1576,13 @@ dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyC
     }
   g_list_free_full (devices, g_object_unref);
   forget_account (task);
+}
+
+gboolean
+dr_bluez_link_is_pairing (DrBluezLink *link)
+{
+  g_return_val_if_fail (DR_IS_BLUEZ_LINK (link), FALSE);
+  return link->pair_task != NULL;
 }
 
 gboolean
