@@ -61,13 +61,31 @@ on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
 static DrRoller *
 make_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
 {
-  g_autoptr (DrBluezLink) link
-      = self->options.discovery_timeout_s
-            ? g_object_new (DR_TYPE_BLUEZ_LINK, "bluez", self->bluez, "address", address,
-                            "discovery-timeout", self->options.discovery_timeout_s, NULL)
-            : dr_bluez_link_new (self->bluez, address);
-  DrRoller *roller = dr_roller_new (address, name, stored, self->store, link, self->notifier,
-                                    &self->config, self->household);
+  const char *names[4] = { "bluez", "address" };
+  GValue values[4] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  guint n = 2;
+  g_autoptr (DrBluezLink) link = NULL;
+  DrRoller *roller;
+
+  g_value_set_object (g_value_init (&values[0], DR_TYPE_BLUEZ), self->bluez);
+  g_value_set_string (g_value_init (&values[1], G_TYPE_STRING), address);
+  /* The tests' timings, when given; the link's own otherwise. */
+  if (self->options.discovery_timeout_s)
+    {
+      names[n] = "discovery-timeout";
+      g_value_set_uint (g_value_init (&values[n++], G_TYPE_UINT),
+                        self->options.discovery_timeout_s);
+    }
+  if (self->options.backoff_min_ms)
+    {
+      names[n] = "backoff-min-ms";
+      g_value_set_uint (g_value_init (&values[n++], G_TYPE_UINT), self->options.backoff_min_ms);
+    }
+  link = DR_BLUEZ_LINK (g_object_new_with_properties (DR_TYPE_BLUEZ_LINK, n, names, values));
+  for (guint i = 0; i < n; i++)
+    g_value_unset (&values[i]);
+  roller = dr_roller_new (address, name, stored, self->store, link, self->notifier, &self->config,
+                          self->household);
 
   g_signal_connect (roller, "zone-treated", G_CALLBACK (on_zone_treated), self);
   g_hash_table_insert (self->rollers, g_strdup (address), roller);

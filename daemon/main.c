@@ -141,12 +141,14 @@ main (int argc, char **argv)
             "FILE" },
           { NULL } };
   /* For tests: a Pair of an address nobody answers fails in seconds, not
-   * 30. */
-  int discovery_timeout_s = 0;
+   * 30, and a hundred link drops fit in a run. */
+  int discovery_timeout_s = 0, backoff_min_ms = 0;
   const GOptionEntry test_entries[]
       = { { "discovery-timeout", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &discovery_timeout_s,
             "How long a Pair looks for a roller bluetoothd does not know (default 30 s)",
             "SECONDS" },
+          { "backoff-min-ms", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &backoff_min_ms,
+            "The reconnect backoff's first step (default 1000 ms)", "MS" },
           { NULL } };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
@@ -192,6 +194,12 @@ main (int argc, char **argv)
       return 2;
     }
   options.discovery_timeout_s = (guint) discovery_timeout_s;
+  if (backoff_min_ms < 0 || backoff_min_ms > 60000)
+    {
+      g_printerr ("dermarolld: --backoff-min-ms must be 1..60000\n");
+      return 2;
+    }
+  options.backoff_min_ms = (guint) backoff_min_ms;
 
   daemon = dr_daemon_new (&options, &error);
   if (daemon == NULL && g_error_matches (error, DR_ERROR, DR_ERROR_CONFIG))

@@ -111,6 +111,7 @@ struct _DrBluezLink
 
   guint reconnect_id; /* the one reconnect timer (or idle) */
   guint backoff_ms;
+  guint backoff_min_ms;   /* the first step; doubles to BACKOFF_MAX_MS */
   guint phase_timeout_id; /* discovery or ServicesResolved wait */
   guint teardown_id;      /* Forget's teardown, run from the main loop */
 
@@ -149,6 +150,7 @@ enum
   PROP_PAIR_TIMEOUT,
   PROP_DISCOVERY_TIMEOUT,
   PROP_PHASE,
+  PROP_BACKOFF_MIN,
   N_PROPS
 };
 
@@ -548,7 +550,7 @@ step_streaming (gpointer user_data, DrGattOp *op, GBytes *value, const GError *e
   DrBluezLink *link = user_data;
   LINK_HOLD (link);
   set_phase (link, PHASE_STREAMING);
-  link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_ms = link->backoff_min_ms;
   g_debug ("%s: streaming (%s)", link->address,
            link->socket != NULL ? "AcquireNotify" : "StartNotify");
   pair_complete (link, NULL);
@@ -1137,7 +1139,7 @@ on_resumed (DrBluez *bluez, gpointer user_data)
 
   /* A fresh start: whatever the backoff had grown to is about the time
    * before the suspend. */
-  link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_ms = link->backoff_min_ms;
   if (link->phase > PHASE_DISCOVERING)
     {
       /* bluetoothd may not have noticed yet: make sure the next Connect
@@ -1247,6 +1249,9 @@ dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GPara
       case PROP_PHASE:
         g_value_set_string (value, phase_names[link->phase]);
         break;
+      case PROP_BACKOFF_MIN:
+        g_value_set_uint (value, link->backoff_min_ms);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1271,6 +1276,10 @@ dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value,
       case PROP_DISCOVERY_TIMEOUT:
         link->discovery_timeout_s = g_value_get_uint (value);
         break;
+      case PROP_BACKOFF_MIN:
+        link->backoff_min_ms = g_value_get_uint (value);
+        link->backoff_ms = link->backoff_min_ms;
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1283,6 +1292,7 @@ dr_bluez_link_init (DrBluezLink *link)
   link->state = DR_LINK_DISCONNECTED;
   link->rate_hz = DEFAULT_RATE_HZ;
   link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_min_ms = BACKOFF_MIN_MS;
   link->cancellable = g_cancellable_new ();
   link->chars = dr_gatt_map_new ();
 }
@@ -1318,6 +1328,11 @@ dr_bluez_link_class_init (DrBluezLinkClass *klass)
   /* Where the link is, finer than "state": "idle", "discovering",
    * "pairing", "trusting", "connecting", "resolving", "setup",
    * "streaming". Notified on every change (a pairing's progress). */
+  /* The reconnect backoff's first step in ms (1 s); tests shorten it to
+   * drop the link a hundred times in a run. */
+  props[PROP_BACKOFF_MIN]
+      = g_param_spec_uint ("backoff-min-ms", NULL, NULL, 1, BACKOFF_MAX_MS, BACKOFF_MIN_MS,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   props[PROP_PHASE] = g_param_spec_string ("phase", NULL, NULL, "idle",
                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
@@ -1378,7 +1393,7 @@ dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect)
   g_debug ("%s: auto-connect %s", link->address, auto_connect ? "on" : "off");
   if (auto_connect)
     {
-      link->backoff_ms = BACKOFF_MIN_MS;
+      link->backoff_ms = link->backoff_min_ms;
       if (link->phase == PHASE_IDLE)
         schedule_attempt_now (link);
     }
@@ -1457,7 +1472,7 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
   g_debug ("%s: pair", link->address);
   link->pair_task = g_steal_pointer (&task);
   dr_bluez_set_pairing (link->bluez, link->address, TRUE);
-  link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_ms = link->backoff_min_ms;
   link->pair_timeout_id = g_timeout_add_seconds (link->pair_timeout_s, on_pair_timeout, link);
   if (cancellable != NULL)
     {

@@ -54,7 +54,9 @@ G_DECLARE_FINAL_TYPE (DrBluezLink, dr_bluez_link, DR, BLUEZ_LINK, GObject)
 
 /* Properties "bluez" and "address" (construct-only); "pair-timeout" and
  * "discovery-timeout" (construct-only, seconds: the whole of a Pair, and
- * its wait for bluetoothd to find a roller it does not know); "phase"
+ * its wait for bluetoothd to find a roller it does not know);
+ * "backoff-min-ms" (construct-only: the reconnect backoff's first step,
+ * 1000; tests shorten it); "phase"
  * (read-only string, notified on every change: "idle", "discovering",
  * "pairing", "trusting", "connecting", "resolving", "setup", "streaming").
  * notify::phase may come from inside a dr_bluez_link_*() call: a handler
