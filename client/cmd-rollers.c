@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include <math.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "dr-error.h"
@@ -48,14 +49,98 @@ progress (const char *message)
 
 /* ---- pair / forget ------------------------------------------------------ */
 
+/* What a pairing's LinkPhase means to the person waiting; NULL: nothing
+ * worth a line ("idle" between two attempts, or after the last one). */
+static const char *
+phase_message (const char *phase)
+{
+  static const struct
+  {
+    const char *phase;
+    const char *message;
+  } messages[] = {
+    { "discovering", "%s" },
+    { "pairing", "Pairing…" },
+    { "connecting", "Connecting…" },
+    { "resolving", "Reading its services…" },
+    { "setup", "Setting up (head, history, clock)…" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (messages); i++)
+    if (g_strcmp0 (phase, messages[i].phase) == 0)
+      return messages[i].message;
+  return NULL;
+}
+
+typedef struct
+{
+  const char *address;
+  GMainLoop *loop;
+  char *last; /* the last line shown */
+  char *path;
+  GError *error;
+  gboolean done;
+} PairWait;
+
+static void
+pair_show_phase (PairWait *wait, DrDBusRoller1 *roller)
+{
+  const char *format;
+  g_autofree char *line = NULL;
+
+  if (wait->done || g_strcmp0 (dr_dbus_roller1_get_address (roller), wait->address) != 0)
+    return;
+  format = phase_message (dr_dbus_roller1_get_link_phase (roller));
+  if (format == NULL)
+    return;
+  /* Only the search names the roller. */
+  line = strstr (format, "%s") ? g_strdup_printf ("Searching for %s…", wait->address)
+                               : g_strdup (format);
+  if (g_strcmp0 (line, wait->last) == 0)
+    return;
+  progress (line);
+  g_free (wait->last);
+  wait->last = g_steal_pointer (&line);
+}
+
+static void
+on_pair_object_added (GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+{
+  g_autoptr (DrDBusRoller1) roller = dr_dbus_object_get_roller1 (DR_DBUS_OBJECT (object));
+
+  if (roller != NULL)
+    pair_show_phase (user_data, roller);
+}
+
+static void
+on_pair_properties_changed (GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
+                            GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+                            gpointer user_data)
+{
+  if (DR_DBUS_IS_ROLLER1 (proxy) && g_variant_lookup (changed, "LinkPhase", "&s", NULL))
+    pair_show_phase (user_data, DR_DBUS_ROLLER1 (proxy));
+}
+
+static void
+on_pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  PairWait *wait = user_data;
+
+  dr_dbus_manager1_call_pair_finish (DR_DBUS_MANAGER1 (source), &wait->path, result, &wait->error);
+  wait->done = TRUE;
+  g_main_loop_quit (wait->loop);
+}
+
 int
 dr_cmd_pair (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *address = NULL;
   g_autoptr (DrDBusRoller1) roller = NULL;
   g_autofree char *title = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  PairWait wait = { 0 };
+  gulong added_id, changed_id;
   int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
 
   if (status >= 0)
@@ -66,16 +151,34 @@ dr_cmd_pair (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     return dr_ctl_usage (cmd, "\"%s\" is not a Bluetooth address (AA:BB:CC:DD:EE:FF)", argv[1]);
   address = g_ascii_strup (argv[1], -1);
 
-  if (!dr_ctl_connect (ctl, &error))
+  if (!dr_ctl_connect_objects (ctl, &error))
     return dr_ctl_fail (ctl, error);
   {
     g_autofree char *message = g_strdup_printf (
         "Pairing with %s (the roller must be on and near; up to 30 s)…", address);
     progress (message);
   }
-  if (!dr_dbus_manager1_call_pair_sync (ctl->manager, address, G_DBUS_CALL_FLAGS_NONE,
-                                        PAIR_TIMEOUT_MS, &path, NULL, &error))
-    return dr_ctl_fail (ctl, error);
+  /* The roller's LinkPhase, as the daemon publishes it, says how far the
+   * pairing got: shown as it changes. */
+  loop = g_main_loop_new (NULL, FALSE);
+  wait.address = address;
+  wait.loop = loop;
+  added_id
+      = g_signal_connect (ctl->objects, "object-added", G_CALLBACK (on_pair_object_added), &wait);
+  changed_id = g_signal_connect (ctl->objects, "interface-proxy-properties-changed",
+                                 G_CALLBACK (on_pair_properties_changed), &wait);
+  dr_dbus_manager1_call_pair (ctl->manager, address, G_DBUS_CALL_FLAGS_NONE, PAIR_TIMEOUT_MS, NULL,
+                              on_pair_done, &wait);
+  g_main_loop_run (loop);
+  g_signal_handler_disconnect (ctl->objects, added_id);
+  g_signal_handler_disconnect (ctl->objects, changed_id);
+  g_free (wait.last);
+  g_free (wait.path);
+  if (wait.error != NULL)
+    {
+      error = wait.error;
+      return dr_ctl_fail (ctl, error);
+    }
 
   roller = dr_ctl_find_roller (ctl, address, NULL);
   title = roller ? roller_title (roller) : g_strdup (address);
@@ -104,7 +207,13 @@ dr_cmd_forget (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
     return dr_ctl_fail (ctl, error);
   title = roller_title (roller);
-  g_print ("Forgot %s. Its stored sessions stay in the database.\n", title);
+  /* A paired roller stays listed, unpaired, with its history; anything
+   * else is gone from the list. Sessions are never deleted. */
+  if (dr_dbus_roller1_get_paired (roller))
+    g_print ("Forgot %s. Its stored sessions stay in the database.\n", title);
+  else
+    g_print ("Forgot %s; it is no longer listed. Any stored sessions stay in the database.\n",
+             title);
   return DR_EXIT_OK;
 }
 

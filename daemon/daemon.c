@@ -29,6 +29,7 @@ struct _DrDaemon
   DrHousehold *household;
 
   GHashTable *rollers;      /* address → DrRoller */
+  GHashTable *pair_made;    /* addresses whose roller a Pair made (set) */
   GPtrArray *known_rollers; /* from the store, until the rollers are made */
   gboolean write_failed;    /* since the last commit report */
   gboolean store_failing;   /* since the last commit without a failed write */
@@ -61,9 +62,31 @@ on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
 static DrRoller *
 make_roller (DrDaemon *self, const char *address, const char *name, const DrRollerStored *stored)
 {
-  g_autoptr (DrBluezLink) link = dr_bluez_link_new (self->bluez, address);
-  DrRoller *roller = dr_roller_new (address, name, stored, self->store, link, self->notifier,
-                                    &self->config, self->household);
+  const char *names[4] = { "bluez", "address" };
+  GValue values[4] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  guint n = 2;
+  g_autoptr (DrBluezLink) link = NULL;
+  DrRoller *roller;
+
+  g_value_set_object (g_value_init (&values[0], DR_TYPE_BLUEZ), self->bluez);
+  g_value_set_string (g_value_init (&values[1], G_TYPE_STRING), address);
+  /* The tests' timings, when given; the link's own otherwise. */
+  if (self->options.discovery_timeout_s)
+    {
+      names[n] = "discovery-timeout";
+      g_value_set_uint (g_value_init (&values[n++], G_TYPE_UINT),
+                        self->options.discovery_timeout_s);
+    }
+  if (self->options.backoff_min_ms)
+    {
+      names[n] = "backoff-min-ms";
+      g_value_set_uint (g_value_init (&values[n++], G_TYPE_UINT), self->options.backoff_min_ms);
+    }
+  link = DR_BLUEZ_LINK (g_object_new_with_properties (DR_TYPE_BLUEZ_LINK, n, names, values));
+  for (guint i = 0; i < n; i++)
+    g_value_unset (&values[i]);
+  roller = dr_roller_new (address, name, stored, self->store, link, self->notifier, &self->config,
+                          self->household);
 
   g_signal_connect (roller, "zone-treated", G_CALLBACK (on_zone_treated), self);
   g_hash_table_insert (self->rollers, g_strdup (address), roller);
@@ -79,11 +102,52 @@ add_roller (DrDaemon *self, const char *address, const char *name, const DrRolle
   return roller;
 }
 
+/* For a Pair: a roller nobody knew is remembered as made by it, so that
+ * a Pair that fails leaves nothing behind. */
 static DrRoller *
 ensure_roller (DrDaemon *self, const char *address, const char *name)
 {
   DrRoller *roller = g_hash_table_lookup (self->rollers, address);
-  return roller ? roller : add_roller (self, address, name, NULL);
+
+  if (roller != NULL)
+    return roller;
+  g_hash_table_add (self->pair_made, g_strdup (address));
+  return add_roller (self, address, name, NULL);
+}
+
+/* Off the bus and out of the table; the roller stops once the calls that
+ * still hold it are done. */
+static void
+drop_roller (DrDaemon *self, DrRoller *roller)
+{
+  const char *address = dr_roller_get_address (roller);
+
+  if (g_hash_table_lookup (self->rollers, address) != roller)
+    return;
+  g_info ("%s: removed from the bus", address);
+  g_hash_table_remove (self->pair_made, address);
+  dr_service_unexport_roller (self->service, roller);
+  dr_roller_shutdown (roller);
+  g_hash_table_remove (self->rollers, address);
+}
+
+static void
+on_pair_failed (DrService *service, DrRoller *roller, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+
+  if (g_hash_table_contains (self->pair_made, dr_roller_get_address (roller))
+      && dr_roller_is_unused (roller))
+    drop_roller (self, roller);
+}
+
+static void
+on_forgotten (DrService *service, DrRoller *roller, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+
+  if (dr_roller_get_forget_removes (roller))
+    drop_roller (self, roller);
 }
 
 /* ---- zones -------------------------------------------------------------- */
@@ -377,6 +441,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
 
   self->options = *options;
   self->rollers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->pair_made = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   dr_engine_config_init_defaults (&self->config);
   dr_notifier_options_init (&self->notifier_options);
   if (options->config_path)
@@ -497,6 +562,8 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
   g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
   g_signal_connect (self->service, "name-acquired", G_CALLBACK (on_name_acquired), self);
+  g_signal_connect (self->service, "pair-failed", G_CALLBACK (on_pair_failed), self);
+  g_signal_connect (self->service, "forgotten", G_CALLBACK (on_forgotten), self);
   if (self->start_damage != NULL)
     report_damage (self, self->start_damage, self->start_moved_to);
   if (self->known_rollers)
@@ -541,6 +608,7 @@ dr_daemon_free (DrDaemon *self)
     dr_store_worker_close (self->store);
   g_clear_object (&self->store);
   g_clear_pointer (&self->rollers, g_hash_table_unref);
+  g_clear_pointer (&self->pair_made, g_hash_table_unref);
   g_clear_object (&self->service);
   if (self->bluez != NULL)
     g_signal_handlers_disconnect_by_data (self->bluez, self);

@@ -20,6 +20,12 @@ typedef struct
   char *config_path; /* NULL: no config file */
   gboolean system;   /* publish on the system bus */
   gboolean notify;   /* desktop notifications */
+
+  /* A Pair's wait for a roller bluetoothd does not know, in seconds;
+   * 0: the link's default (30 s). */
+  guint discovery_timeout_s;
+  /* The reconnect backoff's first step in ms; 0: the link's (1 s). */
+  guint backoff_min_ms;
 } DrDaemonOptions;
 
 /* Reads the config file @path on top of @config and @notifier_options:

@@ -140,6 +140,16 @@ main (int argc, char **argv)
             "sessions, and exit",
             "FILE" },
           { NULL } };
+  /* For tests: a Pair of an address nobody answers fails in seconds, not
+   * 30, and a hundred link drops fit in a run. */
+  int discovery_timeout_s = 0, backoff_min_ms = 0;
+  const GOptionEntry test_entries[]
+      = { { "discovery-timeout", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &discovery_timeout_s,
+            "How long a Pair looks for a roller bluetoothd does not know (default 30 s)",
+            "SECONDS" },
+          { "backoff-min-ms", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &backoff_min_ms,
+            "The reconnect backoff's first step (default 1000 ms)", "MS" },
+          { NULL } };
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = NULL;
@@ -152,6 +162,7 @@ main (int argc, char **argv)
   signal (SIGXFSZ, SIG_IGN);
   context = g_option_context_new ("- smart derma roller daemon");
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, test_entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("dermarolld: %s\n", error->message);
@@ -177,6 +188,18 @@ main (int argc, char **argv)
   options.config_path = config_path;
   options.system = system;
   options.notify = !no_notify;
+  if (discovery_timeout_s < 0 || discovery_timeout_s > 3600)
+    {
+      g_printerr ("dermarolld: --discovery-timeout must be 1..3600 seconds\n");
+      return 2;
+    }
+  options.discovery_timeout_s = (guint) discovery_timeout_s;
+  if (backoff_min_ms < 0 || backoff_min_ms > 60000)
+    {
+      g_printerr ("dermarolld: --backoff-min-ms must be 1..60000\n");
+      return 2;
+    }
+  options.backoff_min_ms = (guint) backoff_min_ms;
 
   daemon = dr_daemon_new (&options, &error);
   if (daemon == NULL && g_error_matches (error, DR_ERROR, DR_ERROR_CONFIG))

@@ -55,6 +55,12 @@ struct _DrRoller
   gboolean paired;
 
   RollerRow *row;
+  /* The row is written with the roller's first write (a pairing, a
+   * frame): a roller only seen, or named by a Pair that failed, leaves no
+   * row behind. */
+  gboolean row_queued;
+  /* The last Forget found the roller unpaired: it goes from the bus. */
+  gboolean forget_removes;
   DrBluezLink *link;
   DrEngine *engine;
 
@@ -318,9 +324,41 @@ job_set_paired (DrStore *store, gpointer data, GError **error)
   return dr_store_set_roller_paired (store, job->row->id, job->paired, error);
 }
 
+static gboolean
+job_delete_row (DrStore *store, gpointer data, GError **error)
+{
+  RollerRow *row = data;
+  gboolean deleted = FALSE;
+
+  if (row->id == 0)
+    return TRUE;
+  if (!dr_store_delete_roller_if_unused (store, row->id, &deleted, error))
+    return FALSE;
+  g_info ("%s: forgotten; its row %s", row->address,
+          deleted ? "deleted (nothing was stored under it)" : "kept for its stored history");
+  if (deleted)
+    row->id = 0;
+  return TRUE;
+}
+
+/* The roller has a row, or one is on its way to the store. */
+static gboolean
+roller_has_row (DrRoller *self)
+{
+  return self->row_queued || self->stored.roller_id != 0;
+}
+
 static void
 roller_write (DrRoller *self, DrStoreWriteFunc func, gpointer job, GDestroyNotify destroy)
 {
+  /* The worker runs writes in order: the row is there before the first
+   * write that needs its id. */
+  if (!roller_has_row (self))
+    {
+      self->row_queued = TRUE;
+      dr_store_worker_write (self->store, job_ensure_roller, roller_row_ref (self->row),
+                             (GDestroyNotify) roller_row_unref);
+    }
   self->last_serial = dr_store_worker_write (self->store, func, job, destroy);
 }
 
@@ -1130,10 +1168,21 @@ on_link_bad_value (DrBluezLink *link, const char *uuid, DrCodecStatus status, gp
              uuid, dr_codec_status_name (status));
 }
 
+static void
+on_link_phase (DrBluezLink *link, GParamSpec *pspec, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  g_autofree char *phase = NULL;
+
+  g_object_get (link, "phase", &phase, NULL);
+  dr_dbus_roller1_set_link_phase (ROLLER1 (self), phase);
+}
+
 /* Every link signal is connected here, and only here. */
 static void
 roller_connect_link (DrRoller *self)
 {
+  g_signal_connect (self->link, "notify::phase", G_CALLBACK (on_link_phase), self);
   g_signal_connect (self->link, "state-changed", G_CALLBACK (on_link_state), self);
   g_signal_connect (self->link, "frame", G_CALLBACK (on_link_frame), self);
   g_signal_connect (self->link, "head-info", G_CALLBACK (on_link_head_info), self);
@@ -1252,6 +1301,9 @@ store_paired (DrRoller *self, gboolean paired)
 
   self->paired = paired;
   dr_dbus_roller1_set_paired (ROLLER1 (self), paired);
+  /* Not paired is what no row means: no row is made to say it. */
+  if (!paired && !roller_has_row (self))
+    return;
   job = session_job_new (self);
   job->paired = paired;
   roller_write (self, job_set_paired, job, session_job_free);
@@ -1321,6 +1373,18 @@ dr_roller_forget_async (DrRoller *self, GCancellable *cancellable, GAsyncReadyCa
   task = g_task_new (self, cancellable, callback, user_data);
   /* Stop reconnecting first: the roller may come and go while BlueZ works. */
   dr_bluez_link_set_auto_connect (self->link, FALSE);
+  /* A paired roller stays, unpaired, with its history (forgetting it
+   * again removes it). One that was not paired goes: its row too, unless
+   * treatment data was stored under it (that is never deleted). */
+  self->forget_removes = !self->paired;
+  if (self->forget_removes && roller_has_row (self))
+    {
+      self->row_queued = FALSE;
+      self->stored.roller_id = 0;
+      self->last_serial
+          = dr_store_worker_write (self->store, job_delete_row, roller_row_ref (self->row),
+                                   (GDestroyNotify) roller_row_unref);
+    }
   store_paired (self, FALSE);
   dr_bluez_link_forget (self->link, self->cancellable, forget_done, task);
 }
@@ -1330,6 +1394,21 @@ dr_roller_forget_finish (DrRoller *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+dr_roller_get_forget_removes (DrRoller *self)
+{
+  g_return_val_if_fail (DR_IS_ROLLER (self), FALSE);
+  return self->forget_removes;
+}
+
+gboolean
+dr_roller_is_unused (DrRoller *self)
+{
+  g_return_val_if_fail (DR_IS_ROLLER (self), FALSE);
+  return !self->paired && !roller_has_row (self)
+         && (self->link == NULL || !dr_bluez_link_is_pairing (self->link));
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -1411,9 +1490,6 @@ dr_roller_constructed (GObject *object)
 
   self->row
       = roller_row_new (self->stored.roller_id, address, dr_dbus_roller1_get_name (ROLLER1 (self)));
-  if (self->row->id == 0)
-    roller_write (self, job_ensure_roller, roller_row_ref (self->row),
-                  (GDestroyNotify) roller_row_unref);
 
   self->engine = dr_engine_new (config);
   dr_engine_set_event_func (self->engine, on_engine_event, self);
@@ -1423,6 +1499,7 @@ dr_roller_constructed (GObject *object)
 
   dr_dbus_roller1_set_paired (ROLLER1 (self), self->paired);
   dr_dbus_roller1_set_zone (ROLLER1 (self), "");
+  dr_dbus_roller1_set_link_phase (ROLLER1 (self), "idle");
   dr_dbus_roller1_set_firmware_version (ROLLER1 (self), "");
   dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
 

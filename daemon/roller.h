@@ -66,6 +66,13 @@ gboolean dr_roller_pair_finish (DrRoller *roller, GAsyncResult *result, GError *
 void dr_roller_forget_async (DrRoller *roller, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);
 gboolean dr_roller_forget_finish (DrRoller *roller, GAsyncResult *result, GError **error);
+/* The last Forget found the roller unpaired: its row went with it (unless
+ * treatment data is stored under it), and it should go from the bus. A
+ * paired roller stays after Forget, unpaired, with its history. */
+gboolean dr_roller_get_forget_removes (DrRoller *roller);
+/* Nothing of the roller is worth keeping: not paired, no Pair under way,
+ * nothing written to the store (a Pair of an address nobody answered). */
+gboolean dr_roller_is_unused (DrRoller *roller);
 
 /* The store made every write up to @serial durable. */
 void dr_roller_committed (DrRoller *roller, guint64 serial);

@@ -54,6 +54,8 @@ enum
   SIGNAL_ZONE_EXCLUDED,
   SIGNAL_NAME_LOST,
   SIGNAL_NAME_ACQUIRED,
+  SIGNAL_PAIR_FAILED,
+  SIGNAL_FORGOTTEN,
   N_SIGNALS
 };
 
@@ -156,6 +158,8 @@ pair_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!dr_roller_pair_finish (roller, result, &error))
     {
+      /* What the failed Pair made goes before the answer. */
+      g_signal_emit (call->service, signals[SIGNAL_PAIR_FAILED], 0, roller);
       dr_error_return_gerror (call->invocation, error);
       return;
     }
@@ -213,6 +217,9 @@ forget_done (GObject *source, GAsyncResult *result, gpointer user_data)
       dr_error_return_gerror (call->invocation, error);
       return;
     }
+  /* Gone from the bus before the answer, so the caller's next look finds
+   * what it asked for. */
+  g_signal_emit (call->service, signals[SIGNAL_FORGOTTEN], 0, DR_ROLLER (source));
   dr_dbus_manager1_complete_forget (MANAGER1 (call), call->invocation);
 }
 
@@ -533,6 +540,14 @@ dr_service_class_init (DrServiceClass *klass)
                       NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_BOOLEAN);
   signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* A Pair failed (the roller's own object; whoever made it for the Pair
+   * may drop it), and a Forget completed. */
+  signals[SIGNAL_PAIR_FAILED]
+      = g_signal_new ("pair-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, DR_TYPE_ROLLER);
+  signals[SIGNAL_FORGOTTEN]
+      = g_signal_new ("forgotten", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, DR_TYPE_ROLLER);
   /* Work that must not delay the name (the integrity check) waits for it. */
   signals[SIGNAL_NAME_ACQUIRED]
       = g_signal_new ("name-acquired", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,

@@ -33,6 +33,12 @@ G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton
  *     and the store.
  *   name-lost: the bus name was lost or could not be had.
  *   name-acquired: the bus name is ours.
+ *   pair-failed (DrRoller *roller): a Pair of @roller failed; emitted
+ *     before the caller is answered. The handler may unexport and drop a
+ *     roller it made for that Pair (dr_roller_is_unused ()).
+ *   forgotten (DrRoller *roller): a Forget of @roller completed; emitted
+ *     before the caller is answered. The handler unexports and drops it
+ *     when dr_roller_get_forget_removes () says so.
  */
 DrService *dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config);
 

@@ -398,6 +398,42 @@ test_rollers (Fixture *f, gconstpointer data)
   g_assert_true (r->paired);
 }
 
+/* Forget of a roller that is not paired: its row goes when nothing of
+ * the user's is stored under it, and stays when a frame or a session is. */
+static void
+test_rollers_delete_if_unused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) rollers = NULL;
+  int64_t ghost = add_roller (store, "AA:AA:AA:AA:AA:01");
+  int64_t framed = add_roller (store, "AA:AA:AA:AA:AA:02");
+  int64_t treated = add_roller (store, "AA:AA:AA:AA:AA:03");
+  gboolean deleted = FALSE;
+
+  g_assert_true (add_frame (store, framed, 1000, 0, 0));
+  g_assert_true (dr_store_session_begin (store, 1, treated, 1000, 500, 77, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (dr_store_delete_roller_if_unused (store, ghost, &deleted, &error));
+  g_assert_no_error (error);
+  g_assert_true (deleted);
+  g_assert_true (dr_store_delete_roller_if_unused (store, framed, &deleted, &error));
+  g_assert_false (deleted);
+  g_assert_true (dr_store_delete_roller_if_unused (store, treated, &deleted, &error));
+  g_assert_false (deleted);
+  /* Gone already, or never there: nothing to do, not an error. */
+  g_assert_true (dr_store_delete_roller_if_unused (store, ghost, &deleted, &error));
+  g_assert_no_error (error);
+  g_assert_false (deleted);
+
+  rollers = dr_store_list_rollers (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rollers->len, ==, 2);
+  g_assert_cmpint (((DrStoreRoller *) g_ptr_array_index (rollers, 0))->id, ==, framed);
+  g_assert_cmpint (((DrStoreRoller *) g_ptr_array_index (rollers, 1))->id, ==, treated);
+}
+
 static void
 test_heads (Fixture *f, gconstpointer data)
 {
@@ -2021,6 +2057,7 @@ main (int argc, char **argv)
   ADD ("open/foreign-database", test_foreign_database);
   ADD ("open/newer-version", test_newer_version);
   ADD ("rollers", test_rollers);
+  ADD ("rollers/delete-if-unused", test_rollers_delete_if_unused);
   ADD ("heads", test_heads);
   ADD ("excluded-zones", test_excluded_zones);
   ADD ("frames/duplicate", test_frames_duplicate);

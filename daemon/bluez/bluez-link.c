@@ -111,11 +111,13 @@ struct _DrBluezLink
 
   guint reconnect_id; /* the one reconnect timer (or idle) */
   guint backoff_ms;
+  guint backoff_min_ms;   /* the first step; doubles to BACKOFF_MAX_MS */
   guint phase_timeout_id; /* discovery or ServicesResolved wait */
   guint teardown_id;      /* Forget's teardown, run from the main loop */
 
   GTask *pair_task;
   guint pair_timeout_s;
+  guint discovery_timeout_s;
   guint pair_timeout_id;
   GSource *pair_cancel_source;
   gboolean discovery_held;
@@ -146,6 +148,9 @@ enum
   PROP_BLUEZ,
   PROP_ADDRESS,
   PROP_PAIR_TIMEOUT,
+  PROP_DISCOVERY_TIMEOUT,
+  PROP_PHASE,
+  PROP_BACKOFF_MIN,
   N_PROPS
 };
 
@@ -197,6 +202,7 @@ set_phase (DrBluezLink *link, Phase phase)
   g_debug ("%s: %s -> %s", link->address, phase_names[link->phase], phase_names[phase]);
   link->phase = phase;
   dr_gatt_queue_set_running (link->queue, phase == PHASE_SETUP || phase == PHASE_STREAMING);
+  g_object_notify_by_pspec (G_OBJECT (link), props[PROP_PHASE]);
 }
 
 /* Callers check link->disposed afterwards: the callback may free the link. */
@@ -544,7 +550,7 @@ step_streaming (gpointer user_data, DrGattOp *op, GBytes *value, const GError *e
   DrBluezLink *link = user_data;
   LINK_HOLD (link);
   set_phase (link, PHASE_STREAMING);
-  link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_ms = link->backoff_min_ms;
   g_debug ("%s: streaming (%s)", link->address,
            link->socket != NULL ? "AcquireNotify" : "StartNotify");
   pair_complete (link, NULL);
@@ -929,8 +935,8 @@ on_discovery_timeout (gpointer user_data)
                                       "No powered Bluetooth adapter (is bluetoothd running?)"));
   else
     pair_complete (link, g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND,
-                                      "Roller %s not found within %d s (is it on and in range?)",
-                                      link->address, PAIR_DISCOVERY_TIMEOUT_S));
+                                      "Roller %s not found within %u s (is it on and in range?)",
+                                      link->address, link->discovery_timeout_s));
   link_lost (link, "not found");
   return G_SOURCE_REMOVE;
 }
@@ -964,7 +970,7 @@ start_discovering (DrBluezLink *link)
   dr_bluez_hold_discovery (link->bluez);
   link->discovery_held = TRUE;
   link->phase_timeout_id
-      = g_timeout_add_seconds (PAIR_DISCOVERY_TIMEOUT_S, on_discovery_timeout, link);
+      = g_timeout_add_seconds (link->discovery_timeout_s, on_discovery_timeout, link);
   set_state (link, DR_LINK_CONNECTING);
 }
 
@@ -1133,7 +1139,7 @@ on_resumed (DrBluez *bluez, gpointer user_data)
 
   /* A fresh start: whatever the backoff had grown to is about the time
    * before the suspend. */
-  link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_ms = link->backoff_min_ms;
   if (link->phase > PHASE_DISCOVERING)
     {
       /* bluetoothd may not have noticed yet: make sure the next Connect
@@ -1237,6 +1243,15 @@ dr_bluez_link_get_property (GObject *object, guint prop_id, GValue *value, GPara
       case PROP_PAIR_TIMEOUT:
         g_value_set_uint (value, link->pair_timeout_s);
         break;
+      case PROP_DISCOVERY_TIMEOUT:
+        g_value_set_uint (value, link->discovery_timeout_s);
+        break;
+      case PROP_PHASE:
+        g_value_set_string (value, phase_names[link->phase]);
+        break;
+      case PROP_BACKOFF_MIN:
+        g_value_set_uint (value, link->backoff_min_ms);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1258,6 +1273,13 @@ dr_bluez_link_set_property (GObject *object, guint prop_id, const GValue *value,
       case PROP_PAIR_TIMEOUT:
         link->pair_timeout_s = g_value_get_uint (value);
         break;
+      case PROP_DISCOVERY_TIMEOUT:
+        link->discovery_timeout_s = g_value_get_uint (value);
+        break;
+      case PROP_BACKOFF_MIN:
+        link->backoff_min_ms = g_value_get_uint (value);
+        link->backoff_ms = link->backoff_min_ms;
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1270,6 +1292,7 @@ dr_bluez_link_init (DrBluezLink *link)
   link->state = DR_LINK_DISCONNECTED;
   link->rate_hz = DEFAULT_RATE_HZ;
   link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_min_ms = BACKOFF_MIN_MS;
   link->cancellable = g_cancellable_new ();
   link->chars = dr_gatt_map_new ();
 }
@@ -1297,6 +1320,21 @@ dr_bluez_link_class_init (DrBluezLinkClass *klass)
   props[PROP_PAIR_TIMEOUT]
       = g_param_spec_uint ("pair-timeout", NULL, NULL, 1, 3600, PAIR_TIMEOUT_S,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* How long a Pair waits for bluetoothd to find a roller it does not
+   * know yet, in seconds. */
+  props[PROP_DISCOVERY_TIMEOUT]
+      = g_param_spec_uint ("discovery-timeout", NULL, NULL, 1, 3600, PAIR_DISCOVERY_TIMEOUT_S,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* Where the link is, finer than "state": "idle", "discovering",
+   * "pairing", "trusting", "connecting", "resolving", "setup",
+   * "streaming". Notified on every change (a pairing's progress). */
+  /* The reconnect backoff's first step in ms (1 s); tests shorten it to
+   * drop the link a hundred times in a run. */
+  props[PROP_BACKOFF_MIN]
+      = g_param_spec_uint ("backoff-min-ms", NULL, NULL, 1, BACKOFF_MAX_MS, BACKOFF_MIN_MS,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_PHASE] = g_param_spec_string ("phase", NULL, NULL, "idle",
+                                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[STATE_CHANGED] = g_signal_new ("state-changed", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -1355,7 +1393,7 @@ dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect)
   g_debug ("%s: auto-connect %s", link->address, auto_connect ? "on" : "off");
   if (auto_connect)
     {
-      link->backoff_ms = BACKOFF_MIN_MS;
+      link->backoff_ms = link->backoff_min_ms;
       if (link->phase == PHASE_IDLE)
         schedule_attempt_now (link);
     }
@@ -1434,7 +1472,7 @@ dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCal
   g_debug ("%s: pair", link->address);
   link->pair_task = g_steal_pointer (&task);
   dr_bluez_set_pairing (link->bluez, link->address, TRUE);
-  link->backoff_ms = BACKOFF_MIN_MS;
+  link->backoff_ms = link->backoff_min_ms;
   link->pair_timeout_id = g_timeout_add_seconds (link->pair_timeout_s, on_pair_timeout, link);
   if (cancellable != NULL)
     {
@@ -1553,6 +1591,13 @@ dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyC
     }
   g_list_free_full (devices, g_object_unref);
   forget_account (task);
+}
+
+gboolean
+dr_bluez_link_is_pairing (DrBluezLink *link)
+{
+  g_return_val_if_fail (DR_IS_BLUEZ_LINK (link), FALSE);
+  return link->pair_task != NULL;
 }
 
 gboolean

@@ -52,7 +52,15 @@ G_DECLARE_FINAL_TYPE (DrBluezLink, dr_bluez_link, DR, BLUEZ_LINK, GObject)
  *   (Head Info, Status, ...); logged and counted by the caller.
  */
 
-/* Properties "bluez" and "address" (construct-only). */
+/* Properties "bluez" and "address" (construct-only); "pair-timeout" and
+ * "discovery-timeout" (construct-only, seconds: the whole of a Pair, and
+ * its wait for bluetoothd to find a roller it does not know);
+ * "backoff-min-ms" (construct-only: the reconnect backoff's first step,
+ * 1000; tests shorten it); "phase"
+ * (read-only string, notified on every change: "idle", "discovering",
+ * "pairing", "trusting", "connecting", "resolving", "setup", "streaming").
+ * notify::phase may come from inside a dr_bluez_link_*() call: a handler
+ * only records it. */
 DrBluezLink *dr_bluez_link_new (DrBluez *bluez, const char *address);
 
 const char *dr_bluez_link_get_address (DrBluezLink *link);
@@ -68,6 +76,8 @@ void dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect);
 void dr_bluez_link_pair (DrBluezLink *link, GCancellable *cancellable, GAsyncReadyCallback callback,
                          gpointer user_data);
 gboolean dr_bluez_link_pair_finish (DrBluezLink *link, GAsyncResult *result, GError **error);
+/* A Pair is under way. */
+gboolean dr_bluez_link_is_pairing (DrBluezLink *link);
 
 /* Stops reconnecting, disconnects and removes the device (RemoveDevice). */
 void dr_bluez_link_forget (DrBluezLink *link, GCancellable *cancellable,

@@ -71,6 +71,33 @@ dr_store_set_roller_paired (DrStore *self, int64_t roller_id, gboolean paired, G
   return TRUE;
 }
 
+gboolean
+dr_store_delete_roller_if_unused (DrStore *self, int64_t roller_id, gboolean *deleted,
+                                  GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  stmt = store_prepare (self,
+                        "DELETE FROM rollers WHERE id = ?1"
+                        " AND NOT EXISTS (SELECT 1 FROM frames WHERE roller_id = ?1)"
+                        " AND NOT EXISTS (SELECT 1 FROM malformed_frames WHERE roller_id = ?1)"
+                        " AND NOT EXISTS (SELECT 1 FROM sessions WHERE roller_id = ?1)"
+                        " AND NOT EXISTS (SELECT 1 FROM events WHERE roller_id = ?1)",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, roller_id);
+  if (!store_step_done (self, stmt, "cannot delete roller", error))
+    return FALSE;
+  if (deleted != NULL)
+    *deleted = sqlite3_changes (self->db) > 0;
+  if (sqlite3_changes (self->db) > 0)
+    g_hash_table_remove (self->rollers, &roller_id);
+  return TRUE;
+}
+
 void
 dr_store_roller_free (DrStoreRoller *roller)
 {

@@ -74,6 +74,12 @@ gboolean dr_store_ensure_roller (DrStore *store, const char *address, const char
                                  int64_t *roller_id, GError **error);
 gboolean dr_store_set_roller_paired (DrStore *store, int64_t roller_id, gboolean paired,
                                      GError **error);
+/* Deletes the roller's row if nothing of the user's refers to it (no
+ * frame, malformed frame, session or event): a roller that was named
+ * (a Pair that failed, a roller only seen) and then forgotten. A row
+ * with treatment data stays. *@deleted says which it was. */
+gboolean dr_store_delete_roller_if_unused (DrStore *store, int64_t roller_id, gboolean *deleted,
+                                           GError **error);
 
 typedef struct
 {

@@ -47,6 +47,7 @@ static const char introspection_xml[]
       "  <method name='Restart'><arg name='delay_ms' type='u' direction='in'/></method>"
       "  <method name='RemoveAdapter'/>"
       "  <method name='AddAdapter'><arg name='index' type='u' direction='in'/></method>"
+      "  <method name='SetAdapterIndex'><arg name='index' type='u' direction='in'/></method>"
       "  <method name='Stats'><arg name='stats' type='a{sv}' direction='out'/></method>"
       "  <method name='RollerStats'><arg name='address' type='s' direction='in'/>"
       "   <arg name='stats' type='a{sv}' direction='out'/></method>"
@@ -111,6 +112,9 @@ roller_stats (Roller *r)
                          g_variant_new_uint16 (roller_firmware_get_next_seq (fw)));
   g_variant_builder_add (&b, "{sv}", "indications", g_variant_new_uint64 (r->indications));
   g_variant_builder_add (&b, "{sv}", "connects", g_variant_new_uint64 (r->connects));
+  g_variant_builder_add (&b, "{sv}", "connect-calls", g_variant_new_uint64 (r->connect_calls));
+  g_variant_builder_add (&b, "{sv}", "connect-max-in-flight",
+                         g_variant_new_uint32 (r->connect_max_in_flight));
   g_variant_builder_add (&b, "{sv}", "battery",
                          g_variant_new_byte (roller_firmware_get_battery (fw)));
   g_variant_builder_add (&b, "{sv}", "gatt-generation", g_variant_new_uint32 (r->gatt_generation));
@@ -342,6 +346,13 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
       emu->powered = TRUE;
       if (emu->bus != NULL)
         adapter_create (emu);
+      g_dbus_method_invocation_return_value (inv, NULL);
+    }
+  else if (g_str_equal (method, "SetAdapterIndex"))
+    {
+      /* The index the adapter has from the next start of bluetoothd on
+       * (Restart): a dongle that comes back as another hciN. */
+      g_variant_get (params, "(u)", &emu->adapter_index);
       g_dbus_method_invocation_return_value (inv, NULL);
     }
   else if (g_str_equal (method, "Quit"))

@@ -525,6 +525,11 @@ device_method_call (Roller *r, const char *sender, const char *method, GDBusMeth
     }
   if (strcmp (method, "Connect") == 0)
     {
+      /* Counted before it is refused: a client that sends a second
+       * Connect while one is open shows up here. */
+      r->connect_calls++;
+      r->connect_max_in_flight = MAX (r->connect_max_in_flight,
+                                      (r->connect_inv != NULL || r->pair_inv != NULL) ? 2u : 1u);
       if (r->connect_inv != NULL || r->pair_inv != NULL)
         {
           reply_bluez_error (inv, "InProgress", "In Progress");

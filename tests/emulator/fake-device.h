@@ -168,6 +168,8 @@ struct _Roller
   guint64 raw_sent;
   guint64 indications;
   guint64 connects;
+  guint64 connect_calls;       /* every Device1.Connect received */
+  guint connect_max_in_flight; /* the most Connect/Pair calls open at once */
 };
 
 Roller *roller_new (Emu *emu, guint index, const char *spec);

@@ -372,6 +372,80 @@ class Daemon(CtlTestCase):
         return get_all(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE)
 
 
+class PairProgress(CtlTestCase):
+    '''dermarollctl pair says how far it got while it waits (on a terminal:
+    stderr is a pty here), and a Pair that fails leaves nothing listed.'''
+
+    NOBODY = '00:11:22:33:44:7A'     # no roller has it
+
+    def setUp(self):
+        super().setUp()
+        self.start_daemon('--discovery-timeout', '1')
+
+    def ctl_tty(self, *args, timeout=60):
+        '''dermarollctl with stderr on a pseudo-terminal (stdout a pipe);
+        returns (status, stdout, the terminal's lines).'''
+        import pty
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen([ctl_path(), *args], env=self.env(), stdout=subprocess.PIPE,
+                                    stderr=slave, stdin=subprocess.DEVNULL)
+        finally:
+            os.close(slave)
+        self.addCleanup(self._reap, proc)
+        seen = []
+        end = time.monotonic() + timeout
+        try:
+            while time.monotonic() < end:
+                ready, _, _ = select.select([master], [], [], max(0.0, end - time.monotonic()))
+                if not ready:
+                    break
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:          # EIO: the last writer closed it
+                    break
+                if not chunk:
+                    break
+                seen.append(chunk)
+        finally:
+            os.close(master)
+        out, _ = proc.communicate(timeout=max(1.0, end - time.monotonic()))
+        lines = self.text(seen).replace('\r\n', '\n').splitlines()
+        return proc.returncode, out.decode(), lines
+
+    def test_pair_shows_progress(self):
+        status, out, lines = self.ctl_tty('pair', self.ADDRESS)
+        self.assertEqual(status, 0, lines)
+        self.assertEqual(out, f'Paired {self.ROLLER_NAME} ({self.ADDRESS}).\n')
+        print('pair progress: ' + ' | '.join(lines), file=sys.stderr)
+        self.assertTrue(lines[0].startswith(f'Pairing with {self.ADDRESS}'), lines)
+        for step in ('Pairing…', 'Connecting…', 'Setting up (head, history, clock)…'):
+            self.assertIn(step, lines)
+        self.assertLess(lines.index('Pairing…'), lines.index('Connecting…'))
+        self.assertLess(lines.index('Connecting…'), lines.index('Setting up (head, history, clock)…'))
+
+    def test_failed_pair_shows_search_and_leaves_nothing(self):
+        before = [r['address'] for r in self.ctl_json('list')]
+        status, out, lines = self.ctl_tty('pair', self.NOBODY)
+        print('pair progress: ' + ' | '.join(lines), file=sys.stderr)
+        self.assertEqual(status, 1, lines)
+        self.assertEqual(out, '')
+        self.assertIn(f'Searching for {self.NOBODY}…', lines)
+        self.assertEqual(lines[-1], f'dermarollctl: Roller {self.NOBODY} not found within 1 s '
+                                    '(is it on and in range?)')
+        self.assertEqual([r['address'] for r in self.ctl_json('list')], before)
+
+    def test_forget_removes_unpaired(self):
+        # bluetoothd knows the roller: listed, unpaired; forget takes it off
+        # the list (it is not paired, nothing stored).
+        wait_until(lambda: self.ctl_json('list'), 5, 'the roller bluetoothd knows')
+        out, _ = self.ctl('forget', self.ADDRESS)
+        self.assertEqual(out, f'Forgot {self.ROLLER_NAME} ({self.ADDRESS}); it is no longer '
+                              'listed. Any stored sessions stay in the database.\n')
+        self.assertEqual([r['address'] for r in self.ctl_json('list')
+                          if r['address'] == self.ADDRESS], [])
+
+
 class Paired(CtlTestCase):
     '''The roller paired with `dermarollctl pair`.'''
 

@@ -298,6 +298,122 @@ class Pairing(DaemonTestCase):
         self.manager('StopDiscovery')   # not an error when none runs
 
 
+class Ghosts(DaemonTestCase):
+    '''A Pair of an address nobody answers, and Forget of what is not
+    paired: nothing is left behind on the bus or in the rollers table
+    (issue 8, "ghost rollers").'''
+
+    # Addresses no roller has: dbusmock's bluetoothd never finds them.
+    NOBODY = ['00:11:22:33:44:%02X' % (0x70 + i) for i in range(4)]
+    # A Pair's wait for an unknown roller, in seconds (the daemon's is 30).
+    DISCOVERY_TIMEOUT = '1'
+
+    def rollers_on_bus(self):
+        objs = call(self.session.conn, DERMAROLL, MANAGER_PATH, OM_IFACE, 'GetManagedObjects')
+        return sorted(p for p, ifaces in objs.items() if ROLLER_IFACE in ifaces)
+
+    def rollers_rows(self):
+        '''The rollers table once every write queued so far is committed:
+        the store worker runs writes in order, so a setting written now is
+        on disk only after them.'''
+        self.barrier = getattr(self, 'barrier', 0) + 1
+        zone = proto.ZONES[self.barrier % len(proto.ZONES)]
+        excluded = self.barrier % 2 == 1
+        self.manager('SetZoneExcluded', '(sb)', (zone, excluded))
+        key = 'excluded-zone:' + zone
+        wait_until(lambda: bool(self.db('SELECT 1 FROM settings WHERE key = ?', (key,)))
+                   == excluded, 5, f'the setting {key} on disk')
+        return self.db('SELECT id, address, name, paired FROM rollers ORDER BY id')
+
+    def test_failed_pairs_leave_nothing(self):
+        self.start_daemon('--discovery-timeout', self.DISCOVERY_TIMEOUT)
+        self.pair()                        # the real roller: its object and row stay
+        objects = self.rollers_on_bus()
+        rows = self.rollers_rows()
+        self.assertEqual(objects, [ROLLER_PATH])
+        self.assertEqual([(r[1], r[3]) for r in rows], [(self.ADDRESS, 1)])
+        started = time.monotonic()
+        attempts = self.NOBODY + self.NOBODY[:1]     # one address twice
+        for address in attempts:
+            message = self.assertDBusError('org.dermaroll.Error.NotFound', self.manager,
+                                           'Pair', '(s)', (address,), timeout=60)
+            self.assertIn(f'{address} not found', message)
+            self.assertEqual(self.rollers_on_bus(), objects, f'Pair {address} left an object')
+        self.assertEqual(self.rollers_rows(), rows, 'a failed Pair left a rollers row')
+        print(f'{len(attempts)} failed Pairs in {time.monotonic() - started:.1f} s: '
+              f'{len(objects)} Roller1 object(s) and {len(rows)} row(s) before and after',
+              file=sys.stderr)
+        # The paired roller is untouched.
+        self.assertTrue(self.roller_prop('Paired'))
+        self.assertTrue(self.roller_prop('Connected'))
+
+    def pair_in_background(self, address):
+        answer = {}
+
+        def done(conn, result):
+            try:
+                answer['reply'] = conn.call_finish(result)
+            except GLib.Error as e:
+                answer['error'] = dbus_error(e)
+        self.session.conn.call(DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'Pair',
+                               GLib.Variant('(s)', (address,)), None, Gio.DBusCallFlags.NONE,
+                               60000, None, done)
+        return answer
+
+    def test_forget_during_failing_pair_removes_it(self):
+        self.start_daemon()
+        rows = self.rollers_rows()
+        address = self.NOBODY[0]
+        path = roller_object_path(address)
+        answer = self.pair_in_background(address)
+        # While the Pair waits, its roller is there and says what it does.
+        wait_until(lambda: path in self.rollers_on_bus()
+                   and self.roller_prop('LinkPhase', path) == 'discovering', 10,
+                   'the roller of the Pair, discovering')
+        self.manager('Forget', '(o)', (path,))
+        self.assertNotIn(path, self.rollers_on_bus(), 'Forget said yes but the roller stays')
+        wait_until(lambda: answer, 10, 'Pair to answer')
+        self.assertEqual(answer.get('error', [''])[0], 'org.dermaroll.Error.Cancelled', answer)
+        self.assertNotIn(path, self.rollers_on_bus())
+        self.assertEqual(self.rollers_rows(), rows)
+        self.assertDBusError('org.dermaroll.Error.NotFound', self.manager, 'Forget', '(o)', (path,))
+
+    def test_forget_removes_a_ghost_row(self):
+        # A ghost an older dermarolld left: a row with nothing stored under it.
+        self.start_daemon()
+        self.daemon.stop()
+        ghost = self.NOBODY[1]
+        with sqlite3.connect(self.daemon.db_path) as db:
+            db.execute("INSERT INTO rollers (address, name) VALUES (?, '')", (ghost,))
+        self.start_daemon()
+        path = roller_object_path(ghost)
+        wait_until(lambda: path in self.rollers_on_bus(), 5, 'the ghost published')
+        self.manager('Forget', '(o)', (path,))
+        self.assertNotIn(path, self.rollers_on_bus())
+        self.assertEqual([r[1] for r in self.rollers_rows() if r[1] == ghost], [])
+
+    def test_forget_keeps_history(self):
+        self.start_paired()
+        s = self.live_stream()
+        s.add(30, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        session = self.roller_call('StopSession')
+        frames = self.db_frame_keys()
+        # Forgotten once: unpaired, still there with its history.
+        self.manager('Forget', '(o)', (ROLLER_PATH,))
+        self.assertIn(ROLLER_PATH, self.rollers_on_bus())
+        self.assertFalse(self.roller_prop('Paired'))
+        # Forgotten again: off the bus; the row stays, since the frames and
+        # the session are the user's.
+        self.manager('Forget', '(o)', (ROLLER_PATH,))
+        self.assertNotIn(ROLLER_PATH, self.rollers_on_bus())
+        rows = self.rollers_rows()
+        self.assertEqual([(r[1], r[3]) for r in rows], [(self.ADDRESS, 0)])
+        self.assertEqual(self.db_frame_keys(), frames)
+        self.assertEqual([r[0] for r in self.manager('ListSessions', '(xx)', (0, 0))], [session])
+
+
 class Treatment(DaemonTestCase):
 
     def test_pressure_and_zone_warnings(self):

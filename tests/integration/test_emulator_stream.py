@@ -25,7 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE,  # noqa: E402
-                      Daemon, PrivateBus, Processes, Recorder, call, connect, db_query, get_prop,
+                      Daemon, MockLogind, PrivateBus, Processes, Recorder, call, connect,
+                      db_query, get_prop,
                       roller_object_path, wait_until)
 import roller_protocol as proto  # noqa: E402
 
@@ -60,7 +61,14 @@ class EmulatorCase(unittest.TestCase):
         self.addCleanup(Processes.stop, proc)
         line = proc.stdout.readline().decode()
         self.assertTrue(line.startswith('READY'), f'emulator said {line!r}')
+        # The control connection's name: Emulator1 answers there while
+        # bluetoothd (org.bluez) is away.
+        self.emu_name = line.split()[1]
         return proc
+
+    def emu(self, method, sig=None, args=None):
+        return call(self.system.conn, self.emu_name, '/org/dermaroll/Emulator',
+                    'org.dermaroll.Emulator1', method, sig, args)
 
     def emulator_stats(self):
         stats = call(self.system.conn, 'org.bluez', '/org/dermaroll/Emulator',
@@ -123,6 +131,207 @@ class EmulatorStream(EmulatorCase):
         stats = self.stream('--no-acquire-notify')
         self.assertFalse(stats['notify-acquired'])
         self.assertTrue(stats['notifying'], 'the daemon did not StartNotify')
+
+
+class StreamRun:
+    '''One roller streaming to the real daemon from the emulator, and the
+    checks that nothing was lost (the fault matrix's rows 2, 4 and 9).'''
+
+    def __init__(self, case, rate, seconds, daemon_args=(), emulator_args=()):
+        self.case = case
+        case.start_emulator('--rate', str(rate), '--samples', str(int(rate * seconds)),
+                            *emulator_args)
+        self.daemon = Daemon(case.tmp, case.system, case.session)
+        self.daemon.start(daemon_args)
+        case.addCleanup(self.daemon.stop)
+        self.path = roller_object_path(ADDRESS)
+        case.assertEqual(call(case.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'Pair',
+                              '(s)', (ADDRESS,), timeout=30), self.path)
+
+    def stored(self):
+        return (db_query(self.daemon.db_path, 'SELECT count(*) FROM frames') or [(0,)])[0][0]
+
+    def stats(self):
+        return self.case.emu('RollerStats', '(s)', (ADDRESS,))
+
+    def prop(self, name):
+        return get_prop(self.case.session.conn, DERMAROLL, self.path, 'org.dermaroll.Roller1', name)
+
+    def wait_connected(self, connected, timeout, what):
+        return wait_until(lambda: self.prop('Connected') == connected, timeout, what,
+                          details=lambda: f'{self.stats()}\n{self.daemon.log(30)}')
+
+    def wait_more_stored(self, more, timeout, what):
+        target = self.stored() + more
+        wait_until(lambda: self.stored() >= target or self.stats()['exhausted'], timeout, what,
+                   details=lambda: str(self.stats()))
+
+    def finish(self):
+        '''Waits until the roller holds nothing; checks nothing was lost:
+        every frame it produced stored once, seqs 0..n-1 without a hole,
+        nothing counted as dropped, one session, which ends. Returns the
+        roller's statistics.'''
+        case = self.case
+        stats = wait_until(lambda: (lambda s: s if s['exhausted'] and s['pending'] == 0
+                                    else None)(self.stats()),
+                           60, 'every frame acknowledged', details=lambda: str(self.stats()))
+        rows = db_query(self.daemon.db_path, 'SELECT t0_ms, seq FROM frames ORDER BY seq')
+        case.assertEqual(len(rows), len(set(rows)), 'a frame stored twice')
+        case.assertEqual(len(rows), stats['frames-produced'])
+        case.assertEqual([seq for _, seq in rows], list(range(len(rows))), 'a frame missing')
+        case.assertEqual(self.prop('DroppedFrames'), 0)
+        case.assertEqual(db_query(self.daemon.db_path,
+                                  "SELECT kind, count(*) FROM events WHERE kind IN "
+                                  "('seq-gap', 'counter-reset') GROUP BY kind"), [])
+        # No stuck session: the one session of the run is the active one,
+        # and it ends when asked.
+        active = self.prop('ActiveSession')
+        case.assertNotEqual(active, 0)
+        sessions = call(case.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'ListSessions',
+                        '(xx)', (0, 0))
+        case.assertEqual([r[0] for r in sessions], [active], 'the run split into sessions')
+        case.assertEqual(call(case.session.conn, DERMAROLL, self.path, 'org.dermaroll.Roller1',
+                              'StopSession'), active)
+        wait_until(lambda: self.prop('ActiveSession') == 0, 5, 'the session ended')
+        wait_until(lambda: db_query(self.daemon.db_path,
+                                    'SELECT count(*) FROM sessions WHERE end_ms IS NULL')
+                   == [(0,)], 5, 'the session closed in the database')
+        return stats
+
+
+class BluetoothdRestarts(EmulatorCase):
+    '''Fault matrix row 2: bluetoothd (the emulator) exits mid-session and
+    comes back after 1 s, after 1 s under another adapter index, and after
+    30 s: streaming resumes, nothing is lost, no session is stuck
+    (tests/faults/README.md). The emulator restarts as bluetoothd does: its
+    name, its connection and every object go, and come back under a new
+    unique name; the roller keeps its memory and goes on rolling.'''
+
+    def outage(self, run, delay_ms, index=None):
+        before = run.stored()
+        if index is not None:
+            self.emu('SetAdapterIndex', '(u)', (index,))
+        self.emu('Restart', '(u)', (delay_ms,))
+        # The daemon notices bluetoothd went (its name vanished).
+        run.wait_connected(False, 10, 'the daemon to see bluetoothd gone')
+        gone = time.monotonic()
+        run.wait_connected(True, delay_ms / 1000 + 30, 'the roller connected again')
+        back = time.monotonic() - gone
+        run.wait_more_stored(10, 20, 'frames stored after the restart')
+        stats = run.stats()
+        if index is not None:
+            self.assertTrue(stats['device-path'].startswith(f'/org/bluez/hci{index}/'),
+                            stats['device-path'])
+        print(f'bluetoothd away {delay_ms} ms{f" (back as hci{index})" if index else ""}: '
+              f'streaming again {back:.1f} s after the daemon saw it go; {before} frames stored '
+              f'before, {stats["history-sent"]} sent as history so far', file=sys.stderr)
+
+    def test_restart_after_1s_and_as_another_adapter(self):
+        run = StreamRun(self, rate=1000, seconds=12)
+        run.wait_more_stored(20, 20, 'the first frames stored')
+        self.assertTrue(run.stats()['device-path'].startswith('/org/bluez/hci3/'))
+        self.outage(run, 1000)
+        self.outage(run, 1000, index=1)
+        stats = run.finish()
+        print(f'{stats["frames-produced"]} frames, {stats["history-sent"]} as history, '
+              f'{stats["connects"]} Connects', file=sys.stderr)
+
+    def test_restart_after_30s(self):
+        run = StreamRun(self, rate=500, seconds=40)
+        run.wait_more_stored(20, 20, 'the first frames stored')
+        self.outage(run, 30000)
+        stats = run.finish()
+        print(f'{stats["frames-produced"]} frames, {stats["history-sent"]} as history, '
+              f'{stats["connects"]} Connects', file=sys.stderr)
+
+
+class LinkDrops(EmulatorCase):
+    '''Fault matrix row 4: 100 link drops in one run (a supervision
+    timeout each, the emulator's DropLink), every 10th followed by two
+    failed Connects (le-connection-abort-by-local): never more than one
+    Connect in flight, one Connect per plain drop and three for a drop with
+    two failures (the backoff, no storm), and every frame recovered
+    (tests/faults/README.md). The backoff's first step is 20 ms here
+    (--backoff-min-ms; 1 s in use) so that a hundred drops fit in a run;
+    it doubles after each failure as it does in use.'''
+
+    DROPS = 100
+    BACKOFF_MS = 20
+
+    def test_hundred_link_drops(self):
+        drops = int(os.environ.get('DERMAROLL_LINK_DROPS', self.DROPS))
+        run = StreamRun(self, rate=1000, seconds=15,
+                        daemon_args=('--backoff-min-ms', str(self.BACKOFF_MS)))
+        run.wait_more_stored(10, 20, 'the first frames stored')
+        started = time.monotonic()
+        per_drop = {}
+        for i in range(drops):
+            fail = 2 if i % 10 == 9 else 0
+            run.wait_connected(True, 20, f'streaming before drop {i + 1}')
+            wait_until(lambda: run.stats()['connected'], 10, 'the roller connected')
+            calls = run.stats()['connect-calls']
+            if fail:
+                self.emu('FailConnect', '(suss)', (ADDRESS, fail, 'org.bluez.Error.Failed',
+                                                   'le-connection-abort-by-local'))
+            self.emu('DropLink', '(s)', (ADDRESS,))
+            run.wait_connected(False, 10, f'the daemon to see drop {i + 1}')
+            run.wait_connected(True, 30, f'streaming again after drop {i + 1}')
+            n = run.stats()['connect-calls'] - calls
+            per_drop.setdefault(fail, []).append(n)
+        elapsed = time.monotonic() - started
+        stats = run.finish()
+        print(f'{drops} drops in {elapsed:.1f} s; Connect calls per drop: '
+              + ', '.join(f'{fail} failures injected: {sorted(set(ns))} ({len(ns)} drops)'
+                          for fail, ns in sorted(per_drop.items()))
+              + f'; most Connects in flight: {stats["connect-max-in-flight"]}; '
+              f'{stats["frames-produced"]} frames, {stats["history-sent"]} sent as history, '
+              f'{stats["connect-calls"]} Connect calls, {stats["connects"]} connections',
+              file=sys.stderr)
+        self.assertEqual(stats['connect-max-in-flight'], 1, 'two Connects in flight at once')
+        for fail, ns in per_drop.items():
+            self.assertEqual(set(ns), {fail + 1}, f'Connect calls per drop with {fail} failures')
+
+
+class SuspendResume(EmulatorCase):
+    '''Fault matrix row 9: suspend and resume, as dbusmock's logind template
+    says them (PrepareForSleep(true), then (false)), three times with the
+    link kept over the sleep and three times with it lost during the sleep
+    (the roller out of range until the resume) while the roller goes on
+    rolling into its memory: after each resume the
+    daemon reconnects (a new connection at the roller), and in the end
+    nothing is lost (tests/faults/README.md).'''
+
+    def test_suspend_and_resume(self):
+        logind = MockLogind(self.system, self.tmp)
+        self.addCleanup(Processes.stop, logind.proc)
+        run = StreamRun(self, rate=1000, seconds=12)
+        run.wait_more_stored(10, 20, 'the first frames stored')
+        figures = []
+        for i in range(6):
+            lose_link = i >= 3
+            run.wait_connected(True, 20, f'streaming before sleep {i + 1}')
+            before = run.stats()
+            logind.prepare_for_sleep(True)
+            if lose_link:
+                # The radio goes with the machine (the link drops, no
+                # Connect can succeed); the roller keeps rolling.
+                self.emu('SetInRange', '(sb)', (ADDRESS, False))
+                wait_until(lambda: run.stats()['pending'] >= before['pending'] + 10
+                           or run.stats()['exhausted'], 10, 'frames kept by the roller')
+            held = run.stats()['pending']
+            logind.prepare_for_sleep(False)
+            if lose_link:
+                self.emu('SetInRange', '(sb)', (ADDRESS, True))
+            # A new connection at the roller, and streaming again.
+            wait_until(lambda: run.stats()['connects'] > before['connects'], 20,
+                       f'a reconnect after resume {i + 1}',
+                       details=lambda: f'{run.stats()}\n{run.daemon.log(30)}')
+            run.wait_connected(True, 20, f'streaming after resume {i + 1}')
+            figures.append((lose_link, held))
+        stats = run.finish()
+        print('sleeps (link lost, frames the roller held at resume): '
+              f'{figures}; {stats["frames-produced"]} frames, {stats["history-sent"]} sent as '
+              f'history, {stats["connects"]} connections', file=sys.stderr)
 
 
 def replay_path():
