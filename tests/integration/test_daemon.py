@@ -1204,7 +1204,8 @@ class Clocks(DaemonTestCase):
         self.assertEqual(back, [], 'stored frames whose t0 goes back')
         self.assert_acks_after_commit()
         print(f'\nfigures: {frames_forward} frames over {2 * self.GAP_S} s at +3 h, '
-              f'{frames_back} at -3 h; ended {idle_s:.2f} s after the last frame (gap {self.GAP_S} s); '
+              f'{frames_back} at -3 h; ended {idle_s:.2f} s after the last ACK '
+              f'(the gap, {self.GAP_S} s, counts from the last sample); '
               f'session {duration_ms} ms long; SET_TIME '
               f'{set_ms - last_contact} ms after the last frame, '
               f'{(set_ms - wall_ms) / 3.6e6:.2f} h ahead of the daemon\'s wall clock; '
