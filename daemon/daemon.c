@@ -386,12 +386,10 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
       if (!dr_store_malformed_counts (store, r->id, &k->stored.malformed_kept,
                                       &k->stored.malformed_dropped, error))
         return NULL;
-      {
-        int64_t end_ms;
-        if (!dr_store_last_session (store, r->id, &k->stored.last_session_id,
-                                    &k->stored.last_session_start_ms, &end_ms, error))
-          return NULL;
-      }
+      if (!dr_store_last_session (store, r->id, &k->stored.last_session_id,
+                                  &k->stored.last_session_start_ms, &k->stored.last_session_end_ms,
+                                  error))
+        return NULL;
     }
   return g_steal_pointer (&known);
 }

@@ -16,6 +16,7 @@
 #include "dr-quote.h"
 #include "ack-ledger.h"
 #include "engine.h"
+#include "roller-clock.h"
 #include "store.h"
 
 #define FORCE_MIN_INTERVAL_MS 100    /* Force: at most 10 updates a second */
@@ -90,8 +91,7 @@ struct _DrRoller
   gint64 last_coverage_emit_us;
   guint coverage_timer;
   guint session_timer;
-  int64_t last_sample_ms; /* sample clock of the last frame */
-  gint64 last_frame_us;   /* monotonic time it arrived */
+  DrRollerClock clock; /* the roller's, from its frames and SET_TIME */
 
   /* Resuming the latest stored session: its frames are replayed through
    * the engine, quietly, before the first frame of this run, so frames the
@@ -104,7 +104,6 @@ struct _DrRoller
   GPtrArray *held_frames;     /* GBytes that arrived while the replay ran */
   GPtrArray *held_live;       /* GBytes: live frames that came before the link's history */
   gboolean resumed_untouched; /* resumed session has had no new frame yet */
-  gboolean clock_unsynced;    /* the last frame's t0 counts from the roller's boot */
 
   GCancellable *cancellable;
 };
@@ -535,7 +534,8 @@ notify_zone_warning (DrRoller *self, const DrEvent *event)
         {
           const DrEngineConfig *config = self->config;
           double rest = config->rest_days[dr_needle_class_for_length (self->head.needle_length_um)];
-          double ago = (double) (event->time_ms - event->last_treated_ms) / 86400000.0;
+          double ago
+              = (double) dr_engine_rest_ms (event->time_ms, event->last_treated_ms) / 86400000.0;
           detail = g_strdup_printf ("treated %.1f days ago; with %.2f mm needles wait %.0f days",
                                     ago, self->head.needle_length_um / 1000.0, rest);
           dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_TOO_SOON,
@@ -638,16 +638,17 @@ on_engine_event (const DrEvent *event, void *user_data)
 
 /* ---- sessions without contact end on a one-shot timer ------------------- */
 
-/* The engine's clock is the roller's. Once SET_TIME went out it is ours
- * as well, so a session can end on our clock; a roller whose clock is not
- * set only gives the time that passed since its last frame. */
+/* The engine's clock is the roller's: its last frame, or the SET_TIME it
+ * took, run on by the monotonic clock. Never the wall clock: a wall clock
+ * put forward by hours must not end a session that is still rolling. */
 static int64_t
 engine_now (DrRoller *self)
 {
-  int64_t now = self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000;
+  int64_t now;
 
-  if (!self->clock_unsynced)
-    now = MAX (now, g_get_real_time () / 1000);
+  /* A session needs a frame or StartSession, and either sets the clock. */
+  if (!dr_roller_clock_now (&self->clock, g_get_monotonic_time (), &now))
+    return INT64_MIN;
   return now;
 }
 
@@ -661,7 +662,7 @@ arm_session_timer (DrRoller *self)
 
   if (self->session_timer != 0 || deadline == INT64_MAX)
     return;
-  left = deadline - engine_now (self);
+  left = deadline - MAX (engine_now (self), deadline - G_MAXINT32);
   self->session_timer = g_timeout_add ((guint) CLAMP (left, 1, G_MAXINT32), session_timer_cb, self);
 }
 
@@ -685,12 +686,25 @@ session_timer_cb (gpointer user_data)
 
 /* ---- frames ------------------------------------------------------------ */
 
+/* The roller's time of the frame's last sample. */
+static int64_t
+frame_end_ms (const DrFrame *frame)
+{
+  int64_t t = (int64_t) frame->t0_ms;
+
+  for (unsigned i = 1; i < frame->n_samples; i++)
+    t += frame->samples[i].dt_ms;
+  return t;
+}
+
 static void
 queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status)
 {
   FrameJob *job = g_malloc (sizeof (FrameJob) + len);
 
   job->row = roller_row_ref (self->row);
+  /* The wall clock as a label only (when it reached us): nothing is
+   * reckoned from it. */
   job->received_ms = g_get_real_time () / 1000;
   job->status = status;
   job->len = len;
@@ -704,7 +718,6 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
   DrFrame frame;
   DrCodecStatus status = dr_frame_decode (data, len, &frame);
   DrFrameKey key;
-  int64_t t;
 
   if (status != DR_CODEC_OK)
     {
@@ -746,16 +759,13 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
     }
 
   self->resumed_untouched = FALSE;
-  self->clock_unsynced = (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) != 0;
   dr_engine_feed (self->engine, &frame);
   queue_frame_write (self, data, len, DR_CODEC_OK);
   dr_ack_ledger_record (self->ledger, &key, self->last_serial);
 
-  t = (int64_t) frame.t0_ms;
-  for (unsigned i = 0; i < frame.n_samples; i++)
-    t += frame.samples[i].dt_ms;
-  self->last_sample_ms = t;
-  self->last_frame_us = g_get_monotonic_time ();
+  dr_roller_clock_frame (&self->clock, frame_end_ms (&frame),
+                         (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0, g_get_monotonic_time (),
+                         TRUE);
 
   throttle (self, &self->last_force_emit_us, &self->force_timer, FORCE_MIN_INTERVAL_MS,
             force_timer_cb);
@@ -862,13 +872,14 @@ warm_up_replay (DrRoller *self, WarmUp *w)
       if (dr_frame_decode (raw, len, &frame) != DR_CODEC_OK)
         continue;
       dr_engine_feed (self->engine, &frame);
-      self->last_sample_ms = (int64_t) frame.t0_ms;
-      for (unsigned k = 0; k < frame.n_samples; k++)
-        self->last_sample_ms += frame.samples[k].dt_ms;
-      self->clock_unsynced = (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) != 0;
+      dr_roller_clock_frame (&self->clock, frame_end_ms (&frame),
+                             (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0,
+                             g_get_monotonic_time (), TRUE);
     }
   self->warming = FALSE;
-  self->last_frame_us = g_get_monotonic_time ();
+  /* The warm-up runs while the link is set up: its SET_TIME, after the
+   * history, tells the clock (and may end the resumed session at once). */
+  dr_bluez_link_set_clock_floor (self->link, self->clock.floor_ms);
 
   /* A session that ended has its revolutions in the head's stored count
    * already; one a crash left open does not, and keeps what the replay
@@ -945,6 +956,17 @@ static void
 on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
 {
   DrRoller *self = user_data;
+  DrFrame frame;
+
+  /* Every frame the roller made is a floor for its clock, also one held
+   * back here or while the warm-up runs: the SET_TIME after the history
+   * must not put the roller's clock behind it. */
+  if (dr_frame_decode (data, len, &frame) == DR_CODEC_OK
+      && (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0)
+    {
+      dr_roller_clock_frame (&self->clock, frame_end_ms (&frame), TRUE, 0, FALSE);
+      dr_bluez_link_set_clock_floor (link, self->clock.floor_ms);
+    }
 
   /* A roller whose link outlived us (we were killed, bluetoothd kept the
    * link) may still be streaming: its live frames can come before the
@@ -1178,6 +1200,13 @@ on_link_phase (DrBluezLink *link, GParamSpec *pspec, gpointer user_data)
   dr_dbus_roller1_set_link_phase (ROLLER1 (self), phase);
 }
 
+static void
+on_link_clock_set (DrBluezLink *link, gint64 unix_ms, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  dr_roller_clock_set (&self->clock, unix_ms, g_get_monotonic_time ());
+}
+
 /* Every link signal is connected here, and only here. */
 static void
 roller_connect_link (DrRoller *self)
@@ -1190,6 +1219,7 @@ roller_connect_link (DrRoller *self)
   g_signal_connect (self->link, "battery", G_CALLBACK (on_link_battery), self);
   g_signal_connect (self->link, "device-info", G_CALLBACK (on_link_device_info), self);
   g_signal_connect (self->link, "bad-value", G_CALLBACK (on_link_bad_value), self);
+  g_signal_connect (self->link, "clock-set", G_CALLBACK (on_link_clock_set), self);
   dr_bluez_link_set_auto_connect (self->link, self->paired);
 }
 
@@ -1226,15 +1256,15 @@ handle_start_session (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation)
 
   if (self->session_id == 0)
     {
-      /* The roller's clock runs on ours once SET_TIME went out; before any
-       * frame, ours is the best there is. */
-      int64_t now
-          = self->last_frame_us != 0
-                ? self->last_sample_ms + (g_get_monotonic_time () - self->last_frame_us) / 1000
-                : g_get_real_time () / 1000;
+      /* On the roller's clock; before anything is known of it, the wall
+       * clock is the best there is (a label: the session's start). */
+      int64_t now;
+
+      if (!dr_roller_clock_now (&self->clock, g_get_monotonic_time (), &now))
+        now = g_get_real_time () / 1000;
       dr_engine_start_session (self->engine, now);
-      self->last_sample_ms = now;
-      self->last_frame_us = g_get_monotonic_time ();
+      dr_roller_clock_frame (&self->clock, now, !self->clock.unsynced, g_get_monotonic_time (),
+                             TRUE);
       arm_session_timer (self);
     }
   dr_dbus_roller1_complete_start_session (iface, invocation, self->session_id);
@@ -1481,6 +1511,7 @@ dr_roller_constructed (GObject *object)
   self->resume_since_ms = self->stored.last_session_start_ms;
   self->malformed_kept = self->stored.malformed_kept;
   dr_dbus_roller1_set_malformed_dropped (ROLLER1 (self), self->stored.malformed_dropped);
+  dr_roller_clock_init (&self->clock);
   self->cancellable = g_cancellable_new ();
   self->ledger = dr_ack_ledger_new ();
   if (self->stored.unacked_keys)
@@ -1503,6 +1534,11 @@ dr_roller_constructed (GObject *object)
   dr_dbus_roller1_set_firmware_version (ROLLER1 (self), "");
   dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
 
+  /* The last session stored is history the roller's clock must not go
+   * behind (the frames after it raise the floor as they come). */
+  if (self->stored.last_session_id != 0)
+    dr_bluez_link_set_clock_floor (
+        self->link, MAX (self->stored.last_session_start_ms, self->stored.last_session_end_ms));
   roller_connect_link (self);
 }
 

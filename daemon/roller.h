@@ -33,6 +33,7 @@ typedef struct
   int64_t last_session_start_ms;
   guint64 malformed_kept; /* malformed frames in the store's ring */
   guint64 malformed_dropped;
+  int64_t last_session_end_ms; /* 0 while it is open */
 } DrRollerStored;
 
 #define DR_TYPE_ROLLER (dr_roller_get_type ())

@@ -5,7 +5,7 @@ DR_PACKAGES="
   meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin libsqlite3-dev sqlite3 libsystemd-dev libdbus-1-dev
   dbus python3 python3-dbusmock python3-dbus python3-gi
-  librsvg2-bin systemd bash-completion
+  librsvg2-bin systemd bash-completion faketime libfaketime
 "
 
 dr_install_deps () {

@@ -1187,6 +1187,28 @@ test_rest_own_session (void)
   fixture_teardown (&f);
 }
 
+/* A last treatment after the contact (a clock that went back): no rest,
+ * so too soon; the rest is 0, never negative. */
+static void
+test_rest_clock_back (void)
+{
+  Fixture f;
+  const DrEvent *e;
+
+  g_assert_cmpint (dr_engine_rest_ms (T0 + 5000, T0), ==, 5000);
+  g_assert_cmpint (dr_engine_rest_ms (T0, T0), ==, 0);
+  g_assert_cmpint (dr_engine_rest_ms (T0 - 3 * 3600000, T0), ==, 0);
+  g_assert_cmpint (dr_engine_rest_ms (5000, T0), ==, 0); /* boot-relative */
+
+  fixture_setup_default (&f);
+  dr_engine_set_last_treated (f.engine, FOREHEAD, T0);
+  feed1 (&f, T0 - 3 * 3600000, 0, FIRM, FOREHEAD);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 1);
+  e = nth_event (&f, DR_EVENT_TOO_SOON, 0);
+  g_assert_cmpint (dr_engine_rest_ms (e->time_ms, e->last_treated_ms), ==, 0);
+  fixture_teardown (&f);
+}
+
 /* Head wear */
 
 static void
@@ -1405,6 +1427,7 @@ main (int argc, char **argv)
   for (unsigned i = 0; i < G_N_ELEMENTS (needle_cases); i++)
     g_test_add_data_func (needle_cases[i].path, &needle_cases[i], test_rest);
   g_test_add_func ("/engine/rest/own-session", test_rest_own_session);
+  g_test_add_func ("/engine/rest/clock-back", test_rest_clock_back);
   g_test_add_func ("/engine/head/wear", test_head_wear);
   g_test_add_func ("/engine/head/life-configured", test_head_life_configured);
   g_test_add_func ("/engine/zone/user-fallback", test_zone_user_fallback);

@@ -36,6 +36,7 @@
 #include "gatt-map.h"
 #include "gatt-queue.h"
 #include "notify-socket.h"
+#include "roller-clock.h"
 
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
@@ -102,6 +103,8 @@ struct _DrBluezLink
   DrLinkState state;
   gboolean auto_connect;
   guint8 rate_hz;
+  gint64 clock_floor_ms; /* SET_TIME never goes behind it (dr_bluez_link_set_clock_floor) */
+  gint64 set_time_ms;    /* the value of the SET_TIME in flight */
 
   /* The connection in hand. device_path is valid only for it: every new
    * attempt looks the device up by address again. */
@@ -165,6 +168,7 @@ enum
   BATTERY,
   DEVICE_INFO,
   BAD_VALUE,
+  CLOCK_SET,
   N_SIGNALS
 };
 
@@ -545,6 +549,46 @@ on_setup_control_done (gpointer user_data, DrGattOp *op, GBytes *value, const GE
 }
 
 static void
+on_set_time_done (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
+{
+  DrBluezLink *link = user_data;
+  LINK_HOLD (link);
+  if (error != NULL)
+    {
+      setup_failed (link, "SET_TIME", error);
+      return;
+    }
+  g_signal_emit (link, signals[CLOCK_SET], 0, link->set_time_ms);
+}
+
+static void step_streaming (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error);
+
+/* SET_TIME, then the stream. The wall clock is what the roller is set to,
+ * the one use of it on the link, but never behind the frames the roller
+ * made already: after the wall clock went back, its history stays in
+ * order (PROTOCOL.md, "Clocks"). */
+static void
+step_set_time (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
+{
+  DrBluezLink *link = user_data;
+  DrControlRequest request = { 0 };
+  gint64 wall_ms = g_get_real_time () / 1000;
+
+  link->set_time_ms = dr_roller_clock_set_time_value (wall_ms, link->clock_floor_ms);
+  if (link->set_time_ms != wall_ms)
+    g_message ("%s: the wall clock is %.3f s behind the roller's last frame; SET_TIME keeps the "
+               "roller's clock after it",
+               link->address, (double) (link->clock_floor_ms - wall_ms) / 1000.0);
+  request.opcode = DR_OP_SET_TIME;
+  request.arg.unix_ms = (guint64) link->set_time_ms;
+  dr_gatt_queue_push_control (link->queue, &request, NULL, on_set_time_done, link);
+  request.opcode = DR_OP_START_STREAM;
+  request.arg.rate_hz = link->rate_hz;
+  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_streaming, link);
+}
+
+static void
 step_streaming (gpointer user_data, DrGattOp *op, GBytes *value, const GError *error)
 {
   DrBluezLink *link = user_data;
@@ -603,13 +647,8 @@ on_status_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *e
       request.opcode = DR_OP_REQUEST_HISTORY;
       dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_history_done, link);
     }
-  request.opcode = DR_OP_SET_TIME;
-  request.arg.unix_ms = (guint64) (g_get_real_time () / 1000);
-  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
-  request.opcode = DR_OP_START_STREAM;
-  request.arg.rate_hz = link->rate_hz;
-  dr_gatt_queue_push_control (link->queue, &request, NULL, on_setup_control_done, link);
-  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_streaming, link);
+  /* The clock once the history is in: its frames raise the floor. */
+  dr_gatt_queue_push (link->queue, DR_GATT_OP_STEP, NULL, FALSE, step_set_time, link);
 }
 
 static void
@@ -1291,6 +1330,7 @@ dr_bluez_link_init (DrBluezLink *link)
   link->phase = PHASE_IDLE;
   link->state = DR_LINK_DISCONNECTED;
   link->rate_hz = DEFAULT_RATE_HZ;
+  link->clock_floor_ms = G_MININT64;
   link->backoff_ms = BACKOFF_MIN_MS;
   link->backoff_min_ms = BACKOFF_MIN_MS;
   link->cancellable = g_cancellable_new ();
@@ -1352,6 +1392,8 @@ dr_bluez_link_class_init (DrBluezLinkClass *klass)
                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
   signals[BAD_VALUE] = g_signal_new ("bad-value", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT);
+  signals[CLOCK_SET] = g_signal_new ("clock-set", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                     G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 /* ---- public ------------------------------------------------------------------- */
@@ -1400,6 +1442,13 @@ dr_bluez_link_set_auto_connect (DrBluezLink *link, gboolean auto_connect)
   else if (link->pair_task == NULL)
     /* The connection in hand stays; only reconnecting stops. */
     g_clear_handle_id (&link->reconnect_id, g_source_remove);
+}
+
+void
+dr_bluez_link_set_clock_floor (DrBluezLink *link, gint64 floor_ms)
+{
+  g_return_if_fail (DR_IS_BLUEZ_LINK (link));
+  link->clock_floor_ms = MAX (link->clock_floor_ms, floor_ms);
 }
 
 void

@@ -50,6 +50,8 @@ G_DECLARE_FINAL_TYPE (DrBluezLink, dr_bluez_link, DR, BLUEZ_LINK, GObject)
  *   Information strings, "" for any the roller lacks.
  * bad-value (s uuid, int DrCodecStatus): a GATT value that did not decode
  *   (Head Info, Status, ...); logged and counted by the caller.
+ * clock-set (int64 unix_ms): the roller took SET_TIME @unix_ms: its clock
+ *   reads that now.
  */
 
 /* Properties "bluez" and "address" (construct-only); "pair-timeout" and
@@ -95,6 +97,11 @@ gboolean dr_bluez_link_sync_history_finish (DrBluezLink *link, GAsyncResult *res
  * rather than sent twice. Ignored while not streaming: the roller keeps
  * the frames and sends them again as history. */
 void dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq);
+
+/* SET_TIME at the next connect sends the wall clock, or just after
+ * @floor_ms (ms since the Unix epoch: the latest time of a synced frame
+ * the roller made) when the wall clock is not after it. Only ever raised. */
+void dr_bluez_link_set_clock_floor (DrBluezLink *link, gint64 floor_ms);
 
 /* Rate for START_STREAM (default 100 Hz). */
 void dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz);

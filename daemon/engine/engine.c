@@ -343,6 +343,14 @@ dr_engine_set_zone_excluded (DrEngine *engine, int zone, bool excluded)
   engine->config.zones[zone].excluded = excluded;
 }
 
+int64_t
+dr_engine_rest_ms (int64_t time_ms, int64_t last_treated_ms)
+{
+  int64_t rest = ms_diff (time_ms, last_treated_ms);
+
+  return MAX (rest, 0);
+}
+
 void
 dr_engine_set_last_treated (DrEngine *engine, int zone, int64_t time_ms)
 {
@@ -467,7 +475,7 @@ contact (DrEngine *engine, int64_t t, int zone, DrZoneSource source, uint32_t de
       /* last_treated changes only when a session ends, so this session's
        * own contact never counts here. */
       if (!(engine->too_soon_sent & bit) && engine->last_treated[zone] != INT64_MIN
-          && ms_diff (t, engine->last_treated[zone]) < engine->rest_ms)
+          && dr_engine_rest_ms (t, engine->last_treated[zone]) < engine->rest_ms)
         {
           DrEvent event = event_init (DR_EVENT_TOO_SOON, t, zone);
 

@@ -111,6 +111,15 @@ void dr_engine_set_zone_excluded (DrEngine *engine, int zone, bool excluded);
  * INT64_MIN for never. Sessions that end update this themselves. */
 void dr_engine_set_last_treated (DrEngine *engine, int zone, int64_t time_ms);
 
+/* The rest a zone had at @time_ms since it was last treated at
+ * @last_treated_ms, both on the roller's clock; the rest rule warns "too
+ * soon" when it is below the needle class's interval. A last treatment
+ * after @time_ms is a clock that went back (another roller's, one not set
+ * since boot, stored before SET_TIME kept rollers' clocks in order): the
+ * true rest is unknown, so it counts as none, 0, never negative: erring
+ * towards the warning. */
+int64_t dr_engine_rest_ms (int64_t time_ms, int64_t last_treated_ms);
+
 /* A sample's time is t0 plus the dt of every later sample in its frame (the
  * first sample's dt is ignored: t0 is its time). Ticks are judged sample to
  * sample across frames; a step back of 2^31 or more is a counter reset (new

@@ -565,6 +565,7 @@ class Daemon:
         self.proc = None
         self.runs = 0
         self.notify = False     # True: the desktop is told (a MockNotifications must run)
+        self.env = {}           # more environment for the next start (e.g. libfaketime)
 
     def start(self, extra_args=(), timeout=15.0):
         assert self.proc is None or self.proc.poll() is not None, 'dermarolld already running'
@@ -581,6 +582,7 @@ class Daemon:
                    G_MESSAGES_DEBUG='all')
         env.pop('STATE_DIRECTORY', None)
         env.pop('NOTIFY_SOCKET', None)
+        env.update(self.env)
         self.runs += 1
         with open(self.log_path, 'a', encoding='utf-8') as f:
             f.write(f'==== dermarolld run {self.runs} ====\n')

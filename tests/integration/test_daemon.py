@@ -1055,6 +1055,163 @@ class Restarts(DaemonTestCase):
                                  "('seq-gap', 'counter-reset')"), [(0,)])
 
 
+LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
+
+
+class Clocks(DaemonTestCase):
+    '''The wall clock jumps by hours mid-session (issue 8, fault matrix row
+    8). The daemon runs under Debian's libfaketime with its wall clock read
+    from a file the test rewrites (FAKETIME_TIMESTAMP_FILE, re-read on every
+    call) and CLOCK_MONOTONIC left real; the test and the mock roller keep
+    the real time. Durations, timers and rate limits must not move;
+    SET_TIME must not set the roller back behind its own history.'''
+
+    GAP_S = 3
+    CONFIG = f'[engine]\nsession-gap-s={GAP_S}\n[notifications]\nmin-interval-s=2\n'
+
+    def setUp(self):
+        if not os.path.exists(LIBFAKETIME):
+            self.skipTest(f'{LIBFAKETIME} missing (Debian package libfaketime)')
+        super().setUp()
+        self.faketime = os.path.join(self.tmpdir, 'faketime.rc')
+        self.set_wall_offset('+0')
+        self.daemon.env = {'LD_PRELOAD': LIBFAKETIME, 'FAKETIME_TIMESTAMP_FILE': self.faketime,
+                           'FAKETIME_NO_CACHE': '1', 'FAKETIME_DONT_FAKE_MONOTONIC': '1'}
+        # dbusmock's notification daemon, to see what the rate limits let out
+        self.start_notifications()
+        # the roller's own clock: a quartz that keeps real time from where it was set
+        self.clock_base = (now_ms(), time.monotonic())
+
+    def set_wall_offset(self, offset):
+        '''The daemon's wall clock from now on: real time plus offset ("+3h").'''
+        tmp = self.faketime + '.new'
+        with open(tmp, 'w', encoding='ascii') as f:
+            f.write(offset + '\n')
+        os.replace(tmp, self.faketime)
+
+    def roller_now(self):
+        base_ms, base_mono = self.clock_base
+        return base_ms + int((time.monotonic() - base_mono) * 1000)
+
+    def roll(self, s, seconds, force=3000, zone=0, ticks=8):
+        '''Rolls for `seconds` of real time, 100 ms of samples per frame,
+        each frame sent once the one before is acknowledged; the samples'
+        times follow the roller's clock. Returns the number of frames.'''
+        start = time.monotonic()
+        n = 0
+        while n == 0 or time.monotonic() - start < seconds:
+            lag = self.roller_now() - s.t
+            if s.samples and lag > s.period_ms:
+                s.gap(lag)
+            s.add(10, force, zone, ticks)
+            self.push(s.frames())
+            self.wait_acked(s.seq - 1)
+            n += 1
+        return n
+
+    def notify_calls(self, summary):
+        '''The bodies of the Notify calls with that summary.'''
+        return [body for told, body in self.notifications.notified() if told == summary]
+
+    def test_wall_clock_jumps_mid_session(self):
+        self.start_paired()
+        s = proto.Stream(t0_ms=self.roller_now())
+        mark = self.events.mark()
+        s.add(1, 3000, 0, 0)
+        s.add(20, 6000, 0, 8)              # 200 ms over 5.0 N: a pressure warning
+        s.add(40, 3000, 0, 8)              # back below 4.5 N for 400 ms: cleared
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        session = self.session_started(mark)
+        first_contact = s.samples[0][0]
+        self.events.wait_signal('PressureCleared', ROLLER_PATH, since=mark)
+        wait_until(lambda: self.notify_calls('Too much pressure'), 10, 'the pressure popup')
+
+        # +3 h: the stream goes on for twice the session gap; the session with it
+        self.set_wall_offset('+3h')
+        frames_forward = self.roll(s, 2 * self.GAP_S)
+        ended_early = self.events.find('SessionEnded', ROLLER_PATH, since=mark)
+        self.assertEqual(len(ended_early), 0, f'the wall clock jumping 3 h forward ended '
+                         f'{len(ended_early)} sessions while the roller kept rolling')
+        self.assertEqual(self.roller_prop('ActiveSession'), session)
+
+        # -3 h (6 h back from there): the session still ends a gap after its
+        # last contact, with its true duration
+        self.set_wall_offset('-3h')
+        frames_back = self.roll(s, 1.0)
+        last_contact = s.samples[-1][0]
+        rolled_until = time.monotonic()
+        ended = self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark,
+                                        timeout=self.GAP_S + 10)[0]
+        idle_s = ended.time - rolled_until
+        self.assertEqual(ended.args[0], session)
+        sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        self.assertEqual([r[:4] for r in sessions],
+                         [(session, self.ADDRESS, first_contact, last_contact)])
+        duration_ms = sessions[0][3] - sessions[0][2]
+        self.assertEqual(duration_ms, last_contact - first_contact)
+        self.assertGreater(duration_ms, 0)
+        self.assertEqual(self.db('SELECT end_ms - start_ms FROM sessions WHERE id = ?', (session,)),
+                         [(duration_ms,)])
+
+        # a reconnect: SET_TIME must not put the roller behind its own frames
+        calls = self.bt_calls.mark()
+        self.roller.drop_link()
+        self.wait_roller_prop('Connected', lambda c: not c)
+        self.wait_streaming(since=calls)
+        set_time = self.control_requests_seen(calls, proto.OP_SET_TIME)
+        self.assertEqual(len(set_time), 1, set_time)
+        set_ms = set_time[0][1]
+        wall_ms = now_ms() - 3 * 3600 * 1000
+        self.assertGreater(set_ms, last_contact,
+                           f'SET_TIME set the roller {(last_contact - set_ms) / 3.6e6:.2f} h back '
+                           f'behind its last frame (the wall clock was 3 h behind)')
+        self.clock_base = (set_ms, time.monotonic())   # the roller took it
+
+        # a second session on the forehead at once, its samples on the
+        # roller's clock as set: too soon, rest 0 days, not negative
+        mark2 = self.events.mark()
+        s.t = self.roller_now() - s.period_ms
+        s.add(1, 3000, 0, 0)
+        s.add(20, 6000, 0, 8)              # and a second pressure warning
+        s.add(40, 3000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        session2 = self.session_started(mark2)
+        self.assertNotEqual(session2, session)
+        warning = self.events.wait_signal('ZoneWarning', ROLLER_PATH, since=mark2)[0]
+        self.assertEqual(warning.args, (session2, 'forehead', 'too-soon'))
+        too_soon = wait_until(lambda: self.notify_calls('Too soon for this zone'), 10,
+                              'the too-soon popup')
+        body = too_soon[-1]
+        self.assertIn('treated 0.0 days ago', body)
+        self.assertNotIn('-', body.split('treated ')[1].split(' days')[0], body)
+        # the notifier's rate limit is on the monotonic clock: the second
+        # pressure warning, seconds later by it, goes out
+        wait_until(lambda: self.notify_calls('Too much pressure')[1:], 10,
+                              'the second pressure popup after the wall clock went back',
+                              details=lambda: f'{self.notify_calls("Too much pressure")}')
+        self.assertEqual(len(self.notify_calls('Too much pressure')), 2)
+        self.roller_call('StopSession')
+
+        # history's time is the roller's: in the order the roller made them,
+        # the frames' t0 never go back
+        self.assert_db_has_exactly(self.produced)
+        t0s = [r[0] for r in self.db('SELECT f.t0_ms FROM frames f JOIN rollers r ON '
+                                     'r.id = f.roller_id WHERE r.address = ? ORDER BY f.rowid',
+                                     (self.ADDRESS,))]
+        back = [(a, b) for a, b in zip(t0s, t0s[1:]) if b < a]
+        self.assertEqual(back, [], 'stored frames whose t0 goes back')
+        self.assert_acks_after_commit()
+        print(f'\nfigures: {frames_forward} frames over {2 * self.GAP_S} s at +3 h, '
+              f'{frames_back} at -3 h; ended {idle_s:.2f} s after the last ACK '
+              f'(the gap, {self.GAP_S} s, counts from the last sample); '
+              f'session {duration_ms} ms long; SET_TIME '
+              f'{set_ms - last_contact} ms after the last frame, '
+              f'{(set_ms - wall_ms) / 3.6e6:.2f} h ahead of the daemon\'s wall clock; '
+              f'{len(t0s)} frames stored, t0 in order', file=sys.stderr)
+
+
 class Link(DaemonTestCase):
 
     def test_reconnect_after_link_loss(self):
