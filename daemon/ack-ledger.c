@@ -14,7 +14,10 @@
  * (the disk still full at the next batch) still finds its frames. An ACK
  * is cumulative on the roller: once a pending ACK of a frame that is not
  * durable has been passed over, no later one goes out until that frame is
- * durable (the blocking set). */
+ * durable (the blocking set).
+ *
+ * An open seq gap is a fence in the pending queue: nothing at or behind it
+ * is let go until the gap is closed, and the fence is dropped then. */
 #include "ack-ledger.h"
 
 #include "frame-key-set.h"
@@ -27,6 +30,7 @@ typedef struct
   DrFrameKey key;
   gboolean write;  /* @serial is the frame's own write */
   gboolean failed; /* that write failed: the frame is not on disk */
+  gboolean fence;  /* not a frame: where a seq gap opened */
 } PendingAck;
 
 struct _DrAckLedger
@@ -38,6 +42,11 @@ struct _DrAckLedger
   GQueue pending;           /* PendingAck, in arrival order */
   guint64 writing;          /* packed key classify () said to write; record () binds it */
   gboolean have_writing;
+  gboolean have_seq; /* last_seq: the last frame taken in */
+  guint16 last_seq;
+  gboolean gap_open;
+  guint16 gap_first, gap_last;
+  guint gap_recovered; /* its frames that came since it opened */
 };
 
 DrAckLedger *
@@ -155,6 +164,16 @@ dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, g
     {
       guint64 k = dr_frame_key_pack (&head->key);
 
+      if (head->fence)
+        {
+          /* The roller erases up to an ACK's seq: past a gap, it would
+           * erase the frames the history replay is to bring. */
+          if (ledger->gap_open)
+            break;
+          g_free (g_queue_pop_head (&ledger->pending));
+          continue;
+        }
+
       if (head->write && !head->failed)
         {
           dr_frame_key_set_remove (ledger->in_flight, k);
@@ -193,4 +212,56 @@ guint
 dr_ack_ledger_n_missing (DrAckLedger *ledger)
 {
   return dr_frame_key_set_size (ledger->missing);
+}
+
+gboolean
+dr_ack_ledger_check_seq (DrAckLedger *ledger, guint16 seq, gboolean live, guint16 *first,
+                         guint16 *last)
+{
+  guint16 ahead = (guint16) (seq - ledger->last_seq);
+  PendingAck *fence;
+
+  if (ledger->gap_open
+      && (guint16) (seq - ledger->gap_first) <= (guint16) (ledger->gap_last - ledger->gap_first))
+    ledger->gap_recovered++;
+  /* 0 or "negative" (half the seq space back) is a new start. */
+  if (!live || !ledger->have_seq || ledger->gap_open || ahead < 2 || ahead >= 0x8000u)
+    {
+      ledger->have_seq = TRUE;
+      ledger->last_seq = seq;
+      return FALSE;
+    }
+  ledger->gap_open = TRUE;
+  ledger->gap_first = (guint16) (ledger->last_seq + 1);
+  ledger->gap_last = (guint16) (seq - 1);
+  ledger->gap_recovered = 0;
+  fence = g_new0 (PendingAck, 1);
+  fence->fence = TRUE;
+  g_queue_push_tail (&ledger->pending, fence);
+  *first = ledger->gap_first;
+  *last = ledger->gap_last;
+  return TRUE;
+}
+
+gboolean
+dr_ack_ledger_gap_open (DrAckLedger *ledger)
+{
+  return ledger->gap_open;
+}
+
+guint
+dr_ack_ledger_n_pending (DrAckLedger *ledger)
+{
+  return g_queue_get_length (&ledger->pending);
+}
+
+guint
+dr_ack_ledger_close_gap (DrAckLedger *ledger)
+{
+  guint size = (guint) (guint16) (ledger->gap_last - ledger->gap_first) + 1;
+
+  if (!ledger->gap_open)
+    return 0;
+  ledger->gap_open = FALSE;
+  return size - MIN (ledger->gap_recovered, size);
 }

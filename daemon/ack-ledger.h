@@ -7,6 +7,12 @@
  * write failed. The roller sends again whatever it still holds (after a
  * lost ACK, a reconnect or a daemon crash), so the ledger also says whether
  * a frame was taken in before: the engine must count each frame once.
+ *
+ * A live frame that skips seqs opens a gap: the frames between were lost
+ * on the air, but the roller still holds them (it erases only what an ACK
+ * covers). No ACK may pass the gap until the roller's history replay has
+ * been taken in; what the replay did not bring, the roller lost itself,
+ * and only then may ACKs go past it.
  */
 #pragma once
 
@@ -54,6 +60,26 @@ void dr_ack_ledger_ack_sent (DrAckLedger *ledger);
 
 /* Frames whose write failed and that the roller has not sent again yet. */
 guint dr_ack_ledger_n_missing (DrAckLedger *ledger);
+
+/* Frame @seq is about to be taken in (history or live, in the order the
+ * engine will take them). For a live frame whose seq is more than one
+ * ahead of the last one taken in, TRUE: seqs @first..@last never came,
+ * a gap is open, and the frame is not taken in (ask again once the gap
+ * is closed). While it is open no ACK goes past a frame recorded before
+ * it, and no further gap opens: hold live frames, ask the roller for its
+ * history, take that in, then close the gap. A seq that goes back (a
+ * reboot, a replay) is a new start, not a gap. */
+gboolean dr_ack_ledger_check_seq (DrAckLedger *ledger, guint16 seq, gboolean live, guint16 *first,
+                                  guint16 *last);
+gboolean dr_ack_ledger_gap_open (DrAckLedger *ledger);
+/* Frames taken in whose ACK has not been let go by committed () yet. */
+guint dr_ack_ledger_n_pending (DrAckLedger *ledger);
+/* The history replay asked for after the gap is in (or the link went, and
+ * the next link's replay brings what it held). ACKs may pass the gap
+ * again. Returns how many of its frames did not come since it opened:
+ * after a complete replay, the roller did not hold them (lost inside the
+ * roller, the engine counts them as dropped). */
+guint dr_ack_ledger_close_gap (DrAckLedger *ledger);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrAckLedger, dr_ack_ledger_free)
 

@@ -264,6 +264,147 @@ test_duplicate_of_failed_write (void)
   g_assert_cmpuint (ack.seq, ==, 3);
 }
 
+/* A frame passes the seq check (live or history) and is taken in. */
+static void
+pass (DrAckLedger *l, guint16 seq, gboolean live, DrLedgerVerdict want)
+{
+  guint16 first = 0, last = 0;
+
+  g_assert_false (dr_ack_ledger_check_seq (l, seq, live, &first, &last));
+  take (l, seq, want);
+}
+
+/* A live frame that skips seqs opens a gap: seqs first..last. */
+static void
+gap_at (DrAckLedger *l, guint16 seq, guint16 want_first, guint16 want_last)
+{
+  guint16 first = 0, last = 0;
+
+  g_assert_true (dr_ack_ledger_check_seq (l, seq, TRUE, &first, &last));
+  g_assert_cmpuint (first, ==, want_first);
+  g_assert_cmpuint (last, ==, want_last);
+  g_assert_true (dr_ack_ledger_gap_open (l));
+}
+
+/* Frame 3 lost on the air: no ACK goes past 2 until the replay brought
+ * it, though the frames after it are committed; then they all go. */
+static void
+test_gap_holds_ack (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  pass (l, 1, TRUE, DR_LEDGER_NEW);
+  pass (l, 2, TRUE, DR_LEDGER_NEW);
+  gap_at (l, 4, 3, 3);
+  /* What came before the gap may be acknowledged. */
+  g_assert_true (dr_ack_ledger_committed (l, 102, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 2);
+  dr_ack_ledger_ack_sent (l);
+
+  /* The replay: 2 was not acknowledged yet on the roller, 3 and 4 are new. */
+  pass (l, 2, FALSE, DR_LEDGER_DUPLICATE);
+  pass (l, 3, FALSE, DR_LEDGER_NEW);
+  pass (l, 4, FALSE, DR_LEDGER_NEW);
+  /* All durable, but the gap is open: nothing past it. */
+  g_assert_false (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_false (blocked);
+  g_assert_true (dr_ack_ledger_gap_open (l));
+
+  /* The replay is in, with every frame of the gap. */
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  g_assert_false (dr_ack_ledger_gap_open (l));
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 4);
+  /* The live 4 that opened the gap, taken in after the replay, is a
+   * duplicate and opens nothing; the stream goes on. */
+  pass (l, 4, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 5, TRUE, DR_LEDGER_NEW);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 5);
+}
+
+/* Frames the roller lost itself (never stored) are not in its replay:
+ * once the replay is in, they count as lost and ACKs pass them, or the
+ * stream would stall for good. */
+static void
+test_gap_lost_in_roller (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  pass (l, 1, TRUE, DR_LEDGER_NEW);
+  gap_at (l, 5, 2, 4);
+  pass (l, 1, FALSE, DR_LEDGER_DUPLICATE);
+  pass (l, 5, FALSE, DR_LEDGER_NEW);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 1);
+  g_assert_false (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 3);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 5);
+  pass (l, 5, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 6, TRUE, DR_LEDGER_NEW);
+}
+
+/* Some of the gap came back, some not: the count says how many not. */
+static void
+test_gap_partly_recovered (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+
+  pass (l, 10, TRUE, DR_LEDGER_NEW);
+  gap_at (l, 14, 11, 13);
+  pass (l, 11, FALSE, DR_LEDGER_NEW);
+  pass (l, 13, FALSE, DR_LEDGER_NEW);
+  pass (l, 14, FALSE, DR_LEDGER_NEW);
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 1);
+  /* Closed twice (the link went as well): nothing more. */
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+}
+
+/* The gap across the 65535 -> 0 wrap. */
+static void
+test_gap_seq_wrap (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  pass (l, 65534, TRUE, DR_LEDGER_NEW);
+  gap_at (l, 1, 65535, 0);
+  pass (l, 65535, FALSE, DR_LEDGER_NEW);
+  pass (l, 0, FALSE, DR_LEDGER_NEW);
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  g_assert_true (dr_ack_ledger_committed (l, 65535 + 200, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 65534);
+  g_assert_false (dr_ack_ledger_committed (l, 65535 + 200, &ack, &blocked));
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  g_assert_true (dr_ack_ledger_committed (l, 65535 + 200, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 1);
+}
+
+/* Not a gap: the first frame there is, history (it is what fills gaps;
+ * one in it is the roller's own loss), a seq that goes back (a reboot, a
+ * frame sent again) or repeats. */
+static void
+test_gap_not (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+
+  pass (l, 500, TRUE, DR_LEDGER_NEW);
+  pass (l, 501, TRUE, DR_LEDGER_NEW);
+  pass (l, 501, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 510, FALSE, DR_LEDGER_NEW);
+  pass (l, 3, TRUE, DR_LEDGER_NEW); /* rebooted */
+  pass (l, 4, TRUE, DR_LEDGER_NEW);
+  pass (l, 2, TRUE, DR_LEDGER_NEW); /* back: a new start */
+  g_assert_false (dr_ack_ledger_gap_open (l));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,5 +418,10 @@ main (int argc, char **argv)
   g_test_add_func ("/ack-ledger/no-ack-past-missing", test_no_ack_past_missing);
   g_test_add_func ("/ack-ledger/restore-in-flight-holds-ack", test_restore_in_flight_holds_ack);
   g_test_add_func ("/ack-ledger/duplicate-of-failed-write", test_duplicate_of_failed_write);
+  g_test_add_func ("/ack-ledger/gap-holds-ack", test_gap_holds_ack);
+  g_test_add_func ("/ack-ledger/gap-lost-in-roller", test_gap_lost_in_roller);
+  g_test_add_func ("/ack-ledger/gap-partly-recovered", test_gap_partly_recovered);
+  g_test_add_func ("/ack-ledger/gap-seq-wrap", test_gap_seq_wrap);
+  g_test_add_func ("/ack-ledger/gap-not", test_gap_not);
   return g_test_run ();
 }
