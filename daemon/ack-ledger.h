@@ -29,6 +29,15 @@ typedef enum
   DR_LEDGER_RESTORE,   /* counted, but its write failed: store it again, do not count it */
 } DrLedgerVerdict;
 
+typedef enum
+{
+  DR_SEQ_TAKE,    /* a history frame, the next live one, or one again: take it in */
+  DR_SEQ_GAP,     /* a live frame that skips seqs: they never came */
+  DR_SEQ_UNKNOWN, /* a live frame with no seq to follow (the first one, or a
+                   * new one whose seq went back: a reboot): the roller may
+                   * hold frames made before it that never came */
+} DrSeqCheck;
+
 typedef struct _DrAckLedger DrAckLedger;
 
 DrAckLedger *dr_ack_ledger_new (void);
@@ -62,23 +71,23 @@ void dr_ack_ledger_ack_sent (DrAckLedger *ledger);
 guint dr_ack_ledger_n_missing (DrAckLedger *ledger);
 
 /* Frame @seq is about to be taken in (history or live, in the order the
- * engine will take them). For a live frame whose seq is more than one
- * ahead of the last one taken in, TRUE: seqs @first..@last never came,
- * a gap is open, and the frame is not taken in (ask again once the gap
- * is closed). While it is open no ACK goes past a frame recorded before
- * it, and no further gap opens: hold live frames, ask the roller for its
- * history, take that in, then close the gap. A seq that goes back (a
- * reboot, a replay) is a new start, not a gap. */
-gboolean dr_ack_ledger_check_seq (DrAckLedger *ledger, guint16 seq, gboolean live, guint16 *first,
-                                  guint16 *last);
+ * engine will take them). GAP: a live frame more than one seq ahead of
+ * the last one taken in; seqs @first..@last never came. UNKNOWN: a live
+ * frame with nothing before it to follow. Either way a gap is open and
+ * the frame is not taken in (check it again once the gap is closed).
+ * While a gap is open no ACK goes past a frame recorded before it, and no
+ * further gap opens: hold live frames, ask the roller for its history,
+ * take that in, then close the gap. */
+DrSeqCheck dr_ack_ledger_check_seq (DrAckLedger *ledger, const DrFrameKey *key, gboolean live,
+                                    guint16 *first, guint16 *last);
 gboolean dr_ack_ledger_gap_open (DrAckLedger *ledger);
 /* Frames taken in whose ACK has not been let go by committed () yet. */
 guint dr_ack_ledger_n_pending (DrAckLedger *ledger);
 /* The history replay asked for after the gap is in (or the link went, and
  * the next link's replay brings what it held). ACKs may pass the gap
- * again. Returns how many of its frames did not come since it opened:
- * after a complete replay, the roller did not hold them (lost inside the
- * roller, the engine counts them as dropped). */
+ * again. Returns how many of its frames did not come since it opened
+ * (0 for an UNKNOWN one): after a complete replay, the roller did not
+ * hold them (lost inside the roller, the engine counts them as dropped). */
 guint dr_ack_ledger_close_gap (DrAckLedger *ledger);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrAckLedger, dr_ack_ledger_free)

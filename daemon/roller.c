@@ -929,18 +929,28 @@ pass_frame (DrRoller *self, const guint8 *data, gsize len)
   gboolean live = is_live (data, len);
   guint16 first, last;
   DrFrame frame;
+  DrSeqCheck check = DR_SEQ_TAKE;
 
   if (live && dr_ack_ledger_gap_open (self->ledger))
     {
       hold_live (self, data, len);
       return;
     }
-  if (dr_frame_decode (data, len, &frame) == DR_CODEC_OK
-      && dr_ack_ledger_check_seq (self->ledger, frame.seq, live, &first, &last))
+  if (dr_frame_decode (data, len, &frame) == DR_CODEC_OK)
     {
-      g_message ("%s: frames seq %u-%u (%u) did not arrive; asking the roller for them again "
-                 "before acknowledging past them",
-                 roller_address (self), first, last, (guint16) (last - first) + 1u);
+      DrFrameKey key = { .t0_ms = frame.t0_ms, .seq = frame.seq };
+      check = dr_ack_ledger_check_seq (self->ledger, &key, live, &first, &last);
+    }
+  if (check == DR_SEQ_GAP)
+    g_message ("%s: frames seq %u-%u (%u) did not arrive; asking the roller for them again "
+               "before acknowledging past them",
+               roller_address (self), first, last, (guint16) (last - first) + 1u);
+  else if (check == DR_SEQ_UNKNOWN)
+    g_debug ("%s: live frame seq %u follows nothing taken in: asking the roller for what it "
+             "holds before it",
+             roller_address (self), frame.seq);
+  if (check != DR_SEQ_TAKE)
+    {
       hold_live (self, data, len);
       fetch_gap (self);
       return;
