@@ -70,18 +70,19 @@ void dr_ack_ledger_ack_sent (DrAckLedger *ledger);
 /* Frames whose write failed and that the roller has not sent again yet. */
 guint dr_ack_ledger_n_missing (DrAckLedger *ledger);
 
-/* Frame @seq is about to be taken in (history or live, in the order the
+/* Frame @key is about to be taken in (history or live, in the order the
  * engine will take them). GAP: a live frame more than one seq ahead of
  * the last one taken in; seqs @first..@last never came. UNKNOWN: a live
  * frame with nothing before it to follow. Either way a gap is open and
  * the frame is not taken in (check it again once the gap is closed).
- * While a gap is open no ACK goes past a frame recorded before it, and no
- * further gap opens: hold live frames, ask the roller for its history,
+ * While a gap is open no ACK goes past the frames recorded before it, and
+ * no further gap opens: hold live frames, ask the roller for its history,
  * take that in, then close the gap. */
 DrSeqCheck dr_ack_ledger_check_seq (DrAckLedger *ledger, const DrFrameKey *key, gboolean live,
                                     guint16 *first, guint16 *last);
 gboolean dr_ack_ledger_gap_open (DrAckLedger *ledger);
-/* Frames taken in whose ACK has not been let go by committed () yet. */
+/* Frames taken in whose ACK committed () has not let go yet (and the
+ * fences of gaps): 0 when every frame taken in is acknowledged. */
 guint dr_ack_ledger_n_pending (DrAckLedger *ledger);
 /* The history replay asked for after the gap is in (or the link went, and
  * the next link's replay brings what it held). ACKs may pass the gap

@@ -73,6 +73,7 @@ struct _DrRoller
    * that fills it is asked for (again in 1 s if the roller cannot now). */
   gboolean gap_fetching;
   guint gap_retry_timer;
+  gboolean gap_logged;    /* a GAP with its seqs, not an UNKNOWN one */
   gboolean tail_fetching; /* asking for frames the roller's Status says it still has */
   gboolean tail_armed;    /* a live frame came since that was last asked */
 
@@ -951,6 +952,7 @@ pass_frame (DrRoller *self, const guint8 *data, gsize len)
              roller_address (self), frame.seq);
   if (check != DR_SEQ_TAKE)
     {
+      self->gap_logged = check == DR_SEQ_GAP;
       hold_live (self, data, len);
       fetch_gap (self);
       return;
@@ -1116,7 +1118,7 @@ close_gap (DrRoller *self)
     g_message ("%s: %u of those frames were not in the roller's memory either: lost in the "
                "roller, counted as dropped",
                roller_address (self), lost);
-  else
+  else if (self->gap_logged)
     g_info ("%s: the frames that did not arrive came with the roller's history",
             roller_address (self));
   for (guint i = 0; held && i < held->len; i++)
