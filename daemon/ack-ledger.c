@@ -14,7 +14,12 @@
  * (the disk still full at the next batch) still finds its frames. An ACK
  * is cumulative on the roller: once a pending ACK of a frame that is not
  * durable has been passed over, no later one goes out until that frame is
- * durable (the blocking set). */
+ * durable (the blocking set).
+ *
+ * An open seq gap is a fence in the pending queue: nothing at or behind it
+ * is let go until the gap is closed, and the fence is dropped then. A
+ * frame whose ACK waits behind it stays seen across ACK rotations: with a gap
+ * holding it, later ACKs need not cover it. */
 #include "ack-ledger.h"
 
 #include "frame-key-set.h"
@@ -27,6 +32,8 @@ typedef struct
   DrFrameKey key;
   gboolean write;  /* @serial is the frame's own write */
   gboolean failed; /* that write failed: the frame is not on disk */
+  gboolean fence;  /* not a frame: where seq gap number @gap opened (serial 0) */
+  guint64 gap;
 } PendingAck;
 
 struct _DrAckLedger
@@ -38,6 +45,16 @@ struct _DrAckLedger
   GQueue pending;           /* PendingAck, in arrival order */
   guint64 writing;          /* packed key classify () said to write; record () binds it */
   gboolean have_writing;
+  gboolean have_seq; /* last_seq: the last frame taken in */
+  guint16 last_seq;
+  gboolean gap_open;
+  guint64 gap_number; /* of the open gap, or the last one */
+  gboolean gap_known; /* GAP, not UNKNOWN: gap_first..gap_last never came */
+  guint16 gap_first, gap_last;
+  guint gap_recovered;    /* its frames that came since it opened */
+  guint gap_recovered_to; /* offset in it past the last one that came */
+  gboolean have_unknown;  /* the frame of the last UNKNOWN gap: taken the next time */
+  guint64 unknown;
 };
 
 DrAckLedger *
@@ -155,6 +172,17 @@ dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, g
     {
       guint64 k = dr_frame_key_pack (&head->key);
 
+      if (head->fence)
+        {
+          /* The roller erases up to an ACK's seq: past a gap, it would
+           * erase the frames the history replay is to bring. The fences
+           * of closed gaps go. */
+          if (ledger->gap_open && head->gap == ledger->gap_number)
+            break;
+          g_free (g_queue_pop_head (&ledger->pending));
+          continue;
+        }
+
       if (head->write && !head->failed)
         {
           dr_frame_key_set_remove (ledger->in_flight, k);
@@ -182,15 +210,127 @@ void
 dr_ack_ledger_ack_sent (DrAckLedger *ledger)
 {
   DrFrameKeySet *oldest = ledger->seen[SEEN_GENERATIONS - 1];
+  gboolean behind = FALSE;
 
   for (guint i = SEEN_GENERATIONS - 1; i > 0; i--)
     ledger->seen[i] = ledger->seen[i - 1];
   dr_frame_key_set_clear (oldest);
   ledger->seen[0] = oldest;
+  /* Frames behind the open gap's fence: their ACK does not go out with
+   * the ones before the gap, so they can come again however many go. */
+  for (GList *l = ledger->pending.head; l && ledger->gap_open; l = l->next)
+    {
+      PendingAck *ack = l->data;
+
+      if (ack->fence && ack->gap == ledger->gap_number)
+        behind = TRUE;
+      else if (behind && !ack->fence)
+        dr_frame_key_set_add (oldest, dr_frame_key_pack (&ack->key));
+    }
 }
 
 guint
 dr_ack_ledger_n_missing (DrAckLedger *ledger)
 {
   return dr_frame_key_set_size (ledger->missing);
+}
+
+DrSeqCheck
+dr_ack_ledger_check_seq (DrAckLedger *ledger, const DrFrameKey *key, gboolean live, guint16 *first,
+                         guint16 *last)
+{
+  guint16 seq = key->seq;
+  guint64 k = dr_frame_key_pack (key);
+  guint16 ahead = (guint16) (seq - ledger->last_seq);
+  DrSeqCheck check;
+  PendingAck *fence;
+
+  /* Each of the gap's seqs once: a replay sends them oldest first, and
+   * one may come again in a later replay. */
+  if (ledger->gap_open && ledger->gap_known)
+    {
+      guint16 offset = (guint16) (seq - ledger->gap_first);
+
+      if (offset <= (guint16) (ledger->gap_last - ledger->gap_first)
+          && offset >= ledger->gap_recovered_to)
+        {
+          ledger->gap_recovered++;
+          ledger->gap_recovered_to = offset + 1u;
+        }
+    }
+  /* The seq to follow moves forward only: a frame behind it was taken in
+   * before (held while a replay brought it, or sent again in a replay),
+   * unless it is new: then the roller started over (a reboot). The frame
+   * an UNKNOWN gap was opened for is taken when it comes again, whatever
+   * the replay brought: a new start. */
+  if (!live || ledger->gap_open)
+    {
+      if (!ledger->have_seq || (ahead >= 1 && ahead < 0x8000u))
+        check = DR_SEQ_TAKE;
+      else
+        return DR_SEQ_TAKE;
+    }
+  else if (ledger->have_unknown && ledger->unknown == k)
+    check = DR_SEQ_TAKE;
+  else if (!ledger->have_seq)
+    check = DR_SEQ_UNKNOWN; /* the first frame there is */
+  else if (ahead == 1)
+    check = DR_SEQ_TAKE;
+  else if (ahead >= 2 && ahead < 0x8000u)
+    check = DR_SEQ_GAP;
+  else if (ahead == 0 || seen (ledger, k) || dr_frame_key_set_contains (ledger->missing, k))
+    return DR_SEQ_TAKE;
+  else
+    check = DR_SEQ_UNKNOWN;
+  if (check == DR_SEQ_UNKNOWN)
+    {
+      ledger->have_unknown = TRUE;
+      ledger->unknown = k;
+    }
+  else if (live)
+    ledger->have_unknown = FALSE;
+  if (check == DR_SEQ_TAKE)
+    {
+      ledger->have_seq = TRUE;
+      ledger->last_seq = seq;
+      return check;
+    }
+  ledger->gap_open = TRUE;
+  ledger->gap_known = check == DR_SEQ_GAP;
+  ledger->gap_first = (guint16) (ledger->last_seq + 1);
+  ledger->gap_last = (guint16) (seq - 1);
+  ledger->gap_recovered = 0;
+  ledger->gap_recovered_to = 0;
+  fence = g_new0 (PendingAck, 1);
+  fence->fence = TRUE;
+  fence->gap = ++ledger->gap_number;
+  g_queue_push_tail (&ledger->pending, fence);
+  *first = ledger->gap_first;
+  *last = ledger->gap_last;
+  return check;
+}
+
+gboolean
+dr_ack_ledger_gap_open (DrAckLedger *ledger)
+{
+  return ledger->gap_open;
+}
+
+guint
+dr_ack_ledger_n_pending (DrAckLedger *ledger)
+{
+  return g_queue_get_length (&ledger->pending);
+}
+
+guint
+dr_ack_ledger_close_gap (DrAckLedger *ledger)
+{
+  guint size = (guint) (guint16) (ledger->gap_last - ledger->gap_first) + 1;
+
+  if (!ledger->gap_open)
+    return 0;
+  ledger->gap_open = FALSE;
+  if (!ledger->gap_known)
+    return 0;
+  return size - MIN (ledger->gap_recovered, size);
 }

@@ -7,6 +7,12 @@
  * write failed. The roller sends again whatever it still holds (after a
  * lost ACK, a reconnect or a daemon crash), so the ledger also says whether
  * a frame was taken in before: the engine must count each frame once.
+ *
+ * A live frame that skips seqs opens a gap: the frames between were lost
+ * on the air, but the roller still holds them (it erases only what an ACK
+ * covers). No ACK may pass the gap until the roller's history replay has
+ * been taken in; what the replay did not bring, the roller lost itself,
+ * and only then may ACKs go past it.
  */
 #pragma once
 
@@ -22,6 +28,15 @@ typedef enum
   DR_LEDGER_DUPLICATE, /* stored already, or its write is queued: only its ACK is owed */
   DR_LEDGER_RESTORE,   /* counted, but its write failed: store it again, do not count it */
 } DrLedgerVerdict;
+
+typedef enum
+{
+  DR_SEQ_TAKE,    /* a history frame, the next live one, or one again: take it in */
+  DR_SEQ_GAP,     /* a live frame that skips seqs: they never came */
+  DR_SEQ_UNKNOWN, /* a live frame with no seq to follow (the first one, or a
+                   * new one whose seq went back: a reboot): the roller may
+                   * hold frames made before it that never came */
+} DrSeqCheck;
 
 typedef struct _DrAckLedger DrAckLedger;
 
@@ -54,6 +69,27 @@ void dr_ack_ledger_ack_sent (DrAckLedger *ledger);
 
 /* Frames whose write failed and that the roller has not sent again yet. */
 guint dr_ack_ledger_n_missing (DrAckLedger *ledger);
+
+/* Frame @key is about to be taken in (history or live, in the order the
+ * engine will take them). GAP: a live frame more than one seq ahead of
+ * the last one taken in; seqs @first..@last never came. UNKNOWN: a live
+ * frame with nothing before it to follow. Either way a gap is open and
+ * the frame is not taken in (check it again once the gap is closed).
+ * While a gap is open no ACK goes past the frames recorded before it, and
+ * no further gap opens: hold live frames, ask the roller for its history,
+ * take that in, then close the gap. */
+DrSeqCheck dr_ack_ledger_check_seq (DrAckLedger *ledger, const DrFrameKey *key, gboolean live,
+                                    guint16 *first, guint16 *last);
+gboolean dr_ack_ledger_gap_open (DrAckLedger *ledger);
+/* Frames taken in whose ACK committed () has not let go yet (and the
+ * fences of gaps): 0 when every frame taken in is acknowledged. */
+guint dr_ack_ledger_n_pending (DrAckLedger *ledger);
+/* The history replay asked for after the gap is in (or the link went, and
+ * the next link's replay brings what it held). ACKs may pass the gap
+ * again. Returns how many of its frames did not come since it opened
+ * (0 for an UNKNOWN one): after a complete replay, the roller did not
+ * hold them (lost inside the roller, the engine counts them as dropped). */
+guint dr_ack_ledger_close_gap (DrAckLedger *ledger);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrAckLedger, dr_ack_ledger_free)
 

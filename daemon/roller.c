@@ -75,6 +75,14 @@ struct _DrRoller
   guint16 ack_owed_seq;
   gboolean write_failed; /* since the last commit report */
   guint64 last_serial;
+  guint64 committed_serial; /* the store's last commit report */
+  /* A seq gap in live frames is open in the ledger: the history replay
+   * that fills it is asked for (again in 1 s if the roller cannot now). */
+  gboolean gap_fetching;
+  guint gap_retry_timer;
+  gboolean gap_logged;    /* a GAP with its seqs, not an UNKNOWN one */
+  gboolean tail_fetching; /* asking for frames the roller's Status says it still has */
+  gboolean tail_armed;    /* a live frame came since that was last asked */
 
   guint64 session_id;
   DrHeadInfo head; /* zeroed until Head Info was read */
@@ -102,7 +110,8 @@ struct _DrRoller
   gboolean warm_done;
   gboolean warming;           /* replaying stored frames: no signals, no writes */
   GPtrArray *held_frames;     /* GBytes that arrived while the replay ran */
-  GPtrArray *held_live;       /* GBytes: live frames that came before the link's history */
+  GPtrArray *held_live;       /* GBytes: live frames that came before the link's history,
+                               * or after a seq gap before the replay that fills it */
   gboolean resumed_untouched; /* resumed session has had no new frame yet */
 
   GCancellable *cancellable;
@@ -951,6 +960,63 @@ start_warm_up (DrRoller *self)
 }
 
 static void take_frame (DrRoller *self, const guint8 *data, gsize len);
+static void fetch_gap (DrRoller *self);
+
+static void
+hold_live (DrRoller *self, const guint8 *data, gsize len)
+{
+  if (self->held_live == NULL)
+    self->held_live = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (self->held_live, g_bytes_new (data, len));
+}
+
+static gboolean
+is_live (const guint8 *data, gsize len)
+{
+  return len >= 2 && (data[1] & DR_FRAME_FLAG_HISTORY) == 0;
+}
+
+/* Every frame passes here in the order the engine is to take it in. A
+ * live frame that skips seqs waits, with every live frame after it, for
+ * the roller's history: the skipped ones were lost on the air, the roller
+ * still has them, and an ACK past them would erase them. */
+static void
+pass_frame (DrRoller *self, const guint8 *data, gsize len)
+{
+  gboolean live = is_live (data, len);
+  guint16 first, last;
+  DrFrame frame;
+  DrSeqCheck check = DR_SEQ_TAKE;
+
+  if (live && dr_ack_ledger_gap_open (self->ledger))
+    {
+      hold_live (self, data, len);
+      return;
+    }
+  if (dr_frame_decode (data, len, &frame) == DR_CODEC_OK)
+    {
+      DrFrameKey key = { .t0_ms = frame.t0_ms, .seq = frame.seq };
+      check = dr_ack_ledger_check_seq (self->ledger, &key, live, &first, &last);
+    }
+  if (check == DR_SEQ_GAP)
+    g_message ("%s: frames seq %u-%u (%u) did not arrive; asking the roller for them again "
+               "before acknowledging past them",
+               roller_address (self), first, last, (guint16) (last - first) + 1u);
+  else if (check == DR_SEQ_UNKNOWN)
+    g_debug ("%s: live frame seq %u follows nothing taken in: asking the roller for what it "
+             "holds before it",
+             roller_address (self), frame.seq);
+  if (check != DR_SEQ_TAKE)
+    {
+      self->gap_logged = check == DR_SEQ_GAP;
+      hold_live (self, data, len);
+      fetch_gap (self);
+      return;
+    }
+  if (live)
+    self->tail_armed = TRUE;
+  take_frame (self, data, len);
+}
 
 static void
 on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_data)
@@ -972,15 +1038,12 @@ on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_d
    * link) may still be streaming: its live frames can come before the
    * history the link asks for first. They wait until that is in, so that
    * the engine takes every frame in the order the roller made them. */
-  if (len >= 2 && (data[1] & DR_FRAME_FLAG_HISTORY) == 0
-      && dr_bluez_link_get_state (link) != DR_LINK_STREAMING)
+  if (is_live (data, len) && dr_bluez_link_get_state (link) != DR_LINK_STREAMING)
     {
-      if (self->held_live == NULL)
-        self->held_live = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-      g_ptr_array_add (self->held_live, g_bytes_new (data, len));
+      hold_live (self, data, len);
       return;
     }
-  take_frame (self, data, len);
+  pass_frame (self, data, len);
 }
 
 static void
@@ -1058,28 +1121,26 @@ send_owed_ack (DrRoller *self)
   dr_ack_ledger_ack_sent (self->ledger);
 }
 
-void
-dr_roller_committed (DrRoller *self, guint64 serial)
+/* Acknowledges what the last commit made durable. @from_store: a commit
+ * report (@recovered: no write failed since the one before), which drives
+ * the retries after failed writes; else a gap closed, and only the ACKs it
+ * held back are let go. */
+static void
+release_acks (DrRoller *self, gboolean from_store, gboolean recovered)
 {
   DrFrameKey last;
   gboolean blocked;
-  gboolean recovered;
   AckJob *job;
 
-  g_return_if_fail (DR_IS_ROLLER (self));
-  recovered = !self->write_failed;
-  self->write_failed = FALSE;
-  if (self->link == NULL)
-    return; /* shut down */
-  if (!dr_ack_ledger_committed (self->ledger, serial, &last, &blocked))
+  if (!dr_ack_ledger_committed (self->ledger, self->committed_serial, &last, &blocked))
     {
-      if (blocked)
+      if (blocked && from_store)
         schedule_retry_sync (self, recovered);
       return;
     }
-  if (blocked)
+  if (from_store && blocked)
     schedule_retry_sync (self, recovered);
-  else
+  else if (from_store)
     self->retry_sync_delay_s = 0;
 
   self->ack_owed = TRUE;
@@ -1092,6 +1153,94 @@ dr_roller_committed (DrRoller *self, guint64 serial)
   job->row = roller_row_ref (self->row);
   job->key = last;
   roller_write (self, job_mark_acked, job, ack_job_free);
+}
+
+void
+dr_roller_committed (DrRoller *self, guint64 serial)
+{
+  gboolean recovered;
+
+  g_return_if_fail (DR_IS_ROLLER (self));
+  recovered = !self->write_failed;
+  self->write_failed = FALSE;
+  if (self->link == NULL)
+    return; /* shut down */
+  self->committed_serial = MAX (self->committed_serial, serial);
+  release_acks (self, TRUE, recovered);
+}
+
+/* ---- seq gaps: frames lost on the air ---------------------------------- */
+
+/* The replay asked for after the gap is in: what it did not bring the
+ * roller did not hold (it lost them itself; the engine counts them as
+ * dropped when it takes the frame after them). The live frames held since
+ * follow, and the ACKs the gap held back go out. */
+static void
+close_gap (DrRoller *self)
+{
+  g_autoptr (GPtrArray) held = g_steal_pointer (&self->held_live);
+  guint lost = dr_ack_ledger_close_gap (self->ledger);
+
+  if (lost > 0)
+    g_message ("%s: %u of those frames were not in the roller's memory either: lost in the "
+               "roller, counted as dropped",
+               roller_address (self), lost);
+  else if (self->gap_logged)
+    g_info ("%s: the frames that did not arrive came with the roller's history",
+            roller_address (self));
+  for (guint i = 0; held && i < held->len; i++)
+    {
+      gsize len;
+      const guint8 *raw = g_bytes_get_data (g_ptr_array_index (held, i), &len);
+      pass_frame (self, raw, len);
+    }
+  release_acks (self, FALSE, FALSE);
+}
+
+static gboolean
+gap_retry_cb (gpointer user_data)
+{
+  DrRoller *self = user_data;
+
+  self->gap_retry_timer = 0;
+  fetch_gap (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+gap_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DrRoller) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = dr_bluez_link_sync_history_finish (DR_BLUEZ_LINK (source), result, &error);
+
+  self->gap_fetching = FALSE;
+  /* Shut down, or the link went (which closed the gap: the next link's
+   * history brings the frames). */
+  if (g_cancellable_is_cancelled (self->cancellable) || !dr_ack_ledger_gap_open (self->ledger))
+    return;
+  if (ok)
+    {
+      close_gap (self);
+      return;
+    }
+  /* Busy with another replay (which may have begun before the lost frames
+   * were made), or a request that failed on a link still up. */
+  g_message ("%s: cannot ask for the history yet (%s); again in 1 s", roller_address (self),
+             error->message);
+  if (self->gap_retry_timer == 0)
+    self->gap_retry_timer = g_timeout_add_seconds (1, gap_retry_cb, self);
+}
+
+static void
+fetch_gap (DrRoller *self)
+{
+  if (self->gap_fetching || self->gap_retry_timer != 0 || !dr_ack_ledger_gap_open (self->ledger))
+    return;
+  if (dr_bluez_link_get_state (self->link) != DR_LINK_STREAMING)
+    return; /* the link's state change closes the gap */
+  self->gap_fetching = TRUE;
+  dr_bluez_link_sync_history (self->link, self->cancellable, gap_sync_done, g_object_ref (self));
 }
 
 /* ---- link callbacks ---------------------------------------------------- */
@@ -1110,7 +1259,14 @@ on_link_state (DrBluezLink *link, DrLinkState state, gpointer user_data)
     {
       gsize len;
       const guint8 *raw = g_bytes_get_data (g_ptr_array_index (held_live, i), &len);
-      take_frame (self, raw, len);
+      pass_frame (self, raw, len);
+    }
+  /* A gap that was being filled: the next link's history brings what it
+   * missed (no ACK went past it), and the held frames again. */
+  if (!connected && dr_ack_ledger_gap_open (self->ledger))
+    {
+      g_clear_handle_id (&self->gap_retry_timer, g_source_remove);
+      dr_ack_ledger_close_gap (self->ledger);
     }
 
   if (dr_dbus_roller1_get_connected (ROLLER1 (self)) != connected)
@@ -1158,11 +1314,40 @@ on_link_head_info (DrBluezLink *link, const DrHeadInfo *head, gpointer user_data
 }
 
 static void
+tail_sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DrRoller) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  self->tail_fetching = FALSE;
+  if (!dr_bluez_link_sync_history_finish (DR_BLUEZ_LINK (source), result, &error))
+    g_debug ("%s: history sync for frames still held: %s", roller_address (self), error->message);
+}
+
+static void
 on_link_status (DrBluezLink *link, const DrStatus *status, gpointer user_data)
 {
   DrRoller *self = user_data;
   g_debug ("%s: status state %u, %u frames pending, flags 0x%02x", roller_address (self),
            status->state, status->history_frames_pending, status->flags);
+
+  /* A frame lost on the air with none after it makes no seq gap. Once the
+   * roller stopped rolling and every frame we took in is acknowledged,
+   * what its Status says it still holds never arrived: ask for it. (A
+   * Status older than our last ACK asks for nothing new: the replay
+   * follows the ACK.) Once per run of live frames: what a replay did not
+   * let us acknowledge, another one would not either. */
+  if (status->state != DR_ROLLER_STATE_ROLLING && status->history_frames_pending > 0
+      && dr_bluez_link_get_state (link) == DR_LINK_STREAMING && self->tail_armed && !self->ack_owed
+      && !self->tail_fetching && dr_ack_ledger_n_pending (self->ledger) == 0
+      && !dr_ack_ledger_gap_open (self->ledger))
+    {
+      self->tail_armed = FALSE;
+      g_info ("%s: the roller still holds %u frames that are not acknowledged; asking for them",
+              roller_address (self), status->history_frames_pending);
+      self->tail_fetching = TRUE;
+      dr_bluez_link_sync_history (link, self->cancellable, tail_sync_done, g_object_ref (self));
+    }
 }
 
 static void
@@ -1552,6 +1737,7 @@ roller_stop (DrRoller *self)
   g_clear_handle_id (&self->coverage_timer, g_source_remove);
   g_clear_handle_id (&self->session_timer, g_source_remove);
   g_clear_handle_id (&self->retry_sync_timer, g_source_remove);
+  g_clear_handle_id (&self->gap_retry_timer, g_source_remove);
   if (self->link != NULL)
     g_signal_handlers_disconnect_by_data (self->link, self);
   g_clear_object (&self->link);

@@ -264,6 +264,252 @@ test_duplicate_of_failed_write (void)
   g_assert_cmpuint (ack.seq, ==, 3);
 }
 
+/* A frame passes the seq check (live or history) and is taken in. */
+static void
+pass (DrAckLedger *l, guint16 seq, gboolean live, DrLedgerVerdict want)
+{
+  DrFrameKey key = k (seq);
+  guint16 first = 0, last = 0;
+
+  g_assert_cmpint (dr_ack_ledger_check_seq (l, &key, live, &first, &last), ==, DR_SEQ_TAKE);
+  take (l, seq, want);
+}
+
+/* A live frame that skips seqs opens a gap: seqs first..last. */
+static void
+gap_at (DrAckLedger *l, guint16 seq, guint16 want_first, guint16 want_last)
+{
+  DrFrameKey key = k (seq);
+  guint16 first = 0, last = 0;
+
+  g_assert_cmpint (dr_ack_ledger_check_seq (l, &key, TRUE, &first, &last), ==, DR_SEQ_GAP);
+  g_assert_cmpuint (first, ==, want_first);
+  g_assert_cmpuint (last, ==, want_last);
+  g_assert_true (dr_ack_ledger_gap_open (l));
+}
+
+/* Frame 3 lost on the air: no ACK goes past 2 until the replay brought
+ * it, though the frames after it are committed; then they all go. */
+static void
+test_gap_holds_ack (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  /* The link's history at set-up gives the seq to follow. */
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  pass (l, 2, TRUE, DR_LEDGER_NEW);
+  gap_at (l, 4, 3, 3);
+  /* What came before the gap may be acknowledged. */
+  g_assert_true (dr_ack_ledger_committed (l, 102, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 2);
+  dr_ack_ledger_ack_sent (l);
+
+  /* The replay: 2 was not acknowledged yet on the roller, 3 and 4 are new. */
+  pass (l, 2, FALSE, DR_LEDGER_DUPLICATE);
+  pass (l, 3, FALSE, DR_LEDGER_NEW);
+  pass (l, 4, FALSE, DR_LEDGER_NEW);
+  /* All durable, but the gap is open: nothing past it. */
+  g_assert_false (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_false (blocked);
+  g_assert_true (dr_ack_ledger_gap_open (l));
+
+  /* The replay is in, with every frame of the gap. */
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  g_assert_false (dr_ack_ledger_gap_open (l));
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 4);
+  /* The live 4 that opened the gap, taken in after the replay, is a
+   * duplicate and opens nothing; the stream goes on. */
+  pass (l, 4, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 5, TRUE, DR_LEDGER_NEW);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 5);
+}
+
+/* Frames the roller lost itself (never stored) are not in its replay:
+ * once the replay is in, they count as lost and ACKs pass them, or the
+ * stream would stall for good. */
+static void
+test_gap_lost_in_roller (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  gap_at (l, 5, 2, 4);
+  pass (l, 1, FALSE, DR_LEDGER_DUPLICATE);
+  pass (l, 5, FALSE, DR_LEDGER_NEW);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 1);
+  g_assert_false (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 3);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 5);
+  pass (l, 5, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 6, TRUE, DR_LEDGER_NEW);
+}
+
+/* Some of the gap came back, some not: the count says how many not. */
+static void
+test_gap_partly_recovered (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+
+  pass (l, 10, FALSE, DR_LEDGER_NEW);
+  gap_at (l, 14, 11, 13);
+  pass (l, 11, FALSE, DR_LEDGER_NEW);
+  pass (l, 13, FALSE, DR_LEDGER_NEW);
+  pass (l, 14, FALSE, DR_LEDGER_NEW);
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 1);
+  /* Closed twice (the link went as well): nothing more. */
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+}
+
+/* The gap across the 65535 -> 0 wrap. */
+static void
+test_gap_seq_wrap (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  pass (l, 65534, FALSE, DR_LEDGER_NEW);
+  gap_at (l, 1, 65535, 0);
+  pass (l, 65535, FALSE, DR_LEDGER_NEW);
+  pass (l, 0, FALSE, DR_LEDGER_NEW);
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  g_assert_true (dr_ack_ledger_committed (l, 65535 + 200, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 65534);
+  g_assert_false (dr_ack_ledger_committed (l, 65535 + 200, &ack, &blocked));
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  g_assert_true (dr_ack_ledger_committed (l, 65535 + 200, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 1);
+}
+
+/* Not a gap: history (it is what fills gaps; a hole in it is the roller's
+ * own loss), the next live frame, the same one again. */
+static void
+test_gap_not (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+
+  pass (l, 500, FALSE, DR_LEDGER_NEW);
+  pass (l, 501, TRUE, DR_LEDGER_NEW);
+  pass (l, 501, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 510, FALSE, DR_LEDGER_NEW);
+  pass (l, 511, TRUE, DR_LEDGER_NEW);
+  g_assert_false (dr_ack_ledger_gap_open (l));
+}
+
+/* A live frame with nothing to follow: the first one there is (frames
+ * made before it may have been lost on the air), or one whose seq went
+ * back (the roller rebooted). No ACK past it before the roller's history
+ * is in; what it lacks is not known, so nothing counts as lost. */
+static void
+test_gap_unknown (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey key;
+  guint16 first, last;
+  DrFrameKey ack;
+  gboolean blocked;
+
+  key = k (3);
+  g_assert_cmpint (dr_ack_ledger_check_seq (l, &key, TRUE, &first, &last), ==, DR_SEQ_UNKNOWN);
+  g_assert_true (dr_ack_ledger_gap_open (l));
+  /* The replay: 0..2 were lost on the air before it, 4 was made since. */
+  for (guint16 seq = 0; seq <= 4; seq++)
+    pass (l, seq, FALSE, DR_LEDGER_NEW);
+  g_assert_false (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 4);
+  /* The held live 3 and 4: behind the replay's last, but taken in before:
+   * duplicates, not a new start. */
+  pass (l, 3, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 4, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 5, TRUE, DR_LEDGER_NEW);
+
+  /* The seq went back to a frame never seen: a reboot. */
+  key = (DrFrameKey){ 1800000000000, 1 };
+  g_assert_cmpint (dr_ack_ledger_check_seq (l, &key, TRUE, &first, &last), ==, DR_SEQ_UNKNOWN);
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  /* A replay without it (it brought an older frame): the frame is taken,
+   * once. */
+  pass (l, 5, FALSE, DR_LEDGER_DUPLICATE);
+  g_assert_cmpint (dr_ack_ledger_check_seq (l, &key, TRUE, &first, &last), ==, DR_SEQ_TAKE);
+  g_assert_false (dr_ack_ledger_gap_open (l));
+}
+
+/* Gaps one after the other, the second before the first one's fence was
+ * passed: only the open gap's fence holds ACKs back, and the frames
+ * between the two are acknowledged. */
+static void
+test_gap_after_gap (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+  DrFrameKey ack;
+  gboolean blocked;
+
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  gap_at (l, 3, 2, 2);
+  pass (l, 2, FALSE, DR_LEDGER_NEW);
+  pass (l, 3, FALSE, DR_LEDGER_NEW);
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  pass (l, 3, TRUE, DR_LEDGER_DUPLICATE);
+  /* No commit came meanwhile: the first fence is still queued. */
+  gap_at (l, 5, 4, 4);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 3);
+  pass (l, 4, FALSE, DR_LEDGER_NEW);
+  pass (l, 5, FALSE, DR_LEDGER_NEW);
+  g_assert_false (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  g_assert_true (dr_ack_ledger_committed (l, 999, &ack, &blocked));
+  g_assert_cmpuint (ack.seq, ==, 5);
+}
+
+/* While a gap is open, ACKs of what came before it may go out, several;
+ * frames held behind it are still known when the roller sends them again,
+ * however many, since none of those ACKs covered them. */
+static void
+test_gap_held_stays_seen (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  gap_at (l, 4, 2, 3);
+  pass (l, 2, FALSE, DR_LEDGER_NEW);
+  for (guint i = 0; i < 4; i++)
+    dr_ack_ledger_ack_sent (l);
+  pass (l, 2, FALSE, DR_LEDGER_DUPLICATE);
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 1);
+}
+
+/* The replay went further than the live frames held meanwhile: those
+ * are behind it, and the seq to follow stays where the replay left it. */
+static void
+test_gap_held_behind_replay (void)
+{
+  g_autoptr (DrAckLedger) l = dr_ack_ledger_new ();
+
+  pass (l, 1, FALSE, DR_LEDGER_NEW);
+  gap_at (l, 3, 2, 2);
+  for (guint16 seq = 1; seq <= 6; seq++)
+    pass (l, seq, FALSE, seq == 1 ? DR_LEDGER_DUPLICATE : DR_LEDGER_NEW);
+  g_assert_cmpuint (dr_ack_ledger_close_gap (l), ==, 0);
+  /* Held while the replay ran: 3, 4, 5; then 7 comes live, 6 came. */
+  pass (l, 3, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 4, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 5, TRUE, DR_LEDGER_DUPLICATE);
+  pass (l, 7, TRUE, DR_LEDGER_NEW);
+  g_assert_false (dr_ack_ledger_gap_open (l));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,5 +523,14 @@ main (int argc, char **argv)
   g_test_add_func ("/ack-ledger/no-ack-past-missing", test_no_ack_past_missing);
   g_test_add_func ("/ack-ledger/restore-in-flight-holds-ack", test_restore_in_flight_holds_ack);
   g_test_add_func ("/ack-ledger/duplicate-of-failed-write", test_duplicate_of_failed_write);
+  g_test_add_func ("/ack-ledger/gap-holds-ack", test_gap_holds_ack);
+  g_test_add_func ("/ack-ledger/gap-lost-in-roller", test_gap_lost_in_roller);
+  g_test_add_func ("/ack-ledger/gap-partly-recovered", test_gap_partly_recovered);
+  g_test_add_func ("/ack-ledger/gap-seq-wrap", test_gap_seq_wrap);
+  g_test_add_func ("/ack-ledger/gap-not", test_gap_not);
+  g_test_add_func ("/ack-ledger/gap-unknown", test_gap_unknown);
+  g_test_add_func ("/ack-ledger/gap-after-gap", test_gap_after_gap);
+  g_test_add_func ("/ack-ledger/gap-held-behind-replay", test_gap_held_behind_replay);
+  g_test_add_func ("/ack-ledger/gap-held-stays-seen", test_gap_held_stays_seen);
   return g_test_run ();
 }

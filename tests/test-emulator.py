@@ -776,6 +776,33 @@ class Gatt(EmulatorCase):
         assert [f["seq"] for f in replay] == [f["seq"] for f in live]
         assert ack(c, live[-1]["seq"]) == b"\x80\x05\x00"
 
+    def test_lose_on_air(self):
+        frames = self.streamed()
+        c = ctx.chars
+        assert ack(c, frames[-1]["seq"]) == b"\x80\x05\x00"
+        assert stored(A1) == 0
+        # One in 3, seeded: lost on the air, kept in the roller's memory.
+        assert emu().LoseOnAir(A1, dbus.UInt32(3), dbus.UInt32(7)) == 7
+        n = len(ctx.reader.packets)
+        assert control(c, b"\x02\xc8") == b"\x80\x02\x00"
+        wait_until(lambda: len(ctx.reader.packets) >= n + 9, "frames with some lost on air")
+        assert control(c, b"\x03") == b"\x80\x03\x00"
+        ctx.reader.drain()
+        emu().LoseOnAir(A1, dbus.UInt32(0), dbus.UInt32(0))
+        live = ctx.reader.frames(n)
+        first = (frames[-1]["seq"] + 1) & 0xFFFF
+        made = (roller_stat(A1, "next-seq") - first) & 0xFFFF
+        heard = {f["seq"] for f in live}
+        missing = [(first + i) & 0xFFFF for i in range(made) if (first + i) & 0xFFFF not in heard]
+        assert roller_stat(A1, "frames-lost-on-air") == len(missing) > 0, missing
+        assert roller_stat(A1, "frames-lost") == 0
+        # Every frame made is still in memory, and the replay brings them all.
+        assert stored(A1) == made
+        replay = history(c)
+        assert [f["seq"] for f in replay] == [(first + i) & 0xFFFF for i in range(made)]
+        assert ack(c, replay[-1]["seq"]) == b"\x80\x05\x00"
+        assert stored(A1) == 0
+
     def test_malformed(self):
         self.subscribed()
         n = len(ctx.reader.packets)

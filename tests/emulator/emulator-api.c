@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* emulator-api.c: org.dermaroll.Emulator1 at /org/dermaroll/Emulator, the
  * tests' handle on the emulator (emulator-api.h): it injects faults (link
- * loss, lost and malformed frames, floods of garbage, service flaps, failed connects,
+ * loss, frames lost in the roller (LoseFrames: never stored, never sent)
+ * or on the air (LoseOnAir: stored, sent, never heard), malformed frames,
+ * floods of garbage, service flaps, failed connects,
  * bluetoothd restarts, adapter removal), holds operations open so that a
  * test can make two calls collide for certain (HoldOperations), and reports
  * counters so that tests can check what the roller really did. */
@@ -28,6 +30,9 @@ static const char introspection_xml[]
       "  <method name='DropLink'><arg name='address' type='s' direction='in'/></method>"
       "  <method name='LoseFrames'><arg name='address' type='s' direction='in'/>"
       "   <arg name='count' type='u' direction='in'/></method>"
+      "  <method name='LoseOnAir'><arg name='address' type='s' direction='in'/>"
+      "   <arg name='one_in_n' type='u' direction='in'/><arg name='seed' type='u' direction='in'/>"
+      "   <arg name='seed_used' type='u' direction='out'/></method>"
       "  <method name='SendMalformed'><arg name='address' type='s' direction='in'/>"
       "   <arg name='bytes' type='ay' direction='in'/></method>"
       "  <method name='FloodGarbage'><arg name='address' type='s' direction='in'/>"
@@ -96,6 +101,8 @@ roller_stats (Roller *r)
                          g_variant_new_uint64 (n->frames_produced + n->frames_lost));
   g_variant_builder_add (&b, "{sv}", "frames-sent", g_variant_new_uint64 (r->frames_sent));
   g_variant_builder_add (&b, "{sv}", "frames-lost", g_variant_new_uint64 (n->frames_lost));
+  g_variant_builder_add (&b, "{sv}", "frames-lost-on-air",
+                         g_variant_new_uint64 (r->frames_lost_on_air));
   g_variant_builder_add (&b, "{sv}", "frames-stored", g_variant_new_uint32 (stored));
   g_variant_builder_add (&b, "{sv}", "pending", g_variant_new_uint32 (stored));
   g_variant_builder_add (&b, "{sv}", "history-sent", g_variant_new_uint64 (r->history_sent));
@@ -132,7 +139,7 @@ static GVariant *
 emu_stats (Emu *emu)
 {
   GVariantBuilder b, per;
-  guint64 produced = 0, sent = 0, lost = 0, history = 0, samples = 0;
+  guint64 produced = 0, sent = 0, lost = 0, lost_on_air = 0, history = 0, samples = 0;
   guint stored = 0;
   gint32 acked = -1;
 
@@ -145,6 +152,7 @@ emu_stats (Emu *emu)
       produced += n->frames_produced + n->frames_lost;
       sent += r->frames_sent;
       lost += n->frames_lost;
+      lost_on_air += r->frames_lost_on_air;
       history += r->history_sent;
       samples += n->samples_produced;
       stored += roller_firmware_get_stored (r->fw);
@@ -156,6 +164,7 @@ emu_stats (Emu *emu)
   g_variant_builder_add (&b, "{sv}", "frames-produced", g_variant_new_uint64 (produced));
   g_variant_builder_add (&b, "{sv}", "frames-sent", g_variant_new_uint64 (sent));
   g_variant_builder_add (&b, "{sv}", "frames-lost", g_variant_new_uint64 (lost));
+  g_variant_builder_add (&b, "{sv}", "frames-lost-on-air", g_variant_new_uint64 (lost_on_air));
   g_variant_builder_add (&b, "{sv}", "frames-stored", g_variant_new_uint32 (stored));
   g_variant_builder_add (&b, "{sv}", "pending", g_variant_new_uint32 (stored));
   g_variant_builder_add (&b, "{sv}", "history-sent", g_variant_new_uint64 (history));
@@ -182,7 +191,8 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
   if (opt.verbose)
     g_message ("control %s from %s", method, sender);
   if (g_str_equal (method, "DropLink") || g_str_equal (method, "LoseFrames")
-      || g_str_equal (method, "SendMalformed") || g_str_equal (method, "FloodGarbage")
+      || g_str_equal (method, "LoseOnAir") || g_str_equal (method, "SendMalformed")
+      || g_str_equal (method, "FloodGarbage")
       || g_str_equal (method, "FlapServices") || g_str_equal (method, "FailConnect")
       || g_str_equal (method, "SetInRange") || g_str_equal (method, "SetBattery")
       || g_str_equal (method, "HoldOperations") || g_str_equal (method, "RollerStats")
@@ -215,6 +225,14 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
       g_variant_get (params, "(&su)", NULL, &count);
       roller_firmware_lose_frames (r->fw, count);
       g_dbus_method_invocation_return_value (inv, NULL);
+    }
+  else if (g_str_equal (method, "LoseOnAir"))
+    {
+      guint one_in_n, seed;
+
+      g_variant_get (params, "(&suu)", NULL, &one_in_n, &seed);
+      seed = roller_lose_on_air (r, one_in_n, seed);
+      g_dbus_method_invocation_return_value (inv, g_variant_new ("(u)", seed));
     }
   else if (g_str_equal (method, "SendMalformed"))
     {

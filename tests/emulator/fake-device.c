@@ -1148,10 +1148,23 @@ on_frame (RollerFirmware *fw, GBytes *frame, gboolean history, gpointer user_dat
    * goes to the queue so that the result follows it. */
   if (history)
     roller_out_push (r, OUT_HISTORY_FRAME, g_bytes_ref (frame));
-  else if (roller_subscribed (r))
-    roller_out_push (r, OUT_FRAME, g_bytes_ref (frame));
-  else
+  else if (!roller_subscribed (r))
     return;
+  else if (r->air_loss_one_in > 0
+           && g_rand_int_range (r->air_loss_rand, 0, (gint32) r->air_loss_one_in) == 0)
+    {
+      /* Lost on the air: the roller sent it and keeps it in memory until
+       * it is acknowledged, bluetoothd never heard it. */
+      r->frames_lost_on_air++;
+      if (opt.verbose)
+        {
+          const guint8 *d = g_bytes_get_data (frame, NULL);
+          g_message ("%s: frame seq %u lost on the air", r->address, d[2] | d[3] << 8);
+        }
+      return;
+    }
+  else
+    roller_out_push (r, OUT_FRAME, g_bytes_ref (frame));
   roller_pump (r);
 }
 
@@ -1181,6 +1194,23 @@ static void
 on_stream_changed (RollerFirmware *fw, gpointer user_data)
 {
   roller_kick (user_data);
+}
+
+guint32
+roller_lose_on_air (Roller *r, guint one_in_n, guint32 seed)
+{
+  if (seed == 0)
+    seed = g_random_int_range (1, G_MAXINT32);
+  g_clear_pointer (&r->air_loss_rand, g_rand_free);
+  r->air_loss_one_in = one_in_n;
+  if (one_in_n > 0)
+    {
+      r->air_loss_rand = g_rand_new_with_seed (seed);
+      g_message ("%s: losing 1 in %u live frames on the air, seed %u", r->address, one_in_n, seed);
+    }
+  else
+    g_message ("%s: no more frames lost on the air", r->address);
+  return seed;
 }
 
 void

@@ -139,6 +139,11 @@ struct _Roller
   /* Emulator1.HoldOperations: a GATT operation, Connect or Pair is taken
    * (so the next one answers InProgress) but not answered until released. */
   gboolean hold_ops;
+  /* Emulator1.LoseOnAir: one live notification in air_loss_one_in never
+   * reaches bluetoothd (0: none). The frame stays in the roller's memory,
+   * unacknowledged, so a REQUEST_HISTORY brings it. */
+  guint air_loss_one_in;
+  GRand *air_loss_rand;
 
   /* Roll Measurement transport */
   int fd; /* our end of the AcquireNotify socket, -1 when not acquired */
@@ -164,6 +169,7 @@ struct _Roller
 
   /* counters */
   guint64 frames_sent;
+  guint64 frames_lost_on_air;
   guint64 history_sent;
   guint64 raw_sent;
   guint64 indications;
@@ -211,3 +217,7 @@ void roller_kick (Roller *r);
  * is accepted and left unanswered; releasing answers it as if it had just
  * arrived. */
 void roller_hold_operations (Roller *r, gboolean hold);
+/* Emulator1.LoseOnAir: from now on one live frame in @one_in_n, at random
+ * from @seed (0: any, and the one taken is returned), is lost on the air;
+ * 0 stops it. */
+guint32 roller_lose_on_air (Roller *r, guint one_in_n, guint32 seed);
