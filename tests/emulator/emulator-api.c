@@ -192,11 +192,10 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
     g_message ("control %s from %s", method, sender);
   if (g_str_equal (method, "DropLink") || g_str_equal (method, "LoseFrames")
       || g_str_equal (method, "LoseOnAir") || g_str_equal (method, "SendMalformed")
-      || g_str_equal (method, "FloodGarbage")
-      || g_str_equal (method, "FlapServices") || g_str_equal (method, "FailConnect")
-      || g_str_equal (method, "SetInRange") || g_str_equal (method, "SetBattery")
-      || g_str_equal (method, "HoldOperations") || g_str_equal (method, "RollerStats")
-      || g_str_equal (method, "StoredFrames"))
+      || g_str_equal (method, "FloodGarbage") || g_str_equal (method, "FlapServices")
+      || g_str_equal (method, "FailConnect") || g_str_equal (method, "SetInRange")
+      || g_str_equal (method, "SetBattery") || g_str_equal (method, "HoldOperations")
+      || g_str_equal (method, "RollerStats") || g_str_equal (method, "StoredFrames"))
     {
       g_variant_get_child (params, 0, "&s", &address);
       r = emu_find_roller (emu, address);
