@@ -5,7 +5,11 @@
  * Everything comes from Manager1's ListSessions, GetSessionCoverage,
  * GetSessionEvents and GetZones. Zones are shown in the daemon's id
  * order, "unassigned" last. Whether a zone is excluded is today's setting:
- * the API does not say what it was during a past session.
+ * the API does not say what it was during a past session, except that an
+ * "excluded" event says it was rolled while excluded. What went wrong in
+ * a zone (over-treated, rolled though excluded, over-pressure) comes from
+ * the session's events, so the table, the map and the notifications
+ * follow the same rules, the daemon's.
  */
 #include "commands.h"
 
@@ -235,6 +239,11 @@ typedef struct
   double rolled_cm2;
   double peak_force_n;
   const DrZoneInfo *info; /* NULL: not a configured zone (e.g. "unassigned") */
+  /* From the session's events. */
+  gboolean over_treated;   /* an "over-treated" event */
+  gboolean excluded_event; /* an "excluded" event: contact while excluded */
+  guint pressure_episodes; /* "pressure-started" events */
+  double pressure_peak_n;  /* the highest "pressure-ended" peak-n */
 } ZoneCoverage;
 
 static void
@@ -285,6 +294,83 @@ fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
   return result;
 }
 
+static ZoneCoverage *
+find_zone_coverage (GArray *coverage, const char *name)
+{
+  for (guint i = 0; name != NULL && i < coverage->len; i++)
+    if (g_strcmp0 (g_array_index (coverage, ZoneCoverage, i).name, name) == 0)
+      return &g_array_index (coverage, ZoneCoverage, i);
+  return NULL;
+}
+
+/* What GetSessionEvents says about each zone of @coverage. */
+static gboolean
+apply_events (DrCtl *ctl, guint64 id, GArray *coverage, GError **error)
+{
+  g_autoptr (GVariant) events = NULL;
+  GVariantIter iter;
+  gint64 time_ms;
+  const char *kind;
+  GVariant *details;
+
+  if (!dr_dbus_manager1_call_get_session_events_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                      &events, NULL, error))
+    return FALSE;
+  g_variant_iter_init (&iter, events);
+  while (g_variant_iter_next (&iter, "(x&s@a{sv})", &time_ms, &kind, &details))
+    {
+      const char *name = NULL;
+      ZoneCoverage *zone;
+      double peak = 0;
+
+      g_variant_lookup (details, "zone", "&s", &name);
+      zone = find_zone_coverage (coverage, name);
+      if (zone != NULL)
+        {
+          if (g_str_equal (kind, "over-treated"))
+            zone->over_treated = TRUE;
+          else if (g_str_equal (kind, "excluded"))
+            zone->excluded_event = TRUE;
+          else if (g_str_equal (kind, "pressure-started"))
+            zone->pressure_episodes++;
+          else if (g_str_equal (kind, "pressure-ended")
+                   && g_variant_lookup (details, "peak-n", "d", &peak))
+            zone->pressure_peak_n = MAX (zone->pressure_peak_n, peak);
+        }
+      g_variant_unref (details);
+    }
+  return TRUE;
+}
+
+/* Excluded today and rolled, or rolled while it was excluded. */
+static gboolean
+rolled_excluded (const ZoneCoverage *zone)
+{
+  return zone->excluded_event || (zone->info && zone->info->excluded && zone->passes > 0);
+}
+
+/* The roller's Roller1.Name when the daemon still knows the roller and it
+ * names more than the address; NULL otherwise (a forgotten roller's
+ * sessions stay). */
+static char *
+roller_name (DrCtl *ctl, const char *address)
+{
+  g_autoptr (GError) error = NULL;
+  g_autolist (DrDBusRoller1) rollers = NULL;
+
+  if (address == NULL || !dr_ctl_connect_objects (ctl, &error))
+    return NULL;
+  rollers = dr_ctl_list_rollers (ctl);
+  for (GList *l = rollers; l != NULL; l = l->next)
+    if (g_ascii_strcasecmp (dr_dbus_roller1_get_address (l->data), address) == 0)
+      {
+        const char *name = dr_dbus_roller1_get_name (l->data);
+        if (name != NULL && name[0] != '\0' && g_ascii_strcasecmp (name, address) != 0)
+          return g_strdup (name);
+      }
+  return NULL;
+}
+
 /* "unassigned" is always reported; it only means something when some
  * contact could not be placed. */
 static gboolean
@@ -303,9 +389,60 @@ passes_of_target (const ZoneCoverage *zone)
   return g_strdup_printf ("%s / %g", passes, zone->info->target_passes);
 }
 
+/* The NOTE column: what went wrong in the zone, worst first, "; " between.
+ * *@colour: red for what harms the skin (rolled though excluded,
+ * over-pressure), yellow for over-treated or missed, dim otherwise. */
+static char *
+zone_note (const ZoneCoverage *z, DrColour *colour)
+{
+  g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func (g_free);
+  gboolean excluded = z->info && z->info->excluded;
+
+  *colour = DR_COLOUR_DIM;
+  if (z->info == NULL)
+    g_ptr_array_add (notes, g_strdup (g_strcmp0 (z->name, "unassigned") == 0
+                                          ? "contact outside any known zone"
+                                          : "not a configured zone"));
+  if (rolled_excluded (z))
+    {
+      g_ptr_array_add (notes, g_strdup ("excluded, but rolled"));
+      *colour = DR_COLOUR_RED;
+    }
+  else if (excluded)
+    g_ptr_array_add (notes, g_strdup ("excluded"));
+  if (z->pressure_episodes > 0)
+    {
+      g_autofree char *peak
+          = dr_fmt_newtons (z->pressure_peak_n > 0 ? z->pressure_peak_n : z->peak_force_n);
+      g_autofree char *times = z->pressure_episodes > 1
+                                   ? g_strdup_printf (" ×%u", z->pressure_episodes)
+                                   : g_strdup ("");
+      g_ptr_array_add (notes, g_strdup_printf ("over-pressure%s (peak %s)", times, peak));
+      *colour = DR_COLOUR_RED;
+    }
+  if (z->over_treated)
+    {
+      g_autofree char *passes = dr_fmt_passes (z->passes);
+      if (z->info && z->info->target_passes > 0)
+        g_ptr_array_add (notes, g_strdup_printf ("over-treated (%s passes of %g)", passes,
+                                                 z->info->target_passes));
+      else
+        g_ptr_array_add (notes, g_strdup_printf ("over-treated (%s passes)", passes));
+      if (*colour == DR_COLOUR_DIM)
+        *colour = DR_COLOUR_YELLOW;
+    }
+  if (notes->len == 0 && z->info && z->coverage <= 0)
+    {
+      g_ptr_array_add (notes, g_strdup ("missed"));
+      *colour = DR_COLOUR_YELLOW;
+    }
+  g_ptr_array_add (notes, NULL);
+  return g_strjoinv ("; ", (char **) notes->pdata);
+}
+
 static gboolean
-write_face_map (const char *path, const Session *session, guint64 id, GArray *coverage,
-                GError **error)
+write_face_map (const char *path, const Session *session, const char *name, guint64 id,
+                GArray *coverage, GError **error)
 {
   g_autoptr (GArray) zones = g_array_new (FALSE, TRUE, sizeof (DrFaceMapZone));
   g_autofree char *date = session ? dr_fmt_local_time (session->start_ms) : NULL;
@@ -326,12 +463,17 @@ write_face_map (const char *path, const Session *session, guint64 id, GArray *co
         .target_passes = z->info ? z->info->target_passes : 0,
         .rolled_cm2 = z->rolled_cm2,
         .excluded = z->info && z->info->excluded,
+        .over_treated = z->over_treated,
+        .rolled_excluded = rolled_excluded (z),
+        .pressure_episodes = z->pressure_episodes,
       };
       g_array_append_val (zones, fz);
     }
   map.session_id = id;
   map.date = date;
   map.roller = session ? session->roller : NULL;
+  map.roller_name = name;
+  map.in_progress = session && session->end_ms == 0;
   map.zones = (const DrFaceMapZone *) (void *) zones->data;
   map.n_zones = zones->len;
   svg = dr_face_map_svg (&map);
@@ -357,6 +499,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (GArray) zones = NULL;
   g_autoptr (GArray) coverage = NULL;
   const Session *session;
+  g_autofree char *name = NULL;
   guint64 id = 0;
   gboolean svg_to_stdout;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
@@ -391,10 +534,11 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (zones == NULL)
     return dr_ctl_fail (ctl, error);
   coverage = fetch_coverage (ctl, id, zones, &error);
-  if (coverage == NULL)
+  if (coverage == NULL || !apply_events (ctl, id, coverage, &error))
     return dr_ctl_fail (ctl, error);
+  name = roller_name (ctl, session ? session->roller : NULL);
 
-  if (svg_path != NULL && !write_face_map (svg_path, session, id, coverage, &error))
+  if (svg_path != NULL && !write_face_map (svg_path, session, name, id, coverage, &error))
     return dr_ctl_failf ("cannot write the face map: %s", error->message);
   if (svg_to_stdout)
     return DR_EXIT_OK;
@@ -408,6 +552,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         session_json_members (json, session);
       else
         dr_json_member_uint (json, "id", id);
+      dr_json_member_string (json, "roller_name", name);
       dr_json_key (json, "zones");
       dr_json_begin_array (json);
       for (guint i = 0; i < coverage->len; i++)
@@ -427,6 +572,14 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_member_bool (json, "excluded", z->info && z->info->excluded);
           dr_json_member_bool (json, "configured", z->info != NULL);
           dr_json_member_bool (json, "on_face", dr_face_map_is_face_zone (z->name));
+          dr_json_member_bool (json, "over_treated", z->over_treated);
+          dr_json_member_bool (json, "rolled_excluded", rolled_excluded (z));
+          dr_json_member_uint (json, "pressure_episodes", z->pressure_episodes);
+          {
+            DrColour unused;
+            g_autofree char *note = zone_note (z, &unused);
+            dr_json_member_string (json, "note", note);
+          }
           dr_json_end_object (json);
         }
       dr_json_end_array (json);
@@ -442,12 +595,16 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     g_autofree char *when = session ? dr_fmt_local_time (session->start_ms) : NULL;
     g_autofree char *length = session && session->end_ms
                                   ? dr_fmt_duration (session->end_ms - session->start_ms)
-                                  : g_strdup ("active");
+                                  : g_strdup ("in progress");
     g_autofree char *mean = session ? dr_fmt_percent (session->mean_coverage) : NULL;
+
+    g_autofree char *roller = session && name ? g_strdup_printf ("%s (%s)", name, session->roller)
+                              : session       ? g_strdup (session->roller)
+                                              : NULL;
 
     if (session != NULL)
       g_print ("Session %" G_GUINT64_FORMAT ", %s, %s, roller %s: mean coverage %s\n\n", id, when,
-               length, session->roller, mean);
+               length, roller, mean);
     else
       g_print ("Session %" G_GUINT64_FORMAT "\n\n", id);
 
@@ -458,19 +615,12 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     for (guint i = 0; i < coverage->len; i++)
       {
         const ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
-        gboolean excluded = z->info && z->info->excluded;
-        const char *note = "";
+        DrColour note_colour;
+        g_autofree char *note = NULL;
 
         if (is_empty_unassigned (z))
           continue;
-
-        if (z->info == NULL)
-          note = g_strcmp0 (z->name, "unassigned") == 0 ? "contact outside any known zone"
-                                                        : "not a configured zone";
-        else if (excluded)
-          note = z->passes > 0 ? "excluded, but rolled" : "excluded";
-        else if (z->coverage <= 0)
-          note = "missed";
+        note = zone_note (z, &note_colour);
 
         dr_table_add (table, z->name);
         if (z->info == NULL && g_strcmp0 (z->name, "unassigned") == 0)
@@ -490,11 +640,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         dr_table_take (table, dr_fmt_area (z->rolled_cm2));
         dr_table_take (table,
                        z->peak_force_n > 0 ? dr_fmt_newtons (z->peak_force_n) : g_strdup ("—"));
-        dr_table_add_coloured (table,
-                               excluded && z->passes > 0                  ? DR_COLOUR_RED
-                               : z->info && z->coverage <= 0 && !excluded ? DR_COLOUR_YELLOW
-                                                                          : DR_COLOUR_DIM,
-                               note);
+        dr_table_add_coloured (table, note_colour, note);
       }
     text = dr_table_render (table);
     dr_ctl_print (text);

@@ -33,6 +33,9 @@
 #define NOT_CONFIGURED "#e4e4e4"
 #define TEXT "#1f2421"
 #define BOUNDARY "#ffffff"
+/* Keep in sync with face-map.h and tests/face-map-render.py. */
+#define WARNING "#d55e00"
+static const guint8 warning_rgb[3] = { 0xd5, 0x5e, 0x00 };
 
 typedef struct
 {
@@ -42,9 +45,8 @@ typedef struct
 
 /* Keep in sync with face-map.h and tests/face-map-render.py. */
 static const ScaleStop scale[] = {
-  { 0.0, { 0xe3, 0xa6, 0x9e } },
-  { 0.5, { 0xf2, 0xd5, 0x7e } },
-  { 1.0, { 0x3f, 0xa7, 0x65 } },
+  { 0.0, { 0xf9, 0xec, 0x9c } },  { 0.25, { 0x9f, 0xd6, 0xa8 } }, { 0.5, { 0x41, 0xb6, 0xc4 } },
+  { 0.75, { 0x2c, 0x7f, 0xb8 } }, { 1.0, { 0x2a, 0x3d, 0x8f } },
 };
 
 /* The drawing of one zone; its name and label are dr_face_zones[] of the
@@ -54,7 +56,8 @@ typedef struct
   const char *path; /* region, clipped by the face outline */
   double label_x, label_y;
   double probe_x, probe_y;
-  gboolean compact; /* small region: one line of numbers, smaller type */
+  double mark_x, mark_y; /* the warning mark's centre, clear of the label */
+  gboolean compact;      /* small region: one line of numbers, smaller type */
 } FaceZone;
 
 #define FACE_OUTLINE                                                                               \
@@ -65,31 +68,31 @@ typedef struct
 static const FaceZone face_zones[DR_N_FACE_ZONES] = {
   /* forehead */
   { "M 80 90 H 500 V 250 C 420 262 360 254 290 254 C 220 254 160 262 80 250 Z", 290, 205, 175, 232,
-    FALSE },
+    385, 200, FALSE },
   /* left-cheek */
   { "M 500 322 H 318 C 324 345 332 372 334 392 C 344 410 354 432 360 462 "
     "C 365 495 380 530 395 560 L 500 560 Z",
-    410, 418, 410, 350, FALSE },
+    410, 418, 410, 350, 410, 382, FALSE },
   /* right-cheek */
   { "M 80 322 H 262 C 256 345 248 372 246 392 C 236 410 226 432 220 462 "
     "C 215 495 200 530 185 560 L 80 560 Z",
-    170, 418, 170, 350, FALSE },
+    170, 418, 170, 350, 170, 382, FALSE },
   /* nose */
   { "M 272 262 C 270 296 264 326 254 356 C 244 378 252 392 272 392 L 308 392 "
     "C 328 392 336 378 326 356 C 316 326 310 296 308 262 Z",
-    290, 332, 290, 296, TRUE },
+    290, 332, 290, 296, 290, 274, TRUE },
   /* upper-lip */
   { "M 220 462 C 228 424 252 396 272 392 L 308 392 C 328 396 352 424 360 462 "
     "C 334 454 310 456 290 460 C 270 456 246 454 220 462 Z",
-    290, 418, 246, 446, TRUE },
+    290, 418, 246, 446, 338, 450, TRUE },
   /* chin */
   { "M 185 560 C 205 527 216 505 224 488 C 250 500 330 500 356 488 "
     "C 364 505 375 527 395 560 L 395 640 L 185 640 Z",
-    290, 525, 290, 575, FALSE },
+    290, 525, 290, 575, 236, 528, FALSE },
   /* neck */
   { "M 212 500 L 368 500 L 372 660 C 376 700 400 715 430 728 L 150 728 "
     "C 180 715 204 700 208 660 Z",
-    290, 655, 235, 700, FALSE },
+    290, 655, 235, 700, 345, 700, FALSE },
 };
 
 #define ZONE_NAME(zone) (dr_face_zones[(zone) -face_zones].name)
@@ -149,6 +152,42 @@ dr_face_map_colour (double coverage, guint8 rgb[3])
     for (int k = 0; k < 3; k++)
       rgb[k] = (guint8) lround (a->rgb[k] + t * (b->rgb[k] - a->rgb[k]));
   }
+}
+
+void
+dr_face_map_warning_colour (guint8 rgb[3])
+{
+  memcpy (rgb, warning_rgb, 3);
+}
+
+static gboolean
+is_warning (const DrFaceMapZone *zone)
+{
+  return zone != NULL && (zone->over_treated || zone->rolled_excluded);
+}
+
+static gboolean
+has_mark (const DrFaceMapZone *zone)
+{
+  return is_warning (zone) || (zone != NULL && zone->pressure_episodes > 0);
+}
+
+/* What went wrong in the zone, in words, as the map and its legend say it. */
+static void
+append_notes (GPtrArray *notes, const DrFaceMapZone *zone)
+{
+  if (zone == NULL)
+    return;
+  if (zone->rolled_excluded)
+    g_ptr_array_add (notes, g_strdup ("excluded, but rolled"));
+  else if (zone->excluded)
+    g_ptr_array_add (notes, g_strdup ("excluded"));
+  if (zone->over_treated)
+    g_ptr_array_add (notes, g_strdup ("over-treated"));
+  if (zone->pressure_episodes == 1)
+    g_ptr_array_add (notes, g_strdup ("over-pressure"));
+  else if (zone->pressure_episodes > 1)
+    g_ptr_array_add (notes, g_strdup_printf ("over-pressure ×%u", zone->pressure_episodes));
 }
 
 static char *
@@ -221,20 +260,48 @@ find_input (const DrFaceMap *map, const char *name)
   return NULL;
 }
 
+/* The heading's type size: smaller when a long heading would run off the
+ * canvas (about 0.62 em per character of DejaVu Sans Bold). */
+static double
+heading_size (const char *text)
+{
+  double chars = (double) g_utf8_strlen (text, -1);
+
+  return MIN (26.0, (CANVAS_W - 60.0) / (MAX (chars, 1.0) * 0.62));
+}
+
+static gboolean
+has_roller_name (const DrFaceMap *map)
+{
+  return map->roller_name != NULL && map->roller_name[0] != '\0'
+         && g_strcmp0 (map->roller_name, map->roller) != 0;
+}
+
 static void
 append_header (GString *out, const DrFaceMap *map)
 {
-  g_autofree char *title
-      = g_strdup_printf ("Face coverage — session %" G_GUINT64_FORMAT, map->session_id);
-  g_autofree char *title_esc = g_markup_escape_text (title, -1);
+  g_autofree char *heading
+      = g_strdup_printf ("Face coverage — session %" G_GUINT64_FORMAT "%s", map->session_id,
+                         map->in_progress ? " (in progress)" : "");
+  g_autofree char *heading_esc = g_markup_escape_text (heading, -1);
+  g_autofree char *title = NULL;
+  g_autofree char *title_esc = NULL;
   GString *sub = g_string_new (NULL);
   g_autofree char *sub_esc = NULL;
 
   if (map->date != NULL && map->date[0] != '\0')
     g_string_append (sub, map->date);
-  if (map->roller != NULL && map->roller[0] != '\0')
+  if (has_roller_name (map) && map->roller != NULL && map->roller[0] != '\0')
+    g_string_append_printf (sub, "%sroller %s (%s)", sub->len ? " · " : "", map->roller_name,
+                            map->roller);
+  else if (has_roller_name (map))
+    g_string_append_printf (sub, "%sroller %s", sub->len ? " · " : "", map->roller_name);
+  else if (map->roller != NULL && map->roller[0] != '\0')
     g_string_append_printf (sub, "%sroller %s", sub->len ? " · " : "", map->roller);
   sub_esc = g_markup_escape_text (sub->str, -1);
+  /* The document's title says it all: session, roller, whether it ended. */
+  title = sub->len ? g_strdup_printf ("%s, %s", heading, sub->str) : g_strdup (heading);
+  title_esc = g_markup_escape_text (title, -1);
   g_string_free (sub, TRUE);
 
   g_string_append_printf (out,
@@ -258,7 +325,12 @@ append_header (GString *out, const DrFaceMap *map)
                    "<pattern id=\"hatch\" patternUnits=\"userSpaceOnUse\" width=\"8\" height=\"8\" "
                    "patternTransform=\"rotate(45)\">"
                    "<rect x=\"0\" y=\"0\" width=\"3\" height=\"8\" fill=\"#4a3b36\" "
-                   "fill-opacity=\"0.4\"/></pattern>\n");
+                   "fill-opacity=\"0.4\"/></pattern>\n"
+                   /* Dots over the warning colour: over-treated, told apart
+                    * from the hatching without looking at hue. */
+                   "<pattern id=\"dots\" patternUnits=\"userSpaceOnUse\" width=\"9\" height=\"9\">"
+                   "<circle cx=\"4.5\" cy=\"4.5\" r=\"2\" fill=\"" TEXT "\" "
+                   "fill-opacity=\"0.55\"/></pattern>\n");
   g_string_append (out, "<linearGradient id=\"scale\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">");
   for (gsize i = 0; i < G_N_ELEMENTS (scale); i++)
     g_string_append_printf (out, "<stop offset=\"%d%%\" stop-color=\"#%02x%02x%02x\"/>",
@@ -269,10 +341,9 @@ append_header (GString *out, const DrFaceMap *map)
   g_string_append_printf (out,
                           "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
                           (int) CANVAS_W, (int) CANVAS_H);
-  g_string_append_printf (out,
-                          "<text x=\"30\" y=\"46\" font-size=\"26\" font-weight=\"bold\" "
-                          "class=\"legend\">%s</text>\n",
-                          title_esc);
+  g_string_append (out, "<text x=\"30\" y=\"46\" font-size=\"");
+  append_num (out, heading_size (heading));
+  g_string_append_printf (out, "\" font-weight=\"bold\" class=\"legend\">%s</text>\n", heading_esc);
   if (sub_esc[0] != '\0')
     g_string_append_printf (
         out, "<text x=\"30\" y=\"74\" font-size=\"15\" fill=\"#5b605d\">%s</text>\n", sub_esc);
@@ -290,7 +361,9 @@ append_face_background (GString *out)
 static void
 append_zone_fill (GString *out, const FaceZone *zone, const DrFaceMapZone *input, gboolean clip)
 {
-  g_autofree char *fill = input ? hex_colour (input->coverage) : g_strdup (NOT_CONFIGURED);
+  g_autofree char *fill = input == NULL        ? g_strdup (NOT_CONFIGURED)
+                          : is_warning (input) ? g_strdup (WARNING)
+                                               : hex_colour (input->coverage);
   const char *clip_attr = clip ? " clip-path=\"url(#face)\"" : "";
 
   g_string_append_printf (out, "<g id=\"zone-%s\"%s>\n", ZONE_NAME (zone), clip_attr);
@@ -298,11 +371,22 @@ append_zone_fill (GString *out, const FaceZone *zone, const DrFaceMapZone *input
   if (input && input->excluded)
     g_string_append_printf (out, "<path class=\"excluded\" d=\"%s\" fill=\"url(#hatch)\"/>\n",
                             zone->path);
+  if (input && input->over_treated)
+    g_string_append_printf (out, "<path class=\"over-treated\" d=\"%s\" fill=\"url(#dots)\"/>\n",
+                            zone->path);
   /* The boundary last, so the hatching stops at it. */
   g_string_append_printf (out,
                           "<path d=\"%s\" fill=\"none\" stroke=\"" BOUNDARY "\" "
                           "stroke-width=\"2.5\"/>\n",
                           zone->path);
+  /* Over-pressure: a dashed dark outline over the boundary, whatever the
+   * fill. */
+  if (input && input->pressure_episodes > 0)
+    g_string_append_printf (out,
+                            "<path class=\"over-pressure\" d=\"%s\" fill=\"none\" "
+                            "stroke=\"" TEXT "\" stroke-width=\"4\" "
+                            "stroke-dasharray=\"10 6\"/>\n",
+                            zone->path);
   g_string_append (out, "</g>\n");
 }
 
@@ -342,51 +426,104 @@ append_features (GString *out)
       "C 128 226 112 270 104 336 Z\" fill=\"" HAIR "\"/>\n");
 }
 
+/* The warning mark: a white triangle with "!", centred on (@x, @y), @size
+ * units high; black on white reads on any fill and needs no hue. */
+static void
+append_mark (GString *out, double x, double y, double size)
+{
+  double h = size, w = size * 1.15;
+
+  g_string_append (out, "<g class=\"mark\"><path d=\"M ");
+  append_num (out, x);
+  g_string_append_c (out, ' ');
+  append_num (out, y - h / 2);
+  g_string_append (out, " L ");
+  append_num (out, x + w / 2);
+  g_string_append_c (out, ' ');
+  append_num (out, y + h / 2);
+  g_string_append (out, " L ");
+  append_num (out, x - w / 2);
+  g_string_append_c (out, ' ');
+  append_num (out, y + h / 2);
+  g_string_append (out, " Z\" fill=\"#ffffff\" stroke=\"" TEXT "\" stroke-width=\"1.6\" "
+                        "stroke-linejoin=\"round\"/><text x=\"");
+  append_num (out, x);
+  g_string_append (out, "\" y=\"");
+  append_num (out, y + h * 0.42);
+  g_string_append (out, "\" font-size=\"");
+  append_num (out, h * 0.72);
+  g_string_append (out, "\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"" TEXT
+                        "\">!</text></g>\n");
+}
+
 static void
 append_zone_label (GString *out, const FaceZone *zone, const DrFaceMapZone *input)
 {
   g_autofree char *pct = input ? percent_text (input->coverage) : g_strdup ("—");
   g_autofree char *passes
       = input ? passes_text (input->passes, input->target_passes) : g_strdup ("not configured");
-  gboolean excluded = input && input->excluded;
+  g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func (g_free);
   double x = zone->label_x, y = zone->label_y;
 
+  append_notes (notes, input);
+  if (has_mark (input))
+    append_mark (out, zone->mark_x, zone->mark_y, zone->compact ? 12 : 20);
   if (zone->compact)
     {
       /* Nose and upper lip are small: smaller type, tighter lines. */
-      double top = excluded ? y - 12 : y - 8;
+      double top = y - 8 - 4 * notes->len;
       append_text (out, x, top, 10, "normal", ZONE_LABEL (zone));
       append_text (out, x, top + 13, 12.5, "bold", pct);
       append_text (out, x, top + 24, 9.5, "normal", passes);
-      if (excluded)
-        append_text (out, x, top + 35, 9.5, "bold", "excluded");
+      for (guint i = 0; i < notes->len; i++)
+        append_text (out, x, top + 35 + 11 * i, 9.5, "bold", g_ptr_array_index (notes, i));
       return;
     }
-  append_text (out, x, y - 14, 13, excluded ? "bold" : "normal", ZONE_LABEL (zone));
+  /* More than one note: the block moves up to stay in the zone. */
+  if (notes->len > 1)
+    y -= 8 * (notes->len - 1);
+  append_text (out, x, y - 14, 13, notes->len ? "bold" : "normal", ZONE_LABEL (zone));
   append_text (out, x, y + 6, 19, "bold", pct);
   append_text (out, x, y + 24, 12, "normal", passes);
-  if (excluded)
-    append_text (out, x, y + 42, 12, "bold", "excluded");
+  for (guint i = 0; i < notes->len; i++)
+    append_text (out, x, y + 42 + 16 * i, 12, "bold", g_ptr_array_index (notes, i));
 }
 
 static void
-append_swatch (GString *out, double x, double y, const char *fill, gboolean hatched)
+append_swatch (GString *out, double x, double y, const char *fill, const char *pattern)
 {
   g_string_append_printf (out,
                           "<rect x=\"%d\" y=\"%d\" width=\"22\" height=\"16\" fill=\"%s\" "
                           "stroke=\"" SKIN_LINE "\" stroke-width=\"1\"/>\n",
                           (int) x, (int) y, fill);
-  if (hatched)
+  if (pattern != NULL)
     g_string_append_printf (out,
                             "<rect x=\"%d\" y=\"%d\" width=\"22\" height=\"16\" "
-                            "fill=\"url(#hatch)\"/>\n",
+                            "fill=\"url(#%s)\"/>\n",
+                            (int) x, (int) y, pattern);
+}
+
+/* The swatch of a zone beside the face: its fill and patterns as on the
+ * face. */
+static void
+append_zone_swatch (GString *out, double x, double y, const DrFaceMapZone *zone)
+{
+  g_autofree char *fill = is_warning (zone) ? g_strdup (WARNING) : hex_colour (zone->coverage);
+
+  append_swatch (out, x, y, fill, zone->excluded ? "hatch" : NULL);
+  if (zone->over_treated)
+    append_swatch (out, x, y, "none", "dots");
+  if (zone->pressure_episodes > 0)
+    g_string_append_printf (out,
+                            "<rect x=\"%d\" y=\"%d\" width=\"22\" height=\"16\" fill=\"none\" "
+                            "stroke=\"" TEXT "\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n",
                             (int) x, (int) y);
 }
 
 static void
 append_legend (GString *out)
 {
-  const double x = LEGEND_X, y = 130, w = 280;
+  const double x = LEGEND_X, y = 104, w = 280;
 
   g_string_append_printf (out,
                           "<g id=\"legend\" class=\"legend\">\n"
@@ -410,29 +547,49 @@ append_legend (GString *out)
                           "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b605d\">"
                           "0 %%: not rolled · 100 %%: target passes reached</text>\n",
                           (int) x, (int) y + 68);
-  append_swatch (out, x, y + 84, NOT_CONFIGURED, TRUE);
+  append_swatch (out, x, y + 80, WARNING, "dots");
+  append_mark (out, x + 40, y + 88, 14);
+  g_string_append_printf (out,
+                          "<text x=\"%d\" y=\"%d\" font-size=\"13\">over-treated (dotted)</text>\n",
+                          (int) x + 54, (int) y + 93);
+  append_swatch (out, x, y + 104, WARNING, "hatch");
+  append_mark (out, x + 40, y + 112, 14);
+  g_string_append_printf (out,
+                          "<text x=\"%d\" y=\"%d\" font-size=\"13\">excluded, but rolled</text>\n",
+                          (int) x + 54, (int) y + 117);
+  append_swatch (out, x, y + 128, "#ffffff", NULL);
+  g_string_append_printf (out,
+                          "<rect x=\"%d\" y=\"%d\" width=\"22\" height=\"16\" fill=\"none\" "
+                          "stroke=\"" TEXT "\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n",
+                          (int) x, (int) y + 128);
+  append_mark (out, x + 40, y + 136, 14);
+  g_string_append_printf (out,
+                          "<text x=\"%d\" y=\"%d\" font-size=\"13\">over-pressure (dashed outline)"
+                          "</text>\n",
+                          (int) x + 54, (int) y + 141);
+  append_swatch (out, x, y + 152, NOT_CONFIGURED, "hatch");
   g_string_append_printf (out,
                           "<text x=\"%d\" y=\"%d\" font-size=\"13\">excluded zone (hatched): "
                           "do not roll</text>\n",
-                          (int) x + 32, (int) y + 97);
-  append_swatch (out, x, y + 110, NOT_CONFIGURED, FALSE);
+                          (int) x + 32, (int) y + 165);
+  append_swatch (out, x, y + 176, NOT_CONFIGURED, NULL);
   g_string_append_printf (out,
                           "<text x=\"%d\" y=\"%d\" font-size=\"13\">not a configured zone</text>\n",
-                          (int) x + 32, (int) y + 123);
+                          (int) x + 32, (int) y + 189);
   g_string_append_printf (out,
                           "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b605d\">"
                           "Front view: the person’s left is on the right.</text>\n"
                           "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#5b605d\">"
                           "In each zone: coverage, passes / target passes.</text>\n"
                           "</g>\n",
-                          (int) x, (int) y + 150, (int) x, (int) y + 168);
+                          (int) x, (int) y + 212, (int) x, (int) y + 228);
 }
 
 static void
 append_other_zones (GString *out, const DrFaceMap *map)
 {
   const double x = LEGEND_X;
-  double y = 350;
+  double y = 358;
   guint n = 0;
 
   g_string_append_printf (out,
@@ -444,7 +601,6 @@ append_other_zones (GString *out, const DrFaceMap *map)
   for (gsize i = 0; i < map->n_zones; i++)
     {
       const DrFaceMapZone *zone = &map->zones[i];
-      g_autofree char *fill = NULL;
       g_autofree char *name = NULL;
       g_autofree char *pct = NULL;
       g_autofree char *passes = NULL;
@@ -472,16 +628,26 @@ append_other_zones (GString *out, const DrFaceMap *map)
           char buf[G_ASCII_DTOSTR_BUF_SIZE];
           g_ascii_formatd (buf, sizeof buf, "%.1f",
                            isfinite (zone->rolled_cm2) ? zone->rolled_cm2 : 0);
-          append_swatch (out, x, y, "#ffffff", FALSE);
+          append_swatch (out, x, y, "#ffffff", NULL);
           line = g_strdup_printf ("%s cm² rolled where no zone was known", buf);
         }
       else
         {
-          fill = hex_colour (zone->coverage);
+          g_autoptr (GPtrArray) notes = g_ptr_array_new_with_free_func (g_free);
+          GString *text;
+
           pct = percent_text (zone->coverage);
           passes = passes_text (zone->passes, zone->target_passes);
-          append_swatch (out, x, y, fill, zone->excluded);
-          line = g_strdup_printf ("%s · %s%s", pct, passes, zone->excluded ? " · excluded" : "");
+          append_zone_swatch (out, x, y, zone);
+          if (has_mark (zone))
+            append_mark (out, x + 11, y - 3, 11);
+          append_notes (notes, zone);
+          text = g_string_new (NULL);
+          g_string_append_printf (text, "%s · %s", pct, passes);
+          for (guint k = 0; k < notes->len; k++)
+            g_string_append_printf (text, " · %s", (const char *) g_ptr_array_index (notes, k));
+          line = g_markup_escape_text (text->str, -1);
+          g_string_free (text, TRUE);
         }
       /* Two lines: a name may be 31 characters long. */
       g_string_append_printf (

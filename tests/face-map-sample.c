@@ -5,11 +5,15 @@
  * Usage: face-map-sample SCENARIO OUT.svg
  *   scale      every face zone at a different coverage, none excluded
  *   excluded   upper lip excluded, neck not configured (left out)
+ *   warnings   chin over-treated, upper lip excluded but rolled, left
+ *              cheek with an over-pressure episode, in progress
  *   example    the picture in the README (client/coverage-example.png):
  *              face-map-sample example x.svg && rsvg-convert x.svg |
  *              pngquant --quality 70-95 - > client/coverage-example.png
  * Prints one line per face zone: "NAME X Y STATE COVERAGE", STATE being
- * fill, hatched or unconfigured, X Y the zone's probe point in pixels.
+ * fill, hatched, unconfigured, warning (the warning colour, dotted) or
+ * warning-hatched (the warning colour, hatched), X Y the zone's probe
+ * point in pixels.
  */
 #include <glib.h>
 #include <stdio.h>
@@ -30,11 +34,25 @@ static const DrFaceMapZone excluded_zones[] = {
   { "unassigned", 0.0, 0.0, 0, 3.5, FALSE },
 };
 
+static const DrFaceMapZone warning_zones[] = {
+  { "forehead", 0.6, 3.6, 6, 36, FALSE },
+  { "left-cheek", 0.8, 4.8, 6, 32, FALSE, .pressure_episodes = 1 },
+  { "right-cheek", 0.8, 4.8, 6, 32, FALSE },
+  { "nose", 0.3, 1.8, 6, 4, FALSE },
+  { "upper-lip", 0.5, 3.0, 6, 24, TRUE, .rolled_excluded = TRUE },
+  { "chin", 2.1, 12.6, 6, 226.8, FALSE, .over_treated = TRUE },
+  { "neck", 1.0, 6.0, 6, 660, FALSE },
+};
+
 static const DrFaceMapZone example_zones[] = {
-  { "forehead", 0.92, 5.5, 6, 55.2, FALSE },  { "left-cheek", 0.71, 4.3, 6, 40, FALSE },
-  { "right-cheek", 0.45, 2.7, 6, 27, FALSE }, { "nose", 0.15, 0.9, 6, 2, FALSE },
-  { "upper-lip", 0.0, 0.0, 6, 0, TRUE },      { "chin", 1.0, 6.4, 6, 20, FALSE },
-  { "neck", 0.3, 1.8, 6, 50, FALSE },         { "temple", 0.55, 3.3, 6, 10, FALSE },
+  { "forehead", 0.92, 5.5, 6, 55.2, FALSE },
+  { "left-cheek", 0.71, 4.3, 6, 40, FALSE, .pressure_episodes = 1 },
+  { "right-cheek", 0.45, 2.7, 6, 27, FALSE },
+  { "nose", 2.2, 13.2, 6, 158.4, FALSE, .over_treated = TRUE },
+  { "upper-lip", 0.0, 0.0, 6, 0, TRUE },
+  { "chin", 0.4, 2.4, 6, 43.2, TRUE, .rolled_excluded = TRUE },
+  { "neck", 0.3, 1.8, 6, 50, FALSE },
+  { "temple", 0.55, 3.3, 6, 10, FALSE },
   { "unassigned", 0.0, 0.0, 0, 12.4, FALSE },
 };
 
@@ -47,7 +65,7 @@ main (int argc, char **argv)
 
   if (argc != 3)
     {
-      g_printerr ("usage: face-map-sample scale|excluded|example OUT.svg\n");
+      g_printerr ("usage: face-map-sample scale|excluded|warnings|example OUT.svg\n");
       return 2;
     }
   if (g_str_equal (argv[1], "scale"))
@@ -60,10 +78,18 @@ main (int argc, char **argv)
       map.zones = excluded_zones;
       map.n_zones = G_N_ELEMENTS (excluded_zones);
     }
+  else if (g_str_equal (argv[1], "warnings"))
+    {
+      map.zones = warning_zones;
+      map.n_zones = G_N_ELEMENTS (warning_zones);
+      map.roller_name = "DermaRoller 7F";
+      map.in_progress = TRUE;
+    }
   else if (g_str_equal (argv[1], "example"))
     {
       map.session_id = 12;
       map.roller = "C0:FF:EE:00:00:01";
+      map.roller_name = "DermaRoller 7F";
       map.zones = example_zones;
       map.n_zones = G_N_ELEMENTS (example_zones);
     }
@@ -89,7 +115,9 @@ main (int argc, char **argv)
           zone = &map.zones[i];
       dr_face_map_zone_probe (*name, &x, &y);
       printf ("%s %d %d %s %s\n", *name, (int) x, (int) y,
-              zone == NULL     ? "unconfigured"
+              zone == NULL ? "unconfigured"
+              : (zone->over_treated || zone->rolled_excluded)
+                  ? (zone->excluded ? "warning-hatched" : "warning")
               : zone->excluded ? "hatched"
                                : "fill",
               g_ascii_dtostr (buf, sizeof buf, zone ? zone->coverage : 0.0));

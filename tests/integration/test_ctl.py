@@ -574,7 +574,7 @@ class Paired(CtlTestCase):
         self.assertEqual(root.tag, '{http://www.w3.org/2000/svg}svg')
         texts = [''.join(t.itertext()) for t in root.iter('{http://www.w3.org/2000/svg}text')]
         self.assertIn(f'Face coverage — session {session}', texts)
-        self.assertIn(f'{when} · roller {self.ADDRESS}', texts)
+        self.assertIn(f'{when} · roller {self.ROLLER_NAME} ({self.ADDRESS})', texts)
         self.assertIn(f'{forehead[0] * 100:.0f} %', texts)
         out, _ = self.ctl('coverage', '--svg', '-')
         self.assertTrue(out.startswith('<?xml'), out[:80])
@@ -632,6 +632,90 @@ class Paired(CtlTestCase):
         self.assertEqual(err, f'Exported 1 session to {path}\n')
         with open(path, encoding='utf-8') as f:
             self.assertEqual(len(list(csv.DictReader(f))), len(records))
+
+    def test_coverage_warnings(self):
+        '''What went wrong, in the NOTE column, the JSON and on the map, while the
+        session is still in progress and after it ended: the nose rolled past
+        twice its target (16 revolutions: 12.6 passes of 6), the chin rolled
+        while excluded, one over-pressure episode on the forehead.'''
+        self.ctl('exclude', 'chin')
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=30)
+        s.add(1, 2000, 0, 0)
+        s.add(36, 2000, 0, 20)             # 2 revolutions on the forehead
+        s.add(20, 6000, 0, 4)              # over the 5.0 N limit for 200 ms
+        s.add(40, 3000, 0, 4)              # and back under it
+        s.add(1, 2500, 3, 0)
+        s.add(288, 2500, 3, 20)            # the nose: 16 revolutions
+        s.add(1, 2500, 5, 0)
+        s.add(36, 2500, 5, 20)             # the chin, excluded: 2 revolutions
+        self.roller.push(s.frames())
+        session = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0].args[0]
+
+        def kinds():
+            return {(e[1], e[2].get('zone')) for e in
+                    self.manager('GetSessionEvents', '(t)', (session,))}
+        want = {('over-treated', 'nose'), ('excluded', 'chin'), ('pressure-ended', 'forehead')}
+        wait_until(lambda: want <= kinds(), 10, 'the events of the session', kinds)
+        wait_until(lambda: self.manager('GetSessionCoverage', '(t)', (session,))['chin'][1] > 0,
+                   10, 'the chin rolled')
+        coverage = self.manager('GetSessionCoverage', '(t)', (session,))
+        nose_passes = coverage['nose'][1]
+        self.assertGreaterEqual(nose_passes, 12.0)
+
+        out, _ = self.ctl('coverage')
+        self.assertRegex(out.splitlines()[0],
+                         rf'^Session {session}, .*, in progress, roller {self.ROLLER_NAME} '
+                         rf'\({self.ADDRESS}\): mean coverage \d+ %$')
+        rows = {line.split()[0]: line for line in out.splitlines()[3:]}
+        self.assertTrue(rows['nose'].endswith(f'over-treated ({nose_passes:.1f} passes of 6)'),
+                        rows['nose'])
+        self.assertTrue(rows['chin'].endswith('excluded, but rolled'), rows['chin'])
+        self.assertTrue(rows['forehead'].endswith('over-pressure (peak 6.0 N)'), rows['forehead'])
+        self.assertTrue(rows['neck'].endswith('missed'), rows['neck'])
+        self.assertTrue(rows['upper-lip'].endswith('missed'), rows['upper-lip'])
+
+        data = self.ctl_json('coverage')
+        self.assertTrue(data['active'])
+        self.assertEqual(data['roller_name'], self.ROLLER_NAME)
+        by_zone = {z['zone']: z for z in data['zones']}
+        self.assertEqual([(z, by_zone[z]['over_treated'], by_zone[z]['rolled_excluded'],
+                           by_zone[z]['pressure_episodes']) for z in proto.ZONES],
+                         [('forehead', False, False, 1), ('left-cheek', False, False, 0),
+                          ('right-cheek', False, False, 0), ('nose', True, False, 0),
+                          ('upper-lip', False, False, 0), ('chin', False, True, 0),
+                          ('neck', False, False, 0)])
+        self.assertEqual(by_zone['chin']['note'], 'excluded, but rolled')
+        self.assertEqual(by_zone['nose']['note'], f'over-treated ({nose_passes:.1f} passes of 6)')
+        self.assertEqual(by_zone['left-cheek']['note'], 'missed')
+
+        svg = os.path.join(self.tmpdir, 'live.svg')
+        self.ctl('coverage', '--svg', svg)
+        root = ET.parse(svg).getroot()
+        ns = '{http://www.w3.org/2000/svg}'
+        texts = [''.join(t.itertext()) for t in root.iter(ns + 'text')]
+        self.assertIn(f'Face coverage — session {session} (in progress)', texts)
+        self.assertIn(f'roller {self.ROLLER_NAME} ({self.ADDRESS})', texts[1])
+        self.assertIn('over-treated', texts)
+        self.assertIn('excluded, but rolled', texts)
+        self.assertIn('over-pressure', texts)
+        self.assertIn(self.ROLLER_NAME, root.find(ns + 'title').text)
+        fills = {g.get('id')[5:]: g.find(ns + 'path').get('fill')
+                 for g in root.iter(ns + 'g') if (g.get('id') or '').startswith('zone-')}
+        self.assertEqual(fills['nose'], '#d55e00')
+        self.assertEqual(fills['chin'], '#d55e00')
+        self.assertNotEqual(fills['forehead'], '#d55e00')
+
+        # ended: no longer in progress; the notes stay
+        self.ctl('stop')
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        out, _ = self.ctl('coverage')
+        self.assertNotIn('in progress', out)
+        self.assertIn(f', roller {self.ROLLER_NAME} ({self.ADDRESS}): mean coverage', out)
+        self.assertIn('over-treated (', out)
+        self.ctl('coverage', '--svg', svg)
+        texts = [''.join(t.itertext()) for t in ET.parse(svg).getroot().iter(ns + 'text')]
+        self.assertIn(f'Face coverage — session {session}', texts)
 
     def test_watch(self):
         watch = self.spawn_ctl('watch', '--timeout', '30')
