@@ -67,6 +67,7 @@ list_sessions (DrCtl *ctl, gint64 since_ms, gint64 until_ms, const char *roller,
       s.roller = g_strdup (address);
       g_array_append_val (sessions, s);
     }
+  /* cppcheck-suppress memleak ; s.roller belongs to the array now: session_clear frees it */
   return sessions;
 }
 
@@ -202,8 +203,8 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       return DR_EXIT_OK;
     }
   {
-    g_autoptr (DrTable) table
-        = dr_table_new (ctl->colour, "SESSION", "START", "DURATION", "ROLLER", "COVERAGE", NULL);
+    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "SESSION", "START", "DURATION", "ROLLER",
+                                              "COVERAGE", (char *) NULL);
     g_autofree char *text = NULL;
 
     dr_table_align_right (table, 0);
@@ -590,7 +591,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   {
     g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ZONE", "COVERAGE", "", "PASSES",
-                                              "ROLLED", "PEAK FORCE", "NOTE", NULL);
+                                              "ROLLED", "PEAK FORCE", "NOTE", (char *) NULL);
     g_autofree char *text = NULL;
     g_autofree char *when = session ? dr_fmt_local_time (session->start_ms) : NULL;
     g_autofree char *length = session && session->end_ms
@@ -816,7 +817,7 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     }
   {
     g_autoptr (DrTable) table
-        = dr_table_new (ctl->colour, "TIME", "EVENT", "ZONE", "DETAILS", NULL);
+        = dr_table_new (ctl->colour, "TIME", "EVENT", "ZONE", "DETAILS", (char *) NULL);
     g_autofree char *text = NULL;
     g_autofree char *day = NULL;
 

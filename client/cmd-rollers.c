@@ -265,8 +265,9 @@ dr_cmd_list (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     }
 
   {
-    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ADDRESS", "NAME", "PAIRED", "CONNECTED",
-                                              "BATTERY", "NEEDLES", "HEAD WEAR", "SESSION", NULL);
+    g_autoptr (DrTable) table
+        = dr_table_new (ctl->colour, "ADDRESS", "NAME", "PAIRED", "CONNECTED", "BATTERY", "NEEDLES",
+                        "HEAD WEAR", "SESSION", (char *) NULL);
     g_autofree char *text = NULL;
 
     dr_table_align_right (table, 4);
@@ -401,7 +402,7 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     {
       g_autoptr (GPtrArray) names
           = dr_coverage_zone_names (coverage, (const char *const *) zone_order);
-      g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ZONE", "", "COVERAGE", NULL);
+      g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ZONE", "", "COVERAGE", (char *) NULL);
       g_autofree char *text = NULL;
 
       dr_table_align_right (table, 2);

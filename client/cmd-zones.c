@@ -64,8 +64,8 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     }
 
   {
-    g_autoptr (DrTable) table
-        = dr_table_new (ctl->colour, "ID", "ZONE", "AREA", "TARGET PASSES", "EXCLUDED", NULL);
+    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ID", "ZONE", "AREA", "TARGET PASSES",
+                                              "EXCLUDED", (char *) NULL);
     g_autofree char *text = NULL;
 
     dr_table_align_right (table, 0);

@@ -126,10 +126,23 @@ run_command (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   return cmd->run (ctl, cmd, argc, args);
 }
 
+/* Every way out of main (), the early ones for --help and usage errors
+ * included, lets go of what the options and the command took. */
+static void
+ctl_clear (DrCtl *ctl)
+{
+  g_clear_object (&ctl->objects);
+  g_clear_object (&ctl->manager);
+  g_clear_object (&ctl->connection);
+  g_clear_pointer (&ctl->roller, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DrCtl, ctl_clear)
+
 int
 main (int argc, char **argv)
 {
-  DrCtl ctl = { 0 };
+  g_auto (DrCtl) ctl = { 0 };
   const DrCommand *cmd;
   int i, status;
 
@@ -205,10 +218,5 @@ main (int argc, char **argv)
 
   ctl.colour = dr_fmt_colour_wanted (fileno (stdout));
   status = run_command (&ctl, cmd, argc - i, argv + i);
-
-  g_clear_object (&ctl.objects);
-  g_clear_object (&ctl.manager);
-  g_clear_object (&ctl.connection);
-  g_free (ctl.roller);
   return status;
 }

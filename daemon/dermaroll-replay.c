@@ -245,9 +245,7 @@ feed_record (Replay *r, guint64 record, const guint8 *buf, size_t len, gboolean 
 
   /* Let a long pause inside the recording end the session as it would have
    * live: the engine has no clock of its own. */
-  last_ms = (int64_t) frame.t0_ms;
-  for (unsigned i = 1; i < frame.n_samples; i++)
-    last_ms += frame.samples[i].dt_ms;
+  last_ms = (int64_t) dr_frame_end_ms (&frame);
   dr_engine_advance (r->engine, last_ms);
 }
 

@@ -28,6 +28,16 @@ dr_roller_clock_set (DrRollerClock *clock, int64_t unix_ms, gint64 mono_us)
   clock->set_mono_us = mono_us;
 }
 
+/* A time from the air plus the time that passed since: saturated, since
+ * the frame's time may be anything up to INT64_MAX. */
+static int64_t
+advance (int64_t ms, gint64 since_us, gint64 mono_us)
+{
+  int64_t elapsed = MAX (0, (mono_us - since_us) / 1000);
+
+  return ms > INT64_MAX - elapsed ? INT64_MAX : ms + elapsed;
+}
+
 gboolean
 dr_roller_clock_now (const DrRollerClock *clock, gint64 mono_us, int64_t *now_ms)
 {
@@ -36,7 +46,7 @@ dr_roller_clock_now (const DrRollerClock *clock, gint64 mono_us, int64_t *now_ms
 
   if (clock->frame_mono_us != 0)
     {
-      now = clock->frame_end_ms + (mono_us - clock->frame_mono_us) / 1000;
+      now = advance (clock->frame_end_ms, clock->frame_mono_us, mono_us);
       known = TRUE;
     }
   /* Since SET_TIME the roller's clock has run on from there, whatever the
@@ -44,7 +54,7 @@ dr_roller_clock_now (const DrRollerClock *clock, gint64 mono_us, int64_t *now_ms
    * nothing to do with that value. */
   if (clock->set_mono_us != 0 && !(known && clock->unsynced))
     {
-      now = MAX (now, clock->set_ms + (mono_us - clock->set_mono_us) / 1000);
+      now = MAX (now, advance (clock->set_ms, clock->set_mono_us, mono_us));
       known = TRUE;
     }
   if (known)

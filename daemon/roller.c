@@ -699,11 +699,9 @@ session_timer_cb (gpointer user_data)
 static int64_t
 frame_end_ms (const DrFrame *frame)
 {
-  int64_t t = (int64_t) frame->t0_ms;
-
-  for (unsigned i = 1; i < frame->n_samples; i++)
-    t += frame->samples[i].dt_ms;
-  return t;
+  /* Any t0 the air carries: summed unsigned by the codec, then converted
+   * (an int64_t sum overflowed for a t0 just below INT64_MAX). */
+  return (int64_t) dr_frame_end_ms (frame);
 }
 
 static void

@@ -140,6 +140,17 @@ dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out)
   return DR_CODEC_OK;
 }
 
+uint64_t
+dr_frame_end_ms (const DrFrame *frame)
+{
+  uint64_t t = frame->t0_ms;
+  unsigned n = frame->n_samples <= DR_FRAME_MAX_SAMPLES ? frame->n_samples : DR_FRAME_MAX_SAMPLES;
+
+  for (unsigned i = 1; i < n; i++)
+    t += frame->samples[i].dt_ms;
+  return t;
+}
+
 DrCodecStatus
 dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len)
 {
@@ -400,4 +411,23 @@ dr_battery_level_decode (const uint8_t *buf, size_t len, uint8_t *percent)
 
   *percent = buf[0];
   return DR_CODEC_OK;
+}
+
+/* Text values */
+
+size_t
+dr_text_value_len (const uint8_t *buf, size_t len)
+{
+  size_t n = 0;
+
+  if (buf == NULL)
+    return 0;
+  while (n < len && n < DR_TEXT_VALUE_MAX_LEN && buf[n] != '\0')
+    n++;
+  /* Cut at the bound: step back over the start of a sequence the cut would
+   * split (a sequence is at most 4 bytes; longer runs are invalid anyway). */
+  if (n == DR_TEXT_VALUE_MAX_LEN && n < len && buf[n] != '\0')
+    for (unsigned back = 0; back < 3 && (buf[n] & 0xC0) == 0x80; back++)
+      n--;
+  return n;
 }

@@ -87,6 +87,10 @@ extern "C"
   } DrFrame;
 
   DrCodecStatus dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out);
+  /* The time of the frame's last sample: t0 plus every dt after the first,
+   * in unsigned arithmetic, so any t0 the air carries gives an answer (it
+   * wraps at 2^64 instead of overflowing a signed sum). */
+  uint64_t dr_frame_end_ms (const DrFrame *frame);
   /* Writes 13 + 9·n bytes; validates n and version as the decoder does. */
   DrCodecStatus dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len);
 
@@ -173,6 +177,15 @@ extern "C"
 
   /* Battery Level (0x2A19): one byte, 0..100. */
   DrCodecStatus dr_battery_level_decode (const uint8_t *buf, size_t len, uint8_t *percent);
+
+/* The longest attribute value ATT allows (Core 5.3, Vol 3, Part F, 3.2.9). */
+#define DR_TEXT_VALUE_MAX_LEN 512
+
+  /* How many bytes of a text value (Device Information strings) to keep: up
+   * to the first NUL (values are often NUL-padded), at most
+   * DR_TEXT_VALUE_MAX_LEN, and when cut at that bound, never inside a UTF-8
+   * sequence. The bytes kept may still be invalid UTF-8. */
+  size_t dr_text_value_len (const uint8_t *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
 # scripts/deps.sh: the exact Debian 12 packages dermaroll builds, tests and
 # demos with; sourced by scripts/test and scripts/demo.
 DR_PACKAGES="
-  meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
+  meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev valgrind cppcheck
   libglib2.0-dev libglib2.0-bin libsqlite3-dev sqlite3 libsystemd-dev libdbus-1-dev
   dbus python3 python3-dbusmock python3-dbus python3-gi
   librsvg2-bin systemd bash-completion faketime libfaketime

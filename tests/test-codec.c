@@ -708,6 +708,76 @@ test_battery (void)
   assert_status (dr_battery_level_decode (buf, 2, &percent), DR_CODEC_ERR_LENGTH_MISMATCH);
 }
 
+/* The last sample's time, for any t0 the air carries: unsigned, so a t0
+ * just below INT64_MAX or near 2^64 gives the wrapped sum, never a signed
+ * overflow (the daemon used to sum in int64_t: UBSan stopped it). */
+static void
+test_frame_end_time (void)
+{
+  DrFrame f = { .version = DR_PROTOCOL_VERSION, .n_samples = 3, .t0_ms = 1000 };
+
+  f.samples[0].dt_ms = 7; /* the first sample's dt does not count */
+  f.samples[1].dt_ms = 10;
+  f.samples[2].dt_ms = 20;
+  g_assert_cmpuint (dr_frame_end_ms (&f), ==, 1030);
+
+  f.t0_ms = (uint64_t) INT64_MAX - 10;
+  g_assert_cmpuint (dr_frame_end_ms (&f), ==, (uint64_t) INT64_MAX + 20);
+  f.t0_ms = UINT64_MAX - 10;
+  g_assert_cmpuint (dr_frame_end_ms (&f), ==, 19);
+
+  f.t0_ms = 0;
+  f.n_samples = DR_FRAME_MAX_SAMPLES;
+  for (unsigned i = 0; i < DR_FRAME_MAX_SAMPLES; i++)
+    f.samples[i].dt_ms = UINT16_MAX;
+  g_assert_cmpuint (dr_frame_end_ms (&f), ==, (uint64_t) UINT16_MAX * (DR_FRAME_MAX_SAMPLES - 1));
+
+  /* A struct that did not come from the decoder: never read past samples[]. */
+  f.n_samples = 200;
+  g_assert_cmpuint (dr_frame_end_ms (&f), ==, (uint64_t) UINT16_MAX * (DR_FRAME_MAX_SAMPLES - 1));
+  f.n_samples = 1;
+  g_assert_cmpuint (dr_frame_end_ms (&f), ==, 0);
+}
+
+/* Device Information strings: cut at a NUL, at most 512 bytes (an
+ * attribute's maximum), never inside a UTF-8 sequence. The daemon used to
+ * publish whatever length bluetoothd handed it (a 100 KB FirmwareVersion). */
+static void
+test_text_value (void)
+{
+  g_autofree uint8_t *buf = g_malloc (2048);
+  static const uint8_t padded[] = { '1', '.', '4', 0, 0, 0 };
+
+  g_assert_cmpuint (dr_text_value_len (NULL, 10), ==, 0);
+  g_assert_cmpuint (dr_text_value_len (padded, 0), ==, 0);
+  g_assert_cmpuint (dr_text_value_len (padded, sizeof padded), ==, 3);
+  g_assert_cmpuint (dr_text_value_len (padded, 2), ==, 2);
+
+  memset (buf, 'a', 2048);
+  g_assert_cmpuint (dr_text_value_len (buf, DR_TEXT_VALUE_MAX_LEN), ==, DR_TEXT_VALUE_MAX_LEN);
+  g_assert_cmpuint (dr_text_value_len (buf, 2048), ==, DR_TEXT_VALUE_MAX_LEN);
+  buf[DR_TEXT_VALUE_MAX_LEN] = 0; /* a NUL right after the bound: nothing to split */
+  g_assert_cmpuint (dr_text_value_len (buf, 2048), ==, DR_TEXT_VALUE_MAX_LEN);
+
+  /* "v" then "é" (C3 A9) from byte 1: byte 512 is the second half of one */
+  buf[0] = 'v';
+  for (unsigned i = 1; i + 1 < 2048; i += 2)
+    {
+      buf[i] = 0xC3;
+      buf[i + 1] = 0xA9;
+    }
+  g_assert_cmpuint (dr_text_value_len (buf, 2048), ==, 511);
+
+  /* a 4-byte sequence (U+1F600) over the bound: cut before it */
+  memset (buf, 'a', 2048);
+  memcpy (buf + 510, "\xF0\x9F\x98\x80", 4);
+  g_assert_cmpuint (dr_text_value_len (buf, 2048), ==, 510);
+
+  /* invalid: continuation bytes only; steps back no more than a sequence */
+  memset (buf, 0x80, 2048);
+  g_assert_cmpuint (dr_text_value_len (buf, 2048), ==, DR_TEXT_VALUE_MAX_LEN - 3);
+}
+
 /* Worked examples of PROTOCOL.md */
 
 static void
@@ -926,6 +996,8 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/control-response/roundtrip", test_control_response_roundtrip);
   g_test_add_func ("/codec/control-response/malformed", test_control_response_malformed);
   g_test_add_func ("/codec/battery", test_battery);
+  g_test_add_func ("/codec/frame/end-time", test_frame_end_time);
+  g_test_add_func ("/codec/text-value", test_text_value);
 
   g_test_add_func ("/codec/examples/protocol-md-frame", test_example_frame);
   g_test_add_func ("/codec/examples/protocol-md-history-frame", test_example_history_frame);

@@ -448,8 +448,9 @@ on_dis_read (gpointer user_data, DrGattOp *op, GBytes *value, const GError *erro
     return;
   data = g_bytes_get_data (value, &len);
   /* Device Information strings are UTF-8, not NUL-terminated, sometimes
-   * padded with NULs; and the roller is not to be trusted with UTF-8. */
-  len = strnlen (data ? data : "", len);
+   * padded with NULs, no longer than an attribute can be; and the roller
+   * is not to be trusted with UTF-8 or with the length. */
+  len = dr_text_value_len ((const guint8 *) data, len);
   for (guint i = 0; i < DIS_N; i++)
     if (g_str_equal (dr_gatt_op_get_uuid (op), dis_uuids[i]))
       {

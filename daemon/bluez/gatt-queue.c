@@ -105,6 +105,7 @@ dr_task_return_later (GTask *task, GError *error)
   r->task = task;
   r->error = error;
   g_idle_add (task_return_cb, r);
+  /* cppcheck-suppress memleak ; the idle source owns r: task_return_cb frees it */
 }
 
 /* ---- operations ----------------------------------------------------------- */

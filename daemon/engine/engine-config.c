@@ -203,6 +203,7 @@ add_problem_v (GArray *to, const Loader *l, guint line, const char *group, const
   else
     p.message = g_strdup_printf ("%s: [%s]: %s", where, group, msg);
   g_array_append_val (to, p);
+  /* cppcheck-suppress memleak ; p.message belongs to the array now: problem_clear frees it */
 }
 
 /* Records an error at @group/@key (its line from the scan); always FALSE. */

@@ -369,9 +369,7 @@ frame_end_ms (const uint8_t *raw, size_t len)
 
   if (dr_frame_decode (raw, len, &frame) != DR_CODEC_OK)
     return len >= 12 ? (int64_t) store_read_u64le (raw + 4) : G_MININT64;
-  t = (int64_t) frame.t0_ms;
-  for (unsigned i = 1; i < frame.n_samples; i++)
-    t += frame.samples[i].dt_ms;
+  t = (int64_t) dr_frame_end_ms (&frame);
   return t;
 }
 

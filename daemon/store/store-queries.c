@@ -37,16 +37,19 @@ collect_samples (const uint8_t *raw, size_t len, int64_t received_ms, gpointer u
 {
   SampleCollector *c = user_data;
   DrFrame frame;
-  int64_t t;
+  uint64_t wire_t; /* any t0 the air carries: summed unsigned, then converted */
 
   if (dr_frame_decode (raw, len, &frame) != DR_CODEC_OK)
     return TRUE;
-  t = (int64_t) frame.t0_ms;
+  wire_t = frame.t0_ms;
   for (unsigned i = 0; i < frame.n_samples; i++)
     {
       const DrSample *sample = &frame.samples[i];
+      int64_t t;
+
       if (i > 0)
-        t += sample->dt_ms;
+        wire_t += sample->dt_ms;
+      t = (int64_t) wire_t;
       if (t < c->start_ms || t > c->end_ms)
         continue;
       g_array_append_vals (c->samples,
@@ -88,7 +91,10 @@ dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
       = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? G_MAXINT64 : sqlite3_column_int64 (stmt, 2);
   /* Sample times are t0 plus the dts: the frame holding the first sample
    * may start before the session, never after its last sample. */
-  if (!dr_store_foreach_frame (self, roller_id, collector.start_ms - FRAME_SPAN_MAX_MS,
+  if (!dr_store_foreach_frame (self, roller_id,
+                               collector.start_ms > G_MININT64 + FRAME_SPAN_MAX_MS
+                                   ? collector.start_ms - FRAME_SPAN_MAX_MS
+                                   : G_MININT64,
                                collector.end_ms == G_MAXINT64 ? 0 : collector.end_ms + 1,
                                collect_samples, &collector, error))
     return NULL;

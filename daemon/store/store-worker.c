@@ -210,6 +210,7 @@ send_report (DrStoreWorker *self)
   g_source_set_static_name (source, "[dermaroll] store commit");
   g_source_attach (source, self->context);
   g_source_unref (source);
+  /* cppcheck-suppress memleak ; the source owns report: report_free is its destroy notify */
 }
 
 /* Writes */

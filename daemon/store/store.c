@@ -207,6 +207,7 @@ create_private_file (const char *path, gboolean *existed, GError **error)
   fd = open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   *existed = fd < 0 && errno == EEXIST;
   if (*existed)
+    /* cppcheck-suppress resourceLeak ; fd < 0 here: *existed means open () failed */
     return TRUE;
   if (fd < 0 || fchmod (fd, 0600) != 0)
     {

@@ -17,6 +17,7 @@ Run with Debian's interpreter: /usr/bin/python3 (python3-dbusmock, python3-gi).
 
 import atexit
 import os
+import shlex
 import shutil
 import signal
 import sqlite3
@@ -37,6 +38,15 @@ import dbus_private  # noqa: E402
 import roller_protocol as proto  # noqa: E402
 
 PYTHON = '/usr/bin/python3'
+
+# Under valgrind (meson test --setup=valgrind) the daemon runs ~20 times
+# slower: every wait and call timeout here is scaled by this factor, which
+# that setup sets. Waits are on conditions, so a larger factor costs nothing
+# when things go right.
+TIMEOUT_FACTOR = float(os.environ.get('DERMAROLL_TEST_TIMEOUT_FACTOR') or 1)
+# A command line the daemon is started through (the valgrind setup's
+# valgrind --error-exitcode=...); its own exit status is what is checked.
+DAEMON_WRAPPER = shlex.split(os.environ.get('DERMAROLL_TEST_WRAPPER', ''))
 TEMPLATE = os.path.join(HERE, 'bluez_roller_template.py')
 
 BLUEZ = 'org.bluez'
@@ -129,7 +139,7 @@ def call(conn, dest, path, iface, method, sig=None, args=None, timeout=10.0, rep
     params = GLib.Variant(sig, tuple(args)) if sig else None
     rtype = GLib.VariantType.new(reply) if reply else None
     res = conn.call_sync(dest, path, iface, method, params, rtype, Gio.DBusCallFlags.NONE,
-                         int(timeout * 1000), None)
+                         int(timeout * TIMEOUT_FACTOR * 1000), None)
     if res is None:
         return None
     out = res.unpack()
@@ -140,7 +150,7 @@ def call_variant(conn, dest, path, iface, method, sig=None, args=None, timeout=1
     '''Like call, but returns the reply GVariant untouched (for type checks).'''
     params = GLib.Variant(sig, tuple(args)) if sig else None
     return conn.call_sync(dest, path, iface, method, params, None, Gio.DBusCallFlags.NONE,
-                          int(timeout * 1000), None)
+                          int(timeout * TIMEOUT_FACTOR * 1000), None)
 
 
 def dbus_error(exc):
@@ -188,6 +198,7 @@ def wait_until(predicate, timeout, what, details=None, poll_ms=20):
     The predicate is evaluated after every dispatched event and every
     poll_ms (for state outside D-Bus, e.g. a database or a process).'''
     ctx = GLib.MainContext.default()
+    timeout *= TIMEOUT_FACTOR
     deadline = time.monotonic() + timeout
     ticks = []
     src = GLib.timeout_add(poll_ms, lambda: ticks.append(1) or True)
@@ -586,7 +597,7 @@ class Daemon:
         self.runs += 1
         with open(self.log_path, 'a', encoding='utf-8') as f:
             f.write(f'==== dermarolld run {self.runs} ====\n')
-        argv = [self.path, '--db', self.db_path, '--config', self.config_path,
+        argv = [*DAEMON_WRAPPER, self.path, '--db', self.db_path, '--config', self.config_path,
                 *([] if self.notify else ['--no-notify']), '--verbose', *extra_args]
         self.proc = Processes.spawn('dermarolld', argv, env, self.log_path)
         wait_for_name(self.session_bus.conn, DERMAROLL, timeout, proc=self.proc)
@@ -599,7 +610,7 @@ class Daemon:
         '''Stops it by pid; returns the exit status.'''
         if self.proc is None:
             return None
-        rc = Processes.stop(self.proc, sig, timeout)
+        rc = Processes.stop(self.proc, sig, timeout * TIMEOUT_FACTOR)
         return rc
 
     def kill9(self):

@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
 import roller_protocol as proto  # noqa: E402
-from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL,  # noqa: E402
+from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL, TIMEOUT_FACTOR,  # noqa: E402
                       RollerTestCase, daemon_path, now_ms, roller_object_path, wait_until)
 
 ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
@@ -73,7 +73,8 @@ class CtlTestCase(RollerTestCase):
     def ctl(self, *args, status=0, timeout=60):
         '''Runs dermarollctl; asserts its exit status; returns (stdout, stderr).'''
         proc = subprocess.run([ctl_path(), *args], env=self.env(), capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                              text=True, timeout=timeout * TIMEOUT_FACTOR,
+                              stdin=subprocess.DEVNULL)
         self.assertEqual(proc.returncode, status,
                          f'dermarollctl {" ".join(args)}: exit {proc.returncode}, want {status}\n'
                          f'stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}')
@@ -110,7 +111,7 @@ class CtlTestCase(RollerTestCase):
         a line matches pattern (a regex), or fails after timeout. Reads the
         raw fd, so that select() and the data agree (no buffered text hidden
         from it); communicate() reads the rest later.'''
-        end = time.monotonic() + timeout
+        end = time.monotonic() + timeout * TIMEOUT_FACTOR
         fd = proc.stdout.fileno()
         while time.monotonic() < end:
             if any(re.search(pattern, line) for line in self.text(seen).splitlines()):
@@ -244,6 +245,19 @@ class NoDaemon(CtlTestCase):
         out, _ = self.ctl('--version')
         self.assertRegex(out, r'^dermarollctl \d+\.\d+\.\d+\n$')
 
+    def test_roller_option_then_early_exit(self):
+        '''--roller given, then --help, --version, a bad option or no
+        command: every early way out frees what the option took (the ASan
+        build's LeakSanitizer fails this otherwise).'''
+        out, _ = self.ctl('--roller', self.ADDRESS, '--help')
+        self.assertIn('Usage:', out)
+        out, _ = self.ctl(f'--roller={self.ADDRESS}', '--version')
+        self.assertTrue(out.startswith('dermarollctl '), out)
+        self.assertIn('unknown option --bogus',
+                      self.ctl_error('-r', self.ADDRESS, '--bogus', 'list', status=2))
+        _, err = self.ctl('--roller', self.ADDRESS, status=2)
+        self.assertIn('Usage: dermarollctl', err)
+
     def test_json_only_on_read_commands(self):
         out, _ = self.ctl('sessions', '--help')
         self.assertIn('--json', out)
@@ -330,7 +344,7 @@ class Daemon(CtlTestCase):
         watch = self.spawn_ctl('watch')
         self.read_until(watch, [], r'^Watching ')   # attached, in its main loop
         self.daemon.stop()
-        out, err = watch.communicate(timeout=10)
+        out, err = watch.communicate(timeout=10 * TIMEOUT_FACTOR)
         self.assertEqual(watch.returncode, 1, err)
         self.assertIn('dermarolld is not running any more', err)
 
@@ -360,7 +374,7 @@ class Daemon(CtlTestCase):
         scan = self.spawn_ctl('scan')
         wait_until(lambda: self.manager_prop('Discovering'), 10, 'discovery to start')
         scan.send_signal(signal.SIGINT)
-        out, err = scan.communicate(timeout=10)
+        out, err = scan.communicate(timeout=10 * TIMEOUT_FACTOR)
         self.assertEqual(scan.returncode, 0, err)
         self.assertFalse(self.manager_prop('Discovering'))
 
@@ -730,7 +744,7 @@ class Paired(CtlTestCase):
         self.read_until(json_watch, json_seen, r'"chin"')
         for proc in (watch, json_watch):
             proc.send_signal(signal.SIGINT)
-        out, err = watch.communicate(timeout=10)
+        out, err = watch.communicate(timeout=10 * TIMEOUT_FACTOR)
         out = self.text(seen) + out
         self.assertEqual(watch.returncode, 0, err)
         self.assertTrue(out.startswith(f'Watching {self.ROLLER_NAME} ({self.ADDRESS}) · connected'),
@@ -743,7 +757,7 @@ class Paired(CtlTestCase):
         self.assertIn('Last state: ', out)
         self.assertRegex(out, r'  Force  \[[█░|]+\]  \d+\.\d N / 5\.0 N\n')
 
-        out, err = json_watch.communicate(timeout=10)
+        out, err = json_watch.communicate(timeout=10 * TIMEOUT_FACTOR)
         out = self.text(json_seen) + out
         self.assertEqual(json_watch.returncode, 0, err)
         lines = [json.loads(line) for line in out.splitlines()]

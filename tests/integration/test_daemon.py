@@ -1432,5 +1432,56 @@ class Errors(DaemonTestCase):
         self.manager('GetZones')
 
 
+
+class HostileValues(DaemonTestCase):
+    '''Values from the air at the edges of their fields: taken in, bounded,
+    or refused, never undefined behaviour (the ASan + UBSan build of
+    scripts/test runs this against an instrumented daemon).'''
+
+    LONG_FIRMWARE = 'v' + '\u00e9' * 50000     # 100 KB, 2-byte sequences from byte 1
+
+    def roller_options(self):
+        return {'Firmware': self.LONG_FIRMWARE}
+
+    def test_frame_times_at_the_end_of_the_clock(self):
+        '''t0 is a u64 on the wire: frames whose samples lie past INT64_MAX,
+        past 2^64, at 2^63 or just below INT64_MAX are stored as received
+        and acknowledged, and the session around them can be read back.'''
+        self.start_paired()
+        s = self.live_stream()
+        s.add(5, 2000, 0, 8)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        edge = [
+            proto.encode_frame(s.seq, (1 << 63) - 10, [(0, 1, 2000, 0), (1000, 2, 2000, 0)]),
+            proto.encode_frame(s.seq + 1, (1 << 64) - 10, [(0, 3, 2000, 0), (1000, 4, 2000, 0)],
+                               flags=proto.FLAG_CLOCK_UNSYNCED),
+            proto.encode_frame(s.seq + 2, 1 << 63, [(0, 5, 2000, 0), (1000, 6, 2000, 0)]),
+            proto.encode_frame(s.seq + 3, (1 << 63) - 1005, [(0, 7, 2000, 0), (1000, 8, 2000, 0)]),
+        ]
+        self.push(edge)
+        self.wait_acked(s.seq + 3)
+        # SQLite's integers are signed: the store keeps t0's 64 bits as one
+        rows = self.db_frames()
+        self.assertEqual(sorted(((t0 & (1 << 64) - 1), seq, bytes(raw)) for t0, seq, _, raw in rows),
+                         sorted((*proto.frame_key(f), f) for f in self.produced))
+        self.assertEqual(len(self.manager('GetZones')), 7)
+        self.roller_call('StopSession')
+        sessions = self.manager('ListSessions', '(xx)', (-(1 << 63), 0))
+        self.assertTrue(sessions)
+        for session in sessions:
+            self.manager('GetSessionSamples', '(t)', (session[0],))
+            self.manager('GetSessionCoverage', '(t)', (session[0],))
+            self.manager('GetSessionEvents', '(t)', (session[0],))
+
+    def test_device_information_bounded(self):
+        '''A Device Information string longer than an attribute can be is
+        cut at 512 bytes, between two UTF-8 sequences.'''
+        self.start_paired()
+        self.wait_roller_prop('FirmwareVersion', bool)
+        firmware = self.roller_prop('FirmwareVersion')
+        self.assertEqual(firmware, 'v' + '\u00e9' * 255)
+        self.assertLessEqual(len(firmware.encode()), 512)
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)
