@@ -36,9 +36,12 @@ fuzz_frame (const uint8_t *data, size_t size)
   uint8_t buf[DR_FRAME_MAX_LEN];
   size_t len = 0;
   DrCodecStatus st = dr_frame_decode (data, size, &frame);
-  bool valid = size >= DR_FRAME_HEADER_LEN && data[0] == DR_PROTOCOL_VERSION && data[12] >= 1
-               && data[12] <= DR_FRAME_MAX_SAMPLES
-               && size == DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * data[12];
+  bool v2 = size >= DR_FRAME_HEADER_LEN && data[0] == DR_PROTOCOL_VERSION_2;
+  bool valid
+      = size >= DR_FRAME_HEADER_LEN && (data[0] == DR_PROTOCOL_VERSION || v2) && data[12] >= 1
+        && data[12] <= (v2 ? DR_FRAME_V2_MAX_SAMPLES : DR_FRAME_MAX_SAMPLES)
+        && size
+               == DR_FRAME_HEADER_LEN + (size_t) (v2 ? DR_SAMPLE_V2_LEN : DR_SAMPLE_LEN) * data[12];
 
   if (!valid)
     {

@@ -935,7 +935,7 @@ class Storage(DaemonTestCase):
         good = proto.encode_frame(99, t0, [(0, 1, 2000, 0), (10, 2, 2000, 0)])
         bad = {
             'truncated': good[:9],
-            'bad-version': bytes([2]) + good[1:],
+            'bad-version': bytes([3]) + good[1:],
             'no-samples': proto.encode_frame(98, t0, []),
             'too-many-samples': proto.encode_frame(97, t0, [(10, i, 2000, 0) for i in range(26)]),
             'length-mismatch': good + bytes(9),
