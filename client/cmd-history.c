@@ -234,6 +234,7 @@ typedef struct
   double passes;
   double rolled_cm2;
   double peak_force_n;
+  double horizontal, vertical, diagonal, unknown; /* passes by stroke direction */
   const DrZoneInfo *info; /* NULL: not a configured zone (e.g. "unassigned") */
 } ZoneCoverage;
 
@@ -244,11 +245,13 @@ zone_coverage_clear (gpointer data)
   g_free (zone->name);
 }
 
-/* GetSessionCoverage's zones in the daemon's zone order. */
+/* GetSessionCoverage's zones in the daemon's zone order, with
+ * GetSessionCoverageByDirection's passes. */
 static GArray *
 fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) by_direction = NULL;
   g_autoptr (GVariant) names_only = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_auto (GStrv) order = dr_zone_list_names (zones);
@@ -260,6 +263,9 @@ fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
 
   if (!dr_dbus_manager1_call_get_session_coverage_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE,
                                                         -1, &reply, NULL, error))
+    return NULL;
+  if (!dr_dbus_manager1_call_get_session_coverage_by_direction_sync (
+          ctl->manager, id, G_DBUS_CALL_FLAGS_NONE, -1, &by_direction, NULL, error))
     return NULL;
 
   /* Sort by way of an a{sd} of the names, as for the live Coverage. */
@@ -279,6 +285,9 @@ fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
       zone.name = g_strdup (g_ptr_array_index (names, i));
       g_variant_lookup (reply, zone.name, "(dddd)", &zone.coverage, &zone.passes, &zone.rolled_cm2,
                         &zone.peak_force_n);
+      if (!g_variant_lookup (by_direction, zone.name, "(ddddd)", NULL, &zone.horizontal,
+                             &zone.vertical, &zone.diagonal, &zone.unknown))
+        zone.unknown = zone.passes;
       zone.info = dr_zone_list_find (zones, zone.name);
       g_array_append_val (result, zone);
     }
@@ -417,6 +426,13 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_member_string (json, "zone", z->name);
           dr_json_member_double (json, "coverage", z->coverage);
           dr_json_member_double (json, "passes", z->passes);
+          dr_json_key (json, "passes_by_direction");
+          dr_json_begin_object (json);
+          dr_json_member_double (json, "horizontal", z->horizontal);
+          dr_json_member_double (json, "vertical", z->vertical);
+          dr_json_member_double (json, "diagonal", z->diagonal);
+          dr_json_member_double (json, "unknown", z->unknown);
+          dr_json_end_object (json);
           dr_json_key (json, "target_passes");
           if (z->info)
             dr_json_double (json, z->info->target_passes);
@@ -459,6 +475,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       {
         const ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
         gboolean excluded = z->info && z->info->excluded;
+        g_autofree char *missing = NULL;
         const char *note = "";
 
         if (is_empty_unassigned (z))
@@ -471,6 +488,8 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           note = z->passes > 0 ? "excluded, but rolled" : "excluded";
         else if (z->coverage <= 0)
           note = "missed";
+        else if ((missing = dr_fmt_missing_directions (z->horizontal, z->vertical, z->diagonal)))
+          note = missing;
 
         dr_table_add (table, z->name);
         if (z->info == NULL && g_strcmp0 (z->name, "unassigned") == 0)
@@ -491,9 +510,10 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         dr_table_take (table,
                        z->peak_force_n > 0 ? dr_fmt_newtons (z->peak_force_n) : g_strdup ("—"));
         dr_table_add_coloured (table,
-                               excluded && z->passes > 0                  ? DR_COLOUR_RED
-                               : z->info && z->coverage <= 0 && !excluded ? DR_COLOUR_YELLOW
-                                                                          : DR_COLOUR_DIM,
+                               excluded && z->passes > 0 ? DR_COLOUR_RED
+                               : z->info && (z->coverage <= 0 || missing) && !excluded
+                                   ? DR_COLOUR_YELLOW
+                                   : DR_COLOUR_DIM,
                                note);
       }
     text = dr_table_render (table);
