@@ -239,6 +239,7 @@ typedef struct
   double passes;
   double rolled_cm2;
   double peak_force_n;
+  double horizontal, vertical, diagonal, unknown; /* passes by stroke direction */
   const DrZoneInfo *info; /* NULL: not a configured zone (e.g. "unassigned") */
   /* From the session's events. */
   gboolean over_treated;   /* an "over-treated" event */
@@ -254,11 +255,13 @@ zone_coverage_clear (gpointer data)
   g_free (zone->name);
 }
 
-/* GetSessionCoverage's zones in the daemon's zone order. */
+/* GetSessionCoverage's zones in the daemon's zone order, with
+ * GetSessionCoverageByDirection's passes. */
 static GArray *
 fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) by_direction = NULL;
   g_autoptr (GVariant) names_only = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_auto (GStrv) order = dr_zone_list_names (zones);
@@ -270,6 +273,9 @@ fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
 
   if (!dr_dbus_manager1_call_get_session_coverage_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE,
                                                         -1, &reply, NULL, error))
+    return NULL;
+  if (!dr_dbus_manager1_call_get_session_coverage_by_direction_sync (
+          ctl->manager, id, G_DBUS_CALL_FLAGS_NONE, -1, &by_direction, NULL, error))
     return NULL;
 
   /* Sort by way of an a{sd} of the names, as for the live Coverage. */
@@ -289,6 +295,9 @@ fetch_coverage (DrCtl *ctl, guint64 id, GArray *zones, GError **error)
       zone.name = g_strdup (g_ptr_array_index (names, i));
       g_variant_lookup (reply, zone.name, "(dddd)", &zone.coverage, &zone.passes, &zone.rolled_cm2,
                         &zone.peak_force_n);
+      if (!g_variant_lookup (by_direction, zone.name, "(ddddd)", NULL, &zone.horizontal,
+                             &zone.vertical, &zone.diagonal, &zone.unknown))
+        zone.unknown = zone.passes;
       zone.info = dr_zone_list_find (zones, zone.name);
       g_array_append_val (result, zone);
     }
@@ -437,6 +446,17 @@ zone_note (const ZoneCoverage *z, DrColour *colour)
       g_ptr_array_add (notes, g_strdup ("missed"));
       *colour = DR_COLOUR_YELLOW;
     }
+  else if (z->info && !excluded && z->coverage > 0)
+    {
+      char *missing = dr_fmt_missing_directions (z->horizontal, z->vertical, z->diagonal);
+
+      if (missing != NULL)
+        {
+          g_ptr_array_add (notes, missing);
+          if (*colour == DR_COLOUR_DIM)
+            *colour = DR_COLOUR_YELLOW;
+        }
+    }
   g_ptr_array_add (notes, NULL);
   return g_strjoinv ("; ", (char **) notes->pdata);
 }
@@ -563,6 +583,13 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_member_string (json, "zone", z->name);
           dr_json_member_double (json, "coverage", z->coverage);
           dr_json_member_double (json, "passes", z->passes);
+          dr_json_key (json, "passes_by_direction");
+          dr_json_begin_object (json);
+          dr_json_member_double (json, "horizontal", z->horizontal);
+          dr_json_member_double (json, "vertical", z->vertical);
+          dr_json_member_double (json, "diagonal", z->diagonal);
+          dr_json_member_double (json, "unknown", z->unknown);
+          dr_json_end_object (json);
           dr_json_key (json, "target_passes");
           if (z->info)
             dr_json_double (json, z->info->target_passes);

@@ -285,6 +285,23 @@ zone_excluded (const Replay *r, int zone)
   return zone >= 0 && zone < DR_MAX_ZONES && r->config->zones[zone].excluded;
 }
 
+/* "vertical and diagonal missing" for a zone rolled in some known
+ * directions (a version 2 trace) and not in others; "" otherwise. */
+static void
+missing_directions (const DrZoneTotals *t, char *buf, size_t size)
+{
+  const char *missing[3];
+  guint n = 0;
+
+  for (int d = DR_DIRECTION_HORIZONTAL; d < DR_N_DIRECTIONS; d++)
+    if (!(t->passes_by_direction[d] > 0))
+      missing[n++] = dr_direction_name ((DrDirection) d);
+  if (n == 1)
+    g_snprintf (buf, size, "%s missing", missing[0]);
+  else if (n == 2)
+    g_snprintf (buf, size, "%s and %s missing", missing[0], missing[1]);
+}
+
 static void
 print_zone_row (const Replay *r, int zone)
 {
@@ -317,6 +334,8 @@ print_zone_row (const Replay *r, int zone)
              : (zone >= 0 && r->over_treated[zone]) ? "over-treated"
                                                     : "",
              sizeof cols[8]);
+  if (cols[8][0] == '\0' && has_area)
+    missing_directions (t, cols[8], sizeof cols[8]);
 
   for (int i = 0; i < N_COLS; i++)
     {
@@ -421,6 +440,16 @@ json_zone (GString *out, const Replay *r, int zone)
   json_double (out, t->passes);
   g_string_append (out, ", \"coverage\": ");
   json_double (out, t->coverage);
+  g_string_append (out, ", \"passes_by_direction\": {");
+  for (int d = DR_DIRECTION_HORIZONTAL; d <= DR_N_DIRECTIONS; d++)
+    {
+      DrDirection dir = d == DR_N_DIRECTIONS ? DR_DIRECTION_UNKNOWN : (DrDirection) d;
+
+      g_string_append_printf (out, "%s\"%s\": ", d > DR_DIRECTION_HORIZONTAL ? ", " : "",
+                              dr_direction_name (dir));
+      json_double (out, t->passes_by_direction[dir]);
+    }
+  g_string_append (out, "}");
   g_string_append (out, ", \"punctures_per_cm2\": ");
   json_double (out, t->punctures_per_cm2);
   g_string_append (out, ", \"peak_n\": ");

@@ -389,6 +389,35 @@ coverage_variant (DrRoller *self)
   return g_variant_builder_end (&builder);
 }
 
+static GVariant *
+passes_by_direction_variant (DrRoller *self)
+{
+  const DrEngineConfig *config = self->config;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{s(dddd)}"));
+  for (unsigned z = 0; z < config->n_zones; z++)
+    {
+      const double *p;
+
+      if (config->zones[z].name[0] == '\0')
+        continue;
+      p = dr_engine_zone_totals (self->engine, (int) z)->passes_by_direction;
+      g_variant_builder_add (&builder, "{s(dddd)}", config->zones[z].name,
+                             p[DR_DIRECTION_HORIZONTAL], p[DR_DIRECTION_VERTICAL],
+                             p[DR_DIRECTION_DIAGONAL], p[DR_DIRECTION_UNKNOWN]);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+/* Coverage and PassesByDirection always change together. */
+static void
+set_coverage (DrRoller *self)
+{
+  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+  dr_dbus_roller1_set_passes_by_direction (ROLLER1 (self), passes_by_direction_variant (self));
+}
+
 static void
 publish_force (DrRoller *self)
 {
@@ -415,7 +444,7 @@ static void
 publish_coverage (DrRoller *self)
 {
   self->last_coverage_emit_us = g_get_monotonic_time ();
-  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+  set_coverage (self);
   dr_dbus_roller1_set_head_wear (ROLLER1 (self), dr_engine_head_wear (self->engine));
   /* Totals of an open session go to the store at the same pace, so a crash
    * loses at most half a second of them (the raw frames lose nothing). */
@@ -507,7 +536,7 @@ on_session_ended (DrRoller *self, const DrEvent *event)
 
   self->session_id = 0;
   dr_dbus_roller1_set_active_session (ROLLER1 (self), 0);
-  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+  set_coverage (self);
   {
     g_autoptr (GVariant) coverage = g_variant_ref_sink (coverage_variant (self));
     g_autoptr (GPtrArray) excluded = g_ptr_array_new ();
@@ -899,7 +928,7 @@ warm_up_replay (DrRoller *self, WarmUp *w)
     {
       self->resumed_untouched = TRUE;
       dr_dbus_roller1_set_active_session (ROLLER1 (self), self->session_id);
-      dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+      set_coverage (self);
       g_info ("%s: resumed session %" G_GUINT64_FORMAT " from %u stored frames",
               roller_address (self), self->session_id, w->frames->len);
     }
@@ -1715,7 +1744,7 @@ dr_roller_constructed (GObject *object)
   dr_dbus_roller1_set_zone (ROLLER1 (self), "");
   dr_dbus_roller1_set_link_phase (ROLLER1 (self), "idle");
   dr_dbus_roller1_set_firmware_version (ROLLER1 (self), "");
-  dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
+  set_coverage (self);
 
   /* The last session stored is history the roller's clock must not go
    * behind (the frames after it raise the floor as they come). */

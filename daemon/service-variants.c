@@ -42,6 +42,26 @@ dr_coverage_to_variant (GPtrArray *zones)
   return g_variant_builder_end (&builder);
 }
 
+GVariant *
+dr_coverage_by_direction_to_variant (GPtrArray *zones)
+{
+  GVariantBuilder builder;
+
+  g_return_val_if_fail (zones != NULL, NULL);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{s(ddddd)}"));
+  for (guint i = 0; i < zones->len; i++)
+    {
+      const DrStoreZoneCoverage *z = g_ptr_array_index (zones, i);
+      const double *p = z->passes_by_direction;
+
+      g_variant_builder_add (&builder, "{s(ddddd)}", z->zone, z->coverage,
+                             p[DR_DIRECTION_HORIZONTAL], p[DR_DIRECTION_VERTICAL],
+                             p[DR_DIRECTION_DIAGONAL], p[DR_DIRECTION_UNKNOWN]);
+    }
+  return g_variant_builder_end (&builder);
+}
+
 /* Only the details the event has, in this order, with the keys and
  * GVariant types Manager1.GetSessionEvents documents. */
 static void

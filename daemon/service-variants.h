@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 GVariant *dr_sessions_to_variant (GPtrArray *sessions);
 /* GetSessionCoverage: a{s(dddd)} from DrStoreZoneCoverage*. */
 GVariant *dr_coverage_to_variant (GPtrArray *zones);
+/* Manager1.GetSessionCoverageByDirection: a{s(ddddd)}, (coverage, passes
+ * horizontal, vertical, diagonal, unknown). */
+GVariant *dr_coverage_by_direction_to_variant (GPtrArray *zones);
 /* GetSessionEvents: a(xsa{sv}) from DrStoreEvent*. */
 GVariant *dr_events_to_variant (GPtrArray *events);
 /* GetSessionSamples: a(xuqy) from DrStoreSample. */

@@ -267,6 +267,14 @@ query_session_coverage (DrStore *store, gpointer data, GError **error)
 }
 
 static gpointer
+query_session_coverage_by_direction (DrStore *store, gpointer data, GError **error)
+{
+  QueryArgs *args = data;
+  g_autoptr (GPtrArray) rows = dr_store_session_coverage (store, args->session_id, error);
+  return rows ? dr_coverage_by_direction_to_variant (rows) : NULL;
+}
+
+static gpointer
 query_session_events (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
@@ -329,6 +337,15 @@ handle_get_session_coverage (DrDBusManager1 *manager, GDBusMethodInvocation *inv
 {
   QueryArgs args = { .session_id = id };
   run_query (DR_SERVICE (manager), invocation, query_session_coverage, &args);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_session_coverage_by_direction (DrDBusManager1 *manager,
+                                          GDBusMethodInvocation *invocation, guint64 id)
+{
+  QueryArgs args = { .session_id = id };
+  run_query (DR_SERVICE (manager), invocation, query_session_coverage_by_direction, &args);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -398,6 +415,7 @@ dr_service_manager1_iface_init (DrDBusManager1Iface *iface)
   iface->handle_forget = handle_forget;
   iface->handle_list_sessions = handle_list_sessions;
   iface->handle_get_session_coverage = handle_get_session_coverage;
+  iface->handle_get_session_coverage_by_direction = handle_get_session_coverage_by_direction;
   iface->handle_get_session_events = handle_get_session_events;
   iface->handle_get_session_samples = handle_get_session_samples;
   iface->handle_get_zones = handle_get_zones;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* roller-protocol.c: decoders and encoders for the roller's GATT items
- * (PROTOCOL.md, version 1).
+ * (PROTOCOL.md, versions 1 and 2).
  *
  * Every function validates its whole input before it writes anything, so on
  * failure the output struct or buffer is left as it was. Byte order is done
@@ -93,14 +93,43 @@ set_out_len (size_t *out_len, size_t len)
 
 /* Roll Measurement */
 
-static DrCodecStatus
-check_frame_header (uint8_t version, uint8_t n)
+static const char *const direction_names[DR_N_DIRECTIONS] = {
+  [DR_DIRECTION_UNKNOWN] = "unknown",
+  [DR_DIRECTION_HORIZONTAL] = "horizontal",
+  [DR_DIRECTION_VERTICAL] = "vertical",
+  [DR_DIRECTION_DIAGONAL] = "diagonal",
+};
+
+const char *
+dr_direction_name (DrDirection direction)
 {
-  if (version != DR_PROTOCOL_VERSION)
+  if ((unsigned) direction >= DR_N_DIRECTIONS)
+    return "unknown";
+  return direction_names[direction];
+}
+
+/* The sample size of a frame version; its n limit follows from the 244-byte
+ * payload of a 247 MTU (v1 keeps its historical 25). */
+static DrCodecStatus
+check_frame_header (uint8_t version, uint8_t n, size_t *sample_len)
+{
+  unsigned max_n;
+
+  if (version == DR_PROTOCOL_VERSION)
+    {
+      *sample_len = DR_SAMPLE_LEN;
+      max_n = DR_FRAME_MAX_SAMPLES;
+    }
+  else if (version == DR_PROTOCOL_VERSION_2)
+    {
+      *sample_len = DR_SAMPLE_V2_LEN;
+      max_n = DR_FRAME_V2_MAX_SAMPLES;
+    }
+  else
     return DR_CODEC_ERR_BAD_VERSION;
   if (n == 0)
     return DR_CODEC_ERR_NO_SAMPLES;
-  if (n > DR_FRAME_MAX_SAMPLES)
+  if (n > max_n)
     return DR_CODEC_ERR_TOO_MANY_SAMPLES;
   return DR_CODEC_OK;
 }
@@ -110,15 +139,16 @@ dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out)
 {
   DrCodecStatus st;
   const uint8_t *p;
+  size_t sample_len;
   unsigned n;
 
   if (len < DR_FRAME_HEADER_LEN)
     return DR_CODEC_ERR_TRUNCATED;
   n = buf[12];
-  st = check_frame_header (buf[0], (uint8_t) n);
+  st = check_frame_header (buf[0], (uint8_t) n, &sample_len);
   if (st != DR_CODEC_OK)
     return st;
-  if (len != DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * n)
+  if (len != DR_FRAME_HEADER_LEN + sample_len * n)
     return DR_CODEC_ERR_LENGTH_MISMATCH;
 
   out->version = buf[0];
@@ -128,7 +158,7 @@ dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out)
   out->n_samples = (uint8_t) n;
 
   p = buf + DR_FRAME_HEADER_LEN;
-  for (unsigned i = 0; i < n; i++, p += DR_SAMPLE_LEN)
+  for (unsigned i = 0; i < n; i++, p += sample_len)
     {
       DrSample *s = &out->samples[i];
 
@@ -136,6 +166,7 @@ dr_frame_decode (const uint8_t *buf, size_t len, DrFrame *out)
       s->ticks = get_u32 (p + 2);
       s->force_mn = get_u16 (p + 6);
       s->zone = p[8];
+      s->motion = sample_len == DR_SAMPLE_V2_LEN ? p[9] : 0;
     }
   return DR_CODEC_OK;
 }
@@ -156,13 +187,13 @@ dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len
 {
   DrCodecStatus st;
   uint8_t *p;
-  size_t len;
+  size_t len, sample_len;
   unsigned n = frame->n_samples;
 
-  st = check_frame_header (frame->version, frame->n_samples);
+  st = check_frame_header (frame->version, frame->n_samples, &sample_len);
   if (st != DR_CODEC_OK)
     return st;
-  len = DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * n;
+  len = DR_FRAME_HEADER_LEN + sample_len * n;
   if (cap < len)
     return DR_CODEC_ERR_BUFFER_TOO_SMALL;
 
@@ -173,7 +204,7 @@ dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len
   buf[12] = (uint8_t) n;
 
   p = buf + DR_FRAME_HEADER_LEN;
-  for (unsigned i = 0; i < n; i++, p += DR_SAMPLE_LEN)
+  for (unsigned i = 0; i < n; i++, p += sample_len)
     {
       const DrSample *s = &frame->samples[i];
 
@@ -181,6 +212,8 @@ dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len
       put_u32 (p + 2, s->ticks);
       put_u16 (p + 6, s->force_mn);
       p[8] = s->zone;
+      if (sample_len == DR_SAMPLE_V2_LEN)
+        p[9] = s->motion;
     }
   set_out_len (out_len, len);
   return DR_CODEC_OK;

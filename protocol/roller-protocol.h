@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* roller-protocol.h: the smart roller's GATT wire format (PROTOCOL.md, version 1).
+/* roller-protocol.h: the smart roller's GATT wire format (PROTOCOL.md,
+ * versions 1 and 2; 2 differs only in the Roll Measurement sample).
  *
  * Decoders and encoders for every characteristic. Plain C99: no GLib, no heap,
  * no global state, so the same code runs in the daemon, the emulator, the
@@ -32,18 +33,30 @@ extern "C"
 #define DR_UUID_FIRMWARE_REVISION "00002a26-0000-1000-8000-00805f9b34fb"
 
 #define DR_PROTOCOL_VERSION 1
+/* Roll Measurement only: samples carry a motion byte (stroke direction). */
+#define DR_PROTOCOL_VERSION_2 2
 
 /* Roll Measurement frame */
 #define DR_FRAME_HEADER_LEN 13
 #define DR_SAMPLE_LEN 9
 #define DR_FRAME_MAX_SAMPLES 25
-#define DR_FRAME_MAX_LEN (DR_FRAME_HEADER_LEN + DR_SAMPLE_LEN * DR_FRAME_MAX_SAMPLES)
+#define DR_FRAME_V1_MAX_LEN (DR_FRAME_HEADER_LEN + DR_SAMPLE_LEN * DR_FRAME_MAX_SAMPLES)
+#define DR_SAMPLE_V2_LEN 10
+#define DR_FRAME_V2_MAX_SAMPLES 23
+#define DR_FRAME_V2_MAX_LEN (DR_FRAME_HEADER_LEN + DR_SAMPLE_V2_LEN * DR_FRAME_V2_MAX_SAMPLES)
+/* The longest frame of any version (a v2 frame of 23 samples, 243 bytes). */
+#define DR_FRAME_MAX_LEN DR_FRAME_V2_MAX_LEN
 
 #define DR_FRAME_FLAG_HISTORY 0x01u
 #define DR_FRAME_FLAG_CLOCK_UNSYNCED 0x02u
 
 #define DR_FORCE_SENSOR_FAULT 0xFFFFu
 #define DR_ZONE_UNKNOWN 0xFFu
+
+/* Version 2 sample motion byte: bits 0-1 the stroke direction, bits 2-7
+ * reserved (kept as received, ignored by every reader). */
+#define DR_MOTION_DIRECTION_MASK 0x03u
+#define DR_MOTION_DIRECTION(motion) ((DrDirection) ((motion) &DR_MOTION_DIRECTION_MASK))
 
 #define DR_HEAD_INFO_LEN 15
 #define DR_STATUS_LEN 5
@@ -54,10 +67,10 @@ extern "C"
   {
     DR_CODEC_OK = 0,
     DR_CODEC_ERR_TRUNCATED,        /* shorter than the fixed header / item size */
-    DR_CODEC_ERR_LENGTH_MISMATCH,  /* frame length is not 13 + 9·n (too long or too short) */
-    DR_CODEC_ERR_BAD_VERSION,      /* version byte is not 1 */
+    DR_CODEC_ERR_LENGTH_MISMATCH,  /* frame length is not 13 + 9·n (v2: 13 + 10·n) */
+    DR_CODEC_ERR_BAD_VERSION,      /* version byte is not 1 (frames: not 1 or 2) */
     DR_CODEC_ERR_NO_SAMPLES,       /* n == 0 */
-    DR_CODEC_ERR_TOO_MANY_SAMPLES, /* n > 25 */
+    DR_CODEC_ERR_TOO_MANY_SAMPLES, /* n > 25 (v2: n > 23) */
     DR_CODEC_ERR_BUFFER_TOO_SMALL, /* encoder: output buffer too small */
     DR_CODEC_ERR_BAD_OPCODE,       /* control point: unknown opcode */
     DR_CODEC_ERR_BAD_PARAMETER,    /* control point / status: parameter out of range */
@@ -68,12 +81,25 @@ extern "C"
    * the store's malformed-frame counts and D-Bus error messages. */
   const char *dr_codec_status_name (DrCodecStatus status);
 
+  typedef enum
+  {
+    DR_DIRECTION_UNKNOWN = 0, /* and every version 1 sample */
+    DR_DIRECTION_HORIZONTAL = 1,
+    DR_DIRECTION_VERTICAL = 2,
+    DR_DIRECTION_DIAGONAL = 3,
+    DR_N_DIRECTIONS
+  } DrDirection;
+
+  /* "unknown", "horizontal", "vertical", "diagonal" (D-Bus, JSON, logs). */
+  const char *dr_direction_name (DrDirection direction);
+
   typedef struct
   {
     uint16_t dt_ms;    /* since the previous sample; 0 for the first */
     uint32_t ticks;    /* cumulative drum encoder ticks, wraps at 2^32 */
     uint16_t force_mn; /* millinewtons; DR_FORCE_SENSOR_FAULT = no reading */
     uint8_t zone;      /* 0..6 by the roller's motion sensor; DR_ZONE_UNKNOWN */
+    uint8_t motion;    /* version 2 only (0 in version 1): DR_MOTION_DIRECTION () */
   } DrSample;
 
   typedef struct
@@ -91,7 +117,9 @@ extern "C"
    * in unsigned arithmetic, so any t0 the air carries gives an answer (it
    * wraps at 2^64 instead of overflowing a signed sum). */
   uint64_t dr_frame_end_ms (const DrFrame *frame);
-  /* Writes 13 + 9·n bytes; validates n and version as the decoder does. */
+  /* Version 1 or 2 by frame->version. Writes 13 + 9·n bytes (v2: 13 + 10·n,
+   * with each sample's motion byte as given); validates n and version as
+   * the decoder does. */
   DrCodecStatus dr_frame_encode (const DrFrame *frame, uint8_t *buf, size_t cap, size_t *out_len);
 
   typedef struct

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-'''roller_protocol.py: the roller's GATT wire format (PROTOCOL.md, version 1)
-in Python.
+'''roller_protocol.py: the roller's GATT wire format (PROTOCOL.md, versions 1
+and 2) in Python.
 
 The one Python codec of the project: the integration tests, the dbusmock
 roller, the emulator's and roller-sim's tests, scripts/roller-sim and
@@ -44,14 +44,24 @@ FLAG_HISTORY = 0x01
 FLAG_CLOCK_UNSYNCED = 0x02
 FORCE_SENSOR_FAULT = 0xFFFF
 ZONE_UNKNOWN = 0xFF
+VERSION_2 = 2                      # Roll Measurement with a motion byte a sample
 MAX_SAMPLES = 25
+V2_MAX_SAMPLES = 23
 HEADER = struct.Struct('<BBHQB')   # version, flags, seq, t0_ms, n
 SAMPLE = struct.Struct('<HIHB')    # dt_ms, ticks, force_mN, zone
+SAMPLE_V2 = struct.Struct('<HIHBB')  # ... + motion (bits 0-1 direction)
+DIRECTION_UNKNOWN = 0
+DIRECTION_HORIZONTAL = 1
+DIRECTION_VERTICAL = 2
+DIRECTION_DIAGONAL = 3
+DIRECTION_MASK = 0x03
+DIRECTIONS = ['unknown', 'horizontal', 'vertical', 'diagonal']
 HEAD_INFO = struct.Struct('<BHHHHHI')
 STATUS = struct.Struct('<BBHB')
 FRAME_HEADER_LEN = HEADER.size     # 13
 SAMPLE_LEN = SAMPLE.size           # 9
-FRAME_MAX_LEN = FRAME_HEADER_LEN + SAMPLE_LEN * MAX_SAMPLES
+SAMPLE_V2_LEN = SAMPLE_V2.size     # 10
+FRAME_MAX_LEN = FRAME_HEADER_LEN + SAMPLE_V2_LEN * V2_MAX_SAMPLES   # 243, any version
 HEAD_INFO_LEN = HEAD_INFO.size     # 15
 STATUS_LEN = STATUS.size           # 5
 
@@ -80,26 +90,44 @@ ZONES = ['forehead', 'left-cheek', 'right-cheek', 'nose', 'upper-lip', 'chin', '
 
 
 def encode_frame(seq, t0_ms, samples, flags=0, version=VERSION):
-    '''One Roll Measurement notification: 13-byte header + 9 bytes a sample.
+    '''One Roll Measurement notification: 13-byte header + 9 bytes a sample
+    (version 2: 10 bytes, the last the motion byte).
 
-    samples: (dt_ms, ticks, force_mN, zone) tuples; dt_ms of the first is 0.
+    samples: (dt_ms, ticks, force_mN, zone) tuples, or (dt_ms, ticks,
+    force_mN, zone, motion): motion is written in version 2 only (0 when
+    missing) and dropped in version 1; dt_ms of the first is 0.
     No validation: the tests also build malformed frames with it.
     '''
     out = HEADER.pack(version, flags, seq & 0xFFFF, t0_ms, len(samples))
-    return out + b''.join(SAMPLE.pack(dt, ticks & 0xFFFFFFFF, force, zone)
-                          for dt, ticks, force, zone in samples)
+    if version == VERSION_2:
+        return out + b''.join(SAMPLE_V2.pack(s[0], s[1] & 0xFFFFFFFF, s[2], s[3],
+                                             s[4] if len(s) > 4 else 0) for s in samples)
+    return out + b''.join(SAMPLE.pack(s[0], s[1] & 0xFFFFFFFF, s[2], s[3]) for s in samples)
 
 
 def decode_frame(raw):
-    '''Inverse of encode_frame; ValueError for what dr_frame_decode rejects.'''
+    '''Inverse of encode_frame; ValueError for what dr_frame_decode rejects.
+    Samples are (dt_ms, ticks, force_mN, zone) in version 1 and (dt_ms,
+    ticks, force_mN, zone, motion) in version 2.'''
     raw = bytes(raw)
     if len(raw) < HEADER.size:
         raise ValueError(f'truncated frame {raw.hex()}')
     version, flags, seq, t0, n = HEADER.unpack_from(raw, 0)
-    if version != VERSION or not 1 <= n <= MAX_SAMPLES or len(raw) != HEADER.size + SAMPLE.size * n:
+    if version == VERSION:
+        sample, max_n = SAMPLE, MAX_SAMPLES
+    elif version == VERSION_2:
+        sample, max_n = SAMPLE_V2, V2_MAX_SAMPLES
+    else:
         raise ValueError(f'malformed frame {raw.hex()}')
-    samples = [SAMPLE.unpack_from(raw, HEADER.size + SAMPLE.size * i) for i in range(n)]
+    if not 1 <= n <= max_n or len(raw) != HEADER.size + sample.size * n:
+        raise ValueError(f'malformed frame {raw.hex()}')
+    samples = [sample.unpack_from(raw, HEADER.size + sample.size * i) for i in range(n)]
     return {'version': version, 'flags': flags, 'seq': seq, 't0': t0, 'samples': samples}
+
+
+def direction_of(motion):
+    '''The stroke direction (DIRECTION_*) of a version 2 motion byte.'''
+    return motion & DIRECTION_MASK
 
 
 def frame_seq(raw):
@@ -215,7 +243,9 @@ class Stream:
     arithmetic in the tests.
     '''
 
-    def __init__(self, t0_ms, seq=0, ticks=0, period_ms=10, per_frame=10, flags=0):
+    def __init__(self, t0_ms, seq=0, ticks=0, period_ms=10, per_frame=10, flags=0,
+                 version=VERSION):
+        self.version = version
         self.t = t0_ms
         self.seq = seq
         self.ticks = ticks
@@ -223,21 +253,21 @@ class Stream:
         self.per_frame = per_frame
         self.flags = flags
         self.samples = []
-        self._pending = []   # (time_ms, ticks, force, zone)
+        self._pending = []   # (time_ms, ticks, force, zone, motion)
         self._first = True
 
-    def add(self, count, force_mN, zone, ticks_per_sample=0):
+    def add(self, count, force_mN, zone, ticks_per_sample=0, direction=DIRECTION_UNKNOWN):
         '''count samples at force_mN in zone; ticks advance before each sample
-        except the stream's very first (the baseline).'''
+        except the stream's very first (the baseline). direction is sent in
+        version 2 streams only.'''
         for _ in range(count):
             if self._first:
                 self._first = False
             else:
                 self.t += self.period_ms
                 self.ticks = (self.ticks + ticks_per_sample) & 0xFFFFFFFF
-            s = (self.t, self.ticks, force_mN, zone)
-            self._pending.append(s)
-            self.samples.append(s)
+            self._pending.append((self.t, self.ticks, force_mN, zone, direction))
+            self.samples.append((self.t, self.ticks, force_mN, zone))
         return self
 
     def gap(self, ms):
@@ -248,14 +278,17 @@ class Stream:
     def frames(self):
         '''Cuts the pending samples into encoded frames; returns them.'''
         out = []
+        per_frame = self.per_frame
+        if self.version == VERSION_2:
+            per_frame = min(per_frame, V2_MAX_SAMPLES)
         while self._pending:
-            chunk, self._pending = self._pending[:self.per_frame], self._pending[self.per_frame:]
+            chunk, self._pending = self._pending[:per_frame], self._pending[per_frame:]
             t0 = chunk[0][0]
             samples = []
             prev = t0
-            for (t, ticks, force, zone) in chunk:
-                samples.append((t - prev, ticks, force, zone))
+            for (t, ticks, force, zone, motion) in chunk:
+                samples.append((t - prev, ticks, force, zone, motion))
                 prev = t
-            out.append(encode_frame(self.seq, t0, samples, self.flags))
+            out.append(encode_frame(self.seq, t0, samples, self.flags, self.version))
             self.seq = (self.seq + 1) & 0xFFFF
         return out

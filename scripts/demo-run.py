@@ -4,7 +4,9 @@
 
 Started by scripts/demo after the build. It plays bluetoothd with the
 project's roller emulator (the bundled recorded session: several zones,
-one over-pressure episode), runs the real dermarolld against it, a
+one over-pressure episode), its roller speaking protocol version 2 (the
+stroke direction in every sample; the upper lip is never rolled
+diagonally, and the coverage table says so), runs the real dermarolld against it, a
 notification server that prints every desktop notification, and
 `dermarollctl watch`; the person excludes the chin first, and the
 recording rolls over it. Then it prints the coverage table and the events
@@ -110,11 +112,16 @@ def main():
                    env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     threading.Thread(target=print_notifications, args=(notify.stdout,), daemon=True).start()
 
-    say(f"roller emulator as bluetoothd: roller {ROLLER} plays tests/data/session.trace "
-        f"{SPEED}x faster (times shown are the roller's sample clock)")
+    # The bundled session as a version 2 roller records it: each stretch of a
+    # zone in its own direction, the upper lip in two only.
+    subprocess.run([sys.executable, os.path.join(TOP, "scripts", "gen-trace.py"),
+                    "--protocol-version", "2", tmp], check=True, stdout=subprocess.DEVNULL)
+    say(f"roller emulator as bluetoothd: roller {ROLLER} (protocol version 2: stroke "
+        f"directions) plays the bundled session {SPEED}x faster (times shown are the roller's "
+        f"sample clock)")
     emu = start([os.path.join(BUILD, "tests", "roller-emulator"), "--bus", system_bus,
-                 "--adapter-address", "00:1A:7D:DA:71:13",
-                 "--roller", f"{ROLLER},Demo roller", "--trace", os.path.join(TOP, "tests", "data", "session.trace"),
+                 "--adapter-address", "00:1A:7D:DA:71:13", "--protocol-version", "2",
+                 "--roller", f"{ROLLER},Demo roller", "--trace", os.path.join(tmp, "session.trace"),
                  "--rate", str(100 * SPEED)], stdout=subprocess.PIPE, text=True)
     if not emu.stdout.readline().startswith("READY"):
         raise SystemExit("demo: the roller emulator did not start")
@@ -156,7 +163,7 @@ def main():
 
     say("dermarollctl sessions")
     ctl(env, "sessions")
-    say("dermarollctl coverage last")
+    say("dermarollctl coverage last   (the upper lip: no diagonal strokes, 'diagonal missing')")
     ctl(env, "coverage", "last")
     say("dermarollctl events last")
     ctl(env, "events", "last", check=False)

@@ -10,6 +10,11 @@
 #                                       (DIR defaults to tests/data)
 #   scripts/gen-trace.py --check DIR    regenerate in memory, exit 1 unless both
 #                                       files in DIR are byte-identical
+#   --protocol-version 2                the same session from a version 2 roller:
+#                                       23 samples a frame, each stretch of a zone
+#                                       with its direction (horizontal, vertical,
+#                                       diagonal); session.expected adds ticks by
+#                                       direction per zone
 #
 # Trace format (all integers little-endian):
 #   offset 0   8 bytes  magic "DRTRACE1"
@@ -59,6 +64,9 @@ SEED = 20240518
 T0_MS = 1716064200000  # 2024-05-18 20:30:00 UTC
 DT_MS = 10  # 100 Hz
 SAMPLES_PER_FRAME = 25
+VERSION = proto.VERSION  # --protocol-version
+# Version 2: the nth stretch on a zone goes this way.
+STRETCH_DIRECTIONS = [proto.DIRECTION_HORIZONTAL, proto.DIRECTION_VERTICAL, proto.DIRECTION_DIAGONAL]
 TICKS_START = 2**32 - 1500
 
 NEEDLE_UM = 500
@@ -113,6 +121,8 @@ class Session:
         self.t = T0_MS
         self.ticks = TICKS_START  # unbounded here, wrapped when encoded
         self.samples = []  # [t_ms, ticks, force_mn, zone]
+        self.motion = []  # per sample: the version 2 direction
+        self.direction = proto.DIRECTION_UNKNOWN
         self.stretches = []  # (zone, index of first sample, index past last)
         self.episode = None  # (index of first sample > limit, index past last)
         self.fault = None  # index of the 0xFFFF sample
@@ -124,14 +134,16 @@ class Session:
 
     def add(self, force_mn, zone):
         self.samples.append([self.t, self.ticks, int(round(force_mn)), zone])
+        self.motion.append(self.direction)
         self.t += DT_MS
 
     def pause(self, ms):
         for _ in range(ms // DT_MS):
             self.add(self.rng.random() * 120, ZONE_UNKNOWN)
 
-    def stretch(self, zone, ticks):
+    def stretch(self, zone, ticks, direction=proto.DIRECTION_UNKNOWN):
         first = len(self.samples)
+        self.direction = direction
         base = 2000 + 1000 * self.rng.random()
         # touch-down: contact, the drum not turning yet
         self.add(950 + 100 * self.rng.random(), zone)
@@ -156,6 +168,7 @@ class Session:
         # lift-off: still in contact, the drum at rest
         self.add(1500 + 200 * self.rng.random(), zone)
         self.add(950 + 100 * self.rng.random(), zone)
+        self.direction = proto.DIRECTION_UNKNOWN
         self.stretches.append((zone, first, len(self.samples)))
 
     def stretch_index(self, zone, n):
@@ -193,7 +206,7 @@ def build():
         for i, ticks in enumerate(stretch_ticks):
             if i:
                 ses.pause(400 + 20 * int(10 * rng.random()))
-            ses.stretch(zone, ticks)
+            ses.stretch(zone, ticks, STRETCH_DIRECTIONS[i] if VERSION == proto.VERSION_2 else 0)
         ses.pause(2000 + 100 * int(15 * rng.random()) if n_zone + 1 < len(SCRIPT) else 2000)
     ses.over_pressure(ses.stretch_index(1, 1))  # left-cheek, second stretch
     return ses
@@ -202,8 +215,9 @@ def build():
 def frames_of(ses):
     """Cuts the samples into frames: [seq, [sample indexes]]; seq comes later."""
     out = []
-    for i in range(0, len(ses.samples), SAMPLES_PER_FRAME):
-        out.append([0, list(range(i, min(i + SAMPLES_PER_FRAME, len(ses.samples))))])
+    per_frame = SAMPLES_PER_FRAME if VERSION == proto.VERSION else proto.V2_MAX_SAMPLES
+    for i in range(0, len(ses.samples), per_frame):
+        out.append([0, list(range(i, min(i + per_frame, len(ses.samples))))])
     return out
 
 
@@ -219,9 +233,9 @@ def encode_frame(ses, idx, seq):
     prev = None
     for i in idx:
         t, ticks, force, zone = s[i]
-        samples.append((0 if prev is None else t - prev, ticks, force, zone))
+        samples.append((0 if prev is None else t - prev, ticks, force, zone, ses.motion[i]))
         prev = t
-    return proto.encode_frame(seq, s[idx[0]][0], samples)
+    return proto.encode_frame(seq, s[idx[0]][0], samples, version=VERSION)
 
 
 def pick_frame(ses, frames, stretch_index):
@@ -298,6 +312,17 @@ def evaluate(ses, delivered):
                 episode = None
     assert episode is None
     exp["zone_ticks"] = zone_ticks
+    # version 2: the same ticks by the direction of the sample they came with
+    direction_ticks = {}
+    prev_ticks = None
+    for i in delivered:
+        t, ticks, force, zone = ses.samples[i]
+        delta = 0 if prev_ticks is None else (ticks - prev_ticks) & 0xFFFFFFFF
+        prev_ticks = ticks
+        if force != 0xFFFF and force >= CONTACT_MN:
+            d = direction_ticks.setdefault(zone, [0, 0, 0, 0])
+            d[ses.motion[i]] += delta
+    exp["direction_ticks"] = direction_ticks
     exp["zone_peak"] = zone_peak
     exp["contact_samples"] = contact
     exp["session"] = (first_contact, last_contact)
@@ -416,6 +441,10 @@ def generate():
             "stretches=%d" % len(starts),
             "stretch-start-ms=%s" % ";".join("%d" % t for t in starts),
         ]
+        if VERSION == proto.VERSION_2:
+            d = exp["direction_ticks"][zone]
+            assert sum(d) == exp["zone_ticks"][zone]
+            lines += ["ticks-%s=%d" % (proto.DIRECTIONS[k], d[k]) for k in (1, 2, 3, 0)]
     expected = ("\n".join(lines) + "\n").encode()
     summary = "%d samples in %d frames (%.1f s), %d bytes" % (
         len(delivered),
@@ -430,8 +459,12 @@ def main():
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser(description="Generate the bundled roller session trace.")
     ap.add_argument("--check", action="store_true", help="compare with DIR instead of writing")
+    ap.add_argument("--protocol-version", type=int, choices=(1, 2), default=1,
+                    help="Roll Measurement frames of this version (1)")
     ap.add_argument("dir", nargs="?", default=os.path.join(top, "tests", "data"))
     args = ap.parse_args()
+    global VERSION
+    VERSION = args.protocol_version
 
     trace, expected, summary = generate()
     files = {"session.trace": trace, "session.expected": expected}

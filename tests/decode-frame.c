@@ -63,8 +63,10 @@ print_frame (const uint8_t *buf, size_t len)
   for (unsigned i = 0; i < frame.n_samples; i++)
     {
       const DrSample *s = &frame.samples[i];
-      printf ("%s{\"dt_ms\":%u,\"ticks\":%" PRIu32 ",\"force_mn\":%u,\"zone\":%u}", i ? "," : "",
-              s->dt_ms, s->ticks, s->force_mn, s->zone);
+      printf ("%s{\"dt_ms\":%u,\"ticks\":%" PRIu32 ",\"force_mn\":%u,\"zone\":%u,"
+              "\"direction\":\"%s\"}",
+              i ? "," : "", s->dt_ms, s->ticks, s->force_mn, s->zone,
+              dr_direction_name (DR_MOTION_DIRECTION (s->motion)));
     }
   printf ("]}\n");
 }

@@ -6,6 +6,7 @@
 # exits 1 with one line naming what is wrong.
 #
 # Usage: replay-json.py DERMAROLL-REPLAY DATA-DIR     (plain python3, stdlib only)
+# DATA-DIR may also hold the version 2 trace (gen-trace.py --protocol-version 2).
 
 import configparser
 import json
@@ -52,6 +53,15 @@ check(doc["malformed_reasons"] == {t["malformed-reason"]: 1}, "malformed reasons
 check(doc["counter_resets"] == 0, "no counter reset across the 2^32 wrap")
 
 zones = {z["name"]: z for z in doc["zones"]}
+# the trace's head: drum 15.00 mm x 20.00 mm; the default face zones (cm²)
+PER_REV_CM2 = 3.141592653589793 * 1.5 * 2.0
+AREA_CM2 = {"forehead": 60.0, "left-cheek": 40.0, "right-cheek": 40.0, "nose": 12.0,
+            "upper-lip": 8.0, "chin": 18.0, "neck": 110.0}
+for z in doc["zones"]:
+    check(set(z["passes_by_direction"]) == {"horizontal", "vertical", "diagonal", "unknown"},
+          "%s: passes_by_direction" % z["name"])
+    check(abs(sum(z["passes_by_direction"].values()) - z["passes"]) < 1e-9 or z["name"] == "unassigned",
+          "%s: passes_by_direction adds up to passes" % z["name"])
 for section in exp.sections():
     if not section.startswith("zone "):
         continue
@@ -60,6 +70,15 @@ for section in exp.sections():
     check(abs(zones[name]["revolutions"] - rev) < 1e-9, "%s: %s rev, expected %s" % (name, zones[name]["revolutions"], rev))
     peak = int(exp[section]["peak-mn"]) / 1000
     check(abs(zones[name]["peak_n"] - peak) < 1e-9, "%s: peak %s N, expected %s" % (name, zones[name]["peak_n"], peak))
+    # version 2 traces (gen-trace.py --protocol-version 2): passes by direction
+    if "ticks-horizontal" in exp[section] and name in AREA_CM2:
+        for d in ("horizontal", "vertical", "diagonal", "unknown"):
+            want = int(exp[section]["ticks-" + d]) / 64 * PER_REV_CM2 / AREA_CM2[name]
+            got = zones[name]["passes_by_direction"][d]
+            check(abs(got - want) < 1e-9, "%s: %s passes %s, expected %s" % (name, d, got, want))
+        byd = zones[name]["passes_by_direction"]
+        want = min(1, (sum(min(byd[d], 2) for d in ("horizontal", "vertical", "diagonal")) + byd["unknown"]) / 6)
+        check(abs(zones[name]["coverage"] - want) < 1e-9, "%s: coverage %s by direction, expected %s" % (name, zones[name]["coverage"], want))
 check(zones["neck"]["revolutions"] == 0, "neck not rolled")
 check(zones["chin"]["excluded"] and not zones["nose"]["excluded"], "chin alone is excluded")
 

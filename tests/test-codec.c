@@ -93,6 +93,8 @@ assert_frames_equal (const DrFrame *a, const DrFrame *b)
       g_assert_cmpuint (a->samples[i].ticks, ==, b->samples[i].ticks);
       g_assert_cmpuint (a->samples[i].force_mn, ==, b->samples[i].force_mn);
       g_assert_cmpuint (a->samples[i].zone, ==, b->samples[i].zone);
+      if (a->version == DR_PROTOCOL_VERSION_2)
+        g_assert_cmpuint (a->samples[i].motion, ==, b->samples[i].motion);
     }
 }
 
@@ -146,7 +148,10 @@ frame_roundtrip (const DrFrame *in)
   DrFrame out;
 
   assert_status (dr_frame_encode (in, buf, sizeof buf, &len), DR_CODEC_OK);
-  g_assert_cmpuint (len, ==, DR_FRAME_HEADER_LEN + DR_SAMPLE_LEN * in->n_samples);
+  g_assert_cmpuint (len, ==,
+                    DR_FRAME_HEADER_LEN
+                        + (in->version == DR_PROTOCOL_VERSION_2 ? DR_SAMPLE_V2_LEN : DR_SAMPLE_LEN)
+                              * in->n_samples);
   assert_status (dr_frame_decode (buf, len, &out), DR_CODEC_OK);
   assert_frames_equal (in, &out);
   assert_status (dr_frame_encode (&out, again, sizeof again, &again_len), DR_CODEC_OK);
@@ -225,7 +230,7 @@ test_frame_max_samples (void)
   uint8_t buf[DR_FRAME_MAX_LEN];
   size_t len = 0;
 
-  g_assert_cmpuint (DR_FRAME_MAX_LEN, ==, 238);
+  g_assert_cmpuint (DR_FRAME_V1_MAX_LEN, ==, 238);
   assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_OK);
   g_assert_cmpuint (len, ==, 238);
   frame_roundtrip (&f);
@@ -374,7 +379,7 @@ test_frame_malformed_n26 (void)
 static void
 test_frame_malformed_bad_version (void)
 {
-  const uint8_t versions[] = { 0, 2, 0x10, 0xff };
+  const uint8_t versions[] = { 0, 3, 0x10, 0xff };
   uint8_t buf[DR_FRAME_MAX_LEN];
   size_t len = hex_to_bytes (example_frame_hex, buf, sizeof buf);
   DrFrame out;
@@ -394,7 +399,7 @@ test_frame_malformed_order (void)
   size_t len = hex_to_bytes (example_frame_hex, buf, sizeof buf);
   DrFrame out;
 
-  buf[0] = 2;
+  buf[0] = 3;
   buf[12] = 0;
   assert_status (dr_frame_decode (buf, 12, &out), DR_CODEC_ERR_TRUNCATED);
   assert_status (dr_frame_decode (buf, len + 1, &out), DR_CODEC_ERR_BAD_VERSION);
@@ -425,7 +430,7 @@ test_frame_encode_errors (void)
   size_t len = 0;
   DrFrame f = example_frame;
 
-  f.version = 2;
+  f.version = 3;
   assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_ERR_BAD_VERSION);
   f = example_frame;
   f.n_samples = 0;
@@ -778,6 +783,138 @@ test_text_value (void)
   g_assert_cmpuint (dr_text_value_len (buf, 2048), ==, DR_TEXT_VALUE_MAX_LEN - 3);
 }
 
+/* Version 2 */
+
+static DrFrame
+v2_frame (unsigned n)
+{
+  DrFrame f
+      = { .version = DR_PROTOCOL_VERSION_2, .seq = 3, .t0_ms = 1700000000000, .n_samples = n };
+
+  for (unsigned i = 0; i < n; i++)
+    {
+      f.samples[i].dt_ms = i ? 20 : 0;
+      f.samples[i].ticks = 1000 + 7 * i;
+      f.samples[i].force_mn = (uint16_t) (3000 + i);
+      f.samples[i].zone = (uint8_t) (i % 7);
+      f.samples[i].motion = (uint8_t) (i % 4);
+    }
+  return f;
+}
+
+/* 13 + 10·23 = 243 bytes: the most a 247 MTU (244-byte payload) carries. */
+static void
+test_frame_v2_max_samples (void)
+{
+  DrFrame f = v2_frame (DR_FRAME_V2_MAX_SAMPLES);
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = 0;
+
+  g_assert_cmpuint (DR_FRAME_V2_MAX_LEN, ==, 243);
+  g_assert_cmpuint (DR_FRAME_MAX_LEN, ==, 243);
+  assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_OK);
+  g_assert_cmpuint (len, ==, 243);
+  frame_roundtrip (&f);
+  for (unsigned n = 1; n <= DR_FRAME_V2_MAX_SAMPLES; n++)
+    {
+      f = v2_frame (n);
+      frame_roundtrip (&f);
+    }
+}
+
+static void
+test_frame_v2_n24 (void)
+{
+  DrFrame f = v2_frame (DR_FRAME_V2_MAX_SAMPLES);
+  uint8_t buf[DR_FRAME_HEADER_LEN + DR_SAMPLE_V2_LEN * 25] = { 0 };
+  size_t len = 0;
+  DrFrame out;
+
+  assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_OK);
+  buf[12] = 24;
+  assert_status (dr_frame_decode (buf, DR_FRAME_HEADER_LEN + DR_SAMPLE_V2_LEN * 24, &out),
+                 DR_CODEC_ERR_TOO_MANY_SAMPLES);
+  /* 25 is fine in version 1, not in version 2 */
+  buf[12] = 25;
+  assert_status (dr_frame_decode (buf, DR_FRAME_HEADER_LEN + DR_SAMPLE_V2_LEN * 25, &out),
+                 DR_CODEC_ERR_TOO_MANY_SAMPLES);
+  buf[12] = 0;
+  assert_status (dr_frame_decode (buf, DR_FRAME_HEADER_LEN, &out), DR_CODEC_ERR_NO_SAMPLES);
+  f.n_samples = 24;
+  assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_ERR_TOO_MANY_SAMPLES);
+  f.n_samples = 0;
+  assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_ERR_NO_SAMPLES);
+}
+
+/* Only 13 + 10·n is a version 2 frame; 13 + 9·n (a v1 length) is not. */
+static void
+test_frame_v2_length_mismatch (void)
+{
+  uint8_t buf[DR_FRAME_HEADER_LEN + DR_SAMPLE_V2_LEN * 25] = { 0 };
+  DrFrame out;
+
+  buf[0] = DR_PROTOCOL_VERSION_2;
+  for (unsigned n = 1; n <= DR_FRAME_V2_MAX_SAMPLES; n++)
+    {
+      size_t good = DR_FRAME_HEADER_LEN + DR_SAMPLE_V2_LEN * n;
+
+      buf[12] = (uint8_t) n;
+      for (size_t len = DR_FRAME_HEADER_LEN; len <= sizeof buf; len++)
+        assert_status (dr_frame_decode (buf, len, &out),
+                       len == good ? DR_CODEC_OK : DR_CODEC_ERR_LENGTH_MISMATCH);
+      assert_status (dr_frame_decode (buf, DR_FRAME_HEADER_LEN + DR_SAMPLE_LEN * n, &out),
+                     DR_CODEC_ERR_LENGTH_MISMATCH);
+    }
+  /* A v1 frame of 10 samples is 103 bytes, a v2 one of 9 samples is 103 too:
+   * the version byte decides. */
+  buf[12] = 10;
+  buf[0] = DR_PROTOCOL_VERSION;
+  assert_status (dr_frame_decode (buf, 103, &out), DR_CODEC_OK);
+  buf[0] = DR_PROTOCOL_VERSION_2;
+  assert_status (dr_frame_decode (buf, 103, &out), DR_CODEC_ERR_LENGTH_MISMATCH);
+}
+
+/* Bits 2-7 of motion are reserved: any value decodes, the direction is bits 0-1. */
+static void
+test_frame_v2_reserved_bits (void)
+{
+  static const char *const names[] = { "unknown", "horizontal", "vertical", "diagonal" };
+  DrFrame f = v2_frame (1);
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = 0;
+  DrFrame out;
+
+  assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_OK);
+  for (unsigned m = 0; m < 256; m++)
+    {
+      buf[22] = (uint8_t) m;
+      assert_status (dr_frame_decode (buf, len, &out), DR_CODEC_OK);
+      g_assert_cmpuint (DR_MOTION_DIRECTION (out.samples[0].motion), ==, m & 3);
+      g_assert_cmpstr (dr_direction_name (DR_MOTION_DIRECTION (out.samples[0].motion)), ==,
+                       names[m & 3]);
+    }
+  g_assert_cmpstr (dr_direction_name ((DrDirection) 7), ==, "unknown");
+}
+
+/* Version 1 has no motion byte: it decodes as direction unknown and a motion
+ * value given to the encoder is not written. */
+static void
+test_frame_v1_unchanged (void)
+{
+  uint8_t buf[DR_FRAME_MAX_LEN];
+  size_t len = hex_to_bytes (example_frame_hex, buf, sizeof buf);
+  DrFrame out, f = example_frame;
+
+  memset (&out, 0xaa, sizeof out);
+  assert_status (dr_frame_decode (buf, len, &out), DR_CODEC_OK);
+  for (unsigned i = 0; i < out.n_samples; i++)
+    g_assert_cmpuint (out.samples[i].motion, ==, 0);
+  f.samples[0].motion = DR_DIRECTION_VERTICAL;
+  assert_status (dr_frame_encode (&f, buf, sizeof buf, &len), DR_CODEC_OK);
+  g_assert_cmpuint (len, ==, 31);
+  assert_bytes_hex (buf, len, example_frame_hex);
+}
+
 /* Worked examples of PROTOCOL.md */
 
 static void
@@ -819,6 +956,31 @@ test_example_history_frame (void)
   check_frame_example (&frame, "01 03 ff ff 88 13 00 00 00 00 00 00 02 "
                                "00 00 f0 ff ff ff ff ff ff "
                                "14 00 0c 00 00 00 08 07 06");
+}
+
+static void
+test_example_v2_frame (void)
+{
+  const DrFrame frame = {
+    .version = 2,
+    .flags = 0,
+    .seq = 8,
+    .t0_ms = 1700000000020,
+    .n_samples = 3,
+    .samples = {
+      { .dt_ms = 0, .ticks = 1012, .force_mn = 5200, .zone = 1, .motion = 0x01 },
+      { .dt_ms = 20, .ticks = 1030, .force_mn = 5100, .zone = 1, .motion = 0x02 },
+      { .dt_ms = 20, .ticks = 1048, .force_mn = 5000, .zone = 1, .motion = 0xff },
+    },
+  };
+
+  check_frame_example (&frame, "02 00 08 00 14 68 e5 cf 8b 01 00 00 03 "
+                               "00 00 f4 03 00 00 50 14 01 01 "
+                               "14 00 06 04 00 00 ec 13 01 02 "
+                               "14 00 18 04 00 00 88 13 01 ff");
+  g_assert_cmpuint (DR_MOTION_DIRECTION (frame.samples[0].motion), ==, DR_DIRECTION_HORIZONTAL);
+  g_assert_cmpuint (DR_MOTION_DIRECTION (frame.samples[1].motion), ==, DR_DIRECTION_VERTICAL);
+  g_assert_cmpuint (DR_MOTION_DIRECTION (frame.samples[2].motion), ==, DR_DIRECTION_DIAGONAL);
 }
 
 static void
@@ -985,6 +1147,11 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/frame/malformed/output-untouched",
                    test_frame_malformed_output_untouched);
   g_test_add_func ("/codec/frame/encode-errors", test_frame_encode_errors);
+  g_test_add_func ("/codec/frame/v2/max-samples-243-bytes", test_frame_v2_max_samples);
+  g_test_add_func ("/codec/frame/v2/malformed/n-24", test_frame_v2_n24);
+  g_test_add_func ("/codec/frame/v2/malformed/length-mismatch", test_frame_v2_length_mismatch);
+  g_test_add_func ("/codec/frame/v2/reserved-motion-bits-ignored", test_frame_v2_reserved_bits);
+  g_test_add_func ("/codec/frame/v1-unchanged", test_frame_v1_unchanged);
 
   g_test_add_func ("/codec/head-info/roundtrip", test_head_info_roundtrip);
   g_test_add_func ("/codec/head-info/malformed", test_head_info_malformed);
@@ -1001,6 +1168,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/codec/examples/protocol-md-frame", test_example_frame);
   g_test_add_func ("/codec/examples/protocol-md-history-frame", test_example_history_frame);
+  g_test_add_func ("/codec/examples/protocol-md-v2-frame", test_example_v2_frame);
   g_test_add_func ("/codec/examples/protocol-md-head-info", test_example_head_info);
   g_test_add_func ("/codec/examples/protocol-md-status", test_example_status);
   g_test_add_func ("/codec/examples/protocol-md-control-requests", test_example_control_requests);

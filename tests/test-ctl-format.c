@@ -31,6 +31,27 @@ test_units (void)
 }
 
 static void
+test_missing_directions (void)
+{
+  char *s;
+
+  g_assert_null (dr_fmt_missing_directions (0, 0, 0)); /* version 1: not known */
+  g_assert_null (dr_fmt_missing_directions (2, 0.1, 3));
+  s = dr_fmt_missing_directions (6, 0, 0);
+  g_assert_cmpstr (s, ==, "vertical and diagonal missing");
+  g_free (s);
+  s = dr_fmt_missing_directions (0, 1, 0);
+  g_assert_cmpstr (s, ==, "horizontal and diagonal missing");
+  g_free (s);
+  s = dr_fmt_missing_directions (2, 2, 0);
+  g_assert_cmpstr (s, ==, "diagonal missing");
+  g_free (s);
+  s = dr_fmt_missing_directions (0, 2, 2);
+  g_assert_cmpstr (s, ==, "horizontal missing");
+  g_free (s);
+}
+
+static void
 test_durations (void)
 {
   static const struct
@@ -252,6 +273,7 @@ main (int argc, char **argv)
   g_setenv ("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", TRUE);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/format/units", test_units);
+  g_test_add_func ("/format/missing-directions", test_missing_directions);
   g_test_add_func ("/format/durations", test_durations);
   g_test_add_func ("/format/dates", test_dates);
   g_test_add_func ("/format/local-time", test_local_time);

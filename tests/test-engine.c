@@ -151,6 +151,218 @@ assert_near (double got, double expected)
   g_assert_cmpfloat_with_epsilon (got, expected, EPS);
 }
 
+/* Rolling direction (version 2 frames)
+ *
+ * The forehead's area is set to one drum revolution (3π cm²), so 1000 ticks
+ * are exactly one pass; the target is 6 passes (T/3 = 2) unless a test sets
+ * another. */
+
+static void
+direction_setup (Fixture *f, double target_passes)
+{
+  DrEngineConfig config;
+
+  dr_engine_config_init_defaults (&config);
+  config.zones[FOREHEAD].area_cm2 = AREA_PER_REV;
+  config.zones[FOREHEAD].target_passes = target_passes;
+  fixture_setup (f, &config, 500);
+  f->seq = 0;
+}
+
+/* One version 2 frame of one sample. */
+static void
+feed1_v2 (Fixture *f, int64_t t, uint32_t ticks, uint8_t motion)
+{
+  DrFrame frame = { .version = 2, .seq = f->seq++, .t0_ms = (uint64_t) t, .n_samples = 1 };
+
+  frame.samples[0].ticks = ticks;
+  frame.samples[0].force_mn = FIRM;
+  frame.samples[0].zone = FOREHEAD;
+  frame.samples[0].motion = motion;
+  dr_engine_feed (f->engine, &frame);
+}
+
+/* Passes on the forehead, in the order horizontal, vertical, diagonal,
+ * unknown (each step one sample of @passes · 1000 ticks). */
+static const DrZoneTotals *
+roll_directions (Fixture *f, double h, double v, double d, double u)
+{
+  const double passes[] = { h, v, d, u };
+  const uint8_t motion[] = { DR_DIRECTION_HORIZONTAL, DR_DIRECTION_VERTICAL, DR_DIRECTION_DIAGONAL,
+                             DR_DIRECTION_UNKNOWN };
+  uint32_t ticks = 0;
+  int64_t t = T0;
+
+  feed1_v2 (f, t, ticks, DR_DIRECTION_UNKNOWN); /* the tick baseline */
+  for (unsigned i = 0; i < G_N_ELEMENTS (passes); i++)
+    if (passes[i] > 0)
+      {
+        ticks += (uint32_t) lround (passes[i] * 1000);
+        t += 100;
+        feed1_v2 (f, t, ticks, motion[i]);
+      }
+  return dr_engine_zone_totals (f->engine, FOREHEAD);
+}
+
+static void
+assert_by_direction (const DrZoneTotals *zt, double h, double v, double d, double u)
+{
+  assert_near (zt->passes_by_direction[DR_DIRECTION_HORIZONTAL], h);
+  assert_near (zt->passes_by_direction[DR_DIRECTION_VERTICAL], v);
+  assert_near (zt->passes_by_direction[DR_DIRECTION_DIAGONAL], d);
+  assert_near (zt->passes_by_direction[DR_DIRECTION_UNKNOWN], u);
+  assert_near (zt->passes, h + v + d + u);
+}
+
+/* Direction not known, from a v1 frame or a v2 one: today's min (1, passes / T). */
+static void
+test_direction_all_unknown (void)
+{
+  Fixture f;
+  const DrZoneTotals *zt;
+
+  direction_setup (&f, 6);
+  zt = roll_directions (&f, 0, 0, 0, 3);
+  assert_by_direction (zt, 0, 0, 0, 3);
+  assert_near (zt->coverage, 0.5);
+  fixture_teardown (&f);
+
+  /* The same passes from version 1 frames */
+  direction_setup (&f, 6);
+  feed1 (&f, T0, 0, FIRM, FOREHEAD);
+  feed1 (&f, T0 + 100, 3000, FIRM, FOREHEAD);
+  zt = dr_engine_zone_totals (f.engine, FOREHEAD);
+  assert_by_direction (zt, 0, 0, 0, 3);
+  assert_near (zt->coverage, 0.5);
+  fixture_teardown (&f);
+
+  /* 6 unknown passes still make 100 %, 7 do not make more */
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 0, 0, 0, 6)->coverage, 1.0);
+  fixture_teardown (&f);
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 0, 0, 0, 7)->coverage, 1.0);
+  fixture_teardown (&f);
+}
+
+/* A version 1 frame has no motion byte: whatever the struct holds is ignored. */
+static void
+test_direction_v1_motion_ignored (void)
+{
+  Fixture f;
+  DrFrame frame = { .version = 1, .t0_ms = T0, .n_samples = 2 };
+  const DrZoneTotals *zt;
+
+  direction_setup (&f, 6);
+  frame.samples[0] = (DrSample){
+    .ticks = 0, .force_mn = FIRM, .zone = FOREHEAD, .motion = DR_DIRECTION_HORIZONTAL
+  };
+  frame.samples[1] = (DrSample){ .dt_ms = 100,
+                                 .ticks = 6000,
+                                 .force_mn = FIRM,
+                                 .zone = FOREHEAD,
+                                 .motion = DR_DIRECTION_HORIZONTAL };
+  dr_engine_feed (f.engine, &frame);
+  zt = dr_engine_zone_totals (f.engine, FOREHEAD);
+  assert_by_direction (zt, 0, 0, 0, 6);
+  assert_near (zt->coverage, 1.0);
+  fixture_teardown (&f);
+}
+
+/* Six horizontal passes: only T/3 = 2 count, 2 / 6. */
+static void
+test_direction_six_horizontal (void)
+{
+  Fixture f;
+  const DrZoneTotals *zt;
+
+  direction_setup (&f, 6);
+  zt = roll_directions (&f, 6, 0, 0, 0);
+  assert_by_direction (zt, 6, 0, 0, 0);
+  assert_near (zt->coverage, 1.0 / 3);
+  fixture_teardown (&f);
+}
+
+/* 2 + 2 + 2: each direction at its share, 100 %; one pass short of it in
+ * one direction, 5/6; more than the share adds nothing. */
+static void
+test_direction_two_each (void)
+{
+  Fixture f;
+
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 2, 2, 2, 0)->coverage, 1.0);
+  fixture_teardown (&f);
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 2, 2, 1, 0)->coverage, 5.0 / 6);
+  fixture_teardown (&f);
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 2, 2, 1.999, 0)->coverage, 5.999 / 6);
+  fixture_teardown (&f);
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 5, 2, 1, 0)->coverage, 5.0 / 6);
+  fixture_teardown (&f);
+  /* A direction reported by one sample with the reserved bits set */
+  direction_setup (&f, 6);
+  feed1_v2 (&f, T0, 0, 0);
+  feed1_v2 (&f, T0 + 100, 2000, 0xfc | DR_DIRECTION_VERTICAL);
+  assert_by_direction (dr_engine_zone_totals (f.engine, FOREHEAD), 0, 2, 0, 0);
+  fixture_teardown (&f);
+}
+
+/* Passes of no known direction count in full next to the capped ones. */
+static void
+test_direction_mixed_unknown (void)
+{
+  Fixture f;
+
+  /* (min (4, 2) + 1 + 0 + 2) / 6 = 5/6 */
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 4, 1, 0, 2)->coverage, 5.0 / 6);
+  fixture_teardown (&f);
+  /* (2 + 0 + 0 + 4) / 6 = 1 */
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 6, 0, 0, 4)->coverage, 1.0);
+  fixture_teardown (&f);
+  /* (2 + 2 + 2 + 3) / 6 capped at 1 */
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 3, 3, 3, 3)->coverage, 1.0);
+  fixture_teardown (&f);
+  /* (1 + 0 + 0 + 3.5) / 6 */
+  direction_setup (&f, 6);
+  assert_near (roll_directions (&f, 1, 0, 0, 3.5)->coverage, 4.5 / 6);
+  fixture_teardown (&f);
+}
+
+/* T = 5: each direction is credited up to 5/3 passes. */
+static void
+test_direction_target_not_divisible (void)
+{
+  Fixture f;
+  const double a[] = { 2, 2, 1, 0 };
+
+  /* (5/3 + 5/3 + 1) / 5 = 13/15 */
+  direction_setup (&f, 5);
+  assert_near (roll_directions (&f, 2, 2, 1, 0)->coverage, 13.0 / 15);
+  fixture_teardown (&f);
+  /* 1.666 < 5/3 counts in full: (1.666 + 5/3 + 5/3) / 5 */
+  direction_setup (&f, 5);
+  assert_near (roll_directions (&f, 1.666, 2, 2, 0)->coverage, (1.666 + 10.0 / 3) / 5);
+  fixture_teardown (&f);
+  /* T = 7 */
+  direction_setup (&f, 7);
+  assert_near (roll_directions (&f, 3, 3, 3, 0)->coverage, 1.0);
+  fixture_teardown (&f);
+  direction_setup (&f, 7);
+  assert_near (roll_directions (&f, 3, 0, 0, 1)->coverage, (7.0 / 3 + 1) / 7);
+  fixture_teardown (&f);
+
+  /* The same rule for a stored session's totals */
+  assert_near (dr_engine_direction_coverage ((const double[]){ 0, 2, 2, 1 }, 5), 13.0 / 15);
+  assert_near (dr_engine_direction_coverage (a, 0), 0.0);
+  assert_near (dr_engine_direction_coverage ((const double[]){ 3, 0, 0, 0 }, 6), 0.5);
+}
+
 /* Event names */
 
 static void
@@ -1397,6 +1609,13 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/event-kind/names", test_event_kind_names);
   g_test_add_func ("/engine/coverage/hand-computed", test_coverage_hand_computed);
+  g_test_add_func ("/engine/direction/all-unknown-is-today", test_direction_all_unknown);
+  g_test_add_func ("/engine/direction/v1-motion-ignored", test_direction_v1_motion_ignored);
+  g_test_add_func ("/engine/direction/six-horizontal-third", test_direction_six_horizontal);
+  g_test_add_func ("/engine/direction/two-each-full", test_direction_two_each);
+  g_test_add_func ("/engine/direction/mixed-with-unknown", test_direction_mixed_unknown);
+  g_test_add_func ("/engine/direction/target-not-divisible-by-3",
+                   test_direction_target_not_divisible);
   g_test_add_func ("/engine/coverage/capped", test_coverage_capped);
   g_test_add_func ("/engine/coverage/unassigned", test_coverage_unassigned);
   g_test_add_func ("/engine/coverage/no-head", test_coverage_no_head);

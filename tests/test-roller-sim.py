@@ -473,6 +473,25 @@ class RollerSimTest(unittest.TestCase):
         self.assertGreaterEqual(sum(s["dt_ms"] for s in over[1:]), 150)
         self.assertEqual(samples[-1]["force_mn"], 0)
 
+    def test_builtin_session_dump_v2(self):
+        """--protocol-version 2: the same session in version 2 frames of at
+        most 23 samples, each with its stroke direction; the forehead is
+        never rolled diagonally."""
+        out = subprocess.run([ROLLER_SIM, "--dump", "--protocol-version", "2"], check=True,
+                             capture_output=True, text=True, timeout=60).stdout.split()
+        raw = [bytes.fromhex(line) for line in out]
+        self.assertTrue(all(r[0] == 2 and len(r) == 13 + 10 * r[12] and r[12] <= 23 for r in raw))
+        decoded = [self.decode("frame", r) for r in raw]
+        self.assertTrue(all(f["status"] == "ok" for f in decoded))
+        samples = [s for f in decoded for s in f["samples"]]
+        seen = {}
+        for s in samples:
+            if s["force_mn"] >= 500:
+                seen.setdefault(s["zone"], set()).add(s["direction"])
+        self.assertEqual(seen[0], {"horizontal", "vertical"})
+        self.assertEqual(seen[1], {"horizontal", "vertical", "diagonal"})
+        self.assertEqual(seen[2], {"horizontal", "vertical", "diagonal"})
+
 
 def main():
     global DECODE_FRAME, ROLLER_SIM

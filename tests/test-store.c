@@ -262,7 +262,7 @@ test_open_existing_world_readable (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   g_assert_cmpuint (file_mode (dir), ==, 0755);
   g_assert_cmpuint (file_mode (f->path), ==, 0644);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
 }
 
 static void
@@ -271,7 +271,7 @@ test_schema_version (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
   g_assert_cmpint (
@@ -284,7 +284,7 @@ test_schema_version (Fixture *f, gconstpointer data)
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
 }
 
 static void
@@ -348,7 +348,7 @@ test_newer_version (Fixture *f, gconstpointer data)
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
-  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (3);"
+  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (4);"
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
@@ -663,7 +663,11 @@ test_migrate_from_2 (Fixture *f, gconstpointer data)
 
   g_clear_pointer (&store, dr_store_free);
   store_test_sql_exec (
-      f->path, "ALTER TABLE rollers DROP COLUMN malformed_kept;"
+      f->path, "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
+               "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
+               "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
+               "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
+               "ALTER TABLE rollers DROP COLUMN malformed_kept;"
                "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
                "WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499)"
                " INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
@@ -672,7 +676,7 @@ test_migrate_from_2 (Fixture *f, gconstpointer data)
                " VALUES (2, 5, 'truncated', x'00');"
                "PRAGMA user_version = 2");
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
   g_assert_true (dr_store_malformed_counts (store, roller, &kept, &dropped, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (kept, ==, DR_STORE_MALFORMED_KEEP);
@@ -1329,6 +1333,10 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_clear_pointer (&store, dr_store_free);
   /* Schema 1 as today's daemon made it; session 1 ended, 2 open. */
   store_test_sql_exec (f->path, "ALTER TABLE sessions DROP COLUMN head_counted;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
                                 "ALTER TABLE rollers DROP COLUMN malformed_kept;"
                                 "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
                                 "UPDATE sessions SET end_ms = 2000 WHERE id = 1;"
@@ -1337,7 +1345,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
   g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
   g_assert_no_error (error);
   g_assert_true (counted);
@@ -1346,6 +1354,58 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   /* and closed, as a crash's sessions are */
   g_assert_cmpint (
       store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+}
+
+/* A database of schema 3 (before passes by direction): its sessions came
+ * from version 1 frames, so every pass is of no known direction and the
+ * coverage stays what it was. */
+static void
+test_migrate_from_3 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  DrEngineConfig config;
+  const DrZoneTotals *forehead;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, 1700000000000);
+  forehead = dr_engine_zone_totals (engine, 0);
+  g_assert_cmpfloat (forehead->passes, >, 0.0);
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1700000000000, 500, 7, &error));
+  g_assert_true (dr_store_session_update (store, 1, 1700000001490, 0.25, &config, engine, &error));
+  g_assert_true (dr_store_commit (store, TRUE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&store, dr_store_free);
+  /* Schema 3 as today's daemon made it, with an odd coverage to see it kept. */
+  store_test_sql_exec (f->path, "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
+                                "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
+                                "UPDATE session_zones SET coverage = 0.375 WHERE zone = 'forehead';"
+                                "PRAGMA user_version = 3");
+
+  store = open_store (f);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  rows = dr_store_session_coverage (store, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, >, 1);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const DrStoreZoneCoverage *z = g_ptr_array_index (rows, i);
+
+      g_assert_cmpfloat (z->passes_by_direction[DR_DIRECTION_UNKNOWN], ==, z->passes);
+      g_assert_cmpfloat (z->passes_by_direction[DR_DIRECTION_HORIZONTAL], ==, 0.0);
+      g_assert_cmpfloat (z->passes_by_direction[DR_DIRECTION_VERTICAL], ==, 0.0);
+      g_assert_cmpfloat (z->passes_by_direction[DR_DIRECTION_DIAGONAL], ==, 0.0);
+      if (g_str_equal (z->zone, "forehead"))
+        {
+          g_assert_cmpfloat (z->coverage, ==, 0.375);
+          g_assert_cmpfloat (z->passes, ==, forehead->passes);
+        }
+    }
 }
 
 static void
@@ -2075,6 +2135,7 @@ main (int argc, char **argv)
   ADD ("head-counted", test_head_counted);
   ADD ("open/migrate-from-1", test_migrate_from_1);
   ADD ("open/migrate-from-2", test_migrate_from_2);
+  ADD ("open/migrate-from-3", test_migrate_from_3);
   ADD ("disk-full", test_disk_full);
   ADD ("savepoints", test_savepoints);
   ADD ("wal-bounded", test_wal_bounded);

@@ -51,6 +51,7 @@ struct _DrEngine
   bool sensor_zone[256]; /* zone byte → is a configured zone */
   double inv_area[N_SLOTS];
   double inv_target[N_SLOTS];
+  double direction_share[N_SLOTS];     /* T/3: passes one direction is credited up to */
   double over_treated_passes[N_SLOTS]; /* INFINITY: never */
   uint32_t contact_mn;                 /* contact at force_mn ≥ this */
 
@@ -77,7 +78,9 @@ struct _DrEngine
   bool carry_contact; /* the last valid sample was in contact */
   double last_force_n;
   int last_zone;
-  int stretch_zone; /* zone of the current contact stretch, or NO_STRETCH */
+  bool frame_v2;         /* the frame being fed is version 2 */
+  DrDirection direction; /* of the sample being fed */
+  int stretch_zone;      /* zone of the current contact stretch, or NO_STRETCH */
 
   /* Over-pressure */
   bool above_run;
@@ -237,6 +240,7 @@ update_zone_rules (DrEngine *engine)
     {
       engine->inv_area[slot] = 0;
       engine->inv_target[slot] = 0;
+      engine->direction_share[slot] = 0;
       engine->over_treated_passes[slot] = INFINITY;
       if (slot == UNASSIGNED_SLOT || !zone_configured (engine, slot))
         continue;
@@ -246,6 +250,7 @@ update_zone_rules (DrEngine *engine)
       if (c->zones[slot].target_passes > 0)
         {
           engine->inv_target[slot] = 1.0 / c->zones[slot].target_passes;
+          engine->direction_share[slot] = c->zones[slot].target_passes / 3.0;
           engine->over_treated_passes[slot]
               = c->over_treatment_factor * c->zones[slot].target_passes;
         }
@@ -425,10 +430,17 @@ attribute (DrEngine *engine, int slot, DrZoneSource source, uint32_t delta, int6
     {
       double revs = delta * engine->revs_per_tick;
 
+      double cm2 = delta * engine->cm2_per_tick;
+      double credited;
+
       zt->revolutions += revs;
-      zt->rolled_cm2 += delta * engine->cm2_per_tick;
+      zt->rolled_cm2 += cm2;
       zt->passes = zt->rolled_cm2 * engine->inv_area[slot];
-      zt->coverage = MIN (1.0, zt->passes * engine->inv_target[slot]);
+      zt->passes_by_direction[engine->direction] += cm2 * engine->inv_area[slot];
+      credited = zt->passes_by_direction[DR_DIRECTION_UNKNOWN];
+      for (int d = DR_DIRECTION_HORIZONTAL; d < DR_N_DIRECTIONS; d++)
+        credited += MIN (zt->passes_by_direction[d], engine->direction_share[slot]);
+      zt->coverage = MIN (1.0, credited * engine->inv_target[slot]);
       zt->punctures_per_cm2 += delta * engine->needles_per_tick * engine->inv_area[slot];
       engine->head_revolutions += revs;
 
@@ -590,6 +602,8 @@ feed_sample (DrEngine *engine, int64_t t, const DrSample *s)
     }
   engine->have_ticks = true;
   engine->prev_ticks = s->ticks;
+  /* A version 1 frame has no motion byte, whatever a caller left in it. */
+  engine->direction = engine->frame_v2 ? DR_MOTION_DIRECTION (s->motion) : DR_DIRECTION_UNKNOWN;
 
   if (G_LIKELY (engine->sensor_zone[s->zone]))
     {
@@ -636,6 +650,7 @@ dr_engine_feed (DrEngine *engine, const DrFrame *frame)
   n = MIN (frame->n_samples, DR_FRAME_MAX_SAMPLES);
   engine->stats.frames++;
   engine->stats.samples += n;
+  engine->frame_v2 = frame->version == DR_PROTOCOL_VERSION_2;
 
   if (G_LIKELY (engine->have_seq))
     {
@@ -737,6 +752,20 @@ dr_engine_zone_totals (const DrEngine *engine, int zone)
   g_return_val_if_fail (zone == DR_ZONE_UNASSIGNED || (zone >= 0 && zone < DR_MAX_ZONES), NULL);
 
   return &engine->totals[slot_of (zone)];
+}
+
+double
+dr_engine_direction_coverage (const double passes_by_direction[DR_N_DIRECTIONS],
+                              double target_passes)
+{
+  double credited;
+
+  if (!(target_passes > 0))
+    return 0;
+  credited = passes_by_direction[DR_DIRECTION_UNKNOWN];
+  for (int d = DR_DIRECTION_HORIZONTAL; d < DR_N_DIRECTIONS; d++)
+    credited += MIN (passes_by_direction[d], target_passes / 3.0);
+  return MIN (1.0, credited / target_passes);
 }
 
 double

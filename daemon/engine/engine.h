@@ -62,12 +62,18 @@ typedef void (*DrEventFunc) (const DrEvent *event, void *user_data);
 
 /* For DR_ZONE_UNASSIGNED only revolutions, rolled_cm2 and peak_force_n are
  * kept: it has no area, so no passes, coverage or punctures. */
+/* Coverage by stroke direction: with a target of T passes each of the
+ * three directions is credited up to T/3 passes and passes of no known
+ * direction (every version 1 sample) count in full:
+ * coverage = min (1, (Σ_dir min (passes_dir, T/3) + passes_unknown) / T).
+ * Version 1 streams therefore give min (1, passes / T) as before. */
 typedef struct
 {
   double revolutions; /* in contact */
   double rolled_cm2;
-  double passes;   /* rolled_cm2 / zone area */
-  double coverage; /* min (1, passes / target) */
+  double passes;                               /* rolled_cm2 / zone area, all directions */
+  double coverage;                             /* see above */
+  double passes_by_direction[DR_N_DIRECTIONS]; /* indexed by DrDirection; sums to passes */
   double punctures_per_cm2;
   double peak_force_n;
   DrZoneSource source; /* where the last attributed sample's zone came from */
@@ -148,6 +154,9 @@ int64_t dr_engine_session_deadline_ms (const DrEngine *engine);
 /* Totals of the active session, or of the last ended one until the next
  * starts. @zone is a zone id or DR_ZONE_UNASSIGNED. */
 const DrZoneTotals *dr_engine_zone_totals (const DrEngine *engine, int zone);
+/* The coverage rule above, for a target of @target_passes (0 or less: 0). */
+double dr_engine_direction_coverage (const double passes_by_direction[DR_N_DIRECTIONS],
+                                     double target_passes);
 /* Mean coverage of the configured zones that are not excluded. */
 double dr_engine_mean_coverage (const DrEngine *engine);
 

@@ -201,7 +201,9 @@ dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
 
   /* In the configuration's zone order, "unassigned" last. */
   stmt = prepare_session_query (self, session_id,
-                                "SELECT zone, coverage, passes, rolled_cm2, peak_force_n"
+                                "SELECT zone, coverage, passes, rolled_cm2, peak_force_n,"
+                                "  passes_unknown, passes_horizontal, passes_vertical,"
+                                "  passes_diagonal"
                                 " FROM session_zones WHERE session_id = ?"
                                 " ORDER BY zone_id < 0, zone_id, zone",
                                 error);
@@ -217,6 +219,8 @@ dr_store_session_coverage (DrStore *self, uint64_t session_id, GError **error)
       zone->passes = sqlite3_column_double (stmt, 2);
       zone->rolled_cm2 = sqlite3_column_double (stmt, 3);
       zone->peak_force_n = sqlite3_column_double (stmt, 4);
+      for (int d = 0; d < DR_N_DIRECTIONS; d++)
+        zone->passes_by_direction[d] = sqlite3_column_double (stmt, 5 + d);
       g_ptr_array_add (zones, zone);
     }
   if (rc != SQLITE_DONE)

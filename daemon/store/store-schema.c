@@ -134,6 +134,14 @@ static const char *const migrations[] = {
                                                             "UPDATE rollers SET malformed_kept = "
                                                             "(SELECT count(*) FROM malformed_frames"
                                                             "  WHERE roller_id = rollers.id);",
+  /* 3 → 4: passes by stroke direction (protocol version 2). Sessions
+   * stored before came from version 1 frames: all their passes were of no
+   * known direction, and their coverage stays what it was. */
+  "ALTER TABLE session_zones ADD COLUMN passes_horizontal REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE session_zones ADD COLUMN passes_vertical REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE session_zones ADD COLUMN passes_diagonal REAL NOT NULL DEFAULT 0;"
+  "ALTER TABLE session_zones ADD COLUMN passes_unknown REAL NOT NULL DEFAULT 0;"
+  "UPDATE session_zones SET passes_unknown = passes;",
 };
 
 #define DR_STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

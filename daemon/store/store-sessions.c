@@ -260,8 +260,9 @@ dr_store_session_update (DrStore *self, uint64_t session_id, int64_t end_ms, dou
   clear = store_prepare (self, "DELETE FROM session_zones WHERE session_id = ?", error);
   insert = store_prepare (self,
                           "INSERT INTO session_zones (session_id, zone, zone_id, coverage, passes,"
-                          "  rolled_cm2, revolutions, punctures_per_cm2, peak_force_n, source)"
-                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          "  rolled_cm2, revolutions, punctures_per_cm2, peak_force_n, source,"
+                          "  passes_horizontal, passes_vertical, passes_diagonal, passes_unknown)"
+                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           error);
   if (update == NULL || clear == NULL || insert == NULL)
     return FALSE;
@@ -302,6 +303,10 @@ dr_store_session_update (DrStore *self, uint64_t session_id, int64_t end_ms, dou
       sqlite3_bind_double (insert, 8, totals->punctures_per_cm2);
       sqlite3_bind_double (insert, 9, totals->peak_force_n);
       sqlite3_bind_text (insert, 10, zone_source_name (totals->source), -1, SQLITE_STATIC);
+      sqlite3_bind_double (insert, 11, totals->passes_by_direction[DR_DIRECTION_HORIZONTAL]);
+      sqlite3_bind_double (insert, 12, totals->passes_by_direction[DR_DIRECTION_VERTICAL]);
+      sqlite3_bind_double (insert, 13, totals->passes_by_direction[DR_DIRECTION_DIAGONAL]);
+      sqlite3_bind_double (insert, 14, totals->passes_by_direction[DR_DIRECTION_UNKNOWN]);
       if (!store_step_done (self, insert, "cannot store session totals", error))
         return FALSE;
     }

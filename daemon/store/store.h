@@ -228,6 +228,7 @@ typedef struct
   double passes;
   double rolled_cm2;
   double peak_force_n;
+  double passes_by_direction[DR_N_DIRECTIONS]; /* by DrDirection */
 } DrStoreZoneCoverage;
 
 void dr_store_zone_coverage_free (DrStoreZoneCoverage *coverage);

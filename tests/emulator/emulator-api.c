@@ -49,6 +49,8 @@ static const char introspection_xml[]
       "   <arg name='hold' type='b' direction='in'/></method>"
       "  <method name='SetBattery'><arg name='address' type='s' direction='in'/>"
       "   <arg name='percent' type='y' direction='in'/></method>"
+      "  <method name='SetProtocolVersion'><arg name='address' type='s' direction='in'/>"
+      "   <arg name='version' type='y' direction='in'/></method>"
       "  <method name='Restart'><arg name='delay_ms' type='u' direction='in'/></method>"
       "  <method name='RemoveAdapter'/>"
       "  <method name='AddAdapter'><arg name='index' type='u' direction='in'/></method>"
@@ -195,7 +197,8 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
       || g_str_equal (method, "FloodGarbage") || g_str_equal (method, "FlapServices")
       || g_str_equal (method, "FailConnect") || g_str_equal (method, "SetInRange")
       || g_str_equal (method, "SetBattery") || g_str_equal (method, "HoldOperations")
-      || g_str_equal (method, "RollerStats") || g_str_equal (method, "StoredFrames"))
+      || g_str_equal (method, "RollerStats") || g_str_equal (method, "StoredFrames")
+      || g_str_equal (method, "SetProtocolVersion"))
     {
       g_variant_get_child (params, 0, "&s", &address);
       r = emu_find_roller (emu, address);
@@ -305,6 +308,19 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
 
       g_variant_get (params, "(&sy)", NULL, &percent);
       roller_set_battery (r, percent);
+      g_dbus_method_invocation_return_value (inv, NULL);
+    }
+  else if (g_str_equal (method, "SetProtocolVersion"))
+    {
+      guint8 version;
+
+      g_variant_get (params, "(&sy)", NULL, &version);
+      if (!roller_firmware_set_protocol_version (r->fw, version))
+        {
+          g_dbus_method_invocation_return_error (inv, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                                 "Protocol version %u: only 1 and 2", version);
+          return;
+        }
       g_dbus_method_invocation_return_value (inv, NULL);
     }
   else if (g_str_equal (method, "HoldOperations"))

@@ -46,6 +46,7 @@ EmuOptions opt = {
   .rate = -1,
   .samples = -1,
   .battery = 87,
+  .protocol_version = 1,
   .gatt_latency_ms = 2,
   .connect_delay_ms = 20,
   .resolve_delay_ms = 30,
@@ -109,6 +110,12 @@ static const GOptionEntry option_entries[] = {
     "Unpaired devices vanish this long after discovery stops, as in BlueZ (30; 0 = never)", "S" },
   { "ticks-start", 0, 0, G_OPTION_ARG_INT64, &opt.ticks_start, "Encoder counter at boot (0)", "N" },
   { "seed", 0, 0, G_OPTION_ARG_INT, &opt.seed, "Seed of the pattern's noise (1)", "N" },
+  { "protocol-version", 0, 0, G_OPTION_ARG_INT, &opt.protocol_version,
+    "Roll Measurement frames of version 1 or 2 (with the stroke direction) (1)", "N" },
+  { "directions", 0, 0, G_OPTION_ARG_STRING, &opt.directions,
+    "The pattern's strokes cycle through these directions (version 2; "
+    "horizontal,vertical,diagonal)",
+    "LIST" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log every D-Bus operation", NULL },
   { NULL },
 };
@@ -159,6 +166,7 @@ main (int argc, char **argv)
       || !check_range ("rate", opt.rate, -1, 10000000)
       || !check_range ("history", opt.history, 0, 10000000)
       || !check_range ("battery", opt.battery, 0, 100)
+      || !check_range ("protocol-version", opt.protocol_version, 1, 2)
       || !check_range ("ticks-start", opt.ticks_start, 0, G_MAXUINT32)
       || !check_range ("gatt-latency-ms", opt.gatt_latency_ms, 0, 60000)
       || !check_range ("connect-delay-ms", opt.connect_delay_ms, 0, 60000)
@@ -167,6 +175,12 @@ main (int argc, char **argv)
       || !check_range ("discovery-delay-ms", opt.discovery_delay_ms, 0, 60000)
       || !check_range ("temporary-timeout-s", opt.temporary_timeout_s, 0, 86400))
     return 2;
+  if (!patterns_parse_directions (opt.directions))
+    {
+      g_printerr ("roller-emulator: --directions takes a comma-separated list of horizontal, "
+                  "vertical, diagonal, unknown\n");
+      return 2;
+    }
   if (opt.pattern != NULL)
     {
       if (!patterns_select (opt.pattern))

@@ -36,6 +36,8 @@ typedef struct
   int temporary_timeout_s;
   gint64 ticks_start;
   int seed;
+  int protocol_version; /* of Roll Measurement frames: 1 or 2 */
+  char *directions;     /* the pattern's strokes cycle through these */
   gboolean verbose;
 } EmuOptions;
 

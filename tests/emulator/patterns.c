@@ -33,6 +33,7 @@ typedef struct
   double spike_len_s;
   double spike_force_n;
   double fault_at_s; /* < 0: none. One force-sensor fault sample. */
+  guint8 motion;     /* version 2 stroke direction (DrDirection) */
 } Segment;
 
 /* The issue's default zones: forehead, left cheek, right cheek, nose,
@@ -49,9 +50,42 @@ typedef struct
   guint32 ticks;
   guint16 force_mn;
   guint8 zone;
+  guint8 motion;
 } TraceSample;
 
 static GArray *trace_samples; /* TraceSample, NULL without --trace */
+
+/* The directions strokes cycle through, PROTOCOL.md's technique: each of
+ * horizontal, vertical, diagonal in turn unless --directions says other. */
+static guint8 stroke_directions[8]
+    = { DR_DIRECTION_HORIZONTAL, DR_DIRECTION_VERTICAL, DR_DIRECTION_DIAGONAL };
+static guint n_stroke_directions = 3;
+
+gboolean
+patterns_parse_directions (const char *list)
+{
+  g_auto (GStrv) names = NULL;
+  guint n = 0;
+
+  if (list == NULL)
+    return TRUE;
+  names = g_strsplit (list, ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      guint d;
+
+      for (d = 0; d < DR_N_DIRECTIONS; d++)
+        if (g_str_equal (g_strstrip (names[i]), dr_direction_name ((DrDirection) d)))
+          break;
+      if (d == DR_N_DIRECTIONS || n == G_N_ELEMENTS (stroke_directions))
+        return FALSE;
+      stroke_directions[n++] = (guint8) d;
+    }
+  if (n == 0)
+    return FALSE;
+  n_stroke_directions = n;
+  return TRUE;
+}
 
 static guint32
 rng_next (guint32 *state)
@@ -94,7 +128,7 @@ patterns_build (void)
   double area_per_rev_cm2 = circumference_cm * opt.drum_width_10um / 1000.0;
   const double stroke_s = 1.2, lift_s = 0.3, rev_per_s = 1.0;
   double area_per_stroke = area_per_rev_cm2 * rev_per_s * stroke_s;
-  Segment base = { .spike_at_s = -1, .fault_at_s = -1 };
+  Segment base = { .spike_at_s = -1, .fault_at_s = -1, .motion = stroke_directions[0] };
   Segment seg;
   int last_zone;
 
@@ -157,6 +191,7 @@ patterns_build (void)
           seg.zone = (guint8) z;
           seg.contact = TRUE;
           seg.force_n = 0.55 * limit;
+          seg.motion = stroke_directions[s % n_stroke_directions];
           if (z == 1 && s == 2)
             seg.force_n = 1.15 * limit;
           if (z == 5 && s == 1)
@@ -206,6 +241,7 @@ pattern_sample (SampleGen *g, double period_s, DrSample *out)
   out->force_mn
       = fault ? DR_FORCE_SENSOR_FAULT : (guint16) CLAMP (lround (force * 1000.0), 0, 65534);
   out->zone = pattern_kind == PATTERN_UNZONED ? DR_ZONE_UNKNOWN : seg->zone;
+  out->motion = seg->contact ? seg->motion : DR_DIRECTION_UNKNOWN;
 
   g->t_cycle_s += period_s;
   g->t_total_s += period_s;
@@ -261,6 +297,7 @@ sample_gen_next (SampleGen *g, guint timeline_hz, gboolean live, DrSample *out, 
       out->ticks = ts->ticks + g->trace_tick_offset;
       out->force_mn = ts->force_mn;
       out->zone = ts->zone;
+      out->motion = ts->motion;
       *offset_us = g->trace_base_us + ts->offset_us;
       g->offset_us = *offset_us + 10 * G_TIME_SPAN_MILLISECOND;
     }
@@ -423,6 +460,7 @@ patterns_load_trace (const char *path, GError **error)
           ts.ticks = f.samples[k].ticks;
           ts.force_mn = f.samples[k].force_mn;
           ts.zone = f.samples[k].zone;
+          ts.motion = f.samples[k].motion;
           g_array_append_val (trace_samples, ts);
         }
     }

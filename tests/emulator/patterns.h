@@ -33,6 +33,9 @@ typedef struct
 
 /* Chooses --pattern NAME; FALSE for a name it does not know. */
 gboolean patterns_select (const char *name);
+/* --directions: NULL for the default, horizontal, vertical, diagonal; FALSE
+ * for a list it cannot read. */
+gboolean patterns_parse_directions (const char *list);
 /* Builds the chosen pattern from the options (needle length, drum size). */
 void patterns_build (void);
 /* Loads --trace PATH: its samples replace the pattern. */

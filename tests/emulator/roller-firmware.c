@@ -24,6 +24,7 @@ struct _RollerFirmware
   char *address; /* for the log */
   DrHeadInfo head;
   guint8 battery;
+  guint8 protocol_version; /* of the frames it makes */
   gint64 boot_mono_us;
   gboolean clock_synced;
   gint64 clock_set_unix_ms;
@@ -141,12 +142,20 @@ clock_ms (RollerFirmware *self, gint64 mono_us)
   return MAX (mono_us - self->boot_mono_us, 0) / 1000;
 }
 
+/* The most samples a frame of the roller's protocol version holds. */
+static guint
+frame_max_samples (RollerFirmware *self)
+{
+  return self->protocol_version == DR_PROTOCOL_VERSION_2 ? DR_FRAME_V2_MAX_SAMPLES
+                                                         : DR_FRAME_MAX_SAMPLES;
+}
+
 /* Builds, numbers, stores and hands on one frame of up to @max_n samples.
  * Returns the number of samples, 0 when the source is exhausted. */
 static guint
 produce_frame (RollerFirmware *self, guint max_n, gboolean live)
 {
-  DrFrame f = { .version = DR_PROTOCOL_VERSION };
+  DrFrame f = { .version = self->protocol_version };
   guint8 buf[DR_FRAME_MAX_LEN];
   gint64 prev_ms = 0;
   guint timeline_hz = self->stream_rate > 0 ? self->stream_rate : DEFAULT_TIMELINE_HZ;
@@ -154,6 +163,7 @@ produce_frame (RollerFirmware *self, guint max_n, gboolean live)
   size_t len;
   guint n;
 
+  max_n = MIN (max_n, frame_max_samples (self));
   for (n = 0; n < max_n; n++)
     {
       DrSample *s = &f.samples[n];
@@ -213,7 +223,7 @@ set_exhausted (RollerFirmware *self)
 gboolean
 roller_firmware_produce_frame (RollerFirmware *self)
 {
-  if (produce_frame (self, DR_FRAME_MAX_SAMPLES, TRUE) < DR_FRAME_MAX_SAMPLES)
+  if (produce_frame (self, frame_max_samples (self), TRUE) < frame_max_samples (self))
     {
       set_exhausted (self);
       return FALSE;
@@ -226,7 +236,7 @@ stream_tick_cb (gpointer data)
 {
   RollerFirmware *self = data;
   gint64 now = g_get_monotonic_time ();
-  guint spf = samples_per_frame (self->wall_rate);
+  guint spf = MIN (samples_per_frame (self->wall_rate), frame_max_samples (self));
   guint64 due
       = (guint64) ((double) (now - self->wall_origin_us) * self->wall_rate / G_USEC_PER_SEC);
 
@@ -438,6 +448,15 @@ roller_firmware_lose_frames (RollerFirmware *self, guint count)
   self->lose_count += count;
 }
 
+gboolean
+roller_firmware_set_protocol_version (RollerFirmware *self, guint version)
+{
+  if (version != DR_PROTOCOL_VERSION && version != DR_PROTOCOL_VERSION_2)
+    return FALSE;
+  self->protocol_version = (guint8) version;
+  return TRUE;
+}
+
 void
 roller_firmware_set_battery (RollerFirmware *self, guint8 percent)
 {
@@ -511,6 +530,7 @@ roller_firmware_new (const char *address, guint index)
 
   self->address = g_strdup (address);
   self->battery = (guint8) CLAMP (opt.battery, 0, 100);
+  self->protocol_version = opt.protocol_version == 2 ? DR_PROTOCOL_VERSION_2 : DR_PROTOCOL_VERSION;
   self->boot_mono_us = g_get_monotonic_time ();
   self->head.version = DR_PROTOCOL_VERSION;
   self->head.needle_length_um = (guint16) opt.needle_um;

@@ -51,6 +51,9 @@ void roller_firmware_replay_finished (RollerFirmware *self, gboolean delivered);
 gboolean roller_firmware_produce_frame (RollerFirmware *self);
 void roller_firmware_lose_frames (RollerFirmware *self, guint count);
 void roller_firmware_set_battery (RollerFirmware *self, guint8 percent);
+/* Roll Measurement frames of version 1 or 2 from the next frame on
+ * (--protocol-version; Emulator1.SetProtocolVersion). FALSE for another. */
+gboolean roller_firmware_set_protocol_version (RollerFirmware *self, guint version);
 
 gboolean roller_firmware_is_rolling (RollerFirmware *self);
 gboolean roller_firmware_is_streaming (RollerFirmware *self);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-frame.c: libFuzzer target for Roll Measurement frames (PROTOCOL.md:
- * version 1 is the only version there is; any other version byte is
+ * versions 1 and 2, 9- and 10-byte samples; any other version byte is
  * rejected). The decoder is checked against the acceptance rule written out
  * independently here, every accepted frame must re-encode to its bytes, and
  * the time of its last sample must be computable for any t0 the air
@@ -15,9 +15,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   size_t len = 0;
   uint64_t end = 0;
   DrCodecStatus st = dr_frame_decode (data, size, &frame);
-  int valid = size >= DR_FRAME_HEADER_LEN && data[0] == DR_PROTOCOL_VERSION && data[12] >= 1
-              && data[12] <= DR_FRAME_MAX_SAMPLES
-              && size == DR_FRAME_HEADER_LEN + (size_t) DR_SAMPLE_LEN * data[12];
+  int v2 = size >= DR_FRAME_HEADER_LEN && data[0] == DR_PROTOCOL_VERSION_2;
+  int valid
+      = size >= DR_FRAME_HEADER_LEN && (data[0] == DR_PROTOCOL_VERSION || v2) && data[12] >= 1
+        && data[12] <= (v2 ? DR_FRAME_V2_MAX_SAMPLES : DR_FRAME_MAX_SAMPLES)
+        && size
+               == DR_FRAME_HEADER_LEN + (size_t) (v2 ? DR_SAMPLE_V2_LEN : DR_SAMPLE_LEN) * data[12];
 
   if (!valid)
     {

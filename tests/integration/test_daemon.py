@@ -16,6 +16,7 @@ the limit and ends at the first sample >= 300 ms into a run below 4.5 N.
 '''
 
 import errno
+import json
 import math
 import os
 import re
@@ -33,6 +34,7 @@ sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'pro
 from gi.repository import Gio, GLib  # noqa: E402
 
 import roller_protocol as proto  # noqa: E402
+from test_ctl import ctl_path  # noqa: E402
 from fixtures import (MANAGER_IFACE, OM_IFACE, ROLLER_IFACE,  # noqa: E402
                       Daemon, Processes, RollerTestCase, call, daemon_path, db_query, dbus_error,
                       get_prop, tail,
@@ -561,6 +563,93 @@ class Treatment(DaemonTestCase):
         self.assertEqual(self.db('SELECT address, paired FROM rollers'), [(self.ADDRESS, 1)])
         self.assert_acks_after_commit()
 
+    def test_direction_v2_coverage(self):
+        # Version 2 frames through the real daemon: passes by direction,
+        # coverage with each direction credited up to T/3 passes, in
+        # Roller1, Manager1 and dermarollctl.
+        self.start_paired()
+        mark = self.events.mark()
+        H, V, D, U = (proto.DIRECTION_HORIZONTAL, proto.DIRECTION_VERTICAL,
+                      proto.DIRECTION_DIAGONAL, proto.DIRECTION_UNKNOWN)
+        s = proto.Stream(t0_ms=now_ms() - 30000, version=proto.VERSION_2, per_frame=23)
+        s.add(1, 2000, 0, 0)                       # the baseline, on the forehead
+        s.add(360, 2000, 0, 20, direction=H)       # 7200 ticks = 20 revolutions horizontal
+        s.add(180, 2000, 0, 20, direction=V)       # 10 revolutions vertical, no diagonal
+        for d in (H, V, D):                        # the left cheek: 4 revolutions each way
+            s.add(72, 2500, 1, 20, direction=d)
+        s.add(54, 1800, 3, 20, direction=U)        # the nose: 3 revolutions, direction not known
+        s.add(1, 1800, 3, 0, direction=0xfc | V)   # reserved bits: vertical, no ticks
+        frames = s.frames()
+        self.assertTrue(all(f[0] == 2 and (len(f) - 13) % 10 == 0 for f in frames))
+        self.push(frames)
+        session = self.session_started(mark)
+
+        per_rev = math.pi * 1.9 * 2.0              # drum 19.00 mm x 20.00 mm, in cm
+        share = TARGET_PASSES / 3
+
+        def passes(zone, revs):
+            return revs * per_rev / ZONE_AREA_CM2[zone]
+        by_dir = {   # (horizontal, vertical, diagonal, unknown) passes
+            'forehead': (passes('forehead', 20), passes('forehead', 10), 0.0, 0.0),
+            'left-cheek': (passes('left-cheek', 4),) * 3 + (0.0,),
+            'nose': (0.0, 0.0, 0.0, passes('nose', 3)),
+        }
+        expect = {z: min(1.0, (sum(min(p, share) for p in d[:3]) + d[3]) / TARGET_PASSES)
+                  for z, d in by_dir.items()}
+        # by hand: forehead (min (3.979, 2) + 1.989) / 6, cheek 3 · 1.194 / 6, nose 2.985 / 6
+        self.assertAlmostEqual(expect['forehead'], (2 + 10 * per_rev / 60) / 6, places=9)
+        self.assertAlmostEqual(expect['forehead'], 0.66494, places=4)
+        self.assertAlmostEqual(expect['left-cheek'], 0.59690, places=4)
+        self.assertAlmostEqual(expect['nose'], 0.49742, places=4)
+        # without directions the forehead would be at 30 revolutions / 60 cm² / 6
+        self.assertGreater(30 * per_rev / 60 / 6, expect['forehead'])
+
+        self.wait_acked(s.seq - 1)
+        self.wait_roller_prop('Coverage', lambda c: all(abs(c.get(z, 0) - v) < 1e-6
+                                                        for z, v in expect.items()))
+        live = self.roller_prop('PassesByDirection')
+        for zone, want in by_dir.items():
+            for got, exp in zip(live[zone], want):
+                self.assertAlmostEqual(got, exp, places=6, msg=zone)
+        self.assertEqual(live['chin'], (0.0, 0.0, 0.0, 0.0))
+
+        self.assertEqual(self.roller_call('StopSession'), session)
+        coverage = self.manager('GetSessionCoverage', '(t)', (session,))
+        detail = self.manager('GetSessionCoverageByDirection', '(t)', (session,))
+        self.assertEqual(set(detail), set(coverage))
+        for zone in proto.ZONES:
+            self.assertAlmostEqual(detail[zone][0], coverage[zone][0], places=9, msg=zone)
+            self.assertAlmostEqual(sum(detail[zone][1:]), coverage[zone][1], places=6, msg=zone)
+        for zone, want in by_dir.items():
+            self.assertAlmostEqual(coverage[zone][0], expect[zone], places=6, msg=zone)
+            for got, exp in zip(detail[zone][1:], want):
+                self.assertAlmostEqual(got, exp, places=6, msg=zone)
+
+        # dermarollctl coverage: --json and the table's note
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.session.address,
+                   DBUS_SYSTEM_BUS_ADDRESS=self.system.address, TZ='UTC', LC_ALL='C.UTF-8')
+        ctl = ctl_path()
+        if not os.access(ctl, os.X_OK):
+            self.skipTest(f'no dermarollctl at {ctl}')
+        out = subprocess.run([ctl, 'coverage', str(session), '--json'], env=env, check=True,
+                             capture_output=True, text=True, timeout=30).stdout
+        zones = {z['zone']: z for z in json.loads(out)['zones']}
+        for zone, want in by_dir.items():
+            got = zones[zone]['passes_by_direction']
+            self.assertEqual(list(got), ['horizontal', 'vertical', 'diagonal', 'unknown'])
+            for key, exp in zip(got, want):
+                self.assertAlmostEqual(got[key], exp, places=6, msg=f'{zone} {key}')
+            self.assertAlmostEqual(zones[zone]['coverage'], expect[zone], places=6)
+        self.assertEqual(zones['chin']['passes_by_direction'],
+                         {'horizontal': 0, 'vertical': 0, 'diagonal': 0, 'unknown': 0})
+        out = subprocess.run([ctl, 'coverage', str(session)], env=env, check=True,
+                             capture_output=True, text=True, timeout=30).stdout
+        lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+        self.assertIn('diagonal missing', lines['forehead'])
+        self.assertNotIn('vertical', lines['forehead'])
+        self.assertNotIn('missing', lines['left-cheek'])
+        self.assertNotIn('missing', lines['nose'])   # no direction known: nothing to say
+
 
 class Storage(DaemonTestCase):
 
@@ -935,7 +1024,7 @@ class Storage(DaemonTestCase):
         good = proto.encode_frame(99, t0, [(0, 1, 2000, 0), (10, 2, 2000, 0)])
         bad = {
             'truncated': good[:9],
-            'bad-version': bytes([2]) + good[1:],
+            'bad-version': bytes([3]) + good[1:],
             'no-samples': proto.encode_frame(98, t0, []),
             'too-many-samples': proto.encode_frame(97, t0, [(10, i, 2000, 0) for i in range(26)]),
             'length-mismatch': good + bytes(9),

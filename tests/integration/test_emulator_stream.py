@@ -189,6 +189,7 @@ class EmulatorStream(EmulatorCase):
 
         # The coverage the daemon publishes is what it stored.
         session = call(self.session.conn, DERMAROLL, path, 'org.dermaroll.Roller1', 'StopSession')
+        self.session_id, self.db_path = session, daemon.db_path
         coverage = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
                         'GetSessionCoverage', '(t)', (session,))
         rows = dict(db_query(daemon.db_path,
@@ -208,6 +209,46 @@ class EmulatorStream(EmulatorCase):
         stats = self.stream('--no-acquire-notify')
         self.assertFalse(stats['notify-acquired'])
         self.assertTrue(stats['notifying'], 'the daemon did not StartNotify')
+
+
+class EmulatorVersion2(EmulatorCase):
+    '''The emulator's roller speaking protocol version 2 with only two of the
+    three directions: the daemon takes its frames and finds the third missing.'''
+
+    stream = EmulatorStream.stream
+
+    def test_v2_frames_with_a_missed_direction(self):
+        self.stream('--protocol-version', '2', '--directions', 'horizontal,vertical')
+        raws = [r[0] for r in db_query(self.db_path, 'SELECT raw FROM frames')]
+        self.assertTrue(raws)
+        self.assertEqual({raw[0] for raw in raws}, {2})
+        self.assertTrue(all(len(raw) == 13 + 10 * raw[12] and raw[12] <= 23 for raw in raws))
+        # what the frames say, direction by direction, in ticks in contact
+        moved = {d: 0 for d in range(4)}
+        prev = None
+        for raw in sorted(raws, key=lambda r: proto.frame_key(r)):
+            for dt, ticks, force, zone, motion in proto.decode_frame(raw)['samples']:
+                if prev is not None and force != proto.FORCE_SENSOR_FAULT and force >= 500:
+                    moved[proto.direction_of(motion)] += (ticks - prev) & 0xFFFFFFFF
+                prev = ticks
+        self.assertGreater(moved[proto.DIRECTION_HORIZONTAL], 0)
+        self.assertGreater(moved[proto.DIRECTION_VERTICAL], 0)
+        self.assertEqual(moved[proto.DIRECTION_DIAGONAL], 0)
+
+        detail = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                      'GetSessionCoverageByDirection', '(t)', (self.session_id,))
+        coverage = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                        'GetSessionCoverage', '(t)', (self.session_id,))
+        for zone in ('forehead', 'left-cheek', 'right-cheek', 'nose', 'upper-lip', 'chin'):
+            cov, h, v, d, u = detail[zone]
+            self.assertGreater(h, 0, zone)
+            self.assertGreater(v, 0, zone)
+            self.assertEqual(d, 0.0, zone)
+            # about 6.3 passes, half each way: capped at 2 + 2 of 6
+            want = min(1.0, (min(h, 2.0) + min(v, 2.0) + u) / 6.0)
+            self.assertAlmostEqual(cov, want, places=9, msg=zone)
+            self.assertAlmostEqual(coverage[zone][0], want, places=9, msg=zone)
+            self.assertLess(cov, 0.8, zone)
 
 
 class StreamRun:

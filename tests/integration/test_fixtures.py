@@ -42,6 +42,22 @@ class CodecExamples(unittest.TestCase):
                                          '00 00 f0 ff ff ff ff ff ff '
                                          '14 00 0c 00 00 00 08 07 06')
 
+    def test_v2_frame(self):
+        frame = proto.encode_frame(8, 1700000000020, [(0, 1012, 5200, 1, 1), (20, 1030, 5100, 1, 2),
+                                                      (20, 1048, 5000, 1, 0xff)],
+                                   version=proto.VERSION_2)
+        self.assertEqual(frame.hex(' '), '02 00 08 00 14 68 e5 cf 8b 01 00 00 03 '
+                                         '00 00 f4 03 00 00 50 14 01 01 '
+                                         '14 00 06 04 00 00 ec 13 01 02 '
+                                         '14 00 18 04 00 00 88 13 01 ff')
+        samples = proto.decode_frame(frame)['samples']
+        self.assertEqual([proto.DIRECTIONS[proto.direction_of(s[4])] for s in samples],
+                         ['horizontal', 'vertical', 'diagonal'])
+        with self.assertRaises(ValueError):   # n = 24
+            proto.decode_frame(proto.encode_frame(1, 0, [(0, 0, 0, 0, 0)] * 24, version=2))
+        with self.assertRaises(ValueError):   # a v1 length under a v2 version byte
+            proto.decode_frame(bytes([2]) + proto.encode_frame(1, 0, [(0, 0, 0, 0)] * 2)[1:])
+
     def test_head_info_status_control(self):
         self.assertEqual(proto.encode_head_info(500, 540, 1900, 2000, 1024, 0x12345678).hex(' '),
                          '01 f4 01 1c 02 6c 07 d0 07 00 04 78 56 34 12')
