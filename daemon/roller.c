@@ -387,6 +387,12 @@ publish_force (DrRoller *self)
   self->last_force_emit_us = g_get_monotonic_time ();
   dr_dbus_roller1_set_force (ROLLER1 (self), dr_engine_last_force_n (self->engine));
   dr_dbus_roller1_set_force_limit (ROLLER1 (self), dr_engine_force_limit_n (self->engine, zone));
+  /* At Force's pace: a zone per sample would be a signal per sample. */
+  {
+    const char *rolled
+        = dr_engine_config_zone_name (self->config, dr_engine_contact_zone (self->engine));
+    dr_dbus_roller1_set_current_zone (ROLLER1 (self), rolled ? rolled : "");
+  }
 }
 
 static void
@@ -1536,6 +1542,7 @@ dr_roller_constructed (GObject *object)
 
   dr_dbus_roller1_set_paired (ROLLER1 (self), self->paired);
   dr_dbus_roller1_set_zone (ROLLER1 (self), "");
+  dr_dbus_roller1_set_current_zone (ROLLER1 (self), "");
   dr_dbus_roller1_set_link_phase (ROLLER1 (self), "idle");
   dr_dbus_roller1_set_firmware_version (ROLLER1 (self), "");
   dr_dbus_roller1_set_coverage (ROLLER1 (self), coverage_variant (self));
