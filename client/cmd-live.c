@@ -293,6 +293,7 @@ watch_panel (Watch *watch)
   const char *address = dr_dbus_roller1_get_address (r);
   const char *name = dr_dbus_roller1_get_name (r);
   const char *zone = dr_dbus_roller1_get_zone (r);
+  const char *rolled = dr_dbus_roller1_get_current_zone (r);
   gboolean connected = dr_dbus_roller1_get_connected (r);
   guint64 session = dr_dbus_roller1_get_active_session (r);
   g_autofree char *battery = dr_fmt_battery (r);
@@ -310,7 +311,9 @@ watch_panel (Watch *watch)
                           g_strcmp0 (name, address) ? " (" : "", address,
                           g_strcmp0 (name, address) ? ")" : "", state, battery, session_text);
   g_string_append_printf (out, "  Force  %s\n", force);
-  g_string_append_printf (out, "  Zone   %s\n", zone && zone[0] ? zone : "—");
+  /* The zone the user set, and the one the last contact was in. */
+  g_string_append_printf (out, "  Zone   %s · rolling %s\n", zone && zone[0] ? zone : "—",
+                          rolled && rolled[0] ? rolled : "—");
   if (coverage != NULL && g_variant_n_children (coverage) > 0)
     {
       g_autoptr (GPtrArray) names
@@ -575,6 +578,13 @@ on_properties_changed (GDBusProxy *proxy, GVariant *changed, GStrv invalidated, 
           const char *zone = dr_dbus_roller1_get_zone (r);
           watch_event (watch, DR_COLOUR_NONE, "zone", zone && zone[0] ? zone : "—",
                        zone && zone[0] ? "is being rolled" : "none set");
+        }
+      else if (g_str_equal (name, "CurrentZone"))
+        {
+          /* Changes only when the roller moves to another zone. */
+          const char *rolled = dr_dbus_roller1_get_current_zone (r);
+          if (rolled && rolled[0])
+            watch_event (watch, DR_COLOUR_NONE, "rolling", rolled, "is under the roller");
         }
       else if (g_str_equal (name, "Battery"))
         {

@@ -351,6 +351,7 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     g_autofree char *session = NULL;
     const char *firmware = dr_dbus_roller1_get_firmware_version (roller);
     const char *zone = dr_dbus_roller1_get_zone (roller);
+    const char *rolled = dr_dbus_roller1_get_current_zone (roller);
     gboolean connected = dr_dbus_roller1_get_connected (roller);
     guint64 active = dr_dbus_roller1_get_active_session (roller);
     double wear = dr_dbus_roller1_get_head_wear (roller);
@@ -386,6 +387,7 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     status_line (out, ctl->colour, "Needle head", dr_wear_colour (wear), head);
     status_line (out, ctl->colour, "Session", DR_COLOUR_NONE, session);
     status_line (out, ctl->colour, "Zone", DR_COLOUR_NONE, zone && zone[0] ? zone : "—");
+    status_line (out, ctl->colour, "Rolling", DR_COLOUR_NONE, rolled && rolled[0] ? rolled : "—");
     status_line (out, ctl->colour, "Force", DR_COLOUR_NONE, force);
     status_line (out, ctl->colour, "Frames", DR_COLOUR_NONE, frames);
     {

@@ -24,6 +24,7 @@ dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller)
   dr_json_member_double (json, "head_wear", dr_dbus_roller1_get_head_wear (roller));
   dr_json_member_uint (json, "active_session", dr_dbus_roller1_get_active_session (roller));
   dr_json_member_string (json, "zone", dr_dbus_roller1_get_zone (roller));
+  dr_json_member_string (json, "current_zone", dr_dbus_roller1_get_current_zone (roller));
   dr_json_member_double (json, "force_n", dr_dbus_roller1_get_force (roller));
   dr_json_member_double (json, "force_limit_n", dr_dbus_roller1_get_force_limit (roller));
   dr_json_key (json, "coverage");

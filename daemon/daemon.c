@@ -45,17 +45,19 @@ struct _DrDaemon
 /* ---- rollers ----------------------------------------------------------- */
 
 static void
-on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, gpointer user_data)
+on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, guint needle_length_um,
+                 gpointer user_data)
 {
   DrDaemon *self = user_data;
+  DrTreatment treatment = { zone, time_ms, (uint16_t) needle_length_um };
   GHashTableIter iter;
   gpointer other;
 
-  dr_household_set_zone_last_treated (self->household, zone, time_ms);
+  dr_household_add_treatment (self->household, &treatment);
   /* Zones are the person's skin, not the roller's: every roller learns it. */
   g_hash_table_iter_init (&iter, self->rollers);
   while (g_hash_table_iter_next (&iter, NULL, &other))
-    dr_roller_set_zone_last_treated (other, zone, time_ms);
+    dr_roller_add_treatment (other, &treatment);
 }
 
 /* A roller in the table, not yet on the bus. */
@@ -343,11 +345,12 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
   g_auto (GStrv) excluded = NULL;
   g_autoptr (GHashTable) head_revs = NULL;
   guint64 last_session_id;
-  int64_t last_treated[DR_MAX_ZONES];
+  g_autoptr (GArray) treatments = NULL;
 
   if (!dr_store_max_session_id (store, &last_session_id, error))
     return NULL;
-  if (!dr_store_zone_last_treated (store, &self->config, last_treated, error))
+  treatments = dr_store_zone_treatments_before (store, &self->config, G_MAXINT64, error);
+  if (treatments == NULL)
     return NULL;
   excluded = dr_store_excluded_zones (store, error);
   if (excluded == NULL)
@@ -364,7 +367,7 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
   head_revs = dr_store_list_head_revolutions (store, error);
   if (head_revs == NULL)
     return NULL;
-  self->household = dr_household_new (last_session_id, last_treated, head_revs);
+  self->household = dr_household_new (last_session_id, treatments, head_revs);
 
   rollers = dr_store_list_rollers (store, error);
   if (rollers == NULL)

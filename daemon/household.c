@@ -4,14 +4,12 @@
 
 #include <string.h>
 
-#include "engine-config.h"
-
 struct _DrHousehold
 {
   GObject parent_instance;
 
   guint64 last_session_id;
-  gint64 last_treated[DR_MAX_ZONES];
+  GArray *treatments;           /* DrTreatment: as stored at startup, then as sessions end */
   GHashTable *head_revolutions; /* head id → double*, as stored at startup */
 };
 
@@ -23,6 +21,7 @@ dr_household_finalize (GObject *object)
   DrHousehold *self = DR_HOUSEHOLD (object);
 
   g_clear_pointer (&self->head_revolutions, g_hash_table_unref);
+  g_clear_pointer (&self->treatments, g_array_unref);
   G_OBJECT_CLASS (dr_household_parent_class)->finalize (object);
 }
 
@@ -35,18 +34,17 @@ dr_household_class_init (DrHouseholdClass *klass)
 static void
 dr_household_init (DrHousehold *self)
 {
-  for (int z = 0; z < DR_MAX_ZONES; z++)
-    self->last_treated[z] = G_MININT64;
+  self->treatments = g_array_new (FALSE, FALSE, sizeof (DrTreatment));
 }
 
 DrHousehold *
-dr_household_new (guint64 last_session_id, const gint64 *last_treated, GHashTable *head_revolutions)
+dr_household_new (guint64 last_session_id, const GArray *treatments, GHashTable *head_revolutions)
 {
   DrHousehold *self = g_object_new (DR_TYPE_HOUSEHOLD, NULL);
 
   self->last_session_id = last_session_id;
-  if (last_treated)
-    memcpy (self->last_treated, last_treated, sizeof self->last_treated);
+  if (treatments)
+    g_array_append_vals (self->treatments, treatments->data, treatments->len);
   if (head_revolutions)
     self->head_revolutions = g_hash_table_ref (head_revolutions);
   return self;
@@ -59,22 +57,22 @@ dr_household_next_session_id (DrHousehold *self)
   return ++self->last_session_id;
 }
 
-gint64
-dr_household_get_zone_last_treated (DrHousehold *self, int zone)
+const DrTreatment *
+dr_household_get_treatments (DrHousehold *self, gsize *n)
 {
-  g_return_val_if_fail (DR_IS_HOUSEHOLD (self), G_MININT64);
-  if (zone < 0 || zone >= DR_MAX_ZONES)
-    return G_MININT64;
-  return self->last_treated[zone];
+  g_return_val_if_fail (DR_IS_HOUSEHOLD (self), NULL);
+  g_return_val_if_fail (n != NULL, NULL);
+  *n = self->treatments->len;
+  return (const DrTreatment *) self->treatments->data;
 }
 
 void
-dr_household_set_zone_last_treated (DrHousehold *self, int zone, gint64 time_ms)
+dr_household_add_treatment (DrHousehold *self, const DrTreatment *treatment)
 {
   g_return_if_fail (DR_IS_HOUSEHOLD (self));
-  if (zone < 0 || zone >= DR_MAX_ZONES)
-    return;
-  self->last_treated[zone] = time_ms;
+  g_return_if_fail (treatment != NULL);
+  /* Every session adds one per zone: few enough to keep them all. */
+  g_array_append_vals (self->treatments, treatment, 1);
 }
 
 double

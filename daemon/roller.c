@@ -425,6 +425,12 @@ publish_force (DrRoller *self)
   self->last_force_emit_us = g_get_monotonic_time ();
   dr_dbus_roller1_set_force (ROLLER1 (self), dr_engine_last_force_n (self->engine));
   dr_dbus_roller1_set_force_limit (ROLLER1 (self), dr_engine_force_limit_n (self->engine, zone));
+  /* At Force's pace: a zone per sample would be a signal per sample. */
+  {
+    const char *rolled
+        = dr_engine_config_zone_name (self->config, dr_engine_contact_zone (self->engine));
+    dr_dbus_roller1_set_current_zone (ROLLER1 (self), rolled ? rolled : "");
+  }
 }
 
 static void
@@ -532,7 +538,8 @@ on_session_ended (DrRoller *self, const DrEvent *event)
 
   for (unsigned z = 0; z < config->n_zones; z++)
     if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
-      g_signal_emit (self, signals[SIGNAL_ZONE_TREATED], 0, (int) z, (gint64) event->time_ms);
+      g_signal_emit (self, signals[SIGNAL_ZONE_TREATED], 0, (int) z, (gint64) event->time_ms,
+                     (guint) (self->head_known ? self->head.needle_length_um : 0));
 
   self->session_id = 0;
   dr_dbus_roller1_set_active_session (ROLLER1 (self), 0);
@@ -570,12 +577,16 @@ notify_zone_warning (DrRoller *self, const DrEvent *event)
         break;
       case DR_EVENT_TOO_SOON:
         {
-          const DrEngineConfig *config = self->config;
-          double rest = config->rest_days[dr_needle_class_for_length (self->head.needle_length_um)];
+          /* The window is the earlier treatment's: its needle, not ours. */
+          double rest = (double) dr_engine_rest_window_ms (self->engine, event->last_needle_um)
+                        / 86400000.0;
           double ago
               = (double) dr_engine_rest_ms (event->time_ms, event->last_treated_ms) / 86400000.0;
-          detail = g_strdup_printf ("treated %.1f days ago; with %.2f mm needles wait %.0f days",
-                                    ago, self->head.needle_length_um / 1000.0, rest);
+          if (event->last_needle_um != 0)
+            detail = g_strdup_printf ("treated %.1f days ago with %.2f mm needles; wait %.0f days",
+                                      ago, event->last_needle_um / 1000.0, rest);
+          else
+            detail = g_strdup_printf ("treated %.1f days ago; wait %.0f days", ago, rest);
           dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_TOO_SOON,
                                     zone_name (self, event->zone), detail);
         }
@@ -823,9 +834,9 @@ typedef struct
 
 typedef struct
 {
-  GPtrArray *frames; /* GBytes, in the order the roller produced them */
-  GBytes *baseline;  /* the frame made before them, or NULL */
-  int64_t last_treated[DR_MAX_ZONES];
+  GPtrArray *frames;     /* GBytes, in the order the roller produced them */
+  GBytes *baseline;      /* the frame made before them, or NULL */
+  GArray *treatments;    /* DrTreatment: the rest rule's history before the session */
   gboolean head_counted; /* the session's revolutions are in the head's stored count */
 } WarmUp;
 
@@ -834,6 +845,7 @@ warm_up_free (WarmUp *w)
 {
   g_clear_pointer (&w->frames, g_ptr_array_unref);
   g_clear_pointer (&w->baseline, g_bytes_unref);
+  g_clear_pointer (&w->treatments, g_array_unref);
   g_free (w);
 }
 
@@ -862,8 +874,8 @@ query_warm_up (DrStore *store, gpointer data, GError **error)
   if (!dr_store_get_head_counted (store, args->session_id, &w->head_counted, error))
     return NULL;
   /* The rest rule must see what came before the session, not the session. */
-  if (!dr_store_zone_last_treated_before (store, args->config, args->since_ms, w->last_treated,
-                                          error))
+  w->treatments = dr_store_zone_treatments_before (store, args->config, args->since_ms, error);
+  if (w->treatments == NULL)
     return NULL;
   return g_steal_pointer (&w);
 }
@@ -871,11 +883,10 @@ query_warm_up (DrStore *store, gpointer data, GError **error)
 static void
 warm_up_replay (DrRoller *self, WarmUp *w)
 {
-  const DrEngineConfig *config = self->config;
   double head_revolutions = dr_engine_head_revolutions (self->engine);
 
-  for (unsigned z = 0; z < config->n_zones; z++)
-    dr_engine_set_last_treated (self->engine, (int) z, w->last_treated[z]);
+  dr_engine_set_treatments (self->engine, (const DrTreatment *) w->treatments->data,
+                            w->treatments->len);
 
   self->warming = TRUE;
   if (w->baseline != NULL)
@@ -1709,6 +1720,8 @@ dr_roller_constructed (GObject *object)
   const DrEngineConfig *config = self->config;
   g_autofree char *address = g_steal_pointer (&self->device_address);
   g_autofree char *name = g_steal_pointer (&self->device_name);
+  const DrTreatment *treatments;
+  gsize n_treatments;
 
   G_OBJECT_CLASS (dr_roller_parent_class)->constructed (object);
 
@@ -1736,12 +1749,12 @@ dr_roller_constructed (GObject *object)
 
   self->engine = dr_engine_new (config);
   dr_engine_set_event_func (self->engine, on_engine_event, self);
-  for (unsigned z = 0; z < config->n_zones; z++)
-    dr_engine_set_last_treated (self->engine, (int) z,
-                                dr_household_get_zone_last_treated (self->household, (int) z));
+  treatments = dr_household_get_treatments (self->household, &n_treatments);
+  dr_engine_set_treatments (self->engine, treatments, n_treatments);
 
   dr_dbus_roller1_set_paired (ROLLER1 (self), self->paired);
   dr_dbus_roller1_set_zone (ROLLER1 (self), "");
+  dr_dbus_roller1_set_current_zone (ROLLER1 (self), "");
   dr_dbus_roller1_set_link_phase (ROLLER1 (self), "idle");
   dr_dbus_roller1_set_firmware_version (ROLLER1 (self), "");
   set_coverage (self);
@@ -1824,7 +1837,7 @@ dr_roller_class_init (DrRollerClass *klass)
 
   signals[SIGNAL_ZONE_TREATED]
       = g_signal_new ("zone-treated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT64);
+                      NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_INT64, G_TYPE_UINT);
 }
 
 static void
@@ -1884,8 +1897,8 @@ dr_roller_set_zone_excluded (DrRoller *self, int zone, gboolean excluded)
 }
 
 void
-dr_roller_set_zone_last_treated (DrRoller *self, int zone, int64_t time_ms)
+dr_roller_add_treatment (DrRoller *self, const DrTreatment *treatment)
 {
   g_return_if_fail (DR_IS_ROLLER (self));
-  dr_engine_set_last_treated (self->engine, zone, time_ms);
+  dr_engine_add_treatment (self->engine, treatment);
 }

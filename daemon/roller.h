@@ -47,8 +47,9 @@ G_DECLARE_FINAL_TYPE (DrRoller, dr_roller, DR, ROLLER, DrDBusRoller1Skeleton)
  * which must outlive the roller) and "household" (DrHousehold).
  *
  * Signals:
- *   zone-treated (int zone, gint64 time_ms): a session ended that treated
- *     @zone; every roller must learn it (dr_roller_set_zone_last_treated).
+ *   zone-treated (int zone, gint64 time_ms, guint needle_length_um): a
+ *     session ended that treated @zone with needles of @needle_length_um (0:
+ *     not known); every roller must learn it (dr_roller_add_treatment).
  */
 DrRoller *dr_roller_new (const char *address, const char *name, const DrRollerStored *stored,
                          DrStoreWorker *store, DrBluezLink *link, DrNotifier *notifier,
@@ -80,7 +81,7 @@ void dr_roller_committed (DrRoller *roller, guint64 serial);
 /* The store could not write @serial (disk full, I/O error). */
 void dr_roller_write_failed (DrRoller *roller, guint64 serial);
 void dr_roller_set_zone_excluded (DrRoller *roller, int zone, gboolean excluded);
-void dr_roller_set_zone_last_treated (DrRoller *roller, int zone, int64_t time_ms);
+void dr_roller_add_treatment (DrRoller *roller, const DrTreatment *treatment);
 /* Ends the active session and stores it, and drops the link (shutdown):
  * nothing the roller started completes after this. */
 void dr_roller_shutdown (DrRoller *roller);

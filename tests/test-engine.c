@@ -1421,6 +1421,256 @@ test_rest_clock_back (void)
   fixture_teardown (&f);
 }
 
+/* The rest window is the earlier treatment's needle's, whatever the head in
+ * use now: each class before each class, at the window's last millisecond
+ * and at its end. */
+typedef struct
+{
+  char path[64];
+  uint16_t before_um;
+  uint16_t after_um;
+} EarlierNeedleCase;
+
+static const struct
+{
+  uint16_t um;
+  const char *name;
+  int64_t days;
+} rest_classes[]
+    = { { 250, "0.25mm", 1 }, { 500, "0.5mm", 7 }, { 1000, "1.0mm", 28 }, { 1500, "1.5mm", 42 } };
+
+static EarlierNeedleCase
+    earlier_needle_cases[G_N_ELEMENTS (rest_classes) * G_N_ELEMENTS (rest_classes)];
+
+static int64_t
+rest_days_for (uint16_t um)
+{
+  for (unsigned i = 0; i < G_N_ELEMENTS (rest_classes); i++)
+    if (rest_classes[i].um == um)
+      return rest_classes[i].days;
+  g_assert_not_reached ();
+}
+
+static void
+test_rest_earlier_needle (gconstpointer data)
+{
+  const EarlierNeedleCase *c = data;
+  int64_t window = rest_days_for (c->before_um) * DAY_MS;
+  DrTreatment earlier = { FOREHEAD, T0, c->before_um };
+  const DrEvent *e;
+  Fixture f;
+
+  /* The last millisecond of the earlier treatment's window: too soon. */
+  fixture_setup (&f, NULL, c->after_um);
+  dr_engine_set_treatments (f.engine, &earlier, 1);
+  g_assert_cmpint (dr_engine_rest_window_ms (f.engine, c->before_um), ==, window);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, T0 + window);
+  feed1 (&f, T0 + window - 1, 0, FIRM, FOREHEAD);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 1);
+  e = nth_event (&f, DR_EVENT_TOO_SOON, 0);
+  g_assert_cmpint (e->zone, ==, FOREHEAD);
+  g_assert_cmpint (e->last_treated_ms, ==, T0);
+  g_assert_cmpuint (e->last_needle_um, ==, c->before_um);
+  g_assert_cmpint (e->free_at_ms, ==, T0 + window);
+  fixture_teardown (&f);
+
+  /* Its end: fine, however long the head in use wants the skin to rest. */
+  fixture_setup (&f, NULL, c->after_um);
+  dr_engine_set_treatments (f.engine, &earlier, 1);
+  feed1 (&f, T0 + window, 0, FIRM, FOREHEAD);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 0);
+  fixture_teardown (&f);
+}
+
+/* 1.5 mm three days before a 0.25 mm roller: too soon (today's case). A
+ * session's own end is a treatment with the head it had. */
+static void
+test_rest_session_head_needle (void)
+{
+  DrHeadInfo cosmetic = test_head (250);
+  const DrEvent *e;
+  Fixture f;
+
+  fixture_setup (&f, NULL, 1500);
+  feed1 (&f, T0, 0, FIRM, CHIN);
+  feed1 (&f, T0 + 1000, 1000, FIRM, CHIN);
+  dr_engine_stop_session (f.engine);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, CHIN), ==, T0 + 1000 + 42 * DAY_MS);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, NOSE), ==, INT64_MIN);
+
+  dr_engine_set_head (f.engine, &cosmetic, 0);
+  feed1 (&f, T0 + 3 * DAY_MS, 2000, FIRM, CHIN);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 1);
+  e = nth_event (&f, DR_EVENT_TOO_SOON, 0);
+  g_assert_cmpint (e->zone, ==, CHIN);
+  g_assert_cmpint (e->last_treated_ms, ==, T0 + 1000);
+  g_assert_cmpuint (e->last_needle_um, ==, 1500);
+  g_assert_cmpint (e->free_at_ms, ==, T0 + 1000 + 42 * DAY_MS);
+  dr_engine_stop_session (f.engine);
+
+  /* That 0.25 mm session is a treatment too, but the 1.5 mm one still ends
+   * last: its last millisecond is too soon, its end is fine. */
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, CHIN), ==, T0 + 1000 + 42 * DAY_MS);
+  feed1 (&f, T0 + 1000 + 42 * DAY_MS - 1, 3000, FIRM, CHIN);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 2);
+  g_assert_cmpuint (nth_event (&f, DR_EVENT_TOO_SOON, 1)->last_needle_um, ==, 1500);
+  dr_engine_stop_session (f.engine);
+  feed1 (&f, T0 + 1000 + 84 * DAY_MS, 4000, FIRM, CHIN);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 2);
+  fixture_teardown (&f);
+}
+
+/* Two earlier treatments with different needles: too soon while either
+ * window is open; the event names the one that ends last. */
+static void
+test_rest_two_earlier (void)
+{
+  DrTreatment treatments[] = {
+    { NOSE, T0, 1500 },              /* free at T0 + 42 d */
+    { NOSE, T0 + 10 * DAY_MS, 250 }, /* free at T0 + 11 d */
+    { NECK, T0, 250 },               /* free at T0 + 1 d */
+    { NECK, T0 + 2 * DAY_MS, 1000 }, /* free at T0 + 30 d */
+  };
+  const DrEvent *e;
+  Fixture f;
+
+  fixture_setup (&f, NULL, 500);
+  dr_engine_set_treatments (f.engine, treatments, G_N_ELEMENTS (treatments));
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, NOSE), ==, T0 + 42 * DAY_MS);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, NECK), ==, T0 + 30 * DAY_MS);
+
+  /* Both of the nose's windows open: the 1.5 mm one ends last. */
+  feed1 (&f, T0 + 11 * DAY_MS - 1, 0, FIRM, NOSE);
+  e = nth_event (&f, DR_EVENT_TOO_SOON, 0);
+  g_assert_cmpuint (e->last_needle_um, ==, 1500);
+  g_assert_cmpint (e->last_treated_ms, ==, T0);
+  dr_engine_stop_session (f.engine);
+  fixture_teardown (&f);
+
+  /* Only the 1.5 mm one, to its last millisecond; then none. */
+  fixture_setup (&f, NULL, 500);
+  dr_engine_set_treatments (f.engine, treatments, G_N_ELEMENTS (treatments));
+  feed1 (&f, T0 + 42 * DAY_MS - 1, 0, FIRM, NOSE);
+  feed1 (&f, T0 + 42 * DAY_MS - 1, 0, FIRM, NECK);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 1);
+  g_assert_cmpint (nth_event (&f, DR_EVENT_TOO_SOON, 0)->zone, ==, NOSE);
+  fixture_teardown (&f);
+
+  fixture_setup (&f, NULL, 500);
+  dr_engine_set_treatments (f.engine, treatments, G_N_ELEMENTS (treatments));
+  feed1 (&f, T0 + 42 * DAY_MS, 0, FIRM, NOSE);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 0);
+  fixture_teardown (&f);
+
+  /* The neck: the later, longer one decides (the 0.25 mm one is over). */
+  fixture_setup (&f, NULL, 250);
+  dr_engine_set_treatments (f.engine, treatments, G_N_ELEMENTS (treatments));
+  feed1 (&f, T0 + 30 * DAY_MS - 1, 0, FIRM, NECK);
+  e = nth_event (&f, DR_EVENT_TOO_SOON, 0);
+  g_assert_cmpuint (e->last_needle_um, ==, 1000);
+  g_assert_cmpint (e->free_at_ms, ==, T0 + 30 * DAY_MS);
+  fixture_teardown (&f);
+
+  fixture_setup (&f, NULL, 250);
+  dr_engine_set_treatments (f.engine, treatments, G_N_ELEMENTS (treatments));
+  feed1 (&f, T0 + 30 * DAY_MS, 0, FIRM, NECK);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 0);
+  fixture_teardown (&f);
+}
+
+/* Within a class the latest treatment decides, in whatever order they
+ * come; a needle not known is the longest class. */
+static void
+test_rest_add_order (void)
+{
+  DrTreatment later = { FOREHEAD, T0 + DAY_MS, 500 };
+  DrTreatment earlier = { FOREHEAD, T0, 400 };
+  DrTreatment unknown = { CHIN, T0, 0 };
+  DrTreatment unconfigured = { 20, T0, 1500 };
+  Fixture f;
+
+  fixture_setup_default (&f);
+  dr_engine_add_treatment (f.engine, &later);
+  dr_engine_add_treatment (f.engine, &earlier);
+  dr_engine_add_treatment (f.engine, &unknown);
+  dr_engine_add_treatment (f.engine, &unconfigured); /* ignored */
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, T0 + 8 * DAY_MS);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, CHIN), ==, T0 + 42 * DAY_MS);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, 20), ==, INT64_MIN);
+  g_assert_cmpint (dr_engine_rest_window_ms (f.engine, 0), ==, 42 * DAY_MS);
+
+  /* set_last_treated: one treatment with the head in use, the rest gone. */
+  dr_engine_set_last_treated (f.engine, FOREHEAD, T0);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, T0 + 7 * DAY_MS);
+  dr_engine_set_last_treated (f.engine, FOREHEAD, INT64_MIN);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, INT64_MIN);
+  fixture_teardown (&f);
+}
+
+/* Two skins (people) on one engine: each one's history is its own;
+ * switching is handing the engine the other's treatments. */
+static void
+test_rest_two_skins (void)
+{
+  DrTreatment anna[] = { { FOREHEAD, T0, 1500 } };
+  DrTreatment ben[] = { { NOSE, T0, 1500 } };
+  const DrEvent *e;
+  Fixture f;
+
+  fixture_setup (&f, NULL, 250);
+  dr_engine_set_treatments (f.engine, anna, G_N_ELEMENTS (anna));
+  feed1 (&f, T0 + 3 * DAY_MS, 0, FIRM, FOREHEAD);
+  feed1 (&f, T0 + 3 * DAY_MS + 100, 0, FIRM, NOSE);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 1);
+  g_assert_cmpint (nth_event (&f, DR_EVENT_TOO_SOON, 0)->zone, ==, FOREHEAD);
+  dr_engine_stop_session (f.engine);
+
+  /* Ben: his nose, not Anna's forehead (nor the session just ended). */
+  dr_engine_set_treatments (f.engine, ben, G_N_ELEMENTS (ben));
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, INT64_MIN);
+  feed1 (&f, T0 + 3 * DAY_MS + 1000, 0, FIRM, FOREHEAD);
+  feed1 (&f, T0 + 3 * DAY_MS + 1100, 0, FIRM, NOSE);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_TOO_SOON), ==, 2);
+  e = nth_event (&f, DR_EVENT_TOO_SOON, 1);
+  g_assert_cmpint (e->zone, ==, NOSE);
+  g_assert_cmpint (e->last_treated_ms, ==, T0);
+  dr_engine_stop_session (f.engine);
+
+  /* Anna again: only her own 1.5 mm forehead, her nose never treated. */
+  dr_engine_set_treatments (f.engine, anna, G_N_ELEMENTS (anna));
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, NOSE), ==, INT64_MIN);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, T0 + 42 * DAY_MS);
+  dr_engine_set_treatments (f.engine, NULL, 0);
+  g_assert_cmpint (dr_engine_zone_free_at_ms (f.engine, FOREHEAD), ==, INT64_MIN);
+  fixture_teardown (&f);
+}
+
+/* The zone of the latest contact sample: the sensor's or the user's; a
+ * lifted sample does not change it. */
+static void
+test_zone_contact (void)
+{
+  Fixture f;
+
+  fixture_setup_default (&f);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, DR_ZONE_UNASSIGNED);
+  feed1 (&f, T0, 0, LIFTED, CHIN);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, DR_ZONE_UNASSIGNED);
+  feed1 (&f, T0 + 100, 0, FIRM, CHIN);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, CHIN);
+  feed1 (&f, T0 + 200, 0, LIFTED, NOSE);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, CHIN);
+  feed1 (&f, T0 + 300, 0, FAULT, NOSE);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, CHIN);
+  dr_engine_set_user_zone (f.engine, NECK);
+  feed1 (&f, T0 + 400, 0, FIRM, DR_ZONE_UNKNOWN);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, NECK);
+  dr_engine_set_user_zone (f.engine, DR_ZONE_UNASSIGNED);
+  feed1 (&f, T0 + 500, 0, FIRM, DR_ZONE_UNKNOWN);
+  g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, DR_ZONE_UNASSIGNED);
+  fixture_teardown (&f);
+}
+
 /* Head wear */
 
 static void
@@ -1647,10 +1897,26 @@ main (int argc, char **argv)
     g_test_add_data_func (needle_cases[i].path, &needle_cases[i], test_rest);
   g_test_add_func ("/engine/rest/own-session", test_rest_own_session);
   g_test_add_func ("/engine/rest/clock-back", test_rest_clock_back);
+  for (unsigned b = 0, i = 0; b < G_N_ELEMENTS (rest_classes); b++)
+    for (unsigned a = 0; a < G_N_ELEMENTS (rest_classes); a++, i++)
+      {
+        EarlierNeedleCase *c = &earlier_needle_cases[i];
+
+        g_snprintf (c->path, sizeof c->path, "/engine/rest/earlier-needle/%s-then-%s",
+                    rest_classes[b].name, rest_classes[a].name);
+        c->before_um = rest_classes[b].um;
+        c->after_um = rest_classes[a].um;
+        g_test_add_data_func (c->path, c, test_rest_earlier_needle);
+      }
+  g_test_add_func ("/engine/rest/session-head-needle", test_rest_session_head_needle);
+  g_test_add_func ("/engine/rest/two-earlier", test_rest_two_earlier);
+  g_test_add_func ("/engine/rest/add-order", test_rest_add_order);
+  g_test_add_func ("/engine/rest/two-skins", test_rest_two_skins);
   g_test_add_func ("/engine/head/wear", test_head_wear);
   g_test_add_func ("/engine/head/life-configured", test_head_life_configured);
   g_test_add_func ("/engine/zone/user-fallback", test_zone_user_fallback);
   g_test_add_func ("/engine/zone/unknown-id", test_zone_unknown_id);
+  g_test_add_func ("/engine/zone/contact", test_zone_contact);
   g_test_add_func ("/engine/events/no-callback", test_no_event_func);
   g_test_add_func ("/engine/copy/frozen", test_copy_frozen);
 

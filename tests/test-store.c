@@ -1290,6 +1290,74 @@ test_zone_last_treated (Fixture *f, gconstpointer data)
   g_assert_cmpint (last[6], ==, G_MININT64);
 }
 
+/* The rest rule's history: per zone and needle length, the latest end of
+ * an ended session that rolled there. */
+static int
+treatment_cmp (gconstpointer a, gconstpointer b)
+{
+  const DrTreatment *x = a, *y = b;
+
+  if (x->zone != y->zone)
+    return x->zone - y->zone;
+  return (int) x->needle_length_um - (int) y->needle_length_um;
+}
+
+static void
+test_zone_treatments (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  g_autoptr (GArray) treatments = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  const DrTreatment *t;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, 1000000);
+
+  treatments = dr_store_zone_treatments_before (store, &config, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (treatments->len, ==, 0);
+  g_clear_pointer (&treatments, g_array_unref);
+
+  /* 1.5 mm then 0.25 mm twice; a 1.5 mm session still open. */
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1000000, 1500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 1, 1002000, 0.1, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 2, roller, 5000000, 250, 78, &error));
+  g_assert_true (dr_store_session_update (store, 2, 5002000, 0.1, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 3, roller, 7000000, 250, 78, &error));
+  g_assert_true (dr_store_session_update (store, 3, 7002000, 0.1, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 4, roller, 9500000, 1500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 4, 0, 0.1, &config, engine, &error));
+  g_assert_no_error (error);
+
+  treatments = dr_store_zone_treatments_before (store, &config, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_array_sort (treatments, treatment_cmp);
+  /* rolled_engine rolls the forehead and the nose. */
+  g_assert_cmpuint (treatments->len, ==, 4);
+  t = &g_array_index (treatments, DrTreatment, 0);
+  g_assert_cmpint (t->zone, ==, 0);
+  g_assert_cmpuint (t->needle_length_um, ==, 250);
+  g_assert_cmpint (t->treated_at_ms, ==, 7002000);
+  t = &g_array_index (treatments, DrTreatment, 1);
+  g_assert_cmpint (t->zone, ==, 0);
+  g_assert_cmpuint (t->needle_length_um, ==, 1500);
+  g_assert_cmpint (t->treated_at_ms, ==, 1002000);
+  t = &g_array_index (treatments, DrTreatment, 3);
+  g_assert_cmpint (t->zone, ==, 3);
+  g_assert_cmpuint (t->needle_length_um, ==, 1500);
+  g_clear_pointer (&treatments, g_array_unref);
+
+  /* Before session 3 started: its 0.25 mm treatment is not there yet. */
+  treatments = dr_store_zone_treatments_before (store, &config, 7000000, &error);
+  g_assert_no_error (error);
+  g_array_sort (treatments, treatment_cmp);
+  g_assert_cmpuint (treatments->len, ==, 4);
+  g_assert_cmpint (g_array_index (treatments, DrTreatment, 0).treated_at_ms, ==, 5002000);
+}
+
 /* Crash recovery */
 
 /* A session's revolutions are in its head's count once it is marked so;
@@ -2131,6 +2199,7 @@ main (int argc, char **argv)
   ADD ("sessions", test_sessions);
   ADD ("events", test_events);
   ADD ("zone-last-treated", test_zone_last_treated);
+  ADD ("zone-treatments", test_zone_treatments);
   ADD ("crash-recovery", test_crash_recovery);
   ADD ("head-counted", test_head_counted);
   ADD ("open/migrate-from-1", test_migrate_from_1);

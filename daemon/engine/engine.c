@@ -5,7 +5,7 @@
  * strings and calls out only to emit events. Per-zone state lives in fixed
  * arrays indexed by slot (zone id, or UNASSIGNED_SLOT), and everything that
  * follows from the config and the head (force thresholds in mN, area and
- * revolutions per tick, rest interval) is worked out again only when one of
+ * revolutions per tick, rest windows) is worked out again only when one of
  * them changes.
  *
  * Rules the spec leaves open, decided here:
@@ -21,6 +21,9 @@
  *   in contact and a session is active.
  * - Without head info the needle length is unknown and the longest class
  *   applies (lowest force limit, longest rest): erring towards warnings.
+ * - The rest window is the earlier treatment's, not the head's in use:
+ *   skin heals from the deepest needling it had. A treatment's needle
+ *   not known (no head) counts as the longest class.
  * - Over-pressure is judged against the limit of each sample's own zone; the
  *   end event carries the zone and limit of the start event.
  * - Stream events (seq gap, counter reset) carry DR_ZONE_UNASSIGNED.
@@ -60,15 +63,18 @@ struct _DrEngine
   DrHeadInfo head;
   double revs_per_tick;
   double cm2_per_tick;
-  double needles_per_tick; /* needle_count × revolutions per tick */
-  int64_t rest_ms;
+  double needles_per_tick;                     /* needle_count × revolutions per tick */
+  int64_t rest_window_ms[DR_N_NEEDLE_CLASSES]; /* by the earlier treatment's needle */
   double limit_n[N_SLOTS];
   uint32_t above_mn[N_SLOTS]; /* over the limit at force_mn > this */
   uint32_t below_mn[N_SLOTS]; /* under 90 % of it at force_mn < this */
   double head_revolutions;
 
   int user_zone;
-  int64_t last_treated[DR_MAX_ZONES];
+  /* The latest earlier treatment of each zone by needle class: within a
+   * class the latest one's window ends last, so it alone decides. */
+  int64_t treated_ms[DR_MAX_ZONES][DR_N_NEEDLE_CLASSES]; /* INT64_MIN: none */
+  uint16_t treated_needle_um[DR_MAX_ZONES][DR_N_NEEDLE_CLASSES];
 
   /* The stream */
   bool have_seq;
@@ -80,6 +86,7 @@ struct _DrEngine
   int last_zone;
   bool frame_v2;         /* the frame being fed is version 2 */
   DrDirection direction; /* of the sample being fed */
+  int contact_zone;      /* of the latest contact sample */
   int stretch_zone;      /* zone of the current contact stretch, or NO_STRETCH */
 
   /* Over-pressure */
@@ -198,9 +205,6 @@ update_head_rules (DrEngine *engine)
 {
   const DrEngineConfig *c = &engine->config;
   uint16_t needle_length_um = engine->have_head ? engine->head.needle_length_um : UINT16_MAX;
-  DrNeedleClass needle_class = dr_needle_class_for_length (needle_length_um);
-
-  engine->rest_ms = (int64_t) llround (c->rest_days[needle_class] * MS_PER_DAY);
 
   for (int slot = 0; slot < N_SLOTS; slot++)
     {
@@ -256,6 +260,41 @@ update_zone_rules (DrEngine *engine)
         }
     }
   engine->contact_mn = clamp_mn (ceil (force_to_mn (c->contact_force_n)));
+  for (int k = 0; k < DR_N_NEEDLE_CLASSES; k++)
+    engine->rest_window_ms[k] = (int64_t) llround (c->rest_days[k] * MS_PER_DAY);
+}
+
+static void
+clear_treatments (DrEngine *engine)
+{
+  for (int z = 0; z < DR_MAX_ZONES; z++)
+    for (int k = 0; k < DR_N_NEEDLE_CLASSES; k++)
+      {
+        engine->treated_ms[z][k] = INT64_MIN;
+        engine->treated_needle_um[z][k] = 0;
+      }
+}
+
+/* Not known (0) is the longest class: erring towards the warning. */
+static DrNeedleClass
+treatment_class (uint16_t needle_length_um)
+{
+  return dr_needle_class_for_length (needle_length_um == 0 ? UINT16_MAX : needle_length_um);
+}
+
+static void
+record_treatment (DrEngine *engine, int zone, int64_t time_ms, uint16_t needle_length_um)
+{
+  DrNeedleClass k = treatment_class (needle_length_um);
+
+  engine->treated_ms[zone][k] = time_ms;
+  engine->treated_needle_um[zone][k] = needle_length_um;
+}
+
+static uint16_t
+head_needle_um (const DrEngine *engine)
+{
+  return engine->have_head ? engine->head.needle_length_um : 0;
 }
 
 DrEngine *
@@ -271,14 +310,14 @@ dr_engine_new (const DrEngineConfig *config)
     engine->config.n_zones = DR_MAX_ZONES;
   engine->user_zone = DR_ZONE_UNASSIGNED;
   engine->last_zone = DR_ZONE_UNASSIGNED;
+  engine->contact_zone = DR_ZONE_UNASSIGNED;
   engine->stretch_zone = NO_STRETCH;
   engine->episode_zone = DR_ZONE_UNASSIGNED;
   engine->session_start_ms = INT64_MIN;
   engine->session_end_ms = INT64_MIN;
   engine->last_contact_ms = INT64_MIN;
   engine->session_deadline_ms = INT64_MAX;
-  for (int i = 0; i < DR_MAX_ZONES; i++)
-    engine->last_treated[i] = INT64_MIN;
+  clear_treatments (engine);
   update_zone_rules (engine);
   update_head_rules (engine);
   return engine;
@@ -362,7 +401,88 @@ dr_engine_set_last_treated (DrEngine *engine, int zone, int64_t time_ms)
   g_return_if_fail (engine != NULL);
   g_return_if_fail (zone_configured (engine, zone));
 
-  engine->last_treated[zone] = time_ms;
+  for (int k = 0; k < DR_N_NEEDLE_CLASSES; k++)
+    engine->treated_ms[zone][k] = INT64_MIN;
+  if (time_ms != INT64_MIN)
+    record_treatment (engine, zone, time_ms, head_needle_um (engine));
+}
+
+void
+dr_engine_add_treatment (DrEngine *engine, const DrTreatment *treatment)
+{
+  DrNeedleClass k;
+
+  g_return_if_fail (engine != NULL);
+  g_return_if_fail (treatment != NULL);
+
+  if (!zone_configured (engine, treatment->zone) || treatment->treated_at_ms == INT64_MIN)
+    return;
+  /* The latest of a class decides; order of arrival does not matter. */
+  k = treatment_class (treatment->needle_length_um);
+  if (engine->treated_ms[treatment->zone][k] == INT64_MIN
+      || treatment->treated_at_ms >= engine->treated_ms[treatment->zone][k])
+    record_treatment (engine, treatment->zone, treatment->treated_at_ms,
+                      treatment->needle_length_um);
+}
+
+void
+dr_engine_set_treatments (DrEngine *engine, const DrTreatment *treatments, size_t n)
+{
+  g_return_if_fail (engine != NULL);
+  g_return_if_fail (treatments != NULL || n == 0);
+
+  clear_treatments (engine);
+  for (size_t i = 0; i < n; i++)
+    dr_engine_add_treatment (engine, &treatments[i]);
+}
+
+int64_t
+dr_engine_rest_window_ms (const DrEngine *engine, uint16_t needle_length_um)
+{
+  g_return_val_if_fail (engine != NULL, 0);
+
+  return engine->rest_window_ms[treatment_class (needle_length_um)];
+}
+
+int64_t
+dr_engine_zone_free_at_ms (const DrEngine *engine, int zone)
+{
+  int64_t free_at = INT64_MIN;
+
+  g_return_val_if_fail (engine != NULL, INT64_MIN);
+  if (!zone_configured (engine, zone))
+    return INT64_MIN;
+  for (int k = 0; k < DR_N_NEEDLE_CLASSES; k++)
+    if (engine->treated_ms[zone][k] != INT64_MIN)
+      free_at = MAX (free_at,
+                     ms_add_saturated (engine->treated_ms[zone][k], engine->rest_window_ms[k]));
+  return free_at;
+}
+
+/* The earlier treatment of @zone whose window is not over at @t and ends
+ * last, into @event; false when every window is over. */
+static bool
+rest_not_over (const DrEngine *engine, int zone, int64_t t, DrEvent *event)
+{
+  bool found = false;
+
+  for (int k = 0; k < DR_N_NEEDLE_CLASSES; k++)
+    {
+      int64_t treated = engine->treated_ms[zone][k];
+      int64_t free_at;
+
+      if (treated == INT64_MIN || dr_engine_rest_ms (t, treated) >= engine->rest_window_ms[k])
+        continue;
+      free_at = ms_add_saturated (treated, engine->rest_window_ms[k]);
+      if (!found || free_at > event->free_at_ms)
+        {
+          found = true;
+          event->last_treated_ms = treated;
+          event->last_needle_um = engine->treated_needle_um[zone][k];
+          event->free_at_ms = free_at;
+        }
+    }
+  return found;
 }
 
 /* Sessions */
@@ -405,7 +525,7 @@ end_session (DrEngine *engine)
 
   for (int zone = 0; zone < DR_MAX_ZONES; zone++)
     if (engine->touched & (UINT64_C (1) << zone))
-      engine->last_treated[zone] = end;
+      record_treatment (engine, zone, end, head_needle_um (engine));
 
   engine->session_active = false;
   engine->session_end_ms = end;
@@ -484,16 +604,17 @@ contact (DrEngine *engine, int64_t t, int zone, DrZoneSource source, uint32_t de
     {
       uint64_t bit = UINT64_C (1) << zone;
 
-      /* last_treated changes only when a session ends, so this session's
-       * own contact never counts here. */
-      if (!(engine->too_soon_sent & bit) && engine->last_treated[zone] != INT64_MIN
-          && dr_engine_rest_ms (t, engine->last_treated[zone]) < engine->rest_ms)
+      /* Treatments are recorded only when a session ends, so this
+       * session's own contact never counts here. */
+      if (!(engine->too_soon_sent & bit))
         {
           DrEvent event = event_init (DR_EVENT_TOO_SOON, t, zone);
 
-          engine->too_soon_sent |= bit;
-          event.last_treated_ms = engine->last_treated[zone];
-          emit (engine, &event);
+          if (rest_not_over (engine, zone, t, &event))
+            {
+              engine->too_soon_sent |= bit;
+              emit (engine, &event);
+            }
         }
       engine->touched |= bit;
 
@@ -630,7 +751,10 @@ feed_sample (DrEngine *engine, int64_t t, const DrSample *s)
   engine->last_zone = zone;
   engine->carry_contact = s->force_mn >= engine->contact_mn;
   if (engine->carry_contact)
-    contact (engine, t, zone, source, delta, s->force_mn);
+    {
+      engine->contact_zone = zone;
+      contact (engine, t, zone, source, delta, s->force_mn);
+    }
   else
     engine->stretch_zone = NO_STRETCH;
 
@@ -811,6 +935,14 @@ dr_engine_last_force_n (const DrEngine *engine)
   g_return_val_if_fail (engine != NULL, 0.0);
 
   return engine->last_force_n;
+}
+
+int
+dr_engine_contact_zone (const DrEngine *engine)
+{
+  g_return_val_if_fail (engine != NULL, DR_ZONE_UNASSIGNED);
+
+  return engine->contact_zone;
 }
 
 int

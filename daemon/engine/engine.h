@@ -52,7 +52,9 @@ typedef struct
   double limit_n;      /* PRESSURE_*: the limit in force */
   double peak_n;       /* PRESSURE_ENDED: peak force of the episode */
   int64_t duration_ms; /* PRESSURE_ENDED: start event to end event; SESSION_ENDED: start to end */
-  int64_t last_treated_ms; /* TOO_SOON: when the zone was last treated */
+  int64_t last_treated_ms; /* TOO_SOON: the earlier treatment whose rest is not over */
+  uint16_t last_needle_um; /* TOO_SOON: that treatment's needle length, 0 not known */
+  int64_t free_at_ms;      /* TOO_SOON: when its rest is over */
   uint32_t head_id;        /* HEAD_WORN */
   double wear;             /* HEAD_WORN: revolutions / head life */
   uint32_t count;          /* SEQ_GAP: frames missing */
@@ -113,9 +115,36 @@ void dr_engine_set_head (DrEngine *engine, const DrHeadInfo *head, double head_r
  * samples whose zone byte is 0xFF or not a configured zone. */
 void dr_engine_set_user_zone (DrEngine *engine, int zone);
 void dr_engine_set_zone_excluded (DrEngine *engine, int zone, bool excluded);
-/* When @zone was last treated (end of the last session with contact there),
- * INT64_MIN for never. Sessions that end update this themselves. */
+/* An earlier treatment of the skin being treated: a session that ended at
+ * @treated_at_ms with contact in @zone, with needles of @needle_length_um
+ * (0: not known, which counts as the longest class, erring towards the
+ * warning). */
+typedef struct
+{
+  int zone;
+  int64_t treated_at_ms;
+  uint16_t needle_length_um;
+} DrTreatment;
+
+/* The rest rule: a contact in a zone is too soon while any earlier
+ * treatment of that zone is inside its own rest window, the one its needle
+ * length sets (skin heals from the deepest needling it had, whatever the
+ * head in use now). The engine treats one skin at a time: these replace
+ * every earlier treatment it knew (a person's history; switching person is
+ * calling this again with theirs). Sessions that end add theirs, with the
+ * head in use. Treatments of zones not configured are ignored. */
+void dr_engine_set_treatments (DrEngine *engine, const DrTreatment *treatments, size_t n);
+/* Adds one (another roller's session on the same skin). */
+void dr_engine_add_treatment (DrEngine *engine, const DrTreatment *treatment);
+/* Replaces @zone's earlier treatments by one at @time_ms with the head in
+ * use now; INT64_MIN: never treated. */
 void dr_engine_set_last_treated (DrEngine *engine, int zone, int64_t time_ms);
+/* The rest window after a treatment with needles of @needle_length_um
+ * (0: not known, the longest class). */
+int64_t dr_engine_rest_window_ms (const DrEngine *engine, uint16_t needle_length_um);
+/* When @zone may be treated again: the latest end of its earlier
+ * treatments' windows; INT64_MIN when it has none. */
+int64_t dr_engine_zone_free_at_ms (const DrEngine *engine, int zone);
 
 /* The rest a zone had at @time_ms since it was last treated at
  * @last_treated_ms, both on the roller's clock; the rest rule warns "too
@@ -165,6 +194,9 @@ double dr_engine_head_wear (const DrEngine *engine);
 /* Force of the last valid sample, N. */
 double dr_engine_last_force_n (const DrEngine *engine);
 int dr_engine_last_zone (const DrEngine *engine);
+/* Zone the latest contact sample was attributed to (sensor or user);
+ * DR_ZONE_UNASSIGNED when none was, or before any contact. */
+int dr_engine_contact_zone (const DrEngine *engine);
 double dr_engine_force_limit_n (const DrEngine *engine, int zone);
 const DrEngineConfig *dr_engine_get_config (const DrEngine *engine);
 const DrEngineStats *dr_engine_get_stats (const DrEngine *engine);

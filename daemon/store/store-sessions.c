@@ -426,3 +426,44 @@ dr_store_zone_last_treated_before (DrStore *self, const DrEngineConfig *config, 
     return store_set_db_error (self, error, "cannot read sessions");
   return TRUE;
 }
+
+GArray *
+dr_store_zone_treatments_before (DrStore *self, const DrEngineConfig *config, int64_t before_ms,
+                                 GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GArray) treatments = g_array_new (FALSE, FALSE, sizeof (DrTreatment));
+  int rc;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+
+  /* As dr_store_zone_last_treated_before, by needle length too: the rest
+   * window is the earlier session's needle's, not the head's in use. */
+  stmt = store_prepare (self,
+                        "SELECT z.zone, s.needle_length_um, max (s.end_ms) FROM session_zones z"
+                        " JOIN sessions s ON s.id = z.session_id"
+                        " WHERE z.rolled_cm2 > 0 AND s.end_ms IS NOT NULL AND s.start_ms < ?1"
+                        " GROUP BY z.zone, s.needle_length_um",
+                        error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, before_ms);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      DrTreatment t;
+      sqlite3_int64 needle = sqlite3_column_int64 (stmt, 1);
+
+      t.zone = dr_engine_config_zone_by_name (config, (const char *) sqlite3_column_text (stmt, 0));
+      t.needle_length_um = needle > 0 && needle <= G_MAXUINT16 ? (uint16_t) needle : 0;
+      t.treated_at_ms = sqlite3_column_int64 (stmt, 2);
+      if (t.zone >= 0 && t.zone < DR_MAX_ZONES)
+        g_array_append_val (treatments, t);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_set_db_error (self, error, "cannot read sessions");
+      return NULL;
+    }
+  return g_steal_pointer (&treatments);
+}

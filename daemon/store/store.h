@@ -201,6 +201,14 @@ gboolean dr_store_zone_last_treated_before (DrStore *store, const DrEngineConfig
                                             int64_t before_ms,
                                             int64_t last_treated_ms[DR_MAX_ZONES], GError **error);
 
+/* The earlier treatments of each zone, for the rest rule: per zone (by
+ * name) and needle length, the latest end of an ended session that rolled
+ * there and started before @before_ms (G_MAXINT64: every session). The
+ * engine takes the latest per needle class, so this is all it needs.
+ * Returns a GArray of DrTreatment. */
+GArray *dr_store_zone_treatments_before (DrStore *store, const DrEngineConfig *config,
+                                         int64_t before_ms, GError **error);
+
 /* Query results, as plain rows; service-variants.h turns them into
  * Manager1's D-Bus types. */
 

@@ -504,6 +504,31 @@ class Paired(CtlTestCase):
                          f'dermarollctl: unknown roller 11:22:33:44:55:66 (known rollers: '
                          f'{self.ADDRESS})')
 
+    def test_current_zone(self):
+        '''status and watch show the zone being rolled (Roller1.CurrentZone),
+        not only the one the user set.'''
+        out, _ = self.ctl('status')
+        self.assertIn('Zone          —\nRolling       —\n', out)
+        watch = self.spawn_ctl('watch', '--timeout', '30')
+        seen = []
+        self.read_until(watch, seen, r'^Watching ')
+        s = self.live_stream()
+        s.add(1, 2000, 5, 0).add(10, 2000, 5, 8)           # the chin, by the sensor
+        self.roller.push(s.frames())
+        self.wait_roller_prop('CurrentZone', lambda z: z == 'chin')
+        self.read_until(watch, seen, r'rolling +chin +is under the roller')
+        out, _ = self.ctl('status')
+        self.assertIn('Zone          —\nRolling       chin\n', out)
+        self.assertEqual(self.ctl_json('status')['current_zone'], 'chin')
+        s.add(10, 2000, 3, 8)                               # the nose
+        self.roller.push(s.frames())
+        self.read_until(watch, seen, r'rolling +nose +is under the roller')
+        watch.send_signal(signal.SIGINT)
+        out, err = watch.communicate(timeout=10)
+        out = self.text(seen) + out
+        self.assertEqual(watch.returncode, 0, err)
+        self.assertRegex(out, r'  Zone   — · rolling nose\n')
+
     def test_zone(self):
         self.assertEqual(self.ctl('zone', 'chin')[0],
                          f'Rolling chin with {self.ROLLER_NAME} ({self.ADDRESS}).\n')

@@ -651,6 +651,102 @@ class Treatment(DaemonTestCase):
         self.assertNotIn('missing', lines['nose'])   # no direction known: nothing to say
 
 
+class RestByNeedle(DaemonTestCase):
+    '''The rest rule follows the earlier treatment's needle (issue 9 §2): a
+    1.5 mm session is stored, the daemon restarts, and a second roller with
+    a 0.25 mm head rolls the same zone. The 0.25 mm window is cut to 8.64 s
+    here, so that the head in use says "fine" after half a minute; the
+    1.5 mm session's 42 days say "too soon".'''
+
+    head = proto.Head(needle_length_um=1500, head_id=0x1500)
+    SECOND = '11:22:33:44:55:66'
+    CONFIG = '[rest-days]\ncosmetic=0.0001\n'
+
+    def test_long_needle_then_short_head(self):
+        second = self.bluez.add_roller(self.ADAPTER, self.SECOND, Name='DermaRoller 2',
+                                       HeadInfo=proto.Head(needle_length_um=250,
+                                                           head_id=0x250).encode())
+        self.start_notifications()
+        self.start_paired()
+        self.assertEqual(self.roller_prop('NeedleLength'), 1500)
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=40)
+        s.add(1, 2000, 5, 0)
+        s.add(40, 2000, 5, 20)             # the chin, 1.5 mm
+        self.push(s.frames())
+        first = self.session_started(mark)
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(self.roller_call('StopSession'), first)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        first_end = s.samples[-1][0]
+        wait_until(lambda: self.db('SELECT end_ms, needle_length_um FROM sessions WHERE id = ?',
+                                   (first,)) == [(first_end, 1500)], 5, 'the 1.5 mm session stored')
+
+        # the history comes from the store now
+        self.assertEqual(self.daemon.stop(), 0)
+        self.bluez.client_gone()
+        self.start_daemon()
+        self.wait_streaming(timeout=20)
+        path2 = self.manager('Pair', '(s)', (self.SECOND,), timeout=30)
+        self.wait_roller_prop('Connected', bool, path=path2)
+        wait_until(lambda: second.info()['Streaming'], 10, 'the second roller streaming')
+        self.assertEqual(self.roller_prop('NeedleLength', path2), 250)
+
+        mark = self.events.mark()
+        b = self.live_stream(seconds_ago=10, seq=1000)
+        b.add(1, 2000, 5, 0)
+        b.add(20, 2000, 5, 20)             # the chin again, 0.25 mm, half a minute later
+        contact = b.samples[0][0]
+        self.assertGreater(contact - first_end, 8640 + 5000)   # the 0.25 mm window is over
+        second.push(b.frames())
+        started = self.events.wait_signal('SessionStarted', path2, since=mark)[0]
+        session2 = started.args[0]
+        warning = self.events.wait_signal('ZoneWarning', path2, since=mark)[0]
+        self.assertEqual(warning.args, (session2, 'chin', 'too-soon'))
+        events = wait_until(lambda: [e for e in self.manager('GetSessionEvents', '(t)',
+                                                             (session2,))
+                                     if e[1] == 'too-soon'], 5, 'the too-soon event stored')
+        self.assertEqual(events[0][0], contact)
+        self.assertEqual(events[0][2]['zone'], 'chin')
+        self.assertEqual(events[0][2]['last-treated-ms'], first_end)
+        popup = wait_until(lambda: [b for t, b in self.notifications.notified()
+                                    if t == 'Too soon for this zone'], 10, 'the too-soon popup')
+        self.assertIn('with 1.50 mm needles; wait 42 days', popup[-1])
+
+
+class LiveZone(DaemonTestCase):
+    '''Roller1.CurrentZone follows the zone of the latest contact sample:
+    the sensor's, or the user's when the sensor does not know (issue 9 §4).'''
+
+    def test_current_zone_follows_the_sensor(self):
+        self.start_paired()
+        self.assertEqual(self.roller_prop('CurrentZone'), '')
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=20)
+        s.add(1, 2000, 5, 0).add(10, 2000, 5, 8)           # the chin
+        self.push(s.frames())
+        self.wait_roller_prop('CurrentZone', lambda z: z == 'chin')
+        s.add(10, 2000, 3, 8)                               # the nose
+        self.push(s.frames())
+        self.wait_roller_prop('CurrentZone', lambda z: z == 'nose')
+        s.add(10, 200, 0, 0)                                # lifted over the forehead
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.roller_call('SetZone', '(s)', ('neck',))
+        self.assertEqual(self.roller_prop('CurrentZone'), 'nose')
+        s.add(10, 2000, proto.ZONE_UNKNOWN, 8)              # the sensor does not know
+        self.push(s.frames())
+        self.wait_roller_prop('CurrentZone', lambda z: z == 'neck')
+        self.roller_call('SetZone', '(s)', ('',))
+        s.add(10, 2000, proto.ZONE_UNKNOWN, 8)              # nobody knows
+        self.push(s.frames())
+        self.wait_roller_prop('CurrentZone', lambda z: z == '')
+        zones = [sig.args[1]['CurrentZone']
+                 for sig in self.events.find('PropertiesChanged', ROLLER_PATH, since=mark)
+                 if 'CurrentZone' in sig.args[1]]
+        self.assertEqual(zones, ['chin', 'nose', 'neck', ''])
+
+
 class Storage(DaemonTestCase):
 
     def test_live_frames_acked_after_commit(self):
