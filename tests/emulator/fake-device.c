@@ -1159,7 +1159,7 @@ on_frame (RollerFirmware *fw, GBytes *frame, gboolean history, gpointer user_dat
       if (opt.verbose)
         {
           const guint8 *d = g_bytes_get_data (frame, NULL);
-          g_message ("%s: frame seq %u lost on the air", r->address, d[2] | d[3] << 8);
+          g_message ("%s: frame seq %u lost on the air", r->address, (unsigned) (d[2] | d[3] << 8));
         }
       return;
     }

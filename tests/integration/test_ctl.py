@@ -439,7 +439,10 @@ class PairProgress(CtlTestCase):
         self.assertLess(lines.index('Connecting…'), lines.index('Setting up (head, history, clock)…'))
 
     def test_failed_pair_shows_search_and_leaves_nothing(self):
-        before = [r['address'] for r in self.ctl_json('list')]
+        # the roller bluetoothd knows is listed first (the daemon finds it
+        # after its start), so that the list can only change by the Pair
+        before = wait_until(lambda: [r['address'] for r in self.ctl_json('list')], 5,
+                            'the roller bluetoothd knows')
         status, out, lines = self.ctl_tty('pair', self.NOBODY)
         print('pair progress: ' + ' | '.join(lines), file=sys.stderr)
         self.assertEqual(status, 1, lines)
