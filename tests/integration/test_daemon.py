@@ -829,7 +829,17 @@ class Storage(DaemonTestCase):
         # session ("frames that belong to an existing session join it"), so
         # no rest-interval warning against itself; its forehead area is the
         # whole run's, never more (counted twice) nor less (lost totals).
+        # GetSessionCoverage answers from the store, where an open session's
+        # totals go at Coverage's pace, at most twice a second (roller.c
+        # publish_coverage), not with the frames the ACK covers: right after
+        # the last ACK they may lack the last half second of frames. Ending
+        # the session stores its totals first (on_session_ended), and the
+        # store's queries see every write queued before them.
+        mark = self.events.mark()
+        session = self.roller_call('StopSession')
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
         sessions = self.manager('ListSessions', '(xx)', (0, 0))
+        self.assertIn(session, [sid for sid, *_ in sessions])
         coverage = {sid: self.manager('GetSessionCoverage', '(t)', (sid,)) for sid, *_ in sessions}
         rolled = sum(c['forehead'][2] for c in coverage.values())
         total = (len(s.samples) - 1) * 8 * area_per_rev_cm2(self.head) / self.head.ticks_per_rev
