@@ -741,10 +741,16 @@ class LiveZone(DaemonTestCase):
         s.add(10, 2000, proto.ZONE_UNKNOWN, 8)              # nobody knows
         self.push(s.frames())
         self.wait_roller_prop('CurrentZone', lambda z: z == '')
-        zones = [sig.args[1]['CurrentZone']
-                 for sig in self.events.find('PropertiesChanged', ROLLER_PATH, since=mark)
-                 if 'CurrentZone' in sig.args[1]]
-        self.assertEqual(zones, ['chin', 'nose', 'neck', ''])
+
+        # Get may answer before the PropertiesChanged of the same change
+        # has reached the recorder: wait for the signal of the last one.
+        def zones():
+            return [sig.args[1]['CurrentZone']
+                    for sig in self.events.find('PropertiesChanged', ROLLER_PATH, since=mark)
+                    if 'CurrentZone' in sig.args[1]]
+        wait_until(lambda: zones() and zones()[-1] == '', 5, 'PropertiesChanged CurrentZone ""',
+                   details=zones)
+        self.assertEqual(zones(), ['chin', 'nose', 'neck', ''])
 
 
 class Storage(DaemonTestCase):
