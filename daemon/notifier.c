@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "aftercare.h"
 #include "dr-error.h"
 #include "dr-quote.h"
 
@@ -33,6 +34,7 @@ static const char *const kind_keys[DR_N_NOTIFY_KINDS] = {
   [DR_NOTIFY_HEAD_WORN] = "head-worn",
   [DR_NOTIFY_LOW_BATTERY] = "low-battery",
   [DR_NOTIFY_SESSION_SUMMARY] = "session-summary",
+  [DR_NOTIFY_ZONE_READY] = "zone-ready",
 };
 
 typedef struct
@@ -51,6 +53,7 @@ typedef struct
   gboolean in_flight; /* a Notify without reply yet: its id is still unknown */
   Content pending;    /* sent once the reply in flight gives us the id */
   gboolean has_pending;
+  GPtrArray *zones; /* zone-ready: the zones its shown popup names */
 } Slot;
 
 struct _DrNotifier
@@ -130,7 +133,7 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
         g_string_append_printf (problems,
                                 "%s%s: [%s] %s: unknown key (known: over-pressure, excluded-zone, "
                                 "over-treated, too-soon, head-worn, low-battery, session-summary, "
-                                "min-interval-s)",
+                                "zone-ready, min-interval-s)",
                                 problems->len ? "\n" : "", path, group, *k);
     }
   if (problems->len > 0)
@@ -160,6 +163,7 @@ slot_free (gpointer data)
 {
   Slot *slot = data;
   content_clear (&slot->pending);
+  g_clear_pointer (&slot->zones, g_ptr_array_unref);
   g_free (slot->key);
   g_free (slot);
 }
@@ -382,6 +386,7 @@ dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kin
       case DR_NOTIFY_HEAD_WORN:
       case DR_NOTIFY_LOW_BATTERY:
       case DR_NOTIFY_SESSION_SUMMARY:
+      case DR_NOTIFY_ZONE_READY:
       case DR_N_NOTIFY_KINDS:
       default:
         g_return_if_reached ();
@@ -419,9 +424,27 @@ dr_notifier_battery (DrNotifier *self, const char *roller, guint8 percent)
   popup (self, roller, DR_NOTIFY_LOW_BATTERY, "Roller battery low", body, URGENCY_NORMAL);
 }
 
+char *
+dr_notifier_format_again (gint64 at_ms, gint64 now_ms)
+{
+  g_autoptr (GDateTime) at = g_date_time_new_from_unix_local (at_ms / 1000);
+  g_autoptr (GDateTime) now = g_date_time_new_from_unix_local (now_ms / 1000);
+
+  if (at == NULL || now == NULL)
+    return g_strdup ("?");
+  if (g_date_time_get_year (at) != g_date_time_get_year (now))
+    return g_date_time_format (at, "%-d %b %Y");
+  /* A rest configured shorter than a day ends today: the day alone would
+   * say nothing. */
+  if (g_date_time_get_day_of_year (at) == g_date_time_get_day_of_year (now))
+    return g_date_time_format (at, "today %H:%M");
+  return g_date_time_format (at, "%-d %b");
+}
+
 void
 dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session_id,
-                           GVariant *coverage, const char *const *excluded)
+                           GVariant *coverage, const char *const *excluded,
+                           guint16 needle_length_um, gint64 ended_ms, GVariant *again)
 {
   g_autoptr (GString) body = g_string_new ("Coverage:");
   g_autoptr (GString) missed = g_string_new (NULL);
@@ -429,6 +452,7 @@ dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session
   GVariantIter iter;
   const char *zone;
   double value;
+  gint64 at_ms;
 
   g_variant_iter_init (&iter, coverage);
   while (g_variant_iter_next (&iter, "{&sd}", &zone, &value))
@@ -443,7 +467,77 @@ dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session
     }
   g_string_truncate (body, body->len - (body->str[body->len - 1] == ',' ? 1 : 0));
   g_string_append_printf (body, "\nMissed: %s", missed->len ? missed->str : "none");
-  g_string_append (body, "\nClean and disinfect the roller now (70 % isopropyl alcohol) and let "
-                         "it dry in its case.");
+  /* The advice for the skin this session's needles leave, then when each
+   * zone it treated may be treated again (rest-status's answer). */
+  g_string_append (body, "\nAftercare:");
+  for (const char *const *line = dr_aftercare_for_needle (needle_length_um); *line; line++)
+    g_string_append_printf (body, "\n- %s", *line);
+  if (again != NULL && g_variant_n_children (again) > 0)
+    {
+      g_string_append (body, "\nNext session:");
+      g_variant_iter_init (&iter, again);
+      while (g_variant_iter_next (&iter, "(&sx)", &zone, &at_ms))
+        {
+          g_autofree char *when
+              = at_ms > ended_ms ? dr_notifier_format_again (at_ms, ended_ms) : NULL;
+          g_string_append_printf (body, "\n%s: %s%s", zone, when ? "again from " : "any time",
+                                  when ? when : "");
+        }
+    }
   popup (self, roller, DR_NOTIFY_SESSION_SUMMARY, summary, body->str, URGENCY_NORMAL);
+}
+
+/* "forehead", "forehead and nose", "forehead, nose and chin". */
+static void
+append_zone_list (GString *out, GPtrArray *zones)
+{
+  for (guint i = 0; i < zones->len; i++)
+    g_string_append_printf (out, "%s%s",
+                            i == 0                ? ""
+                            : i + 1 == zones->len ? " and "
+                                                  : ", ",
+                            (const char *) g_ptr_array_index (zones, i));
+}
+
+void
+dr_notifier_zone_ready (DrNotifier *self, guint person_id, const char *person_name,
+                        const char *zone)
+{
+  g_autoptr (GString) body = g_string_new (NULL);
+  Slot *slot;
+  gint64 now;
+  gboolean join;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (zone != NULL);
+
+  if (!self->options.enabled[DR_NOTIFY_ZONE_READY])
+    return;
+  /* Keyed by person, not roller: the skin is ready, whichever roller. */
+  slot = get_slot_by_key (
+      self, g_strdup_printf ("person/%u/%s", person_id, kind_keys[DR_NOTIFY_ZONE_READY]));
+  now = self->clock (self->clock_data);
+  /* The zones of one session come ready together: within the interval
+   * they join the shown popup rather than being held back. */
+  join = slot->last_popup_us != 0
+         && now - slot->last_popup_us < (gint64) self->options.min_interval_ms * 1000;
+  if (!join || slot->zones == NULL)
+    {
+      g_clear_pointer (&slot->zones, g_ptr_array_unref);
+      slot->zones = g_ptr_array_new_with_free_func (g_free);
+      slot->last_popup_us = now;
+    }
+  for (guint i = 0; i < slot->zones->len; i++)
+    if (g_str_equal (g_ptr_array_index (slot->zones, i), zone))
+      return;
+  g_ptr_array_add (slot->zones, g_strdup (zone));
+
+  if (person_name != NULL)
+    g_string_append_printf (body, "%s: ", person_name);
+  append_zone_list (body, slot->zones);
+  g_string_append_printf (body,
+                          " %s ready for the next session: the rest after the last "
+                          "treatment is over.",
+                          slot->zones->len == 1 ? "is" : "are");
+  send_now (slot, "Ready for the next session", body->str, URGENCY_LOW);
 }

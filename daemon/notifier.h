@@ -22,12 +22,13 @@ typedef enum
   DR_NOTIFY_HEAD_WORN,
   DR_NOTIFY_LOW_BATTERY,
   DR_NOTIFY_SESSION_SUMMARY,
+  DR_NOTIFY_ZONE_READY,
   DR_N_NOTIFY_KINDS
 } DrNotifyKind;
 
 /* Each kind can be switched off in the config file's [notifications]
  * group: over-pressure, excluded-zone, over-treated, too-soon, head-worn,
- * low-battery, session-summary. */
+ * low-battery, session-summary, zone-ready. */
 
 #define DR_LOW_BATTERY_PERCENT 15
 
@@ -62,9 +63,27 @@ void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, DrNotif
 void dr_notifier_head_worn (DrNotifier *notifier, const char *roller, guint32 head_id,
                             double revolutions, double wear);
 void dr_notifier_battery (DrNotifier *notifier, const char *roller, guint8 percent);
-/* @coverage: a{sd} zone → coverage 0..1; @excluded: zones not to count as missed. */
+/* @coverage: a{sd} zone → coverage 0..1; @excluded: zones not to count as
+ * missed; @needle_length_um: the session's needles (0: not known), whose
+ * class picks the aftercare lines; @again: a(sx), for each zone the session
+ * treated, the Unix ms from which it may be treated again (0: at once),
+ * said as a local date (dr_notifier_format_again, from @ended_ms, when the
+ * session ended); NULL or empty: no next-session lines. */
 void dr_notifier_session_ended (DrNotifier *notifier, const char *roller, guint64 session_id,
-                                GVariant *coverage, const char *const *excluded);
+                                GVariant *coverage, const char *const *excluded,
+                                guint16 needle_length_um, gint64 ended_ms, GVariant *again);
+
+/* @zone of person @person_id has rested long enough: "forehead is ready for
+ * the next session". One notification per person: zones that become ready
+ * within min_interval of its popup join it, in place ("forehead and nose
+ * are ready ..."), instead of being held back. @person_name: said before
+ * the zones when not NULL (NULL while people have no names here). */
+void dr_notifier_zone_ready (DrNotifier *notifier, guint person_id, const char *person_name,
+                             const char *zone);
+
+/* "8 Dec" for a local date in the year of @now_ms, "8 Dec 2027" in another
+ * year, "today 14:05" on the day of @now_ms itself. */
+char *dr_notifier_format_again (gint64 at_ms, gint64 now_ms);
 
 /* The database is damaged or cannot be written: one critical notification,
  * updated in place, whatever the config says. */

@@ -16,6 +16,7 @@
 #include "dr-quote.h"
 #include "ack-ledger.h"
 #include "engine.h"
+#include "rest-status.h"
 #include "roller-clock.h"
 #include "store.h"
 
@@ -523,11 +524,45 @@ store_head (DrRoller *self)
   roller_write (self, job_set_head, job, session_job_free);
 }
 
+/* a(sx): for each zone this session treated, when it may be treated again,
+ * over the skin's treatments with this session's own among them (they are
+ * added again here, whether or not the household has them yet: a repeat
+ * changes nothing in rest-status's answer). */
+static GVariant *
+again_variant (DrRoller *self, gint64 ended_ms, guint16 needle_length_um)
+{
+  const DrEngineConfig *config = self->config;
+  g_autoptr (GArray) treatments = g_array_new (FALSE, FALSE, sizeof (DrTreatment));
+  DrRestStatus status[DR_MAX_ZONES];
+  GVariantBuilder builder;
+  const DrTreatment *known;
+  gsize n_known;
+
+  known = dr_household_get_treatments (self->household, &n_known);
+  g_array_append_vals (treatments, known, (guint) n_known);
+  for (unsigned z = 0; z < config->n_zones; z++)
+    if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
+      {
+        DrTreatment t = { (int) z, ended_ms, needle_length_um };
+        g_array_append_val (treatments, t);
+      }
+  dr_rest_status_compute (config, (const DrTreatment *) treatments->data, treatments->len, ended_ms,
+                          status);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sx)"));
+  for (unsigned z = 0; z < config->n_zones; z++)
+    if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
+      g_variant_builder_add (&builder, "(sx)", config->zones[z].name,
+                             (gint64) status[z].free_from_ms);
+  return g_variant_builder_end (&builder);
+}
+
 static void
 on_session_ended (DrRoller *self, const DrEvent *event)
 {
   const DrEngineConfig *config = self->config;
   guint64 id = self->session_id;
+  g_autoptr (GVariant) again = NULL;
+  guint16 needle_length_um;
 
   if (id == 0)
     return;
@@ -536,10 +571,12 @@ on_session_ended (DrRoller *self, const DrEvent *event)
   /* A session end is a durable point: the summary must survive a power cut. */
   dr_store_worker_flush (self->store);
 
+  needle_length_um = self->head_known ? self->head.needle_length_um : 0;
+  again = g_variant_ref_sink (again_variant (self, event->time_ms, needle_length_um));
   for (unsigned z = 0; z < config->n_zones; z++)
     if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
       g_signal_emit (self, signals[SIGNAL_ZONE_TREATED], 0, (int) z, (gint64) event->time_ms,
-                     (guint) (self->head_known ? self->head.needle_length_um : 0));
+                     (guint) needle_length_um);
 
   self->session_id = 0;
   dr_dbus_roller1_set_active_session (ROLLER1 (self), 0);
@@ -553,7 +590,8 @@ on_session_ended (DrRoller *self, const DrEvent *event)
     g_ptr_array_add (excluded, NULL);
     dr_dbus_roller1_emit_session_ended (ROLLER1 (self), id, coverage);
     dr_notifier_session_ended (self->notifier, roller_address (self), id, coverage,
-                               (const char *const *) excluded->pdata);
+                               (const char *const *) excluded->pdata, needle_length_um,
+                               event->time_ms, again);
   }
   g_info ("%s: session %" G_GUINT64_FORMAT " ended, mean coverage %.0f %%", roller_address (self),
           id, dr_engine_mean_coverage (self->engine) * 100.0);

@@ -8,7 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aftercare.h"
 #include "notifier.h"
+
+/* 2025-12-01 10:00 UTC; main () runs the test in UTC. */
+#define SESSION_END_MS ((gint64) 1764583200000)
+#define DAY_MS ((gint64) 86400000)
 
 typedef struct
 {
@@ -304,11 +309,133 @@ test_kinds (Fixture *f, gconstpointer data)
   g_variant_builder_add (&b, "{sd}", "neck", 0.0);
   g_variant_builder_add (&b, "{sd}", "nose", 0.0);
   coverage = g_variant_ref_sink (g_variant_builder_end (&b));
-  dr_notifier_session_ended (n, roller, 7, coverage, excluded);
+  dr_notifier_session_ended (n, roller, 7, coverage, excluded, 1500, SESSION_END_MS, NULL);
   wait_for_calls (f, 6);
   check_call (f, 5, 0, "Session 7 finished",
-              "Coverage: forehead 100 %, chin 50 %, neck 0 %\nMissed: neck\nClean and disinfect",
+              "Coverage: forehead 100 %, chin 50 %, neck 0 %\nMissed: neck\nAftercare:\n- Apply",
               1);
+}
+
+static char *
+body_of (Fixture *f, guint i)
+{
+  g_autoptr (GVariant) body = g_variant_get_child_value (g_ptr_array_index (f->calls, i), 4);
+  g_autoptr (GVariant) body_s = g_variant_get_variant (body);
+  return g_variant_dup_string (body_s, NULL);
+}
+
+/* The summary's aftercare is the table's, for the session's needle, and
+ * each treated zone's next date is a local date: this year without the
+ * year, another year with it, the same day with the time, none: any time. */
+static void
+test_summary_aftercare (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+  g_autoptr (GVariant) coverage = NULL;
+  g_autoptr (GVariant) again = NULL;
+  g_autoptr (GString) expected = g_string_new ("Coverage: forehead 100 %, nose 80 %\n"
+                                               "Missed: none\nAftercare:");
+  g_autofree char *body = NULL;
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sd}"));
+  g_variant_builder_add (&b, "{sd}", "forehead", 1.0);
+  g_variant_builder_add (&b, "{sd}", "nose", 0.8);
+  coverage = g_variant_ref_sink (g_variant_builder_end (&b));
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sx)"));
+  g_variant_builder_add (&b, "(sx)", "forehead", SESSION_END_MS + 7 * DAY_MS);
+  g_variant_builder_add (&b, "(sx)", "nose", SESSION_END_MS + 42 * DAY_MS);
+  g_variant_builder_add (&b, "(sx)", "chin", SESSION_END_MS + 2 * 3600 * 1000);
+  g_variant_builder_add (&b, "(sx)", "neck", (gint64) 0);
+  again = g_variant_ref_sink (g_variant_builder_end (&b));
+
+  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 9, coverage, NULL, 500, SESSION_END_MS, again);
+  wait_for_calls (f, 1);
+  for (const char *const *line = dr_aftercare_for_needle (500); *line; line++)
+    g_string_append_printf (expected, "\n- %s", *line);
+  g_string_append (expected, "\nNext session:\nforehead: again from 8 Dec\n"
+                             "nose: again from 12 Jan 2026\nchin: again from today 12:00\n"
+                             "neck: any time");
+  body = body_of (f, 0);
+  g_assert_cmpstr (body, ==, expected->str);
+  g_assert_nonnull (strstr (body, "No retinoids or acids (AHA, BHA, vitamin C) for 24 hours."));
+  g_assert_nonnull (strstr (body, "70 % isopropyl alcohol"));
+  g_assert_null (strstr (body, "bleeding"));
+}
+
+/* A needle not known gets the longest class's advice. */
+static void
+test_summary_needle_unknown (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+  g_autoptr (GVariant) coverage = g_variant_ref_sink (
+      g_variant_new_array (G_VARIANT_TYPE ("{sd}"),
+                           (GVariant *[]){ g_variant_new_dict_entry (g_variant_new_string ("chin"),
+                                                                     g_variant_new_double (1.0)) },
+                           1));
+  g_autofree char *body = NULL;
+
+  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 3, coverage, NULL, 0, SESSION_END_MS, NULL);
+  wait_for_calls (f, 1);
+  body = body_of (f, 0);
+  g_assert_nonnull (strstr (body, "Pinpoint bleeding is possible"));
+  g_assert_nonnull (strstr (body, "for 72 hours"));
+  g_assert_null (strstr (body, "Next session"));
+}
+
+/* Zones that come ready together join one notification per person, in
+ * place; after the interval a new popup starts a new list; another person
+ * has their own; a name, when given, comes first. */
+static void
+test_zone_ready (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+
+  dr_notifier_zone_ready (n, 0, NULL, "forehead");
+  wait_for_calls (f, 1);
+  check_call (f, 0, 0, "Ready for the next session", "forehead is ready for the next session", 0);
+  settle (f);
+
+  dr_notifier_zone_ready (n, 0, NULL, "nose");
+  wait_for_calls (f, 2);
+  check_call (f, 1, 1, "Ready for the next session",
+              "forehead and nose are ready for the next session", 0);
+  settle (f);
+  dr_notifier_zone_ready (n, 0, NULL, "chin");
+  wait_for_calls (f, 3);
+  check_call (f, 2, 1, "Ready for the next session",
+              "forehead, nose and chin are ready for the next session", 0);
+  settle (f);
+  /* The same zone again changes nothing. */
+  dr_notifier_zone_ready (n, 0, NULL, "nose");
+  settle (f);
+  g_assert_cmpuint (f->calls->len, ==, 3);
+
+  dr_notifier_zone_ready (n, 1, "Anna", "neck");
+  wait_for_calls (f, 4);
+  check_call (f, 3, 0, "Ready for the next session", "Anna: neck is ready for the next session", 0);
+  settle (f);
+
+  f->now_us += 10 * G_USEC_PER_SEC;
+  dr_notifier_zone_ready (n, 0, NULL, "neck");
+  wait_for_calls (f, 5);
+  check_call (f, 4, 1, "Ready for the next session", "neck is ready for the next session", 0);
+}
+
+static void
+test_zone_ready_disabled (Fixture *f, gconstpointer data)
+{
+  DrNotifierOptions options;
+  g_autoptr (DrNotifier) n = NULL;
+
+  dr_notifier_options_init (&options);
+  options.enabled[DR_NOTIFY_ZONE_READY] = FALSE;
+  n = notifier_new (f, &options);
+  dr_notifier_zone_ready (n, 0, NULL, "forehead");
+  dr_notifier_battery (n, "C0:FF:EE:00:00:01", 10);
+  wait_for_calls (f, 1);
+  check_call (f, 0, 0, "Roller battery low", "10 % left", 1);
+  g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 1);
 }
 
 static void
@@ -380,11 +507,13 @@ test_options (void)
 
   g_assert_true (g_file_set_contents (path,
                                       "[engine]\nsession-gap-s=60\n[notifications]\n"
-                                      "session-summary=false\nmin-interval-s=2.5\n",
+                                      "session-summary=false\nzone-ready=false\n"
+                                      "min-interval-s=2.5\n",
                                       -1, NULL));
   g_assert_true (dr_notifier_options_load_file (&options, path, &error));
   g_assert_no_error (error);
   g_assert_false (options.enabled[DR_NOTIFY_SESSION_SUMMARY]);
+  g_assert_false (options.enabled[DR_NOTIFY_ZONE_READY]);
   g_assert_true (options.enabled[DR_NOTIFY_OVER_PRESSURE]);
   g_assert_cmpuint (options.min_interval_ms, ==, 2500);
 
@@ -428,6 +557,8 @@ test_options (void)
 int
 main (int argc, char **argv)
 {
+  /* The summary's dates are local: a fixed zone makes them known. */
+  g_setenv ("TZ", "UTC", TRUE);
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/notifier/pressure/critical-then-update", Fixture, GINT_TO_POINTER (TRUE),
@@ -438,6 +569,14 @@ main (int argc, char **argv)
               fixture_setup, test_rate_limit, fixture_teardown);
   g_test_add ("/notifier/kinds/texts", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_kinds,
               fixture_teardown);
+  g_test_add ("/notifier/summary/aftercare-and-next-session", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_summary_aftercare, fixture_teardown);
+  g_test_add ("/notifier/summary/needle-not-known", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
+              test_summary_needle_unknown, fixture_teardown);
+  g_test_add ("/notifier/zone-ready/joined-per-person", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_zone_ready, fixture_teardown);
+  g_test_add ("/notifier/zone-ready/disabled", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
+              test_zone_ready_disabled, fixture_teardown);
   g_test_add ("/notifier/kinds/disabled", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
               test_disabled, fixture_teardown);
   g_test_add ("/notifier/store-problem", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
