@@ -9,6 +9,7 @@
 
 #include "dr-error.h"
 #include "household.h"
+#include "rest-timer.h"
 #include "roller.h"
 #include "service.h"
 #include "store.h"
@@ -27,6 +28,7 @@ struct _DrDaemon
   GMainLoop *loop;
 
   DrHousehold *household;
+  DrRestTimer *rest_timer; /* "zone ready": one timer over every skin */
 
   GHashTable *rollers;      /* address → DrRoller */
   GHashTable *pair_made;    /* addresses whose roller a Pair made (set) */
@@ -42,6 +44,46 @@ struct _DrDaemon
   gboolean name_lost; /* another dermarolld has org.dermaroll */
 };
 
+/* ---- rest ------------------------------------------------------------- */
+
+/* Today the household is one skin, person 0; with people, each person's
+ * treatments go to the timer under their own id. */
+#define HOUSEHOLD_PERSON 0
+
+static void
+rest_timer_update (DrDaemon *self)
+{
+  const DrTreatment *treatments;
+  gsize n;
+
+  if (self->rest_timer == NULL)
+    return;
+  treatments = dr_household_get_treatments (self->household, &n);
+  dr_rest_timer_set_treatments (self->rest_timer, HOUSEHOLD_PERSON, treatments, n);
+}
+
+static void
+on_zone_ready (DrRestTimer *timer, guint person_id, int zone, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+  const char *name = dr_engine_config_zone_name (&self->config, zone);
+
+  g_info ("%s is ready for the next session (person %u)", name ? name : "?", person_id);
+  /* The person's name goes here (NULL: said without) once people have one. */
+  if (self->notifier != NULL && name != NULL)
+    dr_notifier_zone_ready (self->notifier, person_id, NULL, name);
+}
+
+/* The monotonic timer stood still while the machine slept. */
+static void
+on_resumed (DrBluez *bluez, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+
+  if (self->rest_timer != NULL)
+    dr_rest_timer_rearm (self->rest_timer);
+}
+
 /* ---- rollers ----------------------------------------------------------- */
 
 static void
@@ -54,6 +96,7 @@ on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, guint needle_length
   gpointer other;
 
   dr_household_add_treatment (self->household, &treatment);
+  rest_timer_update (self);
   /* Zones are the person's skin, not the roller's: every roller learns it. */
   g_hash_table_iter_init (&iter, self->rollers);
   while (g_hash_table_iter_next (&iter, NULL, &other))
@@ -558,6 +601,10 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   self->bluez = dr_bluez_new (self->system_bus);
   g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
   g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
+  g_signal_connect (self->bluez, "resumed", G_CALLBACK (on_resumed), self);
+  self->rest_timer = dr_rest_timer_new (&self->config);
+  g_signal_connect (self->rest_timer, "zone-ready", G_CALLBACK (on_zone_ready), self);
+  rest_timer_update (self);
   self->service = dr_service_new (self->store, self->bluez, &self->config);
   g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
   g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
@@ -614,6 +661,9 @@ dr_daemon_free (DrDaemon *self)
   if (self->bluez != NULL)
     g_signal_handlers_disconnect_by_data (self->bluez, self);
   g_clear_object (&self->bluez);
+  if (self->rest_timer != NULL)
+    g_signal_handlers_disconnect_by_data (self->rest_timer, self);
+  g_clear_object (&self->rest_timer);
   g_clear_pointer (&self->notifier, dr_notifier_free);
   g_clear_object (&self->household);
   g_clear_pointer (&self->known_rollers, g_ptr_array_unref);

@@ -61,6 +61,7 @@ contact-force-n=0.6
 excluded=true
 [notifications]
 head-worn=false
+zone-ready=false
 CONF
 run "good file" 0 --check-config --config "$good"
 has "good file: OK" "$good: OK"

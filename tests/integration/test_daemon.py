@@ -1413,6 +1413,97 @@ class Clocks(DaemonTestCase):
               f'{len(t0s)} frames stored, t0 in order', file=sys.stderr)
 
 
+class NextSession(DaemonTestCase):
+    '''Aftercare and the next session (issue 9 §6). A 0.25 mm session on the
+    chin: its summary gives the aftercare for that needle and the day the
+    chin may be treated again (1 day). The daemon's wall clock then moves a
+    day on under libfaketime and logind says the machine woke up (a
+    suspend stops the monotonic timer the daemon armed to the end of the
+    rest): the daemon says the chin is ready, once.'''
+
+    head = proto.Head(needle_length_um=250, head_id=0x250)
+
+    def setUp(self):
+        if not os.path.exists(LIBFAKETIME):
+            self.skipTest(f'{LIBFAKETIME} missing (Debian package libfaketime)')
+        super().setUp()
+        self.faketime = os.path.join(self.tmpdir, 'faketime.rc')
+        self.set_wall_offset('+0')
+        self.daemon.env = {'LD_PRELOAD': LIBFAKETIME, 'FAKETIME_TIMESTAMP_FILE': self.faketime,
+                           'FAKETIME_NO_CACHE': '1', 'FAKETIME_DONT_FAKE_MONOTONIC': '1'}
+        self.start_notifications()
+
+    def set_wall_offset(self, offset):
+        tmp = self.faketime + '.new'
+        with open(tmp, 'w', encoding='ascii') as f:
+            f.write(offset + '\n')
+        os.replace(tmp, self.faketime)
+
+    def bodies(self, summary):
+        return [body for told, body in self.notifications.notified() if told == summary]
+
+    @staticmethod
+    def again(at_ms, ended_ms):
+        '''The summary's date, as notifier.c says it (local time).'''
+        at, ended = time.localtime(at_ms // 1000), time.localtime(ended_ms // 1000)
+        if at.tm_year != ended.tm_year:
+            return f'{at.tm_mday} {time.strftime("%b", at)} {at.tm_year}'
+        if at.tm_yday == ended.tm_yday:
+            return time.strftime('today %H:%M', at)
+        return f'{at.tm_mday} {time.strftime("%b", at)}'
+
+    def test_summary_then_zone_ready_after_resume(self):
+        self.start_paired()
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=5)
+        s.add(1, 2000, 5, 0)
+        s.add(40, 2000, 5, 20)             # the chin
+        self.push(s.frames())
+        session = self.session_started(mark)
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(self.roller_call('StopSession'), session)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        ended = s.samples[-1][0]
+        wait_until(lambda: self.db('SELECT end_ms FROM sessions WHERE id = ?', (session,))
+                   == [(ended,)], 5, 'the session stored')
+
+        summary = wait_until(lambda: self.bodies(f'Session {session} finished'), 10,
+                             'the session summary', details=self.notifications.notified)[-1]
+        lines = summary.split('\n')
+        self.assertIn('Aftercare:', lines)
+        # the 0.25 mm class's lines, the table's, not the longest needles'
+        self.assertIn('- Apply a hyaluronic acid serum or a soothing sheet mask now.', lines)
+        self.assertIn('- Slight redness is normal and fades within a few hours.', lines)
+        self.assertIn('- Clean and disinfect the roller now (70 % isopropyl alcohol), let it '
+                      'dry and store it in its case.', lines)
+        self.assertNotIn('bleeding', summary)
+        # one day's rest for 0.25 mm needles, from the session's end
+        self.assertEqual(lines[lines.index('Next session:') + 1:],
+                         [f'chin: again from {self.again(ended + 86400000, ended)}'])
+        self.assertEqual(self.bodies('Ready for the next session'), [])
+
+        # a day later, as found on waking up
+        self.set_wall_offset('+1d')
+        self.logind.prepare_for_sleep(True)
+        self.logind.prepare_for_sleep(False)
+        ready = wait_until(lambda: self.bodies('Ready for the next session'), 15,
+                           'the zone-ready popup', details=self.notifications.notified)
+        self.assertEqual(ready, ['chin is ready for the next session: the rest after the last '
+                                 'treatment is over.'])
+        # once: a second wake-up finds nothing waiting (the daemon logs
+        # each time it reads the wall clock again)
+        self.logind.prepare_for_sleep(True)
+        self.logind.prepare_for_sleep(False)
+        wait_until(lambda: self.daemon_log().count('rest timer: reading the wall clock again')
+                   == 2, 10, 'the second wake-up handled', details=self.daemon.log)
+        self.assertEqual(len(self.bodies('Ready for the next session')), 1)
+        self.assertEqual(self.daemon_log().count('chin is ready for the next session'), 1)
+
+    def daemon_log(self):
+        with open(self.daemon.log_path, encoding='utf-8', errors='replace') as f:
+            return f.read()
+
+
 class Link(DaemonTestCase):
 
     def test_reconnect_after_link_loss(self):
