@@ -3,7 +3,8 @@
  * coverage (with the face map), events and export.
  *
  * Everything comes from Manager1's ListSessions, GetSessionCoverage,
- * GetSessionEvents and GetZones. Zones are shown in the daemon's id
+ * GetSessionEvents, GetSessionInfo (the needle, for the aftercare) and
+ * GetZones. Zones are shown in the daemon's id
  * order, "unassigned" last. Whether a zone is excluded is today's setting:
  * the API does not say what it was during a past session, except that an
  * "excluded" event says it was rolled while excluded. What went wrong in
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aftercare.h"
 #include "dr-error.h"
 #include "face-map.h"
 #include "format.h"
@@ -507,6 +509,33 @@ write_face_map (const char *path, const Session *session, const char *name, guin
   return g_file_set_contents (path, svg, -1, error);
 }
 
+/* The session's needle length in µm (0: not known, the longest class's
+ * aftercare). */
+static gboolean
+fetch_needle_length (DrCtl *ctl, guint64 id, guint16 *needle_length_um, GError **error)
+{
+  g_autoptr (GVariant) info = NULL;
+
+  *needle_length_um = 0;
+  if (!dr_dbus_manager1_call_get_session_info_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                    &info, NULL, error))
+    return FALSE;
+  g_variant_lookup (info, "needle-length-um", "q", needle_length_um);
+  return TRUE;
+}
+
+/* "Aftercare (0.25 mm needles):" and the table's lines for that needle. */
+static void
+print_aftercare (guint16 needle_length_um)
+{
+  if (needle_length_um != 0)
+    g_print ("\nAftercare (%.2f mm needles):\n", needle_length_um / 1000.0);
+  else
+    g_print ("\nAftercare (needle length not known):\n");
+  for (const char *const *line = dr_aftercare_for_needle (needle_length_um); *line; line++)
+    g_print ("  - %s\n", *line);
+}
+
 int
 dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 {
@@ -523,6 +552,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autofree char *name = NULL;
   guint64 id = 0;
   gboolean svg_to_stdout;
+  guint16 needle_length_um = 0;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
 
   if (status >= 0)
@@ -555,7 +585,8 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (zones == NULL)
     return dr_ctl_fail (ctl, error);
   coverage = fetch_coverage (ctl, id, zones, &error);
-  if (coverage == NULL || !apply_events (ctl, id, coverage, &error))
+  if (coverage == NULL || !apply_events (ctl, id, coverage, &error)
+      || !fetch_needle_length (ctl, id, &needle_length_um, &error))
     return dr_ctl_fail (ctl, error);
   name = roller_name (ctl, session ? session->roller : NULL);
 
@@ -610,6 +641,12 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           }
           dr_json_end_object (json);
         }
+      dr_json_end_array (json);
+      dr_json_member_uint (json, "needle_length_um", needle_length_um);
+      dr_json_key (json, "aftercare");
+      dr_json_begin_array (json);
+      for (const char *const *line = dr_aftercare_for_needle (needle_length_um); *line; line++)
+        dr_json_string (json, *line);
       dr_json_end_array (json);
       dr_json_end_object (json);
       dr_ctl_print_json (g_steal_pointer (&json));
@@ -672,6 +709,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       }
     text = dr_table_render (table);
     dr_ctl_print (text);
+    print_aftercare (needle_length_um);
     if (svg_path != NULL)
       g_print ("\nFace map written to %s\n", svg_path);
   }

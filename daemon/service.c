@@ -275,6 +275,23 @@ query_session_coverage_by_direction (DrStore *store, gpointer data, GError **err
 }
 
 static gpointer
+query_session_info (DrStore *store, gpointer data, GError **error)
+{
+  QueryArgs *args = data;
+  uint16_t needle_length_um;
+  uint32_t head_id;
+  GVariantBuilder builder;
+
+  if (!dr_store_session_head (store, args->session_id, &needle_length_um, &head_id, error))
+    return NULL;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  g_variant_builder_add (&builder, "{sv}", "needle-length-um",
+                         g_variant_new_uint16 (needle_length_um));
+  g_variant_builder_add (&builder, "{sv}", "head-id", g_variant_new_uint32 (head_id));
+  return g_variant_builder_end (&builder);
+}
+
+static gpointer
 query_session_events (DrStore *store, gpointer data, GError **error)
 {
   QueryArgs *args = data;
@@ -350,6 +367,14 @@ handle_get_session_coverage_by_direction (DrDBusManager1 *manager,
 }
 
 static gboolean
+handle_get_session_info (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, guint64 id)
+{
+  QueryArgs args = { .session_id = id };
+  run_query (DR_SERVICE (manager), invocation, query_session_info, &args);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 handle_get_session_events (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, guint64 id)
 {
   QueryArgs args = { .session_id = id };
@@ -416,6 +441,7 @@ dr_service_manager1_iface_init (DrDBusManager1Iface *iface)
   iface->handle_list_sessions = handle_list_sessions;
   iface->handle_get_session_coverage = handle_get_session_coverage;
   iface->handle_get_session_coverage_by_direction = handle_get_session_coverage_by_direction;
+  iface->handle_get_session_info = handle_get_session_info;
   iface->handle_get_session_events = handle_get_session_events;
   iface->handle_get_session_samples = handle_get_session_samples;
   iface->handle_get_zones = handle_get_zones;

@@ -181,6 +181,34 @@ prepare_session_query (DrStore *self, uint64_t session_id, const char *sql, GErr
   return stmt;
 }
 
+gboolean
+dr_store_session_head (DrStore *self, uint64_t session_id, uint16_t *needle_length_um,
+                       uint32_t *head_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  sqlite3_int64 needle, head;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  stmt = prepare_session_query (
+      self, session_id, "SELECT needle_length_um, head_id FROM sessions WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      store_set_db_error (self, error, "cannot read the session's head");
+      return FALSE;
+    }
+  needle = sqlite3_column_int64 (stmt, 0);
+  head = sqlite3_column_int64 (stmt, 1);
+  /* Out of range is what no roller sent: not known. */
+  if (needle_length_um)
+    *needle_length_um = needle > 0 && needle <= G_MAXUINT16 ? (uint16_t) needle : 0;
+  if (head_id)
+    *head_id = head > 0 && head <= G_MAXUINT32 ? (uint32_t) head : 0;
+  return TRUE;
+}
+
 void
 dr_store_zone_coverage_free (DrStoreZoneCoverage *coverage)
 {

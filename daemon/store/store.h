@@ -245,6 +245,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreZoneCoverage, dr_store_zone_coverage_free)
  * DrStoreZoneCoverage*, owned by the array. NotFound for no such session. */
 GPtrArray *dr_store_session_coverage (DrStore *store, uint64_t session_id, GError **error);
 
+/* The head a session was rolled with, as stored when it began (0 for
+ * what the roller did not say). NotFound for no such session. */
+gboolean dr_store_session_head (DrStore *store, uint64_t session_id, uint16_t *needle_length_um,
+                                uint32_t *head_id, GError **error);
+
 /* Which details a stored event has: only those Manager1.GetSessionEvents
  * documents for its kind. */
 typedef enum

@@ -50,6 +50,13 @@ def ctl_path():
     return os.path.join(os.path.dirname(os.path.dirname(here)), 'build', 'client', 'dermarollctl')
 
 
+def coverage_rows(out):
+    '''The zone rows of dermarollctl coverage's table, by zone: the block
+    between the title and the aftercare, less its header.'''
+    table = out.split('\n\n')[1].splitlines()[1:]
+    return {line.split()[0]: line for line in table}
+
+
 class CtlTestCase(RollerTestCase):
     '''The fixture's buses and bluetoothd; dermarollctl run as a person or a
     script would, on the private session bus, in UTC and without colour (a
@@ -559,6 +566,32 @@ class Paired(CtlTestCase):
         self.assertEqual(self.ctl_error('stop'),
                          f'dermarollctl: no session is active on roller {self.ADDRESS}')
 
+    def test_coverage_aftercare(self):
+        # The session's needle (the default head's 0.50 mm) through
+        # GetSessionInfo, and the aftercare table's lines for that class.
+        session, _ = self.run_session()
+        info = self.manager('GetSessionInfo', '(t)', (session,))
+        self.assertEqual(info, {'needle-length-um': 500, 'head-id': 0xC0FFEE01})
+        self.assertDBusError('org.dermaroll.Error.NotFound', self.manager, 'GetSessionInfo',
+                             '(t)', (session + 1,))
+        advice = ['Apply a hyaluronic acid serum or a soothing sheet mask now.',
+                  'Use sunscreen (SPF 30 or more) for the next days: the skin is more '
+                  'sensitive to the sun.',
+                  'Redness for the first day is normal and fades.',
+                  'No retinoids or acids (AHA, BHA, vitamin C) for 24 hours.',
+                  'Clean and disinfect the roller now (70 % isopropyl alcohol), let it dry and '
+                  'store it in its case.']
+        out, _ = self.ctl('coverage', str(session))
+        lines = out.splitlines()
+        at = lines.index('Aftercare (0.50 mm needles):')
+        self.assertEqual(lines[at - 1], '')                 # after the table
+        self.assertTrue(lines[at - 2].startswith('unassigned') or lines[at - 2].split()[0]
+                        in proto.ZONES, lines[at - 2])
+        self.assertEqual(lines[at + 1:], [f'  - {a}' for a in advice])
+        data = self.ctl_json('coverage', str(session))
+        self.assertEqual(data['needle_length_um'], 500)
+        self.assertEqual(data['aftercare'], advice)
+
     def test_session_history(self):
         session, stream = self.run_session()
         start_ms = stream.samples[0][0]
@@ -590,7 +623,7 @@ class Paired(CtlTestCase):
         self.assertEqual(out, self.ctl('coverage', 'last')[0])
         self.assertEqual(out, self.ctl('coverage', str(session))[0])
         self.assertTrue(out.startswith(f'Session {session}, '), out)
-        rows = {line.split()[0]: line for line in out.splitlines()[3:]}
+        rows = coverage_rows(out)
         forehead = coverage['forehead']
         self.assertIn(f'{forehead[0] * 100:.0f} %', rows['forehead'])
         self.assertIn(f'{forehead[1]:.1f} / 6', rows['forehead'])
@@ -709,7 +742,7 @@ class Paired(CtlTestCase):
         self.assertRegex(out.splitlines()[0],
                          rf'^Session {session}, .*, in progress, roller {self.ROLLER_NAME} '
                          rf'\({self.ADDRESS}\): mean coverage \d+ %$')
-        rows = {line.split()[0]: line for line in out.splitlines()[3:]}
+        rows = coverage_rows(out)
         self.assertTrue(rows['nose'].endswith(f'over-treated ({nose_passes:.1f} passes of 6)'),
                         rows['nose'])
         self.assertTrue(rows['chin'].endswith('excluded, but rolled'), rows['chin'])

@@ -305,7 +305,8 @@ class HostileClient(HostileCase):
         # The documented answers.
         nf, inval = 'org.dermaroll.Error.NotFound', 'org.dermaroll.Error.InvalidArgument'
         for sid in (0, 1 << 63, (1 << 64) - 1):
-            for method in ('GetSessionCoverage', 'GetSessionEvents', 'GetSessionSamples'):
+            for method in ('GetSessionCoverage', 'GetSessionEvents', 'GetSessionSamples',
+                           'GetSessionInfo'):
                 self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, method, '(t)', (sid,)), nf)
         self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ListSessions', '(xx)', (5, 1)),
                          inval)
