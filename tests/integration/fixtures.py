@@ -869,6 +869,11 @@ class RollerTestCase(unittest.TestCase):
 
     def wait_streaming(self, since=0, timeout=15.0):
         '''Roller1.Connected and the roller told to stream.'''
-        self.wait_roller_prop('Connected', bool, timeout)
+        # The roller first: right after a link loss Roller1.Connected may
+        # still be the old link's (the test's Get can overtake the daemon's
+        # handling of the loss), while the roller stops streaming with the
+        # link. So its START_STREAM is the new link's, and the daemon sets
+        # Connected once that is answered.
         wait_until(lambda: self.roller.info()['Streaming'], timeout, 'START_STREAM at the roller',
                    details=lambda: f'control writes: {self.roller.control_requests()}')
+        self.wait_roller_prop('Connected', bool, timeout)

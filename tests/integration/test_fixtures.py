@@ -20,8 +20,8 @@ from gi.repository import GLib  # noqa: E402
 
 import roller_protocol as proto  # noqa: E402
 from fixtures import (ADAPTER_IFACE, BLUEZ, CHRC_IFACE, DEVICE_IFACE, OM_IFACE,  # noqa: E402
-                      PROPS_IFACE, RollerTestCase, call, call_variant, dbus_error, get_prop,
-                      wait_until)
+                      PROPS_IFACE, Recorder, RollerTestCase, call, call_variant, connect,
+                      dbus_error, get_prop, wait_until)
 
 AGENT_PATH = '/org/dermaroll/test/agent'
 
@@ -376,6 +376,31 @@ class MockBluetoothd(RollerTestCase):
         self.assertTrue(props['Paired'] and props['Trusted'] and not props['Connected'])
         # whoever watched org.bluez saw no object being built (only the name)
         self.assertEqual(self.bt_signals.find('InterfacesAdded', since=mark), [])
+
+    def test_control_calls_stay_off_the_bus(self):
+        # What a test asks the mock (Info, Stored, ...) is not bluetoothd's
+        # API: it must not come out of org.bluez as a MethodCalled broadcast.
+        # Every client following org.bluez gets those (the daemon's object
+        # manager subscribes to all of org.bluez's signals), and a
+        # wait_until polling Info wakes on the MethodCalled of its own
+        # previous poll: thousands of calls and signals a second, which a
+        # daemon under valgrind cannot parse as fast as they come.
+        watcher = connect(self.system.address)
+        self.addCleanup(watcher.close_sync, None)
+        seen = Recorder(watcher, sender=BLUEZ)
+        self.roller.info()
+        self.roller.stored()
+        self.roller.control_writes()
+        self.roller.set_state(proto.STATE_IDLE)
+        self.bluez.agents()
+        # bluetoothd's API is still recorded: its MethodCalled comes after
+        # any of those, on the same connection.
+        with self.assertRaises(GLib.Error):
+            self.bz(self.roller.path, DEVICE_IFACE, 'Disconnect')   # NotConnected
+        seen.wait_signal('MethodCalled', self.roller.path,
+                         where=lambda s: s.args[0] == 'Disconnect')
+        self.assertEqual([s.args[0] for s in seen.find('MethodCalled')], ['Disconnect'])
+        self.assertEqual(self.roller.method_calls('Info'), [])   # nor in the call log
 
     def test_logind(self):
         rec = self.bt_calls  # any recorder on the system bus works for the sleep signal
