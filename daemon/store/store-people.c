@@ -289,28 +289,24 @@ dr_store_remove_person (DrStore *self, int64_t person_id, gboolean delete_data, 
   /* In dependency order: nothing may point at the person when it goes
    * (foreign keys are on). The raw frames are never touched: they are
    * the roller's record, and the engine can recount any of them. */
-  static const char *const keep[] = {
+  static const char *const steps[] = {
     "UPDATE rollers SET person_id = ?2 WHERE person_id = ?1",
-    "UPDATE sessions SET person_id = NULL WHERE person_id = ?1",
-    "DELETE FROM person_excluded_zones WHERE person_id = ?1",
-    "DELETE FROM people WHERE id = ?1",
-  };
-  static const char *const delete[] = {
-    "UPDATE rollers SET person_id = ?2 WHERE person_id = ?1",
-    /* Only the id and times stay: ids are never given again, and a
-     * roller's clock floor and resume do not fall back onto an older
-     * session (store-sessions.c). */
+    /* With their data (the next four): only the id and times stay, so
+     * that ids are never given again and a roller's clock floor and resume
+     * do not fall back onto an older session (store-sessions.c). */
     "INSERT OR REPLACE INTO deleted_sessions (id, roller_id, start_ms, end_ms)"
     "  SELECT id, roller_id, start_ms, coalesce (end_ms, start_ms) FROM sessions"
     "  WHERE person_id = ?1",
     "DELETE FROM events WHERE session_id IN (SELECT id FROM sessions WHERE person_id = ?1)",
     "DELETE FROM session_zones WHERE session_id IN (SELECT id FROM sessions WHERE person_id = ?1)",
     "DELETE FROM sessions WHERE person_id = ?1",
+    /* Without (nothing left to do with): the sessions are nobody's. */
+    "UPDATE sessions SET person_id = NULL WHERE person_id = ?1",
     "DELETE FROM person_excluded_zones WHERE person_id = ?1",
     "DELETE FROM people WHERE id = ?1",
   };
-  const char *const *steps = delete_data ? delete : keep;
-  guint n_steps = delete_data ? G_N_ELEMENTS (delete) : G_N_ELEMENTS (keep);
+  static const gboolean with_data_only[G_N_ELEMENTS (steps)]
+      = { FALSE, TRUE, TRUE, TRUE, TRUE, FALSE, FALSE, FALSE };
   GHashTableIter iter;
   gpointer value;
 
@@ -325,10 +321,13 @@ dr_store_remove_person (DrStore *self, int64_t person_id, gboolean delete_data, 
                    person_id);
       return FALSE;
     }
-  for (guint i = 0; i < n_steps; i++)
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
     {
-      g_autoptr (sqlite3_stmt) stmt = store_prepare (self, steps[i], error);
+      g_autoptr (sqlite3_stmt) stmt = NULL;
 
+      if (with_data_only[i] && !delete_data)
+        continue;
+      stmt = store_prepare (self, steps[i], error);
       if (stmt == NULL)
         return FALSE;
       sqlite3_bind_int64 (stmt, 1, person_id);
