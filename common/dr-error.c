@@ -17,6 +17,8 @@ static const GDBusErrorEntry dr_error_entries[] = {
   { DR_ERROR_NOT_SUPPORTED, "org.dermaroll.Error.NotSupported" },
   { DR_ERROR_CLOSED, "org.dermaroll.Error.Closed" },
   { DR_ERROR_CANCELLED, "org.dermaroll.Error.Cancelled" },
+  { DR_ERROR_EXISTS, "org.dermaroll.Error.Exists" },
+  { DR_ERROR_BUSY, "org.dermaroll.Error.Busy" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (dr_error_entries) == DR_N_ERRORS);

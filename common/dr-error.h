@@ -25,6 +25,8 @@ typedef enum
   DR_ERROR_NOT_SUPPORTED,    /*< nick=org.dermaroll.Error.NotSupported >*/
   DR_ERROR_CLOSED,           /*< nick=org.dermaroll.Error.Closed >*/
   DR_ERROR_CANCELLED,        /*< nick=org.dermaroll.Error.Cancelled >*/
+  DR_ERROR_EXISTS,           /*< nick=org.dermaroll.Error.Exists >*/
+  DR_ERROR_BUSY,             /*< nick=org.dermaroll.Error.Busy >*/
   DR_N_ERRORS                /*< skip >*/
 } DrError;
 

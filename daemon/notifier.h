@@ -77,7 +77,7 @@ void dr_notifier_session_ended (DrNotifier *notifier, const char *roller, guint6
  * the next session". One notification per person: zones that become ready
  * within min_interval of its popup join it, in place ("forehead and nose
  * are ready ..."), instead of being held back. @person_name: said before
- * the zones when not NULL (NULL while people have no names here). */
+ * the zones when not NULL. */
 void dr_notifier_zone_ready (DrNotifier *notifier, guint person_id, const char *person_name,
                              const char *zone);
 

@@ -331,15 +331,17 @@ class Ghosts(DaemonTestCase):
 
     def rollers_rows(self):
         '''The rollers table once every write queued so far is committed:
-        the store worker runs writes in order, so a setting written now is
-        on disk only after them.'''
+        the store worker runs writes in order, so an excluded zone written
+        now is on disk only after them.'''
         self.barrier = getattr(self, 'barrier', 0) + 1
         zone = proto.ZONES[self.barrier % len(proto.ZONES)]
         excluded = self.barrier % 2 == 1
+        # answered once the write is durable
         self.manager('SetZoneExcluded', '(sb)', (zone, excluded))
-        key = 'excluded-zone:' + zone
-        wait_until(lambda: bool(self.db('SELECT 1 FROM settings WHERE key = ?', (key,)))
-                   == excluded, 5, f'the setting {key} on disk')
+        self.assertEqual(bool(self.db('SELECT 1 FROM person_excluded_zones p JOIN settings s'
+                                      " ON s.key = 'default-person' AND s.value = p.person_id"
+                                      ' WHERE p.zone = ?', (zone,))), excluded,
+                         f'the default person\'s excluded zone {zone} on disk')
         return self.db('SELECT id, address, name, paired FROM rollers ORDER BY id')
 
     def test_failed_pairs_leave_nothing(self):
