@@ -153,8 +153,7 @@ person_add (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
                                               &path, NULL, &error))
     return dr_ctl_fail (ctl, error);
   word = dr_fmt_shell_word (argv[2]);
-  g_print ("Added %s. 'dermarollctl person use %s' makes a roller's sessions theirs.\n", argv[2],
-           word);
+  g_print ("Added %s. Give them a roller with: dermarollctl person use %s\n", argv[2], word);
   return DR_EXIT_OK;
 }
 

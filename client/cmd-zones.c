@@ -165,8 +165,8 @@ set_excluded (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv, gboolean 
     }
   else
     undo = g_strdup_printf ("dermarollctl include %s", argv[1]);
-  g_print ("Excluded %s for %s: their rollers warn on contact there until '%s'.\n", argv[1], name,
-           undo);
+  g_print ("Excluded %s for %s: their rollers warn on contact there. Include it again with: %s\n",
+           argv[1], name, undo);
   return DR_EXIT_OK;
 }
 
