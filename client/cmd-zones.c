@@ -57,9 +57,16 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (zones == NULL)
     return dr_ctl_fail (ctl, error);
 
-  /* Shell completion asks for the names alone, quickly: nobody's rest. */
+  /* Shell completion asks for the names alone, quickly: nobody's rest
+   * (a --person given is still checked). */
   if (names_only)
     {
+      if (ctl->person != NULL)
+        {
+          status = dr_ctl_resolve_person (ctl, cmd, NULL, &person);
+          if (status >= 0)
+            return status;
+        }
       for (guint i = 0; i < zones->len; i++)
         g_print ("%s\n", g_array_index (zones, DrZoneInfo, i).name);
       return DR_EXIT_OK;

@@ -986,7 +986,7 @@ class People(CtlTestCase):
         want = f'dermarollctl: unknown person "Bob" (known people: {default}, Ann)'
         for args in (['sessions'], ['coverage'], ['coverage', '1'], ['events', 'last'],
                      ['export', '--format', 'csv'], ['exclude', 'nose'], ['include', 'nose'],
-                     ['zones'], ['zones', '--json']):
+                     ['zones'], ['zones', '--json'], ['zones', '--names']):
             self.assertEqual(self.ctl_error(*args, '--person', 'Bob', status=2), want, args)
             self.assertEqual(self.ctl_error('--person', 'Bob', *args, status=2), want, args)
         # nothing for Ann yet
