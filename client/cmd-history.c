@@ -5,8 +5,9 @@
  * Everything comes from Manager1's ListPersonSessions, GetSessionCoverage,
  * GetSessionEvents and GetZones, and the session's person (Person1:
  * ExcludedZones, GetRestStatus); a session whose person was removed is
- * nobody's, and has no excluded zones or rest. Zones are shown in the daemon's id
- * order, "unassigned" last. Whether a zone is excluded is today's setting:
+ * nobody's, and has no excluded zones or rest. Zones are shown in the
+ * daemon's id order, "unassigned" last. Whether a zone is excluded is the
+ * person's setting today:
  * the API does not say what it was during a past session, except that an
  * "excluded" event says it was rolled while excluded. What went wrong in
  * a zone (over-treated, rolled though excluded, over-pressure) comes from
