@@ -9,6 +9,7 @@
 
 #include "dr-error.h"
 #include "household.h"
+#include "person.h"
 #include "roller.h"
 #include "service.h"
 #include "store.h"
@@ -27,6 +28,7 @@ struct _DrDaemon
   GMainLoop *loop;
 
   DrHousehold *household;
+  GPtrArray *people; /* DrStorePerson, from the store, until they are exported */
 
   GHashTable *rollers;      /* address → DrRoller */
   GHashTable *pair_made;    /* addresses whose roller a Pair made (set) */
@@ -45,19 +47,21 @@ struct _DrDaemon
 /* ---- rollers ----------------------------------------------------------- */
 
 static void
-on_zone_treated (DrRoller *roller, int zone, gint64 time_ms, guint needle_length_um,
-                 gpointer user_data)
+on_zone_treated (DrRoller *roller, gint64 person_id, int zone, gint64 time_ms,
+                 guint needle_length_um, gpointer user_data)
 {
   DrDaemon *self = user_data;
   DrTreatment treatment = { zone, time_ms, (uint16_t) needle_length_um };
   GHashTableIter iter;
   gpointer other;
 
-  dr_household_add_treatment (self->household, &treatment);
-  /* Zones are the person's skin, not the roller's: every roller learns it. */
+  dr_household_add_treatment (self->household, person_id, &treatment);
+  /* Zones are the person's skin, not the roller's: every roller of the
+   * person learns it. */
   g_hash_table_iter_init (&iter, self->rollers);
   while (g_hash_table_iter_next (&iter, NULL, &other))
-    dr_roller_add_treatment (other, &treatment);
+    if (dr_roller_get_person_id (other) == person_id)
+      dr_roller_add_treatment (other, &treatment);
 }
 
 /* A roller in the table, not yet on the bus. */
@@ -150,49 +154,6 @@ on_forgotten (DrService *service, DrRoller *roller, gpointer user_data)
 
   if (dr_roller_get_forget_removes (roller))
     drop_roller (self, roller);
-}
-
-/* ---- zones -------------------------------------------------------------- */
-
-typedef struct
-{
-  char *zone;
-  gboolean excluded;
-} ExcludeJob;
-
-static void
-exclude_job_free (gpointer data)
-{
-  ExcludeJob *job = data;
-  g_free (job->zone);
-  g_free (job);
-}
-
-static gboolean
-job_set_excluded (DrStore *store, gpointer data, GError **error)
-{
-  ExcludeJob *job = data;
-  return dr_store_set_zone_excluded (store, job->zone, job->excluded, error);
-}
-
-static void
-on_zone_excluded (DrService *service, int zone, gboolean excluded, gpointer user_data)
-{
-  DrDaemon *self = user_data;
-  ExcludeJob *job;
-  GHashTableIter iter;
-  gpointer roller;
-
-  g_return_if_fail (zone >= 0 && zone < DR_MAX_ZONES);
-  self->config.zones[zone].excluded = excluded;
-  g_hash_table_iter_init (&iter, self->rollers);
-  while (g_hash_table_iter_next (&iter, NULL, &roller))
-    dr_roller_set_zone_excluded (roller, zone, excluded);
-
-  job = g_new0 (ExcludeJob, 1);
-  job->zone = g_strdup (self->config.zones[zone].name);
-  job->excluded = excluded;
-  dr_store_worker_write (self->store, job_set_excluded, job, exclude_job_free);
 }
 
 /* ---- callbacks --------------------------------------------------------- */
@@ -342,32 +303,47 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
 {
   g_autoptr (GPtrArray) rollers = NULL;
   g_autoptr (GPtrArray) known = g_ptr_array_new_with_free_func (known_roller_free);
-  g_auto (GStrv) excluded = NULL;
+  g_autoptr (GPtrArray) people = NULL;
   g_autoptr (GHashTable) head_revs = NULL;
   guint64 last_session_id;
-  g_autoptr (GArray) treatments = NULL;
+  g_autoptr (GHashTable) treatments = NULL;
 
   if (!dr_store_max_session_id (store, &last_session_id, error))
     return NULL;
-  treatments = dr_store_zone_treatments_before (store, &self->config, G_MAXINT64, error);
+  treatments = dr_store_treatments_by_person (store, &self->config, error);
   if (treatments == NULL)
     return NULL;
-  excluded = dr_store_excluded_zones (store, error);
-  if (excluded == NULL)
+  people = dr_store_list_people (store, error);
+  if (people == NULL)
     return NULL;
-  for (char **z = excluded; *z; z++)
-    {
-      int id = dr_engine_config_zone_by_name (&self->config, *z);
-      if (id >= 0)
-        self->config.zones[id].excluded = TRUE;
-      else
-        g_warning ("%s: excluded zone \"%s\" is not configured any more; ignored",
-                   dr_store_get_path (store), *z);
-    }
   head_revs = dr_store_list_head_revolutions (store, error);
   if (head_revs == NULL)
     return NULL;
-  self->household = dr_household_new (last_session_id, treatments, head_revs);
+  self->household = dr_household_new (last_session_id, dr_store_default_person (store), head_revs);
+  for (guint i = 0; i < people->len; i++)
+    {
+      DrStorePerson *p = g_ptr_array_index (people, i);
+      gboolean excluded[DR_MAX_ZONES] = { FALSE };
+
+      /* The configuration's excluded zones are everyone's; the stored ones
+       * the person's own. */
+      for (unsigned z = 0; z < self->config.n_zones && z < DR_MAX_ZONES; z++)
+        excluded[z] = self->config.zones[z].excluded;
+      for (char **z = p->excluded_zones; *z; z++)
+        {
+          int id = dr_engine_config_zone_by_name (&self->config, *z);
+          if (id >= 0)
+            excluded[id] = TRUE;
+          else
+            g_warning ("%s: excluded zone \"%s\" of person %" G_GINT64_FORMAT
+                       " is not configured any more; ignored",
+                       dr_store_get_path (store), *z, p->id);
+        }
+      dr_household_add_person (self->household, p->id, g_hash_table_lookup (treatments, &p->id),
+                               excluded);
+    }
+  g_clear_pointer (&self->people, g_ptr_array_unref);
+  self->people = g_steal_pointer (&people);
 
   rollers = dr_store_list_rollers (store, error);
   if (rollers == NULL)
@@ -381,6 +357,7 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
       k->name = g_strdup (r->name);
       k->stored.roller_id = r->id;
       k->stored.paired = r->paired;
+      k->stored.person_id = r->person_id;
       g_ptr_array_add (known, k);
       /* Frames stored but never acknowledged may come again: recognise them. */
       k->stored.unacked_keys = dr_store_unacked_frame_keys (store, r->id, error);
@@ -558,15 +535,26 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   self->bluez = dr_bluez_new (self->system_bus);
   g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
   g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
-  self->service = dr_service_new (self->store, self->bluez, &self->config);
+  self->service = dr_service_new (self->store, self->bluez, &self->config, self->household);
   g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
-  g_signal_connect (self->service, "zone-excluded", G_CALLBACK (on_zone_excluded), self);
   g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
   g_signal_connect (self->service, "name-acquired", G_CALLBACK (on_name_acquired), self);
   g_signal_connect (self->service, "pair-failed", G_CALLBACK (on_pair_failed), self);
   g_signal_connect (self->service, "forgotten", G_CALLBACK (on_forgotten), self);
   if (self->start_damage != NULL)
     report_damage (self, self->start_damage, self->start_moved_to);
+  /* People before rollers: a roller's Person names an object that is there. */
+  if (self->people)
+    {
+      for (guint i = 0; i < self->people->len; i++)
+        {
+          DrStorePerson *p = g_ptr_array_index (self->people, i);
+          g_autoptr (DrPerson) person
+              = dr_person_new (p->id, p->name, self->household, self->store, &self->config);
+          dr_service_export_person (self->service, person);
+        }
+      g_clear_pointer (&self->people, g_ptr_array_unref);
+    }
   if (self->known_rollers)
     {
       for (guint i = 0; i < self->known_rollers->len; i++)
@@ -615,6 +603,7 @@ dr_daemon_free (DrDaemon *self)
     g_signal_handlers_disconnect_by_data (self->bluez, self);
   g_clear_object (&self->bluez);
   g_clear_pointer (&self->notifier, dr_notifier_free);
+  g_clear_pointer (&self->people, g_ptr_array_unref);
   g_clear_object (&self->household);
   g_clear_pointer (&self->known_rollers, g_ptr_array_unref);
   g_clear_object (&self->publish_bus);

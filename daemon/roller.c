@@ -36,6 +36,8 @@ typedef struct
   char *name;
 } RollerRow;
 
+static void apply_person (DrRoller *self);
+
 /* The Roller1 interface the roller is. */
 #define ROLLER1(self) DR_DBUS_ROLLER1 (self)
 
@@ -85,7 +87,8 @@ struct _DrRoller
   gboolean tail_armed;    /* a live frame came since that was last asked */
 
   guint64 session_id;
-  DrHeadInfo head; /* zeroed until Head Info was read */
+  gint64 person_id; /* whose sessions these are (Person) */
+  DrHeadInfo head;  /* zeroed until Head Info was read */
   gboolean head_known;
 
   guint64 malformed;
@@ -538,7 +541,8 @@ on_session_ended (DrRoller *self, const DrEvent *event)
 
   for (unsigned z = 0; z < config->n_zones; z++)
     if (dr_engine_zone_totals (self->engine, (int) z)->revolutions > 0)
-      g_signal_emit (self, signals[SIGNAL_ZONE_TREATED], 0, (int) z, (gint64) event->time_ms,
+      g_signal_emit (self, signals[SIGNAL_ZONE_TREATED], 0, self->person_id, (int) z,
+                     (gint64) event->time_ms,
                      (guint) (self->head_known ? self->head.needle_length_um : 0));
 
   self->session_id = 0;
@@ -548,7 +552,7 @@ on_session_ended (DrRoller *self, const DrEvent *event)
     g_autoptr (GVariant) coverage = g_variant_ref_sink (coverage_variant (self));
     g_autoptr (GPtrArray) excluded = g_ptr_array_new ();
     for (unsigned z = 0; z < config->n_zones; z++)
-      if (config->zones[z].excluded)
+      if (dr_household_is_zone_excluded (self->household, self->person_id, (int) z))
         g_ptr_array_add (excluded, (gpointer) config->zones[z].name);
     g_ptr_array_add (excluded, NULL);
     dr_dbus_roller1_emit_session_ended (ROLLER1 (self), id, coverage);
@@ -829,6 +833,7 @@ typedef struct
   int64_t roller_id;
   guint64 session_id;
   int64_t since_ms;
+  gint64 person_id;
   const DrEngineConfig *config;
 } WarmUpArgs;
 
@@ -874,7 +879,8 @@ query_warm_up (DrStore *store, gpointer data, GError **error)
   if (!dr_store_get_head_counted (store, args->session_id, &w->head_counted, error))
     return NULL;
   /* The rest rule must see what came before the session, not the session. */
-  w->treatments = dr_store_zone_treatments_before (store, args->config, args->since_ms, error);
+  w->treatments = dr_store_person_treatments_before (store, args->config, args->person_id,
+                                                     args->since_ms, error);
   if (w->treatments == NULL)
     return NULL;
   return g_steal_pointer (&w);
@@ -992,6 +998,7 @@ start_warm_up (DrRoller *self)
   args->roller_id = self->row->id;
   args->session_id = self->resume_session_id;
   args->since_ms = self->resume_since_ms;
+  args->person_id = self->person_id;
   args->config = self->config;
   dr_store_worker_query (self->store, query_warm_up, args, g_free, self->cancellable, warm_up_done,
                          g_object_ref (self));
@@ -1446,6 +1453,106 @@ roller_connect_link (DrRoller *self)
   dr_bluez_link_set_auto_connect (self->link, self->paired);
 }
 
+/* ---- the person ------------------------------------------------------- */
+
+/* The engine takes the person's skin: their history for the rest rule,
+ * their excluded zones. */
+static void
+apply_person (DrRoller *self)
+{
+  const DrTreatment *treatments;
+  gsize n;
+  g_autofree char *path = dr_person_object_path (self->person_id);
+
+  treatments = dr_household_get_treatments (self->household, self->person_id, &n);
+  dr_engine_set_treatments (self->engine, treatments, n);
+  for (unsigned z = 0; z < self->config->n_zones; z++)
+    dr_engine_set_zone_excluded (
+        self->engine, (int) z,
+        dr_household_is_zone_excluded (self->household, self->person_id, (int) z));
+  dr_dbus_roller1_set_person (ROLLER1 (self), path);
+}
+
+/* A session is one person's: one in progress for another ends first. */
+static void
+switch_person (DrRoller *self, gint64 person_id)
+{
+  if (person_id == self->person_id)
+    return;
+  if (self->session_id != 0)
+    dr_engine_stop_session (self->engine);
+  self->person_id = person_id;
+  apply_person (self);
+  g_info ("%s: now for person %" G_GINT64_FORMAT, roller_address (self), person_id);
+}
+
+typedef struct
+{
+  RollerRow *row;
+  gint64 person_id;
+} PersonJob;
+
+static void
+person_job_free (gpointer data)
+{
+  PersonJob *job = data;
+  roller_row_unref (job->row);
+  g_free (job);
+}
+
+static gboolean
+job_set_person (DrStore *store, gpointer data, GError **error)
+{
+  PersonJob *job = data;
+  return dr_store_set_roller_person (store, job->row->id, job->person_id, error);
+}
+
+static void
+set_person_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_store_worker_write_finish (DR_STORE_WORKER (source), result, &error))
+    {
+      dr_error_return_gerror (invocation, error);
+      return;
+    }
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static gboolean
+handle_set_person (DrDBusRoller1 *iface, GDBusMethodInvocation *invocation, const char *path)
+{
+  DrRoller *self = DR_ROLLER (iface);
+  gint64 person_id;
+  PersonJob *job;
+
+  if (!dr_person_id_from_path (path, &person_id)
+      || !dr_household_has_person (self->household, person_id))
+    {
+      g_autofree char *quoted = dr_quote (path);
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_NOT_FOUND,
+                                             "no person at %s", quoted);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  switch_person (self, person_id);
+  /* Stored even when it is the person already: the caller is told once
+   * it is on disk either way. */
+  if (!roller_has_row (self))
+    {
+      self->row_queued = TRUE;
+      dr_store_worker_write (self->store, job_ensure_roller, roller_row_ref (self->row),
+                             (GDestroyNotify) roller_row_unref);
+    }
+  job = g_new0 (PersonJob, 1);
+  job->row = roller_row_ref (self->row);
+  job->person_id = person_id;
+  dr_store_worker_write_async (self->store, job_set_person, job, person_job_free,
+                               set_person_written, g_object_ref (invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- Roller1 methods --------------------------------------------------- */
 
 static gboolean
@@ -1543,6 +1650,7 @@ dr_roller_roller1_iface_init (DrDBusRoller1Iface *iface)
   iface->handle_start_session = handle_start_session;
   iface->handle_stop_session = handle_stop_session;
   iface->handle_sync_history = handle_sync_history;
+  iface->handle_set_person = handle_set_person;
 }
 
 /* ---- pairing ----------------------------------------------------------- */
@@ -1720,8 +1828,6 @@ dr_roller_constructed (GObject *object)
   const DrEngineConfig *config = self->config;
   g_autofree char *address = g_steal_pointer (&self->device_address);
   g_autofree char *name = g_steal_pointer (&self->device_name);
-  const DrTreatment *treatments;
-  gsize n_treatments;
 
   G_OBJECT_CLASS (dr_roller_parent_class)->constructed (object);
 
@@ -1749,8 +1855,11 @@ dr_roller_constructed (GObject *object)
 
   self->engine = dr_engine_new (config);
   dr_engine_set_event_func (self->engine, on_engine_event, self);
-  treatments = dr_household_get_treatments (self->household, &n_treatments);
-  dr_engine_set_treatments (self->engine, treatments, n_treatments);
+  /* A roller nobody chose a person for is the default person's. */
+  self->person_id = self->stored.person_id;
+  if (!dr_household_has_person (self->household, self->person_id))
+    self->person_id = dr_household_get_default_person (self->household);
+  apply_person (self);
 
   dr_dbus_roller1_set_paired (ROLLER1 (self), self->paired);
   dr_dbus_roller1_set_zone (ROLLER1 (self), "");
@@ -1761,7 +1870,7 @@ dr_roller_constructed (GObject *object)
 
   /* The last session stored is history the roller's clock must not go
    * behind (the frames after it raise the floor as they come). */
-  if (self->stored.last_session_id != 0)
+  if (self->stored.last_session_id != 0 || self->stored.last_session_start_ms != 0)
     dr_bluez_link_set_clock_floor (
         self->link, MAX (self->stored.last_session_start_ms, self->stored.last_session_end_ms));
   roller_connect_link (self);
@@ -1837,7 +1946,7 @@ dr_roller_class_init (DrRollerClass *klass)
 
   signals[SIGNAL_ZONE_TREATED]
       = g_signal_new ("zone-treated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 3, G_TYPE_INT, G_TYPE_INT64, G_TYPE_UINT);
+                      NULL, G_TYPE_NONE, 4, G_TYPE_INT64, G_TYPE_INT, G_TYPE_INT64, G_TYPE_UINT);
 }
 
 static void
@@ -1901,4 +2010,18 @@ dr_roller_add_treatment (DrRoller *self, const DrTreatment *treatment)
 {
   g_return_if_fail (DR_IS_ROLLER (self));
   dr_engine_add_treatment (self->engine, treatment);
+}
+
+gint64
+dr_roller_get_person_id (DrRoller *self)
+{
+  g_return_val_if_fail (DR_IS_ROLLER (self), 0);
+  return self->person_id;
+}
+
+void
+dr_roller_take_person (DrRoller *self, gint64 person_id)
+{
+  g_return_if_fail (DR_IS_ROLLER (self));
+  switch_person (self, person_id);
 }

@@ -34,6 +34,7 @@ typedef struct
   guint64 malformed_kept; /* malformed frames in the store's ring */
   guint64 malformed_dropped;
   int64_t last_session_end_ms; /* 0 while it is open */
+  gint64 person_id;            /* whose sessions it rolls; 0: the default person's */
 } DrRollerStored;
 
 #define DR_TYPE_ROLLER (dr_roller_get_type ())
@@ -47,9 +48,16 @@ G_DECLARE_FINAL_TYPE (DrRoller, dr_roller, DR, ROLLER, DrDBusRoller1Skeleton)
  * which must outlive the roller) and "household" (DrHousehold).
  *
  * Signals:
- *   zone-treated (int zone, gint64 time_ms, guint needle_length_um): a
- *     session ended that treated @zone with needles of @needle_length_um (0:
- *     not known); every roller must learn it (dr_roller_add_treatment).
+ *   zone-treated (gint64 person_id, int zone, gint64 time_ms,
+ *     guint needle_length_um): a session of @person_id ended that treated
+ *     @zone with needles of @needle_length_um (0: not known); the
+ *     household and every roller of that person must learn it
+ *     (dr_roller_add_treatment).
+ *
+ * Roller1.SetPerson is answered here: the session in progress ends first
+ * when it was another person's, the engine takes the person's treatments
+ * and excluded zones from the household, and the call is answered once
+ * the store has it.
  */
 DrRoller *dr_roller_new (const char *address, const char *name, const DrRollerStored *stored,
                          DrStoreWorker *store, DrBluezLink *link, DrNotifier *notifier,
@@ -81,6 +89,12 @@ void dr_roller_committed (DrRoller *roller, guint64 serial);
 /* The store could not write @serial (disk full, I/O error). */
 void dr_roller_write_failed (DrRoller *roller, guint64 serial);
 void dr_roller_set_zone_excluded (DrRoller *roller, int zone, gboolean excluded);
+/* The person the roller's sessions are for (Roller1.Person). */
+gint64 dr_roller_get_person_id (DrRoller *roller);
+/* The roller is @person_id's from now on, in memory only: for a store
+ * write that moved it already (its person was removed). A session in
+ * progress for another person ends first. */
+void dr_roller_take_person (DrRoller *roller, gint64 person_id);
 void dr_roller_add_treatment (DrRoller *roller, const DrTreatment *treatment);
 /* Ends the active session and stores it, and drops the link (shutdown):
  * nothing the roller started completes after this. */

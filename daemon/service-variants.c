@@ -6,6 +6,8 @@
  */
 #include "service-variants.h"
 
+#include "household.h"
+
 GVariant *
 dr_sessions_to_variant (GPtrArray *sessions)
 {
@@ -20,6 +22,25 @@ dr_sessions_to_variant (GPtrArray *sessions)
 
       g_variant_builder_add (&builder, "(tsxxd)", (guint64) s->id, s->address, (gint64) s->start_ms,
                              (gint64) s->end_ms, s->mean_coverage);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+GVariant *
+dr_person_sessions_to_variant (GPtrArray *sessions)
+{
+  GVariantBuilder builder;
+
+  g_return_val_if_fail (sessions != NULL, NULL);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(tsxxdo)"));
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      const DrStoreSession *s = g_ptr_array_index (sessions, i);
+      g_autofree char *person = dr_person_object_path (s->person_id);
+
+      g_variant_builder_add (&builder, "(tsxxdo)", (guint64) s->id, s->address,
+                             (gint64) s->start_ms, (gint64) s->end_ms, s->mean_coverage, person);
     }
   return g_variant_builder_end (&builder);
 }
@@ -87,6 +108,11 @@ add_event_details (GVariantBuilder *details, const DrStoreEvent *event)
     g_variant_builder_add (details, "{sv}", "wear", g_variant_new_double (event->wear));
   if (event->details & DR_STORE_EVENT_FRAMES)
     g_variant_builder_add (details, "{sv}", "frames", g_variant_new_uint32 (event->frames));
+  if (event->details & DR_STORE_EVENT_PERSON)
+    {
+      g_autofree char *person = dr_person_object_path (event->person_id);
+      g_variant_builder_add (details, "{sv}", "person", g_variant_new_object_path (person));
+    }
 }
 
 GVariant *

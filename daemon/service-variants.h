@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 
 /* ListSessions: a(tsxxd) from DrStoreSession*. */
 GVariant *dr_sessions_to_variant (GPtrArray *sessions);
+/* ListPersonSessions: a(tsxxdo), the person's object ("/" for nobody). */
+GVariant *dr_person_sessions_to_variant (GPtrArray *sessions);
 /* GetSessionCoverage: a{s(dddd)} from DrStoreZoneCoverage*. */
 GVariant *dr_coverage_to_variant (GPtrArray *zones);
 /* Manager1.GetSessionCoverageByDirection: a{s(ddddd)}, (coverage, passes

@@ -27,6 +27,7 @@ struct _DrService
   DrStoreWorker *store;
   DrBluez *bluez;
   const DrEngineConfig *config;
+  DrHousehold *household;
 
   GDBusObjectManagerServer *object_manager;
   GDBusConnection *connection;
@@ -43,6 +44,7 @@ enum
   PROP_STORE,
   PROP_BLUEZ,
   PROP_CONFIG,
+  PROP_HOUSEHOLD,
   N_PROPS
 };
 
@@ -51,7 +53,6 @@ static GParamSpec *props[N_PROPS];
 enum
 {
   SIGNAL_ENSURE_ROLLER,
-  SIGNAL_ZONE_EXCLUDED,
   SIGNAL_NAME_LOST,
   SIGNAL_NAME_ACQUIRED,
   SIGNAL_PAIR_FAILED,
@@ -365,12 +366,316 @@ handle_get_session_samples (DrDBusManager1 *manager, GDBusMethodInvocation *invo
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ---- people ------------------------------------------------------------ */
+
+/* The exported person at @path, or NULL. Transfer full. */
+static DrPerson *
+lookup_person (DrService *self, const char *path)
+{
+  g_autoptr (GDBusInterface) iface = NULL;
+
+  if (!g_variant_is_object_path (path))
+    return NULL;
+  iface = g_dbus_object_manager_get_interface (G_DBUS_OBJECT_MANAGER (self->object_manager), path,
+                                               "org.dermaroll.Person1");
+  if (iface == NULL || !DR_IS_PERSON (iface))
+    return NULL;
+  return DR_PERSON (g_steal_pointer (&iface));
+}
+
+/* Every exported roller; element type DrRoller*, references held. */
+static GPtrArray *
+list_rollers (DrService *self)
+{
+  GList *objects = g_dbus_object_manager_get_objects (G_DBUS_OBJECT_MANAGER (self->object_manager));
+  GPtrArray *rollers = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      GDBusInterface *iface = g_dbus_object_get_interface (l->data, "org.dermaroll.Roller1");
+
+      if (iface != NULL && DR_IS_ROLLER (iface))
+        g_ptr_array_add (rollers, iface);
+      else if (iface != NULL)
+        g_object_unref (iface);
+    }
+  g_list_free_full (objects, g_object_unref);
+  return rollers;
+}
+
+static GError *
+no_person_error (const char *path)
+{
+  g_autofree char *quoted = dr_quote (path);
+  return g_error_new (DR_ERROR, DR_ERROR_NOT_FOUND, "no person at %s", quoted);
+}
+
+/* A person's zone was excluded or included: their rollers learn it. */
+static void
+on_person_zone_excluded (DrPerson *person, int zone, gboolean excluded, gpointer user_data)
+{
+  DrService *self = user_data;
+  g_autoptr (GPtrArray) rollers = list_rollers (self);
+
+  for (guint i = 0; i < rollers->len; i++)
+    {
+      DrRoller *roller = g_ptr_array_index (rollers, i);
+
+      if (dr_roller_get_person_id (roller) == dr_person_get_id (person))
+        dr_roller_set_zone_excluded (roller, zone, excluded);
+    }
+}
+
+/* A write of AddPerson's or RemovePerson's, and what the store said. */
+typedef struct
+{
+  Call *call;
+  gint64 person_id;
+  char *name;
+  gboolean delete_data;
+  GError *refusal; /* the store refused: nothing was written */
+} PeopleJob;
+
+static void
+people_job_free (PeopleJob *job)
+{
+  g_clear_pointer (&job->call, call_free);
+  g_free (job->name);
+  g_clear_error (&job->refusal);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeopleJob, people_job_free)
+
+/* A refusal of the request (nothing was written) is kept for the answer;
+ * anything else is the store failing. */
+static gboolean
+keep_refusal (PeopleJob *job, GError *local, GError **error)
+{
+  if (local->domain == DR_ERROR && local->code != DR_ERROR_STORE)
+    {
+      job->refusal = local;
+      return TRUE;
+    }
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+static gboolean
+job_add_person (DrStore *store, gpointer data, GError **error)
+{
+  PeopleJob *job = data;
+  GError *local = NULL;
+
+  if (dr_store_add_person (store, job->name, &job->person_id, &local))
+    return TRUE;
+  return keep_refusal (job, local, error);
+}
+
+static void
+add_person_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PeopleJob) job = user_data;
+  DrService *self = job->call->service;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrPerson) person = NULL;
+  gboolean excluded[DR_MAX_ZONES] = { FALSE };
+
+  if (!dr_store_worker_write_finish (DR_STORE_WORKER (source), result, &error))
+    {
+      dr_error_return_gerror (job->call->invocation, error);
+      return;
+    }
+  if (job->refusal != NULL)
+    {
+      dr_error_return_gerror (job->call->invocation, job->refusal);
+      return;
+    }
+  /* The configuration's excluded zones are everyone's. */
+  for (unsigned z = 0; z < self->config->n_zones && z < DR_MAX_ZONES; z++)
+    excluded[z] = self->config->zones[z].excluded;
+  dr_household_add_person (self->household, job->person_id, NULL, excluded);
+  person = dr_person_new (job->person_id, job->name, self->household, self->store, self->config);
+  dr_service_export_person (self, person);
+  g_info ("person %" G_GINT64_FORMAT " added", job->person_id);
+  dr_dbus_manager1_complete_add_person (MANAGER1 (job->call), job->call->invocation,
+                                        dr_person_get_object_path (person));
+}
+
+static gboolean
+handle_add_person (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const char *name)
+{
+  DrService *self = DR_SERVICE (manager);
+  g_autoptr (GError) error = NULL;
+  PeopleJob *job;
+
+  if (!dr_store_check_person_name (name, &error))
+    {
+      dr_error_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  job = g_new0 (PeopleJob, 1);
+  job->call = call_new (self, invocation);
+  job->name = g_strdup (name);
+  /* The store checks the name in the order of the calls: two AddPerson of
+   * one name cannot both pass. */
+  dr_store_worker_write_async (self->store, job_add_person, job, NULL, add_person_written, job);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+job_remove_person (DrStore *store, gpointer data, GError **error)
+{
+  PeopleJob *job = data;
+  GError *local = NULL;
+
+  if (dr_store_remove_person (store, job->person_id, job->delete_data, &local))
+    return TRUE;
+  return keep_refusal (job, local, error);
+}
+
+static void
+remove_person_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (PeopleJob) job = user_data;
+  DrService *self = job->call->service;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = dr_person_object_path (job->person_id);
+
+  if (!dr_store_worker_write_finish (DR_STORE_WORKER (source), result, &error))
+    {
+      dr_error_return_gerror (job->call->invocation, error);
+      return;
+    }
+  if (job->refusal != NULL)
+    {
+      dr_error_return_gerror (job->call->invocation, job->refusal);
+      return;
+    }
+  /* Off the bus before the answer, like a forgotten roller. */
+  g_dbus_object_manager_server_unexport (self->object_manager, path);
+  dr_household_remove_person (self->household, job->person_id);
+  g_info ("person %" G_GINT64_FORMAT " removed%s", job->person_id,
+          job->delete_data ? " with their sessions" : "; their sessions are nobody's now");
+  dr_dbus_manager1_complete_remove_person (MANAGER1 (job->call), job->call->invocation);
+}
+
+static gboolean
+handle_remove_person (DrDBusManager1 *manager, GDBusMethodInvocation *invocation, const char *path,
+                      gboolean delete_data)
+{
+  DrService *self = DR_SERVICE (manager);
+  g_autoptr (DrPerson) person = lookup_person (self, path);
+  g_autoptr (GPtrArray) rollers = NULL;
+  gint64 default_person = dr_household_get_default_person (self->household);
+  PeopleJob *job;
+  gint64 id;
+
+  if (person == NULL)
+    {
+      g_dbus_method_invocation_take_error (invocation, no_person_error (path));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  id = dr_person_get_id (person);
+  if (id == default_person)
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_REFUSED,
+                                             "%s is the default person, which always exists", path);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  rollers = list_rollers (self);
+  for (guint i = 0; i < rollers->len; i++)
+    {
+      DrRoller *roller = g_ptr_array_index (rollers, i);
+
+      if (dr_roller_get_person_id (roller) == id
+          && dr_dbus_roller1_get_active_session (DR_DBUS_ROLLER1 (roller)) != 0)
+        {
+          g_dbus_method_invocation_return_error (
+              invocation, DR_ERROR, DR_ERROR_BUSY,
+              "%s has a session in progress on roller %s (session %" G_GUINT64_FORMAT ")", path,
+              dr_roller_get_address (roller),
+              dr_dbus_roller1_get_active_session (DR_DBUS_ROLLER1 (roller)));
+          return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+    }
+  /* Their rollers are the default person's from now on, before any of
+   * them can start a session for someone who is going (the store's write
+   * moves them too, in the same transaction). */
+  for (guint i = 0; i < rollers->len; i++)
+    {
+      DrRoller *roller = g_ptr_array_index (rollers, i);
+
+      if (dr_roller_get_person_id (roller) == id)
+        dr_roller_take_person (roller, default_person);
+    }
+  job = g_new0 (PeopleJob, 1);
+  job->call = call_new (self, invocation);
+  job->person_id = id;
+  job->delete_data = delete_data;
+  dr_store_worker_write_async (self->store, job_remove_person, job, NULL, remove_person_written,
+                               job);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+typedef struct
+{
+  int64_t since_ms;
+  int64_t until_ms;
+  gint64 person_id;
+} PersonQueryArgs;
+
+static gpointer
+query_list_person_sessions (DrStore *store, gpointer data, GError **error)
+{
+  PersonQueryArgs *args = data;
+  g_autoptr (GPtrArray) rows = dr_store_list_person_sessions (store, args->since_ms, args->until_ms,
+                                                              args->person_id, error);
+  return rows ? dr_person_sessions_to_variant (rows) : NULL;
+}
+
+static void query_done (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static gboolean
+handle_list_person_sessions (DrDBusManager1 *manager, GDBusMethodInvocation *invocation,
+                             gint64 since_ms, gint64 until_ms, const char *path)
+{
+  DrService *self = DR_SERVICE (manager);
+  PersonQueryArgs *args;
+  gint64 person_id = 0;
+
+  if (until_ms != 0 && until_ms <= since_ms)
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                             "until_ms (%" G_GINT64_FORMAT ") must be 0 or after "
+                                             "since_ms (%" G_GINT64_FORMAT ")",
+                                             until_ms, since_ms);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!g_str_equal (path, "/")
+      && (!dr_person_id_from_path (path, &person_id)
+          || !dr_household_has_person (self->household, person_id)))
+    {
+      g_dbus_method_invocation_take_error (invocation, no_person_error (path));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  args = g_new0 (PersonQueryArgs, 1);
+  args->since_ms = since_ms;
+  args->until_ms = until_ms;
+  args->person_id = person_id;
+  dr_store_worker_query (self->store, query_list_person_sessions, args, g_free, self->cancellable,
+                         query_done, call_new (self, invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- zones ------------------------------------------------------------- */
 
 static gboolean
 handle_get_zones (DrDBusManager1 *manager, GDBusMethodInvocation *invocation)
 {
-  const DrEngineConfig *config = DR_SERVICE (manager)->config;
+  DrService *self = DR_SERVICE (manager);
+  const DrEngineConfig *config = self->config;
+  gint64 person = dr_household_get_default_person (self->household);
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ysddb)"));
@@ -379,11 +684,27 @@ handle_get_zones (DrDBusManager1 *manager, GDBusMethodInvocation *invocation)
       const DrZoneSpec *spec = &config->zones[z];
       if (spec->name[0] == '\0')
         continue;
+      /* Excluded: the default person's, as SetZoneExcluded sets it. */
       g_variant_builder_add (&builder, "(ysddb)", (guchar) z, spec->name, spec->area_cm2,
-                             spec->target_passes, (gboolean) spec->excluded);
+                             spec->target_passes,
+                             dr_household_is_zone_excluded (self->household, person, (int) z));
     }
   dr_dbus_manager1_complete_get_zones (manager, invocation, g_variant_builder_end (&builder));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+set_zone_excluded_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Call) call = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_person_set_zone_excluded_finish (DR_PERSON (source), result, &error))
+    {
+      dr_error_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_complete_set_zone_excluded (MANAGER1 (call), call->invocation);
 }
 
 static gboolean
@@ -392,6 +713,7 @@ handle_set_zone_excluded (DrDBusManager1 *manager, GDBusMethodInvocation *invoca
 {
   DrService *self = DR_SERVICE (manager);
   int id = dr_engine_config_zone_by_name (self->config, zone);
+  g_autoptr (DrPerson) person = NULL;
 
   if (id < 0)
     {
@@ -401,8 +723,15 @@ handle_set_zone_excluded (DrDBusManager1 *manager, GDBusMethodInvocation *invoca
                                              "unknown zone %s; valid zones: %s", quoted, valid);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  g_signal_emit (self, signals[SIGNAL_ZONE_EXCLUDED], 0, id, excluded);
-  dr_dbus_manager1_complete_set_zone_excluded (manager, invocation);
+  person = lookup_person (self, dr_dbus_manager1_get_default_person (manager));
+  if (person == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_FAILED,
+                                             "the default person is not on the bus");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  dr_person_set_zone_excluded_async (person, id, excluded, set_zone_excluded_done,
+                                     call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -420,6 +749,9 @@ dr_service_manager1_iface_init (DrDBusManager1Iface *iface)
   iface->handle_get_session_samples = handle_get_session_samples;
   iface->handle_get_zones = handle_get_zones;
   iface->handle_set_zone_excluded = handle_set_zone_excluded;
+  iface->handle_add_person = handle_add_person;
+  iface->handle_remove_person = handle_remove_person;
+  iface->handle_list_person_sessions = handle_list_person_sessions;
 }
 
 /* ---- the bus ----------------------------------------------------------- */
@@ -444,6 +776,23 @@ dr_service_unexport_roller (DrService *self, DrRoller *roller)
   g_return_if_fail (DR_IS_ROLLER (roller));
 
   g_dbus_object_manager_server_unexport (self->object_manager, dr_roller_get_object_path (roller));
+}
+
+void
+dr_service_export_person (DrService *self, DrPerson *person)
+{
+  g_autoptr (DrDBusObjectSkeleton) object = NULL;
+
+  g_return_if_fail (DR_IS_SERVICE (self));
+  g_return_if_fail (DR_IS_PERSON (person));
+
+  g_signal_connect_object (person, "zone-excluded", G_CALLBACK (on_person_zone_excluded), self, 0);
+  object = dr_dbus_object_skeleton_new (dr_person_get_object_path (person));
+  dr_dbus_object_skeleton_set_person1 (object, DR_DBUS_PERSON1 (person));
+  g_dbus_object_manager_server_export (self->object_manager, G_DBUS_OBJECT_SKELETON (object));
+  if (dr_person_get_id (person) == dr_household_get_default_person (self->household))
+    dr_dbus_manager1_set_default_person (DR_DBUS_MANAGER1 (self),
+                                         dr_person_get_object_path (person));
 }
 
 void
@@ -512,6 +861,9 @@ dr_service_set_property (GObject *object, guint prop_id, const GValue *value, GP
       case PROP_CONFIG:
         self->config = g_value_get_pointer (value);
         break;
+      case PROP_HOUSEHOLD:
+        self->household = g_value_dup_object (value);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -531,6 +883,7 @@ dr_service_dispose (GObject *object)
   g_clear_object (&self->connection);
   g_clear_object (&self->store);
   g_clear_object (&self->bluez);
+  g_clear_object (&self->household);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (dr_service_parent_class)->dispose (object);
 }
@@ -548,14 +901,12 @@ dr_service_class_init (DrServiceClass *klass)
   props[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, DR_TYPE_STORE_WORKER, flags);
   props[PROP_BLUEZ] = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ, flags);
   props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
+  props[PROP_HOUSEHOLD] = g_param_spec_object ("household", NULL, NULL, DR_TYPE_HOUSEHOLD, flags);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_ENSURE_ROLLER] = g_signal_new (
       "ensure-roller", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
       g_signal_accumulator_first_wins, NULL, NULL, DR_TYPE_ROLLER, 1, G_TYPE_STRING);
-  signals[SIGNAL_ZONE_EXCLUDED]
-      = g_signal_new ("zone-excluded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_BOOLEAN);
   signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /* A Pair failed (the roller's own object; whoever made it for the Pair
@@ -579,12 +930,15 @@ dr_service_init (DrService *self)
   self->cancellable = g_cancellable_new ();
   dr_dbus_manager1_set_version (DR_DBUS_MANAGER1 (self), PACKAGE_VERSION);
   dr_dbus_manager1_set_store_error (DR_DBUS_MANAGER1 (self), "");
+  dr_dbus_manager1_set_default_person (DR_DBUS_MANAGER1 (self), "/");
 }
 
 DrService *
-dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config)
+dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config,
+                DrHousehold *household)
 {
-  return g_object_new (DR_TYPE_SERVICE, "store", store, "bluez", bluez, "config", config, NULL);
+  return g_object_new (DR_TYPE_SERVICE, "store", store, "bluez", bluez, "config", config,
+                       "household", household, NULL);
 }
 
 void

@@ -12,6 +12,8 @@
 #include "bluez.h"
 #include "dr-dbus.h"
 #include "engine-config.h"
+#include "household.h"
+#include "person.h"
 #include "roller.h"
 #include "store-worker.h"
 
@@ -21,16 +23,18 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton)
 
 /* Properties, all construct-only: "store" (DrStoreWorker *), "bluez"
- * (DrBluez *) and "config" (const DrEngineConfig *, which must outlive the
- * service).
+ * (DrBluez *), "config" (const DrEngineConfig *, which must outlive the
+ * service) and "household" (DrHousehold *, the people and their state).
+ *
+ * People: AddPerson makes and exports the DrPerson itself once the store
+ * has it; RemovePerson moves the person's rollers to the default person
+ * (dr_roller_take_person), then unexports them once stored. A person's
+ * zone-excluded goes to the rollers of that person.
  *
  * Signals:
  *   DrRoller *ensure-roller (const char *address): Pair wants the roller
  *     of @address; the handler returns it (a new reference), made and
  *     exported if it was not known.
- *   zone-excluded (int zone, gboolean excluded): SetZoneExcluded was called
- *     for a configured zone; the handler changes the config, the rollers
- *     and the store.
  *   name-lost: the bus name was lost or could not be had.
  *   name-acquired: the bus name is ours.
  *   pair-failed (DrRoller *roller): a Pair of @roller failed; emitted
@@ -40,12 +44,15 @@ G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton
  *     before the caller is answered. The handler unexports and drops it
  *     when dr_roller_get_forget_removes () says so.
  */
-DrService *dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config);
+DrService *dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config,
+                           DrHousehold *household);
 
 /* Exports everything on @connection and claims org.dermaroll. */
 void dr_service_start (DrService *service, GDBusConnection *connection);
 void dr_service_export_roller (DrService *service, DrRoller *roller);
 void dr_service_unexport_roller (DrService *service, DrRoller *roller);
+/* Exports @person (the default person's also becomes DefaultPerson). */
+void dr_service_export_person (DrService *service, DrPerson *person);
 /* "" when the store is healthy. */
 void dr_service_set_store_error (DrService *service, const char *message);
 /* Shutdown: the calls still under way answer Cancelled. */

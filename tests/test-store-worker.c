@@ -433,6 +433,96 @@ test_failing_write (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
 }
 
+typedef struct
+{
+  DrStoreWorker *worker;
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  guint64 commits_seen; /* committed signals before the answer */
+  guint64 failures_seen;
+  Fixture *f;
+} WriteResult;
+
+static void
+on_write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WriteResult *r = user_data;
+
+  g_assert_true (g_thread_self () == r->f->main_thread);
+  g_assert_false (r->done);
+  r->ok = dr_store_worker_write_finish (r->worker, result, &r->error);
+  r->commits_seen = r->f->commits->len;
+  r->failures_seen = r->f->failures->len;
+  r->done = TRUE;
+}
+
+static gboolean
+write_done (Fixture *f, gconstpointer data)
+{
+  const WriteResult *r = data;
+  return r->done;
+}
+
+/* Answered once durable, after the committed signal that covers it,
+ * without waiting for the batch; a failed one with its error. */
+static void
+test_write_async (Fixture *f, gconstpointer data)
+{
+  WriteResult ok = { f->worker, .f = f };
+  WriteResult bad = { f->worker, .f = f };
+  FrameJob *job = g_new0 (FrameJob, 1);
+  FrameJob *half = g_new0 (FrameJob, 1);
+
+  job->roller = half->roller = f->roller;
+  job->t0_ms = 1000;
+  half->t0_ms = 2000;
+  dr_store_worker_write_async (f->worker, job_add_frame, job, g_free, on_write_done, &ok);
+  g_assert_true (wait_for (write_done, f, &ok, WAIT_TIMEOUT_MS));
+  g_assert_no_error (ok.error);
+  g_assert_true (ok.ok);
+  g_assert_cmpuint (ok.commits_seen, ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 1000"),
+                   ==, 1);
+
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*dermaroll.db: write 2 failed: boom");
+  dr_store_worker_write_async (f->worker, job_half_then_fail, half, g_free, on_write_done, &bad);
+  g_assert_true (wait_for (write_done, f, &bad, WAIT_TIMEOUT_MS));
+  g_test_assert_expected_messages ();
+  g_assert_false (bad.ok);
+  g_assert_error (bad.error, DR_ERROR, DR_ERROR_FAILED);
+  g_assert_cmpuint (bad.failures_seen, ==, 1);
+  g_clear_error (&bad.error);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 2000"),
+                   ==, 0);
+}
+
+/* Closed before it was confirmed: answered Closed, never left hanging. */
+static void
+test_write_async_close (Fixture *f, gconstpointer data)
+{
+  WriteResult r = { f->worker, .f = f };
+  WriteResult late = { f->worker, .f = f };
+  FrameJob *job = g_new0 (FrameJob, 1);
+  FrameJob *after = g_new0 (FrameJob, 1);
+
+  job->roller = after->roller = f->roller;
+  job->t0_ms = 1000;
+  after->t0_ms = 2000;
+  dr_store_worker_write_async (f->worker, job_add_frame, job, g_free, on_write_done, &r);
+  dr_store_worker_close (f->worker);
+  dr_store_worker_write_async (f->worker, job_add_frame, after, g_free, on_write_done, &late);
+  g_assert_true (wait_for (write_done, f, &r, WAIT_TIMEOUT_MS));
+  g_assert_true (wait_for (write_done, f, &late, WAIT_TIMEOUT_MS));
+  g_assert_error (r.error, DR_ERROR, DR_ERROR_CLOSED);
+  g_assert_error (late.error, DR_ERROR, DR_ERROR_CLOSED);
+  g_clear_error (&r.error);
+  g_clear_error (&late.error);
+  /* closing committed it all the same */
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms = 1000"),
+                   ==, 1);
+}
+
 static void
 test_lost_transaction (Fixture *f, gconstpointer data)
 {
@@ -586,6 +676,8 @@ main (int argc, char **argv)
   ADD ("free-drains", test_free_drains);
   ADD ("close", test_close);
   ADD ("failing-write", test_failing_write);
+  ADD ("write-async", test_write_async);
+  ADD ("write-async-close", test_write_async_close);
   ADD ("lost-transaction", test_lost_transaction);
   ADD ("checkpoint-after-failure", test_checkpoint_after_failure);
   ADD ("query-cancelled", test_query_cancelled);

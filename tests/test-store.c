@@ -262,7 +262,7 @@ test_open_existing_world_readable (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   g_assert_cmpuint (file_mode (dir), ==, 0755);
   g_assert_cmpuint (file_mode (f->path), ==, 0644);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
 }
 
 static void
@@ -271,7 +271,7 @@ test_schema_version (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
   g_assert_cmpint (
@@ -284,7 +284,7 @@ test_schema_version (Fixture *f, gconstpointer data)
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
 }
 
 static void
@@ -348,7 +348,7 @@ test_newer_version (Fixture *f, gconstpointer data)
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
-  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (4);"
+  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (5);"
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
@@ -650,6 +650,17 @@ test_frames_malformed_ring (Fixture *f, gconstpointer data)
   g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
 }
 
+/* Takes a file of today's schema back to before schema 5 (people), so
+ * that the older migration tests below can take it back further. */
+#define UNDO_SCHEMA_5                                                                              \
+  "DROP INDEX sessions_by_person;"                                                                 \
+  "ALTER TABLE sessions DROP COLUMN person_id;"                                                    \
+  "ALTER TABLE rollers DROP COLUMN person_id;"                                                     \
+  "DROP TABLE deleted_sessions;"                                                                   \
+  "DROP TABLE person_excluded_zones;"                                                              \
+  "DROP TABLE people;"                                                                             \
+  "DELETE FROM settings WHERE key = 'default-person';"
+
 /* A file the old daemon let grow without bound is cut back to the ring
  * when the schema goes to version 3, the dropped ones counted. */
 static void
@@ -663,20 +674,21 @@ test_migrate_from_2 (Fixture *f, gconstpointer data)
 
   g_clear_pointer (&store, dr_store_free);
   store_test_sql_exec (
-      f->path, "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
-               "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
-               "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
-               "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
-               "ALTER TABLE rollers DROP COLUMN malformed_kept;"
-               "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
-               "WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499)"
-               " INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
-               " SELECT 1, i, 'truncated', x'00' FROM n;"
-               "INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
-               " VALUES (2, 5, 'truncated', x'00');"
-               "PRAGMA user_version = 2");
+      f->path, UNDO_SCHEMA_5
+      "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
+      "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
+      "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
+      "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
+      "ALTER TABLE rollers DROP COLUMN malformed_kept;"
+      "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
+      "WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499)"
+      " INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
+      " SELECT 1, i, 'truncated', x'00' FROM n;"
+      "INSERT INTO malformed_frames (roller_id, received_ms, reason, raw)"
+      " VALUES (2, 5, 'truncated', x'00');"
+      "PRAGMA user_version = 2");
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
   g_assert_true (dr_store_malformed_counts (store, roller, &kept, &dropped, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (kept, ==, DR_STORE_MALFORMED_KEEP);
@@ -1222,7 +1234,7 @@ test_events (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   expected = g_variant_parse (
       G_VARIANT_TYPE ("a(xsa{sv})"),
-      "[(1000, 'session-started', @a{sv} {}),"
+      "[(1000, 'session-started', {'person': <objectpath '/org/dermaroll/person/1'>}),"
       " (1100, 'seq-gap', {'frames': <uint32 1>}),"
       " (1200, 'pressure-started', {'zone': <'left-cheek'>, 'force-n': <5.5>, 'limit-n': <5.0>}),"
       " (1900, 'pressure-ended',"
@@ -1400,20 +1412,21 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_true (dr_store_commit (store, TRUE, &error));
   g_clear_pointer (&store, dr_store_free);
   /* Schema 1 as today's daemon made it; session 1 ended, 2 open. */
-  store_test_sql_exec (f->path, "ALTER TABLE sessions DROP COLUMN head_counted;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
-                                "ALTER TABLE rollers DROP COLUMN malformed_kept;"
-                                "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
-                                "UPDATE sessions SET end_ms = 2000 WHERE id = 1;"
-                                "UPDATE sessions SET end_ms = NULL WHERE id = 2;"
-                                "PRAGMA user_version = 1");
+  store_test_sql_exec (f->path,
+                       UNDO_SCHEMA_5 "ALTER TABLE sessions DROP COLUMN head_counted;"
+                                     "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
+                                     "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
+                                     "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
+                                     "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
+                                     "ALTER TABLE rollers DROP COLUMN malformed_kept;"
+                                     "ALTER TABLE rollers DROP COLUMN malformed_dropped;"
+                                     "UPDATE sessions SET end_ms = 2000 WHERE id = 1;"
+                                     "UPDATE sessions SET end_ms = NULL WHERE id = 2;"
+                                     "PRAGMA user_version = 1");
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
   g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
   g_assert_no_error (error);
   g_assert_true (counted);
@@ -1448,15 +1461,16 @@ test_migrate_from_3 (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_clear_pointer (&store, dr_store_free);
   /* Schema 3 as today's daemon made it, with an odd coverage to see it kept. */
-  store_test_sql_exec (f->path, "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
-                                "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
-                                "UPDATE session_zones SET coverage = 0.375 WHERE zone = 'forehead';"
-                                "PRAGMA user_version = 3");
+  store_test_sql_exec (f->path, UNDO_SCHEMA_5
+                       "ALTER TABLE session_zones DROP COLUMN passes_horizontal;"
+                       "ALTER TABLE session_zones DROP COLUMN passes_vertical;"
+                       "ALTER TABLE session_zones DROP COLUMN passes_diagonal;"
+                       "ALTER TABLE session_zones DROP COLUMN passes_unknown;"
+                       "UPDATE session_zones SET coverage = 0.375 WHERE zone = 'forehead';"
+                       "PRAGMA user_version = 3");
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
   rows = dr_store_session_coverage (store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, >, 1);
@@ -2167,6 +2181,370 @@ test_damage_salvage (Fixture *f, gconstpointer data)
   g_assert_cmpuint (result.frames_stored, ==, 0);
 }
 
+/* People */
+
+/* A database of schema 4, made from its schema as the daemon before people
+ * wrote it (tests/data/schema-4.sql) and filled with rows as that daemon
+ * wrote them: everything becomes the default person's, nothing is lost. */
+static void
+test_migrate_from_4 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *schema = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+  g_autoptr (DrStore) store = NULL;
+  g_autoptr (GPtrArray) people = NULL;
+  g_autoptr (GPtrArray) sessions = NULL;
+  g_autoptr (GPtrArray) rollers = NULL;
+  g_autoptr (GHashTable) by_person = NULL;
+  g_autoptr (GArray) all = NULL;
+  g_auto (GStrv) excluded = NULL;
+  const DrStorePerson *person;
+  DrEngineConfig config;
+  GArray *theirs;
+  uint8_t frame[DR_FRAME_MAX_LEN];
+  size_t len;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  dr_engine_config_init_defaults (&config);
+  g_assert_true (g_file_get_contents (
+      g_test_get_filename (G_TEST_DIST, "data", "schema-4.sql", NULL), &schema, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (sqlite3_open_v2 (f->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, schema, NULL, NULL, NULL), ==, SQLITE_OK);
+  /* The rows as the daemon of schema 4 wrote them (its own statements). */
+  g_assert_cmpint (
+      sqlite3_exec (
+          db,
+          "PRAGMA application_id = 1146244172; PRAGMA user_version = 4;"
+          "INSERT INTO rollers (address, name) VALUES ('AA:BB:CC:DD:EE:FF', 'Roller A');"
+          "INSERT INTO rollers (address, name) VALUES ('11:22:33:44:55:66', 'Roller B');"
+          "UPDATE rollers SET paired = 1 WHERE id = 1;"
+          "INSERT INTO heads (head_id, sessions) VALUES (77, 3);"
+          "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um, head_id, head_counted)"
+          " VALUES (1, 1, 1000000, 1500, 77, 1), (2, 2, 5000000, 250, 77, 1),"
+          "  (3, 1, 9000000, 500, 77, 0);"
+          "UPDATE sessions SET end_ms = 2000000, mean_coverage = 0.5 WHERE id = 1;"
+          "UPDATE sessions SET end_ms = 6000000, mean_coverage = 0.25 WHERE id = 2;"
+          "INSERT INTO session_zones (session_id, zone, zone_id, coverage, passes, rolled_cm2,"
+          "  revolutions, punctures_per_cm2, peak_force_n, source, passes_horizontal,"
+          "  passes_vertical, passes_diagonal, passes_unknown)"
+          " VALUES (1, 'chin', 5, 0.5, 3, 54, 10, 100, 3.5, 'sensor', 0, 0, 0, 3),"
+          "  (2, 'forehead', 0, 0.25, 1.5, 90, 12, 50, 2.5, 'user', 0, 0, 0, 1.5);"
+          "INSERT INTO events (session_id, roller_id, time_ms, kind) VALUES"
+          "  (1, 1, 1000000, 'session-started'), (1, 1, 2000000, 'session-ended'),"
+          "  (2, 2, 5000000, 'session-started'), (NULL, 1, 7000000, 'seq-gap');"
+          "INSERT OR REPLACE INTO settings (key, value) VALUES ('excluded-zone:' || 'nose', 1);"
+          "INSERT OR REPLACE INTO settings (key, value) VALUES ('excluded-zone:' || 'chin', 1);"
+          "INSERT OR REPLACE INTO settings (key, value) VALUES ('something-else', 'kept');",
+          NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  len = store_test_frame (frame, 1000000, 1, 0, 5, 0, 5);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "INSERT INTO frames (roller_id, t0_ms, seq, flags,"
+                                       " received_ms, raw) VALUES (1, 1000000, 1, 0, 1000500, ?)",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_blob (stmt, 1, frame, (int) len, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  g_assert_cmpint (g_chmod (f->path, 0600), ==, 0);
+
+  store = open_store (f);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+
+  /* One person, the default, named "default", with the excluded zones. */
+  people = dr_store_list_people (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (people->len, ==, 1);
+  person = g_ptr_array_index (people, 0);
+  g_assert_cmpstr (person->name, ==, "default");
+  g_assert_true (person->is_default);
+  g_assert_cmpint (person->id, ==, dr_store_default_person (store));
+  g_assert_cmpstrv (person->excluded_zones, ((const char *[]){ "chin", "nose", NULL }));
+  excluded = dr_store_excluded_zones (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (excluded, ((const char *[]){ "chin", "nose", NULL }));
+  /* moved, not copied; other settings untouched */
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM settings"
+                                                " WHERE key GLOB 'excluded-zone:*'"),
+                   ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM settings"
+                                                " WHERE key = 'something-else' AND value = 'kept'"),
+                   ==, 1);
+
+  /* Rollers and sessions are the default person's; nothing else moved. */
+  rollers = dr_store_list_rollers (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rollers->len, ==, 2);
+  for (guint i = 0; i < rollers->len; i++)
+    g_assert_cmpint (((DrStoreRoller *) g_ptr_array_index (rollers, i))->person_id, ==, person->id);
+  g_assert_true (((DrStoreRoller *) g_ptr_array_index (rollers, 0))->paired);
+  sessions = dr_store_list_person_sessions (store, 0, 0, person->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sessions->len, ==, 3);
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      const DrStoreSession *s = g_ptr_array_index (sessions, i);
+      g_assert_cmpuint (s->id, ==, i + 1);
+      g_assert_cmpint (s->person_id, ==, person->id);
+    }
+  /* the open one was closed as a crash's are, at its last frame or start */
+  g_assert_cmpint (((DrStoreSession *) g_ptr_array_index (sessions, 2))->end_ms, ==, 9000000);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM events"), ==, 4);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM session_zones"), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT sessions FROM heads WHERE head_id = 77"),
+                   ==, 3);
+
+  /* The rest rule's history is the default person's, as it was everyone's. */
+  all = dr_store_zone_treatments_before (store, &config, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  by_person = dr_store_treatments_by_person (store, &config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (by_person), ==, 1);
+  theirs = g_hash_table_lookup (by_person, &person->id);
+  g_assert_nonnull (theirs);
+  g_assert_cmpuint (theirs->len, ==, 2);
+  g_assert_cmpuint (all->len, ==, 2);
+
+  /* A new roller is the default person's too. */
+  g_assert_cmpint (add_roller (store, "22:22:22:22:22:22"), ==, 3);
+  g_assert_cmpint (
+      store_test_sql_int (f->path,
+                          "SELECT person_id FROM rollers WHERE address = '22:22:22:22:22:22'"),
+      ==, person->id);
+}
+
+static void
+test_people (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) people = NULL;
+  int64_t def = dr_store_default_person (store);
+  int64_t alice = 0, bob = 0, carol = 0;
+
+  g_assert_cmpint (def, ==, 1);
+  g_assert_true (dr_store_add_person (store, "Alice", &alice, &error));
+  g_assert_no_error (error);
+  g_assert_true (dr_store_add_person (store, "Bob", &bob, &error));
+  g_assert_cmpint (alice, ==, 2);
+  g_assert_cmpint (bob, ==, 3);
+
+  /* bad names, taken names */
+  g_assert_false (dr_store_add_person (store, "", NULL, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (dr_store_add_person (store, " \t ", NULL, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (dr_store_add_person (store, "Al\x1b[2Jice", NULL, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (dr_store_add_person (store, "Alice", NULL, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_false (dr_store_rename_person (store, bob, "Alice", &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_false (dr_store_rename_person (store, 99, "Zed", &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (dr_store_rename_person (store, bob, "Bob", &error));
+  g_assert_true (dr_store_rename_person (store, bob, "Robert", &error));
+  g_assert_no_error (error);
+
+  /* the default person stays */
+  g_assert_false (dr_store_remove_person (store, def, FALSE, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_REFUSED);
+  g_clear_error (&error);
+
+  /* ids are never given again */
+  g_assert_true (dr_store_remove_person (store, bob, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_false (dr_store_remove_person (store, bob, FALSE, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (dr_store_add_person (store, "Robert", &carol, &error));
+  g_assert_cmpint (carol, ==, 4);
+  g_assert_true (dr_store_set_person_zone_excluded (store, alice, "nose", TRUE, &error));
+  g_assert_true (dr_store_set_person_zone_excluded (store, carol, "chin", TRUE, &error));
+  g_assert_false (dr_store_set_person_zone_excluded (store, bob, "chin", TRUE, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_pointer (&store, dr_store_free);
+
+  store = open_store (f);
+  people = dr_store_list_people (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (people->len, ==, 3);
+  g_assert_cmpstr (((DrStorePerson *) g_ptr_array_index (people, 0))->name, ==, "default");
+  g_assert_cmpstr (((DrStorePerson *) g_ptr_array_index (people, 1))->name, ==, "Alice");
+  g_assert_cmpstrv (((DrStorePerson *) g_ptr_array_index (people, 1))->excluded_zones,
+                    ((const char *[]){ "nose", NULL }));
+  g_assert_cmpstr (((DrStorePerson *) g_ptr_array_index (people, 2))->name, ==, "Robert");
+  g_assert_cmpint (((DrStorePerson *) g_ptr_array_index (people, 2))->id, ==, carol);
+  g_assert_cmpstrv (((DrStorePerson *) g_ptr_array_index (people, 2))->excluded_zones,
+                    ((const char *[]){ "chin", NULL }));
+}
+
+/* Sessions of a roller belong to its person as each begins; a person
+ * removed keeps their sessions (nobody's) or takes them along, never the
+ * frames. */
+static void
+test_people_sessions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (DrEngine) engine = NULL;
+  g_autoptr (GHashTable) by_person = NULL;
+  g_autoptr (GArray) treatments = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t def = dr_store_default_person (store);
+  int64_t alice = 0, bob = 0;
+  uint64_t max_id = 0, last_id = 0;
+  int64_t last_start = 0, last_end = 0;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, 1000000);
+  g_assert_true (dr_store_add_person (store, "Alice", &alice, &error));
+  g_assert_true (dr_store_add_person (store, "Bob", &bob, &error));
+  g_assert_no_error (error);
+  g_assert_true (add_frame (store, roller, 1000000, 1, 0));
+
+  /* 1 default's, 2 Alice's, 3 Bob's, 4 Alice's */
+  g_assert_true (dr_store_session_begin (store, 1, roller, 1000000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 1, 1001490, 0.5, &config, engine, &error));
+  g_assert_true (dr_store_set_roller_person (store, roller, alice, &error));
+  g_assert_true (dr_store_session_begin (store, 2, roller, 2000000, 1500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 2, 2001490, 0.5, &config, engine, &error));
+  g_assert_true (dr_store_add_event (
+      store, 2, roller, &config, &(DrEvent){ .kind = DR_EVENT_SESSION_STARTED, .time_ms = 2000000 },
+      &error));
+  g_assert_true (dr_store_set_roller_person (store, roller, bob, &error));
+  g_assert_true (dr_store_session_begin (store, 3, roller, 3000000, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 3, 3001490, 0.5, &config, engine, &error));
+  g_assert_true (dr_store_set_roller_person (store, roller, alice, &error));
+  g_assert_true (dr_store_session_begin (store, 4, roller, 4000000, 250, 77, &error));
+  g_assert_true (dr_store_session_update (store, 4, 4001490, 0.5, &config, engine, &error));
+  g_assert_no_error (error);
+  g_assert_false (dr_store_set_roller_person (store, roller, 99, &error));
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  rows = dr_store_list_person_sessions (store, 0, 0, alice, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpuint (((DrStoreSession *) g_ptr_array_index (rows, 0))->id, ==, 2);
+  g_assert_cmpuint (((DrStoreSession *) g_ptr_array_index (rows, 1))->id, ==, 4);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = dr_store_list_person_sessions (store, 0, 0, 99, &error);
+  g_assert_error (error, DR_ERROR, DR_ERROR_NOT_FOUND);
+  g_assert_null (rows);
+  g_clear_error (&error);
+
+  /* the rest rule's history per person */
+  treatments = dr_store_person_treatments_before (store, &config, alice, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (treatments->len, >, 0);
+  for (guint i = 0; i < treatments->len; i++)
+    {
+      const DrTreatment *t = &g_array_index (treatments, DrTreatment, i);
+      g_assert_true (t->needle_length_um == 1500 || t->needle_length_um == 250);
+    }
+  g_clear_pointer (&treatments, g_array_unref);
+  treatments = dr_store_person_treatments_before (store, &config, alice, 3000000, &error);
+  for (guint i = 0; i < treatments->len; i++)
+    g_assert_cmpint (g_array_index (treatments, DrTreatment, i).needle_length_um, ==, 1500);
+  by_person = dr_store_treatments_by_person (store, &config, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_hash_table_size (by_person), ==, 3);
+
+  /* Bob goes, his session stays: nobody's */
+  g_assert_true (dr_store_remove_person (store, bob, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM sessions"
+                                                " WHERE id = 3 AND person_id IS NULL"),
+                   ==, 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = dr_store_list_person_sessions (store, 0, 0, 0, &error);
+  g_assert_cmpuint (rows->len, ==, 4);
+  g_assert_cmpint (((DrStoreSession *) g_ptr_array_index (rows, 2))->person_id, ==, 0);
+  g_assert_cmpint (((DrStoreSession *) g_ptr_array_index (rows, 0))->person_id, ==, def);
+
+  /* Alice goes with her data: her sessions, totals and events; never the
+   * frames; her roller is the default person's again */
+  g_assert_true (dr_store_remove_person (store, alice, TRUE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = dr_store_list_sessions (store, 0, 0, &error);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpuint (((DrStoreSession *) g_ptr_array_index (rows, 0))->id, ==, 1);
+  g_assert_cmpuint (((DrStoreSession *) g_ptr_array_index (rows, 1))->id, ==, 3);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM session_zones"
+                                                " WHERE session_id IN (2, 4)"),
+                   ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM events WHERE session_id = 2"),
+                   ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT person_id FROM rollers"), ==, def);
+  /* the deleted ids are not given again; the roller's last session is the
+   * deleted one's time, with nothing to resume */
+  g_assert_true (dr_store_max_session_id (store, &max_id, &error));
+  g_assert_cmpuint (max_id, ==, 4);
+  g_assert_true (dr_store_last_session (store, roller, &last_id, &last_start, &last_end, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (last_id, ==, 0);
+  g_assert_cmpint (last_start, ==, 4000000);
+  g_assert_cmpint (last_end, ==, 4001490);
+}
+
+/* A damaged file is replaced by a fresh one with the same people. */
+static void
+test_people_damage (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GPtrArray) people = NULL;
+  g_autoptr (GPtrArray) rollers = NULL;
+  g_autofree char *moved_to = NULL;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t alice = 0, bob = 0, carol = 0;
+
+  g_assert_true (dr_store_add_person (store, "Alice", &alice, &error));
+  g_assert_true (dr_store_add_person (store, "Bob", &bob, &error));
+  g_assert_true (dr_store_set_person_zone_excluded (store, alice, "nose", TRUE, &error));
+  g_assert_true (dr_store_set_roller_person (store, roller, alice, &error));
+  g_assert_true (dr_store_remove_person (store, bob, FALSE, &error));
+  g_assert_no_error (error);
+
+  store = dr_store_replace_damaged (g_steal_pointer (&store), &moved_to, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  people = dr_store_list_people (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (people->len, ==, 2);
+  g_assert_cmpint (((DrStorePerson *) g_ptr_array_index (people, 1))->id, ==, alice);
+  g_assert_cmpstr (((DrStorePerson *) g_ptr_array_index (people, 1))->name, ==, "Alice");
+  g_assert_cmpstrv (((DrStorePerson *) g_ptr_array_index (people, 1))->excluded_zones,
+                    ((const char *[]){ "nose", NULL }));
+  g_assert_true (((DrStorePerson *) g_ptr_array_index (people, 0))->is_default);
+  rollers = dr_store_list_rollers (store, &error);
+  g_assert_cmpuint (rollers->len, ==, 1);
+  g_assert_cmpint (((DrStoreRoller *) g_ptr_array_index (rollers, 0))->person_id, ==, alice);
+  /* Bob's id stays given */
+  g_assert_true (dr_store_add_person (store, "Carol", &carol, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (carol, ==, bob + 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2205,6 +2583,10 @@ main (int argc, char **argv)
   ADD ("open/migrate-from-1", test_migrate_from_1);
   ADD ("open/migrate-from-2", test_migrate_from_2);
   ADD ("open/migrate-from-3", test_migrate_from_3);
+  ADD ("open/migrate-from-4", test_migrate_from_4);
+  ADD ("people", test_people);
+  ADD ("people/sessions", test_people_sessions);
+  ADD ("people/damage", test_people_damage);
   ADD ("disk-full", test_disk_full);
   ADD ("savepoints", test_savepoints);
   ADD ("wal-bounded", test_wal_bounded);

@@ -32,6 +32,7 @@ store_remember_roller (DrStore *self, int64_t roller_id, const char *address, co
       roller->id = roller_id;
       roller->address = g_strdup (address);
       roller->name = g_strdup ("");
+      roller->person_id = self->default_person;
       g_hash_table_insert (self->rollers, &roller->id, roller);
     }
   if (name != NULL && name[0] != '\0')
@@ -41,6 +42,15 @@ store_remember_roller (DrStore *self, int64_t roller_id, const char *address, co
     }
   if (paired >= 0)
     roller->paired = paired != 0;
+}
+
+void
+store_remember_roller_person (DrStore *self, int64_t roller_id, int64_t person_id)
+{
+  DrStoreRoller *roller = g_hash_table_lookup (self->rollers, &roller_id);
+
+  if (roller != NULL)
+    roller->person_id = person_id;
 }
 
 void
@@ -152,10 +162,12 @@ move_aside (const char *path, GError **error)
   return g_steal_pointer (&target);
 }
 
-/* The rollers and open sessions of the damaged database, in the fresh one
- * under the same ids, so that the daemon's objects go on writing. */
+/* The people, rollers and open sessions of the damaged database, in the
+ * fresh one under the same ids, so that the daemon's objects go on
+ * writing. */
 static gboolean
-carry_over (DrStore *fresh, GHashTable *rollers, GHashTable *open_sessions, GError **error)
+carry_over (DrStore *fresh, GHashTable *people, int64_t default_person, int64_t people_seq,
+            GHashTable *rollers, GHashTable *open_sessions, GError **error)
 {
   g_autoptr (sqlite3_stmt) roller = NULL;
   g_autoptr (sqlite3_stmt) session = NULL;
@@ -163,14 +175,19 @@ carry_over (DrStore *fresh, GHashTable *rollers, GHashTable *open_sessions, GErr
   gpointer value;
 
   roller = store_prepare (
-      fresh, "INSERT INTO rollers (id, address, name, paired) VALUES (?, ?, ?, ?)", error);
-  session
-      = store_prepare (fresh,
-                       "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um, head_id)"
-                       " VALUES (?, ?, ?, ?, ?)",
-                       error);
+      fresh, "INSERT INTO rollers (id, address, name, paired, person_id) VALUES (?, ?, ?, ?, ?)",
+      error);
+  /* A session is its roller's person's: switching person ends it. */
+  session = store_prepare (fresh,
+                           "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um,"
+                           "  head_id, person_id)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5,"
+                           "  (SELECT person_id FROM rollers WHERE id = ?2))",
+                           error);
   if (roller == NULL || session == NULL || !dr_store_begin (fresh, error))
     return FALSE;
+  if (!store_carry_over_people (fresh, people, default_person, people_seq, error))
+    goto fail;
   g_hash_table_iter_init (&iter, rollers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -180,9 +197,12 @@ carry_over (DrStore *fresh, GHashTable *rollers, GHashTable *open_sessions, GErr
       sqlite3_bind_text (roller, 2, r->address, -1, SQLITE_STATIC);
       sqlite3_bind_text (roller, 3, r->name, -1, SQLITE_STATIC);
       sqlite3_bind_int (roller, 4, r->paired ? 1 : 0);
+      sqlite3_bind_int64 (
+          roller, 5, g_hash_table_contains (people, &r->person_id) ? r->person_id : default_person);
       if (!store_step_done (fresh, roller, "cannot store roller", error))
         goto fail;
       store_remember_roller (fresh, r->id, r->address, r->name, r->paired);
+      store_remember_roller_person (fresh, r->id, r->person_id);
     }
   g_hash_table_iter_init (&iter, open_sessions);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -212,6 +232,8 @@ dr_store_replace_damaged (DrStore *self, char **moved_to, GError **error)
   g_autofree char *target = NULL;
   g_autoptr (GHashTable) rollers = NULL;
   g_autoptr (GHashTable) open_sessions = NULL;
+  g_autoptr (GHashTable) people = NULL;
+  int64_t default_person, people_seq;
   g_autoptr (GPtrArray) rollers_read = NULL;
   g_autoptr (DrStore) fresh = NULL;
 
@@ -224,6 +246,9 @@ dr_store_replace_damaged (DrStore *self, char **moved_to, GError **error)
   rollers_read = dr_store_list_rollers (self, NULL);
   rollers = g_steal_pointer (&self->rollers);
   open_sessions = g_steal_pointer (&self->open_sessions);
+  people = g_steal_pointer (&self->people);
+  default_person = self->default_person;
+  people_seq = self->people_seq;
   /* Closed without a checkpoint: the file stays as it was found. */
   self->corrupt = TRUE;
   dr_store_free (self);
@@ -232,7 +257,8 @@ dr_store_replace_damaged (DrStore *self, char **moved_to, GError **error)
   if (target == NULL)
     return NULL;
   fresh = dr_store_open (path, error);
-  if (fresh == NULL || !carry_over (fresh, rollers, open_sessions, error))
+  if (fresh == NULL
+      || !carry_over (fresh, people, default_person, people_seq, rollers, open_sessions, error))
     return NULL;
   if (moved_to != NULL)
     *moved_to = g_steal_pointer (&target);

@@ -41,7 +41,29 @@ struct _DrStore
    * (DrStoreRoller*) and the sessions still open (StoreOpenSession*). */
   GHashTable *rollers;
   GHashTable *open_sessions;
+  /* The people (StorePerson* by id), as the people table holds them; the
+   * default person's id and the highest id ever given (AUTOINCREMENT's). */
+  GHashTable *people;
+  int64_t default_person;
+  int64_t people_seq;
 };
+
+typedef struct
+{
+  int64_t id;
+  char *name;
+  GHashTable *excluded; /* zone names (a set) */
+} StorePerson;
+
+/* store-people.c */
+void store_person_free (gpointer person);
+/* NotFound, with its id, for a person the people table does not have. */
+gboolean store_person_exists (DrStore *self, int64_t person_id, GError **error);
+/* dr_store_open (): the people table into the cache. */
+gboolean store_load_people (DrStore *self, GError **error);
+/* store-damage.c: @people (StorePerson* by id) into @fresh, same ids. */
+gboolean store_carry_over_people (DrStore *fresh, GHashTable *people, int64_t default_person,
+                                  int64_t people_seq, GError **error);
 
 typedef struct
 {
@@ -57,6 +79,7 @@ typedef struct
 void store_remember_roller (DrStore *self, int64_t roller_id, const char *address, const char *name,
                             int paired);
 void store_remember_session (DrStore *self, const StoreOpenSession *session);
+void store_remember_roller_person (DrStore *self, int64_t roller_id, int64_t person_id);
 void store_forget_session (DrStore *self, uint64_t session_id);
 
 /* Errors (store.c): each says what failed, the database ones with the

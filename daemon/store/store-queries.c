@@ -115,6 +115,13 @@ dr_store_session_free (DrStoreSession *session)
 GPtrArray *
 dr_store_list_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, GError **error)
 {
+  return dr_store_list_person_sessions (self, since_ms, until_ms, 0, error);
+}
+
+GPtrArray *
+dr_store_list_person_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, int64_t person_id,
+                               GError **error)
+{
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autoptr (GPtrArray) sessions = NULL;
   int rc;
@@ -129,17 +136,21 @@ dr_store_list_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, GErro
                    until_ms, since_ms);
       return NULL;
     }
-  stmt
-      = store_prepare (self,
-                       "SELECT s.id, r.address, s.start_ms, coalesce (s.end_ms, 0), s.mean_coverage"
-                       " FROM sessions s JOIN rollers r ON r.id = s.roller_id"
-                       " WHERE s.start_ms >= ? AND s.start_ms < ?"
-                       " ORDER BY s.start_ms, s.id",
-                       error);
+  if (person_id != 0 && !store_person_exists (self, person_id, error))
+    return NULL;
+  stmt = store_prepare (self,
+                        "SELECT s.id, r.address, s.start_ms, coalesce (s.end_ms, 0),"
+                        "  s.mean_coverage, coalesce (s.person_id, 0)"
+                        " FROM sessions s JOIN rollers r ON r.id = s.roller_id"
+                        " WHERE s.start_ms >= ?1 AND s.start_ms < ?2"
+                        "  AND (?3 = 0 OR s.person_id = ?3)"
+                        " ORDER BY s.start_ms, s.id",
+                        error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, since_ms);
   sqlite3_bind_int64 (stmt, 2, until_ms == 0 ? G_MAXINT64 : until_ms);
+  sqlite3_bind_int64 (stmt, 3, person_id);
   sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) dr_store_session_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -150,6 +161,7 @@ dr_store_list_sessions (DrStore *self, int64_t since_ms, int64_t until_ms, GErro
       session->start_ms = sqlite3_column_int64 (stmt, 2);
       session->end_ms = sqlite3_column_int64 (stmt, 3);
       session->mean_coverage = sqlite3_column_double (stmt, 4);
+      session->person_id = sqlite3_column_int64 (stmt, 5);
       g_ptr_array_add (sessions, session);
     }
   if (rc != SQLITE_DONE)
@@ -262,9 +274,11 @@ dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
   g_return_val_if_fail (self != NULL, NULL);
 
   stmt = prepare_session_query (self, session_id,
-                                "SELECT time_ms, kind, zone, force_n, limit_n, peak_n, duration_ms,"
-                                "  last_treated_ms, head_id, wear, frames"
-                                " FROM events WHERE session_id = ? ORDER BY time_ms, id",
+                                "SELECT e.time_ms, e.kind, e.zone, e.force_n, e.limit_n, e.peak_n,"
+                                "  e.duration_ms, e.last_treated_ms, e.head_id, e.wear, e.frames,"
+                                "  coalesce (s.person_id, 0)"
+                                " FROM events e JOIN sessions s ON s.id = e.session_id"
+                                " WHERE e.session_id = ?1 ORDER BY e.time_ms, e.id",
                                 error);
   if (stmt == NULL)
     return NULL;
@@ -293,6 +307,12 @@ dr_store_session_events (DrStore *self, uint64_t session_id, GError **error)
         event->wear = sqlite3_column_double (stmt, 9);
       if (event_has (stmt, 10, event, DR_STORE_EVENT_FRAMES))
         event->frames = (uint32_t) sqlite3_column_int64 (stmt, 10);
+      /* The session's person, said where the session starts. */
+      if (g_str_equal (event->kind, "session-started"))
+        {
+          event->details |= DR_STORE_EVENT_PERSON;
+          event->person_id = sqlite3_column_int64 (stmt, 11);
+        }
       g_ptr_array_add (events, event);
     }
   if (rc != SQLITE_DONE)

@@ -32,7 +32,8 @@ dr_store_ensure_roller (DrStore *self, const char *address, const char *name, in
 
   /* A name we do not know (NULL or "") never replaces one we know. */
   upsert = store_prepare (self,
-                          "INSERT INTO rollers (address, name) VALUES (?1, coalesce (?2, ''))"
+                          "INSERT INTO rollers (address, name, person_id)"
+                          " VALUES (?1, coalesce (?2, ''), ?3)"
                           " ON CONFLICT (address) DO UPDATE SET name = excluded.name"
                           " WHERE excluded.name <> '' AND excluded.name <> name",
                           error);
@@ -41,6 +42,8 @@ dr_store_ensure_roller (DrStore *self, const char *address, const char *name, in
     return FALSE;
   sqlite3_bind_text (upsert, 1, address, -1, SQLITE_STATIC);
   sqlite3_bind_text (upsert, 2, name, -1, SQLITE_STATIC);
+  /* A new roller is the default person's. */
+  sqlite3_bind_int64 (upsert, 3, self->default_person);
   if (!store_step_done (self, upsert, "cannot store roller", error))
     return FALSE;
   sqlite3_bind_text (select, 1, address, -1, SQLITE_STATIC);
@@ -117,9 +120,13 @@ dr_store_list_rollers (DrStore *self, GError **error)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  stmt = store_prepare (self, "SELECT id, address, name, paired FROM rollers ORDER BY id", error);
+  stmt = store_prepare (self,
+                        "SELECT id, address, name, paired, coalesce (person_id, ?)"
+                        " FROM rollers ORDER BY id",
+                        error);
   if (stmt == NULL)
     return NULL;
+  sqlite3_bind_int64 (stmt, 1, self->default_person);
   rollers = g_ptr_array_new_with_free_func ((GDestroyNotify) dr_store_roller_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -129,7 +136,9 @@ dr_store_list_rollers (DrStore *self, GError **error)
       roller->address = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
       roller->name = g_strdup ((const char *) sqlite3_column_text (stmt, 2));
       roller->paired = sqlite3_column_int (stmt, 3) != 0;
+      roller->person_id = sqlite3_column_int64 (stmt, 4);
       store_remember_roller (self, roller->id, roller->address, roller->name, roller->paired);
+      store_remember_roller_person (self, roller->id, roller->person_id);
       g_ptr_array_add (rollers, roller);
     }
   if (rc != SQLITE_DONE)

@@ -142,6 +142,42 @@ static const char *const migrations[] = {
   "ALTER TABLE session_zones ADD COLUMN passes_diagonal REAL NOT NULL DEFAULT 0;"
   "ALTER TABLE session_zones ADD COLUMN passes_unknown REAL NOT NULL DEFAULT 0;"
   "UPDATE session_zones SET passes_unknown = passes;",
+  /* 4 → 5: people. History, rest intervals and excluded zones belong to a
+   * person, not to the computer or a roller. AUTOINCREMENT: a removed
+   * person's id (their D-Bus path) is never given to another. One person,
+   * named "default", is made here and remembered as the default (settings
+   * "default-person"): every roller and session of the file so far is
+   * theirs, and so are the excluded zones, moved from their settings rows.
+   * sessions.person_id NULL is a session whose person was removed without
+   * their data. deleted_sessions keeps only the id and times of sessions
+   * deleted with their person: ids are never given again, and a roller's
+   * clock floor and resumed session stay where they were. */
+  "CREATE TABLE people ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  name TEXT NOT NULL UNIQUE"
+  ");"
+  "INSERT INTO people (name) VALUES ('default');"
+  "INSERT OR REPLACE INTO settings (key, value) VALUES ('default-person', last_insert_rowid ());"
+  "CREATE TABLE person_excluded_zones ("
+  "  person_id INTEGER NOT NULL REFERENCES people (id),"
+  "  zone TEXT NOT NULL,"
+  "  PRIMARY KEY (person_id, zone)"
+  ") WITHOUT ROWID;"
+  "INSERT INTO person_excluded_zones (person_id, zone)"
+  "  SELECT (SELECT value FROM settings WHERE key = 'default-person'), substr (key, 15)"
+  "  FROM settings WHERE key GLOB 'excluded-zone:*' AND value = 1;"
+  "DELETE FROM settings WHERE key GLOB 'excluded-zone:*';"
+  "ALTER TABLE rollers ADD COLUMN person_id INTEGER REFERENCES people (id);"
+  "UPDATE rollers SET person_id = (SELECT value FROM settings WHERE key = 'default-person');"
+  "ALTER TABLE sessions ADD COLUMN person_id INTEGER REFERENCES people (id);"
+  "UPDATE sessions SET person_id = (SELECT value FROM settings WHERE key = 'default-person');"
+  "CREATE INDEX sessions_by_person ON sessions (person_id, start_ms);"
+  "CREATE TABLE deleted_sessions ("
+  "  id INTEGER PRIMARY KEY,"
+  "  roller_id INTEGER NOT NULL REFERENCES rollers (id),"
+  "  start_ms INTEGER NOT NULL,"
+  "  end_ms INTEGER NOT NULL"
+  ");",
 };
 
 #define DR_STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -104,7 +104,11 @@ dr_store_max_session_id (DrStore *self, uint64_t *id, GError **error)
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (id != NULL, FALSE);
 
-  if (!store_query_int (self, "SELECT coalesce (max (id), 0) FROM sessions", &max_id, error))
+  /* Ids of sessions deleted with their person are not given again. */
+  if (!store_query_int (self,
+                        "SELECT max (coalesce ((SELECT max (id) FROM sessions), 0),"
+                        "  coalesce ((SELECT max (id) FROM deleted_sessions), 0))",
+                        &max_id, error))
     return FALSE;
   *id = (uint64_t) max_id;
   return TRUE;
@@ -121,11 +125,15 @@ dr_store_last_session (DrStore *self, int64_t roller_id, uint64_t *session_id, i
 
   *session_id = 0;
   *start_ms = *end_ms = 0;
-  stmt
-      = store_prepare (self,
-                       "SELECT id, start_ms, coalesce (end_ms, 0) FROM sessions WHERE roller_id = ?"
-                       " ORDER BY start_ms DESC, id DESC LIMIT 1",
-                       error);
+  /* A deleted session is no session to resume (its id is 0 here), but
+   * the roller was used then: its times still count. */
+  stmt = store_prepare (
+      self,
+      "SELECT id, start_ms, coalesce (end_ms, 0) FROM sessions WHERE roller_id = ?1"
+      " UNION ALL"
+      " SELECT 0, start_ms, end_ms FROM deleted_sessions WHERE roller_id = ?1"
+      " ORDER BY 2 DESC, 1 DESC LIMIT 1",
+      error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, roller_id);
@@ -150,12 +158,14 @@ dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, i
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (session_id > 0 && session_id <= G_MAXINT64, FALSE);
 
-  insert
-      = store_prepare (self,
-                       "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um, head_id,"
-                       "  head_counted)"
-                       " VALUES (?, ?, ?, ?, ?, 0)",
-                       error);
+  /* The session is for the person the roller is for as it begins: writes
+   * run in order, so a SetPerson before is in, one after is not. */
+  insert = store_prepare (self,
+                          "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um,"
+                          "  head_id, head_counted, person_id)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, 0,"
+                          "  (SELECT person_id FROM rollers WHERE id = ?2))",
+                          error);
   /* The head may not have been stored yet (Head Info unread); count the
    * session anyway, its details come with dr_store_set_head (). */
   count_head = store_prepare (self,
@@ -466,4 +476,91 @@ dr_store_zone_treatments_before (DrStore *self, const DrEngineConfig *config, in
       return NULL;
     }
   return g_steal_pointer (&treatments);
+}
+
+/* Rows of (person, zone, needle, latest end) into DrTreatment arrays. */
+static gboolean
+collect_treatments (DrStore *self, sqlite3_stmt *stmt, const DrEngineConfig *config,
+                    GHashTable *by_person, GArray *one, GError **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      DrTreatment t;
+      sqlite3_int64 needle = sqlite3_column_int64 (stmt, 2);
+      GArray *into = one;
+
+      t.zone = dr_engine_config_zone_by_name (config, (const char *) sqlite3_column_text (stmt, 1));
+      t.needle_length_um = needle > 0 && needle <= G_MAXUINT16 ? (uint16_t) needle : 0;
+      t.treated_at_ms = sqlite3_column_int64 (stmt, 3);
+      if (t.zone < 0 || t.zone >= DR_MAX_ZONES)
+        continue;
+      if (by_person != NULL)
+        {
+          int64_t person = sqlite3_column_int64 (stmt, 0);
+
+          into = g_hash_table_lookup (by_person, &person);
+          if (into == NULL)
+            {
+              into = g_array_new (FALSE, FALSE, sizeof (DrTreatment));
+              g_hash_table_insert (by_person, g_memdup2 (&person, sizeof person), into);
+            }
+        }
+      g_array_append_val (into, t);
+    }
+  if (rc != SQLITE_DONE)
+    return store_set_db_error (self, error, "cannot read sessions");
+  return TRUE;
+}
+
+GArray *
+dr_store_person_treatments_before (DrStore *self, const DrEngineConfig *config, int64_t person_id,
+                                   int64_t before_ms, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GArray) treatments = g_array_new (FALSE, FALSE, sizeof (DrTreatment));
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT s.person_id, z.zone, s.needle_length_um, max (s.end_ms)"
+                        " FROM session_zones z JOIN sessions s ON s.id = z.session_id"
+                        " WHERE z.rolled_cm2 > 0 AND s.end_ms IS NOT NULL AND s.start_ms < ?1"
+                        "  AND s.person_id = ?2"
+                        " GROUP BY z.zone, s.needle_length_um",
+                        error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, before_ms);
+  sqlite3_bind_int64 (stmt, 2, person_id);
+  if (!collect_treatments (self, stmt, config, NULL, treatments, error))
+    return NULL;
+  return g_steal_pointer (&treatments);
+}
+
+GHashTable *
+dr_store_treatments_by_person (DrStore *self, const DrEngineConfig *config, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GHashTable) by_person = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+
+  stmt = store_prepare (self,
+                        "SELECT s.person_id, z.zone, s.needle_length_um, max (s.end_ms)"
+                        " FROM session_zones z JOIN sessions s ON s.id = z.session_id"
+                        " WHERE z.rolled_cm2 > 0 AND s.end_ms IS NOT NULL"
+                        "  AND s.person_id IS NOT NULL"
+                        " GROUP BY s.person_id, z.zone, s.needle_length_um",
+                        error);
+  if (stmt == NULL)
+    return NULL;
+  by_person
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_array_unref);
+  if (!collect_treatments (self, stmt, config, by_person, NULL, error))
+    return NULL;
+  return g_steal_pointer (&by_person);
 }

@@ -76,6 +76,9 @@ struct _DrStoreWorker
   guint64 last_serial; /* under the queue's lock */
   gboolean closed;     /* under the queue's lock: the quit job is queued */
   guint n_errors;      /* atomic */
+  /* Main context only: write serial → GTask of dr_store_worker_write_async,
+   * answered by the commit report that covers it. */
+  GHashTable *pending;
 
   /* Worker thread only. */
   GPtrArray *batch;         /* write jobs applied in the open transaction */
@@ -147,6 +150,38 @@ failures_new (void)
 
 /* Reports */
 
+/* The writes waiting for @report: a failed one gets its error, the rest up
+ * to the committed serial succeed. */
+static void
+answer_pending (DrStoreWorker *self, const Report *report)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (g_hash_table_size (self->pending) == 0)
+    return;
+  for (guint i = 0; i < report->failures->len; i++)
+    {
+      Failure *failure = &g_array_index (report->failures, Failure, i);
+      GTask *task = g_hash_table_lookup (self->pending, &failure->serial);
+
+      if (task == NULL)
+        continue;
+      g_task_return_error (task, g_error_copy (failure->error));
+      g_hash_table_remove (self->pending, &failure->serial);
+    }
+  if (report->serial == 0)
+    return;
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (*(guint64 *) key > report->serial)
+        continue;
+      g_task_return_boolean (value, TRUE);
+      g_hash_table_iter_remove (&iter);
+    }
+}
+
 static void
 report_free (gpointer data)
 {
@@ -180,6 +215,9 @@ report_dispatch (gpointer data)
     g_signal_emit (self, signals[SIGNAL_DAMAGED], 0, report->damage, report->moved_to);
   if (report->serial != 0 && g_atomic_int_get (&mailbox->open))
     g_signal_emit (self, signals[SIGNAL_COMMITTED], 0, report->serial);
+  /* After the signals: whoever answers a caller finds the daemon told. */
+  if (g_atomic_int_get (&mailbox->open))
+    answer_pending (self, report);
   return G_SOURCE_REMOVE;
 }
 
@@ -593,7 +631,7 @@ worker_thread (gpointer data)
  * writes in, from any thread. FALSE, with @job not queued, once the quit
  * job is: nothing runs after it. */
 static gboolean
-push (DrStoreWorker *self, Job *job)
+push_serial (DrStoreWorker *self, Job *job, guint64 *serial)
 {
   g_async_queue_lock (self->queue);
   if (self->closed)
@@ -603,11 +641,19 @@ push (DrStoreWorker *self, Job *job)
     }
   if (job->kind == JOB_WRITE)
     job->serial = ++self->last_serial;
-  else if (job->kind == JOB_QUIT)
+  if (serial != NULL)
+    *serial = job->serial;
+  if (job->kind == JOB_QUIT)
     self->closed = TRUE;
   g_async_queue_push_unlocked (self->queue, job);
   g_async_queue_unlock (self->queue);
   return TRUE;
+}
+
+static gboolean
+push (DrStoreWorker *self, Job *job)
+{
+  return push_serial (self, job, NULL);
 }
 
 /* GObject */
@@ -621,6 +667,7 @@ dr_store_worker_init (DrStoreWorker *self)
   self->mailbox->open = TRUE;
   self->batch = g_ptr_array_new ();
   self->failures = failures_new ();
+  self->pending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
 }
 
 static void
@@ -675,6 +722,7 @@ dr_store_worker_finalize (GObject *object)
   g_async_queue_unref (self->queue);
   g_ptr_array_unref (self->batch);
   g_array_unref (self->failures);
+  g_hash_table_unref (self->pending);
   g_atomic_rc_box_release (self->mailbox);
   g_main_context_unref (self->context);
   g_free (self->damage);
@@ -739,6 +787,17 @@ dr_store_worker_close (DrStoreWorker *self)
   if (self->thread != NULL)
     g_thread_join (g_steal_pointer (&self->thread));
   g_atomic_int_set (&self->mailbox->open, FALSE);
+  /* Their reports are silenced: the last commit may have them, or not. */
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, self->pending);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      g_task_return_new_error (value, DR_ERROR, DR_ERROR_CLOSED,
+                               "%s: the store closed before the write was confirmed", self->path);
+    g_hash_table_remove_all (self->pending);
+  }
 
   /* Without a thread (no store), the quit job is still there. */
   while ((job = g_async_queue_try_pop (self->queue)) != NULL)
@@ -771,6 +830,49 @@ dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data
       return 0;
     }
   return job->serial;
+}
+
+void
+dr_store_worker_write_async (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
+                             GDestroyNotify destroy, GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  guint64 serial;
+  Job *job;
+
+  g_return_if_fail (DR_IS_STORE_WORKER (self));
+  g_return_if_fail (func != NULL);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, dr_store_worker_write_async);
+  g_task_set_name (task, "dr_store_worker_write_async");
+  job = job_new (JOB_WRITE);
+  job->write = func;
+  job->data = data;
+  job->destroy = destroy;
+  if (!push_serial (self, job, &serial))
+    {
+      job_free (job);
+      g_task_return_new_error (task, DR_ERROR, DR_ERROR_CLOSED, "%s: the store is closed",
+                               self->path);
+      return;
+    }
+  /* The worker may have run it already; only this context hears of it. */
+  g_hash_table_insert (self->pending, g_memdup2 (&serial, sizeof serial), g_steal_pointer (&task));
+  /* Someone waits for it: no 250 ms batch. */
+  dr_store_worker_flush (self);
+}
+
+gboolean
+dr_store_worker_write_finish (DrStoreWorker *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (DR_IS_STORE_WORKER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dr_store_worker_write_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void

@@ -72,6 +72,18 @@ void dr_store_worker_close (DrStoreWorker *worker);
 guint64 dr_store_worker_write (DrStoreWorker *worker, DrStoreWriteFunc func, gpointer data,
                                GDestroyNotify destroy);
 
+/* Queues a write as dr_store_worker_write () and commits it at once;
+ * @callback runs, exactly once, on the caller's main context when the
+ * commit that holds it is durable (after the committed signal), or with
+ * the write's error (after write-failed), or with DR_ERROR_CLOSED when the
+ * worker closes first. The worker frees @data with @destroy once done with
+ * it: to read what the write found there in @callback, pass destroy NULL
+ * and free it there. */
+void dr_store_worker_write_async (DrStoreWorker *worker, DrStoreWriteFunc func, gpointer data,
+                                  GDestroyNotify destroy, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+gboolean dr_store_worker_write_finish (DrStoreWorker *worker, GAsyncResult *result, GError **error);
+
 /* Forces a durable commit of everything queued so far, without waiting for
  * the 250 ms batch (session end, shutdown). */
 void dr_store_worker_flush (DrStoreWorker *worker);

@@ -6,7 +6,7 @@
  * (store-schema.c), closes what a crash left open (store-sessions.c) and
  * caches the hot path's statements. The other parts of the store each own
  * their tables: store-frames.c, store-sessions.c, store-queries.c,
- * store-rollers.c, store-settings.c; store-damage.c deals with a damaged
+ * store-rollers.c, store-people.c, store-settings.c; store-damage.c deals with a damaged
  * file. They share the statement helpers below through store-private.h;
  * the error helper is where any statement's SQLITE_CORRUPT is noticed.
  */
@@ -288,6 +288,7 @@ store_open (const char *path, gboolean *damaged, GError **error)
   self->rollers = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                          (GDestroyNotify) dr_store_roller_free);
   self->open_sessions = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  self->people = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, store_person_free);
   /* Only the file we just made (or the one there) is opened: no
    * SQLITE_OPEN_CREATE, so the 0600 file cannot be raced by SQLite's 0644. */
   rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -306,7 +307,7 @@ store_open (const char *path, gboolean *damaged, GError **error)
    * refused, not lectured about. */
   if (existed)
     warn_if_not_private ("database", path, 0600);
-  if (!configure (self, error) || !store_migrate (self, error)
+  if (!configure (self, error) || !store_migrate (self, error) || !store_load_people (self, error)
       || !store_close_open_sessions (self, error) || !store_prepare_frame_statements (self, error))
     goto fail;
   self->savepoint = store_prepare_persistent (self, "SAVEPOINT job", error);
@@ -355,6 +356,7 @@ dr_store_free (DrStore *self)
     g_warning ("%s: cannot close: %s", self->path, sqlite3_errmsg (self->db));
   g_clear_pointer (&self->rollers, g_hash_table_unref);
   g_clear_pointer (&self->open_sessions, g_hash_table_unref);
+  g_clear_pointer (&self->people, g_hash_table_unref);
   g_free (self->path);
   g_free (self);
 }

@@ -87,12 +87,54 @@ typedef struct
   char *address;
   char *name;
   gboolean paired;
+  int64_t person_id; /* whose sessions it rolls; a new roller is the default person's */
 } DrStoreRoller;
 
 void dr_store_roller_free (DrStoreRoller *roller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreRoller, dr_store_roller_free)
 /* Element type DrStoreRoller*, owned by the array. */
 GPtrArray *dr_store_list_rollers (DrStore *store, GError **error);
+
+/* People (store-people.c). A person has a unique name, never empty; ids
+ * come from AUTOINCREMENT and are never given again. One person, the
+ * default (migration 5 names it "default"), always exists: new rollers
+ * are theirs, and a removed person's rollers go back to them. */
+typedef struct
+{
+  int64_t id;
+  char *name;
+  gboolean is_default;
+  char **excluded_zones; /* zone names, sorted; NULL-terminated */
+} DrStorePerson;
+
+void dr_store_person_free (DrStorePerson *person);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStorePerson, dr_store_person_free)
+/* By id; element type DrStorePerson*, owned by the array. */
+GPtrArray *dr_store_list_people (DrStore *store, GError **error);
+int64_t dr_store_default_person (DrStore *store);
+/* InvalidArgument for an empty (or only blank) name, one over 200 bytes,
+ * not UTF-8 or with control characters; what AddPerson and Rename check
+ * before anything else. */
+gboolean dr_store_check_person_name (const char *name, GError **error);
+/* Exists when another person has @name; InvalidArgument as above. */
+gboolean dr_store_add_person (DrStore *store, const char *name, int64_t *person_id, GError **error);
+/* NotFound, Exists, InvalidArgument. */
+gboolean dr_store_rename_person (DrStore *store, int64_t person_id, const char *name,
+                                 GError **error);
+/* Removes the person and their excluded zones; their rollers go to the
+ * default person. @delete_data: their sessions go too, with their zone
+ * totals and events (the raw frames never: those are the roller's);
+ * otherwise the sessions stay, owned by nobody (person_id NULL).
+ * NotFound; Refused for the default person. */
+gboolean dr_store_remove_person (DrStore *store, int64_t person_id, gboolean delete_data,
+                                 GError **error);
+/* NotFound for an unknown person or roller. */
+gboolean dr_store_set_roller_person (DrStore *store, int64_t roller_id, int64_t person_id,
+                                     GError **error);
+gboolean dr_store_set_person_zone_excluded (DrStore *store, int64_t person_id, const char *zone,
+                                            gboolean excluded, GError **error);
+/* Sorted zone names; NULL-terminated, free with g_strfreev. NotFound. */
+char **dr_store_person_excluded_zones (DrStore *store, int64_t person_id, GError **error);
 
 /* Needle heads: revolutions accumulate across sessions. */
 gboolean dr_store_get_head_revolutions (DrStore *store, uint32_t head_id, double *revolutions,
@@ -168,9 +210,13 @@ gboolean dr_store_foreach_frame_produced (DrStore *store, int64_t roller_id, int
 
 /* Sessions. Ids are chosen by the caller (the daemon hands them out in
  * memory so that SessionStarted can be signalled at once): next id is
- * dr_store_max_session_id () + 1. */
+ * dr_store_max_session_id () + 1, which counts sessions deleted with their
+ * person too. A session is its roller's person's (rollers.person_id when
+ * dr_store_session_begin runs). */
 gboolean dr_store_max_session_id (DrStore *store, uint64_t *id, GError **error);
-/* The roller's latest session, or *session_id 0 when it has none. */
+/* The roller's latest session, or *session_id 0 when it has none; when the
+ * latest was deleted with its person, *session_id is 0 but its times are
+ * given (they still bound the roller's clock). */
 gboolean dr_store_last_session (DrStore *store, int64_t roller_id, uint64_t *session_id,
                                 int64_t *start_ms, int64_t *end_ms, GError **error);
 gboolean dr_store_session_begin (DrStore *store, uint64_t session_id, int64_t roller_id,
@@ -209,6 +255,15 @@ gboolean dr_store_zone_last_treated_before (DrStore *store, const DrEngineConfig
 GArray *dr_store_zone_treatments_before (DrStore *store, const DrEngineConfig *config,
                                          int64_t before_ms, GError **error);
 
+/* As dr_store_zone_treatments_before, over the sessions of @person_id only:
+ * the rest rule is one person's skin. */
+GArray *dr_store_person_treatments_before (DrStore *store, const DrEngineConfig *config,
+                                           int64_t person_id, int64_t before_ms, GError **error);
+/* Every person's treatments over every ended session: person id (int64_t*
+ * key, owned) → GArray of DrTreatment. Sessions of nobody are left out. */
+GHashTable *dr_store_treatments_by_person (DrStore *store, const DrEngineConfig *config,
+                                           GError **error);
+
 /* Query results, as plain rows; service-variants.h turns them into
  * Manager1's D-Bus types. */
 
@@ -219,6 +274,7 @@ typedef struct
   int64_t start_ms;
   int64_t end_ms; /* 0 while the session is open */
   double mean_coverage;
+  int64_t person_id; /* 0: nobody (the person was removed without their data) */
 } DrStoreSession;
 
 void dr_store_session_free (DrStoreSession *session);
@@ -227,6 +283,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrStoreSession, dr_store_session_free)
  * start time; element type DrStoreSession*, owned by the array. */
 GPtrArray *dr_store_list_sessions (DrStore *store, int64_t since_ms, int64_t until_ms,
                                    GError **error);
+/* The same, of @person_id only (0: everyone's, nobody's included).
+ * NotFound for a person that does not exist. */
+GPtrArray *dr_store_list_person_sessions (DrStore *store, int64_t since_ms, int64_t until_ms,
+                                          int64_t person_id, GError **error);
 
 /* One zone's totals in a session. */
 typedef struct
@@ -258,6 +318,7 @@ typedef enum
   DR_STORE_EVENT_HEAD_ID = 1 << 6,
   DR_STORE_EVENT_WEAR = 1 << 7,
   DR_STORE_EVENT_FRAMES = 1 << 8,
+  DR_STORE_EVENT_PERSON = 1 << 9, /* session-started: the session's person (0: nobody) */
 } DrStoreEventDetails;
 
 typedef struct
@@ -274,6 +335,7 @@ typedef struct
   uint32_t head_id;
   double wear;
   uint32_t frames;
+  int64_t person_id;
 } DrStoreEvent;
 
 void dr_store_event_free (DrStoreEvent *event);
@@ -294,7 +356,8 @@ typedef struct
  * type DrStoreSample. NotFound for no such session. */
 GArray *dr_store_session_samples (DrStore *store, uint64_t session_id, GError **error);
 
-/* Settings: excluded zones by name. */
+/* Settings: the default person's excluded zones by name (as
+ * dr_store_set_person_zone_excluded on dr_store_default_person ()). */
 gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean excluded,
                                      GError **error);
 /* Zone names marked excluded; NULL-terminated, free with g_strfreev. */

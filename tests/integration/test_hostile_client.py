@@ -32,9 +32,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 import dbus_private  # noqa: E402
-from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE, Daemon,  # noqa: E402
-                      PrivateBus, Processes, Recorder, call, connect, dbus_error, get_prop,
-                      memory_bounds_apply, roller_object_path, wait_until)
+from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, OM_IFACE,  # noqa: E402
+                      PROPS_IFACE, Daemon, PrivateBus, Processes, Recorder, call, connect,
+                      dbus_error, get_prop, memory_bounds_apply, roller_object_path, wait_until)
 from gi.repository import Gio, GLib  # noqa: E402
 
 ADDRESS = 'C0:FF:EE:00:5E:0A'
@@ -101,6 +101,8 @@ HOSTILE = {
           "'; DROP TABLE frames; --", 'forehead\n', 'x' * 4096, HUGE],
     'o': ['/', '/org', '/org/dermaroll/roller', '/org/dermaroll/roller/00_00_00_00_00_00',
           '/org/dermaroll/roller/C0_FF_EE_00_5E_0A/x', '/org/dermaroll/roller/zz',
+          '/org/dermaroll/person', '/org/dermaroll/person/0', '/org/dermaroll/person/01',
+          '/org/dermaroll/person/99', '/org/dermaroll/person/99999999999999999999',
           '/a' * (MB // 2)],
     'x': [0, -1, 1, -(1 << 63), (1 << 63) - 1],
     't': [0, 1, (1 << 63), (1 << 64) - 1],
@@ -326,6 +328,37 @@ class HostileClient(HostileCase):
         self.assertEqual(error_of(MANAGER_PATH, PROPS_IFACE, 'Set', '(ssv)',
                                   (MANAGER_IFACE, 'Version', GLib.Variant('s', HUGE))),
                          'org.freedesktop.DBus.Error.InvalidArgs')
+        # People: a bad name is InvalidArgument, an unknown person NotFound,
+        # the default person stays; every name taken is stored as given.
+        person = 'org.dermaroll.Person1'
+        default = get_prop(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                           'DefaultPerson')
+        valid = [n for n in HOSTILE['s']
+                 if n.strip() and len(n.encode()) <= 200 and n.isprintable()]
+        for name in HOSTILE['s']:
+            if name not in valid:
+                self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'AddPerson', '(s)',
+                                          (name,)), inval, repr(name[:60]))
+                self.assertEqual(error_of(default, person, 'Rename', '(s)', (name,)), inval,
+                                 repr(name[:60]))
+            self.assertEqual(error_of(default, person, 'SetZoneExcluded', '(sb)', (name, True)),
+                             inval, repr(name[:60]))
+        for path in HOSTILE['o']:
+            self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'RemovePerson', '(ob)',
+                                      (path, True)), nf, path[:60])
+            self.assertEqual(error_of(self.roller_path, ROLLER_IFACE, 'SetPerson', '(o)',
+                                      (path,)), nf, path[:60])
+            if path != '/':
+                self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ListPersonSessions',
+                                          '(xxo)', (0, 0, path)), nf, path[:60])
+        self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ListPersonSessions', '(xxo)',
+                                  (5, 1, '/')), inval)
+        self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'RemovePerson', '(ob)',
+                                  (default, True)), 'org.dermaroll.Error.Refused')
+        objects = call(self.session.conn, DERMAROLL, MANAGER_PATH, OM_IFACE, 'GetManagedObjects')
+        names = [i[person]['Name'] for i in objects.values() if person in i]
+        self.assertTrue(set(valid) <= set(names), f'{valid} not all in {names}')
+        self.assertEqual(len(names), len(set(names)), f'a name twice: {names}')
         # Nothing was excluded or forgotten by any of it.
         zones = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'GetZones')
         self.assertEqual([z[1] for z in zones if z[4]], [])
