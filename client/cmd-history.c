@@ -819,7 +819,7 @@ variant_text (GVariant *value)
  * Manager1.GetSessionEvents). Unknown kinds and keys are listed as they
  * come, so a newer daemon's events still show. */
 static char *
-event_details_text (gint64 time_ms, const char *kind, GVariant *details)
+event_details_text (DrCtl *ctl, gint64 time_ms, const char *kind, GVariant *details)
 {
   double force = 0, limit = 0, peak = 0, wear = 0;
   gint64 duration = 0, last = 0;
@@ -870,7 +870,17 @@ event_details_text (gint64 time_ms, const char *kind, GVariant *details)
     while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
       {
         g_autofree char *text = NULL;
-        if (!g_str_equal (key, "zone"))
+        if (g_str_equal (key, "person")
+            && (g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH)
+                || g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)))
+          {
+            /* A person by name, as everywhere else; "/" and a removed
+             * person's path are nobody. */
+            const char *name = dr_ctl_person_name (ctl, g_variant_get_string (value, NULL));
+            g_string_append_printf (out, "%sperson=%s", out->len ? ", " : "",
+                                    name ? name : "nobody");
+          }
+        else if (!g_str_equal (key, "zone"))
           {
             text = variant_text (value);
             g_string_append_printf (out, "%s%s=%s", out->len ? ", " : "", key, text);
@@ -990,7 +1000,7 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         dr_table_add (table, clock);
         dr_table_add_coloured (table, event_colour (kind), kind);
         dr_table_add (table, zone ? zone : "");
-        dr_table_take (table, event_details_text (time_ms, kind, details));
+        dr_table_take (table, event_details_text (ctl, time_ms, kind, details));
         g_variant_unref (details);
       }
     text = dr_table_render (table);

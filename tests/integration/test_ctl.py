@@ -656,7 +656,7 @@ class Paired(CtlTestCase):
         self.assertEqual(out, self.ctl('coverage', 'last')[0])
         self.assertEqual(out, self.ctl('coverage', str(session))[0])
         self.assertTrue(out.startswith(f'Session {session}, '), out)
-        rows = {line.split()[0]: line for line in out.splitlines()[3:]}
+        rows = {line.split()[0]: line for line in out.splitlines()[3:] if line.strip()}
         forehead = coverage['forehead']
         self.assertIn(f'{forehead[0] * 100:.0f} %', rows['forehead'])
         self.assertIn(f'{forehead[1]:.1f} / 6', rows['forehead'])
@@ -775,7 +775,7 @@ class Paired(CtlTestCase):
         self.assertRegex(out.splitlines()[0],
                          rf'^Session {session}, .*, in progress, roller {self.ROLLER_NAME} '
                          rf'\({self.ADDRESS}\): mean coverage \d+ %$')
-        rows = {line.split()[0]: line for line in out.splitlines()[3:]}
+        rows = {line.split()[0]: line for line in out.splitlines()[3:] if line.strip()}
         self.assertTrue(rows['nose'].endswith(f'over-treated ({nose_passes:.1f} passes of 6)'),
                         rows['nose'])
         self.assertTrue(rows['chin'].endswith('excluded, but rolled'), rows['chin'])
@@ -906,14 +906,17 @@ class People(CtlTestCase):
 
     def test_people(self):
         default, path = self.default_person()
+        # the roller bluetoothd knows, once the daemon publishes it (unpaired),
+        # is the default person's like every roller nobody chose one for
+        wait_until(lambda: self.ctl_json('list'), 5, 'the roller bluetoothd knows')
         out, _ = self.ctl('people')
         lines = out.splitlines()
         self.assertEqual(lines[0].split(), ['NAME', 'DEFAULT', 'ROLLERS', 'EXCLUDED', 'ZONES'])
         self.assertEqual(len(lines), 2, out)
-        self.assertRegex(lines[1], rf'^{re.escape(default)} +yes +— +—$')
+        self.assertRegex(lines[1], rf'^{re.escape(default)} +yes +{self.ADDRESS} +—$')
         self.assertEqual(self.ctl_json('people'),
-                         [{'name': default, 'object_path': path, 'default': True, 'rollers': [],
-                           'excluded_zones': []}])
+                         [{'name': default, 'object_path': path, 'default': True,
+                           'rollers': [self.ADDRESS], 'excluded_zones': []}])
         self.assertEqual(self.ctl('people', '--names')[0], f'{default}\n')
 
     def test_add_rename_remove(self):
@@ -1152,6 +1155,10 @@ class PeopleRolling(CtlTestCase):
         self.assertTrue(out.startswith(f'Session {first} for {default}, from '), out)
         out, _ = self.ctl('events', str(second))
         self.assertTrue(out.startswith(f'Session {second} for Ann, from '), out)
+        self.assertRegex(out, r'\n\d\d:\d\d:\d\d  session-started +person=Ann\n')
+        started = [e for e in self.ctl_json('events', str(second))
+                   if e['kind'] == 'session-started'][0]
+        self.assertEqual(started['details']['person'], ann)
         self.assertEqual(self.ctl_error('events', str(second), '--person', default),
                          f'dermarollctl: session {second} is not {default}\'s but Ann\'s')
 
@@ -1181,9 +1188,9 @@ class PeopleRolling(CtlTestCase):
             return time.strftime('%Y-%m-%d %H:%M', time.gmtime(ms / 1000))
         out, _ = self.ctl('zones')
         rows = {line.split()[1]: line for line in out.splitlines()[3:]}
-        self.assertTrue(rows['forehead'].endswith(f'no  {local(end)}  {local(end + REST_500_UM_MS)}'),
-                        rows['forehead'])
-        self.assertTrue(rows['nose'].endswith(f'  {local(end + REST_500_UM_MS)}'), rows['nose'])
+        self.assertRegex(rows['forehead'],
+                         rf' no +{local(end)}  {local(end + REST_500_UM_MS)}$')
+        self.assertRegex(rows['nose'], rf' no +{local(end)}  {local(end + REST_500_UM_MS)}$')
         self.assertRegex(rows['chin'], r' no +— +now$')
         zones = {z['name']: z for z in self.ctl_json('zones')}
         self.assertEqual((zones['forehead']['last_treated_ms'], zones['forehead']['free_from_ms']),
@@ -1249,6 +1256,7 @@ class PeopleRolling(CtlTestCase):
         self.assertIsNone(self.ctl_json('coverage', str(session))['zones'][0]['again_from_ms'])
         out, _ = self.ctl('events', str(session))
         self.assertTrue(out.startswith(f'Session {session} for nobody, from '), out)
+        self.assertRegex(out, r'session-started +person=nobody\n')
         rows = list(csv.DictReader(io.StringIO(self.ctl('export', '--format', 'csv')[0])))
         self.assertEqual({r['person'] for r in rows}, {''})
 
