@@ -186,6 +186,7 @@ person_remove (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv, gboolean
   g_autofree char *sessions = NULL;
   g_auto (GStrv) rollers = NULL;
   const char *path;
+  gint64 n_sessions;
   int status;
 
   if (argc != 3)
@@ -196,7 +197,8 @@ person_remove (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv, gboolean
   path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (person));
   name = g_strdup (dr_dbus_person1_get_name (person));
   /* Asked before: afterwards the sessions are nobody's, or gone. */
-  sessions = sessions_text (count_sessions (ctl, person));
+  n_sessions = count_sessions (ctl, person);
+  sessions = sessions_text (n_sessions);
   rollers = dr_people_rollers (ctl->objects, path);
   if (!dr_dbus_manager1_call_remove_person_sync (ctl->manager, path, delete_data,
                                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
@@ -204,7 +206,8 @@ person_remove (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv, gboolean
   if (delete_data)
     g_print ("Removed %s and deleted their %s.\n", name, sessions);
   else
-    g_print ("Removed %s. Their %s stay in the database, owned by nobody.\n", name, sessions);
+    g_print ("Removed %s. Their %s %s in the database, owned by nobody.\n", name, sessions,
+             n_sessions == 1 ? "stays" : "stay");
   if (rollers[0] != NULL)
     {
       g_autofree char *list = g_strjoinv (", ", rollers);

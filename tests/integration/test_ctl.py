@@ -1240,7 +1240,7 @@ class PeopleRolling(CtlTestCase):
         # without --delete-data: the session stays, nobody's; the roller goes
         # to the default person
         out, _ = self.ctl('person', 'remove', 'Ann')
-        self.assertEqual(out, 'Removed Ann. Their 1 session stay in the database, owned by '
+        self.assertEqual(out, 'Removed Ann. Their 1 session stays in the database, owned by '
                               f'nobody.\n{self.ADDRESS} goes to {default}, the default person.\n')
         self.wait_roller_prop('Person', lambda p: p == default_path)
         self.assertNotIn('Ann', self.people())
