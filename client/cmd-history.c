@@ -2,10 +2,13 @@
 /* cmd-history.c: the commands that read stored sessions: sessions,
  * coverage (with the face map), events and export.
  *
- * Everything comes from Manager1's ListSessions, GetSessionCoverage,
+ * Everything comes from Manager1's ListPersonSessions, GetSessionCoverage,
  * GetSessionEvents, GetSessionInfo (the needle, for the aftercare) and
- * GetZones. Zones are shown in the daemon's id
- * order, "unassigned" last. Whether a zone is excluded is today's setting:
+ * GetZones, and the session's person (Person1: ExcludedZones,
+ * GetRestStatus); a session whose person was removed is nobody's, and has
+ * no excluded zones or rest. Zones are shown in the daemon's id order,
+ * "unassigned" last. Whether a zone is excluded is the person's setting
+ * today:
  * the API does not say what it was during a past session, except that an
  * "excluded" event says it was rolled while excluded. What went wrong in
  * a zone (over-treated, rolled though excluded, over-pressure) comes from
@@ -24,6 +27,7 @@
 #include "face-map.h"
 #include "format.h"
 #include "json-writer.h"
+#include "people.h"
 #include "roller-view.h"
 #include "table.h"
 #include "zone-list.h"
@@ -35,6 +39,7 @@ typedef struct
   gint64 start_ms;
   gint64 end_ms; /* 0 while active */
   double mean_coverage;
+  char *person; /* Person1 object path, "/" for nobody */
 } Session;
 
 static void
@@ -42,44 +47,97 @@ session_clear (gpointer data)
 {
   Session *session = data;
   g_free (session->roller);
+  g_free (session->person);
+}
+
+static const char *
+person_path (DrDBusPerson1 *person)
+{
+  return person ? g_dbus_proxy_get_object_path (G_DBUS_PROXY (person)) : DR_PEOPLE_NOBODY;
 }
 
 /* Sessions that started in [since, until) (until 0: no end), oldest first,
- * only @roller's when it is not NULL. */
+ * only @roller's when it is not NULL, only @person's when it is not NULL. */
 static GArray *
-list_sessions (DrCtl *ctl, gint64 since_ms, gint64 until_ms, const char *roller, GError **error)
+list_sessions (DrCtl *ctl, gint64 since_ms, gint64 until_ms, const char *roller,
+               DrDBusPerson1 *person, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
   GArray *sessions;
   GVariantIter iter;
   Session s;
-  const char *address;
+  const char *address, *owner;
 
-  if (!dr_dbus_manager1_call_list_sessions_sync (ctl->manager, since_ms, until_ms,
-                                                 G_DBUS_CALL_FLAGS_NONE, -1, &reply, NULL, error))
+  if (!dr_dbus_manager1_call_list_person_sessions_sync (
+          ctl->manager, since_ms, until_ms, person_path (person), G_DBUS_CALL_FLAGS_NONE, -1,
+          &reply, NULL, error))
     return NULL;
   sessions = g_array_new (FALSE, TRUE, sizeof (Session));
   g_array_set_clear_func (sessions, session_clear);
   g_variant_iter_init (&iter, reply);
-  while (g_variant_iter_next (&iter, "(t&sxxd)", &s.id, &address, &s.start_ms, &s.end_ms,
-                              &s.mean_coverage))
+  while (g_variant_iter_next (&iter, "(t&sxxd&o)", &s.id, &address, &s.start_ms, &s.end_ms,
+                              &s.mean_coverage, &owner))
     {
       if (roller != NULL && g_ascii_strcasecmp (roller, address) != 0)
         continue;
       s.roller = g_strdup (address);
+      s.person = g_strdup (owner);
       g_array_append_val (sessions, s);
     }
   /* cppcheck-suppress memleak ; s.roller belongs to the array now: session_clear frees it */
   return sessions;
 }
 
-static const Session *
-find_session (GArray *sessions, guint64 id)
+/* --person, when given (NULL: everybody). Returns -1 to go on, or the
+ * exit status. */
+static int
+resolve_person_filter (DrCtl *ctl, const DrCommand *cmd, DrDBusPerson1 **person_out)
 {
-  for (guint i = 0; sessions != NULL && i < sessions->len; i++)
-    if (g_array_index (sessions, Session, i).id == id)
-      return &g_array_index (sessions, Session, i);
-  return NULL;
+  *person_out = NULL;
+  if (ctl->person == NULL)
+    return -1;
+  return dr_ctl_resolve_person (ctl, cmd, NULL, person_out);
+}
+
+/* The name of the session's person for people: "nobody" for a removed
+ * person's. */
+static const char *
+session_person_name (DrCtl *ctl, const Session *s)
+{
+  const char *name = dr_ctl_person_name (ctl, s->person);
+
+  return name ? name : "nobody";
+}
+
+/* The session @id names in @sessions (every stored one), or with @id 0 the
+ * last one of @roller and @person (either may be NULL). *@session_out is
+ * NULL for an id the list does not have: the daemon's answer for it
+ * says why. Returns -1 to go on, or the exit status. */
+static int
+pick_session (DrCtl *ctl, GArray *sessions, guint64 id, const char *roller, DrDBusPerson1 *person,
+              const Session **session_out)
+{
+  const Session *found = NULL;
+  const char *name = person ? dr_dbus_person1_get_name (person) : NULL;
+
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      const Session *s = &g_array_index (sessions, Session, i);
+
+      if (id != 0 ? s->id == id
+                  : (roller == NULL || g_ascii_strcasecmp (roller, s->roller) == 0)
+                        && (person == NULL || g_strcmp0 (s->person, person_path (person)) == 0))
+        found = s;
+    }
+  if (id == 0 && found == NULL)
+    return dr_ctl_failf ("no sessions yet%s%s%s%s", roller ? " with roller " : "",
+                         roller ? roller : "", name ? " for " : "", name ? name : "");
+  if (id != 0 && found != NULL && person != NULL
+      && g_strcmp0 (found->person, person_path (person)) != 0)
+    return dr_ctl_failf ("session %" G_GUINT64_FORMAT " is not %s's but %s's", id, name,
+                         session_person_name (ctl, found));
+  *session_out = found;
+  return -1;
 }
 
 /* SESSION: a positive number, or "last" where @allow_last. */
@@ -130,7 +188,7 @@ parse_range (const DrCommand *cmd, Range *range)
 }
 
 static void
-session_json_members (DrJson *json, const Session *s)
+session_json_members (DrCtl *ctl, DrJson *json, const Session *s)
 {
   g_autofree char *start = dr_fmt_iso8601 (s->start_ms);
   g_autofree char *end = s->end_ms ? dr_fmt_iso8601 (s->end_ms) : NULL;
@@ -149,6 +207,9 @@ session_json_members (DrJson *json, const Session *s)
     }
   dr_json_member_bool (json, "active", s->end_ms == 0);
   dr_json_member_double (json, "mean_coverage", s->mean_coverage);
+  /* null: the person was removed, the session kept. */
+  dr_json_member_string (json, "person", dr_ctl_person_name (ctl, s->person));
+  dr_json_member_string (json, "person_object_path", s->person);
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -165,6 +226,7 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           { NULL } };
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) sessions = NULL;
+  g_autoptr (DrDBusPerson1) person = NULL;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
 
   if (status >= 0)
@@ -176,7 +238,10 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     return status;
   if (!dr_ctl_connect (ctl, &error))
     return dr_ctl_fail (ctl, error);
-  sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, &error);
+  status = resolve_person_filter (ctl, cmd, &person);
+  if (status >= 0)
+    return status;
+  sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, person, &error);
   if (sessions == NULL)
     return dr_ctl_fail (ctl, error);
 
@@ -189,7 +254,7 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         {
           const Session *s = &g_array_index (sessions, Session, i);
           dr_json_begin_object (json);
-          session_json_members (json, s);
+          session_json_members (ctl, json, s);
           if (s->end_ms)
             dr_json_member_int (json, "duration_ms", s->end_ms - s->start_ms);
           dr_json_end_object (json);
@@ -201,17 +266,18 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   if (sessions->len == 0)
     {
-      g_print ("No sessions%s.\n", range.since || range.until ? " in that time" : " yet");
+      g_print ("No sessions%s%s%s.\n", range.since || range.until ? " in that time" : " yet",
+               person ? " for " : "", person ? dr_dbus_person1_get_name (person) : "");
       return DR_EXIT_OK;
     }
   {
-    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "SESSION", "START", "DURATION", "ROLLER",
-                                              "COVERAGE", (char *) NULL);
+    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "SESSION", "START", "DURATION", "PERSON",
+                                              "ROLLER", "COVERAGE", (char *) NULL);
     g_autofree char *text = NULL;
 
     dr_table_align_right (table, 0);
     dr_table_align_right (table, 2);
-    dr_table_align_right (table, 4);
+    dr_table_align_right (table, 5);
     for (guint i = 0; i < sessions->len; i++)
       {
         const Session *s = &g_array_index (sessions, Session, i);
@@ -222,6 +288,11 @@ dr_cmd_sessions (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_table_take (table, dr_fmt_duration (s->end_ms - s->start_ms));
         else
           dr_table_add_coloured (table, DR_COLOUR_CYAN, "active");
+        {
+          const char *name = dr_ctl_person_name (ctl, s->person);
+          /* "—": the person was removed, their session kept. */
+          dr_table_add_coloured (table, name ? DR_COLOUR_NONE : DR_COLOUR_DIM, name ? name : "—");
+        }
         dr_table_add (table, s->roller);
         dr_table_take_coloured (table, dr_coverage_colour (s->mean_coverage),
                                 dr_fmt_percent (s->mean_coverage));
@@ -248,6 +319,9 @@ typedef struct
   gboolean excluded_event; /* an "excluded" event: contact while excluded */
   guint pressure_episodes; /* "pressure-started" events */
   double pressure_peak_n;  /* the highest "pressure-ended" peak-n */
+  /* From the session's person's rest status: when the zone may be
+   * treated again, 0 when it may be now (or nobody's session). */
+  gint64 again_from_ms;
 } ZoneCoverage;
 
 static void
@@ -463,6 +537,26 @@ zone_note (const ZoneCoverage *z, DrColour *colour)
   return g_strjoinv ("; ", (char **) notes->pdata);
 }
 
+/* "forehead: again from 8 Dec 14:30" for each zone this session treated
+ * that must still rest, after a blank line; nothing when none must. */
+static void
+print_again_from (GArray *coverage, gint64 now_ms)
+{
+  gboolean first = TRUE;
+
+  for (guint i = 0; i < coverage->len; i++)
+    {
+      const ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
+      g_autofree char *day = NULL;
+
+      if (z->info == NULL || z->rolled_cm2 <= 0 || z->again_from_ms == 0)
+        continue;
+      day = dr_fmt_local_day (z->again_from_ms, now_ms);
+      g_print ("%s%s: again from %s\n", first ? "\n" : "", z->name, day);
+      first = FALSE;
+    }
+}
+
 static gboolean
 write_face_map (const char *path, const Session *session, const char *name, guint64 id,
                 GArray *coverage, GError **error)
@@ -548,11 +642,15 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (GArray) sessions = NULL;
   g_autoptr (GArray) zones = NULL;
   g_autoptr (GArray) coverage = NULL;
-  const Session *session;
+  g_autoptr (DrDBusPerson1) person = NULL;
+  g_autoptr (GHashTable) rest = NULL;
+  DrDBusPerson1 *owner = NULL;
+  const Session *session = NULL;
   g_autofree char *name = NULL;
   guint64 id = 0;
   gboolean svg_to_stdout;
   guint16 needle_length_um = 0;
+  gint64 now_ms = g_get_real_time () / 1000;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
 
   if (status >= 0)
@@ -569,25 +667,42 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   if (!dr_ctl_connect (ctl, &error))
     return dr_ctl_fail (ctl, error);
-  sessions = list_sessions (ctl, 0, 0, id == 0 ? ctl->roller : NULL, &error);
+  status = resolve_person_filter (ctl, cmd, &person);
+  if (status >= 0)
+    return status;
+  sessions = list_sessions (ctl, 0, 0, NULL, NULL, &error);
   if (sessions == NULL)
     return dr_ctl_fail (ctl, error);
+  status = pick_session (ctl, sessions, id, id == 0 ? ctl->roller : NULL, person, &session);
+  if (status >= 0)
+    return status;
   if (id == 0)
-    {
-      if (sessions->len == 0)
-        return dr_ctl_failf ("no sessions yet%s%s", ctl->roller ? " with roller " : "",
-                             ctl->roller ? ctl->roller : "");
-      id = g_array_index (sessions, Session, sessions->len - 1).id;
-    }
-  session = find_session (sessions, id);
+    id = session->id;
 
   zones = dr_zone_list_fetch (ctl->manager, &error);
   if (zones == NULL)
     return dr_ctl_fail (ctl, error);
+  if (session != NULL)
+    {
+      /* Excluded zones and rest are the session's person's; a removed
+       * person's session has neither. */
+      owner = dr_people_lookup (dr_ctl_people (ctl, NULL), session->person);
+      dr_zone_list_set_excluded (zones, owner ? dr_dbus_person1_get_excluded_zones (owner) : NULL);
+      if (owner != NULL && (rest = dr_people_rest_status (owner, &error)) == NULL)
+        return dr_ctl_fail (ctl, error);
+    }
   coverage = fetch_coverage (ctl, id, zones, &error);
   if (coverage == NULL || !apply_events (ctl, id, coverage, &error)
       || !fetch_needle_length (ctl, id, &needle_length_um, &error))
     return dr_ctl_fail (ctl, error);
+  for (guint i = 0; rest != NULL && i < coverage->len; i++)
+    {
+      ZoneCoverage *z = &g_array_index (coverage, ZoneCoverage, i);
+      const DrRest *r = g_hash_table_lookup (rest, z->name);
+
+      if (r != NULL && r->free_from_ms > now_ms)
+        z->again_from_ms = r->free_from_ms;
+    }
   name = roller_name (ctl, session ? session->roller : NULL);
 
   if (svg_path != NULL && !write_face_map (svg_path, session, name, id, coverage, &error))
@@ -601,7 +716,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
       dr_json_begin_object (json);
       if (session != NULL)
-        session_json_members (json, session);
+        session_json_members (ctl, json, session);
       else
         dr_json_member_uint (json, "id", id);
       dr_json_member_string (json, "roller_name", name);
@@ -634,6 +749,11 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_member_bool (json, "over_treated", z->over_treated);
           dr_json_member_bool (json, "rolled_excluded", rolled_excluded (z));
           dr_json_member_uint (json, "pressure_episodes", z->pressure_episodes);
+          dr_json_key (json, "again_from_ms");
+          if (z->again_from_ms != 0)
+            dr_json_int (json, z->again_from_ms);
+          else
+            dr_json_null (json);
           {
             DrColour unused;
             g_autofree char *note = zone_note (z, &unused);
@@ -668,8 +788,9 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
                                               : NULL;
 
     if (session != NULL)
-      g_print ("Session %" G_GUINT64_FORMAT ", %s, %s, roller %s: mean coverage %s\n\n", id, when,
-               length, roller, mean);
+      g_print ("Session %" G_GUINT64_FORMAT ", %s, for %s, %s, roller %s: mean coverage %s\n\n", id,
+               when, owner ? dr_dbus_person1_get_name (owner) : "nobody (a removed person)", length,
+               roller, mean);
     else
       g_print ("Session %" G_GUINT64_FORMAT "\n\n", id);
 
@@ -709,6 +830,7 @@ dr_cmd_coverage (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       }
     text = dr_table_render (table);
     dr_ctl_print (text);
+    print_again_from (coverage, now_ms);
     print_aftercare (needle_length_um);
     if (svg_path != NULL)
       g_print ("\nFace map written to %s\n", svg_path);
@@ -735,7 +857,7 @@ variant_text (GVariant *value)
  * Manager1.GetSessionEvents). Unknown kinds and keys are listed as they
  * come, so a newer daemon's events still show. */
 static char *
-event_details_text (gint64 time_ms, const char *kind, GVariant *details)
+event_details_text (DrCtl *ctl, gint64 time_ms, const char *kind, GVariant *details)
 {
   double force = 0, limit = 0, peak = 0, wear = 0;
   gint64 duration = 0, last = 0;
@@ -786,7 +908,17 @@ event_details_text (gint64 time_ms, const char *kind, GVariant *details)
     while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
       {
         g_autofree char *text = NULL;
-        if (!g_str_equal (key, "zone"))
+        if (g_str_equal (key, "person")
+            && (g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH)
+                || g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)))
+          {
+            /* A person by name, as everywhere else; "/" and a removed
+             * person's path are nobody. */
+            const char *name = dr_ctl_person_name (ctl, g_variant_get_string (value, NULL));
+            g_string_append_printf (out, "%sperson=%s", out->len ? ", " : "",
+                                    name ? name : "nobody");
+          }
+        else if (!g_str_equal (key, "zone"))
           {
             text = variant_text (value);
             g_string_append_printf (out, "%s%s=%s", out->len ? ", " : "", key, text);
@@ -834,6 +966,9 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   const char *kind;
   GVariant *details;
   guint64 id;
+  g_autoptr (DrDBusPerson1) person = NULL;
+  g_autoptr (GArray) sessions = NULL;
+  const Session *session = NULL;
   int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
 
   if (status >= 0)
@@ -846,15 +981,17 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         argv[1]);
   if (!dr_ctl_connect (ctl, &error))
     return dr_ctl_fail (ctl, error);
+  status = resolve_person_filter (ctl, cmd, &person);
+  if (status >= 0)
+    return status;
+  sessions = list_sessions (ctl, 0, 0, NULL, NULL, &error);
+  if (sessions == NULL)
+    return dr_ctl_fail (ctl, error);
+  status = pick_session (ctl, sessions, id, NULL, person, &session);
+  if (status >= 0)
+    return status;
   if (id == 0)
-    {
-      g_autoptr (GArray) sessions = list_sessions (ctl, 0, 0, NULL, &error);
-      if (sessions == NULL)
-        return dr_ctl_fail (ctl, error);
-      if (sessions->len == 0)
-        return dr_ctl_failf ("no sessions yet");
-      id = g_array_index (sessions, Session, sessions->len - 1).id;
-    }
+    id = session->id;
   if (!dr_dbus_manager1_call_get_session_events_sync (ctl->manager, id, G_DBUS_CALL_FLAGS_NONE, -1,
                                                       &events, NULL, &error))
     return dr_ctl_fail (ctl, error);
@@ -901,11 +1038,15 @@ dr_cmd_events (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         dr_table_add (table, clock);
         dr_table_add_coloured (table, event_colour (kind), kind);
         dr_table_add (table, zone ? zone : "");
-        dr_table_take (table, event_details_text (time_ms, kind, details));
+        dr_table_take (table, event_details_text (ctl, time_ms, kind, details));
         g_variant_unref (details);
       }
     text = dr_table_render (table);
-    g_print ("Session %" G_GUINT64_FORMAT ", from %s (local time)\n\n", id, day);
+    if (session != NULL)
+      g_print ("Session %" G_GUINT64_FORMAT " for %s, from %s (local time)\n\n", id,
+               session_person_name (ctl, session), day);
+    else
+      g_print ("Session %" G_GUINT64_FORMAT ", from %s (local time)\n\n", id, day);
     dr_ctl_print (text);
   }
   return DR_EXIT_OK;
@@ -944,11 +1085,13 @@ csv_double (double value)
   return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", value));
 }
 
-#define CSV_COLUMNS 15
+/* person came last, after the rest: columns only ever get added at the
+ * end, so that scripts reading them by position go on working. */
+#define CSV_COLUMNS 16
 static const char *const csv_header[CSV_COLUMNS] = {
-  "record",       "session", "roller",   "session_start", "session_end",
-  "time",         "zone",    "coverage", "passes",        "rolled_cm2",
-  "peak_force_n", "event",   "details",  "ticks",         "force_n",
+  "record",  "session",  "roller",  "session_start", "session_end",  "time",
+  "zone",    "coverage", "passes",  "rolled_cm2",    "peak_force_n", "event",
+  "details", "ticks",    "force_n", "person",
 };
 
 /* The roller's zone byte as a name: a configured zone, else its number;
@@ -1004,11 +1147,14 @@ samples_json (DrJson *json, GVariant *samples, GArray *zones)
   dr_json_end_array (json);
 }
 
+/* @fields: every column but the last, person, which is @person ("" for
+ * nobody's session). */
 static void
-csv_row (GString *out, const char *const *fields)
+csv_row (GString *out, const char *const *fields, const char *person)
 {
-  for (int i = 0; i < CSV_COLUMNS; i++)
-    csv_field (out, fields[i], i == CSV_COLUMNS - 1);
+  for (int i = 0; i < CSV_COLUMNS - 1; i++)
+    csv_field (out, fields[i], FALSE);
+  csv_field (out, person, TRUE);
 }
 
 int
@@ -1034,6 +1180,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (GString) csv = g_string_new (NULL);
   g_autoptr (DrJson) json = NULL;
   g_autofree char *text = NULL;
+  g_autoptr (DrDBusPerson1) person = NULL;
   gboolean as_json;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
 
@@ -1052,7 +1199,10 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   if (!dr_ctl_connect (ctl, &error))
     return dr_ctl_fail (ctl, error);
-  sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, &error);
+  status = resolve_person_filter (ctl, cmd, &person);
+  if (status >= 0)
+    return status;
+  sessions = list_sessions (ctl, range.since_ms, range.until_ms, ctl->roller, person, &error);
   if (sessions == NULL)
     return dr_ctl_fail (ctl, error);
   zones = dr_zone_list_fetch (ctl->manager, &error);
@@ -1081,7 +1231,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       dr_json_begin_array (json);
     }
   else
-    csv_row (csv, csv_header);
+    csv_row (csv, csv_header, csv_header[CSV_COLUMNS - 1]);
 
   for (guint i = 0; i < sessions->len; i++)
     {
@@ -1093,6 +1243,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       g_autofree char *end = s->end_ms ? dr_fmt_iso8601 (s->end_ms) : g_strdup ("");
       g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, s->id);
       g_autofree char *mean = csv_double (s->mean_coverage);
+      const char *who = dr_ctl_person_name (ctl, s->person);
       GVariantIter iter;
       gint64 time_ms;
       const char *kind;
@@ -1110,7 +1261,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       if (as_json)
         {
           dr_json_begin_object (json);
-          session_json_members (json, s);
+          session_json_members (ctl, json, s);
           dr_json_key (json, "zones");
           dr_json_begin_array (json);
           for (guint z = 0; z < coverage->len; z++)
@@ -1143,7 +1294,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       {
         const char *row[CSV_COLUMNS] = { "session", id,   s->roller, start, end,  NULL, NULL, mean,
                                          NULL,      NULL, NULL,      NULL,  NULL, NULL, NULL };
-        csv_row (csv, row);
+        csv_row (csv, row, who);
       }
       for (guint z = 0; z < coverage->len; z++)
         {
@@ -1155,7 +1306,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           const char *row[CSV_COLUMNS]
               = { "coverage", id, s->roller, start, end,  NULL, zc->name, c,
                   p,          r,  f,         NULL,  NULL, NULL, NULL };
-          csv_row (csv, row);
+          csv_row (csv, row, who);
         }
       g_variant_iter_init (&iter, events);
       while (g_variant_iter_next (&iter, "(x&s@a{sv})", &time_ms, &kind, &details))
@@ -1174,7 +1325,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
             const char *row[CSV_COLUMNS]
                 = { "event", id,   s->roller, start, end,          time, zone, NULL,
                     NULL,    NULL, NULL,      kind,  details_json, NULL, NULL };
-            csv_row (csv, row);
+            csv_row (csv, row, who);
           }
           g_variant_unref (details);
         }
@@ -1194,7 +1345,7 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
               const char *row[CSV_COLUMNS]
                   = { "sample", id,   s->roller, start, end,  time,       zone_name, NULL,
                       NULL,     NULL, NULL,      NULL,  NULL, ticks_text, force };
-              csv_row (csv, row);
+              csv_row (csv, row, who);
             }
         }
     }

@@ -632,7 +632,8 @@ watch_attach (Watch *watch, DrDBusRoller1 *roller)
     {
       DrJson *json = event_json_begin ("watching");
       dr_json_key (json, "roller");
-      dr_roller_view_json (json, roller);
+      dr_roller_view_json (json, roller,
+                           dr_ctl_person_name (ctl, dr_dbus_roller1_get_person (roller)));
       event_json_end (json);
     }
   else if (!watch->tty)

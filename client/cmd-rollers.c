@@ -25,19 +25,6 @@ yes_no (gboolean value)
   return value ? "yes" : "no";
 }
 
-/* "DR-1 (AA:BB:CC:DD:EE:FF)", or the address alone when the roller has no
- * name of its own. */
-static char *
-roller_title (DrDBusRoller1 *roller)
-{
-  const char *address = dr_dbus_roller1_get_address (roller);
-  const char *name = dr_dbus_roller1_get_name (roller);
-
-  if (name == NULL || name[0] == '\0' || g_strcmp0 (name, address) == 0)
-    return g_strdup (address);
-  return g_strdup_printf ("%s (%s)", name, address);
-}
-
 /* A long call is quiet on a pipe, but tells a person at a terminal why
  * nothing happens. */
 static void
@@ -181,7 +168,7 @@ dr_cmd_pair (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     }
 
   roller = dr_ctl_find_roller (ctl, address, NULL);
-  title = roller ? roller_title (roller) : g_strdup (address);
+  title = roller ? dr_roller_view_title (roller) : g_strdup (address);
   g_print ("Paired %s.\n", title);
   return DR_EXIT_OK;
 }
@@ -206,7 +193,7 @@ dr_cmd_forget (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
                                           g_dbus_proxy_get_object_path (G_DBUS_PROXY (roller)),
                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
     return dr_ctl_fail (ctl, error);
-  title = roller_title (roller);
+  title = dr_roller_view_title (roller);
   /* A paired roller stays listed, unpaired, with its history; anything
    * else is gone from the list. Sessions are never deleted. */
   if (dr_dbus_roller1_get_paired (roller))
@@ -231,6 +218,15 @@ head_text (DrDBusRoller1 *roller)
   return g_strdup_printf ("%s × %u", um, count);
 }
 
+/* The name of the roller's person, "—" for one the daemon does not have. */
+static char *
+person_text (DrCtl *ctl, DrDBusRoller1 *roller)
+{
+  const char *name = dr_ctl_person_name (ctl, dr_dbus_roller1_get_person (roller));
+
+  return g_strdup (name ? name : "—");
+}
+
 int
 dr_cmd_list (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 {
@@ -251,7 +247,8 @@ dr_cmd_list (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       g_autoptr (DrJson) json = dr_json_new (TRUE);
       dr_json_begin_array (json);
       for (GList *l = rollers; l != NULL; l = l->next)
-        dr_roller_view_json (json, l->data);
+        dr_roller_view_json (json, l->data,
+                             dr_ctl_person_name (ctl, dr_dbus_roller1_get_person (l->data)));
       dr_json_end_array (json);
       dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
@@ -266,13 +263,13 @@ dr_cmd_list (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   {
     g_autoptr (DrTable) table
-        = dr_table_new (ctl->colour, "ADDRESS", "NAME", "PAIRED", "CONNECTED", "BATTERY", "NEEDLES",
-                        "HEAD WEAR", "SESSION", (char *) NULL);
+        = dr_table_new (ctl->colour, "ADDRESS", "NAME", "PERSON", "PAIRED", "CONNECTED", "BATTERY",
+                        "NEEDLES", "HEAD WEAR", "SESSION", (char *) NULL);
     g_autofree char *text = NULL;
 
-    dr_table_align_right (table, 4);
-    dr_table_align_right (table, 6);
+    dr_table_align_right (table, 5);
     dr_table_align_right (table, 7);
+    dr_table_align_right (table, 8);
     for (GList *l = rollers; l != NULL; l = l->next)
       {
         DrDBusRoller1 *r = l->data;
@@ -282,6 +279,7 @@ dr_cmd_list (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
         dr_table_add (table, dr_dbus_roller1_get_address (r));
         dr_table_add (table, dr_dbus_roller1_get_name (r));
+        dr_table_take (table, person_text (ctl, r));
         dr_table_add (table, yes_no (dr_dbus_roller1_get_paired (r)));
         dr_table_add_coloured (table, connected ? DR_COLOUR_GREEN : DR_COLOUR_DIM,
                                yes_no (connected));
@@ -332,7 +330,8 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (ctl->json)
     {
       g_autoptr (DrJson) json = dr_json_new (TRUE);
-      dr_roller_view_json (json, roller);
+      dr_roller_view_json (json, roller,
+                           dr_ctl_person_name (ctl, dr_dbus_roller1_get_person (roller)));
       dr_ctl_print_json (g_steal_pointer (&json));
       return DR_EXIT_OK;
     }
@@ -343,12 +342,13 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   zone_order = dr_zone_list_names (zones);
 
   {
-    g_autofree char *title = roller_title (roller);
+    g_autofree char *title = dr_roller_view_title (roller);
     g_autofree char *battery = dr_fmt_battery (roller);
     g_autofree char *head = NULL;
     g_autofree char *force = NULL;
     g_autofree char *frames = NULL;
     g_autofree char *session = NULL;
+    g_autofree char *person = person_text (ctl, roller);
     const char *firmware = dr_dbus_roller1_get_firmware_version (roller);
     const char *zone = dr_dbus_roller1_get_zone (roller);
     const char *rolled = dr_dbus_roller1_get_current_zone (roller);
@@ -385,6 +385,7 @@ dr_cmd_status (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     status_line (out, ctl->colour, "Firmware", DR_COLOUR_NONE,
                  firmware && firmware[0] ? firmware : "— (not read yet)");
     status_line (out, ctl->colour, "Needle head", dr_wear_colour (wear), head);
+    status_line (out, ctl->colour, "Person", DR_COLOUR_NONE, person);
     status_line (out, ctl->colour, "Session", DR_COLOUR_NONE, session);
     status_line (out, ctl->colour, "Zone", DR_COLOUR_NONE, zone && zone[0] ? zone : "—");
     status_line (out, ctl->colour, "Rolling", DR_COLOUR_NONE, rolled && rolled[0] ? rolled : "—");
@@ -460,7 +461,7 @@ dr_cmd_zone (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (!dr_dbus_roller1_call_set_zone_sync (roller, argv[1], G_DBUS_CALL_FLAGS_NONE, -1, NULL,
                                            &error))
     return dr_ctl_fail (ctl, error);
-  title = roller_title (roller);
+  title = dr_roller_view_title (roller);
   if (argv[1][0] == '\0')
     g_print ("No zone set on %s: the roller's own sensor decides.\n", title);
   else
@@ -483,7 +484,7 @@ dr_cmd_start (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (!dr_dbus_roller1_call_start_session_sync (roller, G_DBUS_CALL_FLAGS_NONE, -1, &id, NULL,
                                                 &error))
     return dr_ctl_fail (ctl, error);
-  title = roller_title (roller);
+  title = dr_roller_view_title (roller);
   if (before != 0 && before == id)
     g_print ("Session %" G_GUINT64_FORMAT " is already running on %s.\n", id, title);
   else
@@ -505,7 +506,7 @@ dr_cmd_stop (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (!dr_dbus_roller1_call_stop_session_sync (roller, G_DBUS_CALL_FLAGS_NONE, -1, &id, NULL,
                                                &error))
     return dr_ctl_fail (ctl, error);
-  title = roller_title (roller);
+  title = dr_roller_view_title (roller);
   g_print ("Ended session %" G_GUINT64_FORMAT
            " on %s. Its coverage: dermarollctl coverage %" G_GUINT64_FORMAT
            "\nClean and disinfect the roller now.\n",
@@ -523,7 +524,7 @@ dr_cmd_sync (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
 
   if (status >= 0)
     return status;
-  title = roller_title (roller);
+  title = dr_roller_view_title (roller);
   {
     g_autofree char *message = g_strdup_printf ("Pulling the stored history from %s…", title);
     progress (message);

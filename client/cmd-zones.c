@@ -1,14 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cmd-zones.c: the zones the daemon knows, and excluding or including one
- * (Manager1.GetZones, SetZoneExcluded).
+/* cmd-zones.c: the zones the daemon knows, for one person: excluded or
+ * not, when last treated and when free again (Manager1.GetZones,
+ * Person1.ExcludedZones, GetRestStatus); and excluding or including one
+ * (Person1.SetZoneExcluded).
  */
 #include "commands.h"
 
 #include "face-map.h"
 #include "format.h"
 #include "json-writer.h"
+#include "people.h"
 #include "table.h"
 #include "zone-list.h"
+
+/* The zone's rest for scripts: null for "never treated" and for "free
+ * now" rather than the daemon's 0, as for a session's end_ms. */
+static void
+zone_rest_json (DrJson *json, const DrRest *rest)
+{
+  dr_json_key (json, "last_treated_ms");
+  if (rest != NULL && rest->last_treated_ms != 0)
+    dr_json_int (json, rest->last_treated_ms);
+  else
+    dr_json_null (json);
+  dr_json_key (json, "free_from_ms");
+  if (rest != NULL && rest->free_from_ms != 0)
+    dr_json_int (json, rest->free_from_ms);
+  else
+    dr_json_null (json);
+}
 
 int
 dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
@@ -20,6 +40,9 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           { NULL } };
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) zones = NULL;
+  g_autoptr (DrDBusPerson1) person = NULL;
+  g_autoptr (GHashTable) rest = NULL;
+  gint64 now_ms = g_get_real_time () / 1000;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
 
   if (status >= 0)
@@ -34,12 +57,28 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (zones == NULL)
     return dr_ctl_fail (ctl, error);
 
+  /* Shell completion asks for the names alone, quickly: nobody's rest
+   * (a --person given is still checked). */
   if (names_only)
     {
+      if (ctl->person != NULL)
+        {
+          status = dr_ctl_resolve_person (ctl, cmd, NULL, &person);
+          if (status >= 0)
+            return status;
+        }
       for (guint i = 0; i < zones->len; i++)
         g_print ("%s\n", g_array_index (zones, DrZoneInfo, i).name);
       return DR_EXIT_OK;
     }
+
+  status = dr_ctl_resolve_person (ctl, cmd, NULL, &person);
+  if (status >= 0)
+    return status;
+  dr_zone_list_set_excluded (zones, dr_dbus_person1_get_excluded_zones (person));
+  rest = dr_people_rest_status (person, &error);
+  if (rest == NULL)
+    return dr_ctl_fail (ctl, error);
 
   if (ctl->json)
     {
@@ -56,6 +95,7 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           dr_json_member_double (json, "target_passes", z->target_passes);
           dr_json_member_bool (json, "excluded", z->excluded);
           dr_json_member_bool (json, "on_face", dr_face_map_is_face_zone (z->name));
+          zone_rest_json (json, g_hash_table_lookup (rest, z->name));
           dr_json_end_object (json);
         }
       dr_json_end_array (json);
@@ -64,9 +104,12 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
     }
 
   {
-    g_autoptr (DrTable) table = dr_table_new (ctl->colour, "ID", "ZONE", "AREA", "TARGET PASSES",
-                                              "EXCLUDED", (char *) NULL);
+    g_autoptr (DrTable) table
+        = dr_table_new (ctl->colour, "ID", "ZONE", "AREA", "TARGET PASSES", "EXCLUDED",
+                        "LAST TREATED", "AGAIN FROM", (char *) NULL);
     g_autofree char *text = NULL;
+    const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (person));
+    gboolean is_default = g_strcmp0 (path, dr_dbus_manager1_get_default_person (ctl->manager)) == 0;
 
     dr_table_align_right (table, 0);
     dr_table_align_right (table, 2);
@@ -78,10 +121,18 @@ dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
         dr_table_add (table, z->name);
         dr_table_take (table, dr_fmt_area (z->area_cm2));
         dr_table_take (table, g_strdup_printf ("%g", z->target_passes));
+        const DrRest *r = g_hash_table_lookup (rest, z->name);
+        gboolean resting = r != NULL && r->free_from_ms > now_ms;
+
         dr_table_add_coloured (table, z->excluded ? DR_COLOUR_RED : DR_COLOUR_NONE,
                                z->excluded ? "yes" : "no");
+        dr_table_take (table, dr_fmt_local_time (r ? r->last_treated_ms : 0));
+        dr_table_take_coloured (table, resting ? DR_COLOUR_YELLOW : DR_COLOUR_GREEN,
+                                r ? dr_fmt_again_from (r->free_from_ms, now_ms) : g_strdup ("—"));
       }
     text = dr_table_render (table);
+    g_print ("Zones of %s%s (local time):\n\n", dr_dbus_person1_get_name (person),
+             is_default ? ", the default person" : "");
     dr_ctl_print (text);
   }
   return DR_EXIT_OK;
@@ -91,23 +142,38 @@ static int
 set_excluded (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv, gboolean excluded)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (DrDBusPerson1) person = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *undo = NULL;
   int status = dr_ctl_parse (ctl, cmd, NULL, &argc, &argv);
 
   if (status >= 0)
     return status;
   if (argc != 2)
     return dr_ctl_usage (cmd, "%s needs one ZONE", cmd->name);
-  if (!dr_ctl_connect (ctl, &error))
-    return dr_ctl_fail (ctl, error);
+  status = dr_ctl_resolve_person (ctl, cmd, NULL, &person);
+  if (status >= 0)
+    return status;
   /* The daemon checks the name and its error lists the valid ones. */
-  if (!dr_dbus_manager1_call_set_zone_excluded_sync (ctl->manager, argv[1], excluded,
-                                                     G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+  if (!dr_dbus_person1_call_set_zone_excluded_sync (person, argv[1], excluded,
+                                                    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
     return dr_ctl_fail (ctl, error);
-  if (excluded)
-    g_print ("Excluded %s: every roller warns on contact there until 'dermarollctl include %s'.\n",
-             argv[1], argv[1]);
+  name = g_strdup (dr_dbus_person1_get_name (person));
+  if (!excluded)
+    {
+      g_print ("Included %s again for %s.\n", argv[1], name);
+      return DR_EXIT_OK;
+    }
+  /* The way back names the person only where the default would not do. */
+  if (ctl->person != NULL)
+    {
+      g_autofree char *word = dr_fmt_shell_word (name);
+      undo = g_strdup_printf ("dermarollctl include %s --person %s", argv[1], word);
+    }
   else
-    g_print ("Included %s again.\n", argv[1]);
+    undo = g_strdup_printf ("dermarollctl include %s", argv[1]);
+  g_print ("Excluded %s for %s: their rollers warn on contact there. Include it again with: %s\n",
+           argv[1], name, undo);
   return DR_EXIT_OK;
 }
 

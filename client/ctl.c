@@ -10,6 +10,7 @@
 
 #include "dr-error.h"
 #include "format.h"
+#include "people.h"
 
 /* Activation starts dermarolld and waits for it to own its name. */
 #define START_TIMEOUT_MS (30 * 1000)
@@ -24,6 +25,16 @@ roller_option (const char *option_name, const char *value, gpointer data, GError
   return TRUE;
 }
 
+static gboolean
+person_option (const char *option_name, const char *value, gpointer data, GError **error)
+{
+  DrCtl *ctl = data;
+
+  g_free (ctl->person);
+  ctl->person = g_strdup (value);
+  return TRUE;
+}
+
 int
 dr_ctl_parse (DrCtl *ctl, const DrCommand *cmd, const GOptionEntry *entries, int *argc,
               char ***argv)
@@ -35,6 +46,12 @@ dr_ctl_parse (DrCtl *ctl, const DrCommand *cmd, const GOptionEntry *entries, int
   GOptionEntry roller_entries[]
       = { { "roller", 'r', 0, G_OPTION_ARG_CALLBACK, (gpointer) roller_option,
             "The roller to use (needed when several are known)", "ADDRESS" },
+          { NULL } };
+  GOptionEntry person_entries[]
+      = { { "person", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) person_option,
+            "The person whose sessions, zones and rest are meant (default: the default person; "
+            "'dermarollctl people' lists them)",
+            "NAME" },
           { NULL } };
   GOptionEntry json_entries[]
       = { { "json", 0, 0, G_OPTION_ARG_NONE, &ctl->json, "Print JSON for scripts", NULL },
@@ -56,7 +73,10 @@ dr_ctl_parse (DrCtl *ctl, const DrCommand *cmd, const GOptionEntry *entries, int
     roller_entries[0].flags |= G_OPTION_FLAG_HIDDEN;
   if (!(cmd->flags & DR_CMD_JSON))
     json_entries[0].flags |= G_OPTION_FLAG_HIDDEN;
+  if (!(cmd->flags & DR_CMD_PERSON))
+    person_entries[0].flags |= G_OPTION_FLAG_HIDDEN;
   g_option_group_add_entries (main_group, roller_entries);
+  g_option_group_add_entries (main_group, person_entries);
   g_option_group_add_entries (main_group, json_entries);
   g_option_group_add_entries (main_group, system_entries);
   g_option_context_set_main_group (context, main_group);
@@ -69,6 +89,8 @@ dr_ctl_parse (DrCtl *ctl, const DrCommand *cmd, const GOptionEntry *entries, int
     return dr_ctl_usage (cmd, "%s has no --json output", cmd->name);
   if (ctl->roller != NULL && !(cmd->flags & DR_CMD_ROLLER))
     return dr_ctl_usage (cmd, "%s does not take --roller", cmd->name);
+  if (ctl->person != NULL && !(cmd->flags & DR_CMD_PERSON))
+    return dr_ctl_usage (cmd, "%s does not take --person", cmd->name);
   if (ctl->roller != NULL && !dr_address_is_valid (ctl->roller))
     return dr_ctl_usage (cmd, "--roller: \"%s\" is not a Bluetooth address (AA:BB:CC:DD:EE:FF)",
                          ctl->roller);
@@ -372,6 +394,71 @@ dr_ctl_resolve_roller (DrCtl *ctl, const DrCommand *cmd, const char *address,
   *roller_out = dr_ctl_find_roller (ctl, address, &error);
   if (*roller_out == NULL)
     return dr_ctl_fail (ctl, error);
+  return -1;
+}
+
+GList *
+dr_ctl_people (DrCtl *ctl, GError **error)
+{
+  if (ctl->people != NULL)
+    return ctl->people;
+  if (!dr_ctl_connect_objects (ctl, error))
+    return NULL;
+  ctl->people = dr_people_list (ctl->objects);
+  if (ctl->people == NULL)
+    /* The daemon always has its default person: none at all is a daemon
+     * from before people, which the rest of the command would not
+     * understand either. */
+    g_set_error (error, DR_ERROR, DR_ERROR_NOT_SUPPORTED,
+                 "dermarolld has no people (Person1 objects): is it older than this "
+                 "dermarollctl?");
+  return ctl->people;
+}
+
+const char *
+dr_ctl_person_name (DrCtl *ctl, const char *path)
+{
+  DrDBusPerson1 *person;
+
+  if (path == NULL || g_str_equal (path, DR_PEOPLE_NOBODY))
+    return NULL;
+  person = dr_people_lookup (dr_ctl_people (ctl, NULL), path);
+  return person ? dr_dbus_person1_get_name (person) : NULL;
+}
+
+int
+dr_ctl_resolve_person (DrCtl *ctl, const DrCommand *cmd, const char *name,
+                       DrDBusPerson1 **person_out)
+{
+  g_autoptr (GError) error = NULL;
+  GList *people;
+  DrDBusPerson1 *person;
+
+  if (name == NULL)
+    name = ctl->person;
+  people = dr_ctl_people (ctl, &error);
+  if (people == NULL)
+    return dr_ctl_fail (ctl, error);
+  if (name == NULL)
+    {
+      const char *path = dr_dbus_manager1_get_default_person (ctl->manager);
+
+      person = dr_people_lookup (people, path);
+      if (person == NULL)
+        return dr_ctl_failf ("dermarolld names no default person it has (DefaultPerson is "
+                             "\"%s\")",
+                             path ? path : "");
+    }
+  else
+    {
+      person = dr_people_find (people, name);
+      if (person == NULL)
+        {
+          g_autofree char *known = dr_people_names (people);
+          return dr_ctl_usage (cmd, "unknown person \"%s\" (known people: %s)", name, known);
+        }
+    }
+  *person_out = g_object_ref (person);
   return -1;
 }
 

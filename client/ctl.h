@@ -29,6 +29,7 @@ typedef enum
 {
   DR_CMD_JSON = 1 << 0,   /* takes --json */
   DR_CMD_ROLLER = 1 << 1, /* takes --roller ADDRESS */
+  DR_CMD_PERSON = 1 << 2, /* takes --person NAME */
 } DrCommandFlags;
 
 typedef struct _DrCtl DrCtl;
@@ -50,6 +51,7 @@ struct _DrCtl
   gboolean system;
   gboolean json;
   char *roller;
+  char *person;
   /* Colour on stdout: a terminal and NO_COLOR unset. */
   gboolean colour;
 
@@ -57,6 +59,8 @@ struct _DrCtl
   GDBusConnection *connection;
   DrDBusManager1 *manager;
   GDBusObjectManager *objects;
+  /* The Person1 objects, by dr_ctl_people (). */
+  GList *people;
 };
 
 /* Parses @cmd's options (@entries, NULL-terminated, may be NULL, plus the
@@ -92,6 +96,21 @@ DrDBusRoller1 *dr_ctl_find_roller (DrCtl *ctl, const char *address, GError **err
  * Returns -1 to go on with *@roller_out set, or the exit status. */
 int dr_ctl_resolve_roller (DrCtl *ctl, const DrCommand *cmd, const char *address,
                            DrDBusRoller1 **roller_out);
+
+/* Every Person1 the daemon has, in the order they were added (borrowed:
+ * the list and its references stay @ctl's); NULL and @error when the
+ * daemon cannot be asked (an empty list is no error, but the daemon
+ * always has its default person). */
+GList *dr_ctl_people (DrCtl *ctl, GError **error);
+/* The name of the person at @path; NULL for "/" (nobody) or a person
+ * the daemon does not have (any more). */
+const char *dr_ctl_person_name (DrCtl *ctl, const char *path);
+/* The person @name names (a positional NAME), else --person, else the
+ * default person (Manager1.DefaultPerson). An unknown name is a usage
+ * error listing the known people. Returns -1 to go on with *@person_out
+ * set (a new reference), or the exit status. */
+int dr_ctl_resolve_person (DrCtl *ctl, const DrCommand *cmd, const char *name,
+                           DrDBusPerson1 **person_out);
 
 /* Prints @text to stdout as is (it ends with a newline). */
 void dr_ctl_print (const char *text);

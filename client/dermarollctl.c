@@ -49,33 +49,60 @@ static const DrCommand commands[] = {
     "Example:\n  dermarollctl start\n", dr_cmd_start, DR_CMD_ROLLER },
   { "stop", NULL, "End the active session", "Example:\n  dermarollctl stop\n", dr_cmd_stop,
     DR_CMD_ROLLER },
-  { "sessions", NULL, "List stored sessions",
-    DATE_HELP "\nExample:\n  dermarollctl sessions --since 2024-05-01\n", dr_cmd_sessions,
-    DR_CMD_JSON | DR_CMD_ROLLER },
+  { "sessions", NULL, "List stored sessions, with whose they are",
+    DATE_HELP "Without --person, everybody's sessions (\"—\" for a removed person's).\n"
+              "\nExample:\n  dermarollctl sessions --since 2024-05-01 --person Ann\n",
+    dr_cmd_sessions, DR_CMD_JSON | DR_CMD_ROLLER | DR_CMD_PERSON },
   { "coverage", "[SESSION|last]", "Coverage of each zone in a session; --svg draws the face map",
     "SESSION is an id from 'dermarollctl sessions'; the default is the last session.\n"
     "The face map colours each zone from light red (0 %) to green (100 %: the target\n"
     "passes reached) and hatches excluded zones.\n\n"
+    "After the table, each treated zone that must still rest, and from when it may be\n"
+    "treated again (the session's person's rest status).\n"
+    "With --person, last is that person's last session.\n\n"
     "Example:\n  dermarollctl coverage last --svg coverage.svg\n",
-    dr_cmd_coverage, DR_CMD_JSON | DR_CMD_ROLLER },
+    dr_cmd_coverage, DR_CMD_JSON | DR_CMD_ROLLER | DR_CMD_PERSON },
   { "events", "SESSION", "List a session's events (over-pressure, excluded zone, ...)",
-    "SESSION is an id from 'dermarollctl sessions', or last.\n\n"
+    "SESSION is an id from 'dermarollctl sessions', or last (with --person, that\n"
+    "person's last session).\n\n"
     "Example:\n  dermarollctl events 12\n",
-    dr_cmd_events, DR_CMD_JSON },
-  { "zones", NULL, "List the configured zones", "Example:\n  dermarollctl zones\n", dr_cmd_zones,
-    DR_CMD_JSON },
+    dr_cmd_events, DR_CMD_JSON | DR_CMD_PERSON },
+  { "zones", NULL, "List the zones: excluded, last treated, free again from",
+    "For the default person, or --person. LAST TREATED is the end of the person's latest\n"
+    "session with contact in the zone; AGAIN FROM is when its rest ends (\"now\": it may be\n"
+    "treated now). In --json, last_treated_ms is null for never, free_from_ms null for now.\n\n"
+    "Example:\n  dermarollctl zones --person Ann\n",
+    dr_cmd_zones, DR_CMD_JSON | DR_CMD_PERSON },
   { "exclude", "ZONE", "Exclude a zone (active acne, rosacea, eczema): warn on contact",
-    "Applies to every roller at once, and is stored.\n\n"
-    "Example:\n  dermarollctl exclude left-cheek\n",
-    dr_cmd_exclude, 0 },
+    "For the default person, or --person: applies at once to every roller of theirs, and\n"
+    "is stored.\n\n"
+    "Example:\n  dermarollctl exclude left-cheek --person Ann\n",
+    dr_cmd_exclude, DR_CMD_PERSON },
   { "include", "ZONE", "Include an excluded zone again",
-    "Example:\n  dermarollctl include left-cheek\n", dr_cmd_include, 0 },
+    "For the default person, or --person.\n\n"
+    "Example:\n  dermarollctl include left-cheek\n",
+    dr_cmd_include, DR_CMD_PERSON },
+  { "people", NULL, "List the people: default, their rollers, excluded zones",
+    "History, rest and excluded zones belong to a person; a roller's sessions are for\n"
+    "its person ('dermarollctl person use').\n\n"
+    "Example:\n  dermarollctl people\n",
+    dr_cmd_people, DR_CMD_JSON },
+  { "person", "add|rename|remove|use NAME…",
+    "Add, rename or remove a person, or give a roller to one",
+    "remove keeps the person's sessions, owned by nobody, unless --delete-data; it is\n"
+    "refused while one of their sessions is in progress. use makes the roller's next\n"
+    "sessions that person's (a session in progress for someone else ends first); without\n"
+    "--roller, the one roller there is.\n\n"
+    "Example:\n  dermarollctl person add Ann\n  dermarollctl person use Ann --roller "
+    "C0:FF:EE:00:00:01\n",
+    dr_cmd_person, DR_CMD_ROLLER },
   { "export", NULL, "Export sessions with their coverage and events as CSV or JSON",
     DATE_HELP "\n"
               "CSV has one row per session, per zone of a session (record=coverage) and per event\n"
               "(record=event, details as a JSON object). Times are ISO 8601 in local time.\n\n"
+              "Every session and row names its person (empty for a removed person's).\n\n"
               "Example:\n  dermarollctl export --since 2024-05-01 --format csv -o sessions.csv\n",
-    dr_cmd_export, DR_CMD_ROLLER },
+    dr_cmd_export, DR_CMD_ROLLER | DR_CMD_PERSON },
   { "sync", NULL, "Pull the roller's stored history now",
     "The daemon does this by itself when a roller connects.\n\n"
     "Example:\n  dermarollctl sync\n",
@@ -94,23 +121,31 @@ find_command (const char *name)
 static void
 print_help (FILE *out)
 {
-  fprintf (out, "Usage: dermarollctl [--system] [--roller ADDRESS] [--json] COMMAND [ARGS…]\n\n"
-                "Control dermarolld, the smart derma roller daemon.\n\n"
-                "Commands:\n");
+  fprintf (out,
+           "Usage: dermarollctl [--system] [--roller ADDRESS] [--person NAME] [--json] COMMAND "
+           "[ARGS…]\n\n"
+           "Control dermarolld, the smart derma roller daemon.\n\n"
+           "Commands:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       g_autofree char *usage
           = g_strdup_printf ("%s%s%s", commands[i].name, commands[i].args ? " " : "",
                              commands[i].args ? commands[i].args : "");
-      fprintf (out, "  %-26s %s\n", usage, commands[i].summary);
+      /* A long usage gets its own line rather than pushing the summary out. */
+      if (strlen (usage) > 26)
+        fprintf (out, "  %s\n  %-26s %s\n", usage, "", commands[i].summary);
+      else
+        fprintf (out, "  %-26s %s\n", usage, commands[i].summary);
     }
   fprintf (out, "  %-26s %s\n", "help [COMMAND]", "Show this, or a command's help");
   fprintf (out,
            "\nOptions:\n"
            "  --system                   Talk to dermarolld on the system bus\n"
            "  -r, --roller ADDRESS       The roller to use when several are known\n"
+           "  --person NAME              The person meant (sessions, coverage, events, export,\n"
+           "                             zones, exclude, include); default: the default person\n"
            "  --json                     JSON output (list, status, sessions, coverage, events,\n"
-           "                             zones; one object a line for scan and watch)\n"
+           "                             zones, people; one object a line for scan and watch)\n"
            "  -h, --help                 Show this help\n"
            "  --version                  Show the version\n"
            "\n'dermarollctl COMMAND --help' shows a command's own options.\n"
@@ -135,6 +170,8 @@ ctl_clear (DrCtl *ctl)
   g_clear_object (&ctl->manager);
   g_clear_object (&ctl->connection);
   g_clear_pointer (&ctl->roller, g_free);
+  g_clear_pointer (&ctl->person, g_free);
+  g_list_free_full (g_steal_pointer (&ctl->people), g_object_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DrCtl, ctl_clear)
@@ -175,6 +212,18 @@ main (int argc, char **argv)
         {
           g_free (ctl.roller);
           ctl.roller = g_strdup (arg + strlen ("--roller="));
+        }
+      else if (g_str_equal (arg, "--person"))
+        {
+          if (i + 1 >= argc)
+            return dr_ctl_usage (NULL, "%s needs a NAME", arg);
+          g_free (ctl.person);
+          ctl.person = g_strdup (argv[++i]);
+        }
+      else if (g_str_has_prefix (arg, "--person="))
+        {
+          g_free (ctl.person);
+          ctl.person = g_strdup (arg + strlen ("--person="));
         }
       else if (g_str_equal (arg, "--help") || g_str_equal (arg, "-h"))
         {

@@ -85,6 +85,36 @@ dr_fmt_local_time (gint64 ms)
 }
 
 char *
+dr_fmt_local_day (gint64 ms, gint64 now_ms)
+{
+  g_autoptr (GDateTime) dt = local_from_ms (ms);
+  g_autoptr (GDateTime) now = local_from_ms (now_ms);
+  g_autofree char *month = NULL;
+
+  if (dt == NULL)
+    return g_strdup ("?");
+  /* %b follows LC_TIME, like every other date a person reads here; the
+   * day without a leading zero or blank, which %e would give. */
+  month = g_date_time_format (dt, "%b");
+  if (now != NULL && g_date_time_get_year (now) == g_date_time_get_year (dt))
+    return g_strdup_printf ("%d %s %02d:%02d", g_date_time_get_day_of_month (dt), month,
+                            g_date_time_get_hour (dt), g_date_time_get_minute (dt));
+  return g_strdup_printf ("%d %s %d %02d:%02d", g_date_time_get_day_of_month (dt), month,
+                          g_date_time_get_year (dt), g_date_time_get_hour (dt),
+                          g_date_time_get_minute (dt));
+}
+
+char *
+dr_fmt_again_from (gint64 free_from_ms, gint64 now_ms)
+{
+  /* The daemon says 0 for "now"; a time it gave that has passed since is
+   * "now" as well. */
+  if (free_from_ms <= now_ms)
+    return g_strdup ("now");
+  return dr_fmt_local_time (free_from_ms);
+}
+
+char *
 dr_fmt_local_clock (gint64 ms)
 {
   g_autoptr (GDateTime) dt = local_from_ms (ms);
@@ -247,6 +277,19 @@ dr_parse_date (const char *text, gboolean end_of_day, gint64 *ms_out, GError **e
     }
   *ms_out = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
   return TRUE;
+}
+
+char *
+dr_fmt_shell_word (const char *text)
+{
+  gboolean plain = text != NULL && text[0] != '\0';
+
+  for (const char *p = text; plain && *p; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("-_.,:/+@%=", *p) == NULL && !((guchar) *p & 0x80))
+      plain = FALSE;
+  if (plain)
+    return g_strdup (text);
+  return g_shell_quote (text ? text : "");
 }
 
 gboolean

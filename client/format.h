@@ -35,6 +35,13 @@ char *dr_fmt_coloured (gboolean enabled, DrColour colour, const char *text);
 
 /* "2024-05-14 08:30" in local time; "—" for 0. */
 char *dr_fmt_local_time (gint64 ms);
+/* "8 Dec 14:30" in local time, with the year ("8 Dec 2027 14:30") when it
+ * is not the year of @now_ms: for "forehead: again from 8 Dec 14:30". */
+char *dr_fmt_local_day (gint64 ms, gint64 now_ms);
+/* When a resting zone may be treated again (Person1.GetRestStatus's free
+ * from): "now" when @free_from_ms is 0 or not after @now_ms, else as
+ * dr_fmt_local_time (). */
+char *dr_fmt_again_from (gint64 free_from_ms, gint64 now_ms);
 /* "08:30:12.345" in local time, for live output. */
 char *dr_fmt_local_clock (gint64 ms);
 /* "2024-05-14T08:30:12.345+02:00": ISO 8601 in local time, for JSON/CSV. */
@@ -63,6 +70,10 @@ char *dr_fmt_micrometres (guint length_um);
  * ("2024-05-14T08:30", "2024-05-14 08:30:15", optionally with "Z" or an
  * offset; local time without one). */
 gboolean dr_parse_date (const char *text, gboolean end_of_day, gint64 *ms_out, GError **error);
+
+/* @text as one shell word for a command line shown to a person: as it is
+ * when it needs no quoting ("Ann"), quoted otherwise ("'Ann Smith'"). */
+char *dr_fmt_shell_word (const char *text);
 
 /* TRUE for "AA:BB:CC:DD:EE:FF" (either case). */
 gboolean dr_address_is_valid (const char *address);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 void
-dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller)
+dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller, const char *person_name)
 {
   GVariant *coverage = dr_dbus_roller1_get_coverage (roller);
 
@@ -23,6 +23,8 @@ dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller)
   dr_json_member_uint (json, "head_id", dr_dbus_roller1_get_head_id (roller));
   dr_json_member_double (json, "head_wear", dr_dbus_roller1_get_head_wear (roller));
   dr_json_member_uint (json, "active_session", dr_dbus_roller1_get_active_session (roller));
+  dr_json_member_string (json, "person", person_name);
+  dr_json_member_string (json, "person_object_path", dr_dbus_roller1_get_person (roller));
   dr_json_member_string (json, "zone", dr_dbus_roller1_get_zone (roller));
   dr_json_member_string (json, "current_zone", dr_dbus_roller1_get_current_zone (roller));
   dr_json_member_double (json, "force_n", dr_dbus_roller1_get_force (roller));
@@ -39,6 +41,17 @@ dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller)
   dr_json_member_uint (json, "malformed_frames", dr_dbus_roller1_get_malformed_frames (roller));
   dr_roller_view_json_rssi (json, roller);
   dr_json_end_object (json);
+}
+
+char *
+dr_roller_view_title (DrDBusRoller1 *roller)
+{
+  const char *address = dr_dbus_roller1_get_address (roller);
+  const char *name = dr_dbus_roller1_get_name (roller);
+
+  if (name == NULL || name[0] == '\0' || g_strcmp0 (name, address) == 0)
+    return g_strdup (address);
+  return g_strdup_printf ("%s (%s)", name, address);
 }
 
 void

@@ -14,8 +14,13 @@ G_BEGIN_DECLS
 /* Battery at or below this is low (the daemon notifies at the same level). */
 #define DR_BATTERY_LOW_PERCENT 15
 
-/* The roller's properties as one JSON object. */
-void dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller);
+/* The roller's properties as one JSON object; @person_name is the name of
+ * its Person (null in the JSON when NULL: a person the caller does not
+ * know). */
+void dr_roller_view_json (DrJson *json, DrDBusRoller1 *roller, const char *person_name);
+/* "DR-1 (AA:BB:CC:DD:EE:FF)", or the address alone when the roller has no
+ * name of its own. */
+char *dr_roller_view_title (DrDBusRoller1 *roller);
 /* Its "rssi_dbm" member, null when unknown: `scan` shows it as well. */
 void dr_roller_view_json_rssi (DrJson *json, DrDBusRoller1 *roller);
 

@@ -55,6 +55,16 @@ dr_zone_list_find (GArray *zones, const char *name)
   return NULL;
 }
 
+void
+dr_zone_list_set_excluded (GArray *zones, const char *const *excluded)
+{
+  for (guint i = 0; zones != NULL && i < zones->len; i++)
+    {
+      DrZoneInfo *zone = &g_array_index (zones, DrZoneInfo, i);
+      zone->excluded = excluded != NULL && g_strv_contains (excluded, zone->name);
+    }
+}
+
 char **
 dr_zone_list_names (GArray *zones)
 {

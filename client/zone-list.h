@@ -20,6 +20,9 @@ typedef struct
 /* The zones by id; NULL and @error when the call fails. */
 GArray *dr_zone_list_fetch (DrDBusManager1 *manager, GError **error);
 const DrZoneInfo *dr_zone_list_find (GArray *zones, const char *name);
+/* Sets each zone's excluded flag from a person's ExcludedZones: GetZones
+ * gives the default person's. */
+void dr_zone_list_set_excluded (GArray *zones, const char *const *excluded);
 /* The names in id order, NULL-terminated; free with g_strfreev. */
 char **dr_zone_list_names (GArray *zones);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-ctl-format.c: dermarollctl's output helpers: units and dates for
- * people, date parsing, table alignment with multi-byte units and colour,
+ * people (the day a zone may be treated again), date parsing, names as
+ * shell words, table alignment with multi-byte units and colour,
  * and the JSON writer (escaping, numbers, nesting).
  */
 #include <glib.h>
@@ -124,6 +125,71 @@ test_local_time (void)
   g_assert_cmpstr (clock, ==, "10:30:00.123");
   g_assert_cmpstr (iso, ==, "2024-05-14T10:30:00.123+02:00");
   g_assert_cmpstr (zero, ==, "—");
+}
+
+static void
+test_local_day (void)
+{
+  const gint64 dec8 = 1765200600000;      /* 2025-12-08 13:30 UTC, 14:30 CET */
+  const gint64 june = 1748779200000;      /* 2025-06-01, the same year */
+  const gint64 dec8_next = 1796736600000; /* 2026-12-08 */
+  const gint64 new_year = 1767223800000;  /* 2025-12-31 23:30 UTC: 2026 already in CET */
+  g_autofree char *same_year = dr_fmt_local_day (dec8, june);
+  g_autofree char *other_year = dr_fmt_local_day (dec8_next, june);
+  g_autofree char *past_year = dr_fmt_local_day (dec8, dec8_next);
+  g_autofree char *local_year = dr_fmt_local_day (new_year, new_year);
+  g_autofree char *utc_eve = dr_fmt_local_day (new_year, dec8);
+
+  g_assert_cmpstr (same_year, ==, "8 Dec 14:30");
+  g_assert_cmpstr (other_year, ==, "8 Dec 2026 14:30");
+  g_assert_cmpstr (past_year, ==, "8 Dec 2025 14:30");
+  /* The local date, not UTC's: 00:30 on 1 January. */
+  g_assert_cmpstr (local_year, ==, "1 Jan 00:30");
+  g_assert_cmpstr (utc_eve, ==, "1 Jan 2026 00:30");
+}
+
+static void
+test_again_from (void)
+{
+  const gint64 now = 1765200600000;
+  g_autofree char *never = dr_fmt_again_from (0, now);
+  g_autofree char *at_now = dr_fmt_again_from (now, now);
+  g_autofree char *passed = dr_fmt_again_from (now - 1, now);
+  g_autofree char *next_ms = dr_fmt_again_from (now + 1, now);
+  g_autofree char *later = dr_fmt_again_from (now + 42 * 86400000LL, now);
+
+  /* 0 is the daemon's "now"; a time that has passed since is now too. */
+  g_assert_cmpstr (never, ==, "now");
+  g_assert_cmpstr (at_now, ==, "now");
+  g_assert_cmpstr (passed, ==, "now");
+  /* One millisecond still to rest is not now. */
+  g_assert_cmpstr (next_ms, ==, "2025-12-08 14:30");
+  g_assert_cmpstr (later, ==, "2026-01-19 14:30");
+}
+
+static void
+test_shell_word (void)
+{
+  static const struct
+  {
+    const char *text;
+    const char *word;
+  } cases[] = {
+    { "Ann", "Ann" },
+    { "anne-marie_2", "anne-marie_2" },
+    { "Zoë", "Zoë" },
+    { "Ann Smith", "'Ann Smith'" },
+    { "O'Neil", "'O'\\''Neil'" },
+    { "$HOME", "'$HOME'" },
+    { "a;b", "'a;b'" },
+    { "", "''" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *word = dr_fmt_shell_word (cases[i].text);
+      g_assert_cmpstr (word, ==, cases[i].word);
+    }
 }
 
 static void
@@ -277,6 +343,9 @@ main (int argc, char **argv)
   g_test_add_func ("/format/durations", test_durations);
   g_test_add_func ("/format/dates", test_dates);
   g_test_add_func ("/format/local-time", test_local_time);
+  g_test_add_func ("/format/local-day", test_local_day);
+  g_test_add_func ("/format/again-from", test_again_from);
+  g_test_add_func ("/format/shell-word", test_shell_word);
   g_test_add_func ("/format/addresses", test_addresses);
   g_test_add_func ("/format/table", test_table);
   g_test_add_func ("/format/table-colour", test_table_colour);

@@ -30,13 +30,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
 import roller_protocol as proto  # noqa: E402
-from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL, TIMEOUT_FACTOR,  # noqa: E402
-                      RollerTestCase, daemon_path, now_ms, roller_object_path, wait_until)
+from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL, TIMEOUT_FACTOR, OM_IFACE,  # noqa: E402
+                      RollerTestCase, call, daemon_path, get_prop, now_ms, roller_object_path,
+                      wait_until)
 
 ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
 NOT_RUNNING = 'dermarollctl: dermarolld is not running (org.dermaroll not on the session bus)\n'
 COMMANDS = ['scan', 'pair', 'forget', 'list', 'status', 'watch', 'zone', 'start', 'stop',
-            'sessions', 'coverage', 'events', 'zones', 'exclude', 'include', 'export', 'sync']
+            'sessions', 'coverage', 'events', 'zones', 'exclude', 'include', 'export', 'sync',
+            'people', 'person']
+PERSON_IFACE = 'org.dermaroll.Person1'
+DAY_MS = 86_400_000
+# the rest window of the roller's 500 µm head (engine-config.h: 7 days)
+REST_500_UM_MS = 7 * DAY_MS
 
 
 def ctl_path():
@@ -144,6 +150,25 @@ class CtlTestCase(RollerTestCase):
             proc.kill()
         proc.communicate()
 
+    # the daemon's people, asked over D-Bus, not through dermarollctl
+
+    def people(self):
+        '''{name: object path} of the Person1 objects in the ObjectManager.'''
+        objects = call(self.session.conn, DERMAROLL, MANAGER_PATH, OM_IFACE, 'GetManagedObjects')
+        return {ifaces[PERSON_IFACE]['Name']: path for path, ifaces in objects.items()
+                if PERSON_IFACE in ifaces}
+
+    def person_prop(self, path, name):
+        return get_prop(self.session.conn, DERMAROLL, path, PERSON_IFACE, name)
+
+    def default_person(self):
+        '''(name, path) of Manager1.DefaultPerson.'''
+        path = self.manager_prop('DefaultPerson')
+        return self.person_prop(path, 'Name'), path
+
+    def rest_status(self, path):
+        return call(self.session.conn, DERMAROLL, path, PERSON_IFACE, 'GetRestStatus')
+
     # the daemon and the roller
 
     def start_paired_with_ctl(self):
@@ -233,7 +258,22 @@ class NoDaemon(CtlTestCase):
                 (['--roller', self.ADDRESS, 'zones'], 'zones does not take --roller'),
                 (['watch', '--timeout', '-1'], '--timeout must be a number of seconds > 0'),
                 (['help', 'bogus'], 'unknown command "bogus"'),
-                (['coverage', '--svg', '-', '--json'], '--svg - and --json both want stdout')):
+                (['coverage', '--svg', '-', '--json'], '--svg - and --json both want stdout'),
+                (['list', '--person', 'Ann'], 'list does not take --person'),
+                (['--person', 'Ann', 'status'], 'status does not take --person'),
+                (['--person'], '--person needs a NAME'),
+                (['person'], 'person needs add, rename, remove or use'),
+                (['person', 'bogus'], 'unknown person command "bogus" (add, rename, remove or use)'),
+                (['person', 'add'], 'person add needs one NAME'),
+                (['person', 'add', 'A', 'B'], 'person add needs one NAME'),
+                (['person', 'rename', 'A'], 'person rename needs OLD and NEW names'),
+                (['person', 'remove'], 'person remove needs one NAME'),
+                (['person', 'use'], 'person use needs one NAME'),
+                (['person', 'add', 'A', '--delete-data'], '--delete-data is for person remove'),
+                (['person', 'add', 'A', '--roller', self.ADDRESS], '--roller is for person use'),
+                (['people', 'extra'], 'people takes no arguments'),
+                (['people', '--names', '--json'], '--names and --json exclude each other'),
+                (['person', 'add', 'A', '--json'], 'person has no --json output')):
             line = self.ctl_error(*args, status=2)
             self.assertIn(message, line, args)
 
@@ -268,10 +308,18 @@ class NoDaemon(CtlTestCase):
     def test_json_only_on_read_commands(self):
         out, _ = self.ctl('sessions', '--help')
         self.assertIn('--json', out)
-        for name in ('list', 'status', 'sessions', 'coverage', 'events', 'zones', 'scan', 'watch'):
+        for name in ('list', 'status', 'sessions', 'coverage', 'events', 'zones', 'scan', 'watch',
+                     'people'):
             self.assertIn('--json', self.ctl(name, '--help')[0], name)
-        for name in ('pair', 'forget', 'zone', 'start', 'stop', 'exclude', 'include', 'sync'):
+        for name in ('pair', 'forget', 'zone', 'start', 'stop', 'exclude', 'include', 'sync',
+                     'person'):
             self.assertNotIn('--json', self.ctl(name, '--help')[0], name)
+
+    def test_person_option_only_where_it_means_something(self):
+        for name in ('sessions', 'coverage', 'events', 'export', 'exclude', 'include', 'zones'):
+            self.assertIn('--person=NAME', self.ctl(name, '--help')[0], name)
+        for name in ('list', 'status', 'watch', 'people', 'person', 'pair', 'start'):
+            self.assertNotIn('--person', self.ctl(name, '--help')[0], name)
 
 
 class Daemon(CtlTestCase):
@@ -282,27 +330,37 @@ class Daemon(CtlTestCase):
         self.start_daemon()
 
     def test_zones(self):
+        default, _ = self.default_person()
         out, _ = self.ctl('zones')
         lines = out.splitlines()
-        self.assertEqual(lines[0].split(), ['ID', 'ZONE', 'AREA', 'TARGET', 'PASSES', 'EXCLUDED'])
-        self.assertEqual([line.split()[1] for line in lines[1:]], proto.ZONES)
-        self.assertIn('60.0 cm²', lines[1])
-        self.assertEqual(len({line.index('cm²') for line in lines[1:]}), 1, 'AREA not aligned')
+        self.assertEqual(lines[:2], [f'Zones of {default}, the default person (local time):', ''])
+        self.assertEqual(lines[2].split(), ['ID', 'ZONE', 'AREA', 'TARGET', 'PASSES', 'EXCLUDED',
+                                            'LAST', 'TREATED', 'AGAIN', 'FROM'])
+        self.assertEqual([line.split()[1] for line in lines[3:]], proto.ZONES)
+        self.assertIn('60.0 cm²', lines[3])
+        self.assertEqual(len({line.index('cm²') for line in lines[3:]}), 1, 'AREA not aligned')
+        # nothing treated yet: never, and free now
+        for line in lines[3:]:
+            self.assertRegex(line, r' no +— +now$')
         zones = self.ctl_json('zones')
         self.assertEqual([z['name'] for z in zones], proto.ZONES)
         self.assertEqual(zones[0], {'id': 0, 'name': 'forehead', 'area_cm2': 60, 'target_passes': 6,
-                                    'excluded': False, 'on_face': True})
+                                    'excluded': False, 'on_face': True, 'last_treated_ms': None,
+                                    'free_from_ms': None})
         out, _ = self.ctl('zones', '--names')
         self.assertEqual(out.split(), proto.ZONES)
 
     def test_exclude_include(self):
+        default, path = self.default_person()
         out, _ = self.ctl('exclude', 'nose')
-        self.assertEqual(out, "Excluded nose: every roller warns on contact there until "
-                              "'dermarollctl include nose'.\n")
+        self.assertEqual(out, f'Excluded nose for {default}: their rollers warn on contact there. '
+                              'Include it again with: dermarollctl include nose\n')
+        self.assertEqual(self.person_prop(path, 'ExcludedZones'), ['nose'])
         self.assertTrue([z for z in self.ctl_json('zones') if z['name'] == 'nose'][0]['excluded'])
-        self.assertRegex(self.ctl('zones')[0], r'\n +3  nose +12\.0 cm² +6  yes\n')
+        self.assertRegex(self.ctl('zones')[0], r'\n +3  nose +12\.0 cm² +6  yes +— +now\n')
         out, _ = self.ctl('include', 'nose')
-        self.assertEqual(out, 'Included nose again.\n')
+        self.assertEqual(out, f'Included nose again for {default}.\n')
+        self.assertEqual(self.person_prop(path, 'ExcludedZones'), [])
         self.assertFalse([z for z in self.ctl_json('zones') if z['name'] == 'nose'][0]['excluded'])
 
         line = self.ctl_error('exclude', 'elbow')
@@ -326,7 +384,7 @@ class Daemon(CtlTestCase):
         self.assertNotIn('GDBus.Error', line)
         out, _ = self.ctl('export', '--format', 'csv')
         self.assertEqual(out, 'record,session,roller,session_start,session_end,time,zone,coverage,'
-                              'passes,rolled_cm2,peak_force_n,event,details,ticks,force_n\n')
+                              'passes,rolled_cm2,peak_force_n,event,details,ticks,force_n,person\n')
         exported = json.loads(self.ctl('export', '--format', 'json')[0])
         self.assertEqual((exported['format'], exported['version'], exported['sessions']),
                          ('dermaroll-export', 1, []))
@@ -480,11 +538,12 @@ class Paired(CtlTestCase):
     def test_list_and_status(self):
         out, _ = self.ctl('list')
         lines = out.splitlines()
-        self.assertEqual(lines[0].split(), ['ADDRESS', 'NAME', 'PAIRED', 'CONNECTED', 'BATTERY',
-                                            'NEEDLES', 'HEAD', 'WEAR', 'SESSION'])
+        default, default_path = self.default_person()
+        self.assertEqual(lines[0].split(), ['ADDRESS', 'NAME', 'PERSON', 'PAIRED', 'CONNECTED',
+                                            'BATTERY', 'NEEDLES', 'HEAD', 'WEAR', 'SESSION'])
         self.assertEqual(len(lines), 2)
-        self.assertRegex(lines[1], rf'^{self.ADDRESS}  {self.ROLLER_NAME} +yes +yes +'
-                                   r'(\d+ %|—) +500 µm × 192 +\d+ % +—$')
+        self.assertRegex(lines[1], rf'^{self.ADDRESS}  {self.ROLLER_NAME} +{re.escape(default)} +'
+                                   r'yes +yes +(\d+ %|—) +500 µm × 192 +\d+ % +—$')
         rollers = self.ctl_json('list')
         self.assertEqual(len(rollers), 1)
         r = rollers[0]
@@ -498,6 +557,7 @@ class Paired(CtlTestCase):
         self.assertEqual(r['head_id'], 0xC0FFEE01)
         self.assertEqual(r['battery_percent'], props['Battery'])
         self.assertEqual(r['force_limit_n'], props['ForceLimit'])
+        self.assertEqual((r['person'], r['person_object_path']), (default, default_path))
         # the last RSSI seen while discovering (pairing discovered it)
         self.assertEqual(r['rssi_dbm'], props['RSSI'] or None)
 
@@ -507,6 +567,7 @@ class Paired(CtlTestCase):
         self.assertRegex(out, r'Needle head   #3237998081: 192 needles of 500 µm, \d+ % worn\n')
         self.assertRegex(out, r'Force         \[[█░|]+\]  \d+\.\d N / 5\.0 N\n')
         self.assertIn('Session       none\n', out)
+        self.assertIn(f'Person        {default}\n', out)
         self.assertEqual(self.ctl('status', self.ADDRESS.lower())[0], out)
         self.assertEqual(self.ctl('status', '--roller', self.ADDRESS)[0], out)
         self.assertEqual(self.ctl_json('status')['address'], self.ADDRESS)
@@ -599,7 +660,10 @@ class Paired(CtlTestCase):
         # sessions
         out, _ = self.ctl('sessions')
         lines = out.splitlines()
-        self.assertEqual(lines[0].split(), ['SESSION', 'START', 'DURATION', 'ROLLER', 'COVERAGE'])
+        self.assertEqual(lines[0].split(), ['SESSION', 'START', 'DURATION', 'PERSON', 'ROLLER',
+                                            'COVERAGE'])
+        default, default_path = self.default_person()
+        self.assertIn(f'  {default}  ', lines[1])
         when = time.strftime('%Y-%m-%d %H:%M', time.gmtime(start_ms / 1000))
         self.assertRegex(lines[1], rf'^ *{session}  {when} +\S.* +{self.ADDRESS} +\d+ %$')
         listed = self.ctl_json('sessions')
@@ -608,6 +672,8 @@ class Paired(CtlTestCase):
         self.assertEqual(listed[0]['roller'], self.ADDRESS)
         self.assertEqual(listed[0]['start_ms'], start_ms)
         self.assertFalse(listed[0]['active'])
+        self.assertEqual((listed[0]['person'], listed[0]['person_object_path']),
+                         (default, default_path))
         self.assertTrue(listed[0]['start'].endswith('+00:00'), listed[0]['start'])
         day = time.strftime('%Y-%m-%d', time.gmtime(start_ms / 1000))
         self.assertEqual(len(self.ctl_json('sessions', '--since', day)), 1)
@@ -861,6 +927,380 @@ class Paired(CtlTestCase):
         self.assertEqual(out, f'Forgot {self.ROLLER_NAME} ({self.ADDRESS}). Its stored sessions '
                               'stay in the database.\n')
         self.assertFalse(self.roller_prop('Paired'))
+
+
+class People(CtlTestCase):
+    """people and person, and --person on every command that takes it; the
+    daemon, no roller paired."""
+
+    def setUp(self):
+        super().setUp()
+        self.start_daemon()
+
+    def test_people(self):
+        default, path = self.default_person()
+        # the roller bluetoothd knows, once the daemon publishes it (unpaired),
+        # is the default person's like every roller nobody chose one for
+        wait_until(lambda: self.ctl_json('list'), 5, 'the roller bluetoothd knows')
+        out, _ = self.ctl('people')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['NAME', 'DEFAULT', 'ROLLERS', 'EXCLUDED', 'ZONES'])
+        self.assertEqual(len(lines), 2, out)
+        self.assertRegex(lines[1], rf'^{re.escape(default)} +yes +{self.ADDRESS} +—$')
+        self.assertEqual(self.ctl_json('people'),
+                         [{'name': default, 'object_path': path, 'default': True,
+                           'rollers': [self.ADDRESS], 'excluded_zones': []}])
+        self.assertEqual(self.ctl('people', '--names')[0], f'{default}\n')
+
+    def test_add_rename_remove(self):
+        default, default_path = self.default_person()
+        out, _ = self.ctl('person', 'add', 'Ann')
+        self.assertEqual(out, 'Added Ann. Give them a roller with: dermarollctl person use Ann\n')
+        ann = self.people()['Ann']
+        self.assertNotEqual(ann, default_path)
+        out, _ = self.ctl('person', 'add', 'Ann Smith')
+        self.assertEqual(out, "Added Ann Smith. Give them a roller with: dermarollctl person use "
+                              "'Ann Smith'\n")
+        # in the order they were added, the default first
+        self.assertEqual(self.ctl('people', '--names')[0], f'{default}\nAnn\nAnn Smith\n')
+        rows = self.ctl('people')[0].splitlines()[1:]
+        self.assertRegex(rows[1], r'^Ann +no +— +—$')
+        self.assertEqual([p['default'] for p in self.ctl_json('people')], [True, False, False])
+
+        # the daemon's refusals, as it words them, on one line, exit 1
+        for name in ('Ann', default):
+            line = self.ctl_error('person', 'add', name)
+            message = self.assertDBusError('org.dermaroll.Error.Exists', self.manager, 'AddPerson',
+                                           '(s)', (name,))
+            self.assertEqual(line, f'dermarollctl: {message}')
+        for name in ('', '   '):
+            line = self.ctl_error('person', 'add', name)
+            message = self.assertDBusError('org.dermaroll.Error.InvalidArgument', self.manager,
+                                           'AddPerson', '(s)', (name,))
+            self.assertEqual(line, f'dermarollctl: {message}')
+        self.assertEqual(len(self.people()), 3, 'a refused add added someone')
+
+        out, _ = self.ctl('person', 'rename', 'Ann', 'Anna')
+        self.assertEqual(out, 'Renamed Ann to Anna.\n')
+        self.assertEqual(self.people()['Anna'], ann)
+        self.assertEqual(self.person_prop(ann, 'Name'), 'Anna')
+        # a name typed in another case, when that leaves no doubt
+        self.assertEqual(self.ctl('person', 'rename', 'anna', 'Ann')[0], 'Renamed Anna to Ann.\n')
+        line = self.ctl_error('person', 'rename', 'Ann', 'Ann Smith')
+        message = self.assertDBusError('org.dermaroll.Error.Exists', call, self.session.conn,
+                                       DERMAROLL, ann, PERSON_IFACE, 'Rename', '(s)', ('Ann Smith',))
+        self.assertEqual(line, f'dermarollctl: {message}')
+        line = self.ctl_error('person', 'rename', 'Ann', '')
+        message = self.assertDBusError('org.dermaroll.Error.InvalidArgument', call,
+                                       self.session.conn, DERMAROLL, ann, PERSON_IFACE, 'Rename',
+                                       '(s)', ('',))
+        self.assertEqual(line, f'dermarollctl: {message}')
+        self.assertEqual(self.person_prop(ann, 'Name'), 'Ann')
+
+        known = f'known people: {default}, Ann, Ann Smith'
+        for args in (['person', 'rename', 'Bob', 'Rob'], ['person', 'remove', 'Bob'],
+                     ['person', 'use', 'Bob']):
+            self.assertEqual(self.ctl_error(*args, status=2),
+                             f'dermarollctl: unknown person "Bob" ({known})', args)
+
+        out, _ = self.ctl('person', 'remove', 'Ann Smith')
+        self.assertEqual(out, 'Removed Ann Smith. Their 0 sessions stay in the database, owned by '
+                              'nobody.\n')
+        out, _ = self.ctl('person', 'remove', 'Ann', '--delete-data')
+        self.assertEqual(out, 'Removed Ann and deleted their 0 sessions.\n')
+        self.assertEqual(list(self.people()), [default])
+        # the default person always exists
+        line = self.ctl_error('person', 'remove', default)
+        message = self.assertDBusError('org.dermaroll.Error.Refused', self.manager, 'RemovePerson',
+                                       '(ob)', (default_path, False))
+        self.assertEqual(line, f'dermarollctl: {message}')
+        self.assertEqual(list(self.people()), [default])
+
+    def test_unknown_person(self):
+        default, _ = self.default_person()
+        self.ctl('person', 'add', 'Ann')
+        want = f'dermarollctl: unknown person "Bob" (known people: {default}, Ann)'
+        for args in (['sessions'], ['coverage'], ['coverage', '1'], ['events', 'last'],
+                     ['export', '--format', 'csv'], ['exclude', 'nose'], ['include', 'nose'],
+                     ['zones'], ['zones', '--json'], ['zones', '--names']):
+            self.assertEqual(self.ctl_error(*args, '--person', 'Bob', status=2), want, args)
+            self.assertEqual(self.ctl_error('--person', 'Bob', *args, status=2), want, args)
+        # nothing for Ann yet
+        self.assertEqual(self.ctl('sessions', '--person', 'Ann')[0], 'No sessions yet for Ann.\n')
+        self.assertEqual(self.ctl_json('sessions', '--person', 'Ann'), [])
+        self.assertEqual(self.ctl_error('coverage', '--person', 'Ann'),
+                         'dermarollctl: no sessions yet for Ann')
+        self.assertEqual(self.ctl_error('events', 'last', '--person', 'Ann'),
+                         'dermarollctl: no sessions yet for Ann')
+
+    def test_exclude_per_person(self):
+        default, default_path = self.default_person()
+        self.ctl('person', 'add', 'Ann Smith')
+        ann = self.people()['Ann Smith']
+        out, _ = self.ctl('exclude', 'chin', '--person', 'Ann Smith')
+        self.assertEqual(out, "Excluded chin for Ann Smith: their rollers warn on contact there. "
+                              "Include it again with: dermarollctl include chin --person "
+                              "'Ann Smith'\n")
+        self.ctl('--person', 'Ann Smith', 'exclude', 'nose')
+        self.assertEqual(self.person_prop(ann, 'ExcludedZones'), ['nose', 'chin'])
+        self.assertEqual(self.person_prop(default_path, 'ExcludedZones'), [])
+        excluded = {z['name'] for z in self.ctl_json('zones', '--person', 'Ann Smith')
+                    if z['excluded']}
+        self.assertEqual(excluded, {'nose', 'chin'})
+        self.assertEqual([z['name'] for z in self.ctl_json('zones') if z['excluded']], [])
+        out, _ = self.ctl('zones', '--person', 'Ann Smith')
+        self.assertTrue(out.startswith('Zones of Ann Smith (local time):\n\n'), out)
+        self.assertRegex(out, r'\n +5  chin +18\.0 cm² +6  yes +— +now\n')
+        self.assertRegex(out, r'\n +0  forehead +60\.0 cm² +6  no +— +now\n')
+        row = [r for r in self.ctl('people')[0].splitlines() if r.startswith('Ann Smith')][0]
+        self.assertRegex(row, r'^Ann Smith +no +— +nose, chin$')
+        self.assertEqual([p['excluded_zones'] for p in self.ctl_json('people')],
+                         [[], ['nose', 'chin']])
+
+        line = self.ctl_error('exclude', 'elbow', '--person', 'Ann Smith')
+        self.assertEqual(line, 'dermarollctl: unknown zone "elbow"; valid zones: '
+                               + ', '.join(proto.ZONES))
+        out, _ = self.ctl('include', 'chin', '--person', 'Ann Smith')
+        self.assertEqual(out, 'Included chin again for Ann Smith.\n')
+        self.assertEqual(self.person_prop(ann, 'ExcludedZones'), ['nose'])
+
+
+class PeopleRolling(CtlTestCase):
+    """People with the roller paired: person use, the person in status,
+    list, sessions, coverage, events and export, the rest in zones and
+    coverage, and removing a person with and without their data."""
+
+    def setUp(self):
+        super().setUp()
+        self.start_paired_with_ctl()
+        self.seq = 0
+
+    def roll(self, seconds_ago, zones, stop=True):
+        """A session on the roller: for each zone id in zones, 2 revolutions at
+        2.0 N; stopped with dermarollctl (unless stop is false). Returns
+        (session id, end ms: its last sample)."""
+        mark = self.events.mark()
+        s = proto.Stream(t0_ms=now_ms() - int(seconds_ago * 1000), seq=self.seq)
+        for zone in zones:
+            s.add(1, 2000, zone, 0)
+            s.add(36, 2000, zone, 20)
+        self.roller.push(s.frames())
+        self.seq = s.seq
+        session = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0].args[0]
+        self.wait_roller_prop('Coverage', lambda c: all(
+            c.get(proto.ZONES[z], 0) > 0 for z in zones))
+        if stop:
+            self.ctl('stop')
+            self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        return session, s.samples[-1][0]
+
+    def test_use_and_status(self):
+        default, default_path = self.default_person()
+        self.ctl('person', 'add', 'Ann')
+        ann = self.people()['Ann']
+        out, _ = self.ctl('person', 'use', 'Ann')
+        self.assertEqual(out, f'{self.ROLLER_NAME} ({self.ADDRESS}) now rolls for Ann: their '
+                              'history, rest and excluded zones apply.\n')
+        self.wait_roller_prop('Person', lambda p: p == ann)
+        out, _ = self.ctl('person', 'use', 'Ann', '--roller', self.ADDRESS)
+        self.assertEqual(out, f'{self.ROLLER_NAME} ({self.ADDRESS}) already rolls for Ann.\n')
+        self.assertIn('Person        Ann\n', self.ctl('status')[0])
+        self.assertEqual(self.ctl_json('status')['person'], 'Ann')
+        self.assertRegex(self.ctl('list')[0].splitlines()[1],
+                         rf'^{self.ADDRESS}  {self.ROLLER_NAME} +Ann +yes')
+        people = {p['name']: p for p in self.ctl_json('people')}
+        self.assertEqual((people['Ann']['rollers'], people[default]['rollers']), ([self.ADDRESS], []))
+        self.assertRegex([r for r in self.ctl('people')[0].splitlines() if r.startswith('Ann ')][0],
+                         rf'^Ann +no +{self.ADDRESS} +—$')
+        self.assertEqual(self.ctl_error('person', 'use', 'Ann', '--roller', '11:22:33:44:55:66'),
+                         f'dermarollctl: unknown roller 11:22:33:44:55:66 (known rollers: '
+                         f'{self.ADDRESS})')
+
+        # two rollers: which one must be said
+        other = 'C0:FF:EE:00:00:02'
+        self.bluez.add_roller(self.ADAPTER, other, Name='DermaRoller 02',
+                              HeadInfo=self.head.encode())
+        self.ctl('pair', other)
+        wait_until(lambda: len(self.ctl_json('list')) == 2, 10, 'two rollers')
+        self.assertEqual(self.ctl_error('person', 'use', default),
+                         f'dermarollctl: 2 rollers are known ({self.ADDRESS}, {other}); '
+                         'choose one with --roller ADDRESS')
+        self.assertEqual(self.roller_prop('Person'), ann)
+        self.assertEqual(self.roller_prop('Person', roller_object_path(other)), default_path)
+        self.ctl('person', 'use', 'Ann', '--roller', other)
+        self.wait_roller_prop('Person', lambda p: p == ann, path=roller_object_path(other))
+        self.assertEqual(self.roller_prop('Person'), ann)
+        self.assertEqual({p['name']: p['rollers'] for p in self.ctl_json('people')}['Ann'],
+                         [self.ADDRESS, other])
+
+    def test_use_ends_the_session_of_another(self):
+        default, _ = self.default_person()
+        self.ctl('person', 'add', 'Ann')
+        session, _ = self.roll(30, [0], stop=False)
+        mark = self.events.mark()
+        out, _ = self.ctl('person', 'use', 'Ann')
+        self.assertEqual(out, f'{self.ROLLER_NAME} ({self.ADDRESS}) now rolls for Ann: their '
+                              'history, rest and excluded zones apply.\n'
+                              f'Session {session} of {default} ended first.\n')
+        ended = self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)[0]
+        self.assertEqual(ended.args[0], session)
+        self.assertEqual(self.roller_prop('ActiveSession'), 0)
+
+    def test_sessions_by_person(self):
+        default, default_path = self.default_person()
+        first, first_end = self.roll(60, [0])            # the forehead, for the default person
+        self.ctl('person', 'add', 'Ann')
+        self.ctl('person', 'use', 'Ann')
+        ann = self.people()['Ann']
+        second, second_end = self.roll(20, [3, 5])       # nose and chin, for Ann
+        listed = self.manager('ListPersonSessions', '(xxo)', (0, 0, '/'))
+        self.assertEqual([(x[0], x[5]) for x in listed], [(first, default_path), (second, ann)])
+
+        out, _ = self.ctl('sessions')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['SESSION', 'START', 'DURATION', 'PERSON', 'ROLLER',
+                                            'COVERAGE'])
+        self.assertRegex(lines[1], rf'^ *{first}  .*  {re.escape(default)}  +{self.ADDRESS} ')
+        self.assertRegex(lines[2], rf'^ *{second}  .*  Ann  +{self.ADDRESS} ')
+        self.assertEqual([(x['id'], x['person']) for x in self.ctl_json('sessions')],
+                         [(first, default), (second, 'Ann')])
+        self.assertEqual([x['id'] for x in self.ctl_json('sessions', '--person', 'Ann')], [second])
+        self.assertEqual([x['id'] for x in self.ctl_json('--person', default, 'sessions')],
+                         [first])
+        out, _ = self.ctl('sessions', '--person', 'Ann')
+        self.assertEqual(len(out.splitlines()), 2, out)
+
+        # coverage: last is the person's last; the header names the person
+        out, _ = self.ctl('coverage')
+        self.assertTrue(out.startswith(f'Session {second}, '), out)
+        self.assertRegex(out.splitlines()[0], rf'^Session {second}, .*, for Ann, .*, roller ')
+        out, _ = self.ctl('coverage', '--person', default)
+        self.assertRegex(out.splitlines()[0],
+                         rf'^Session {first}, .*, for {re.escape(default)}, .*, roller ')
+        self.assertEqual(self.ctl_json('coverage', '--person', default)['id'], first)
+        self.assertEqual(self.ctl_json('coverage', str(first))['person'], default)
+        self.assertEqual(self.ctl_json('coverage', 'last', '--person', 'Ann')['person'], 'Ann')
+        self.assertEqual(self.ctl_error('coverage', str(first), '--person', 'Ann'),
+                         f'dermarollctl: session {first} is not Ann\'s but {default}\'s')
+
+        # events
+        out, _ = self.ctl('events', 'last', '--person', default)
+        self.assertTrue(out.startswith(f'Session {first} for {default}, from '), out)
+        out, _ = self.ctl('events', str(second))
+        self.assertTrue(out.startswith(f'Session {second} for Ann, from '), out)
+        self.assertRegex(out, r'\n\d\d:\d\d:\d\d  session-started +person=Ann\n')
+        started = [e for e in self.ctl_json('events', str(second))
+                   if e['kind'] == 'session-started'][0]
+        self.assertEqual(started['details']['person'], ann)
+        self.assertEqual(self.ctl_error('events', str(second), '--person', default),
+                         f'dermarollctl: session {second} is not {default}\'s but Ann\'s')
+
+        # export: every row names its person; --person keeps theirs
+        out, _ = self.ctl('export', '--format', 'csv')
+        records = list(csv.DictReader(io.StringIO(out)))
+        self.assertEqual({(r['session'], r['person']) for r in records},
+                         {(str(first), default), (str(second), 'Ann')})
+        out, _ = self.ctl('export', '--format', 'csv', '--person', 'Ann')
+        self.assertEqual({r['session'] for r in csv.DictReader(io.StringIO(out))}, {str(second)})
+        exported = json.loads(self.ctl('export', '--format', 'json', '--person', 'Ann')[0])
+        self.assertEqual([(x['id'], x['person'], x['person_object_path'])
+                          for x in exported['sessions']], [(second, 'Ann', ann)])
+
+    def test_rest_in_zones_and_coverage(self):
+        default, default_path = self.default_person()
+        session, end = self.roll(30, [0, 3])             # forehead and nose
+        rest = wait_until(lambda: (lambda r: r if r['forehead'][0] else None)(
+            self.rest_status(default_path)), 5, 'the session in the rest status')
+        # the contract, for the 500 µm head: last treated at the session's end,
+        # free a week later; untouched zones never treated, free now
+        self.assertEqual(rest['forehead'], (end, end + REST_500_UM_MS))
+        self.assertEqual(rest['nose'], (end, end + REST_500_UM_MS))
+        self.assertEqual(rest['chin'], (0, 0))
+
+        def local(ms):
+            return time.strftime('%Y-%m-%d %H:%M', time.gmtime(ms / 1000))
+        out, _ = self.ctl('zones')
+        rows = {line.split()[1]: line for line in out.splitlines()[3:]}
+        self.assertRegex(rows['forehead'],
+                         rf' no +{local(end)}  {local(end + REST_500_UM_MS)}$')
+        self.assertRegex(rows['nose'], rf' no +{local(end)}  {local(end + REST_500_UM_MS)}$')
+        self.assertRegex(rows['chin'], r' no +— +now$')
+        zones = {z['name']: z for z in self.ctl_json('zones')}
+        self.assertEqual((zones['forehead']['last_treated_ms'], zones['forehead']['free_from_ms']),
+                         (end, end + REST_500_UM_MS))
+        self.assertEqual((zones['chin']['last_treated_ms'], zones['chin']['free_from_ms']),
+                         (None, None))
+
+        # coverage: a line per treated zone still resting, after the table
+        free = end + REST_500_UM_MS
+        day = time.gmtime(free / 1000)
+        again = f'{day.tm_mday} {time.strftime("%b", day)}'
+        if day.tm_year != time.gmtime().tm_year:
+            again += f' {day.tm_year}'
+        again += time.strftime(' %H:%M', day)
+        out, _ = self.ctl('coverage')
+        tail = out.split('\n\n')[-1]
+        self.assertEqual(tail, f'forehead: again from {again}\nnose: again from {again}\n')
+        data = self.ctl_json('coverage')
+        self.assertEqual(data['person'], default)
+        by_zone = {z['zone']: z for z in data['zones']}
+        self.assertEqual(by_zone['forehead']['again_from_ms'], free)
+        self.assertEqual(by_zone['nose']['again_from_ms'], free)
+        self.assertIsNone(by_zone['chin']['again_from_ms'])
+
+        # another person's zones rest on their own
+        self.ctl('person', 'add', 'Ann')
+        self.assertEqual([(z['last_treated_ms'], z['free_from_ms'])
+                          for z in self.ctl_json('zones', '--person', 'Ann')],
+                         [(None, None)] * len(proto.ZONES))
+
+    def test_remove_keeps_or_deletes_data(self):
+        default, default_path = self.default_person()
+        for name in ('Ann', 'Bob'):
+            self.ctl('person', 'add', name)
+        self.ctl('person', 'use', 'Ann')
+        # Busy while one of Ann's sessions is in progress
+        session, _ = self.roll(60, [0], stop=False)
+        ann = self.people()['Ann']
+        line = self.ctl_error('person', 'remove', 'Ann')
+        message = self.assertDBusError('org.dermaroll.Error.Busy', self.manager, 'RemovePerson',
+                                       '(ob)', (ann, False))
+        self.assertEqual(line, f'dermarollctl: {message}')
+        self.assertIn('Ann', self.people())
+        self.ctl('stop')
+        self.wait_roller_prop('ActiveSession', lambda s: s == 0)
+
+        # without --delete-data: the session stays, nobody's; the roller goes
+        # to the default person
+        out, _ = self.ctl('person', 'remove', 'Ann')
+        self.assertEqual(out, 'Removed Ann. Their 1 session stays in the database, owned by '
+                              f'nobody.\n{self.ADDRESS} goes to {default}, the default person.\n')
+        self.wait_roller_prop('Person', lambda p: p == default_path)
+        self.assertNotIn('Ann', self.people())
+        listed = self.ctl_json('sessions')
+        self.assertEqual([(x['id'], x['person'], x['person_object_path']) for x in listed],
+                         [(session, None, '/')])
+        self.assertRegex(self.ctl('sessions')[0].splitlines()[1],
+                         rf'^ *{session}  .*  —  +{self.ADDRESS} ')
+        out, _ = self.ctl('coverage', str(session))
+        self.assertRegex(out.splitlines()[0],
+                         rf'^Session {session}, .*, for nobody \(a removed person\), .*, roller ')
+        self.assertNotIn('again from', out)
+        self.assertIsNone(self.ctl_json('coverage', str(session))['zones'][0]['again_from_ms'])
+        out, _ = self.ctl('events', str(session))
+        self.assertTrue(out.startswith(f'Session {session} for nobody, from '), out)
+        self.assertRegex(out, r'session-started +person=nobody\n')
+        rows = list(csv.DictReader(io.StringIO(self.ctl('export', '--format', 'csv')[0])))
+        self.assertEqual({r['person'] for r in rows}, {''})
+
+        # with --delete-data: Bob's session is gone, the one kept stays
+        self.ctl('person', 'use', 'Bob')
+        bobs, _ = self.roll(20, [3])
+        out, _ = self.ctl('person', 'remove', 'Bob', '--delete-data')
+        self.assertEqual(out, 'Removed Bob and deleted their 1 session.\n'
+                              f'{self.ADDRESS} goes to {default}, the default person.\n')
+        self.assertEqual([x['id'] for x in self.ctl_json('sessions')], [session])
+        self.assertNotEqual(self.ctl_error('coverage', str(bobs)), '')
 
 
 if __name__ == '__main__':
