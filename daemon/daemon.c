@@ -78,8 +78,8 @@ on_zone_ready (DrRestTimer *timer, guint person_id, int zone, gpointer user_data
 
   if (self->service != NULL)
     person = dr_service_dup_person_name (self->service, person_id);
-  g_info ("%s of %s is ready for the next session", name ? name : "?",
-          person ? person : "a removed person");
+  g_info ("%s is ready for the next session (person %u, %s)", name ? name : "?", person_id,
+          person ? person : "removed");
   if (self->notifier != NULL && name != NULL && person != NULL)
     dr_notifier_zone_ready (self->notifier, person_id, person, name);
 }

@@ -1490,7 +1490,7 @@ class NextSession(DaemonTestCase):
         self.logind.prepare_for_sleep(False)
         ready = wait_until(lambda: self.bodies('Ready for the next session'), 15,
                            'the zone-ready popup', details=self.notifications.notified)
-        self.assertEqual(ready, ['chin is ready for the next session: the rest after the last '
+        self.assertEqual(ready, ['default: chin is ready for the next session: the rest after the last '
                                  'treatment is over.'])
         # once: a second wake-up finds nothing waiting (the daemon logs
         # each time it reads the wall clock again)
