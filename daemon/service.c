@@ -617,8 +617,12 @@ handle_remove_person (DrDBusManager1 *manager, GDBusMethodInvocation *invocation
   id = dr_person_get_id (person);
   if (id == default_person)
     {
+      g_autofree char *quoted = dr_quote (dr_dbus_person1_get_name (DR_DBUS_PERSON1 (person)));
+
       g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_REFUSED,
-                                             "%s is the default person, which always exists", path);
+                                             "%s is the default person, who always exists; "
+                                             "rename them instead",
+                                             quoted);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   rollers = list_rollers (self);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dr-error.h"
+#include "dr-quote.h"
 
 /* Names longer than this are refused: a name is a label, and a client's
  * megabyte must not end up in every listing. */
@@ -154,9 +155,13 @@ name_in_use (DrStore *self, const char *name, int64_t except_id, gboolean *in_us
     return FALSE;
   *in_use = has_row;
   if (has_row)
-    g_set_error (error, DR_ERROR, DR_ERROR_EXISTS,
-                 "the name is already person %" G_GINT64_FORMAT "'s",
-                 (int64_t) sqlite3_column_int64 (stmt, 0));
+    {
+      g_autofree char *quoted = dr_quote (name);
+
+      g_set_error (error, DR_ERROR, DR_ERROR_EXISTS,
+                   "%s is already the name of another person (person %" G_GINT64_FORMAT ")", quoted,
+                   (int64_t) sqlite3_column_int64 (stmt, 0));
+    }
   return !has_row;
 }
 

@@ -973,6 +973,8 @@ class People(CtlTestCase):
             message = self.assertDBusError('org.dermaroll.Error.Exists', self.manager, 'AddPerson',
                                            '(s)', (name,))
             self.assertEqual(line, f'dermarollctl: {message}')
+            self.assertTrue(message.startswith(f'"{name}" is already the name of another person'),
+                            message)
         for name in ('', '   '):
             line = self.ctl_error('person', 'add', name)
             message = self.assertDBusError('org.dermaroll.Error.InvalidArgument', self.manager,
@@ -1014,6 +1016,8 @@ class People(CtlTestCase):
         message = self.assertDBusError('org.dermaroll.Error.Refused', self.manager, 'RemovePerson',
                                        '(ob)', (default_path, False))
         self.assertEqual(line, f'dermarollctl: {message}')
+        self.assertEqual(message, f'"{default}" is the default person, who always exists; '
+                                  'rename them instead')
         self.assertEqual(list(self.people()), [default])
 
     def test_unknown_person(self):
