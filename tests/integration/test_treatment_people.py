@@ -23,10 +23,18 @@ The story:
   3. 0.25 mm head, Roller1.SetPerson(Ben): a forehead session with no
      too-soon warning (Ben's skin was never needled); Ben's forehead rests
      1 day.
-  4. SetPerson(Ann), the same 0.25 mm head: a forehead session that IS too
-     soon, since the 1.5 mm window from step 2 still runs although the head
-     in use is 0.25 mm; Ann's forehead is still free from end1 + 42 days.
+  4. Three days later, SetPerson(Ann), the same 0.25 mm head: a forehead
+     session that IS too soon, since the 1.5 mm window from step 2 still
+     runs although the head in use is 0.25 mm (whose own 1-day window would
+     be over); Ann's forehead is still free from end1 + 42 days, Ben's is
+     free now.
   5. ListPersonSessions per person.
+
+The three days pass for the daemon only: it runs under Debian's
+libfaketime with its wall clock read from a file the test rewrites
+(FAKETIME_TIMESTAMP_FILE, as integration-daemon/Clocks does), its monotonic
+clock real. The roller takes the daemon's time from SET_TIME when it
+connects, so its samples are three days on as well.
 
 Run: /usr/bin/python3 tests/integration/test_treatment_people.py [-v]
 '''
@@ -46,6 +54,7 @@ from test_emulator_stream import EmulatorCase, emulator_path  # noqa: E402
 import roller_protocol as proto  # noqa: E402
 
 PERSON_IFACE = 'org.dermaroll.Person1'
+LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
 ADDRESS = 'C0:FF:EE:00:9A:01'
 ROLLER_PATH = roller_object_path(ADDRESS)
 DAY_MS = 86400 * 1000
@@ -107,12 +116,25 @@ class Trace:
 
 class TwoPeopleTwoHeads(EmulatorCase):
 
+    def setUp(self):
+        if not os.path.exists(LIBFAKETIME):
+            self.skipTest(f'{LIBFAKETIME} missing (Debian package libfaketime)')
+        super().setUp()
+        self.runs = 0           # of the emulator: one per time the roller is switched on
+
     # -- helpers -----------------------------------------------------------
+
+    def set_wall_offset(self, offset):
+        '''The daemon's wall clock from now on: real time plus offset ("+3d").'''
+        tmp = self.faketime + '.new'
+        with open(tmp, 'w', encoding='ascii') as f:
+            f.write(offset + '\n')
+        os.replace(tmp, self.faketime)
 
     def start_roller(self, head, trace, paired):
         '''The emulator as bluetoothd, with one roller carrying @head and
         playing @trace as fast as the daemon reads it.'''
-        self.runs = getattr(self, 'runs', 0) + 1
+        self.runs += 1
         path = os.path.join(self.tmp, f'run{self.runs}.trace')
         trace.write(path)
         argv = [emulator_path(), '--bus', self.system.address,
@@ -184,9 +206,10 @@ class TwoPeopleTwoHeads(EmulatorCase):
                     times.append(t)
         return sorted(times)
 
-    def treat(self, head, trace, paired, what, proc=None):
+    def treat(self, head, trace, last_zone, paired, what, proc=None):
         '''Plays @trace on a roller with @head until the daemon acknowledged
-        every frame and published the last CurrentZone, stops the session;
+        every frame and published @last_zone (the zone of the trace's last
+        contact) as CurrentZone, stops the session;
         returns (session id, SessionEnded's coverage, the CurrentZone
         values published, the roller's process, the signal mark before).
         @proc: the roller, when it was started already.'''
@@ -201,8 +224,7 @@ class TwoPeopleTwoHeads(EmulatorCase):
         self.assertEqual(self.roller_prop('HeadId'), head['head_id'], what)
         self.wait_all_acked()
         # The last contact's zone is published (throttled, so perhaps a
-        # moment later): the trace's last stroke says which.
-        last_zone = self.last_zone
+        # moment later).
         wait_until(lambda: self.roller_prop('CurrentZone') == last_zone, 10,
                    f'CurrentZone {last_zone} after {what}',
                    details=lambda: str(self.current_zones(props_mark)))
@@ -260,7 +282,6 @@ class TwoPeopleTwoHeads(EmulatorCase):
         t1.lifted(5)
         t1.stroke(25, 1600, LEFT_CHEEK, V)             # 500 ticks vertical; no diagonal
         t1.lifted(5)
-        self.last_zone = 'left-cheek'
         # From the first forehead contact (sample 5) to the last cheek one
         # (sample 219): 214 steps of 10 ms.
         duration1_ms = 214 * PERIOD_MS
@@ -285,6 +306,10 @@ class TwoPeopleTwoHeads(EmulatorCase):
         # paired and asked to).
         proc = self.start_roller(HEAD_LONG, t1, paired=False)
         self.daemon = Daemon(self.tmp, self.system, self.session)
+        self.faketime = os.path.join(self.tmp, 'faketime.rc')
+        self.set_wall_offset('+0')
+        self.daemon.env = {'LD_PRELOAD': LIBFAKETIME, 'FAKETIME_TIMESTAMP_FILE': self.faketime,
+                           'FAKETIME_NO_CACHE': '1', 'FAKETIME_DONT_FAKE_MONOTONIC': '1'}
         self.daemon.start()
         self.addCleanup(self.stop_daemon_checked)
         self.signals = Recorder(self.session.conn, sender=DERMAROLL)
@@ -306,10 +331,12 @@ class TwoPeopleTwoHeads(EmulatorCase):
         self.assertEqual(self.rest_status(ben), never)
 
         # 2. Ann's session with the 1.5 mm head.
-        s1, ended1, zones1, proc, mark1 = self.treat(HEAD_LONG, t1, paired=False,
+        s1, ended1, zones1, proc, mark1 = self.treat(HEAD_LONG, t1, 'left-cheek', paired=False,
                                                      what='the 1.5 mm session', proc=proc)
-        # CurrentZone followed the sensor: the first frame (forehead only) is
-        # published at once, the last one's zone at the latest 100 ms later.
+        # CurrentZone followed the sensor: the roller's first frame (forehead
+        # only) is published at once, being the first, and the last one's
+        # zone by the throttle's timer; in between it can only go forehead
+        # -> left cheek.
         self.assertEqual(zones1, ['forehead', 'left-cheek'])
         self.assertEqual(self.roller_prop('Zone'), '', 'the user set no zone')
         self.assertEqual(self.roller_signals('ZoneWarning', mark1), [])
@@ -345,7 +372,6 @@ class TwoPeopleTwoHeads(EmulatorCase):
         t2.lifted(3)
         t2.stroke(30, 2000, FOREHEAD, H)               # 600 ticks horizontal
         t2.lifted(3)
-        self.last_zone = 'forehead'
         # By hand: the 0.25 mm drum rolls pi x 1.0 cm x 2.0 cm = 6.2832 cm²
         # a revolution, 0.098175 cm² a tick: 600 ticks are 0.982 passes of
         # the forehead, all horizontal: 0.982 / 6 = 0.1636.
@@ -353,8 +379,8 @@ class TwoPeopleTwoHeads(EmulatorCase):
         cov2 = min(600 * c2 / 60, CAP) / TARGET
         self.assertAlmostEqual(cov2, 0.1636, places=4)
 
-        s2, ended2, zones2, proc, mark2 = self.treat(HEAD_SHORT, t2, paired=True,
-                                                       what="Ben's 0.25 mm session")
+        s2, ended2, zones2, proc, mark2 = self.treat(HEAD_SHORT, t2, 'forehead', paired=True,
+                                                     what="Ben's 0.25 mm session")
         self.assertEqual(zones2, ['forehead'])
         # Ben was never needled: nothing is too soon for him.
         self.assertEqual(self.roller_signals('ZoneWarning', mark2), [])
@@ -371,18 +397,18 @@ class TwoPeopleTwoHeads(EmulatorCase):
                          dict(never, forehead=(end2, end2 + REST_COSMETIC_MS)))
         self.assertEqual(self.rest_status(ann), rest, "Ben's session is not Ann's")
 
-        # 4. Back to Ann, with the same 0.25 mm head (the roller off and on
-        # again): too soon, by the 1.5 mm window of step 2.
+        # 4. Three days later, back to Ann, with the same 0.25 mm head (the
+        # roller off and on again): too soon, by the 1.5 mm window of step 2.
         self.stop_roller(proc)
+        self.set_wall_offset('+3d')
         self.roller_call('SetPerson', '(o)', (ann,))
         self.assertEqual(self.roller_prop('Person'), ann)
         t3 = Trace(ticks=t2.ticks)
         t3.lifted(3)
         t3.stroke(30, 2000, FOREHEAD, D)               # 600 ticks diagonal
         t3.lifted(3)
-        self.last_zone = 'forehead'
-        s3, ended3, zones3, proc, mark3 = self.treat(HEAD_SHORT, t3, paired=True,
-                                                       what="Ann's 0.25 mm session")
+        s3, ended3, zones3, proc, mark3 = self.treat(HEAD_SHORT, t3, 'forehead', paired=True,
+                                                     what="Ann's 0.25 mm session")
         # Forehead already, since Ben's session: the property did not change.
         self.assertEqual(zones3, [])
         self.assertEqual(self.roller_signals('ZoneWarning', mark3), [(s3, 'forehead', 'too-soon')])
@@ -392,7 +418,9 @@ class TwoPeopleTwoHeads(EmulatorCase):
         self.assertEqual([(r[0], r[5]) for r in rows], [(s1, ann), (s3, ann)])
         start3, end3 = rows[1][2], rows[1][3]
         self.assertEqual(end3 - start3, 29 * PERIOD_MS)
-        self.assertGreater(start3, end2)
+        # Three days on: a 0.25 mm window of one day from end1 would be over.
+        self.assertGreater(start3, end1 + REST_COSMETIC_MS)
+        self.assertLess(start3, end1 + REST_LONG_MS)
         # The warning, as stored: at the first forehead contact, naming the
         # 1.5 mm session whose window still runs.
         events = self.manager('GetSessionEvents', '(t)', (s3,))
@@ -403,8 +431,8 @@ class TwoPeopleTwoHeads(EmulatorCase):
         self.assertLess(end3 + REST_COSMETIC_MS, end1 + REST_LONG_MS)
         self.assertEqual(self.rest_status(ann),
                          dict(rest, forehead=(end3, end1 + REST_LONG_MS)))
-        self.assertEqual(self.rest_status(ben),
-                         dict(never, forehead=(end2, end2 + REST_COSMETIC_MS)))
+        # Ben's day of rest is over (0: free now).
+        self.assertEqual(self.rest_status(ben), dict(never, forehead=(end2, 0)))
 
         # 5. Each person's sessions, and everyone's.
         self.assertEqual([r[0] for r in self.person_sessions(ben)], [s2])
