@@ -129,8 +129,8 @@ def main():
     subprocess.run([sys.executable, os.path.join(TOP, "scripts", "gen-trace.py"),
                     "--protocol-version", "2", tmp], check=True, stdout=subprocess.DEVNULL)
     say(f"roller emulator as bluetoothd: roller {ROLLER} (protocol version 2: stroke "
-        f"directions) plays the bundled session {SPEED}x faster (times shown are the roller's "
-        f"sample clock)")
+        f"directions) plays the bundled session {SPEED}x faster (the events' and the rest's "
+        f"times are on the roller's sample clock, watch's on this computer's)")
     emu = start([os.path.join(BUILD, "tests", "roller-emulator"), "--bus", system_bus,
                  "--adapter-address", "00:1A:7D:DA:71:13", "--protocol-version", "2",
                  "--roller", f"{ROLLER},Demo roller", "--trace", os.path.join(tmp, "session.trace"),
