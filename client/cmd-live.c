@@ -284,6 +284,20 @@ typedef struct
   guint gone_id; /* the roller's object went; the daemon may follow */
 } Watch;
 
+/* The Person1 the roller rolls for, from the object manager (kept up to
+ * date by it); NULL when the daemon names none it has. */
+static DrDBusPerson1 *
+watch_person (Watch *watch)
+{
+  const char *path = dr_dbus_roller1_get_person (watch->roller);
+  g_autoptr (GDBusObject) object = NULL;
+
+  if (path == NULL || !g_variant_is_object_path (path))
+    return NULL;
+  object = g_dbus_object_manager_get_object (watch->live.ctl->objects, path);
+  return object ? dr_dbus_object_get_person1 (DR_DBUS_OBJECT (object)) : NULL;
+}
+
 static char *
 watch_panel (Watch *watch)
 {
@@ -305,11 +319,17 @@ watch_panel (Watch *watch)
   g_autofree char *session_text
       = session ? g_strdup_printf ("session %" G_GUINT64_FORMAT, session) : g_strdup ("no session");
   GVariant *coverage = dr_dbus_roller1_get_coverage (r);
+  /* Excluded marks are the skin's being rolled: the roller's person's, not
+   * GetZones' (the default person's). */
+  g_autoptr (DrDBusPerson1) person = watch_person (watch);
+  const char *const *excluded = person ? dr_dbus_person1_get_excluded_zones (person) : NULL;
+  g_autofree char *for_whom
+      = person ? g_strdup_printf (" · for %s", dr_dbus_person1_get_name (person)) : g_strdup ("");
 
-  g_string_append_printf (out, "%s%s%s%s · %s · battery %s · %s\n",
-                          g_strcmp0 (name, address) ? name : "",
-                          g_strcmp0 (name, address) ? " (" : "", address,
-                          g_strcmp0 (name, address) ? ")" : "", state, battery, session_text);
+  g_string_append_printf (
+      out, "%s%s%s%s · %s · battery %s%s · %s\n", g_strcmp0 (name, address) ? name : "",
+      g_strcmp0 (name, address) ? " (" : "", address, g_strcmp0 (name, address) ? ")" : "", state,
+      battery, for_whom, session_text);
   g_string_append_printf (out, "  Force  %s\n", force);
   /* The zone the user set, and the one the last contact was in. */
   g_string_append_printf (out, "  Zone   %s · rolling %s\n", zone && zone[0] ? zone : "—",
@@ -325,6 +345,8 @@ watch_panel (Watch *watch)
         {
           const char *zname = g_ptr_array_index (names, i);
           const DrZoneInfo *info = dr_zone_list_find (watch->zones, zname);
+          gboolean is_excluded = person ? excluded != NULL && g_strv_contains (excluded, zname)
+                                        : info != NULL && info->excluded;
           double value = 0;
           g_autofree char *bar = NULL;
           g_autofree char *pct = NULL;
@@ -336,7 +358,7 @@ watch_panel (Watch *watch)
           pct = dr_fmt_percent (value);
           pct_c = dr_fmt_coloured (ctl->colour, dr_coverage_colour (value), pct);
           g_string_append_printf (out, "    %s%*s %s %5s%s\n", zname, w < 12 ? (int) (12 - w) : 0,
-                                  "", bar, pct_c, info && info->excluded ? "  excluded" : "");
+                                  "", bar, pct_c, is_excluded ? "  excluded" : "");
         }
     }
   return g_string_free (out, FALSE);

@@ -530,7 +530,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
     }
   self->known_rollers = known;
   g_info ("database %s: %u rollers, last session %" G_GUINT64_FORMAT, db_path, known->len,
-          dr_household_next_session_id (self->household) - 1);
+          dr_household_get_last_session_id (self->household));
   self->store = dr_store_worker_new (g_steal_pointer (&store), NULL);
   connect_store (self);
   return self;

@@ -119,6 +119,13 @@ dr_household_next_session_id (DrHousehold *self)
   return ++self->last_session_id;
 }
 
+guint64
+dr_household_get_last_session_id (DrHousehold *self)
+{
+  g_return_val_if_fail (DR_IS_HOUSEHOLD (self), 0);
+  return self->last_session_id;
+}
+
 void
 dr_household_add_person (DrHousehold *self, gint64 person_id, const GArray *treatments,
                          const gboolean *excluded)

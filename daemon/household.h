@@ -32,6 +32,8 @@ DrHousehold *dr_household_new (guint64 last_session_id, gint64 default_person,
 
 /* The id for a session starting now: one more than any stored or handed out. */
 guint64 dr_household_next_session_id (DrHousehold *household);
+/* The last id stored or handed out (0 for none); hands out nothing. */
+guint64 dr_household_get_last_session_id (DrHousehold *household);
 
 /* People: emits "person-changed" (gint64 person_id) when a person is
  * added or removed or their treatments grow.

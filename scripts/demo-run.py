@@ -6,13 +6,18 @@ Started by scripts/demo after the build. It plays bluetoothd with the
 project's roller emulator (the bundled recorded session: several zones,
 one over-pressure episode), its roller speaking protocol version 2 (the
 stroke direction in every sample; the upper lip is never rolled
-diagonally, and the coverage table says so), runs the real dermarolld against it, a
-notification server that prints every desktop notification, and
-`dermarollctl watch`; the person excludes the chin first, and the
-recording rolls over it. Then it prints the coverage table and the events
-and writes coverage.svg. Every process it starts is stopped by pid.
+diagonally, and the coverage table says so), runs the real dermarolld
+against it, a notification server that prints every desktop notification,
+and dermarollctl. A person, Ann, is added, excludes her chin (the
+recording rolls over it) and is given the roller before it is paired, so
+the whole session is hers. `dermarollctl watch` follows it live; then come
+the sessions, the coverage table (with its direction missing, the dates
+each zone may be treated again and the aftercare) and coverage.svg, Ann's
+zones with their rest, the events, and the session summary exactly as the
+notification server received it. Every process it starts is stopped by pid.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +29,11 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, os.environ.get("BUILD_DIR", "build"))
 ROLLER = "C0:FF:EE:D3:A7:01"
+ROLLER_PATH = "/org/dermaroll/roller/" + ROLLER.replace(":", "_")
+PERSON = "Ann"
 SPEED = 10  # the recording plays ten times faster than it was rolled
+
+SUMMARY = re.compile(r"Session \d+ finished$")
 
 procs = []
 
@@ -86,8 +95,11 @@ def print_notifications(stream):
         urgency = "critical" if "'urgency': 2" in call or '"urgency": 2' in call else "normal"
         how = "new" if replaces == "0" else f"updates #{replaces}"
         print(f"  [notification, {urgency}, {how}] {summary}", flush=True)
-        for text in body.splitlines():
-            print(f"      {text}", flush=True)
+        if SUMMARY.match(summary):
+            print("      (its text in full at the end)", flush=True)
+        else:
+            for text in body.splitlines():
+                print(f"      {text}", flush=True)
         call = ""
 
 
@@ -117,8 +129,8 @@ def main():
     subprocess.run([sys.executable, os.path.join(TOP, "scripts", "gen-trace.py"),
                     "--protocol-version", "2", tmp], check=True, stdout=subprocess.DEVNULL)
     say(f"roller emulator as bluetoothd: roller {ROLLER} (protocol version 2: stroke "
-        f"directions) plays the bundled session {SPEED}x faster (times shown are the roller's "
-        f"sample clock)")
+        f"directions) plays the bundled session {SPEED}x faster (the events' and the rest's "
+        f"times are on the roller's sample clock, watch's on this computer's)")
     emu = start([os.path.join(BUILD, "tests", "roller-emulator"), "--bus", system_bus,
                  "--adapter-address", "00:1A:7D:DA:71:13", "--protocol-version", "2",
                  "--roller", f"{ROLLER},Demo roller", "--trace", os.path.join(tmp, "session.trace"),
@@ -141,12 +153,31 @@ def main():
     emulator = dbus.Interface(system.get_object("org.bluez", "/org/dermaroll/Emulator"),
                               "org.dermaroll.Emulator1")
 
-    say("dermarollctl exclude chin   (active acne there: the roller must stay away)")
-    ctl(env, "exclude", "chin")
+    say(f"dermarollctl person add {PERSON}   (a household: each person has their own skin)")
+    ctl(env, "person", "add", PERSON)
+    say(f"dermarollctl exclude chin --person {PERSON}   (active acne there: the roller must "
+        f"stay away)")
+    ctl(env, "exclude", "chin", "--person", PERSON)
+
+    # The roller is given to Ann before it is paired: pairing starts the
+    # stream, and a person switched during a session ends that session.
+    say("dermarollctl scan   (until the roller is seen)")
+    scan = start([os.path.join(BUILD, "client", "dermarollctl"), "scan"], env=env)
+    manager = dbus.Interface(session.get_object("org.dermaroll", "/org/dermaroll"),
+                             "org.freedesktop.DBus.ObjectManager")
+    if not wait_for(lambda: ROLLER_PATH in manager.GetManagedObjects(), 15):
+        raise SystemExit("demo: scan did not find the roller")
+    scan.send_signal(signal.SIGINT)
+    scan.wait(5)
+    say(f"dermarollctl person use {PERSON} --roller {ROLLER}")
+    ctl(env, "person", "use", PERSON, "--roller", ROLLER)
+    say("dermarollctl people")
+    ctl(env, "people")
     say(f"dermarollctl pair {ROLLER}")
     ctl(env, "pair", ROLLER)
 
-    say("dermarollctl watch   (live: force against the limit, zone, coverage, every event)")
+    say("dermarollctl watch   (live: force against the limit, the zone under the roller, "
+        "coverage, every event)")
     watch = start([os.path.join(BUILD, "client", "dermarollctl"), "watch"], env=env)
 
     def played():
@@ -157,20 +188,42 @@ def main():
         raise SystemExit("demo: the recording did not finish playing")
     time.sleep(0.6)  # let the last throttled Force/Coverage update reach watch
     ctl(env, "stop")
-    time.sleep(0.5)
+    notifications = dbus.Interface(
+        session.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications"),
+        "org.freedesktop.DBus.Mock")
+
+    def summaries():
+        return [args for _, args in notifications.GetMethodCalls("Notify")
+                if SUMMARY.match(str(args[3]))]
+
+    if not wait_for(summaries, 15):
+        raise SystemExit("demo: no session summary notification")
+    time.sleep(0.5)  # let watch print the session's end and its last state
     watch.send_signal(signal.SIGINT)
     watch.wait(5)
 
-    say("dermarollctl sessions")
-    ctl(env, "sessions")
-    say("dermarollctl coverage last   (the upper lip: no diagonal strokes, 'diagonal missing')")
-    ctl(env, "coverage", "last")
-    say("dermarollctl events last")
-    ctl(env, "events", "last", check=False)
+    say(f"dermarollctl sessions --person {PERSON}")
+    ctl(env, "sessions", "--person", PERSON)
     svg = os.path.join(os.getcwd(), "coverage.svg")
-    say("dermarollctl coverage last --svg coverage.svg")
-    ctl(env, "coverage", "last", "--svg", svg)
-    print(f"\nThe face map is in {svg}. Rendered for a person: rsvg-convert coverage.svg > coverage.png")
+    say(f"dermarollctl coverage last --person {PERSON} --svg coverage.svg   (upper lip: "
+        f"'diagonal missing'; when each zone may be rolled again; the aftercare)")
+    ctl(env, "coverage", "last", "--person", PERSON, "--svg", svg)
+    say(f"dermarollctl zones --person {PERSON}   (the rest rule: each zone's last treatment "
+        f"and when it is ready again)")
+    ctl(env, "zones", "--person", PERSON)
+    say(f"dermarollctl events last --person {PERSON}")
+    ctl(env, "events", "last", "--person", PERSON, check=False)
+
+    say("the session summary, as the notification server received it (Notify)")
+    app, replaces, _, summary, body, _, hints, _ = summaries()[-1]
+    urgency = int(hints.get("urgency", 1))
+    print(f"app {str(app)!r}, replaces {int(replaces)}, urgency {urgency}")
+    print(f"summary: {summary}")
+    print("body:")
+    for text in str(body).splitlines():
+        print(f"  {text}")
+    print(f"\nThe face map is in {svg}. Rendered for a person: rsvg-convert coverage.svg > "
+          f"coverage.png")
     session.close()
     system.close()
     return tmp

@@ -1137,6 +1137,35 @@ class PeopleRolling(CtlTestCase):
         self.assertEqual({p['name']: p['rollers'] for p in self.ctl_json('people')}['Ann'],
                          [self.ADDRESS, other])
 
+    def test_watch_marks_the_rollers_persons_excluded_zones(self):
+        # the default person excludes the nose, Ann the chin; the roller is Ann's
+        default, _ = self.default_person()
+        self.ctl('exclude', 'nose')
+        self.ctl('person', 'add', 'Ann')
+        self.ctl('exclude', 'chin', '--person', 'Ann')
+        self.ctl('person', 'use', 'Ann')
+        self.wait_roller_prop('Person', lambda p: p == self.people()['Ann'])
+        self.roll(30, [0, 3, 5])
+        out, _ = self.ctl('watch', '--timeout', '0.5')
+        self.assertTrue(out.startswith(f'Watching {self.ROLLER_NAME} ({self.ADDRESS}) · connected '
+                                       '· battery '), out)
+        self.assertRegex(out.splitlines()[0], r' · for Ann · no session$')
+        rows = {line.split()[0]: line for line in out.splitlines()
+                if re.match(r'^    [a-z-]+ +\[', line)}
+        self.assertTrue(rows['chin'].endswith('  excluded'), rows)
+        self.assertFalse(rows['nose'].endswith('excluded'), rows)
+        self.assertFalse(rows['forehead'].endswith('excluded'), rows)
+
+        # the roller back to the default person: their nose is marked, not Ann's chin
+        self.ctl('person', 'use', default)
+        self.wait_roller_prop('Person', lambda p: p == self.people()[default])
+        out, _ = self.ctl('watch', '--timeout', '0.5')
+        self.assertRegex(out.splitlines()[0], rf' · for {default} · no session$')
+        rows = {line.split()[0]: line for line in out.splitlines()
+                if re.match(r'^    [a-z-]+ +\[', line)}
+        self.assertTrue(rows['nose'].endswith('  excluded'), rows)
+        self.assertFalse(rows['chin'].endswith('excluded'), rows)
+
     def test_use_ends_the_session_of_another(self):
         default, _ = self.default_person()
         self.ctl('person', 'add', 'Ann')

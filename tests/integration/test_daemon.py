@@ -1228,6 +1228,33 @@ class Restarts(DaemonTestCase):
         self.wait_streaming(timeout=20)
         self.wait_head_wear(revolutions, 'after a clean restart')
 
+    def test_session_ids_follow_on_across_restarts(self):
+        # A fresh database's first session is 1; starting the daemon hands
+        # out no id, so the next session after a restart is 2.
+        # Each session is rolled 200 s after the one before, ending 120 s
+        # after its last contact, long past: it ends at once, and no
+        # restart resumes it.
+        self.start_paired()
+        s = self.live_stream(seconds_ago=900)
+        sessions = []
+        for restart in (False, True):
+            if restart:
+                self.daemon.stop()
+                self.bluez.client_gone()
+                self.start_daemon()
+                self.wait_streaming(timeout=20)
+            mark = self.events.mark()
+            s.t += 200000 if sessions else 0
+            s.add(20, 2000, 0, self.TICKS)
+            self.push(s.frames())
+            started = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0]
+            ended = self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)[0]
+            self.assertEqual(started.args[0], ended.args[0])
+            sessions.append(started.args[0])
+        self.assertEqual(sessions, [1, 2])
+        wait_until(lambda: sorted(r[0] for r in self.manager('ListSessions', '(xx)', (0, 0)))[:2]
+                   == [1, 2], 5, 'sessions 1 and 2 stored')
+
     def test_kill9_after_clock_set_back(self):
         self.start_paired()
         s = self.live_stream(seconds_ago=30)
