@@ -29,6 +29,7 @@
 #include "json-writer.h"
 #include "people.h"
 #include "roller-view.h"
+#include "stroke-directions.h"
 #include "table.h"
 #include "zone-list.h"
 
@@ -524,7 +525,7 @@ zone_note (const ZoneCoverage *z, DrColour *colour)
     }
   else if (z->info && !excluded && z->coverage > 0)
     {
-      char *missing = dr_fmt_missing_directions (z->horizontal, z->vertical, z->diagonal);
+      char *missing = dr_stroke_directions_missing (z->horizontal, z->vertical, z->diagonal);
 
       if (missing != NULL)
         {

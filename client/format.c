@@ -195,24 +195,6 @@ dr_fmt_passes (double passes)
 }
 
 char *
-dr_fmt_missing_directions (double horizontal, double vertical, double diagonal)
-{
-  const double passes[] = { horizontal, vertical, diagonal };
-  const char *const names[] = { "horizontal", "vertical", "diagonal" };
-  const char *missing[3];
-  guint n = 0;
-
-  for (guint i = 0; i < G_N_ELEMENTS (passes); i++)
-    if (!(passes[i] > 0))
-      missing[n++] = names[i];
-  if (n == 0 || n == G_N_ELEMENTS (passes))
-    return NULL;
-  if (n == 1)
-    return g_strdup_printf ("%s missing", missing[0]);
-  return g_strdup_printf ("%s and %s missing", missing[0], missing[1]);
-}
-
-char *
 dr_fmt_micrometres (guint length_um)
 {
   if (length_um == 0)

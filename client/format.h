@@ -57,10 +57,6 @@ char *dr_fmt_newtons (double newtons);
 char *dr_fmt_area (double cm2);
 /* "4.0" passes as a bare count with one decimal (passes are fractional). */
 char *dr_fmt_passes (double passes);
-/* Which stroke directions a zone was not rolled in, "vertical and diagonal
- * missing"; NULL when none is missing or no pass had a known direction
- * (version 1 rollers), where nothing can be said. */
-char *dr_fmt_missing_directions (double horizontal, double vertical, double diagonal);
 /* "500 µm"; "—" for 0 (head not read yet). */
 char *dr_fmt_micrometres (guint length_um);
 

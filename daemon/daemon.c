@@ -74,10 +74,8 @@ on_zone_ready (DrRestTimer *timer, guint person_id, int zone, gpointer user_data
 {
   DrDaemon *self = user_data;
   const char *name = dr_engine_config_zone_name (&self->config, zone);
-  g_autofree char *person = NULL;
+  const char *person = dr_household_get_person_name (self->household, person_id);
 
-  if (self->service != NULL)
-    person = dr_service_dup_person_name (self->service, person_id);
   g_info ("%s is ready for the next session (person %u, %s)", name ? name : "?", person_id,
           person ? person : "removed");
   if (self->notifier != NULL && name != NULL && person != NULL)

@@ -9,6 +9,7 @@ typedef struct
 {
   GArray *treatments; /* DrTreatment: as stored at startup, then as sessions end */
   gboolean excluded[DR_MAX_ZONES];
+  char *name; /* as on the bus, for what a roller says (NULL until told) */
 } Person;
 
 struct _DrHousehold
@@ -69,6 +70,7 @@ person_free (gpointer data)
   Person *person = data;
 
   g_array_unref (person->treatments);
+  g_free (person->name);
   g_free (person);
 }
 
@@ -233,4 +235,29 @@ dr_household_get_head_revolutions (DrHousehold *self, guint32 head_id)
     return 0.0;
   revs = g_hash_table_lookup (self->head_revolutions, GUINT_TO_POINTER (head_id));
   return revs ? *revs : 0.0;
+}
+
+void
+dr_household_set_person_name (DrHousehold *self, gint64 person_id, const char *name)
+{
+  Person *person;
+
+  g_return_if_fail (DR_IS_HOUSEHOLD (self));
+
+  person = g_hash_table_lookup (self->people, &person_id);
+  if (person == NULL)
+    return;
+  g_free (person->name);
+  person->name = g_strdup (name);
+}
+
+const char *
+dr_household_get_person_name (DrHousehold *self, gint64 person_id)
+{
+  Person *person;
+
+  g_return_val_if_fail (DR_IS_HOUSEHOLD (self), NULL);
+
+  person = g_hash_table_lookup (self->people, &person_id);
+  return person ? person->name : NULL;
 }

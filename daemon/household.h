@@ -56,6 +56,11 @@ gboolean dr_household_is_zone_excluded (DrHousehold *household, gint64 person_id
 void dr_household_set_zone_excluded (DrHousehold *household, gint64 person_id, int zone,
                                      gboolean excluded);
 
+/* The person's name, as the Person1 object has it (DrPerson keeps it
+ * here), for the rollers' popups; NULL for a person not known. */
+void dr_household_set_person_name (DrHousehold *household, gint64 person_id, const char *name);
+const char *dr_household_get_person_name (DrHousehold *household, gint64 person_id);
+
 /* Revolutions the store knew for @head_id when the daemon started. */
 double dr_household_get_head_revolutions (DrHousehold *household, guint32 head_id);
 

@@ -14,6 +14,7 @@
 #include "aftercare.h"
 #include "dr-error.h"
 #include "dr-quote.h"
+#include "stroke-directions.h"
 
 #define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
 #define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
@@ -443,10 +444,11 @@ dr_notifier_format_again (gint64 at_ms, gint64 now_ms)
 
 void
 dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session_id,
-                           GVariant *coverage, const char *const *excluded,
+                           const char *person_name, GVariant *coverage,
+                           GVariant *passes_by_direction, const char *const *excluded,
                            guint16 needle_length_um, gint64 ended_ms, GVariant *again)
 {
-  g_autoptr (GString) body = g_string_new ("Coverage:");
+  g_autoptr (GString) body = g_string_new (NULL);
   g_autoptr (GString) missed = g_string_new (NULL);
   g_autofree char *summary = g_strdup_printf ("Session %" G_GUINT64_FORMAT " finished", session_id);
   GVariantIter iter;
@@ -454,14 +456,27 @@ dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session
   double value;
   gint64 at_ms;
 
+  if (person_name != NULL)
+    g_string_append_printf (body, "For %s.\n", person_name);
+  g_string_append (body, "Coverage:");
   g_variant_iter_init (&iter, coverage);
   while (g_variant_iter_next (&iter, "{&sd}", &zone, &value))
     {
+      double h, v, d, u;
+      g_autofree char *missing_dirs = NULL;
+
       if (g_str_equal (zone, "unassigned"))
         continue;
       if (excluded && g_strv_contains (excluded, zone))
         continue;
-      g_string_append_printf (body, " %s %.0f %%,", zone, value * 100.0);
+      /* The technique asks for every direction: a zone rolled one way only
+       * is not done, whatever its area says. */
+      if (value > 0.0 && passes_by_direction != NULL
+          && g_variant_lookup (passes_by_direction, zone, "(dddd)", &h, &v, &d, &u))
+        missing_dirs = dr_stroke_directions_missing (h, v, d);
+      g_string_append_printf (body, " %s %.0f %%%s%s%s,", zone, value * 100.0,
+                              missing_dirs ? " (" : "", missing_dirs ? missing_dirs : "",
+                              missing_dirs ? ")" : "");
       if (value <= 0.0)
         g_string_append_printf (missed, "%s%s", missed->len ? ", " : "", zone);
     }

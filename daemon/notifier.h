@@ -63,14 +63,18 @@ void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, DrNotif
 void dr_notifier_head_worn (DrNotifier *notifier, const char *roller, guint32 head_id,
                             double revolutions, double wear);
 void dr_notifier_battery (DrNotifier *notifier, const char *roller, guint8 percent);
-/* @coverage: a{sd} zone → coverage 0..1; @excluded: zones not to count as
- * missed; @needle_length_um: the session's needles (0: not known), whose
+/* @person_name: whose session it was ("For Ann." first), NULL to leave it
+ * out; @coverage: a{sd} zone → coverage 0..1; @passes_by_direction:
+ * a{s(dddd)} as Roller1.PassesByDirection, NULL for none, naming a rolled
+ * zone's missing directions next to its coverage; @excluded: zones not to
+ * count as missed; @needle_length_um: the session's needles (0: not known), whose
  * class picks the aftercare lines; @again: a(sx), for each zone the session
  * treated, the Unix ms from which it may be treated again (0: at once),
  * said as a local date (dr_notifier_format_again, from @ended_ms, when the
  * session ended); NULL or empty: no next-session lines. */
 void dr_notifier_session_ended (DrNotifier *notifier, const char *roller, guint64 session_id,
-                                GVariant *coverage, const char *const *excluded,
+                                const char *person_name, GVariant *coverage,
+                                GVariant *passes_by_direction, const char *const *excluded,
                                 guint16 needle_length_um, gint64 ended_ms, GVariant *again);
 
 /* @zone of person @person_id has rested long enough: "forehead is ready for

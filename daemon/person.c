@@ -260,6 +260,7 @@ rename_written (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_info ("person %" G_GINT64_FORMAT " renamed", call->person->id);
   dr_dbus_person1_set_name (PERSON1 (call->person), call->job->name);
+  dr_household_set_person_name (call->person->household, call->person->id, call->job->name);
   dr_dbus_person1_complete_rename (PERSON1 (call->person), call->invocation);
 }
 
@@ -368,6 +369,7 @@ dr_person_constructed (GObject *object)
 
   self->object_path = dr_person_object_path (self->id);
   dr_dbus_person1_set_name (PERSON1 (self), name);
+  dr_household_set_person_name (self->household, self->id, name);
   publish_excluded_zones (self);
 }
 

@@ -592,9 +592,12 @@ on_session_ended (DrRoller *self, const DrEvent *event)
         g_ptr_array_add (excluded, (gpointer) config->zones[z].name);
     g_ptr_array_add (excluded, NULL);
     dr_dbus_roller1_emit_session_ended (ROLLER1 (self), id, coverage);
-    dr_notifier_session_ended (self->notifier, roller_address (self), id, coverage,
-                               (const char *const *) excluded->pdata, needle_length_um,
-                               event->time_ms, again);
+    g_autoptr (GVariant) directions = g_variant_ref_sink (passes_by_direction_variant (self));
+
+    dr_notifier_session_ended (self->notifier, roller_address (self), id,
+                               dr_household_get_person_name (self->household, self->person_id),
+                               coverage, directions, (const char *const *) excluded->pdata,
+                               needle_length_um, event->time_ms, again);
   }
   g_info ("%s: session %" G_GUINT64_FORMAT " ended, mean coverage %.0f %%", roller_address (self),
           id, dr_engine_mean_coverage (self->engine) * 100.0);

@@ -408,19 +408,6 @@ lookup_person (DrService *self, const char *path)
   return DR_PERSON (g_steal_pointer (&iface));
 }
 
-char *
-dr_service_dup_person_name (DrService *self, gint64 person_id)
-{
-  g_autofree char *path = NULL;
-  g_autoptr (DrPerson) person = NULL;
-
-  g_return_val_if_fail (DR_IS_SERVICE (self), NULL);
-
-  path = dr_person_object_path (person_id);
-  person = lookup_person (self, path);
-  return person ? g_strdup (dr_dbus_person1_get_name (DR_DBUS_PERSON1 (person))) : NULL;
-}
-
 /* Every exported roller; element type DrRoller*, references held. */
 static GPtrArray *
 list_rollers (DrService *self)

@@ -53,8 +53,6 @@ void dr_service_export_roller (DrService *service, DrRoller *roller);
 void dr_service_unexport_roller (DrService *service, DrRoller *roller);
 /* Exports @person (the default person's also becomes DefaultPerson). */
 void dr_service_export_person (DrService *service, DrPerson *person);
-/* The name of an exported person; NULL for none (removed meanwhile). */
-char *dr_service_dup_person_name (DrService *service, gint64 person_id);
 /* "" when the store is healthy. */
 void dr_service_set_store_error (DrService *service, const char *message);
 /* Shutdown: the calls still under way answer Cancelled. */

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "format.h"
+#include "stroke-directions.h"
+#include "stroke-directions.h"
 #include "json-writer.h"
 #include "table.h"
 
@@ -36,18 +38,18 @@ test_missing_directions (void)
 {
   char *s;
 
-  g_assert_null (dr_fmt_missing_directions (0, 0, 0)); /* version 1: not known */
-  g_assert_null (dr_fmt_missing_directions (2, 0.1, 3));
-  s = dr_fmt_missing_directions (6, 0, 0);
+  g_assert_null (dr_stroke_directions_missing (0, 0, 0)); /* version 1: not known */
+  g_assert_null (dr_stroke_directions_missing (2, 0.1, 3));
+  s = dr_stroke_directions_missing (6, 0, 0);
   g_assert_cmpstr (s, ==, "vertical and diagonal missing");
   g_free (s);
-  s = dr_fmt_missing_directions (0, 1, 0);
+  s = dr_stroke_directions_missing (0, 1, 0);
   g_assert_cmpstr (s, ==, "horizontal and diagonal missing");
   g_free (s);
-  s = dr_fmt_missing_directions (2, 2, 0);
+  s = dr_stroke_directions_missing (2, 2, 0);
   g_assert_cmpstr (s, ==, "diagonal missing");
   g_free (s);
-  s = dr_fmt_missing_directions (0, 2, 2);
+  s = dr_stroke_directions_missing (0, 2, 2);
   g_assert_cmpstr (s, ==, "horizontal missing");
   g_free (s);
 }

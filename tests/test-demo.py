@@ -158,6 +158,8 @@ class Demo(unittest.TestCase):
         summary = step(by, "the session summary")
         self.assertIn(f"\nsummary: Session {session} finished\n", summary)
         body = summary.split("\nbody:\n")[1]
+        self.assertTrue(body.startswith("  For Ann.\n  Coverage: "), body)
+        self.assertRegex(body, r"upper-lip \d+ % \(diagonal missing\)")
         self.assertIn("  Missed: neck\n", body)
         self.assertIn("  Aftercare:\n", body)
         self.assertRegex(body, r"\n  - .*sunscreen")

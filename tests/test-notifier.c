@@ -309,7 +309,8 @@ test_kinds (Fixture *f, gconstpointer data)
   g_variant_builder_add (&b, "{sd}", "neck", 0.0);
   g_variant_builder_add (&b, "{sd}", "nose", 0.0);
   coverage = g_variant_ref_sink (g_variant_builder_end (&b));
-  dr_notifier_session_ended (n, roller, 7, coverage, excluded, 1500, SESSION_END_MS, NULL);
+  dr_notifier_session_ended (n, roller, 7, NULL, coverage, NULL, excluded, 1500, SESSION_END_MS,
+                             NULL);
   wait_for_calls (f, 6);
   check_call (f, 5, 0, "Session 7 finished",
               "Coverage: forehead 100 %, chin 50 %, neck 0 %\nMissed: neck\nAftercare:\n- Apply",
@@ -349,7 +350,8 @@ test_summary_aftercare (Fixture *f, gconstpointer data)
   g_variant_builder_add (&b, "(sx)", "neck", (gint64) 0);
   again = g_variant_ref_sink (g_variant_builder_end (&b));
 
-  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 9, coverage, NULL, 500, SESSION_END_MS, again);
+  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 9, NULL, coverage, NULL, NULL, 500,
+                             SESSION_END_MS, again);
   wait_for_calls (f, 1);
   for (const char *const *line = dr_aftercare_for_needle (500); *line; line++)
     g_string_append_printf (expected, "\n- %s", *line);
@@ -361,6 +363,42 @@ test_summary_aftercare (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (body, "No retinoids or acids (AHA, BHA, vitamin C) for 24 hours."));
   g_assert_nonnull (strstr (body, "70 % isopropyl alcohol"));
   g_assert_null (strstr (body, "bleeding"));
+}
+
+/* The summary says whose session it was and which directions a rolled
+ * zone missed (version 1 passes, of no known direction, say nothing; a
+ * zone not rolled is "missed", not "missing" directions). */
+static void
+test_summary_person_and_directions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+  g_autoptr (GVariant) coverage = NULL;
+  g_autoptr (GVariant) directions = NULL;
+  g_autofree char *body = NULL;
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sd}"));
+  g_variant_builder_add (&b, "{sd}", "forehead", 1.0);
+  g_variant_builder_add (&b, "{sd}", "upper-lip", 0.67);
+  g_variant_builder_add (&b, "{sd}", "chin", 0.33);
+  g_variant_builder_add (&b, "{sd}", "nose", 0.5);
+  g_variant_builder_add (&b, "{sd}", "neck", 0.0);
+  coverage = g_variant_ref_sink (g_variant_builder_end (&b));
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{s(dddd)}"));
+  g_variant_builder_add (&b, "{s(dddd)}", "forehead", 2.0, 2.0, 2.0, 0.0);
+  g_variant_builder_add (&b, "{s(dddd)}", "upper-lip", 2.5, 1.5, 0.0, 0.0);
+  g_variant_builder_add (&b, "{s(dddd)}", "chin", 6.0, 0.0, 0.0, 0.0);
+  g_variant_builder_add (&b, "{s(dddd)}", "nose", 0.0, 0.0, 0.0, 3.0);
+  g_variant_builder_add (&b, "{s(dddd)}", "neck", 0.0, 0.0, 0.0, 0.0);
+  directions = g_variant_ref_sink (g_variant_builder_end (&b));
+
+  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 4, "Ann", coverage, directions, NULL, 500,
+                             SESSION_END_MS, NULL);
+  wait_for_calls (f, 1);
+  body = body_of (f, 0);
+  g_assert_true (g_str_has_prefix (
+      body, "For Ann.\nCoverage: forehead 100 %, upper-lip 67 % (diagonal missing), chin 33 % "
+            "(vertical and diagonal missing), nose 50 %, neck 0 %\nMissed: neck\nAftercare:"));
 }
 
 /* A needle not known gets the longest class's advice. */
@@ -375,7 +413,8 @@ test_summary_needle_unknown (Fixture *f, gconstpointer data)
                            1));
   g_autofree char *body = NULL;
 
-  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 3, coverage, NULL, 0, SESSION_END_MS, NULL);
+  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 3, NULL, coverage, NULL, NULL, 0,
+                             SESSION_END_MS, NULL);
   wait_for_calls (f, 1);
   body = body_of (f, 0);
   g_assert_nonnull (strstr (body, "Pinpoint bleeding is possible"));
@@ -571,6 +610,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/notifier/summary/aftercare-and-next-session", Fixture, GINT_TO_POINTER (TRUE),
               fixture_setup, test_summary_aftercare, fixture_teardown);
+  g_test_add ("/notifier/summary/person-and-directions", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_summary_person_and_directions, fixture_teardown);
   g_test_add ("/notifier/summary/needle-not-known", Fixture, GINT_TO_POINTER (TRUE), fixture_setup,
               test_summary_needle_unknown, fixture_teardown);
   g_test_add ("/notifier/zone-ready/joined-per-person", Fixture, GINT_TO_POINTER (TRUE),
