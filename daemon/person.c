@@ -80,20 +80,6 @@ person_job_free (PersonJob *job)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PersonJob, person_job_free)
 
-/* A refusal of the caller's request (the store wrote nothing) is kept for
- * the answer; anything else is the store failing. */
-static gboolean
-keep_refusal (PersonJob *job, GError *local, GError **error)
-{
-  if (local->domain == DR_ERROR && local->code != DR_ERROR_STORE)
-    {
-      job->refusal = local;
-      return TRUE;
-    }
-  g_propagate_error (error, local);
-  return FALSE;
-}
-
 /* ---- published state --------------------------------------------------- */
 
 static void
@@ -120,7 +106,7 @@ job_set_excluded (DrStore *store, gpointer data, GError **error)
 
   if (dr_store_set_person_zone_excluded (store, job->person_id, job->zone, job->excluded, &local))
     return TRUE;
-  return keep_refusal (job, local, error);
+  return dr_store_split_refusal (local, &job->refusal, error);
 }
 
 static void
@@ -239,7 +225,7 @@ job_rename (DrStore *store, gpointer data, GError **error)
 
   if (dr_store_rename_person (store, job->person_id, job->name, &local))
     return TRUE;
-  return keep_refusal (job, local, error);
+  return dr_store_split_refusal (local, &job->refusal, error);
 }
 
 static void

@@ -472,20 +472,6 @@ people_job_free (PeopleJob *job)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PeopleJob, people_job_free)
 
-/* A refusal of the request (nothing was written) is kept for the answer;
- * anything else is the store failing. */
-static gboolean
-keep_refusal (PeopleJob *job, GError *local, GError **error)
-{
-  if (local->domain == DR_ERROR && local->code != DR_ERROR_STORE)
-    {
-      job->refusal = local;
-      return TRUE;
-    }
-  g_propagate_error (error, local);
-  return FALSE;
-}
-
 static gboolean
 job_add_person (DrStore *store, gpointer data, GError **error)
 {
@@ -494,7 +480,7 @@ job_add_person (DrStore *store, gpointer data, GError **error)
 
   if (dr_store_add_person (store, job->name, &job->person_id, &local))
     return TRUE;
-  return keep_refusal (job, local, error);
+  return dr_store_split_refusal (local, &job->refusal, error);
 }
 
 static void
@@ -556,7 +542,7 @@ job_remove_person (DrStore *store, gpointer data, GError **error)
 
   if (dr_store_remove_person (store, job->person_id, job->delete_data, &local))
     return TRUE;
-  return keep_refusal (job, local, error);
+  return dr_store_split_refusal (local, &job->refusal, error);
 }
 
 static void

@@ -369,6 +369,23 @@ dr_store_get_path (DrStore *self)
 }
 
 gboolean
+dr_store_split_refusal (GError *local, GError **refusal, GError **error)
+{
+  g_return_val_if_fail (local != NULL, FALSE);
+
+  if (local->domain == DR_ERROR && local->code != DR_ERROR_STORE)
+    {
+      /* A job run again after its batch was rolled back refuses again. */
+      if (refusal != NULL)
+        g_clear_error (refusal);
+      g_propagate_error (refusal, local);
+      return TRUE;
+    }
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+gboolean
 dr_store_exec (DrStore *self, const char *sql, GError **error)
 {
   g_return_val_if_fail (self != NULL, FALSE);

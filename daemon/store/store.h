@@ -38,6 +38,13 @@ char *dr_store_default_path (void);
 DrStore *dr_store_open (const char *path, GError **error);
 void dr_store_free (DrStore *store);
 const char *dr_store_get_path (DrStore *store);
+/* Splits what a write job met: a refusal of the caller's request (a
+ * DR_ERROR other than DR_ERROR_STORE, such as a name in use: nothing was
+ * written) goes to @refusal for the answer and the job counts as done, so
+ * the batch around it commits; anything else is the store failing, into
+ * @error. Takes @local. */
+gboolean dr_store_split_refusal (GError *local, GError **refusal, GError **error);
+
 /* Runs SQL that returns no rows on the store's connection: for tests and
  * maintenance tools (e.g. PRAGMA max_page_count to simulate a full disk).
  * Not for the daemon's data: that goes through the functions below. */
