@@ -34,7 +34,12 @@ typedef struct
   gboolean failed; /* that write failed: the frame is not on disk */
   gboolean fence;  /* not a frame: where seq gap number @gap opened (serial 0) */
   guint64 gap;
+  GList link; /* in pending or spare; data is the PendingAck */
 } PendingAck;
+
+/* Entries let go are kept for the next frames, up to this many: taking a
+ * frame in allocates nothing once the ledger has seen its usual depth. */
+#define SPARE_MAX 1024
 
 struct _DrAckLedger
 {
@@ -43,6 +48,7 @@ struct _DrAckLedger
   DrFrameKeySet *missing;   /* counted, write failed, not sent again yet */
   DrFrameKeySet *blocking;  /* passed over while not durable: no ACK until they are */
   GQueue pending;           /* PendingAck, in arrival order */
+  GQueue spare;             /* PendingAck to reuse */
   guint64 writing;          /* packed key classify () said to write; record () binds it */
   gboolean have_writing;
   gboolean have_seq; /* last_seq: the last frame taken in */
@@ -68,7 +74,46 @@ dr_ack_ledger_new (void)
   ledger->missing = dr_frame_key_set_new ();
   ledger->blocking = dr_frame_key_set_new ();
   g_queue_init (&ledger->pending);
+  g_queue_init (&ledger->spare);
   return ledger;
+}
+
+static PendingAck *
+ack_take (DrAckLedger *ledger)
+{
+  GList *link = g_queue_pop_head_link (&ledger->spare);
+  PendingAck *ack;
+
+  if (link == NULL)
+    {
+      ack = g_new0 (PendingAck, 1);
+      ack->link.data = ack;
+      return ack;
+    }
+  ack = link->data;
+  *ack = (PendingAck){ .link = { .data = ack } };
+  return ack;
+}
+
+/* The head of pending, let go. */
+static void
+ack_drop_head (DrAckLedger *ledger)
+{
+  PendingAck *ack = g_queue_pop_head_link (&ledger->pending)->data;
+
+  if (ledger->spare.length < SPARE_MAX)
+    g_queue_push_head_link (&ledger->spare, &ack->link);
+  else
+    g_free (ack);
+}
+
+static void
+acks_free (GQueue *queue)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (queue)) != NULL)
+    g_free (link->data);
 }
 
 void
@@ -81,7 +126,8 @@ dr_ack_ledger_free (DrAckLedger *ledger)
   dr_frame_key_set_free (ledger->in_flight);
   dr_frame_key_set_free (ledger->missing);
   dr_frame_key_set_free (ledger->blocking);
-  g_queue_clear_full (&ledger->pending, g_free);
+  acks_free (&ledger->pending);
+  acks_free (&ledger->spare);
   g_free (ledger);
 }
 
@@ -129,7 +175,7 @@ dr_ack_ledger_classify (DrAckLedger *ledger, const DrFrameKey *key)
 void
 dr_ack_ledger_record (DrAckLedger *ledger, const DrFrameKey *key, guint64 serial)
 {
-  PendingAck *ack = g_new0 (PendingAck, 1);
+  PendingAck *ack = ack_take (ledger);
   guint64 k = dr_frame_key_pack (key);
 
   ack->serial = serial;
@@ -142,7 +188,7 @@ dr_ack_ledger_record (DrAckLedger *ledger, const DrFrameKey *key, guint64 serial
         dr_frame_key_set_remove (ledger->in_flight, k);
     }
   ledger->have_writing = FALSE;
-  g_queue_push_tail (&ledger->pending, ack);
+  g_queue_push_tail_link (&ledger->pending, &ack->link);
 }
 
 void
@@ -179,7 +225,7 @@ dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, g
            * of closed gaps go. */
           if (ledger->gap_open && head->gap == ledger->gap_number)
             break;
-          g_free (g_queue_pop_head (&ledger->pending));
+          ack_drop_head (ledger);
           continue;
         }
 
@@ -200,7 +246,7 @@ dr_ack_ledger_committed (DrAckLedger *ledger, guint64 serial, DrFrameKey *ack, g
           have = TRUE;
           *ack = head->key;
         }
-      g_free (g_queue_pop_head (&ledger->pending));
+      ack_drop_head (ledger);
     }
   *blocked = dr_frame_key_set_size (ledger->missing) > 0;
   return have;
@@ -301,10 +347,10 @@ dr_ack_ledger_check_seq (DrAckLedger *ledger, const DrFrameKey *key, gboolean li
   ledger->gap_last = (guint16) (seq - 1);
   ledger->gap_recovered = 0;
   ledger->gap_recovered_to = 0;
-  fence = g_new0 (PendingAck, 1);
+  fence = ack_take (ledger);
   fence->fence = TRUE;
   fence->gap = ++ledger->gap_number;
-  g_queue_push_tail (&ledger->pending, fence);
+  g_queue_push_tail_link (&ledger->pending, &fence->link);
   *first = ledger->gap_first;
   *last = ledger->gap_last;
   return check;

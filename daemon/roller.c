@@ -360,17 +360,22 @@ roller_has_row (DrRoller *self)
   return self->row_queued || self->stored.roller_id != 0;
 }
 
+/* The worker runs writes in order: the row is there before the first
+ * write that needs its id. */
+static void
+ensure_row (DrRoller *self)
+{
+  if (roller_has_row (self))
+    return;
+  self->row_queued = TRUE;
+  dr_store_worker_write (self->store, job_ensure_roller, roller_row_ref (self->row),
+                         (GDestroyNotify) roller_row_unref);
+}
+
 static void
 roller_write (DrRoller *self, DrStoreWriteFunc func, gpointer job, GDestroyNotify destroy)
 {
-  /* The worker runs writes in order: the row is there before the first
-   * write that needs its id. */
-  if (!roller_has_row (self))
-    {
-      self->row_queued = TRUE;
-      dr_store_worker_write (self->store, job_ensure_roller, roller_row_ref (self->row),
-                             (GDestroyNotify) roller_row_unref);
-    }
+  ensure_row (self);
   self->last_serial = dr_store_worker_write (self->store, func, job, destroy);
 }
 
@@ -800,7 +805,14 @@ queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus 
   job->status = status;
   job->len = len;
   memcpy (job->raw, data, len);
-  roller_write (self, job_add_frame, job, frame_job_free);
+  ensure_row (self);
+  /* A well-formed frame is one INSERT: no savepoint. A malformed one also
+   * counts and trims its ring, three statements that must fail together. */
+  if (status == DR_CODEC_OK)
+    self->last_serial
+        = dr_store_worker_write_statement (self->store, job_add_frame, job, frame_job_free);
+  else
+    self->last_serial = dr_store_worker_write (self->store, job_add_frame, job, frame_job_free);
 }
 
 static void

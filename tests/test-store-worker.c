@@ -2,7 +2,9 @@
 /* test-store-worker.c: the store's thread. Writes batched into durable
  * commits reported on the main context with their serial, queries in queue
  * order, flush, close and unref draining the queue, failing writes that stall
- * nothing, and no wake-ups while idle. Waits run the main loop with a
+ * nothing, and no wake-ups while idle; frames queued together taken in one
+ * batch and one commit, each failed frame reported by its serial, memory
+ * given back after a burst only. Waits run the main loop with a
  * timeout; nothing sleeps.
  */
 #include <gio/gio.h>
@@ -663,6 +665,229 @@ test_idle_no_wakeups (Fixture *f, gconstpointer data)
   g_assert_cmpint (after, ==, before);
 }
 
+/* Holds the worker's thread in a query until released, so that what the
+ * test queues meanwhile is certain to be taken in one batch. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean entered;
+  gboolean released;
+  QueryResult result;
+} Hold;
+
+static gpointer
+query_hold (DrStore *store, gpointer data, GError **error)
+{
+  Hold *hold = data;
+
+  g_mutex_lock (&hold->lock);
+  hold->entered = TRUE;
+  g_cond_broadcast (&hold->cond);
+  while (!hold->released)
+    g_cond_wait (&hold->cond, &hold->lock);
+  g_mutex_unlock (&hold->lock);
+  return NULL;
+}
+
+static void
+hold_start (Fixture *f, Hold *hold)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+  g_mutex_init (&hold->lock);
+  g_cond_init (&hold->cond);
+  hold->result = (QueryResult){ f->worker };
+  dr_store_worker_query (f->worker, query_hold, hold, NULL, NULL, on_query_done, &hold->result);
+  g_mutex_lock (&hold->lock);
+  while (!hold->entered)
+    g_assert_true (g_cond_wait_until (&hold->cond, &hold->lock, end) || hold->entered);
+  g_mutex_unlock (&hold->lock);
+}
+
+static void
+hold_release (Fixture *f, Hold *hold)
+{
+  g_mutex_lock (&hold->lock);
+  hold->released = TRUE;
+  g_cond_broadcast (&hold->cond);
+  g_mutex_unlock (&hold->lock);
+  g_assert_true (wait_for (query_done, f, &hold->result, WAIT_TIMEOUT_MS));
+  g_mutex_clear (&hold->lock);
+  g_cond_clear (&hold->cond);
+}
+
+static guint64
+write_frame_to (Fixture *f, int64_t roller, uint64_t t0_ms)
+{
+  FrameJob *job = g_new0 (FrameJob, 1);
+
+  job->roller = roller;
+  job->t0_ms = t0_ms;
+  job->seq = (uint16_t) t0_ms;
+  return dr_store_worker_write_statement (f->worker, job_add_frame, job, g_free);
+}
+
+static gboolean
+job_exec (DrStore *store, gpointer data, GError **error)
+{
+  return dr_store_exec (store, data, error);
+}
+
+/* Frames queued together are taken in one batch: one transaction, one
+ * commit, one committed signal with the last serial, and queuing them woke
+ * nothing. */
+static void
+test_one_batch_one_commit (Fixture *f, gconstpointer data)
+{
+  DrStoreWorkerStats before, after;
+  Hold hold = { 0 };
+  guint64 first = 0, last = 0;
+
+  hold_start (f, &hold);
+  dr_store_worker_get_stats (f->worker, &before);
+  for (guint i = 0; i < 300; i++)
+    {
+      last = write_frame_to (f, f->roller, 1000 + i);
+      if (i == 0)
+        first = last;
+    }
+  /* Writes alone wake no one, whatever the thread is doing. */
+  dr_store_worker_get_stats (f->worker, &after);
+  g_assert_cmpuint (after.signals, ==, before.signals);
+  dr_store_worker_flush (f->worker);
+  hold_release (f, &hold);
+  wait_committed (f, last);
+
+  dr_store_worker_get_stats (f->worker, &after);
+  g_assert_cmpuint (last, ==, first + 299);
+  g_assert_cmpuint (after.commits, ==, before.commits + 1);
+  g_assert_cmpuint (f->commits->len, ==, 1);
+  g_assert_cmpuint (g_array_index (f->commits, guint64, 0), ==, last);
+  g_assert_cmpuint (f->failures->len, ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 300);
+  /* An ordinary commit keeps its memory. */
+  g_assert_cmpuint (after.releases, ==, 0);
+}
+
+/* A frame that fails in a batch fails alone, without a savepoint: exactly
+ * its serial is reported, the frames around it are stored. */
+static void
+test_failing_frames (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GArray) bad = g_array_new (FALSE, FALSE, sizeof (guint64));
+  Hold hold = { 0 };
+  guint64 last = 0;
+
+  hold_start (f, &hold);
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*write * failed: *FOREIGN KEY*");
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*write * failed: *FOREIGN KEY*");
+  g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*write * failed: *FOREIGN KEY*");
+  for (guint i = 0; i < 30; i++)
+    {
+      /* No roller 999: the foreign key fails the INSERT. */
+      gboolean fails = i % 10 == 5;
+
+      last = write_frame_to (f, fails ? 999 : f->roller, 1000 + i);
+      if (fails)
+        g_array_append_val (bad, last);
+    }
+  hold_release (f, &hold);
+  wait_committed (f, last);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (f->failures->len, ==, 3);
+  for (guint i = 0; i < bad->len; i++)
+    g_assert_cmpuint (g_array_index (f->failures, guint64, i), ==, g_array_index (bad, guint64, i));
+  g_assert_cmpuint (g_array_index (f->commits, guint64, f->commits->len - 1), ==, last);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 27);
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM frames WHERE t0_ms IN (1005, 1015, 1025)"),
+      ==, 0);
+  g_assert_cmpuint (dr_store_worker_get_n_errors (f->worker), ==, 3);
+}
+
+/* A batch where no frame can be stored (as on a disk that takes nothing):
+ * every frame is reported failed, each by its own serial, and the worker
+ * goes on once writes work again. */
+static void
+test_failing_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GArray) frames = g_array_new (FALSE, FALSE, sizeof (guint64));
+  Hold hold = { 0 };
+  guint64 last;
+
+  hold_start (f, &hold);
+  dr_store_worker_write (f->worker, job_exec, "PRAGMA query_only = 1", NULL);
+  for (guint i = 0; i < 20; i++)
+    {
+      guint64 serial = write_frame_to (f, f->roller, 1000 + i);
+      g_array_append_val (frames, serial);
+    }
+  last = dr_store_worker_write (f->worker, job_exec, "PRAGMA query_only = 0", NULL);
+  /* Twenty warnings: one per frame. */
+  for (guint i = 0; i < 20; i++)
+    g_test_expect_message ("dermaroll", G_LOG_LEVEL_WARNING, "*write * failed: *");
+  hold_release (f, &hold);
+  wait_committed (f, last);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (f->failures->len, ==, 20);
+  for (guint i = 0; i < frames->len; i++)
+    g_assert_cmpuint (g_array_index (f->failures, guint64, i), ==,
+                      g_array_index (frames, guint64, i));
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 0);
+
+  /* And the next frame is stored. */
+  wait_committed (f, write_frame_to (f, f->roller, 5000));
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+}
+
+/* One frame and nothing after it: the deadline alone commits it, with no
+ * flush and no other job to wake the thread. */
+static void
+test_deadline_single (Fixture *f, gconstpointer data)
+{
+  DrStoreWorkerStats stats;
+  guint64 serial = write_frame_to (f, f->roller, 1000);
+
+  wait_committed (f, serial);
+  dr_store_worker_get_stats (f->worker, &stats);
+  g_assert_cmpuint (stats.commits, ==, 1);
+  /* At most the first write woke the sleeping thread to arm the deadline. */
+  g_assert_cmpuint (stats.signals, <=, 1);
+  g_assert_cmpuint (f->commits->len, ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+}
+
+/* Memory is given back after a burst, and not after an ordinary commit. */
+static void
+test_release_after_burst (Fixture *f, gconstpointer data)
+{
+  DrStoreWorkerStats stats;
+  Hold hold = { 0 };
+  guint64 last = 0;
+
+  wait_committed (f, write_frame_to (f, f->roller, 1));
+  dr_store_worker_get_stats (f->worker, &stats);
+  g_assert_cmpuint (stats.releases, ==, 0);
+
+  hold_start (f, &hold);
+  for (guint i = 0; i < DR_STORE_WORKER_BURST_WRITES; i++)
+    last = write_frame_to (f, f->roller, 1000 + i);
+  hold_release (f, &hold);
+  wait_committed (f, last);
+  dr_store_worker_get_stats (f->worker, &stats);
+  g_assert_cmpuint (stats.releases, ==, 1);
+
+  /* The next, ordinary, commit keeps it. */
+  wait_committed (f, write_frame_to (f, f->roller, 100000));
+  dr_store_worker_get_stats (f->worker, &stats);
+  g_assert_cmpuint (stats.releases, ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==,
+                   DR_STORE_WORKER_BURST_WRITES + 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -682,6 +907,11 @@ main (int argc, char **argv)
   ADD ("checkpoint-after-failure", test_checkpoint_after_failure);
   ADD ("query-cancelled", test_query_cancelled);
   ADD ("idle-no-wakeups", test_idle_no_wakeups);
+  ADD ("one-batch-one-commit", test_one_batch_one_commit);
+  ADD ("failing-frames", test_failing_frames);
+  ADD ("failing-batch", test_failing_batch);
+  ADD ("deadline-single", test_deadline_single);
+  ADD ("release-after-burst", test_release_after_burst);
 #undef ADD
 
   return g_test_run ();

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* store-worker.c: the thread that owns the DrStore.
  *
- * Jobs arrive on one GAsyncQueue, in order. The first write after a commit
- * opens a transaction and sets a deadline 250 ms later; the thread waits on
- * the queue at most until then, and commits durably when it passes (or on
- * flush and quit). With nothing pending it waits on the queue without a
- * timeout, so an idle worker never wakes up.
+ * Jobs arrive in one inbox, in order, and the thread takes the whole inbox
+ * at once. A write does not wake the thread: it only has to be applied by
+ * its commit deadline, 250 ms after it was queued, so the thread sleeps
+ * until the first pending write's deadline and then applies and commits
+ * everything queued by then in one transaction. It is woken early only by
+ * what cannot wait (a query, a flush, a check, quitting), by a large batch
+ * (so that a burst is applied while it arrives rather than all at the
+ * deadline), or by the first write when it sleeps with no deadline at all.
+ * With nothing pending it waits without a timeout, so an idle worker never
+ * wakes up.
  */
 #include "store-worker.h"
 
@@ -14,6 +19,14 @@
 #include "dr-error.h"
 
 #define BATCH_US (250 * G_TIME_SPAN_MILLISECOND)
+/* Writes in the inbox that wake the thread before the deadline: applied
+ * while a burst (a history sync, flat-out ingest) still arrives, so that
+ * neither the inbox nor the commit at the deadline grows without bound. */
+#define LARGE_BATCH 512
+/* Only a real burst (DR_STORE_WORKER_BURST_WRITES) leaves enough behind
+ * to be worth giving back: doing it at every commit cost more than the
+ * writes (SQLite then reads its pages in again). */
+#define BURST_WRITES DR_STORE_WORKER_BURST_WRITES
 
 typedef enum
 {
@@ -27,8 +40,10 @@ typedef enum
 typedef struct
 {
   JobKind kind;
-  guint64 serial;   /* JOB_WRITE */
-  gboolean retried; /* JOB_WRITE: already run again after a lost transaction */
+  guint64 serial;     /* JOB_WRITE */
+  gint64 queued_us;   /* JOB_WRITE: monotonic time it was queued */
+  gboolean retried;   /* JOB_WRITE: already run again after a lost transaction */
+  gboolean statement; /* JOB_WRITE: one SQL statement, run without a savepoint */
   DrStoreWriteFunc write;
   DrStoreQueryFunc query;
   gpointer data;
@@ -70,18 +85,31 @@ struct _DrStoreWorker
   DrStore *store;
   char *path;
   GMainContext *context;
-  GAsyncQueue *queue;
   GThread *thread;
   Mailbox *mailbox;
-  guint64 last_serial; /* under the queue's lock */
-  gboolean closed;     /* under the queue's lock: the quit job is queued */
-  guint n_errors;      /* atomic */
+
+  /* Under @lock: what is queued for the thread, and what it sleeps on. */
+  GMutex lock;
+  GCond cond;
+  GPtrArray *inbox;      /* Job, in order */
+  guint inbox_writes;    /* write jobs in @inbox */
+  gint64 inbox_deadline; /* commit deadline of the first write in @inbox; 0: none */
+  gboolean urgent;       /* @inbox holds a job that cannot wait for the deadline */
+  gboolean sleeping;     /* the thread waits on @cond ... */
+  gint64 sleep_until;    /* ... until this monotonic time; 0: without a timeout */
+  guint64 last_serial;
+  gboolean closed; /* the quit job is queued */
+  DrStoreWorkerStats stats;
+
+  guint n_errors; /* atomic */
   /* Main context only: write serial → GTask of dr_store_worker_write_async,
    * answered by the commit report that covers it. */
   GHashTable *pending;
 
   /* Worker thread only. */
-  GPtrArray *batch;         /* write jobs applied in the open transaction */
+  GPtrArray *work;  /* the jobs taken from the inbox, being run */
+  GPtrArray *batch; /* write jobs applied in the open transaction */
+  guint writes_since_release;
   gint64 deadline;          /* monotonic time to commit by; 0: nothing pending */
   guint64 batch_serial;     /* highest write serial handled since the last report */
   GArray *failures;         /* Failure, since the last report */
@@ -253,11 +281,16 @@ send_report (DrStoreWorker *self)
 
 /* Writes */
 
+/* A write is committed at most 250 ms after it was queued; what is not a
+ * write (a failure's report) as soon as the next batch ends. */
 static void
-arm_deadline (DrStoreWorker *self)
+arm_deadline (DrStoreWorker *self, const Job *job)
 {
-  if (self->deadline == 0)
-    self->deadline = g_get_monotonic_time () + BATCH_US;
+  gint64 deadline
+      = (job != NULL && job->queued_us != 0 ? job->queued_us : g_get_monotonic_time ()) + BATCH_US;
+
+  if (self->deadline == 0 || deadline < self->deadline)
+    self->deadline = deadline;
 }
 
 static void
@@ -273,7 +306,7 @@ fail_job (DrStoreWorker *self, Job *job, const GError *error)
                error->message);
   g_atomic_int_inc (&self->n_errors);
   g_array_append_val (self->failures, failure);
-  arm_deadline (self);
+  arm_deadline (self, job);
   job_free (job);
 }
 
@@ -345,7 +378,7 @@ handle_damage (DrStoreWorker *self, const char *found)
       if (self->batch->len > 0)
         replay_batch (self);
     }
-  arm_deadline (self);
+  arm_deadline (self, NULL);
   return TRUE;
 }
 
@@ -355,21 +388,28 @@ run_write (DrStoreWorker *self, Job *job)
   g_autoptr (GError) error = NULL;
 
   self->batch_serial = MAX (self->batch_serial, job->serial);
-  arm_deadline (self);
+  self->writes_since_release++;
+  arm_deadline (self, job);
 
   if (self->dead != NULL)
     {
       fail_job (self, job, self->dead);
       return;
     }
-  if (!dr_store_begin (self->store, &error) || !dr_store_savepoint (self->store, &error))
+  /* A write of several statements that fails alone (a full disk fails the
+   * statement that needed the page, and a job's own check can fail after
+   * its first statement) must leave nothing behind while the transaction
+   * goes on with the others: it runs in a savepoint. One statement needs
+   * none: SQLite undoes a failed statement by itself. */
+  if (!dr_store_begin (self->store, &error)
+      || (!job->statement && !dr_store_savepoint (self->store, &error)))
     {
       fail_job (self, job, error);
       return;
     }
   if (job->write (self->store, job->data, &error))
     {
-      if (dr_store_end_savepoint (self->store, TRUE, &error))
+      if (job->statement || dr_store_end_savepoint (self->store, TRUE, &error))
         {
           /* Kept until the commit, in case the batch has to be replayed. */
           g_ptr_array_add (self->batch, job);
@@ -388,7 +428,9 @@ run_write (DrStoreWorker *self, Job *job)
       handle_damage (self, error->message);
       return;
     }
-  if (dr_store_in_transaction (self->store) && dr_store_end_savepoint (self->store, FALSE, NULL))
+  /* Only this job failed when the transaction is still there. */
+  if (dr_store_in_transaction (self->store)
+      && (job->statement || dr_store_end_savepoint (self->store, FALSE, NULL)))
     {
       fail_job (self, job, error);
       return;
@@ -405,13 +447,39 @@ discard_batch (DrStoreWorker *self, const GError *error)
   g_ptr_array_set_size (self->batch, 0);
 }
 
+/* A burst (a history sync, a fast roller) grows SQLite's page cache and
+ * leaves the freed job memory in malloc's arenas; once it is over (nothing
+ * else queued), both are given back rather than kept for the idle hours.
+ * Not after an ordinary commit: there is little to give back, and SQLite
+ * would read its pages in again for the next batch. */
+static void
+release_after_burst (DrStoreWorker *self)
+{
+  gboolean drained;
+
+  if (self->writes_since_release < BURST_WRITES || self->store == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  drained = self->inbox->len == 0;
+  g_mutex_unlock (&self->lock);
+  if (!drained)
+    return;
+  dr_store_release_memory (self->store);
+  malloc_trim (0);
+  self->writes_since_release = 0;
+  g_mutex_lock (&self->lock);
+  self->stats.releases++;
+  g_mutex_unlock (&self->lock);
+}
+
 /* Commits durably what is pending and tells the main context. */
 static void
 finish_batch (DrStoreWorker *self)
 {
   g_autoptr (GError) error = NULL;
+  gboolean open = self->store != NULL && dr_store_in_transaction (self->store);
 
-  if (self->store != NULL && dr_store_in_transaction (self->store))
+  if (open)
     {
       gboolean committed = dr_store_commit (self->store, FALSE, &error);
 
@@ -445,6 +513,12 @@ finish_batch (DrStoreWorker *self)
     job_free (g_ptr_array_index (self->batch, i));
   g_ptr_array_set_size (self->batch, 0);
   self->deadline = 0;
+  if (open)
+    {
+      g_mutex_lock (&self->lock);
+      self->stats.commits++;
+      g_mutex_unlock (&self->lock);
+    }
 
   /* A write failed: the disk may be full, perhaps of the write-ahead log
    * itself. A checkpoint gives the log's space back once the database file
@@ -467,16 +541,9 @@ finish_batch (DrStoreWorker *self)
           g_clear_error (&error);
         }
     }
+  /* Before the report: whoever hears of the commit finds it done. */
+  release_after_burst (self);
   send_report (self);
-
-  /* A burst (a history sync, a fast roller) grows SQLite's page cache and
-   * leaves the freed job memory in malloc's arenas; when nothing else is
-   * queued, give both back rather than keep them for the idle hours. */
-  if (g_async_queue_length (self->queue) <= 0 && self->store != NULL)
-    {
-      dr_store_release_memory (self->store);
-      malloc_trim (0);
-    }
 }
 
 /* Queries */
@@ -574,79 +641,135 @@ run_check (DrStoreWorker *self)
 
 /* The thread */
 
+/* Runs one job taken from the inbox; FALSE after the quit job. */
+static gboolean
+run_job (DrStoreWorker *self, Job *job)
+{
+  switch (job->kind)
+    {
+      case JOB_WRITE:
+        run_write (self, job);
+        return TRUE;
+      case JOB_QUERY:
+        run_query (self, job);
+        break;
+      case JOB_FLUSH:
+        finish_batch (self);
+        break;
+      case JOB_CHECK:
+        run_check (self);
+        break;
+      case JOB_QUIT:
+        finish_batch (self);
+        job_free (job);
+        return FALSE;
+      default:
+        g_assert_not_reached ();
+    }
+  job_free (job);
+  return TRUE;
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
   DrStoreWorker *self = data;
 
+  g_mutex_lock (&self->lock);
   for (;;)
     {
-      Job *job;
+      gint64 deadline = self->deadline;
+      gint64 now;
+      gboolean due, running = TRUE;
 
-      if (self->deadline == 0)
+      if (self->inbox_deadline != 0 && (deadline == 0 || self->inbox_deadline < deadline))
+        deadline = self->inbox_deadline;
+      now = g_get_monotonic_time ();
+      due = deadline != 0 && now >= deadline;
+      if (!due && !self->urgent && self->inbox_writes < LARGE_BATCH)
         {
-          job = g_async_queue_pop (self->queue);
+          self->sleeping = TRUE;
+          self->sleep_until = deadline;
+          if (deadline == 0)
+            g_cond_wait (&self->cond, &self->lock);
+          else
+            g_cond_wait_until (&self->cond, &self->lock, deadline);
+          self->sleeping = FALSE;
+          self->stats.wakeups++;
+          continue;
         }
-      else
-        {
-          gint64 remaining = self->deadline - g_get_monotonic_time ();
 
-          job = remaining > 0 ? g_async_queue_timeout_pop (self->queue, (guint64) remaining) : NULL;
-          if (job == NULL)
-            {
-              finish_batch (self);
-              continue;
-            }
-        }
+      /* The whole inbox in one go: the lock is not taken per job. */
+      {
+        GPtrArray *taken = self->inbox;
 
-      switch (job->kind)
-        {
-          case JOB_WRITE:
-            run_write (self, job);
-            break;
-          case JOB_QUERY:
-            run_query (self, job);
-            job_free (job);
-            break;
-          case JOB_FLUSH:
-            finish_batch (self);
-            job_free (job);
-            break;
-          case JOB_CHECK:
-            run_check (self);
-            job_free (job);
-            break;
-          case JOB_QUIT:
-            finish_batch (self);
-            job_free (job);
-            return NULL;
-          default:
-            g_assert_not_reached ();
-        }
+        self->inbox = self->work;
+        self->work = taken;
+      }
+      self->inbox_writes = 0;
+      self->inbox_deadline = 0;
+      self->urgent = FALSE;
+      g_mutex_unlock (&self->lock);
+
+      for (guint i = 0; i < self->work->len && running; i++)
+        running = run_job (self, g_ptr_array_index (self->work, i));
+      g_ptr_array_set_size (self->work, 0);
+      if (!running)
+        return NULL;
+      if (self->deadline != 0 && g_get_monotonic_time () >= self->deadline)
+        finish_batch (self);
+      g_mutex_lock (&self->lock);
     }
 }
 
 /* Queues @job, numbering it when it is a write: serial and queue position
  * are taken together, so serials follow the order the worker applies the
- * writes in, from any thread. FALSE, with @job not queued, once the quit
+ * writes in, from any thread. The thread is woken only when it must act
+ * before it would wake anyway. FALSE, with @job not queued, once the quit
  * job is: nothing runs after it. */
 static gboolean
 push_serial (DrStoreWorker *self, Job *job, guint64 *serial)
 {
-  g_async_queue_lock (self->queue);
+  gboolean wake = FALSE;
+
+  if (job->kind == JOB_WRITE)
+    job->queued_us = g_get_monotonic_time ();
+  g_mutex_lock (&self->lock);
   if (self->closed)
     {
-      g_async_queue_unlock (self->queue);
+      g_mutex_unlock (&self->lock);
       return FALSE;
     }
   if (job->kind == JOB_WRITE)
-    job->serial = ++self->last_serial;
+    {
+      job->serial = ++self->last_serial;
+      if (self->inbox_deadline == 0)
+        {
+          self->inbox_deadline = job->queued_us + BATCH_US;
+          /* Asleep with no deadline, or a later one (after a clock step). */
+          wake = self->sleep_until == 0 || self->inbox_deadline < self->sleep_until;
+        }
+      if (++self->inbox_writes == LARGE_BATCH)
+        wake = TRUE;
+    }
+  else
+    {
+      self->urgent = TRUE;
+      wake = TRUE;
+    }
   if (serial != NULL)
     *serial = job->serial;
   if (job->kind == JOB_QUIT)
     self->closed = TRUE;
-  g_async_queue_push_unlocked (self->queue, job);
-  g_async_queue_unlock (self->queue);
+  g_ptr_array_add (self->inbox, job);
+  if (wake && self->sleeping)
+    {
+      /* Once: the thread re-reads everything when it runs. */
+      self->sleeping = FALSE;
+      self->stats.signals++;
+      g_cond_signal (&self->cond);
+    }
+  g_mutex_unlock (&self->lock);
   return TRUE;
 }
 
@@ -661,7 +784,10 @@ push (DrStoreWorker *self, Job *job)
 static void
 dr_store_worker_init (DrStoreWorker *self)
 {
-  self->queue = g_async_queue_new ();
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->inbox = g_ptr_array_new ();
+  self->work = g_ptr_array_new ();
   self->mailbox = g_atomic_rc_box_new0 (Mailbox);
   self->mailbox->worker = self;
   self->mailbox->open = TRUE;
@@ -719,7 +845,10 @@ dr_store_worker_finalize (GObject *object)
 {
   DrStoreWorker *self = DR_STORE_WORKER (object);
 
-  g_async_queue_unref (self->queue);
+  g_ptr_array_unref (self->inbox);
+  g_ptr_array_unref (self->work);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
   g_ptr_array_unref (self->batch);
   g_array_unref (self->failures);
   g_hash_table_unref (self->pending);
@@ -800,18 +929,20 @@ dr_store_worker_close (DrStoreWorker *self)
   }
 
   /* Without a thread (no store), the quit job is still there. */
-  while ((job = g_async_queue_try_pop (self->queue)) != NULL)
+  for (guint i = 0; i < self->inbox->len; i++)
     {
+      job = g_ptr_array_index (self->inbox, i);
       if (job->task != NULL)
         g_task_return_new_error (job->task, DR_ERROR, DR_ERROR_CLOSED, "the store is closed");
       job_free (job);
     }
+  g_ptr_array_set_size (self->inbox, 0);
   g_clear_pointer (&self->store, dr_store_free);
 }
 
-guint64
-dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
-                       GDestroyNotify destroy)
+static guint64
+write_job (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data, GDestroyNotify destroy,
+           gboolean statement)
 {
   Job *job;
 
@@ -822,6 +953,7 @@ dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data
   job->write = func;
   job->data = data;
   job->destroy = destroy;
+  job->statement = statement;
   if (!push (self, job))
     {
       /* Serial 0 would say "nothing to wait for": a caller's bug. */
@@ -830,6 +962,20 @@ dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data
       return 0;
     }
   return job->serial;
+}
+
+guint64
+dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
+                       GDestroyNotify destroy)
+{
+  return write_job (self, func, data, destroy, FALSE);
+}
+
+guint64
+dr_store_worker_write_statement (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
+                                 GDestroyNotify destroy)
+{
+  return write_job (self, func, data, destroy, TRUE);
 }
 
 void
@@ -942,4 +1088,15 @@ dr_store_worker_get_n_errors (DrStoreWorker *self)
 {
   g_return_val_if_fail (DR_IS_STORE_WORKER (self), 0);
   return (guint) g_atomic_int_get (&self->n_errors);
+}
+
+void
+dr_store_worker_get_stats (DrStoreWorker *self, DrStoreWorkerStats *stats)
+{
+  g_return_if_fail (DR_IS_STORE_WORKER (self));
+  g_return_if_fail (stats != NULL);
+
+  g_mutex_lock (&self->lock);
+  *stats = self->stats;
+  g_mutex_unlock (&self->lock);
 }

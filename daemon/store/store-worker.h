@@ -3,11 +3,12 @@
  *
  * The main loop never waits for SQLite: writes are queued in order and
  * applied by the worker inside one transaction, committed durably at most
- * 250 ms after the first uncommitted write. Each commit reports back on the
- * main context, which is what releases ACKs to the roller. The worker
- * sleeps on its queue when there is nothing to do: no timer wakes it while
- * idle. Queries go through the same queue, so they see every write queued
- * before them.
+ * 250 ms after the first uncommitted write. Queuing a write does not wake
+ * the worker: it takes what was queued in batches, at the commit deadline
+ * or once a batch is large. Each commit reports back on the main context,
+ * which is what releases ACKs to the roller. The worker sleeps when there
+ * is nothing to do: no timer wakes it while idle. Queries go through the
+ * same queue, so they see every write queued before them.
  */
 #pragma once
 
@@ -22,7 +23,9 @@ G_DECLARE_FINAL_TYPE (DrStoreWorker, dr_store_worker, DR, STORE_WORKER, GObject)
 
 /* A write, run on the worker thread inside the open transaction (it must
  * not begin or commit itself). A write that fails leaves nothing behind
- * (each runs in a savepoint); its error is logged (with the file) and the
+ * (each runs in a savepoint, or is one statement, which SQLite undoes by
+ * itself: see dr_store_worker_write_statement); its error is logged (with
+ * the file) and the
  * worker goes on with the next job: a failing write never stalls the
  * queue. When SQLite rolls back the whole transaction (I/O error, disk
  * full), the writes before in the batch are run again once. */
@@ -72,6 +75,12 @@ void dr_store_worker_close (DrStoreWorker *worker);
 guint64 dr_store_worker_write (DrStoreWorker *worker, DrStoreWriteFunc func, gpointer data,
                                GDestroyNotify destroy);
 
+/* As dr_store_worker_write (), for a write that runs exactly one SQL
+ * statement (a raw frame): it needs no savepoint of its own, as SQLite
+ * undoes a failed statement and keeps the transaction. */
+guint64 dr_store_worker_write_statement (DrStoreWorker *worker, DrStoreWriteFunc func,
+                                         gpointer data, GDestroyNotify destroy);
+
 /* Queues a write as dr_store_worker_write () and commits it at once;
  * @callback runs, exactly once, on the caller's main context when the
  * commit that holds it is durable (after the committed signal), or with
@@ -100,5 +109,21 @@ void dr_store_worker_check (DrStoreWorker *worker);
 
 /* Errors from writes so far (e.g. disk full); 0 while healthy. */
 guint dr_store_worker_get_n_errors (DrStoreWorker *worker);
+
+/* Writes applied since the worker last gave memory back (SQLite's page
+ * cache, malloc's free arenas) past which a commit that empties the queue
+ * gives it back: a burst. Ordinary commits keep it. */
+#define DR_STORE_WORKER_BURST_WRITES 4096
+
+/* What the worker's thread did so far, for tests and benchmarks. */
+typedef struct
+{
+  guint64 commits;  /* transactions committed (or tried) */
+  guint64 signals;  /* times a queued job woke the thread */
+  guint64 wakeups;  /* times the thread woke from a wait, for any reason */
+  guint64 releases; /* times SQLite's cache and malloc's free memory were given back */
+} DrStoreWorkerStats;
+
+void dr_store_worker_get_stats (DrStoreWorker *worker, DrStoreWorkerStats *stats);
 
 G_END_DECLS
