@@ -1123,13 +1123,16 @@ on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_d
 {
   DrRoller *self = user_data;
   DrFrame frame;
+  gboolean well_formed = dr_frame_decode (data, len, &frame) == DR_CODEC_OK;
 
-  self->last_link_frame_us = g_get_monotonic_time ();
+  /* Only a frame that can continue a session holds its end off: a flood
+   * of malformed ones must not keep it open. */
+  if (well_formed)
+    self->last_link_frame_us = g_get_monotonic_time ();
   /* Every frame the roller made is a floor for its clock, also one held
    * back here or while the warm-up runs: the SET_TIME after the history
    * must not put the roller's clock behind it. */
-  if (dr_frame_decode (data, len, &frame) == DR_CODEC_OK
-      && (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0)
+  if (well_formed && (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0)
     {
       dr_roller_clock_frame (&self->clock, frame_end_ms (&frame), TRUE, 0, FALSE);
       dr_bluez_link_set_clock_floor (link, self->clock.floor_ms);
