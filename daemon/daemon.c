@@ -422,7 +422,7 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
         return NULL;
       if (!dr_store_last_session (store, r->id, &k->stored.last_session_id,
                                   &k->stored.last_session_start_ms, &k->stored.last_session_end_ms,
-                                  error))
+                                  &k->stored.last_session_resumable, error))
         return NULL;
     }
   return g_steal_pointer (&known);

@@ -22,6 +22,9 @@
 
 #define FORCE_MIN_INTERVAL_MS 100    /* Force: at most 10 updates a second */
 #define COVERAGE_MIN_INTERVAL_MS 500 /* Coverage: at most 2 a second */
+/* A session whose gap is over ends only once the roller's frames have
+ * stopped coming for this long (see session_timer_cb). */
+#define FRAMES_QUIET_MS 1000
 
 /* After a failed frame write the roller is asked again after 1 s, doubling
  * while the store keeps failing, up to this. */
@@ -103,7 +106,8 @@ struct _DrRoller
   gint64 last_coverage_emit_us;
   guint coverage_timer;
   guint session_timer;
-  DrRollerClock clock; /* the roller's, from its frames and SET_TIME */
+  gint64 last_link_frame_us; /* monotonic: when the link last brought a frame */
+  DrRollerClock clock;       /* the roller's, from its frames and SET_TIME */
 
   /* Resuming the latest stored session: its frames are replayed through
    * the engine, quietly, before the first frame of this run, so frames the
@@ -768,13 +772,27 @@ static gboolean
 session_timer_cb (gpointer user_data)
 {
   DrRoller *self = user_data;
+  gint64 quiet_ms = (g_get_monotonic_time () - self->last_link_frame_us) / 1000;
 
   self->session_timer = 0;
   /* While the link is being set up the roller may still send frames it
-   * kept, which belong to this session: end nothing before they are in. */
-  if (self->warming || dr_bluez_link_get_state (self->link) == DR_LINK_CONNECTING)
+   * kept, which belong to this session: end nothing before they are in.
+   * Live frames held back for a replay being fetched continue it too. */
+  if (self->warming || dr_bluez_link_get_state (self->link) == DR_LINK_CONNECTING
+      || self->held_live != NULL)
     {
       self->session_timer = g_timeout_add_seconds (1, session_timer_cb, self);
+      return G_SOURCE_REMOVE;
+    }
+  /* The roller sends its frames in the order it made them, so while they
+   * are still coming (its history, or frames made long ago) the next one
+   * may be from before the deadline and continue the session: a deadline
+   * already past when a frame came would otherwise end the session
+   * between two frames of one stroke, and the next frame start another. */
+  if (self->last_link_frame_us != 0 && quiet_ms < FRAMES_QUIET_MS)
+    {
+      self->session_timer
+          = g_timeout_add ((guint) (FRAMES_QUIET_MS - MAX (quiet_ms, 0)), session_timer_cb, self);
       return G_SOURCE_REMOVE;
     }
   dr_engine_advance (self->engine, engine_now (self));
@@ -1120,12 +1138,16 @@ on_link_frame (DrBluezLink *link, const guint8 *data, guint len, gpointer user_d
 {
   DrRoller *self = user_data;
   DrFrame frame;
+  gboolean well_formed = dr_frame_decode (data, len, &frame) == DR_CODEC_OK;
 
+  /* Only a frame that can continue a session holds its end off: a flood
+   * of malformed ones must not keep it open. */
+  if (well_formed)
+    self->last_link_frame_us = g_get_monotonic_time ();
   /* Every frame the roller made is a floor for its clock, also one held
    * back here or while the warm-up runs: the SET_TIME after the history
    * must not put the roller's clock behind it. */
-  if (dr_frame_decode (data, len, &frame) == DR_CODEC_OK
-      && (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0)
+  if (well_formed && (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0)
     {
       dr_roller_clock_frame (&self->clock, frame_end_ms (&frame), TRUE, 0, FALSE);
       dr_bluez_link_set_clock_floor (link, self->clock.floor_ms);
@@ -1890,7 +1912,10 @@ dr_roller_constructed (GObject *object)
   dr_dbus_roller1_set_name (ROLLER1 (self), name && *name ? name : address);
   self->object_path = object_path_for (address);
   self->paired = self->stored.paired;
-  self->resume_session_id = self->stored.last_session_id;
+  /* Only a session a crash left open is resumed: one StopSession, the
+   * session gap or a clean shutdown ended was announced ended, and the
+   * next contact starts another (with its SessionStarted). */
+  self->resume_session_id = self->stored.last_session_resumable ? self->stored.last_session_id : 0;
   self->resume_since_ms = self->stored.last_session_start_ms;
   self->malformed_kept = self->stored.malformed_kept;
   dr_dbus_roller1_set_malformed_dropped (ROLLER1 (self), self->stored.malformed_dropped);

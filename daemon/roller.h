@@ -33,8 +33,9 @@ typedef struct
   int64_t last_session_start_ms;
   guint64 malformed_kept; /* malformed frames in the store's ring */
   guint64 malformed_dropped;
-  int64_t last_session_end_ms; /* 0 while it is open */
-  gint64 person_id;            /* whose sessions it rolls; 0: the default person's */
+  int64_t last_session_end_ms;     /* 0 while it is open */
+  gboolean last_session_resumable; /* a crash left it open: nobody ended it */
+  gint64 person_id;                /* whose sessions it rolls; 0: the default person's */
 } DrRollerStored;
 
 #define DR_TYPE_ROLLER (dr_roller_get_type ())

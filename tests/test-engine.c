@@ -1295,6 +1295,30 @@ test_session_advance (void)
   fixture_teardown (&f);
 }
 
+/* A stopped session stays stopped: contact right after StopSession, well
+ * within the gap, starts a new session at that contact, with its start. */
+static void
+test_session_contact_after_stop (void)
+{
+  Fixture f;
+
+  fixture_setup_default (&f);
+  feed1 (&f, T0, 0, FIRM, FOREHEAD);
+  feed1 (&f, T0 + 1000, 10, FIRM, FOREHEAD);
+  dr_engine_stop_session (f.engine);
+  g_assert_false (dr_engine_session_active (f.engine));
+  g_assert_cmpint (dr_engine_session_deadline_ms (f.engine), ==, INT64_MAX);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_SESSION_ENDED), ==, 1);
+
+  feed1 (&f, T0 + 2000, 20, FIRM, FOREHEAD);
+  g_assert_true (dr_engine_session_active (f.engine));
+  g_assert_cmpuint (count_events (&f, DR_EVENT_SESSION_STARTED), ==, 2);
+  g_assert_cmpint (nth_event (&f, DR_EVENT_SESSION_STARTED, 1)->time_ms, ==, T0 + 2000);
+  g_assert_cmpint (dr_engine_session_start_ms (f.engine), ==, T0 + 2000);
+  g_assert_cmpuint (count_events (&f, DR_EVENT_SESSION_ENDED), ==, 1);
+  fixture_teardown (&f);
+}
+
 static void
 test_session_start_stop (void)
 {
@@ -1893,6 +1917,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/session/configured-gap", test_session_configured_gap);
   g_test_add_func ("/engine/session/advance", test_session_advance);
   g_test_add_func ("/engine/session/start-stop", test_session_start_stop);
+  g_test_add_func ("/engine/session/contact-after-stop", test_session_contact_after_stop);
   for (unsigned i = 0; i < G_N_ELEMENTS (needle_cases); i++)
     g_test_add_data_func (needle_cases[i].path, &needle_cases[i], test_rest);
   g_test_add_func ("/engine/rest/own-session", test_rest_own_session);

@@ -262,7 +262,7 @@ test_open_existing_world_readable (Fixture *f, gconstpointer data)
   g_test_assert_expected_messages ();
   g_assert_cmpuint (file_mode (dir), ==, 0755);
   g_assert_cmpuint (file_mode (f->path), ==, 0644);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
 }
 
 static void
@@ -271,7 +271,7 @@ test_schema_version (Fixture *f, gconstpointer data)
   g_autoptr (DrStore) store = open_store (f);
   g_autofree char *journal_mode = store_test_sql_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA application_id"), ==, 0x44524c4c);
   g_assert_cmpstr (journal_mode, ==, "wal");
   g_assert_cmpint (
@@ -284,7 +284,7 @@ test_schema_version (Fixture *f, gconstpointer data)
 
   /* Opening again migrates nothing and keeps the version. */
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
 }
 
 static void
@@ -348,7 +348,7 @@ test_newer_version (Fixture *f, gconstpointer data)
   store = dr_store_open (f->path, &error);
   g_assert_null (store);
   g_assert_error (error, DR_ERROR, DR_ERROR_STORE);
-  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (5);"
+  expected = g_strdup_printf ("%s: schema version 99 is newer than this dermarolld supports (6);"
                               " refusing to touch it",
                               f->path);
   g_assert_cmpstr (error->message, ==, expected);
@@ -652,7 +652,9 @@ test_frames_malformed_ring (Fixture *f, gconstpointer data)
 
 /* Takes a file of today's schema back to before schema 5 (people), so
  * that the older migration tests below can take it back further. */
+#define UNDO_SCHEMA_6 "ALTER TABLE sessions DROP COLUMN ended;"
 #define UNDO_SCHEMA_5                                                                              \
+  UNDO_SCHEMA_6                                                                                    \
   "DROP INDEX sessions_by_person;"                                                                 \
   "ALTER TABLE sessions DROP COLUMN person_id;"                                                    \
   "ALTER TABLE rollers DROP COLUMN person_id;"                                                     \
@@ -688,7 +690,7 @@ test_migrate_from_2 (Fixture *f, gconstpointer data)
       " VALUES (2, 5, 'truncated', x'00');"
       "PRAGMA user_version = 2");
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
   g_assert_true (dr_store_malformed_counts (store, roller, &kept, &dropped, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (kept, ==, DR_STORE_MALFORMED_KEEP);
@@ -1426,7 +1428,7 @@ test_migrate_from_1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 1);
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
   g_assert_true (dr_store_get_head_counted (store, 1, &counted, &error));
   g_assert_no_error (error);
   g_assert_true (counted);
@@ -1470,7 +1472,7 @@ test_migrate_from_3 (Fixture *f, gconstpointer data)
                        "PRAGMA user_version = 3");
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
   rows = dr_store_session_coverage (store, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, >, 1);
@@ -1549,6 +1551,106 @@ test_crash_recovery (Fixture *f, gconstpointer data)
   assert_coverage_matches (coverage, &config, engine);
   g_assert_cmpint (
       store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+}
+
+static void
+assert_last_session (DrStore *store, int64_t roller, uint64_t id, gboolean resumable)
+{
+  g_autoptr (GError) error = NULL;
+  uint64_t last_id = 0;
+  int64_t start = 0, end = 0;
+  gboolean last_resumable = !resumable;
+
+  g_assert_true (
+      dr_store_last_session (store, roller, &last_id, &start, &end, &last_resumable, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (last_id, ==, id);
+  g_assert_cmpint (last_resumable, ==, resumable);
+}
+
+/* Only a session nobody ended (a crash left it open) may be resumed; one
+ * the daemon ended never is, though both have an end_ms once the store is
+ * open, and a resumed one stays resumable until it is ended. */
+static void
+test_session_resumable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const int64_t t0 = 1700000000000;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, (uint64_t) t0);
+  begin (store);
+  g_assert_true (dr_store_session_begin (store, 1, roller, t0, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 1, t0 + 1490, 0.5, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 2, other, t0, 500, 78, &error));
+  g_assert_true (dr_store_session_update (store, 2, 0, 0.5, &config, engine, &error));
+  g_assert_no_error (error);
+  commit (store);
+  assert_last_session (store, roller, 1, FALSE);
+  assert_last_session (store, other, 2, TRUE);
+  g_clear_pointer (&store, dr_store_free);
+
+  /* Reopened (2 is closed at its last frame), and again with 2 untouched. */
+  for (int run = 0; run < 2; run++)
+    {
+      store = open_store (f);
+      assert_last_session (store, roller, 1, FALSE);
+      assert_last_session (store, other, 2, TRUE);
+      g_clear_pointer (&store, dr_store_free);
+    }
+  g_assert_cmpint (
+      store_test_sql_int (f->path, "SELECT count(*) FROM sessions WHERE end_ms IS NULL"), ==, 0);
+
+  /* The resumed session rolls on (end_ms NULL again), then is ended. */
+  store = open_store (f);
+  begin (store);
+  g_assert_true (dr_store_session_update (store, 2, 0, 0.5, &config, engine, &error));
+  commit (store);
+  assert_last_session (store, other, 2, TRUE);
+  begin (store);
+  g_assert_true (dr_store_session_update (store, 2, t0 + 1490, 0.5, &config, engine, &error));
+  g_assert_no_error (error);
+  commit (store);
+  assert_last_session (store, other, 2, FALSE);
+  g_clear_pointer (&store, dr_store_free);
+  store = open_store (f);
+  assert_last_session (store, other, 2, FALSE);
+}
+
+/* Schema 5 had no sessions.ended: a session still open was left open by a
+ * crash (resumable), one with an end was ended. */
+static void
+test_migrate_from_5 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (DrEngine) engine = NULL;
+  DrEngineConfig config;
+  int64_t roller = add_roller (store, "AA:BB:CC:DD:EE:FF");
+  int64_t other = add_roller (store, "11:22:33:44:55:66");
+  const int64_t t0 = 1700000000000;
+
+  dr_engine_config_init_defaults (&config);
+  engine = rolled_engine (&config, (uint64_t) t0);
+  begin (store);
+  g_assert_true (dr_store_session_begin (store, 1, roller, t0, 500, 77, &error));
+  g_assert_true (dr_store_session_update (store, 1, t0 + 1490, 0.5, &config, engine, &error));
+  g_assert_true (dr_store_session_begin (store, 2, other, t0, 500, 78, &error));
+  g_assert_no_error (error);
+  commit (store);
+  g_clear_pointer (&store, dr_store_free);
+  store_test_sql_exec (f->path, UNDO_SCHEMA_6 "UPDATE sessions SET end_ms = NULL WHERE id = 2;"
+                                              "PRAGMA user_version = 5");
+
+  store = open_store (f);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
+  assert_last_session (store, roller, 1, FALSE);
+  assert_last_session (store, other, 2, TRUE);
 }
 
 /* Errors */
@@ -2255,7 +2357,7 @@ test_migrate_from_4 (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_chmod (f->path, 0600), ==, 0);
 
   store = open_store (f);
-  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (store_test_sql_int (f->path, "PRAGMA user_version"), ==, 6);
 
   /* One person, the default, named "default", with the excluded zones. */
   people = dr_store_list_people (store, &error);
@@ -2411,6 +2513,7 @@ test_people_sessions (Fixture *f, gconstpointer data)
   int64_t alice = 0, bob = 0;
   uint64_t max_id = 0, last_id = 0;
   int64_t last_start = 0, last_end = 0;
+  gboolean resumable = TRUE;
 
   dr_engine_config_init_defaults (&config);
   engine = rolled_engine (&config, 1000000);
@@ -2499,7 +2602,8 @@ test_people_sessions (Fixture *f, gconstpointer data)
    * deleted one's time, with nothing to resume */
   g_assert_true (dr_store_max_session_id (store, &max_id, &error));
   g_assert_cmpuint (max_id, ==, 4);
-  g_assert_true (dr_store_last_session (store, roller, &last_id, &last_start, &last_end, &error));
+  g_assert_true (
+      dr_store_last_session (store, roller, &last_id, &last_start, &last_end, &resumable, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (last_id, ==, 0);
   g_assert_cmpint (last_start, ==, 4000000);
@@ -2580,10 +2684,12 @@ main (int argc, char **argv)
   ADD ("zone-treatments", test_zone_treatments);
   ADD ("crash-recovery", test_crash_recovery);
   ADD ("head-counted", test_head_counted);
+  ADD ("session-resumable", test_session_resumable);
   ADD ("open/migrate-from-1", test_migrate_from_1);
   ADD ("open/migrate-from-2", test_migrate_from_2);
   ADD ("open/migrate-from-3", test_migrate_from_3);
   ADD ("open/migrate-from-4", test_migrate_from_4);
+  ADD ("open/migrate-from-5", test_migrate_from_5);
   ADD ("people", test_people);
   ADD ("people/sessions", test_people_sessions);
   ADD ("people/damage", test_people_damage);

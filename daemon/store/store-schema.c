@@ -178,6 +178,14 @@ static const char *const migrations[] = {
   "  start_ms INTEGER NOT NULL,"
   "  end_ms INTEGER NOT NULL"
   ");",
+  /* 5 → 6: whether the daemon ended the session (StopSession, the session
+   * gap, a clean shutdown, another person), as against a crash leaving it
+   * open. Both have an end_ms once the store is open (the one a crash left
+   * open gets its last frame's), but only a session nobody ended may be
+   * resumed by the next daemon: one that was ended stays ended. A session
+   * still open here was left open by a crash. */
+  "ALTER TABLE sessions ADD COLUMN ended INTEGER NOT NULL DEFAULT 1;"
+  "UPDATE sessions SET ended = 0 WHERE end_ms IS NULL;",
 };
 
 #define DR_STORE_SCHEMA_VERSION ((int) G_N_ELEMENTS (migrations))

@@ -116,7 +116,7 @@ dr_store_max_session_id (DrStore *self, uint64_t *id, GError **error)
 
 gboolean
 dr_store_last_session (DrStore *self, int64_t roller_id, uint64_t *session_id, int64_t *start_ms,
-                       int64_t *end_ms, GError **error)
+                       int64_t *end_ms, gboolean *resumable, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   gboolean has_row;
@@ -125,13 +125,14 @@ dr_store_last_session (DrStore *self, int64_t roller_id, uint64_t *session_id, i
 
   *session_id = 0;
   *start_ms = *end_ms = 0;
+  *resumable = FALSE;
   /* A deleted session is no session to resume (its id is 0 here), but
    * the roller was used then: its times still count. */
   stmt = store_prepare (
       self,
-      "SELECT id, start_ms, coalesce (end_ms, 0) FROM sessions WHERE roller_id = ?1"
+      "SELECT id, start_ms, coalesce (end_ms, 0), NOT ended FROM sessions WHERE roller_id = ?1"
       " UNION ALL"
-      " SELECT 0, start_ms, end_ms FROM deleted_sessions WHERE roller_id = ?1"
+      " SELECT 0, start_ms, end_ms, 0 FROM deleted_sessions WHERE roller_id = ?1"
       " ORDER BY 2 DESC, 1 DESC LIMIT 1",
       error);
   if (stmt == NULL)
@@ -144,6 +145,7 @@ dr_store_last_session (DrStore *self, int64_t roller_id, uint64_t *session_id, i
       *session_id = (uint64_t) sqlite3_column_int64 (stmt, 0);
       *start_ms = sqlite3_column_int64 (stmt, 1);
       *end_ms = sqlite3_column_int64 (stmt, 2);
+      *resumable = sqlite3_column_int (stmt, 3) != 0;
     }
   return TRUE;
 }
@@ -162,8 +164,8 @@ dr_store_session_begin (DrStore *self, uint64_t session_id, int64_t roller_id, i
    * run in order, so a SetPerson before is in, one after is not. */
   insert = store_prepare (self,
                           "INSERT INTO sessions (id, roller_id, start_ms, needle_length_um,"
-                          "  head_id, head_counted, person_id)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, 0,"
+                          "  head_id, head_counted, ended, person_id)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, 0, 0,"
                           "  (SELECT person_id FROM rollers WHERE id = ?2))",
                           error);
   /* The head may not have been stored yet (Head Info unread); count the
@@ -265,8 +267,11 @@ dr_store_session_update (DrStore *self, uint64_t session_id, int64_t end_ms, dou
   g_return_val_if_fail (config != NULL, FALSE);
   g_return_val_if_fail (engine != NULL, FALSE);
 
-  update = store_prepare (
-      self, "UPDATE sessions SET end_ms = nullif (?2, 0), mean_coverage = ?3 WHERE id = ?1", error);
+  /* An end is the daemon's: once ended, never resumed (see ended). */
+  update = store_prepare (self,
+                          "UPDATE sessions SET end_ms = nullif (?2, 0), mean_coverage = ?3,"
+                          "  ended = (ended OR ?2 <> 0) WHERE id = ?1",
+                          error);
   clear = store_prepare (self, "DELETE FROM session_zones WHERE session_id = ?", error);
   insert = store_prepare (self,
                           "INSERT INTO session_zones (session_id, zone, zone_id, coverage, passes,"

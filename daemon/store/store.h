@@ -223,9 +223,12 @@ gboolean dr_store_foreach_frame_produced (DrStore *store, int64_t roller_id, int
 gboolean dr_store_max_session_id (DrStore *store, uint64_t *id, GError **error);
 /* The roller's latest session, or *session_id 0 when it has none; when the
  * latest was deleted with its person, *session_id is 0 but its times are
- * given (they still bound the roller's clock). */
+ * given (they still bound the roller's clock). *resumable: nobody ended it
+ * (a crash left it open), so the next contact may join it; a session that
+ * was ended (dr_store_session_update with an end_ms) never is. */
 gboolean dr_store_last_session (DrStore *store, int64_t roller_id, uint64_t *session_id,
-                                int64_t *start_ms, int64_t *end_ms, GError **error);
+                                int64_t *start_ms, int64_t *end_ms, gboolean *resumable,
+                                GError **error);
 gboolean dr_store_session_begin (DrStore *store, uint64_t session_id, int64_t roller_id,
                                  int64_t start_ms, uint16_t needle_length_um, uint32_t head_id,
                                  GError **error);

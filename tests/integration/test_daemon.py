@@ -1255,6 +1255,121 @@ class Restarts(DaemonTestCase):
         wait_until(lambda: sorted(r[0] for r in self.manager('ListSessions', '(xx)', (0, 0)))[:2]
                    == [1, 2], 5, 'sessions 1 and 2 stored')
 
+    def restart_cleanly(self):
+        self.daemon.stop()
+        self.bluez.client_gone()
+        self.start_daemon()
+        self.wait_streaming(timeout=20)
+
+    def roll_new_session(self, s, when, restart, gap_ms=0, past=False, down=False):
+        '''Rolls 20 samples (2 frames) gap_ms after the stream's last, well
+        within the session gap; asserts they start one new session, with
+        its SessionStarted, and returns its id. restart: the daemon
+        restarts cleanly first; down: they are rolled while it is down,
+        and the roller keeps them for its history. past: the stream is so
+        old that the session's gap is over on the roller's clock already,
+        and it ends by itself.'''
+        ended = [r[0] for r in self.manager('ListSessions', '(xx)', (0, 0))]
+        if restart and not down:
+            self.restart_cleanly()
+        elif down:
+            self.daemon.stop()
+            self.bluez.client_gone()
+        mark = self.events.mark()
+        if gap_ms:
+            s.gap(gap_ms)
+        s.add(20, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        if down:
+            self.start_daemon()
+            self.wait_streaming(timeout=20)
+        self.wait_acked(s.seq - 1)
+        try:
+            session = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0].args[0]
+        except AssertionError as e:
+            self.fail(f'{when}: rolling again started no session (ActiveSession '
+                      f'{self.roller_prop("ActiveSession")}, sessions stored {ended}); {e}')
+        self.assertNotIn(session, ended, f'{when}: an ended session was reopened')
+        if not past:
+            self.assertEqual(self.roller_prop('ActiveSession'), session)
+            self.assertEqual(self.roller_call('StopSession'), session)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark,
+                                where=lambda sig: sig.args[0] == session)
+        self.assertEqual(len(self.events.find('SessionStarted', ROLLER_PATH, since=mark)), 1,
+                         f'{when}: 20 samples started more than one session')
+        wait_until(lambda: sorted(r[0] for r in self.manager('ListSessions', '(xx)', (0, 0)))
+                   == sorted(ended + [session]), 5, f'{when}: one session more stored',
+                   details=lambda: f'before {ended}, now '
+                                   f'{self.manager("ListSessions", "(xx)", (0, 0))}')
+        return session
+
+    def test_gap_ended_session_stays_ended(self):
+        '''A session the session gap ended (SessionEnded sent, end stored)
+        is not reopened by a restart: 20 samples rolled after it, within
+        the gap of its last contact, make one new session, with its
+        SessionStarted, and only one.'''
+        self.start_paired()
+        # Rolled 5 min ago: its gap is long over, it ends at once.
+        # One stroke of 10 frames, one session: its gap is over when its
+        # frames come, but not between two of them.
+        s = self.live_stream(seconds_ago=300)
+        mark = self.events.mark()
+        s.add(100, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        first = self.session_started(since=mark)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark,
+                                where=lambda sig: sig.args[0] == first)
+        self.assertEqual([sig.args[0] for sig in
+                          self.events.find('SessionStarted', ROLLER_PATH, since=mark)], [first],
+                         '100 samples of one stroke made more than one session')
+        # 60 s after its last contact, after a clean restart; then again
+        # 60 s on, rolled while the daemon was down (the roller's history
+        # comes in before anything could end a session it joined).
+        second = self.roll_new_session(s, 'after a clean restart', restart=True, gap_ms=60000,
+                                       past=True)
+        third = self.roll_new_session(s, 'rolled while the daemon was down', restart=True,
+                                      gap_ms=60000, past=True, down=True)
+        self.assertEqual([first, second, third], [1, 2, 3])
+
+    def test_stopped_session_stays_ended(self):
+        '''A session StopSession ended is never reopened: the next contact,
+        within the session gap, starts a new one, whether or not the daemon
+        restarted in between (cleanly or by kill -9).'''
+        self.start_paired()
+        s = self.live_stream(seconds_ago=30)
+        mark = self.events.mark()
+        s.add(100, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        first = self.session_started(since=mark)
+        self.assertEqual(self.roller_call('StopSession'), first)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+
+        sessions = [first]
+        sessions.append(self.roll_new_session(s, 'no restart', restart=False))
+        sessions.append(self.roll_new_session(s, 'after a clean restart', restart=True))
+        # A session left open by kill -9 is resumed, and once stopped stays so.
+        mark = self.events.mark()
+        s.add(20, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        open_one = self.session_started(since=mark)
+        self.kill9_and_restart()
+        s.add(20, 2000, 0, self.TICKS)
+        self.push(s.frames())
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(self.roller_prop('ActiveSession'), open_one,
+                         'kill -9: the open session is not resumed')
+        self.assertEqual(self.roller_call('StopSession'), open_one)
+        sessions.append(open_one)
+        sessions.append(self.roll_new_session(s, 'after StopSession of a resumed session',
+                                              restart=True))
+        self.assertEqual(sessions, list(range(1, 6)))
+        wait_until(lambda: sorted(r[0] for r in self.manager('ListSessions', '(xx)', (0, 0)))
+                   == sessions, 5, f'sessions {sessions} stored',
+                   details=lambda: str(self.manager('ListSessions', '(xx)', (0, 0))))
+
     def test_kill9_after_clock_set_back(self):
         self.start_paired()
         s = self.live_stream(seconds_ago=30)
