@@ -61,6 +61,22 @@ dr_json_free_to_string (DrJson *json)
   return text;
 }
 
+gboolean
+dr_json_flush (DrJson *json, FILE *stream)
+{
+  gboolean ok
+      = json->out->len == 0 || fwrite (json->out->str, 1, json->out->len, stream) == json->out->len;
+
+  g_string_truncate (json->out, 0);
+  return ok;
+}
+
+gsize
+dr_json_pending (DrJson *json)
+{
+  return json->out->len;
+}
+
 static void
 newline_indent (DrJson *json)
 {
