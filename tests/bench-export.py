@@ -7,7 +7,8 @@ samples, 100 Hz, 25 a frame), starts the real dermarolld on it on private
 buses, and runs the export RUNS times to a file. Prints, per run and as
 the median with min-max: wall time (CLOCK_MONOTONIC), samples/s, the
 client's peak RSS (wait4's ru_maxrss) and the daemon's peak RSS during the
-run (VmHWM, reset before each run through /proc/PID/clear_refs). With
+run (VmHWM, reset before each run through /proc/PID/clear_refs; the
+client's VmHWM read while it runs, after each read of its output). With
 --compare-ctl OTHER it also runs OTHER (e.g. a dermarollctl built from an
 older tree) on the same daemon and checks the two outputs are the same
 bytes (JSON: but for exported_at). A benchmark, not a test: it asserts
@@ -52,17 +53,33 @@ def reset_hwm(pid):
 
 
 def run_ctl(ctl, env, args, out_path):
+    '''Runs ctl with its stdout a pipe copied to out_path; returns (wall
+    s, the client's peak RSS in KiB). The peak is VmHWM read while the
+    client is alive, after each read: wait4's ru_maxrss would count this
+    Python process too, whose pages the child had before its exec.'''
     start = time.monotonic()
+    peak = 0
     with open(out_path, 'wb') as out:
-        proc = subprocess.Popen([ctl, *args], env=env, stdout=out, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen([ctl, *args], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        fd = proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            try:
+                peak = max(peak, vm_hwm_kb(proc.pid))
+            except FileNotFoundError:
+                pass
+            out.write(chunk)
+        proc.wait()
     wall = time.monotonic() - start
     err = proc.stderr.read().decode(errors='replace')
     proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
+    proc.stdout.close()
+    if proc.returncode != 0:
         raise RuntimeError(f'{ctl} {" ".join(args)} failed: {err}')
-    return wall, usage.ru_maxrss
+    return wall, peak
 
 
 def strip_exported_at(data):
