@@ -43,6 +43,14 @@ def vm_hwm_kb(pid):
     return 0
 
 
+def vm_rss_kb(pid):
+    with open(f'/proc/{pid}/status', encoding='ascii') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    return 0
+
+
 def reset_hwm(pid):
     try:
         with open(f'/proc/{pid}/clear_refs', 'w', encoding='ascii') as f:
@@ -131,19 +139,21 @@ def main():
             if time.monotonic() > deadline or daemon.poll() is not None:
                 raise RuntimeError('the daemon did not come up: ' + p.stderr.decode())
             time.sleep(0.1)  # a benchmark's start-up wait, not a test's
+        print(f'daemon before the exports: peak RSS {vm_hwm_kb(daemon.pid) / 1024:.1f} MB')
         args = ['export', '--format', opts.format, '--samples']
         walls, ctl_rss, daemon_rss = [], [], []
         out = os.path.join(tmp, 'export.' + opts.format)
         can_reset = reset_hwm(daemon.pid)
         for i in range(opts.runs):
             reset_hwm(daemon.pid)
+            before = vm_rss_kb(daemon.pid) / 1024
             wall, rss = run_ctl(opts.ctl, env, args, out)
             walls.append(wall)
             ctl_rss.append(rss / 1024)
             daemon_rss.append(vm_hwm_kb(daemon.pid) / 1024)
             print(f'run {i + 1}: {wall:.2f} s, {total / wall / 1e6:.2f} M samples/s, '
                   f'client peak RSS {rss / 1024:.1f} MB, daemon peak RSS '
-                  f'{daemon_rss[-1]:.1f} MB, output {os.path.getsize(out) / 1e6:.0f} MB')
+                  f'{daemon_rss[-1]:.1f} MB ({before:.1f} MB before), output {os.path.getsize(out) / 1e6:.0f} MB')
         print(f'cpu: {open("/proc/cpuinfo").read().split("model name")[1].split(":")[1].splitlines()[0].strip()}, '
               f'{os.cpu_count()} cores; load {os.getloadavg()[0]:.1f} at the end')
         print(f'median (min-max) of {opts.runs}: wall {median_range(walls, "{:.2f}")} s; '

@@ -356,7 +356,10 @@ dr_store_open_reader (const char *path, GError **error)
     }
   sqlite3_extended_result_codes (self->db, 1);
   sqlite3_busy_timeout (self->db, 5000);
-  if (!store_check_identity (self, &version, error))
+  /* One pass over the frames, each page read once: a cache would only
+   * hold pages it never reads again (SQLite's default is 2 MiB). */
+  if (!store_check_identity (self, &version, error)
+      || !store_exec (self, "PRAGMA cache_size = -256", "cannot set the cache size", error))
     return NULL;
   return g_steal_pointer (&self);
 }
