@@ -1266,7 +1266,10 @@ sample_json (gint64 time_ms, guint32 ticks, guint16 force_mn, guchar zone, gpoin
   if (force_mn == 0xFFFF)
     dr_json_null (json);
   else
-    dr_json_double (json, force_mn / 1000.0);
+    {
+      char text[16];
+      dr_json_number_text (json, dr_fmt_force_json (force_mn, text));
+    }
   dr_json_key (json, "zone");
   dr_json_string (json, sink->zone_json[zone]);
   dr_json_end_object (json);

@@ -142,6 +142,23 @@ dr_fmt_iso8601 (gint64 ms)
 }
 
 const char *
+dr_fmt_force_json (guint16 force_mn, char buf[16])
+{
+  /* 5 significant digits at most: %.15g is the decimal itself, trailing
+   * zeros dropped (tests/test-ctl-format.c checks every value). */
+  unsigned frac = force_mn % 1000u;
+  int len = g_snprintf (buf, 16, "%u", force_mn / 1000u);
+
+  if (frac != 0)
+    {
+      g_snprintf (buf + len, 16 - (gsize) len, ".%03u", frac);
+      for (len += 4; buf[len - 1] == '0'; len--)
+        buf[len - 1] = '\0';
+    }
+  return buf;
+}
+
+const char *
 dr_fmt_iso8601_cached (DrFmtIso8601Cache *cache, gint64 ms)
 {
   gint64 second = ms / 1000 - (ms % 1000 < 0);

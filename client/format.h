@@ -58,6 +58,10 @@ typedef struct
   char *tail; /* the offset after the milliseconds */
   char text[64];
 } DrFmtIso8601Cache;
+/* force_mn / 1000.0 as the JSON writer writes that double (%.15g, the
+ * shortest that reads back), without formatting and parsing it twice: in
+ * @buf, which it returns. */
+const char *dr_fmt_force_json (guint16 force_mn, char buf[16]);
 const char *dr_fmt_iso8601_cached (DrFmtIso8601Cache *cache, gint64 ms);
 void dr_fmt_iso8601_cache_clear (DrFmtIso8601Cache *cache);
 /* "850 ms", "12.4 s", "12 min 30 s", "1 h 02 min", "3 d 4 h". */

@@ -267,6 +267,13 @@ dr_json_double (DrJson *json, double value)
 }
 
 void
+dr_json_number_text (DrJson *json, const char *text)
+{
+  before_item (json);
+  g_string_append (json->out, text);
+}
+
+void
 dr_json_bool (DrJson *json, gboolean value)
 {
   before_item (json);

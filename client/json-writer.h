@@ -43,6 +43,9 @@ void dr_json_uint (DrJson *json, guint64 value);
 void dr_json_double (DrJson *json, double value);
 void dr_json_bool (DrJson *json, gboolean value);
 void dr_json_null (DrJson *json);
+/* A number the caller wrote as JSON text already (for a hot path that
+ * knows its values' shortest form). */
+void dr_json_number_text (DrJson *json, const char *text);
 /* Basic types as above, arrays as arrays, a{s*} as objects, tuples as
  * arrays, variants by their content, maybe as the value or null. Anything
  * else is written as its GVariant text. */
