@@ -162,8 +162,17 @@ const char *
 dr_fmt_iso8601_cached (DrFmtIso8601Cache *cache, gint64 ms)
 {
   gint64 second = ms / 1000 - (ms % 1000 < 0);
-  int milli = (int) (ms - second * 1000);
+  int milli;
 
+  /* second · 1000 would not fit: far outside what GDateTime holds, so
+   * dr_fmt_iso8601 () says "" there anyway. */
+  if (ms < G_MININT64 + 1000)
+    {
+      g_autofree char *text = dr_fmt_iso8601 (ms);
+      g_strlcpy (cache->text, text, sizeof cache->text);
+      return cache->text;
+    }
+  milli = (int) (ms - second * 1000);
   if (!cache->valid || cache->second != second)
     {
       g_autofree char *whole = dr_fmt_iso8601 (second * 1000);

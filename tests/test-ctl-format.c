@@ -340,7 +340,8 @@ static void
 test_export_fast_paths (void)
 {
   DrFmtIso8601Cache cache = { 0 };
-  const gint64 starts[] = { 0, -1500, 1711846800000 - 5000, 1700000000000 };
+  const gint64 starts[]
+      = { 0, -1500, 1711846800000 - 5000, 1700000000000, G_MININT64, G_MAXINT64 - 10000 };
 
   for (guint f = 0; f < 0xFFFF; f++)
     {
@@ -353,8 +354,9 @@ test_export_fast_paths (void)
       g_assert_cmpstr (dr_fmt_force_json ((guint16) f, buf), ==, want);
     }
   for (guint i = 0; i < G_N_ELEMENTS (starts); i++)
-    for (gint64 ms = starts[i]; ms < starts[i] + 10000; ms += 7)
+    for (gint64 k = 0; k < 10000; k += 7)
       {
+        gint64 ms = starts[i] + k;
         g_autofree char *want = dr_fmt_iso8601 (ms);
         g_assert_cmpstr (dr_fmt_iso8601_cached (&cache, ms), ==, want);
       }
