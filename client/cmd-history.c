@@ -18,9 +18,12 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aftercare.h"
 #include "dr-error.h"
@@ -29,6 +32,7 @@
 #include "json-writer.h"
 #include "people.h"
 #include "roller-view.h"
+#include "sample-stream.h"
 #include "stroke-directions.h"
 #include "table.h"
 #include "zone-list.h"
@@ -1106,46 +1110,191 @@ sample_zone_name (GArray *zones, guchar zone)
   return zone == 0xFF ? g_strdup ("") : g_strdup_printf ("%u", zone);
 }
 
-static char *
-sample_force_text (guint16 force_mn)
+/* Where the export goes: stdout, or a file next to --output renamed over
+ * it at the end (as g_file_set_contents () did: a failed export leaves
+ * what was there). Text is written as it is made, in pieces of about
+ * FLUSH_BYTES, so that an export of every sample of a year takes the
+ * memory of one piece. */
+#define FLUSH_BYTES (64 * 1024)
+
+typedef struct
 {
-  /* 65535 is the sensor saying it has no reading, not a force. */
-  return force_mn == 0xFFFF ? g_strdup ("")
-                            : g_strdup_printf ("%u.%03u", force_mn / 1000u, force_mn % 1000u);
+  FILE *out;
+  char *tmp_path; /* NULL for stdout */
+  GString *csv;
+  DrJson *json;
+  /* CSV cells of every zone byte, and the JSON zone names (NULL: null) */
+  char *zone_csv[256];
+  char *zone_json[256];
+  /* The current session's sample rows: what comes before the time, and
+   * the person cell with the line's end */
+  char *csv_prefix;
+  char *csv_person;
+  DrFmtIso8601Cache times;
+} Sink;
+
+static gboolean
+sink_flush (Sink *sink, GError **error)
+{
+  gboolean ok = TRUE;
+
+  if (sink->json != NULL)
+    ok = dr_json_flush (sink->json, sink->out);
+  else if (sink->csv != NULL)
+    {
+      ok = sink->csv->len == 0
+           || fwrite (sink->csv->str, 1, sink->csv->len, sink->out) == sink->csv->len;
+      g_string_truncate (sink->csv, 0);
+    }
+  if (!ok)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s",
+                   sink->tmp_path ? sink->tmp_path : "stdout", g_strerror (saved));
+    }
+  return ok;
+}
+
+static gboolean
+sink_maybe_flush (Sink *sink, GError **error)
+{
+  gsize pending = sink->json != NULL ? dr_json_pending (sink->json) : sink->csv->len;
+
+  return pending < FLUSH_BYTES || sink_flush (sink, error);
 }
 
 static void
-samples_json (DrJson *json, GVariant *samples, GArray *zones)
+sink_clear (Sink *sink)
 {
-  GVariantIter iter;
-  gint64 time_ms;
-  guint32 ticks;
-  guint16 force_mn;
-  guchar zone;
-
-  dr_json_key (json, "samples");
-  dr_json_begin_array (json);
-  g_variant_iter_init (&iter, samples);
-  while (g_variant_iter_next (&iter, "(xuqy)", &time_ms, &ticks, &force_mn, &zone))
+  if (sink->tmp_path != NULL)
     {
-      g_autofree char *zone_name = sample_zone_name (zones, zone);
-
-      dr_json_begin_object (json);
-      dr_json_member_int (json, "time_ms", time_ms);
-      dr_json_member_uint (json, "ticks", ticks);
-      dr_json_key (json, "force_n");
-      if (force_mn == 0xFFFF)
-        dr_json_null (json);
-      else
-        dr_json_double (json, force_mn / 1000.0);
-      dr_json_key (json, "zone");
-      if (zone_name[0] == '\0')
-        dr_json_null (json);
-      else
-        dr_json_string (json, zone_name);
-      dr_json_end_object (json);
+      if (sink->out != NULL)
+        fclose (sink->out);
+      g_unlink (sink->tmp_path);
+      g_free (sink->tmp_path);
     }
-  dr_json_end_array (json);
+  if (sink->csv != NULL)
+    g_string_free (sink->csv, TRUE);
+  dr_json_free (sink->json);
+  for (guint i = 0; i < G_N_ELEMENTS (sink->zone_csv); i++)
+    {
+      g_free (sink->zone_csv[i]);
+      g_free (sink->zone_json[i]);
+    }
+  g_free (sink->csv_prefix);
+  g_free (sink->csv_person);
+  dr_fmt_iso8601_cache_clear (&sink->times);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Sink, sink_clear)
+
+static gboolean
+sink_open (Sink *sink, const char *output, GError **error)
+{
+  int fd;
+
+  if (output == NULL)
+    {
+      sink->out = stdout;
+      return TRUE;
+    }
+  sink->tmp_path = g_strdup_printf ("%s.XXXXXX", output);
+  fd = g_mkstemp_full (sink->tmp_path, O_WRONLY | O_CLOEXEC, 0666);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", sink->tmp_path,
+                   g_strerror (saved));
+      g_clear_pointer (&sink->tmp_path, g_free);
+      return FALSE;
+    }
+  sink->out = fdopen (fd, "w");
+  return TRUE;
+}
+
+/* The file in place of --output, or stdout flushed. */
+static gboolean
+sink_finish (Sink *sink, const char *output, GError **error)
+{
+  int saved;
+
+  if (!sink_flush (sink, error))
+    return FALSE;
+  if (sink->tmp_path == NULL)
+    return TRUE;
+  if (fflush (sink->out) == 0 && fsync (fileno (sink->out)) == 0)
+    {
+      FILE *out = g_steal_pointer (&sink->out);
+
+      if (fclose (out) == 0 && g_rename (sink->tmp_path, output) == 0)
+        {
+          g_clear_pointer (&sink->tmp_path, g_free);
+          return TRUE;
+        }
+    }
+  saved = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s: %s", output,
+               g_strerror (saved));
+  return FALSE;
+}
+
+static void
+sink_zone_names (Sink *sink, GArray *zones)
+{
+  for (guint z = 0; z < G_N_ELEMENTS (sink->zone_csv); z++)
+    {
+      g_autofree char *name = sample_zone_name (zones, (guchar) z);
+      g_autoptr (GString) cell = g_string_new (NULL);
+
+      csv_field (cell, name, FALSE);
+      sink->zone_csv[z] = g_string_free (g_steal_pointer (&cell), FALSE);
+      sink->zone_json[z] = name[0] == '\0' ? NULL : g_steal_pointer (&name);
+    }
+}
+
+static gboolean
+sample_json (gint64 time_ms, guint32 ticks, guint16 force_mn, guchar zone, gpointer user_data,
+             GError **error)
+{
+  Sink *sink = user_data;
+  DrJson *json = sink->json;
+
+  dr_json_begin_object (json);
+  dr_json_member_int (json, "time_ms", time_ms);
+  dr_json_member_uint (json, "ticks", ticks);
+  dr_json_key (json, "force_n");
+  if (force_mn == 0xFFFF)
+    dr_json_null (json);
+  else
+    {
+      char text[16];
+      dr_json_number_text (json, dr_fmt_force_json (force_mn, text));
+    }
+  dr_json_key (json, "zone");
+  dr_json_string (json, sink->zone_json[zone]);
+  dr_json_end_object (json);
+  return sink_maybe_flush (sink, error);
+}
+
+static gboolean
+sample_csv (gint64 time_ms, guint32 ticks, guint16 force_mn, guchar zone, gpointer user_data,
+            GError **error)
+{
+  Sink *sink = user_data;
+  GString *out = sink->csv;
+
+  /* The cells of csv_row () for a sample, without a string per cell: the
+   * columns from coverage to details are empty. */
+  g_string_append (out, sink->csv_prefix);
+  csv_field (out, dr_fmt_iso8601_cached (&sink->times, time_ms), FALSE);
+  g_string_append (out, sink->zone_csv[zone]);
+  g_string_append (out, ",,,,,,");
+  g_string_append_printf (out, "%" G_GUINT32_FORMAT ",", ticks);
+  if (force_mn != 0xFFFF)
+    g_string_append_printf (out, "%u.%03u", force_mn / 1000u, force_mn % 1000u);
+  g_string_append_c (out, ',');
+  g_string_append (out, sink->csv_person);
+  return sink_maybe_flush (sink, error);
 }
 
 /* @fields: every column but the last, person, which is @person ("" for
@@ -1178,11 +1327,12 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) sessions = NULL;
   g_autoptr (GArray) zones = NULL;
-  g_autoptr (GString) csv = g_string_new (NULL);
-  g_autoptr (DrJson) json = NULL;
+  g_auto (Sink) sink = { 0 };
   g_autofree char *text = NULL;
   g_autoptr (DrDBusPerson1) person = NULL;
   gboolean as_json;
+  GString *csv;
+  DrJson *json;
   int status = dr_ctl_parse (ctl, cmd, entries, &argc, &argv);
 
   if (status >= 0)
@@ -1210,10 +1360,14 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
   if (zones == NULL)
     return dr_ctl_fail (ctl, error);
 
+  if (!sink_open (&sink, output, &error))
+    return dr_ctl_failf ("cannot write the export: %s", error->message);
+  sink_zone_names (&sink, zones);
   if (as_json)
     {
       g_autofree char *now = dr_fmt_iso8601 (g_get_real_time () / 1000);
-      json = dr_json_new (TRUE);
+      json = sink.json = dr_json_new (TRUE);
+      csv = NULL;
       dr_json_begin_object (json);
       dr_json_member_string (json, "format", "dermaroll-export");
       dr_json_member_int (json, "version", 1);
@@ -1232,14 +1386,17 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       dr_json_begin_array (json);
     }
   else
-    csv_row (csv, csv_header, csv_header[CSV_COLUMNS - 1]);
+    {
+      json = NULL;
+      csv = sink.csv = g_string_new (NULL);
+      csv_row (csv, csv_header, csv_header[CSV_COLUMNS - 1]);
+    }
 
   for (guint i = 0; i < sessions->len; i++)
     {
       const Session *s = &g_array_index (sessions, Session, i);
       g_autoptr (GArray) coverage = fetch_coverage (ctl, s->id, zones, &error);
       g_autoptr (GVariant) events = NULL;
-      g_autoptr (GVariant) sample_list = NULL;
       g_autofree char *start = dr_fmt_iso8601 (s->start_ms);
       g_autofree char *end = s->end_ms ? dr_fmt_iso8601 (s->end_ms) : g_strdup ("");
       g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, s->id);
@@ -1253,10 +1410,6 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
       if (coverage == NULL
           || !dr_dbus_manager1_call_get_session_events_sync (
               ctl->manager, s->id, G_DBUS_CALL_FLAGS_NONE, -1, &events, NULL, &error))
-        return dr_ctl_fail (ctl, error);
-      if (samples
-          && !dr_dbus_manager1_call_get_session_samples_sync (
-              ctl->manager, s->id, G_DBUS_CALL_FLAGS_NONE, -1, &sample_list, NULL, &error))
         return dr_ctl_fail (ctl, error);
 
       if (as_json)
@@ -1286,9 +1439,18 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
               g_variant_unref (details);
             }
           dr_json_end_array (json);
-          if (sample_list != NULL)
-            samples_json (json, sample_list, zones);
+          if (samples)
+            {
+              dr_json_key (json, "samples");
+              dr_json_begin_array (json);
+              if (!sink_maybe_flush (&sink, &error)
+                  || !dr_sample_stream_read (ctl->manager, s->id, sample_json, &sink, NULL, &error))
+                return dr_ctl_fail (ctl, error);
+              dr_json_end_array (json);
+            }
           dr_json_end_object (json);
+          if (!sink_maybe_flush (&sink, &error))
+            return dr_ctl_failf ("cannot write the export: %s", error->message);
           continue;
         }
 
@@ -1330,44 +1492,40 @@ dr_cmd_export (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv)
           }
           g_variant_unref (details);
         }
-      if (sample_list != NULL)
+      if (samples)
         {
-          guint32 ticks;
-          guint16 force_mn;
-          guchar zone;
+          g_autoptr (GString) cells = g_string_new (NULL);
+          const char *prefix[] = { "sample", id, s->roller, start, end };
 
-          g_variant_iter_init (&iter, sample_list);
-          while (g_variant_iter_next (&iter, "(xuqy)", &time_ms, &ticks, &force_mn, &zone))
-            {
-              g_autofree char *time = dr_fmt_iso8601 (time_ms);
-              g_autofree char *zone_name = sample_zone_name (zones, zone);
-              g_autofree char *ticks_text = g_strdup_printf ("%" G_GUINT32_FORMAT, ticks);
-              g_autofree char *force = sample_force_text (force_mn);
-              const char *row[CSV_COLUMNS]
-                  = { "sample", id,   s->roller, start, end,  time,       zone_name, NULL,
-                      NULL,     NULL, NULL,      NULL,  NULL, ticks_text, force };
-              csv_row (csv, row, who);
-            }
+          for (guint f = 0; f < G_N_ELEMENTS (prefix); f++)
+            csv_field (cells, prefix[f], FALSE);
+          g_free (sink.csv_prefix);
+          sink.csv_prefix = g_strdup (cells->str);
+          g_string_truncate (cells, 0);
+          csv_field (cells, who, TRUE);
+          g_free (sink.csv_person);
+          sink.csv_person = g_string_free (g_steal_pointer (&cells), FALSE);
+          if (!sink_maybe_flush (&sink, &error)
+              || !dr_sample_stream_read (ctl->manager, s->id, sample_csv, &sink, NULL, &error))
+            return dr_ctl_fail (ctl, error);
         }
+      if (!sink_maybe_flush (&sink, &error))
+        return dr_ctl_failf ("cannot write the export: %s", error->message);
     }
 
   if (as_json)
     {
       dr_json_end_array (json);
       dr_json_end_object (json);
-      text = dr_json_free_to_string (g_steal_pointer (&json));
+      /* The document's end (its newline) is the writer's. */
+      text = dr_json_free_to_string (g_steal_pointer (&sink.json));
+      if (fputs (text, sink.out) == EOF)
+        return dr_ctl_failf ("cannot write the export: %s", g_strerror (errno));
     }
-  else
-    text = g_strdup (csv->str);
-
+  if (!sink_finish (&sink, output, &error))
+    return dr_ctl_failf ("cannot write the export: %s", error->message);
   if (output != NULL)
-    {
-      if (!g_file_set_contents (output, text, -1, &error))
-        return dr_ctl_failf ("cannot write the export: %s", error->message);
-      g_printerr ("Exported %u session%s to %s\n", sessions->len, sessions->len == 1 ? "" : "s",
-                  output);
-    }
-  else
-    dr_ctl_print (text);
+    g_printerr ("Exported %u session%s to %s\n", sessions->len, sessions->len == 1 ? "" : "s",
+                output);
   return DR_EXIT_OK;
 }

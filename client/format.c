@@ -141,6 +141,73 @@ dr_fmt_iso8601 (gint64 ms)
   return g_strdup_printf ("%s.%03d%s", base, g_date_time_get_microsecond (dt) / 1000, offset);
 }
 
+const char *
+dr_fmt_force_json (guint16 force_mn, char buf[16])
+{
+  /* 5 significant digits at most: %.15g is the decimal itself, trailing
+   * zeros dropped (tests/test-ctl-format.c checks every value). */
+  unsigned frac = force_mn % 1000u;
+  int len = g_snprintf (buf, 16, "%u", force_mn / 1000u);
+
+  if (frac != 0)
+    {
+      g_snprintf (buf + len, 16 - (gsize) len, ".%03u", frac);
+      for (len += 4; buf[len - 1] == '0'; len--)
+        buf[len - 1] = '\0';
+    }
+  return buf;
+}
+
+const char *
+dr_fmt_iso8601_cached (DrFmtIso8601Cache *cache, gint64 ms)
+{
+  gint64 second = ms / 1000 - (ms % 1000 < 0);
+  int milli;
+
+  /* second · 1000 would not fit: far outside what GDateTime holds, so
+   * dr_fmt_iso8601 () says "" there anyway. */
+  if (ms < G_MININT64 + 1000)
+    {
+      g_autofree char *text = dr_fmt_iso8601 (ms);
+      g_strlcpy (cache->text, text, sizeof cache->text);
+      return cache->text;
+    }
+  milli = (int) (ms - second * 1000);
+  if (!cache->valid || cache->second != second)
+    {
+      g_autofree char *whole = dr_fmt_iso8601 (second * 1000);
+      char *dot = strchr (whole, '.');
+
+      g_clear_pointer (&cache->head, g_free);
+      g_clear_pointer (&cache->tail, g_free);
+      cache->second = second;
+      cache->valid = TRUE;
+      /* "BASE.000OFFSET"; anything else (a time GDateTime cannot hold)
+       * is left to dr_fmt_iso8601 () itself, time by time. */
+      if (dot != NULL && strlen (dot) >= 4)
+        {
+          cache->head = g_strndup (whole, (gsize) (dot - whole) + 1);
+          cache->tail = g_strdup (dot + 4);
+        }
+    }
+  if (cache->head == NULL)
+    {
+      g_autofree char *text = dr_fmt_iso8601 (ms);
+      g_strlcpy (cache->text, text, sizeof cache->text);
+      return cache->text;
+    }
+  g_snprintf (cache->text, sizeof cache->text, "%s%03d%s", cache->head, milli, cache->tail);
+  return cache->text;
+}
+
+void
+dr_fmt_iso8601_cache_clear (DrFmtIso8601Cache *cache)
+{
+  g_clear_pointer (&cache->head, g_free);
+  g_clear_pointer (&cache->tail, g_free);
+  cache->valid = FALSE;
+}
+
 char *
 dr_fmt_duration (gint64 ms)
 {

@@ -46,6 +46,24 @@ char *dr_fmt_again_from (gint64 free_from_ms, gint64 now_ms);
 char *dr_fmt_local_clock (gint64 ms);
 /* "2024-05-14T08:30:12.345+02:00": ISO 8601 in local time, for JSON/CSV. */
 char *dr_fmt_iso8601 (gint64 ms);
+/* dr_fmt_iso8601 () for many times in a row, as in an export of every
+ * sample: the same text, from the last second's date and offset (a zone's
+ * offset changes on a whole second) instead of a GDateTime per time. The
+ * text is @cache's until the next call. */
+typedef struct
+{
+  gint64 second; /* floor (ms / 1000) of what head and tail are for */
+  gboolean valid;
+  char *head; /* up to and with the '.' */
+  char *tail; /* the offset after the milliseconds */
+  char text[64];
+} DrFmtIso8601Cache;
+/* force_mn / 1000.0 as the JSON writer writes that double (%.15g, the
+ * shortest that reads back), without formatting and parsing it twice: in
+ * @buf, which it returns. */
+const char *dr_fmt_force_json (guint16 force_mn, char buf[16]);
+const char *dr_fmt_iso8601_cached (DrFmtIso8601Cache *cache, gint64 ms);
+void dr_fmt_iso8601_cache_clear (DrFmtIso8601Cache *cache);
 /* "850 ms", "12.4 s", "12 min 30 s", "1 h 02 min", "3 d 4 h". */
 char *dr_fmt_duration (gint64 ms);
 

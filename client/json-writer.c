@@ -61,6 +61,22 @@ dr_json_free_to_string (DrJson *json)
   return text;
 }
 
+gboolean
+dr_json_flush (DrJson *json, FILE *stream)
+{
+  gboolean ok
+      = json->out->len == 0 || fwrite (json->out->str, 1, json->out->len, stream) == json->out->len;
+
+  g_string_truncate (json->out, 0);
+  return ok;
+}
+
+gsize
+dr_json_pending (DrJson *json)
+{
+  return json->out->len;
+}
+
 static void
 newline_indent (DrJson *json)
 {
@@ -248,6 +264,13 @@ dr_json_double (DrJson *json, double value)
     g_ascii_formatd (buf, sizeof buf, "%.17g", value);
   g_string_append (json->out, buf);
   /* "1" is a valid JSON number, and so is "1e+20"; nothing to add. */
+}
+
+void
+dr_json_number_text (DrJson *json, const char *text)
+{
+  before_item (json);
+  g_string_append (json->out, text);
 }
 
 void

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,13 @@ DrJson *dr_json_new (gboolean pretty);
 void dr_json_free (DrJson *json);
 /* The text so far; the writer is freed. */
 char *dr_json_free_to_string (DrJson *json);
+/* Writes the text so far to @stream and forgets it, the writer's place
+ * kept: a document of any length in constant memory. The end of the
+ * document is still dr_json_free_to_string ()'s (its newline). FALSE when
+ * @stream failed (errno says why). */
+gboolean dr_json_flush (DrJson *json, FILE *stream);
+/* How many bytes are waiting for dr_json_flush (). */
+gsize dr_json_pending (DrJson *json);
 
 void dr_json_begin_object (DrJson *json);
 void dr_json_end_object (DrJson *json);
@@ -35,6 +43,9 @@ void dr_json_uint (DrJson *json, guint64 value);
 void dr_json_double (DrJson *json, double value);
 void dr_json_bool (DrJson *json, gboolean value);
 void dr_json_null (DrJson *json);
+/* A number the caller wrote as JSON text already (for a hot path that
+ * knows its values' shortest form). */
+void dr_json_number_text (DrJson *json, const char *text);
 /* Basic types as above, arrays as arrays, a{s*} as objects, tuples as
  * arrays, variants by their content, maybe as the value or null. Anything
  * else is written as its GVariant text. */

@@ -41,6 +41,7 @@ struct _DrDaemon
    * dermarolld restarts, whatever commits succeed in the fresh one. */
   char *damage_message;
   char *start_moved_to; /* what dr_store_open_or_replace () moved aside */
+  char *db_path;        /* for the exports' own read-only connections */
   char *start_damage;
   gboolean checked;   /* the integrity check was queued */
   gboolean name_lost; /* another dermarolld has org.dermaroll */
@@ -498,6 +499,7 @@ dr_daemon_new (const DrDaemonOptions *options, GError **error)
   db_path = options->db_path ? g_strdup (options->db_path) : dr_store_default_path ();
   /* A damaged database of ours is moved aside here and reported once the
    * service is up; anything else at the path is refused. */
+  self->db_path = g_strdup (db_path);
   store = dr_store_open_or_replace (db_path, &self->start_moved_to, &self->start_damage, error);
   if (store == NULL)
     {
@@ -590,7 +592,8 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
   g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
   g_signal_connect (self->bluez, "resumed", G_CALLBACK (on_resumed), self);
-  self->service = dr_service_new (self->store, self->bluez, &self->config, self->household);
+  self->service
+      = dr_service_new (self->store, self->db_path, self->bluez, &self->config, self->household);
   g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
   g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
   g_signal_connect (self->service, "name-acquired", G_CALLBACK (on_name_acquired), self);
@@ -670,6 +673,7 @@ dr_daemon_free (DrDaemon *self)
   g_clear_object (&self->system_bus);
   g_free (self->damage_message);
   g_free (self->start_moved_to);
+  g_free (self->db_path);
   g_free (self->start_damage);
   g_free (self);
 }

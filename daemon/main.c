@@ -160,6 +160,9 @@ main (int argc, char **argv)
   /* Past a file-size limit a write must fail (the store reports it and the
    * roller keeps the frames), not kill the daemon. */
   signal (SIGXFSZ, SIG_IGN);
+  /* An export whose reader closes its pipe early gets EPIPE, and stops;
+   * the daemon goes on. */
+  signal (SIGPIPE, SIG_IGN);
   context = g_option_context_new ("- smart derma roller daemon");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_main_entries (context, test_entries, NULL);

@@ -9,9 +9,14 @@
  */
 #include "service.h"
 
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
+
 #include "bus-guard.h"
 #include "dr-error.h"
 #include "dr-quote.h"
+#include "sample-export.h"
 #include "sd-notify.h"
 #include "service-variants.h"
 #include "store.h"
@@ -25,6 +30,7 @@ struct _DrService
 
   /* Collaborators, from construct properties. */
   DrStoreWorker *store;
+  char *store_path;
   DrBluez *bluez;
   const DrEngineConfig *config;
   DrHousehold *household;
@@ -36,12 +42,18 @@ struct _DrService
   /* Cancelled by dr_service_stop (): calls still under way then answer
    * Cancelled rather than run on into a daemon that is going away. */
   GCancellable *cancellable;
+  guint n_exports; /* ExportSamples under way */
 };
+
+/* Each export holds a thread of GTask's pool and a database connection
+ * for as long as its reader takes. */
+#define MAX_EXPORTS 4
 
 enum
 {
   PROP_0,
   PROP_STORE,
+  PROP_STORE_PATH,
   PROP_BLUEZ,
   PROP_CONFIG,
   PROP_HOUSEHOLD,
@@ -388,6 +400,73 @@ handle_get_session_samples (DrDBusManager1 *manager, GDBusMethodInvocation *invo
 {
   QueryArgs args = { .session_id = id };
   run_query (DR_SERVICE (manager), invocation, query_session_samples, &args);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- sample export ---------------------------------------------------- */
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (Call) call = user_data;
+  g_autoptr (GError) error = NULL;
+  guint64 count = 0;
+
+  call->service->n_exports--;
+  if (!dr_sample_export_finish (result, &count, &error))
+    {
+      g_debug ("ExportSamples: stopped after %" G_GUINT64_FORMAT " samples: %s", count,
+               error->message);
+      dr_error_return_gerror (call->invocation, error);
+      return;
+    }
+  dr_dbus_manager1_complete_export_samples (MANAGER1 (call), call->invocation, NULL, count);
+}
+
+static gboolean
+handle_export_samples (DrDBusManager1 *manager, GDBusMethodInvocation *invocation,
+                       GUnixFDList *fd_list, guint64 id, GVariant *handle)
+{
+  DrService *self = DR_SERVICE (manager);
+  gint32 index = g_variant_get_handle (handle);
+  g_autoptr (GError) error = NULL;
+  int fd, flags;
+
+  if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length (fd_list))
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                             "fd: handle %d names no file descriptor passed "
+                                             "with the call",
+                                             index);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  fd = g_unix_fd_list_get (fd_list, index, &error);
+  if (fd < 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                             "fd: %s", error->message);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+    {
+      close (fd);
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                             "fd: not open for writing");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (self->n_exports >= MAX_EXPORTS)
+    {
+      close (fd);
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_BUSY,
+                                             "%d exports are running already; try again when "
+                                             "one has finished",
+                                             MAX_EXPORTS);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  self->n_exports++;
+  dr_sample_export_async (self->store_path, id, fd, self->cancellable, export_done,
+                          call_new (self, invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -763,6 +842,7 @@ dr_service_manager1_iface_init (DrDBusManager1Iface *iface)
   iface->handle_get_session_info = handle_get_session_info;
   iface->handle_get_session_events = handle_get_session_events;
   iface->handle_get_session_samples = handle_get_session_samples;
+  iface->handle_export_samples = handle_export_samples;
   iface->handle_get_zones = handle_get_zones;
   iface->handle_set_zone_excluded = handle_set_zone_excluded;
   iface->handle_add_person = handle_add_person;
@@ -871,6 +951,9 @@ dr_service_set_property (GObject *object, guint prop_id, const GValue *value, GP
       case PROP_STORE:
         self->store = g_value_dup_object (value);
         break;
+      case PROP_STORE_PATH:
+        self->store_path = g_value_dup_string (value);
+        break;
       case PROP_BLUEZ:
         self->bluez = g_value_dup_object (value);
         break;
@@ -901,6 +984,7 @@ dr_service_dispose (GObject *object)
   g_clear_object (&self->bluez);
   g_clear_object (&self->household);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->store_path, g_free);
   G_OBJECT_CLASS (dr_service_parent_class)->dispose (object);
 }
 
@@ -915,6 +999,7 @@ dr_service_class_init (DrServiceClass *klass)
 
   /* The config is a plain struct the daemon owns and outlives the service with. */
   props[PROP_STORE] = g_param_spec_object ("store", NULL, NULL, DR_TYPE_STORE_WORKER, flags);
+  props[PROP_STORE_PATH] = g_param_spec_string ("store-path", NULL, NULL, NULL, flags);
   props[PROP_BLUEZ] = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ, flags);
   props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
   props[PROP_HOUSEHOLD] = g_param_spec_object ("household", NULL, NULL, DR_TYPE_HOUSEHOLD, flags);
@@ -950,11 +1035,11 @@ dr_service_init (DrService *self)
 }
 
 DrService *
-dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config,
-                DrHousehold *household)
+dr_service_new (DrStoreWorker *store, const char *store_path, DrBluez *bluez,
+                const DrEngineConfig *config, DrHousehold *household)
 {
-  return g_object_new (DR_TYPE_SERVICE, "store", store, "bluez", bluez, "config", config,
-                       "household", household, NULL);
+  return g_object_new (DR_TYPE_SERVICE, "store", store, "store-path", store_path, "bluez", bluez,
+                       "config", config, "household", household, NULL);
 }
 
 void

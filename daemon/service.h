@@ -22,7 +22,9 @@ G_BEGIN_DECLS
 #define DR_TYPE_SERVICE (dr_service_get_type ())
 G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton)
 
-/* Properties, all construct-only: "store" (DrStoreWorker *), "bluez"
+/* Properties, all construct-only: "store" (DrStoreWorker *), "store-path"
+ * (the database's file, which ExportSamples reads on its own read-only
+ * connection, from a thread of its own), "bluez"
  * (DrBluez *), "config" (const DrEngineConfig *, which must outlive the
  * service) and "household" (DrHousehold *, the people and their state).
  *
@@ -44,8 +46,8 @@ G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton
  *     before the caller is answered. The handler unexports and drops it
  *     when dr_roller_get_forget_removes () says so.
  */
-DrService *dr_service_new (DrStoreWorker *store, DrBluez *bluez, const DrEngineConfig *config,
-                           DrHousehold *household);
+DrService *dr_service_new (DrStoreWorker *store, const char *store_path, DrBluez *bluez,
+                           const DrEngineConfig *config, DrHousehold *household);
 
 /* Exports everything on @connection and claims org.dermaroll. */
 void dr_service_start (DrService *service, GDBusConnection *connection);

@@ -334,6 +334,35 @@ test_json_locale (void)
   setlocale (LC_NUMERIC, "C");
 }
 
+/* The export's fast paths give what the slow ones give: every force a
+ * sample can carry, and times across a day, a DST change and 1970. */
+static void
+test_export_fast_paths (void)
+{
+  DrFmtIso8601Cache cache = { 0 };
+  const gint64 starts[]
+      = { 0, -1500, 1711846800000 - 5000, 1700000000000, G_MININT64, G_MAXINT64 - 10000 };
+
+  for (guint f = 0; f < 0xFFFF; f++)
+    {
+      g_autoptr (DrJson) json = dr_json_new (FALSE);
+      g_autofree char *want = NULL;
+      char buf[16];
+
+      dr_json_double (json, f / 1000.0);
+      want = dr_json_free_to_string (g_steal_pointer (&json));
+      g_assert_cmpstr (dr_fmt_force_json ((guint16) f, buf), ==, want);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (starts); i++)
+    for (gint64 k = 0; k < 10000; k += 7)
+      {
+        gint64 ms = starts[i] + k;
+        g_autofree char *want = dr_fmt_iso8601 (ms);
+        g_assert_cmpstr (dr_fmt_iso8601_cached (&cache, ms), ==, want);
+      }
+  dr_fmt_iso8601_cache_clear (&cache);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -345,6 +374,7 @@ main (int argc, char **argv)
   g_test_add_func ("/format/durations", test_durations);
   g_test_add_func ("/format/dates", test_dates);
   g_test_add_func ("/format/local-time", test_local_time);
+  g_test_add_func ("/format/export-fast-paths", test_export_fast_paths);
   g_test_add_func ("/format/local-day", test_local_day);
   g_test_add_func ("/format/again-from", test_again_from);
   g_test_add_func ("/format/shell-word", test_shell_word);

@@ -27,7 +27,8 @@ session_exists (DrStore *self, uint64_t session_id, gboolean *exists, GError **e
 
 typedef struct
 {
-  GArray *samples;
+  DrStoreSampleFunc func;
+  gpointer user_data;
   int64_t start_ms;
   int64_t end_ms; /* inclusive; G_MAXINT64 while open */
 } SampleCollector;
@@ -52,38 +53,39 @@ collect_samples (const uint8_t *raw, size_t len, int64_t received_ms, gpointer u
       t = (int64_t) wire_t;
       if (t < c->start_ms || t > c->end_ms)
         continue;
-      g_array_append_vals (c->samples,
-                           &(DrStoreSample){ .time_ms = t,
-                                             .ticks = sample->ticks,
-                                             .force_mn = sample->force_mn,
-                                             .zone = sample->zone },
-                           1);
+      if (!c->func (&(DrStoreSample){ .time_ms = t,
+                                      .ticks = sample->ticks,
+                                      .force_mn = sample->force_mn,
+                                      .zone = sample->zone },
+                    c->user_data))
+        return FALSE;
     }
   return TRUE;
 }
 
-GArray *
-dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
+gboolean
+dr_store_session_foreach_sample (DrStore *self, uint64_t session_id, DrStoreSampleFunc func,
+                                 gpointer user_data, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
-  g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (DrStoreSample));
-  SampleCollector collector = { samples, 0, 0 };
+  SampleCollector collector = { func, user_data, 0, 0 };
   gboolean has_row;
   int64_t roller_id;
 
-  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
 
   stmt = store_prepare (self, "SELECT roller_id, start_ms, end_ms FROM sessions WHERE id = ?",
                         error);
   if (stmt == NULL)
-    return NULL;
+    return FALSE;
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) session_id);
   if (!store_step_row (self, stmt, &has_row, "cannot read session", error))
-    return NULL;
+    return FALSE;
   if (!has_row)
     {
       store_no_session_error (error, session_id);
-      return NULL;
+      return FALSE;
     }
   roller_id = sqlite3_column_int64 (stmt, 0);
   collector.start_ms = sqlite3_column_int64 (stmt, 1);
@@ -91,12 +93,29 @@ dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
       = sqlite3_column_type (stmt, 2) == SQLITE_NULL ? G_MAXINT64 : sqlite3_column_int64 (stmt, 2);
   /* Sample times are t0 plus the dts: the frame holding the first sample
    * may start before the session, never after its last sample. */
-  if (!dr_store_foreach_frame (self, roller_id,
-                               collector.start_ms > G_MININT64 + FRAME_SPAN_MAX_MS
-                                   ? collector.start_ms - FRAME_SPAN_MAX_MS
-                                   : G_MININT64,
-                               collector.end_ms == G_MAXINT64 ? 0 : collector.end_ms + 1,
-                               collect_samples, &collector, error))
+  return dr_store_foreach_frame (self, roller_id,
+                                 collector.start_ms > G_MININT64 + FRAME_SPAN_MAX_MS
+                                     ? collector.start_ms - FRAME_SPAN_MAX_MS
+                                     : G_MININT64,
+                                 collector.end_ms == G_MAXINT64 ? 0 : collector.end_ms + 1,
+                                 collect_samples, &collector, error);
+}
+
+static gboolean
+append_sample (const DrStoreSample *sample, gpointer user_data)
+{
+  g_array_append_vals (user_data, sample, 1);
+  return TRUE;
+}
+
+GArray *
+dr_store_session_samples (DrStore *self, uint64_t session_id, GError **error)
+{
+  g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (DrStoreSample));
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (!dr_store_session_foreach_sample (self, session_id, append_sample, samples, error))
     return NULL;
   return g_steal_pointer (&samples);
 }

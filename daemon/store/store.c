@@ -335,6 +335,35 @@ dr_store_open (const char *path, GError **error)
   return store_open (path, NULL, error);
 }
 
+DrStore *
+dr_store_open_reader (const char *path, GError **error)
+{
+  g_autoptr (DrStore) self = NULL;
+  int64_t version = 0;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_new0 (DrStore, 1);
+  self->path = g_strdup (path);
+  rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, DR_ERROR, DR_ERROR_STORE, "%s: cannot open to read: %s", path,
+                   self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      return NULL;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, 5000);
+  /* One pass over the frames, each page read once: a cache would only
+   * hold pages it never reads again (SQLite's default is 2 MiB). */
+  if (!store_check_identity (self, &version, error)
+      || !store_exec (self, "PRAGMA cache_size = -256", "cannot set the cache size", error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
 void
 dr_store_free (DrStore *self)
 {

@@ -36,6 +36,11 @@ char *dr_store_default_path (void);
  * (DR_ERROR_STORE); a file that is not a database, or a newer schema, is
  * refused, never overwritten. */
 DrStore *dr_store_open (const char *path, GError **error);
+/* A second connection to a file dr_store_open () opened, read-only, for a
+ * reader on a thread of its own (a sample export): nothing is migrated,
+ * closed or repaired, and WAL lets it read while the daemon's connection
+ * writes. A file that is not ours, or of a newer schema, is refused. */
+DrStore *dr_store_open_reader (const char *path, GError **error);
 void dr_store_free (DrStore *store);
 const char *dr_store_get_path (DrStore *store);
 /* Splits what a write job met: a refusal of the caller's request (a
@@ -370,6 +375,13 @@ typedef struct
 /* Every sample of the session's stored frames, decoded, in order; element
  * type DrStoreSample. NotFound for no such session. */
 GArray *dr_store_session_samples (DrStore *store, uint64_t session_id, GError **error);
+/* The same samples one at a time, in the same order, without holding them:
+ * for a year-long export. @func returns FALSE to stop (this then returns
+ * TRUE; the caller knows why it stopped). NotFound for no such session. */
+typedef gboolean (*DrStoreSampleFunc) (const DrStoreSample *sample, gpointer user_data);
+gboolean dr_store_session_foreach_sample (DrStore *store, uint64_t session_id,
+                                          DrStoreSampleFunc func, gpointer user_data,
+                                          GError **error);
 
 /* Settings: the default person's excluded zones by name (as
  * dr_store_set_person_zone_excluded on dr_store_default_person ()). */

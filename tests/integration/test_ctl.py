@@ -30,9 +30,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
 
 import roller_protocol as proto  # noqa: E402
-from fixtures import (ROLLER_IFACE, MANAGER_PATH, DERMAROLL, TIMEOUT_FACTOR, OM_IFACE,  # noqa: E402
-                      RollerTestCase, call, daemon_path, get_prop, now_ms, roller_object_path,
+from fixtures import (ROLLER_IFACE, MANAGER_PATH, MANAGER_IFACE, DERMAROLL,  # noqa: E402
+                      TIMEOUT_FACTOR, OM_IFACE, DAEMON_WRAPPER, RollerTestCase, call, daemon_path,
+                      dbus_error, get_prop, memory_bounds_apply, now_ms, roller_object_path,
                       wait_until)
+from gi.repository import Gio, GLib  # noqa: E402
 
 ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
 NOT_RUNNING = 'dermarollctl: dermarolld is not running (org.dermaroll not on the session bus)\n'
@@ -43,6 +45,11 @@ PERSON_IFACE = 'org.dermaroll.Person1'
 DAY_MS = 86_400_000
 # the rest window of the roller's 500 µm head (engine-config.h: 7 days)
 REST_500_UM_MS = 7 * DAY_MS
+
+
+def store_fill_path():
+    root = os.environ.get('DERMAROLL_BUILD_ROOT') or os.path.join(HERE, '..', '..', 'build')
+    return os.path.join(root, 'tests', 'store-fill')
 
 
 def ctl_path():
@@ -449,6 +456,221 @@ class Daemon(CtlTestCase):
     def manager_props(self):
         from fixtures import get_all, MANAGER_IFACE
         return get_all(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE)
+
+
+class Export(CtlTestCase):
+    '''export --samples streamed through Manager1.ExportSamples, on a
+    database tests/store-fill wrote before the daemon started: its sessions
+    and samples are known by formula (store-fill.c), so every byte of the
+    samples' rows is computed here.'''
+
+    FILL_ADDRESS = 'C0:FF:EE:00:0E:01'
+    START_MS = 1_700_000_000_000
+
+    def fill(self, sessions, samples):
+        if not os.access(store_fill_path(), os.X_OK):
+            raise unittest.SkipTest(f'no store-fill at {store_fill_path()}')
+        os.makedirs(self.daemon.state_dir, mode=0o700, exist_ok=True)
+        subprocess.run([store_fill_path(), self.daemon.db_path, self.FILL_ADDRESS,
+                        str(sessions), str(samples), str(self.START_MS)], check=True,
+                       capture_output=True)
+        self.n_sessions, self.n_samples = sessions, samples
+        self.start_daemon()
+        self.zones = {z[0]: z[1] for z in self.manager('GetZones')}
+
+    def samples(self, s):
+        '''(time ms, ticks, force mN, zone byte) of session index s, as
+        store-fill.c makes them.'''
+        t0 = self.START_MS + s * DAY_MS
+        return [(t0 + 10 * k, (1000 * s + 3 * k) % (1 << 32),
+                 0xFFFF if k % 1000 == 999 else (s * 7 + k) % 9000, k % 8)
+                for k in range(self.n_samples)]
+
+    @staticmethod
+    def iso(ms):
+        return time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ms // 1000)) + \
+            f'.{ms % 1000:03d}+00:00'
+
+    def zone_name(self, zone):
+        return self.zones.get(zone, '' if zone == 0xFF else str(zone))
+
+    def csv_sample_lines(self, s, person):
+        t0 = self.START_MS + s * DAY_MS
+        prefix = (f'sample,{s + 1},{self.FILL_ADDRESS},{self.iso(t0)},'
+                  f'{self.iso(t0 + 10 * (self.n_samples - 1))},')
+        return [prefix + f'{self.iso(t)},{self.zone_name(z)},,,,,,,{ticks},'
+                + ('' if f == 0xFFFF else f'{f // 1000}.{f % 1000:03d}') + f',{person}'
+                for t, ticks, f, z in self.samples(s)]
+
+    def export_samples(self, session, conn=None, read_bytes=None):
+        '''Manager1.ExportSamples(session, the write end of a pipe); reads
+        the read end to its end (or read_bytes of it, then closes it).
+        Returns (the bytes read, the reply's count or the error (name,
+        message)).'''
+        conn = conn or self.session.conn
+        r, w = os.pipe()
+        fds = Gio.UnixFDList()
+        fds.append(w)
+        os.close(w)
+        done = []
+        conn.call_with_unix_fd_list(DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'ExportSamples',
+                                    GLib.Variant('(th)', (session, 0)), None,
+                                    Gio.DBusCallFlags.NONE, int(60_000 * TIMEOUT_FACTOR), fds,
+                                    None, lambda c, res: done.append(res))
+        del fds
+        data = bytearray()
+        with os.fdopen(r, 'rb', buffering=0) as f:
+            while read_bytes is None or len(data) < read_bytes:
+                chunk = f.read(65536 if read_bytes is None else read_bytes - len(data))
+                if not chunk:
+                    break
+                data += chunk
+        # the reply comes or the call's own timeout does
+        while not done:
+            GLib.MainContext.default().iteration(True)
+        try:
+            reply, _ = conn.call_with_unix_fd_list_finish(done[0])
+            return bytes(data), reply.unpack()[0]
+        except GLib.Error as e:
+            return bytes(data), dbus_error(e)
+
+    def assertLinesEqual(self, got, want):
+        '''Long lists: the first difference, not difflib's whole diff.'''
+        for i, (a, b) in enumerate(zip(got, want)):
+            self.assertEqual(a, b, f'line {i}')
+        self.assertEqual(len(got), len(want))
+
+    @staticmethod
+    def records(data):
+        import struct
+        return [struct.unpack_from('<qIHBx', data, i) for i in range(0, len(data), 16)]
+
+    def test_export_samples_exact(self):
+        '''Three sessions: the CSV's sample rows and the JSON's samples are
+        every sample, byte for byte; ExportSamples' stream is
+        GetSessionSamples', with its count in the reply.'''
+        self.fill(3, 2345)
+        person, _ = self.default_person()
+        for s in range(3):
+            want = self.samples(s)
+            self.assertEqual([tuple(x) for x in self.manager('GetSessionSamples', '(t)', (s + 1,))],
+                             want)
+            data, count = self.export_samples(s + 1)
+            self.assertEqual((len(data) % 16, count), (0, len(want)))
+            self.assertLinesEqual(self.records(data), want)
+        out, err = self.ctl('export', '--format', 'csv', '--samples')
+        self.assertEqual(err, '')
+        lines = out.splitlines()
+        self.assertEqual(lines[0], 'record,session,roller,session_start,session_end,time,zone,'
+                                   'coverage,passes,rolled_cm2,peak_force_n,event,details,ticks,'
+                                   'force_n,person')
+        self.assertLinesEqual([x for x in lines if x.startswith('sample,')],
+                              [x for s in range(3) for x in self.csv_sample_lines(s, person)])
+        # the sample rows come right after their session's other rows
+        for s in range(3):
+            first = lines.index(self.csv_sample_lines(s, person)[0])
+            self.assertTrue(lines[first - 1].split(',')[1] == str(s + 1), lines[first - 1])
+        # without --samples: the same document without the sample rows
+        self.assertLinesEqual(self.ctl('export', '--format', 'csv')[0].splitlines(),
+                              [x for x in lines if not x.startswith('sample,')])
+        exported = json.loads(self.ctl('export', '--format', 'json', '--samples')[0])
+        self.assertEqual(len(exported['sessions']), 3)
+        for s, session in enumerate(exported['sessions']):
+            self.assertLinesEqual(
+                [(x['time_ms'], x['ticks'],
+                  None if x['force_n'] is None else round(x['force_n'] * 1000), x['zone'])
+                 for x in session['samples']],
+                [(t, ticks, None if f == 0xFFFF else f, self.zone_name(z) or None)
+                 for t, ticks, f, z in self.samples(s)])
+        path = os.path.join(self.tmpdir, 'export.csv')
+        out, err = self.ctl('export', '--format', 'csv', '--samples', '-o', path)
+        self.assertEqual((out, err), ('', f'Exported 3 sessions to {path}\n'))
+        with open(path, encoding='utf-8') as f:
+            self.assertLinesEqual(f.read().splitlines(), lines)
+
+    def test_export_memory_bounded(self):
+        '''300,000 samples (45 MB of CSV, held whole before the export
+        streamed): the client's peak RSS and the daemon's stay
+        under 20 MB, and every sample row is there, the last one exact.'''
+        self.fill(12, 25_000)
+        person, _ = self.default_person()
+        # To stdout, a pipe this reads: the client's VmHWM is read while it
+        # waits for the pipe, alive (wait4's ru_maxrss would count this
+        # Python process too, copied at the fork).
+        proc = subprocess.Popen([ctl_path(), 'export', '--format', 'csv', '--samples'],
+                                env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.addCleanup(self._reap, proc)
+        n, last, peak, buf, got = 0, None, 0, b'', 0
+        fd = proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            got += len(chunk)
+            try:
+                with open(f'/proc/{proc.pid}/status', encoding='ascii') as f:
+                    peak = max([peak] + [int(x.split()[1]) for x in f if x.startswith('VmHWM:')])
+            except FileNotFoundError:
+                pass
+            buf += chunk
+            lines = buf.split(b'\n')
+            buf = lines.pop()
+            for line in lines:
+                if line.startswith(b'sample,'):
+                    n += 1
+                    last = line
+        self.assertEqual(proc.wait(), 0, proc.stderr.read())
+        self.assertEqual(buf, b'')
+        self.assertEqual(n, 12 * 25_000)
+        self.assertEqual(last.decode(), self.csv_sample_lines(11, person)[-1])
+        self.assertGreater(got, 40 << 20)
+        if memory_bounds_apply():
+            self.assertGreater(peak, 0)
+            self.assertLess(peak, 20 * 1024, 'client peak RSS (KiB)')
+            if not DAEMON_WRAPPER:
+                with open(f'/proc/{self.daemon.proc.pid}/status', encoding='ascii') as f:
+                    hwm = [int(x.split()[1]) for x in f if x.startswith('VmHWM:')][0]
+                self.assertLess(hwm, 20 * 1024, 'daemon peak RSS (KiB)')
+
+    def test_export_errors(self):
+        '''Unknown session: NotFound, and the stream ends empty; no file
+        descriptor, or one not open for writing: InvalidArgument.'''
+        self.fill(1, 100)
+        for sid in (0, 2, (1 << 64) - 1):
+            data, error = self.export_samples(sid)
+            self.assertEqual((data, error[0]), (b'', 'org.dermaroll.Error.NotFound'), sid)
+            self.assertIn(str(sid), error[1])
+        with self.assertRaises(GLib.Error) as e:
+            call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'ExportSamples',
+                 '(th)', (1, 0))
+        self.assertEqual(dbus_error(e.exception)[0], 'org.dermaroll.Error.InvalidArgument')
+        r, w = os.pipe()
+        fds = Gio.UnixFDList()
+        fds.append(r)
+        with self.assertRaises(GLib.Error) as e:
+            self.session.conn.call_with_unix_fd_list_sync(
+                DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'ExportSamples',
+                GLib.Variant('(th)', (1, 0)), None, Gio.DBusCallFlags.NONE, 10_000, fds, None)
+        self.assertEqual(dbus_error(e.exception), ('org.dermaroll.Error.InvalidArgument',
+                                                   'fd: not open for writing'))
+        os.close(r)
+        os.close(w)
+
+    def test_reader_closes_early(self):
+        '''A reader that takes 16 bytes of 3.2 MB and closes its end (the
+        pipe holds 64 KiB, so the daemon is certain to be writing): the
+        reply is Closed, the daemon lives on (no SIGPIPE) and the next
+        export is whole.'''
+        self.fill(1, 200_000)
+        data, error = self.export_samples(1, read_bytes=16)
+        self.assertEqual(len(data), 16)
+        self.assertEqual(error[0], 'org.dermaroll.Error.Closed', error)
+        self.assertTrue(self.daemon.running())
+        data, count = self.export_samples(1)
+        self.assertEqual((len(data), count), (16 * 200_000, 200_000))
+        self.assertEqual(self.records(data[-16:]), self.samples(0)[-1:])
+        self.assertEqual(self.ctl('sessions', '--json')[1], '')
 
 
 class PairProgress(CtlTestCase):

@@ -310,6 +310,30 @@ class HostileClient(HostileCase):
             for method in ('GetSessionCoverage', 'GetSessionEvents', 'GetSessionSamples',
                            'GetSessionInfo'):
                 self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, method, '(t)', (sid,)), nf)
+        # ExportSamples: the 'h' names a file descriptor passed with the
+        # call; none passed, or one not open for writing, is InvalidArgument
+        # (every call of the walk passes none); with a pipe, an unknown
+        # session is NotFound.
+        for sid in (0, 1 << 63, (1 << 64) - 1):
+            self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ExportSamples', '(th)',
+                                      (sid, 0)), inval)
+            for handle in (1, -1, (1 << 31) - 1):
+                self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ExportSamples', '(th)',
+                                          (sid, handle)), inval)
+            for writable in (False, True):
+                r, w = os.pipe()
+                fds = Gio.UnixFDList()
+                fds.append(w if writable else r)
+                os.close(r)
+                os.close(w)
+                try:
+                    self.hostile.call_with_unix_fd_list_sync(
+                        DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'ExportSamples',
+                        GLib.Variant('(th)', (sid, 0)), None, Gio.DBusCallFlags.NONE, 20_000,
+                        fds, None)
+                    self.fail('ExportSamples answered')
+                except GLib.Error as e:
+                    self.assertEqual(dbus_error(e)[0], nf if writable else inval, (sid, writable))
         self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ListSessions', '(xx)', (5, 1)),
                          inval)
         self.assertEqual(error_of(MANAGER_PATH, MANAGER_IFACE, 'ListSessions', '(xx)',
