@@ -47,7 +47,8 @@ SOURCE_ROOT = os.environ.get('DERMAROLL_SOURCE_ROOT') or os.path.join(HERE, '..'
 BUILD_ROOT = os.environ.get('DERMAROLL_BUILD_ROOT') or os.path.join(SOURCE_ROOT, 'build')
 POLICY = os.path.join(SOURCE_ROOT, 'systemd', 'org.dermaroll.conf')
 INTERFACES = [os.path.join(SOURCE_ROOT, 'protocol', 'org.dermaroll.Manager1.xml'),
-              os.path.join(SOURCE_ROOT, 'protocol', 'org.dermaroll.Roller1.xml')]
+              os.path.join(SOURCE_ROOT, 'protocol', 'org.dermaroll.Roller1.xml'),
+              os.path.join(SOURCE_ROOT, 'protocol', 'org.dermaroll.Person1.xml')]
 ROLLER_IFACE = 'org.dermaroll.Roller1'
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
 # What the bus itself answers instead of the daemon.
@@ -96,6 +97,8 @@ def dummy(sig):
         return 0.0
     if len(sig) == 1 and sig in 'ynqiuxt':
         return 0
+    if sig == 'h':
+        return 0   # an fd index with no fd sent: the daemon's InvalidArgument, past the bus
     if sig == 'v':
         return ['s', '']
     if sig.startswith('a{'):
@@ -336,15 +339,20 @@ class SystemPolicy(unittest.TestCase):
         return path
 
     def all_calls(self, dest, roller_path):
+        # root may read it: the default person, whom every user's walk reaches
+        person_path = call(self.conn, DERMAROLL, MANAGER_PATH, PROPS_IFACE, 'Get', '(ss)',
+                           (MANAGER_IFACE, 'DefaultPerson'))
         calls = (interface_calls(dest, MANAGER_PATH, INTERFACES[0])
                  + interface_calls(dest, roller_path, INTERFACES[1])
+                 + interface_calls(dest, person_path, INTERFACES[2])
                  + standard_calls(dest, MANAGER_PATH) + standard_calls(dest, roller_path)
+                 + standard_calls(dest, person_path)
                  + [('GetManagedObjects', [dest, MANAGER_PATH, 'org.freedesktop.DBus.ObjectManager',
                                            'GetManagedObjects', None, []]),
                     ('a path that does not exist',
                      [dest, '/org/dermaroll/nothing', PROPS_IFACE, 'GetAll', '(s)',
                       [MANAGER_IFACE]])])
-        # Every method and property of both interfaces is in the walk.
+        # Every method and property of the interfaces is in the walk.
         for xml_path in INTERFACES:
             for iface in ET.parse(xml_path).getroot().iter('interface'):
                 for m in iface.iter('method'):
