@@ -163,9 +163,12 @@ class People(PeopleTestCase):
         self.start_paired()
         alice = self.add_person('Alice')
         mark = self.events.mark()
-        self.roll(self.push, 0, seconds_ago=20)
+        s = self.roll(self.push, 0, seconds_ago=20)
         session = self.session_started(mark)
         self.assertEqual(self.roller_prop('ActiveSession'), session)
+        # every frame of that roll in first: one still on its way after SetPerson
+        # would rightly start Alice's session (seen under ASan on a busy machine)
+        self.wait_acked(s.seq - 1)
 
         mark = self.events.mark()
         self.roller_call('SetPerson', '(o)', (alice,))
