@@ -1315,6 +1315,10 @@ class PeopleRolling(CtlTestCase):
         session = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0].args[0]
         self.wait_roller_prop('Coverage', lambda c: all(
             c.get(proto.ZONES[z], 0) > 0 for z in zones))
+        # every frame in before the stop: coverage shows in the last zone before
+        # its last frame is in, and a frame after the stop starts a new session
+        last = (s.seq - 1) & 0xffff
+        self.wait_control(proto.OP_ACK, where=lambda r: r[1] == last)
         if stop:
             self.ctl('stop')
             self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
