@@ -204,6 +204,9 @@ class CtlTestCase(RollerTestCase):
         session = started.args[0]
         self.events.wait_signal('PressureCleared', ROLLER_PATH, since=mark)
         self.wait_roller_prop('Coverage', lambda c: c.get('nose', 0) > 0)
+        # the nose's last frame in too, or it would start a session after the stop
+        last = (s.seq - 1) & 0xffff
+        self.wait_control(proto.OP_ACK, where=lambda r: r[1] == last)
         out, _ = self.ctl('stop')
         self.assertTrue(out.startswith(f'Ended session {session} on {self.ROLLER_NAME} '
                                        f'({self.ADDRESS}).'), out)
