@@ -187,6 +187,13 @@ class CtlTestCase(RollerTestCase):
     def live_stream(self, seconds_ago=20.0):
         return proto.Stream(t0_ms=now_ms() - int(seconds_ago * 1000))
 
+    def wait_stream_acked(self, s):
+        '''Waits for the roller's ACK of the last frame of stream @s. Before a
+        stop: coverage shows before a zone's last frame is in, and a frame
+        that arrives after the stop starts a new session.'''
+        last = (s.seq - 1) & 0xffff
+        self.wait_control(proto.OP_ACK, where=lambda r: r[1] == last)
+
     def run_session(self):
         '''A session on the roller: forehead (10 revolutions), an
         over-pressure episode, then the nose; stopped with dermarollctl.
@@ -204,9 +211,7 @@ class CtlTestCase(RollerTestCase):
         session = started.args[0]
         self.events.wait_signal('PressureCleared', ROLLER_PATH, since=mark)
         self.wait_roller_prop('Coverage', lambda c: c.get('nose', 0) > 0)
-        # the nose's last frame in too, or it would start a session after the stop
-        last = (s.seq - 1) & 0xffff
-        self.wait_control(proto.OP_ACK, where=lambda r: r[1] == last)
+        self.wait_stream_acked(s)
         out, _ = self.ctl('stop')
         self.assertTrue(out.startswith(f'Ended session {session} on {self.ROLLER_NAME} '
                                        f'({self.ADDRESS}).'), out)
@@ -1318,10 +1323,7 @@ class PeopleRolling(CtlTestCase):
         session = self.events.wait_signal('SessionStarted', ROLLER_PATH, since=mark)[0].args[0]
         self.wait_roller_prop('Coverage', lambda c: all(
             c.get(proto.ZONES[z], 0) > 0 for z in zones))
-        # every frame in before the stop: coverage shows in the last zone before
-        # its last frame is in, and a frame after the stop starts a new session
-        last = (s.seq - 1) & 0xffff
-        self.wait_control(proto.OP_ACK, where=lambda r: r[1] == last)
+        self.wait_stream_acked(s)
         if stop:
             self.ctl('stop')
             self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
