@@ -3,6 +3,7 @@
  * Device1 object and its link, the GATT objects and their operations, and
  * the transport that puts what the RollerFirmware says on air. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -643,6 +644,35 @@ roller_ensure_out_watch (Roller *r)
     r->fd_out_watch = g_unix_fd_add (r->fd, G_IO_OUT, fd_writable_cb, r);
 }
 
+/* --send-log: the benchmark's half of the warning latency. The time is
+ * taken before the send so that the latency includes the send itself; a
+ * line is written only for a frame that went out. */
+static gint64
+send_log_now (void)
+{
+  return opt.send_log != NULL ? g_get_monotonic_time () : 0;
+}
+
+static void
+send_log_frame (Roller *r, OutKind kind, GBytes *bytes, gint64 before_us)
+{
+  static FILE *out;
+  gsize len;
+  const guint8 *data;
+
+  if (opt.send_log == NULL || kind != OUT_FRAME)
+    return;
+  if (out == NULL && (out = fopen (opt.send_log, "we")) == NULL)
+    g_error ("--send-log %s: %s", opt.send_log, g_strerror (errno));
+  data = g_bytes_get_data (bytes, &len);
+  fprintf (out, "%" G_GINT64_FORMAT " %s ", before_us, r->address);
+  for (gsize i = 0; i < len; i++)
+    fprintf (out, "%02x", data[i]);
+  fputc ('\n', out);
+  /* Read while the emulator runs, and it may be ended by a signal. */
+  fflush (out);
+}
+
 static void
 roller_count_sent (Roller *r, OutKind kind)
 {
@@ -672,6 +702,7 @@ roller_pump (Roller *r)
         {
           gsize len;
           const guint8 *data = g_bytes_get_data (item->bytes, &len);
+          gint64 before_us = send_log_now ();
           ssize_t n = send (r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
           if (n < 0)
@@ -687,11 +718,15 @@ roller_pump (Roller *r)
               roller_release_notify_fd (r);
               continue;
             }
+          send_log_frame (r, item->kind, item->bytes, before_us);
           roller_count_sent (r, item->kind);
         }
       else if (roller_notifying (r, CH_MEASUREMENT))
         {
+          gint64 before_us = send_log_now ();
+
           iface_notify (r->chars[CH_MEASUREMENT].iface, "Value", gbytes_variant (item->bytes));
+          send_log_frame (r, item->kind, item->bytes, before_us);
           roller_count_sent (r, item->kind);
         }
       /* else nobody listens: a live frame stays only in memory. */

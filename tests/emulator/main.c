@@ -117,6 +117,10 @@ static const GOptionEntry option_entries[] = {
     "horizontal,vertical,diagonal)",
     "LIST" },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt.verbose, "Log every D-Bus operation", NULL },
+  { "send-log", 0, 0, G_OPTION_ARG_FILENAME, &opt.send_log,
+    "Write a line per live frame sent: CLOCK_MONOTONIC µs just before the send, the frame in hex "
+    "(the benchmark's warning latency)",
+    "FILE" },
   { NULL },
 };
 

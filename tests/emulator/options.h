@@ -39,6 +39,7 @@ typedef struct
   int protocol_version; /* of Roll Measurement frames: 1 or 2 */
   char *directions;     /* the pattern's strokes cycle through these */
   gboolean verbose;
+  char *send_log; /* each live frame sent: CLOCK_MONOTONIC µs and its bytes */
 } EmuOptions;
 
 extern EmuOptions opt;
