@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # scripts/deps.sh: the exact Debian 12 packages dermaroll builds, tests and
-# demos with; sourced by scripts/test and scripts/demo.
+# demos with; sourced by scripts/test, scripts/demo and scripts/bench.
 DR_PACKAGES="
   meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev valgrind cppcheck
   libglib2.0-dev libglib2.0-bin libsqlite3-dev sqlite3 libsystemd-dev libdbus-1-dev
@@ -8,9 +8,17 @@ DR_PACKAGES="
   librsvg2-bin systemd bash-completion faketime libfaketime
 "
 
+# What scripts/bench needs on top: the bleak peer it measures the daemon
+# against, and strace to count fsync and page reads. Not for the tests.
+DR_BENCH_PACKAGES="
+  python3-bleak strace
+"
+
+# dr_install_deps [PACKAGES]: installs what is missing of PACKAGES
+# ($DR_PACKAGES when not given).
 dr_install_deps () {
   missing=""
-  for p in $DR_PACKAGES; do
+  for p in ${1:-$DR_PACKAGES}; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing="$missing $p"
     fi
