@@ -76,6 +76,22 @@ def cpu_s(pid):
     return total if found else stat_cpu_s(pid)
 
 
+class CpuMeter:
+    '''CPU seconds of pid between start() and stop(): the threads'
+    se.sum_exec_runtime (ns); /proc/PID/stat's utime+stime (10 ms ticks,
+    but it keeps the time of threads that exited) when that says more by
+    over two ticks, i.e. a thread that worked in the window has gone.'''
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.a = cpu_s(pid)
+        self.b = stat_cpu_s(pid)
+
+    def stop(self):
+        a, b = cpu_s(self.pid) - self.a, stat_cpu_s(self.pid) - self.b
+        return b if b > a + 2 / TICK else a
+
+
 def stat_cpu_s(pid):
     with open(f'/proc/{pid}/stat', encoding='ascii') as f:
         fields = f.read().rsplit(')', 1)[1].split()
@@ -359,11 +375,11 @@ def cpu_100hz(opts, n):
             rig.wait_streaming(rollers)
             run_for(1.0)
             f0 = sum(rig.stats(a)['frames-sent'] for a in rollers)
-            c0, w0, t0 = cpu_s(rig.daemon.pid), ctxt_switches(rig.daemon.pid), time.monotonic()
+            cpu, w0, t0 = CpuMeter(rig.daemon.pid), ctxt_switches(rig.daemon.pid), time.monotonic()
             run_for(opts.rate100_s)
-            c1, w1, t1 = cpu_s(rig.daemon.pid), ctxt_switches(rig.daemon.pid), time.monotonic()
+            c, w1, t1 = cpu.stop(), ctxt_switches(rig.daemon.pid), time.monotonic()
             f1 = sum(rig.stats(a)['frames-sent'] for a in rollers)
-            per_roller.append((c1 - c0) / (t1 - t0) * 100 / n)
+            per_roller.append(c / (t1 - t0) * 100 / n)
             cs_per_frame.append((w1 - w0) / max(1, f1 - f0))
     return per_roller, cs_per_frame
 
@@ -395,11 +411,11 @@ def ingest_19k(opts, mode):
             pid = rig.daemon.pid
         run_for(1.0)
         s0 = rig.stats(address)['samples-produced']
-        c0, t0 = cpu_s(pid), time.monotonic()
+        cpu, t0 = CpuMeter(pid), time.monotonic()
         run_for(opts.rate_hi_s)
-        c1, t1 = cpu_s(pid), time.monotonic()
+        c, t1 = cpu.stop(), time.monotonic()
         st = rig.stats(address)
-        return ((c1 - c0) / (t1 - t0) * 100, (st['samples-produced'] - s0) / (t1 - t0),
+        return (c / (t1 - t0) * 100, (st['samples-produced'] - s0) / (t1 - t0),
                 st['pending'])
 
 
@@ -426,17 +442,17 @@ def flat_out(opts):
             res['floor_pd_mb'].append(private_dirty_kb(floor.pid) / 1024)
             size0 = db_size(db)
             reset_hwm(pid)
-            c0, t0 = cpu_s(pid), time.monotonic()
+            cpu, t0 = CpuMeter(pid), time.monotonic()
             rig.pair(address)
 
             def done():
                 s = rig.stats(address)
                 return s if s['exhausted'] and s['pending'] == 0 and s['frames-sent'] > 0 else None
             st = wait_until(done, 600, 'the burst to be acknowledged', step=0.01)
-            c1, t1 = cpu_s(pid), time.monotonic()
+            c, t1 = cpu.stop(), time.monotonic()
             produced = st['samples-produced']
             res['rate'].append(produced / (t1 - t0))
-            res['cpu_per_m'].append((c1 - c0) / produced * 1e6)
+            res['cpu_per_m'].append(c / produced * 1e6)
             res['hwm_mb'].append(status_kb(pid, 'VmHWM') / 1024)
             # Connected, nothing sent: the second half of the wait after the burst.
             run_for(opts.after_s - opts.idle_s)
@@ -483,7 +499,7 @@ def idle_watchdog(opts):
                 run_for(opts.settle_s)
                 drain(sock)
                 w0 = ctxt_switches(rig.daemon.pid)
-                run_for(opts.idle_s)
+                run_for(opts.watchdog_idle_s)
                 wakeups.append(ctxt_switches(rig.daemon.pid) - w0)
                 pings.append(drain(sock).count(b'WATCHDOG=1'))
             finally:
@@ -585,6 +601,10 @@ def pressure_latency(opts):
             rig.ses.signal_unsubscribe(sub)
             if len(warnings) < opts.episodes:
                 raise BenchError(f'{len(warnings)} PressureWarning of {opts.episodes}')
+            # The emulator writes a frame's line after its send, and the
+            # warning may be in first: a call it answers on the same thread
+            # comes after the line.
+            rig.stats(address)
             lat = match_warnings(send_log, warnings)
             lat.sort()
             counts.append(len(lat))
@@ -626,7 +646,8 @@ def match_warnings(send_log, warnings):
         while j + 1 < len(completing) and completing[j + 1] <= recv:
             j += 1
         if j >= len(completing) or completing[j] > recv:
-            raise BenchError('a PressureWarning came before any frame that completes a run')
+            raise BenchError(f'a PressureWarning at {recv:.6f} s came before any frame that '
+                             f'completes a run ({len(completing)} such frames, {j} matched)')
         lat.append(recv - completing[j])
         j += 1
     return lat
@@ -642,8 +663,9 @@ def percentile(sorted_values, p):
 def year_db(opts):
     '''A year of history from tests/store-fill, kept in the build dir
     between runs of the benchmark (it is the same file every time).'''
-    name = f'bench-year-{opts.year_sessions}x{opts.year_samples}.db'
-    path = os.path.join(opts.build, name)
+    folder = os.path.join(opts.build, 'bench-data')
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, f'year-{opts.year_sessions}x{opts.year_samples}.db')
     if not os.path.exists(path):
         part = path + '.part'
         for p in (part, part + '-wal', part + '-shm'):
@@ -732,8 +754,11 @@ def build_rows(opts):
     n_runs = f'median of {opts.runs} runs (min–max)'
 
     def step(name):
-        if not opts.json:
-            print(f'… {name}', file=sys.stderr, flush=True)
+        now = time.monotonic()
+        if opts.steps:
+            opts.steps[-1][1] = round(now - opts.steps[-1][1], 1)
+        opts.steps.append([name, now])
+        print(f'… {name}', file=sys.stderr, flush=True)
 
     step('CPU at 100 Hz, 1 and 8 rollers')
     one, one_cs = cpu_100hz(opts, 1)
@@ -813,9 +838,9 @@ def build_rows(opts):
     wk, pings = idle_watchdog(opts)
     rows.append(Row('idle, connected, with the watchdog', 'only its pings',
                     f'WATCHDOG_USEC={opts.watchdog_us} and our own NOTIFY_SOCKET; context '
-                    f'switches in {opts.idle_s:g} s, beside {med(pings):.0f} WATCHDOG=1 pings '
-                    f'received meanwhile; met when switches ≤ pings; {n_runs}',
-                    f'in {opts.idle_s:g} s', '{:.0f}', wk,
+                    f'switches in {opts.watchdog_idle_s:g} s, beside {med(pings):.0f} WATCHDOG=1 '
+                    f'pings received meanwhile; met when switches ≤ pings; {n_runs}',
+                    f'in {opts.watchdog_idle_s:g} s', '{:.0f}', wk,
                     all(w <= max(p, 0) for w, p in zip(wk, pings))))
 
     diff = [d - f for d, f in zip(fo['idle_pd_mb'], fo['floor_pd_mb'])]
@@ -840,14 +865,20 @@ def build_rows(opts):
     p50, p99, counts = pressure_latency(opts)
     how = (f'emulator CLOCK_MONOTONIC before sending the frame that completes the 150 ms run '
            f'(--send-log) → a Gio client\'s CLOCK_MONOTONIC at PressureWarning; '
-           f'{min(counts)} episodes a run at {opts.rate_pressure} samples/s; {n_runs}')
+           f'{min(counts)} episodes a run at {opts.rate_pressure} samples/s of wall time '
+           f'(100 Hz sample time); {n_runs}')
+    enough = min(counts) >= 100
+    if not enough:
+        how += '; fewer than the 100 episodes the target asks: not judged'
     rows.append(Row('over-pressure warning latency p50', '≤ 0.5 ms', how, 'ms', '{:.2f}', p50,
-                    med(p50) <= 0.5))
+                    med(p50) <= 0.5 if enough else None))
     rows.append(Row('over-pressure warning latency p99', '≤ 2 ms', 'as above', 'ms', '{:.2f}',
-                    p99, med(p99) <= 2 and min(counts) >= 100))
+                    p99, med(p99) <= 2 if enough else None))
 
     step(f'a year of history ({opts.year_sessions} × {opts.year_samples}), export')
     yr = year(opts)
+    step('done')
+    opts.steps.pop()
     hist = f'{opts.year_sessions} sessions × {opts.year_samples:,} samples (tests/store-fill)'
     rows.append(Row('a year of history: start to bus name', '≤ 50 ms',
                     f'{hist}: fork of dermarolld → NameOwnerChanged; {n_runs}', 'ms', '{:.1f}',
@@ -890,7 +921,8 @@ def print_table(rows, opts, elapsed):
         print('| ' + ' | '.join(c.replace('|', '\\|') for c in cells) + ' |')
     print()
     print(f'{sum(r.met is True for r in rows)} of {len(rows)} targets met; '
-          f'load average {os.getloadavg()[0]:.2f} at the end; {elapsed:.0f} s in all.')
+          f'load average {os.getloadavg()[0]:.2f} at the end; {elapsed:.0f} s in all ('
+          + ', '.join(f'{name} {secs:g} s' for name, secs in opts.steps) + ').')
 
 
 def main():
@@ -906,11 +938,14 @@ def main():
     ap.add_argument('--keep', action='store_true', help='keep the temporary folders')
     opts = ap.parse_args()
     opts.build = os.path.abspath(opts.build)
-    full = dict(runs=3, rate100_s=10, rate_hi=19000, rate_hi_s=4, flat_samples=2_000_000,
-                nocontact_s=5, idle_s=5, after_s=10, settle_s=0.5, watchdog_us=2_000_000,
-                rate_pressure=2000, episodes=100, year_sessions=365, year_samples=30000)
+    # Sized for the 5 minutes the issue allows on 2 cores; each row says
+    # what it used where the issue asks for longer.
+    full = dict(runs=3, rate100_s=6, rate_hi=19000, rate_hi_s=3, flat_samples=2_000_000,
+                nocontact_s=4, idle_s=5, watchdog_idle_s=3, after_s=10, settle_s=0.5,
+                watchdog_us=2_000_000, rate_pressure=4000, episodes=100, year_sessions=365,
+                year_samples=30000)
     quick = dict(full, runs=1, rate100_s=1, rate_hi_s=1, flat_samples=100_000,
-                 nocontact_s=1, idle_s=1, after_s=2, watchdog_us=500_000, episodes=5,
+                 nocontact_s=1, idle_s=1, watchdog_idle_s=1, after_s=2, watchdog_us=500_000, episodes=5,
                  year_sessions=5, year_samples=3000)
     for k, v in (quick if opts.quick else full).items():
         if getattr(opts, k, None) is None:
@@ -921,6 +956,7 @@ def main():
             raise SystemExit(f'bench: {opts.build}/{need} is missing (scripts/bench builds it)')
     if shutil.which('strace') is None:
         raise SystemExit('bench: strace is missing (scripts/bench installs it)')
+    opts.steps = []
     t0 = time.monotonic()
     try:
         rows = build_rows(opts)
@@ -931,6 +967,7 @@ def main():
     if opts.json:
         json.dump({'cpu': cpu_model(), 'cores': os.cpu_count(), 'quick': opts.quick,
                    'runs': opts.runs, 'seconds': round(elapsed, 1),
+                   'steps': dict(opts.steps),
                    'rows': [r.as_dict() for r in rows]}, sys.stdout, indent=2)
         print()
     else:
