@@ -134,6 +134,7 @@ struct _DrBluezLink
   DrGattQueue *queue; /* every GATT operation of the connection */
 
   DrNotifySocket *socket; /* AcquireNotify, or NULL */
+  guint measurement_sub;  /* StartNotify: Roll Measurement's PropertiesChanged, or 0 */
 
   char *dis[DIS_N];
 };
@@ -315,9 +316,57 @@ measurement_open (DrBluezLink *link, int fd, guint mtu)
   g_signal_connect (link->socket, "hangup", G_CALLBACK (on_socket_hangup), link);
 }
 
+/* Under StartNotify every frame is a PropertiesChanged of the Roll
+ * Measurement characteristic's Value. The link subscribes to that one
+ * object of bluetoothd's itself: through the object manager each frame
+ * would first go into its proxy's property cache and out again as a
+ * GObject signal to every link. */
+static void
+on_measurement_properties_changed (GDBusConnection *connection, const char *sender,
+                                   const char *path, const char *iface, const char *member,
+                                   GVariant *params, gpointer user_data)
+{
+  DrBluezLink *link = user_data;
+  g_autoptr (GVariant) changed = NULL;
+  g_autoptr (GVariant) value = NULL;
+  const guint8 *data;
+  gsize len = 0;
+
+  if (link->socket != NULL || (link->phase != PHASE_SETUP && link->phase != PHASE_STREAMING)
+      || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+    return;
+  changed = g_variant_get_child_value (params, 1);
+  value = g_variant_lookup_value (changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+  if (value == NULL)
+    return;
+  LINK_HOLD (link);
+  data = g_variant_get_fixed_array (value, &len, 1);
+  deliver_frame (link, data, len);
+}
+
+/* Before StartNotify is called: the bus takes our AddMatch before that
+ * call, so no frame after it can miss the subscription. */
+static void
+measurement_subscribe (DrBluezLink *link)
+{
+  const char *owner = dr_bluez_get_name_owner (link->bluez);
+
+  g_return_if_fail (link->measurement_sub == 0 && link->measurement_path != NULL);
+  link->measurement_sub = g_dbus_connection_signal_subscribe (
+      dr_bluez_get_connection (link->bluez), owner != NULL ? owner : BLUEZ_BUS_NAME,
+      "org.freedesktop.DBus.Properties", "PropertiesChanged", link->measurement_path,
+      GATT_CHAR_IFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_measurement_properties_changed, link, NULL);
+}
+
 static void
 measurement_close (DrBluezLink *link)
 {
+  /* No callback runs after this: GDBus checks that the subscription is
+   * still there before each. */
+  if (link->measurement_sub != 0)
+    g_dbus_connection_signal_unsubscribe (dr_bluez_get_connection (link->bluez),
+                                          link->measurement_sub);
+  link->measurement_sub = 0;
   if (link->socket == NULL)
     return;
   g_signal_handlers_disconnect_by_data (link->socket, link);
@@ -523,6 +572,7 @@ on_measurement_acquired (gpointer user_data, DrGattOp *op, GBytes *value, const 
   else
     g_message ("%s: AcquireNotify failed (%s); falling back to StartNotify", link->address,
                error->message);
+  measurement_subscribe (link);
   dr_gatt_queue_push (link->queue, DR_GATT_OP_START_NOTIFY, DR_UUID_ROLL_MEASUREMENT, TRUE,
                       on_measurement_notify_started, link);
 }
@@ -1135,8 +1185,9 @@ on_value_changed (DrBluez *bluez, const char *path, gconstpointer data, guint le
   LINK_HOLD (link);
   if (link->measurement_path && g_str_equal (path, link->measurement_path))
     {
-      /* With an acquired socket, Value does not carry notifications. */
-      if (link->socket == NULL)
+      /* With an acquired socket, Value does not carry notifications;
+       * under StartNotify on_measurement_properties_changed takes them. */
+      if (link->socket == NULL && link->measurement_sub == 0)
         deliver_frame (link, data, len);
     }
   else if (link->control_path && g_str_equal (path, link->control_path))

@@ -290,6 +290,12 @@ dr_bluez_get_connection (DrBluez *bluez)
   return bluez->connection;
 }
 
+const char *
+dr_bluez_get_name_owner (DrBluez *bluez)
+{
+  return bluez->name_owner;
+}
+
 /* ---- discovery ---------------------------------------------------------- */
 
 /* A dr_bluez_start_discovery call once we know what is there (at once,
@@ -490,7 +496,8 @@ on_properties_changed (GDBusObjectManagerClient *manager, GDBusObjectProxy *obje
 
   if (g_str_equal (name, GATT_CHAR_IFACE))
     {
-      /* The hot path when notifications come this way (no AcquireNotify). */
+      /* Every value but Roll Measurement's under StartNotify, which its
+       * link takes straight from the bus (bluez-link.c). */
       g_autoptr (GVariant) value
           = g_variant_lookup_value (changed, "Value", G_VARIANT_TYPE_BYTESTRING);
       if (value != NULL)

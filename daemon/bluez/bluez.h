@@ -44,6 +44,8 @@ G_DECLARE_FINAL_TYPE (DrBluez, dr_bluez, DR, BLUEZ, GObject)
 DrBluez *dr_bluez_new (GDBusConnection *connection);
 
 GDBusConnection *dr_bluez_get_connection (DrBluez *bluez);
+/* bluetoothd's unique name on the bus, or NULL while it is not there. */
+const char *dr_bluez_get_name_owner (DrBluez *bluez);
 gboolean dr_bluez_is_available (DrBluez *bluez);
 /* FALSE until the first look at org.bluez is done (dr_bluez_new returns
  * before that); until then "not available" only means "not known yet". */
