@@ -949,6 +949,36 @@ class Rate0SamplesLimit(EmulatorCase):
         assert to_bytes(iface(c[STATUS], CHAR).ReadValue(EMPTY))[1] == 0
 
 
+
+class SendLog(EmulatorCase):
+    """--send-log: a line per live frame that went out, CLOCK_MONOTONIC
+    before its send and its bytes; replayed frames are not live."""
+    EMULATOR_ARGS = None
+
+    def test_send_log(self):
+        log = os.path.join(ctx.tmpdir, "sent.log")
+        start_emulator("--paired", "--rate", "0", "--samples", "500", "--history", "3",
+                       "--roller", A1, "--send-log", log)
+        c = connect_paired(D1)
+        acquire(c)
+        assert len(history(c)) == 3
+        before_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        assert control(c, b"\x02\x64") == b"\x80\x02\x00"
+        wait_until(lambda: roller_stat(A1, "exhausted") and roller_stat(A1, "out-queued") == 0,
+                   "500 samples sent")
+        ctx.reader.drain()
+        live = ctx.reader.packets[3:]
+        after_us = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        with open(log, encoding="ascii") as f:
+            lines = [line.split() for line in f]
+        assert len(live) == 20 == roller_stat(A1, "frames-sent"), (len(live), len(lines))
+        assert [bytes.fromhex(hexframe) for _t, _a, hexframe in lines] == live
+        assert {a for _t, a, _h in lines} == {A1}
+        times = [int(t) for t, _a, _h in lines]
+        assert times == sorted(times) and before_us <= times[0] and times[-1] <= after_us, \
+            (before_us, times[0], times[-1], after_us)
+
+
 TRACE_SAMPLES = [
     [(0, 100, 1200, 0), (10, 104, 2500, 0), (10, 109, 3100, 0)],
     [(0, 113, 0xFFFF, 1), (10, 118, 2900, 1)],
