@@ -150,11 +150,41 @@ def cpu_model():
 
 # ---- the main loop, for signals and waits ----------------------------------
 
+_loops = []          # the main loops running now, innermost last
+_terminated = []     # SIGTERM came: every loop quits, the runs stop
+
+
+def _on_sigterm():
+    _terminated.append(True)
+    for loop in _loops:
+        loop.quit()
+    return GLib.SOURCE_CONTINUE
+
+
+def run_loop(loop, timeout_s):
+    '''Runs loop until it is quit or timeout_s passed; SIGTERM ends it and
+    the benchmark (every process is then stopped on the way out).'''
+    fired = []
+
+    def timeout():
+        fired.append(True)
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+    source = GLib.timeout_add(max(1, int(timeout_s * 1000)), timeout)
+    _loops.append(loop)
+    try:
+        loop.run()
+    finally:
+        _loops.remove(loop)
+        if not fired:
+            GLib.source_remove(source)
+    if _terminated:
+        raise BenchError('terminated by SIGTERM')
+
+
 def run_for(seconds):
     '''Runs the GLib main loop for seconds: signals are dispatched meanwhile.'''
-    loop = GLib.MainLoop()
-    GLib.timeout_add(max(1, int(seconds * 1000)), loop.quit)
-    loop.run()
+    run_loop(GLib.MainLoop(), seconds)
 
 
 def wait_until(pred, timeout, what, step=0.05):
@@ -294,8 +324,7 @@ class Rig:
                  'org.freedesktop.DBus', 'GetId')
             t0 = time.monotonic()
             proc = self.start(argv, **kw)
-            GLib.timeout_add(30000, loop.quit)
-            loop.run()
+            run_loop(loop, 30)
         finally:
             self.ses.signal_unsubscribe(sub)
         if not owned:
@@ -595,9 +624,7 @@ def pressure_latency(opts):
             call(rig.ses, 'org.freedesktop.DBus', '/org/freedesktop/DBus',
                  'org.freedesktop.DBus', 'GetId')
             rig.pair(address)
-            GLib.timeout_add(int(opts.episodes * 2.4 * 100 / opts.rate_pressure * 1000) + 60000,
-                             loop.quit)
-            loop.run()
+            run_loop(loop, opts.episodes * 2.4 * 100 / opts.rate_pressure + 60)
             rig.ses.signal_unsubscribe(sub)
             if len(warnings) < opts.episodes:
                 raise BenchError(f'{len(warnings)} PressureWarning of {opts.episodes}')
@@ -909,10 +936,27 @@ def build_rows(opts):
     return rows
 
 
+def os_name():
+    try:
+        with open('/etc/os-release', encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('PRETTY_NAME='):
+                    return line.split('=', 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return 'unknown'
+
+
 def print_table(rows, opts, elapsed):
-    print(f'# dermaroll benchmark: {cpu_model()}, {os.cpu_count()} cores, build '
-          f'{os.path.relpath(opts.build, TOP)} (debugoptimized)'
-          + (' — QUICK: tiny durations, figures not comparable' if opts.quick else ''))
+    '''Markdown, to be pasted into the README as it is: no heading of its
+    own, a paragraph saying where it was measured, the table, a summary.'''
+    print(f'Measured with `./scripts/bench` on {cpu_model()}, {os.cpu_count()} cores, '
+          f'{os_name()}, Linux {os.uname().release}; {os.path.relpath(opts.build, TOP)} '
+          f'(debugoptimized), {time.strftime("%Y-%m-%d")}. Figures are the median (min–max) '
+          f'of {opts.runs} runs; CPU is every thread\'s se.sum_exec_runtime '
+          f'(/proc/PID/task/*/sched; /proc/PID/stat when a thread exited in the window), '
+          f'wall time CLOCK_MONOTONIC.'
+          + (' **QUICK RUN: tiny durations, the figures mean nothing.**' if opts.quick else ''))
     print()
     print('| what | figure | target | met | how measured |')
     print('|---|---|---|---|---|')
@@ -920,8 +964,8 @@ def print_table(rows, opts, elapsed):
         cells = [r.what, r.figure(), r.target, met_text(r.met), r.how]
         print('| ' + ' | '.join(c.replace('|', '\\|') for c in cells) + ' |')
     print()
-    print(f'{sum(r.met is True for r in rows)} of {len(rows)} targets met; '
-          f'load average {os.getloadavg()[0]:.2f} at the end; {elapsed:.0f} s in all ('
+    print(f'{sum(r.met is True for r in rows)} of {len(rows)} targets met; load average '
+          f'{os.getloadavg()[0]:.2f} at the end; {elapsed:.0f} s in all ('
           + ', '.join(f'{name} {secs:g} s' for name, secs in opts.steps) + ').')
 
 
@@ -957,6 +1001,7 @@ def main():
     if shutil.which('strace') is None:
         raise SystemExit('bench: strace is missing (scripts/bench installs it)')
     opts.steps = []
+    GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, _on_sigterm)
     t0 = time.monotonic()
     try:
         rows = build_rows(opts)
@@ -965,7 +1010,8 @@ def main():
         return 1
     elapsed = time.monotonic() - t0
     if opts.json:
-        json.dump({'cpu': cpu_model(), 'cores': os.cpu_count(), 'quick': opts.quick,
+        json.dump({'cpu': cpu_model(), 'cores': os.cpu_count(), 'os': os_name(),
+                   'kernel': os.uname().release, 'quick': opts.quick,
                    'runs': opts.runs, 'seconds': round(elapsed, 1),
                    'steps': dict(opts.steps),
                    'rows': [r.as_dict() for r in rows]}, sys.stdout, indent=2)
