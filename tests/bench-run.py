@@ -22,6 +22,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -507,7 +508,6 @@ def db_size(db, checkpoint=False):
 def idle_watchdog(opts):
     '''Connected and idle under a systemd watchdog: context switches in the
     window and WATCHDOG=1 pings received on our own $NOTIFY_SOCKET.'''
-    import socket
     wakeups, pings = [], []
     address = addresses(1, 0x38)[0]
     for _ in range(opts.runs):
