@@ -10,6 +10,7 @@
  * (mod 2^32), force (s·7 + k) mod 9000 mN (65535, the sensor fault, for
  * every 1000th) and zone k mod 8 (7: a zone the roller's sensor does not
  * name). tests/integration/test_ctl.py computes the same to compare.
+ * The last frame is acknowledged, as the daemon leaves a year behind.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ main (int argc, char **argv)
   DrEngine *engine;
   int64_t roller_id, start_ms;
   guint64 sessions, samples;
+  int64_t last_t0 = 0;
+  guint16 last_seq = 0;
 
   if (argc < 5 || argc > 6)
     {
@@ -66,6 +69,8 @@ main (int argc, char **argv)
               x->force_mn = k % 1000 == 999 ? 0xFFFF : (uint16_t) ((s * 7 + k) % 9000);
               x->zone = (uint8_t) (k % 8);
             }
+          last_t0 = (int64_t) frame.t0_ms;
+          last_seq = frame.seq;
           if (dr_frame_encode (&frame, raw, sizeof raw, &len) != DR_CODEC_OK)
             {
               g_printerr ("store-fill: cannot encode a frame\n");
@@ -78,6 +83,16 @@ main (int argc, char **argv)
       if (!dr_store_session_update (store, s + 1, t0 + 10 * (int64_t) (samples ? samples - 1 : 0),
                                     0.0, &config, engine, &error)
           || !dr_store_commit (store, FALSE, &error))
+        goto fail;
+    }
+  /* Everything was acknowledged, as the daemon would have done it: a
+   * history without an acknowledged frame would be a year the roller still
+   * holds, and the daemon's start-up would read every frame key. */
+  if (sessions > 0 && samples > 0)
+    {
+      DrFrameKey last = { .t0_ms = (uint64_t) last_t0, .seq = last_seq };
+
+      if (!dr_store_mark_acked (store, roller_id, &last, &error))
         goto fail;
     }
   if (!dr_store_sync (store, &error))
