@@ -14,6 +14,8 @@
  */
 #include "face-map.h"
 
+#include "coverage-colour.h"
+#include "face-geometry.h"
 #include "zones.h"
 
 #include <math.h>
@@ -27,76 +29,18 @@
 #define FACE_TY (-4.0)
 #define LEGEND_X 620.0
 
-#define SKIN "#f5f0eb"
-#define SKIN_LINE "#8c786c"
-#define HAIR "#9a8878"
+#define SKIN DR_FACE_SKIN
+#define SKIN_LINE DR_FACE_SKIN_LINE
 #define NOT_CONFIGURED "#e4e4e4"
 #define TEXT "#1f2421"
 #define BOUNDARY "#ffffff"
-/* Keep in sync with face-map.h and tests/face-map-render.py. */
+/* Keep in sync with common/coverage-colour.c and tests/face-map-render.py. */
 #define WARNING "#d55e00"
-static const guint8 warning_rgb[3] = { 0xd5, 0x5e, 0x00 };
 
-typedef struct
-{
-  double at;
-  guint8 rgb[3];
-} ScaleStop;
-
-/* Keep in sync with face-map.h and tests/face-map-render.py. */
-static const ScaleStop scale[] = {
-  { 0.0, { 0xf9, 0xec, 0x9c } },  { 0.25, { 0x9f, 0xd6, 0xa8 } }, { 0.5, { 0x41, 0xb6, 0xc4 } },
-  { 0.75, { 0x2c, 0x7f, 0xb8 } }, { 1.0, { 0x2a, 0x3d, 0x8f } },
-};
-
-/* The drawing of one zone; its name and label are dr_face_zones[] of the
- * same index (common/zones.h). */
-typedef struct
-{
-  const char *path; /* region, clipped by the face outline */
-  double label_x, label_y;
-  double probe_x, probe_y;
-  double mark_x, mark_y; /* the warning mark's centre, clear of the label */
-  gboolean compact;      /* small region: one line of numbers, smaller type */
-} FaceZone;
-
-#define FACE_OUTLINE                                                                               \
-  "M 290 110 C 400 110 470 190 470 320 C 470 420 445 490 395 540 C 360 575 325 592 290 592 "       \
-  "C 255 592 220 575 185 540 C 135 490 110 420 110 320 C 110 190 180 110 290 110 Z"
-
-/* The person's right cheek is on the picture's left (front view). */
-static const FaceZone face_zones[DR_N_FACE_ZONES] = {
-  /* forehead */
-  { "M 80 90 H 500 V 250 C 420 262 360 254 290 254 C 220 254 160 262 80 250 Z", 290, 205, 175, 232,
-    385, 200, FALSE },
-  /* left-cheek */
-  { "M 500 322 H 318 C 324 345 332 372 334 392 C 344 410 354 432 360 462 "
-    "C 365 495 380 530 395 560 L 500 560 Z",
-    410, 418, 410, 350, 410, 382, FALSE },
-  /* right-cheek */
-  { "M 80 322 H 262 C 256 345 248 372 246 392 C 236 410 226 432 220 462 "
-    "C 215 495 200 530 185 560 L 80 560 Z",
-    170, 418, 170, 350, 170, 382, FALSE },
-  /* nose */
-  { "M 272 262 C 270 296 264 326 254 356 C 244 378 252 392 272 392 L 308 392 "
-    "C 328 392 336 378 326 356 C 316 326 310 296 308 262 Z",
-    290, 332, 290, 296, 290, 274, TRUE },
-  /* upper-lip */
-  { "M 220 462 C 228 424 252 396 272 392 L 308 392 C 328 396 352 424 360 462 "
-    "C 334 454 310 456 290 460 C 270 456 246 454 220 462 Z",
-    290, 418, 246, 446, 338, 450, TRUE },
-  /* chin */
-  { "M 185 560 C 205 527 216 505 224 488 C 250 500 330 500 356 488 "
-    "C 364 505 375 527 395 560 L 395 640 L 185 640 Z",
-    290, 525, 290, 575, 236, 528, FALSE },
-  /* neck */
-  { "M 212 500 L 368 500 L 372 660 C 376 700 400 715 430 728 L 150 728 "
-    "C 180 715 204 700 208 660 Z",
-    290, 655, 235, 700, 345, 700, FALSE },
-};
-
-#define ZONE_NAME(zone) (dr_face_zones[(zone) -face_zones].name)
-#define ZONE_LABEL(zone) (dr_face_zones[(zone) -face_zones].label)
+/* The zones' shapes are the shared model's (common/face-geometry.h); their
+ * names and labels are dr_face_zones[] of the same index. */
+#define ZONE_NAME(zone) (dr_face_zones[(zone) -dr_face_zone_shapes].name)
+#define ZONE_LABEL(zone) (dr_face_zones[(zone) -dr_face_zone_shapes].label)
 
 const char *const *
 dr_face_map_face_zones (void)
@@ -104,12 +48,12 @@ dr_face_map_face_zones (void)
   return dr_face_zone_names ();
 }
 
-static const FaceZone *
+static const DrFaceZoneShape *
 find_face_zone (const char *name)
 {
   int id = name ? dr_face_zone_lookup (name) : -1;
 
-  return id < 0 ? NULL : &face_zones[id];
+  return id < 0 ? NULL : &dr_face_zone_shapes[id];
 }
 
 gboolean
@@ -121,7 +65,7 @@ dr_face_map_is_face_zone (const char *name)
 gboolean
 dr_face_map_zone_probe (const char *name, double *x, double *y)
 {
-  const FaceZone *zone = find_face_zone (name);
+  const DrFaceZoneShape *zone = find_face_zone (name);
 
   if (zone == NULL)
     return FALSE;
@@ -140,24 +84,13 @@ dr_face_map_size (double *width, double *height)
 void
 dr_face_map_colour (double coverage, guint8 rgb[3])
 {
-  double c = isfinite (coverage) ? CLAMP (coverage, 0.0, 1.0) : 0.0;
-  gsize i = 0;
-
-  while (i + 2 < G_N_ELEMENTS (scale) && c > scale[i + 1].at)
-    i++;
-  {
-    const ScaleStop *a = &scale[i], *b = &scale[i + 1];
-    double t = (c - a->at) / (b->at - a->at);
-
-    for (int k = 0; k < 3; k++)
-      rgb[k] = (guint8) lround (a->rgb[k] + t * (b->rgb[k] - a->rgb[k]));
-  }
+  dr_coverage_rgb (coverage, rgb);
 }
 
 void
 dr_face_map_warning_colour (guint8 rgb[3])
 {
-  memcpy (rgb, warning_rgb, 3);
+  dr_coverage_warning_rgb (rgb);
 }
 
 static gboolean
@@ -320,7 +253,7 @@ append_header (GString *out, const DrFaceMap *map)
                    "stroke-opacity: 0.85; }\n"
                    "  .legend { fill: " TEXT "; }\n"
                    "</style>\n"
-                   "<clipPath id=\"face\"><path d=\"" FACE_OUTLINE "\"/></clipPath>\n"
+                   "<clipPath id=\"face\"><path d=\"" DR_FACE_OUTLINE "\"/></clipPath>\n"
                    /* Diagonal lines, 8 units apart, over the zone's own colour. */
                    "<pattern id=\"hatch\" patternUnits=\"userSpaceOnUse\" width=\"8\" height=\"8\" "
                    "patternTransform=\"rotate(45)\">"
@@ -332,10 +265,10 @@ append_header (GString *out, const DrFaceMap *map)
                    "<circle cx=\"4.5\" cy=\"4.5\" r=\"2\" fill=\"" TEXT "\" "
                    "fill-opacity=\"0.55\"/></pattern>\n");
   g_string_append (out, "<linearGradient id=\"scale\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">");
-  for (gsize i = 0; i < G_N_ELEMENTS (scale); i++)
+  for (gsize i = 0; i < dr_coverage_n_stops; i++)
     g_string_append_printf (out, "<stop offset=\"%d%%\" stop-color=\"#%02x%02x%02x\"/>",
-                            (int) (scale[i].at * 100), scale[i].rgb[0], scale[i].rgb[1],
-                            scale[i].rgb[2]);
+                            (int) (dr_coverage_stops[i].at * 100), dr_coverage_stops[i].rgb[0],
+                            dr_coverage_stops[i].rgb[1], dr_coverage_stops[i].rgb[2]);
   g_string_append (out, "</linearGradient>\n</defs>\n");
 
   g_string_append_printf (out,
@@ -349,17 +282,79 @@ append_header (GString *out, const DrFaceMap *map)
         out, "<text x=\"30\" y=\"74\" font-size=\"15\" fill=\"#5b605d\">%s</text>\n", sub_esc);
 }
 
+/* "#8c786c" or "none". */
+static const char *
+paint (const char *colour)
+{
+  return colour ? colour : "none";
+}
+
+/* Every part of @kind (common/face-geometry.c), in its style; in a <g>
+ * carrying the style when @grouped. */
+static void
+append_parts (GString *out, DrFacePartKind kind, gboolean grouped)
+{
+  const DrFacePartStyle *style = dr_face_part_style (kind);
+  GString *attrs = g_string_new (NULL);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (attrs, " fill=\"%s\"", paint (style->fill));
+  if (style->stroke)
+    {
+      g_string_append_printf (attrs, " stroke=\"%s\" stroke-width=\"%s\"", style->stroke,
+                              g_ascii_formatd (buf, sizeof buf, "%g", style->stroke_width));
+      if (style->round_cap)
+        g_string_append (attrs, " stroke-linecap=\"round\"");
+    }
+  if (grouped)
+    g_string_append_printf (out, "<g%s>\n", attrs->str);
+  for (gsize i = 0; i < dr_face_n_parts; i++)
+    {
+      const DrFacePart *part = &dr_face_parts[i];
+      const char *own = grouped ? "" : attrs->str;
+
+      if (part->kind != kind)
+        continue;
+      if (part->path != NULL)
+        g_string_append_printf (out, "<path d=\"%s\"%s/>\n", part->path, own);
+      else if (part->rx == part->ry)
+        {
+          g_string_append (out, "<circle cx=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->cx));
+          g_string_append (out, "\" cy=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->cy));
+          g_string_append (out, "\" r=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->rx));
+          g_string_append_printf (out, "\"%s/>\n", own);
+        }
+      else
+        {
+          g_string_append (out, "<ellipse cx=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->cx));
+          g_string_append (out, "\" cy=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->cy));
+          g_string_append (out, "\" rx=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->rx));
+          g_string_append (out, "\" ry=\"");
+          g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%g", part->ry));
+          g_string_append_printf (out, "\"%s/>\n", own);
+        }
+    }
+  if (grouped)
+    g_string_append (out, "</g>\n");
+  g_string_free (attrs, TRUE);
+}
+
 static void
 append_face_background (GString *out)
 {
   /* Shoulders, then the neck zone goes over them; ears behind the face. */
-  g_string_append (
-      out, "<path d=\"M 50 770 C 60 744 110 726 190 722 L 390 722 C 470 726 520 744 530 770 Z\" "
-           "fill=\"#dfe3e8\" stroke=\"" SKIN_LINE "\" stroke-width=\"1.5\"/>\n");
+  append_parts (out, DR_FACE_PART_SHOULDERS, FALSE);
 }
 
 static void
-append_zone_fill (GString *out, const FaceZone *zone, const DrFaceMapZone *input, gboolean clip)
+append_zone_fill (GString *out, const DrFaceZoneShape *zone, const DrFaceMapZone *input,
+                  gboolean clip)
 {
   g_autofree char *fill = input == NULL        ? g_strdup (NOT_CONFIGURED)
                           : is_warning (input) ? g_strdup (WARNING)
@@ -393,37 +388,16 @@ append_zone_fill (GString *out, const FaceZone *zone, const DrFaceMapZone *input
 static void
 append_features (GString *out)
 {
-  g_string_append (
-      out,
-      /* eyes */
-      "<g fill=\"#ffffff\" stroke=\"" SKIN_LINE "\" stroke-width=\"2\">\n"
-      "<path d=\"M 183 294 C 200 278 232 278 247 294 C 232 308 200 308 183 294 Z\"/>\n"
-      "<path d=\"M 333 294 C 348 278 380 278 397 294 C 380 308 348 308 333 294 Z\"/>\n"
-      "</g>\n"
-      "<circle cx=\"215\" cy=\"293\" r=\"8\" fill=\"#6b5a4e\"/>\n"
-      "<circle cx=\"365\" cy=\"293\" r=\"8\" fill=\"#6b5a4e\"/>\n"
-      /* brows */
-      "<g fill=\"none\" stroke=\"" HAIR "\" stroke-width=\"5\" stroke-linecap=\"round\">\n"
-      "<path d=\"M 178 272 C 198 260 228 258 252 266\"/>\n"
-      "<path d=\"M 328 266 C 352 258 382 260 402 272\"/>\n"
-      "</g>\n"
-      /* nostrils */
-      "<g fill=\"none\" stroke=\"" SKIN_LINE "\" stroke-width=\"1.5\" stroke-linecap=\"round\">\n"
-      "<path d=\"M 266 400 C 270 406 276 407 280 404\"/>\n"
-      "<path d=\"M 314 400 C 310 406 304 407 300 404\"/>\n"
-      "</g>\n"
-      /* mouth */
-      "<path d=\"M 238 472 C 260 458 280 462 290 466 C 300 462 320 458 342 472 "
-      "C 322 492 258 492 238 472 Z\" fill=\"#e8cfc6\" stroke=\"" SKIN_LINE
-      "\" stroke-width=\"2\"/>\n"
-      "<path d=\"M 240 472 C 270 476 310 476 340 472\" fill=\"none\" stroke=\"" SKIN_LINE "\" "
-      "stroke-width=\"1.5\"/>\n"
-      /* the outline over the clipped zones' edges */
-      "<path d=\"" FACE_OUTLINE "\" fill=\"none\" stroke=\"" SKIN_LINE "\" stroke-width=\"2.5\"/>\n"
-      /* hair over the top of the head, hairline above the forehead */
-      "<path d=\"M 104 336 C 92 170 178 84 290 84 C 402 84 488 170 476 336 "
-      "C 468 270 452 226 418 202 C 380 180 340 174 290 174 C 240 174 200 180 162 202 "
-      "C 128 226 112 270 104 336 Z\" fill=\"" HAIR "\"/>\n");
+  append_parts (out, DR_FACE_PART_EYE, TRUE);
+  append_parts (out, DR_FACE_PART_PUPIL, FALSE);
+  append_parts (out, DR_FACE_PART_BROW, TRUE);
+  append_parts (out, DR_FACE_PART_NOSTRIL, TRUE);
+  append_parts (out, DR_FACE_PART_MOUTH, FALSE);
+  append_parts (out, DR_FACE_PART_LIP_LINE, FALSE);
+  /* the outline over the clipped zones' edges */
+  g_string_append (out, "<path d=\"" DR_FACE_OUTLINE "\" fill=\"none\" stroke=\"" SKIN_LINE
+                        "\" stroke-width=\"2.5\"/>\n");
+  append_parts (out, DR_FACE_PART_HAIR, FALSE);
 }
 
 /* The warning mark: a white triangle with "!", centred on (@x, @y), @size
@@ -457,7 +431,7 @@ append_mark (GString *out, double x, double y, double size)
 }
 
 static void
-append_zone_label (GString *out, const FaceZone *zone, const DrFaceMapZone *input)
+append_zone_label (GString *out, const DrFaceZoneShape *zone, const DrFaceMapZone *input)
 {
   g_autofree char *pct = input ? percent_text (input->coverage) : g_strdup ("—");
   g_autofree char *passes
@@ -670,7 +644,6 @@ char *
 dr_face_map_svg (const DrFaceMap *map)
 {
   GString *out = g_string_new (NULL);
-  const FaceZone *neck = find_face_zone ("neck");
 
   g_return_val_if_fail (map != NULL, NULL);
 
@@ -682,20 +655,22 @@ dr_face_map_svg (const DrFaceMap *map)
   g_string_append (out, ") scale(");
   append_num (out, FACE_SCALE);
   g_string_append (out, ")\">\n");
+  /* The drawing order of common/face-geometry.h. */
   append_face_background (out);
-  /* The neck is not clipped by the face: it goes on below it. */
-  append_zone_fill (out, neck, find_input (map, "neck"), FALSE);
-  g_string_append (out, "<g fill=\"" SKIN "\" stroke=\"" SKIN_LINE "\" stroke-width=\"2\">\n"
-                        "<ellipse cx=\"110\" cy=\"345\" rx=\"20\" ry=\"44\"/>\n"
-                        "<ellipse cx=\"470\" cy=\"345\" rx=\"20\" ry=\"44\"/>\n"
-                        "</g>\n"
-                        "<path d=\"" FACE_OUTLINE "\" fill=\"" SKIN "\"/>\n");
-  for (gsize i = 0; i < G_N_ELEMENTS (face_zones); i++)
-    if (&face_zones[i] != neck)
-      append_zone_fill (out, &face_zones[i], find_input (map, ZONE_NAME (&face_zones[i])), TRUE);
+  for (gsize i = 0; i < DR_N_FACE_ZONES; i++)
+    if (!dr_face_zone_shapes[i].clip_to_face)
+      append_zone_fill (out, &dr_face_zone_shapes[i],
+                        find_input (map, ZONE_NAME (&dr_face_zone_shapes[i])), FALSE);
+  append_parts (out, DR_FACE_PART_EAR, TRUE);
+  g_string_append (out, "<path d=\"" DR_FACE_OUTLINE "\" fill=\"" SKIN "\"/>\n");
+  for (gsize i = 0; i < DR_N_FACE_ZONES; i++)
+    if (dr_face_zone_shapes[i].clip_to_face)
+      append_zone_fill (out, &dr_face_zone_shapes[i],
+                        find_input (map, ZONE_NAME (&dr_face_zone_shapes[i])), TRUE);
   append_features (out);
-  for (gsize i = 0; i < G_N_ELEMENTS (face_zones); i++)
-    append_zone_label (out, &face_zones[i], find_input (map, ZONE_NAME (&face_zones[i])));
+  for (gsize i = 0; i < DR_N_FACE_ZONES; i++)
+    append_zone_label (out, &dr_face_zone_shapes[i],
+                       find_input (map, ZONE_NAME (&dr_face_zone_shapes[i])));
   g_string_append (out, "</g>\n");
   append_legend (out);
   append_other_zones (out, map);
