@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* application.c: the desktop app (see application.h). */
+#include "application.h"
+
+#include <glib/gi18n.h>
+
+#include "daemon-link.h"
+#include "test-hooks.h"
+#include "window.h"
+
+struct _DrApplication
+{
+  AdwApplication parent_instance;
+
+  DrDaemonLink *link;
+};
+
+G_DEFINE_FINAL_TYPE (DrApplication, dr_application, ADW_TYPE_APPLICATION)
+
+/* The zone labels read on any fill, light or dark, in either style. */
+static const char style_sheet[]
+    = "facemap label.zone-label { background-color: rgba(255, 255, 255, 0.8); color: #1f2421;"
+      " border-radius: 6px; padding: 1px 6px; font-size: 0.85em; }\n"
+      "facemap label.zone-label.compact { font-size: 0.75em; padding: 0 3px; }\n"
+      "facemap label.zone-label.current { font-weight: bold; }\n";
+
+static void
+on_quit (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+dr_application_startup (GApplication *application)
+{
+  DrApplication *self = DR_APPLICATION (application);
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+  g_autoptr (GSimpleAction) quit = g_simple_action_new ("quit", NULL);
+  static const char *const quit_accels[] = { "<Control>q", NULL };
+
+  G_APPLICATION_CLASS (dr_application_parent_class)->startup (application);
+
+  gtk_css_provider_load_from_data (css, style_sheet, -1);
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_signal_connect (quit, "activate", G_CALLBACK (on_quit), self);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (quit));
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  if (g_strcmp0 (g_getenv ("DERMAROLL_APP_TEST_HOOKS"), "1") == 0)
+    dr_test_hooks_install (GTK_APPLICATION (self));
+  self->link = dr_daemon_link_new (FALSE);
+}
+
+static void
+dr_application_activate (GApplication *application)
+{
+  DrApplication *self = DR_APPLICATION (application);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (dr_app_window_new (GTK_APPLICATION (self), self->link));
+  gtk_window_present (window);
+}
+
+static void
+dr_application_shutdown (GApplication *application)
+{
+  DrApplication *self = DR_APPLICATION (application);
+
+  g_clear_object (&self->link);
+  G_APPLICATION_CLASS (dr_application_parent_class)->shutdown (application);
+}
+
+static void
+dr_application_class_init (DrApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->startup = dr_application_startup;
+  app_class->activate = dr_application_activate;
+  app_class->shutdown = dr_application_shutdown;
+}
+
+static void
+dr_application_init (DrApplication *self)
+{
+}
+
+DrApplication *
+dr_application_new (void)
+{
+  return g_object_new (DR_TYPE_APPLICATION, "application-id", DR_APPLICATION_ID, "flags",
+                       G_APPLICATION_DEFAULT_FLAGS, NULL);
+}

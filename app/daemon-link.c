@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* daemon-link.c: the daemon on the bus, its objects and the roller shown
+ * (see daemon-link.h). */
+#include "daemon-link.h"
+
+#include "dr-error.h"
+
+#define DR_BUS_NAME "org.dermaroll"
+#define DR_MANAGER_PATH "/org/dermaroll"
+
+struct _DrDaemonLink
+{
+  GObject parent_instance;
+
+  gboolean system;
+  guint watch_id;
+  GCancellable *cancellable; /* the object manager being made; cancelled when the name goes */
+  GDBusObjectManager *objects;
+  DrDBusManager1 *manager;
+  DrDBusRoller1 *roller;
+};
+
+enum
+{
+  PROP_0,
+  PROP_SYSTEM,
+  PROP_AVAILABLE,
+  PROP_MANAGER,
+  PROP_ROLLER,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (DrDaemonLink, dr_daemon_link, G_TYPE_OBJECT)
+
+/* The roller shown: the first Roller1 by address, so that it does not
+ * change with the order the daemon announced them in. */
+static void
+choose_roller (DrDaemonLink *self)
+{
+  g_autoptr (DrDBusRoller1) best = NULL;
+
+  if (self->objects != NULL)
+    {
+      GList *objects = g_dbus_object_manager_get_objects (self->objects);
+
+      for (GList *l = objects; l != NULL; l = l->next)
+        {
+          g_autoptr (DrDBusRoller1) roller = dr_dbus_object_get_roller1 (DR_DBUS_OBJECT (l->data));
+
+          if (roller == NULL)
+            continue;
+          if (best == NULL
+              || g_strcmp0 (dr_dbus_roller1_get_address (roller),
+                            dr_dbus_roller1_get_address (best))
+                     < 0)
+            g_set_object (&best, roller);
+        }
+      g_list_free_full (objects, g_object_unref);
+    }
+  if (best == self->roller)
+    return;
+  g_set_object (&self->roller, best);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLLER]);
+}
+
+static void
+on_objects_changed (GDBusObjectManager *objects, GDBusObject *object, gpointer user_data)
+{
+  choose_roller (DR_DAEMON_LINK (user_data));
+}
+
+static void
+drop_objects (DrDaemonLink *self)
+{
+  gboolean was_available = self->objects != NULL;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->objects != NULL)
+    g_signal_handlers_disconnect_by_data (self->objects, self);
+  g_clear_object (&self->objects);
+  g_clear_object (&self->manager);
+  choose_roller (self);
+  if (was_available)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MANAGER]);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AVAILABLE]);
+    }
+}
+
+static void
+on_objects_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusObjectManager) objects
+      = dr_dbus_object_manager_client_new_finish (result, &error);
+  g_autoptr (GDBusObject) root = NULL;
+  DrDaemonLink *self;
+
+  if (objects == NULL)
+    {
+      /* Cancelled: the name went, or the link is being disposed. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("cannot read the service's objects: %s", error->message);
+      return;
+    }
+  self = DR_DAEMON_LINK (user_data);
+  self->objects = g_steal_pointer (&objects);
+  root = g_dbus_object_manager_get_object (self->objects, DR_MANAGER_PATH);
+  if (root != NULL)
+    self->manager = dr_dbus_object_get_manager1 (DR_DBUS_OBJECT (root));
+  g_signal_connect (self->objects, "object-added", G_CALLBACK (on_objects_changed), self);
+  g_signal_connect (self->objects, "object-removed", G_CALLBACK (on_objects_changed), self);
+  g_signal_connect (self->objects, "interface-added", G_CALLBACK (on_objects_changed), self);
+  g_signal_connect (self->objects, "interface-removed", G_CALLBACK (on_objects_changed), self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MANAGER]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AVAILABLE]);
+  choose_roller (self);
+}
+
+static void
+on_name_appeared (GDBusConnection *connection, const char *name, const char *owner,
+                  gpointer user_data)
+{
+  DrDaemonLink *self = user_data;
+
+  drop_objects (self);
+  self->cancellable = g_cancellable_new ();
+  /* user_data is not a reference: the callback only runs uncancelled,
+   * and dispose cancels. */
+  dr_dbus_object_manager_client_new (
+      connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, DR_BUS_NAME,
+      DR_MANAGER_PATH, self->cancellable, on_objects_ready, self);
+}
+
+static void
+on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  drop_objects (DR_DAEMON_LINK (user_data));
+}
+
+static void
+dr_daemon_link_constructed (GObject *object)
+{
+  DrDaemonLink *self = DR_DAEMON_LINK (object);
+
+  G_OBJECT_CLASS (dr_daemon_link_parent_class)->constructed (object);
+  /* Remote org.dermaroll.Error.* names become DR_ERROR codes. */
+  (void) DR_ERROR;
+  /* AUTO_START: installed with its D-Bus service file, the daemon is
+   * started for us; otherwise we wait until it is. */
+  self->watch_id = g_bus_watch_name (self->system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION,
+                                     DR_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_AUTO_START,
+                                     on_name_appeared, on_name_vanished, self, NULL);
+}
+
+static void
+dr_daemon_link_dispose (GObject *object)
+{
+  DrDaemonLink *self = DR_DAEMON_LINK (object);
+
+  g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->objects != NULL)
+    g_signal_handlers_disconnect_by_data (self->objects, self);
+  g_clear_object (&self->objects);
+  g_clear_object (&self->manager);
+  g_clear_object (&self->roller);
+  G_OBJECT_CLASS (dr_daemon_link_parent_class)->dispose (object);
+}
+
+static void
+dr_daemon_link_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  DrDaemonLink *self = DR_DAEMON_LINK (object);
+
+  switch (id)
+    {
+      case PROP_SYSTEM:
+        g_value_set_boolean (value, self->system);
+        break;
+      case PROP_AVAILABLE:
+        g_value_set_boolean (value, dr_daemon_link_get_available (self));
+        break;
+      case PROP_MANAGER:
+        g_value_set_object (value, self->manager);
+        break;
+      case PROP_ROLLER:
+        g_value_set_object (value, self->roller);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+dr_daemon_link_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  DrDaemonLink *self = DR_DAEMON_LINK (object);
+
+  switch (id)
+    {
+      case PROP_SYSTEM:
+        self->system = g_value_get_boolean (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+dr_daemon_link_class_init (DrDaemonLinkClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = dr_daemon_link_constructed;
+  object_class->dispose = dr_daemon_link_dispose;
+  object_class->get_property = dr_daemon_link_get_property;
+  object_class->set_property = dr_daemon_link_set_property;
+
+  props[PROP_SYSTEM]
+      = g_param_spec_boolean ("system", NULL, NULL, FALSE,
+                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_AVAILABLE] = g_param_spec_boolean ("available", NULL, NULL, FALSE,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_MANAGER] = g_param_spec_object ("manager", NULL, NULL, DR_DBUS_TYPE_MANAGER1,
+                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_ROLLER] = g_param_spec_object ("roller", NULL, NULL, DR_DBUS_TYPE_ROLLER1,
+                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+}
+
+static void
+dr_daemon_link_init (DrDaemonLink *self)
+{
+}
+
+DrDaemonLink *
+dr_daemon_link_new (gboolean system)
+{
+  return g_object_new (DR_TYPE_DAEMON_LINK, "system", system, NULL);
+}
+
+gboolean
+dr_daemon_link_get_available (DrDaemonLink *self)
+{
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), FALSE);
+  return self->objects != NULL;
+}
+
+DrDBusManager1 *
+dr_daemon_link_get_manager (DrDaemonLink *self)
+{
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), NULL);
+  return self->manager;
+}
+
+DrDBusRoller1 *
+dr_daemon_link_get_roller (DrDaemonLink *self)
+{
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), NULL);
+  return self->roller;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* daemon-link.h: DrDaemonLink, the app's one way to dermarolld: it watches
+ * the daemon's bus name (asking the bus to start it), and while the daemon
+ * is there holds its object manager (the generated proxies of common/),
+ * the Manager1 proxy and the roller shown (the first by address). When
+ * the daemon leaves it drops them and waits for it to come back: no
+ * polling, the bus says when.
+ *
+ * Properties, notified when they change: "available" (the daemon owns its
+ * name and its objects are loaded), "manager" (DrDBusManager1, NULL while
+ * unavailable), "roller" (DrDBusRoller1, NULL when none is paired or
+ * known).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "dr-dbus.h"
+
+G_BEGIN_DECLS
+
+#define DR_TYPE_DAEMON_LINK (dr_daemon_link_get_type ())
+G_DECLARE_FINAL_TYPE (DrDaemonLink, dr_daemon_link, DR, DAEMON_LINK, GObject)
+
+/* Watches the daemon on the session bus (system: the system bus). */
+DrDaemonLink *dr_daemon_link_new (gboolean system);
+
+gboolean dr_daemon_link_get_available (DrDaemonLink *self);
+DrDBusManager1 *dr_daemon_link_get_manager (DrDaemonLink *self);
+DrDBusRoller1 *dr_daemon_link_get_roller (DrDaemonLink *self);
+
+G_END_DECLS

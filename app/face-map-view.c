@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* face-map-view.c: the live face map widget (see face-map-view.h). */
+#include "face-map-view.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "coverage-colour.h"
+#include "face-geometry.h"
+#include "stroke-directions.h"
+#include "zones.h"
+
+struct _DrFaceMapView
+{
+  GtkWidget parent_instance;
+
+  double coverage[DR_N_FACE_ZONES];
+  char *missing[DR_N_FACE_ZONES]; /* "vertical missing", NULL: nothing to say */
+  int current;                    /* zone id, -1: none */
+  GtkWidget *labels[DR_N_FACE_ZONES];
+};
+
+G_DEFINE_FINAL_TYPE (DrFaceMapView, dr_face_map_view, GTK_TYPE_WIDGET)
+
+/* The face box in the widget: scale and offset, the face centred. */
+static void
+placement (DrFaceMapView *self, double *scale, double *tx, double *ty)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (self));
+  double h = gtk_widget_get_height (GTK_WIDGET (self));
+
+  *scale = MIN (w / DR_FACE_BOX_W, h / DR_FACE_BOX_H);
+  *tx = (w - DR_FACE_BOX_W * *scale) / 2 - DR_FACE_BOX_X * *scale;
+  *ty = (h - DR_FACE_BOX_H * *scale) / 2 - DR_FACE_BOX_Y * *scale;
+}
+
+static void
+path_to_cairo (cairo_t *cr, const char *path)
+{
+  DrFacePathIter iter;
+  DrFacePathOp op;
+  double pts[6];
+  g_autoptr (GError) error = NULL;
+
+  dr_face_path_iter_init (&iter, path);
+  while (dr_face_path_iter_next (&iter, &op, pts, &error))
+    switch (op)
+      {
+        case DR_FACE_PATH_MOVE:
+          cairo_move_to (cr, pts[0], pts[1]);
+          break;
+        case DR_FACE_PATH_LINE:
+          cairo_line_to (cr, pts[0], pts[1]);
+          break;
+        case DR_FACE_PATH_CURVE:
+          cairo_curve_to (cr, pts[0], pts[1], pts[2], pts[3], pts[4], pts[5]);
+          break;
+        case DR_FACE_PATH_CLOSE:
+          cairo_close_path (cr);
+          break;
+      }
+  /* The tables are tested (test-face-geometry): this is a bug. */
+  if (error != NULL)
+    g_critical ("%s", error->message);
+}
+
+static void
+set_hex (cairo_t *cr, const char *hex)
+{
+  GdkRGBA rgba;
+
+  if (gdk_rgba_parse (&rgba, hex))
+    gdk_cairo_set_source_rgba (cr, &rgba);
+}
+
+static void
+set_rgb (cairo_t *cr, const guint8 rgb[3])
+{
+  cairo_set_source_rgb (cr, rgb[0] / 255.0, rgb[1] / 255.0, rgb[2] / 255.0);
+}
+
+static void
+draw_part (cairo_t *cr, const DrFacePart *part)
+{
+  const DrFacePartStyle *style = dr_face_part_style (part->kind);
+
+  cairo_new_path (cr);
+  if (part->path != NULL)
+    path_to_cairo (cr, part->path);
+  else
+    {
+      cairo_save (cr);
+      cairo_translate (cr, part->cx, part->cy);
+      cairo_scale (cr, part->rx, part->ry);
+      cairo_arc (cr, 0, 0, 1, 0, 2 * G_PI);
+      cairo_restore (cr);
+    }
+  if (style->fill != NULL)
+    {
+      set_hex (cr, style->fill);
+      cairo_fill_preserve (cr);
+    }
+  if (style->stroke != NULL)
+    {
+      set_hex (cr, style->stroke);
+      cairo_set_line_width (cr, style->stroke_width);
+      cairo_set_line_cap (cr, style->round_cap ? CAIRO_LINE_CAP_ROUND : CAIRO_LINE_CAP_BUTT);
+      cairo_stroke_preserve (cr);
+    }
+  cairo_new_path (cr);
+}
+
+static void
+draw_parts (cairo_t *cr, DrFacePartKind kind)
+{
+  for (gsize i = 0; i < dr_face_n_parts; i++)
+    if (dr_face_parts[i].kind == kind)
+      draw_part (cr, &dr_face_parts[i]);
+}
+
+static void
+draw_zone (DrFaceMapView *self, cairo_t *cr, int zone)
+{
+  const DrFaceZoneShape *shape = &dr_face_zone_shapes[zone];
+  guint8 rgb[3];
+
+  cairo_save (cr);
+  if (shape->clip_to_face)
+    {
+      cairo_new_path (cr);
+      path_to_cairo (cr, DR_FACE_OUTLINE);
+      cairo_clip (cr);
+    }
+  cairo_new_path (cr);
+  path_to_cairo (cr, shape->path);
+  dr_coverage_rgb (self->coverage[zone], rgb);
+  set_rgb (cr, rgb);
+  cairo_fill_preserve (cr);
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_set_line_width (cr, 2.5);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+/* The zone being rolled: a dark outline over everything, unclipped so it
+ * shows whole. */
+static void
+draw_current (DrFaceMapView *self, cairo_t *cr)
+{
+  if (self->current < 0)
+    return;
+  cairo_save (cr);
+  if (dr_face_zone_shapes[self->current].clip_to_face)
+    {
+      cairo_new_path (cr);
+      path_to_cairo (cr, DR_FACE_OUTLINE);
+      cairo_clip (cr);
+    }
+  cairo_new_path (cr);
+  path_to_cairo (cr, dr_face_zone_shapes[self->current].path);
+  set_hex (cr, "#1f2421");
+  cairo_set_line_width (cr, 7);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+static void
+dr_face_map_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  DrFaceMapView *self = DR_FACE_MAP_VIEW (widget);
+  double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  double scale, tx, ty;
+  cairo_t *cr;
+
+  if (w <= 0 || h <= 0)
+    return;
+  placement (self, &scale, &tx, &ty);
+  /* GTK 4.8 has no path nodes: the paths go through a cairo node. */
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, (float) w, (float) h));
+  cairo_translate (cr, tx, ty);
+  cairo_scale (cr, scale, scale);
+  /* The drawing order of common/face-geometry.h. */
+  draw_parts (cr, DR_FACE_PART_SHOULDERS);
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    if (!dr_face_zone_shapes[z].clip_to_face)
+      draw_zone (self, cr, z);
+  draw_parts (cr, DR_FACE_PART_EAR);
+  cairo_new_path (cr);
+  path_to_cairo (cr, DR_FACE_OUTLINE);
+  set_hex (cr, DR_FACE_SKIN);
+  cairo_fill (cr);
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    if (dr_face_zone_shapes[z].clip_to_face)
+      draw_zone (self, cr, z);
+  for (DrFacePartKind k = DR_FACE_PART_EYE; k <= DR_FACE_PART_LIP_LINE; k++)
+    draw_parts (cr, k);
+  cairo_new_path (cr);
+  path_to_cairo (cr, DR_FACE_OUTLINE);
+  set_hex (cr, DR_FACE_SKIN_LINE);
+  cairo_set_line_width (cr, 2.5);
+  cairo_stroke (cr);
+  draw_parts (cr, DR_FACE_PART_HAIR);
+  draw_current (self, cr);
+  cairo_destroy (cr);
+
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    gtk_widget_snapshot_child (widget, self->labels[z], snapshot);
+}
+
+static void
+dr_face_map_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum,
+                          int *natural, int *minimum_baseline, int *natural_baseline)
+{
+  DrFaceMapView *self = DR_FACE_MAP_VIEW (widget);
+  double box = orientation == GTK_ORIENTATION_HORIZONTAL ? DR_FACE_BOX_W : DR_FACE_BOX_H;
+
+  /* Small enough for a phone-sized window; the labels must fit. */
+  *minimum = (int) (box * 0.5);
+  *natural = (int) (box * 0.85);
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      int min = 0;
+      gtk_widget_measure (self->labels[z], orientation, -1, &min, NULL, NULL, NULL);
+      *minimum = MAX (*minimum, min);
+    }
+  *natural = MAX (*natural, *minimum);
+}
+
+static void
+dr_face_map_view_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  DrFaceMapView *self = DR_FACE_MAP_VIEW (widget);
+  double scale, tx, ty;
+
+  placement (self, &scale, &tx, &ty);
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      const DrFaceZoneShape *shape = &dr_face_zone_shapes[z];
+      GtkRequisition nat;
+      double cx = shape->label_x * scale + tx, cy = shape->label_y * scale + ty;
+
+      gtk_widget_get_preferred_size (self->labels[z], NULL, &nat);
+      gtk_widget_size_allocate (self->labels[z],
+                                &(GtkAllocation){ (int) lround (cx - nat.width / 2.0),
+                                                  (int) lround (cy - nat.height / 2.0), nat.width,
+                                                  nat.height },
+                                -1);
+    }
+}
+
+static char *
+percent (double coverage)
+{
+  double pct = isfinite (coverage) ? CLAMP (coverage, 0, 1) * 100.0 : 0.0;
+
+  /* Not 100 % before it is. */
+  if (pct > 99.0 && pct < 100.0)
+    pct = 99.0;
+  return g_strdup_printf ("%d %%", (int) floor (pct + 0.5));
+}
+
+static void
+update_label (DrFaceMapView *self, int zone)
+{
+  const char *name = dr_face_zones[zone].label;
+  g_autofree char *pct = percent (self->coverage[zone]);
+  g_autofree char *text = NULL;
+  g_autofree char *description = NULL;
+
+  text = self->missing[zone] ? g_strdup_printf ("%s\n%s\n%s", name, pct, self->missing[zone])
+                             : g_strdup_printf ("%s\n%s", name, pct);
+  gtk_label_set_text (GTK_LABEL (self->labels[zone]), text);
+  /* TRANSLATORS: a zone of the face map read by a screen reader, e.g.
+   * "left cheek: 40 % covered, vertical missing, being rolled". */
+  description
+      = g_strdup_printf (_ ("%s: %s covered%s%s%s"), name, pct, self->missing[zone] ? ", " : "",
+                         self->missing[zone] ? self->missing[zone] : "",
+                         self->current == zone ? _ (", being rolled") : "");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->labels[zone]),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+  if (self->current == zone)
+    gtk_widget_add_css_class (self->labels[zone], "current");
+  else
+    gtk_widget_remove_css_class (self->labels[zone], "current");
+}
+
+static void
+dr_face_map_view_dispose (GObject *object)
+{
+  DrFaceMapView *self = DR_FACE_MAP_VIEW (object);
+
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      g_clear_pointer (&self->labels[z], gtk_widget_unparent);
+      g_clear_pointer (&self->missing[z], g_free);
+    }
+  G_OBJECT_CLASS (dr_face_map_view_parent_class)->dispose (object);
+}
+
+static void
+dr_face_map_view_class_init (DrFaceMapViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = dr_face_map_view_dispose;
+  widget_class->snapshot = dr_face_map_view_snapshot;
+  widget_class->measure = dr_face_map_view_measure;
+  widget_class->size_allocate = dr_face_map_view_size_allocate;
+  gtk_widget_class_set_css_name (widget_class, "facemap");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+dr_face_map_view_init (DrFaceMapView *self)
+{
+  self->current = -1;
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      self->labels[z] = gtk_label_new (NULL);
+      gtk_label_set_justify (GTK_LABEL (self->labels[z]), GTK_JUSTIFY_CENTER);
+      /* "vertical and diagonal missing" on two lines, inside the zone. */
+      gtk_label_set_wrap (GTK_LABEL (self->labels[z]), TRUE);
+      gtk_label_set_max_width_chars (GTK_LABEL (self->labels[z]), 14);
+      gtk_widget_add_css_class (self->labels[z], "zone-label");
+      if (dr_face_zone_shapes[z].compact)
+        gtk_widget_add_css_class (self->labels[z], "compact");
+      gtk_widget_set_parent (self->labels[z], GTK_WIDGET (self));
+      update_label (self, z);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("Face coverage map"), -1);
+}
+
+GtkWidget *
+dr_face_map_view_new (void)
+{
+  return g_object_new (DR_TYPE_FACE_MAP_VIEW, NULL);
+}
+
+void
+dr_face_map_view_set_coverage (DrFaceMapView *self, GVariant *coverage)
+{
+  g_return_if_fail (DR_IS_FACE_MAP_VIEW (self));
+
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      double value = 0;
+
+      if (coverage != NULL && g_variant_is_of_type (coverage, G_VARIANT_TYPE ("a{sd}")))
+        g_variant_lookup (coverage, dr_face_zones[z].name, "d", &value);
+      self->coverage[z] = value;
+      update_label (self, z);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+dr_face_map_view_set_passes (DrFaceMapView *self, GVariant *passes)
+{
+  g_return_if_fail (DR_IS_FACE_MAP_VIEW (self));
+
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      double h = 0, v = 0, d = 0, unknown = 0;
+
+      g_clear_pointer (&self->missing[z], g_free);
+      if (passes != NULL && g_variant_is_of_type (passes, G_VARIANT_TYPE ("a{s(dddd)}"))
+          && g_variant_lookup (passes, dr_face_zones[z].name, "(dddd)", &h, &v, &d, &unknown))
+        self->missing[z] = dr_stroke_directions_missing (h, v, d);
+      update_label (self, z);
+    }
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+dr_face_map_view_set_current_zone (DrFaceMapView *self, const char *zone)
+{
+  int id;
+
+  g_return_if_fail (DR_IS_FACE_MAP_VIEW (self));
+
+  id = zone != NULL && zone[0] != '\0' ? dr_face_zone_lookup (zone) : -1;
+  if (id == self->current)
+    return;
+  {
+    int old = self->current;
+    self->current = id;
+    if (old >= 0)
+      update_label (self, old);
+    if (id >= 0)
+      update_label (self, id);
+  }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+dr_face_map_view_zone_point (DrFaceMapView *self, const char *zone, double *x, double *y)
+{
+  double scale, tx, ty;
+  int id;
+
+  g_return_val_if_fail (DR_IS_FACE_MAP_VIEW (self), FALSE);
+
+  id = zone != NULL ? dr_face_zone_lookup (zone) : -1;
+  if (id < 0 || gtk_widget_get_width (GTK_WIDGET (self)) <= 0)
+    return FALSE;
+  placement (self, &scale, &tx, &ty);
+  *x = dr_face_zone_shapes[id].probe_x * scale + tx;
+  *y = dr_face_zone_shapes[id].probe_y * scale + ty;
+  return TRUE;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* face-map-view.h: DrFaceMapView, the live face map: the face of
+ * common/face-geometry.h drawn with GtkSnapshot, each zone filled with the
+ * colour of its coverage (common/coverage-colour.h, the SVG map's ramp),
+ * the zone being rolled outlined, and in each zone a label with its name,
+ * its coverage and the stroke directions still missing (version 2
+ * rollers). Each label is a child widget whose accessible name is the
+ * zone's and whose description says its coverage, so that a screen reader
+ * reads the map zone by zone.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define DR_TYPE_FACE_MAP_VIEW (dr_face_map_view_get_type ())
+G_DECLARE_FINAL_TYPE (DrFaceMapView, dr_face_map_view, DR, FACE_MAP_VIEW, GtkWidget)
+
+GtkWidget *dr_face_map_view_new (void);
+
+/* Roller1.Coverage (a{sd}); NULL: nothing rolled. */
+void dr_face_map_view_set_coverage (DrFaceMapView *self, GVariant *coverage);
+/* Roller1.PassesByDirection (a{s(dddd)}); NULL: none. */
+void dr_face_map_view_set_passes (DrFaceMapView *self, GVariant *passes);
+/* Roller1.CurrentZone; NULL or "": none. */
+void dr_face_map_view_set_current_zone (DrFaceMapView *self, const char *zone);
+
+/* Where @zone's probe point (common/face-geometry.h) is drawn, in the
+ * view's coordinates; FALSE for a zone not on the face or while the view
+ * has no size. */
+gboolean dr_face_map_view_zone_point (DrFaceMapView *self, const char *zone, double *x, double *y);
+
+G_END_DECLS

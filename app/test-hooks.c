@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-hooks.c: the app's test actions (see test-hooks.h). */
+#include "test-hooks.h"
+
+#include "window.h"
+#include "zones.h"
+
+/* @widget's point (@x, @y) in the rendered picture: in the window's
+ * coordinates, less the origin of the window's own bounds (its CSD frame
+ * lies before its coordinates' origin; the paintable starts at the
+ * frame), less the picture's origin. */
+static void
+add_point (GString *json, GtkWidget *widget, GtkWidget *window, const graphene_rect_t *bounds,
+           double x, double y)
+{
+  graphene_point_t p;
+  graphene_rect_t own;
+
+  if (!gtk_widget_compute_point (widget, window, &GRAPHENE_POINT_INIT ((float) x, (float) y), &p)
+      || !gtk_widget_compute_bounds (window, window, &own))
+    {
+      g_string_append (json, "null");
+      return;
+    }
+  g_string_append_printf (json, "[%d, %d]", (int) (p.x - own.origin.x - bounds->origin.x),
+                          (int) (p.y - own.origin.y - bounds->origin.y));
+}
+
+static gboolean
+render (DrAppWindow *window, const char *path, GError **error)
+{
+  GtkWidget *widget = GTK_WIDGET (window);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+  DrLivePage *live = dr_app_window_get_live_page (window);
+  GtkWidget *map = GTK_WIDGET (dr_live_page_get_map (live));
+  GtkWidget *gauge = GTK_WIDGET (dr_live_page_get_gauge (live));
+  graphene_rect_t bounds;
+  g_autoptr (GString) json = g_string_new (NULL);
+  g_autofree char *json_path = g_strconcat (path, ".json", NULL);
+  const char *const *zones = dr_face_zone_names ();
+  double x, y;
+
+  gdk_paintable_snapshot (paintable, snapshot, gdk_paintable_get_intrinsic_width (paintable),
+                          gdk_paintable_get_intrinsic_height (paintable));
+  node = gtk_snapshot_free_to_node (snapshot);
+  /* Not on screen yet (the bus name comes before the first frame): the
+   * test asks again. */
+  if (renderer == NULL || node == NULL || !gtk_widget_get_mapped (widget))
+    {
+      static const char not_drawn[] = "{\"drawn\": false}\n";
+      return g_file_set_contents (json_path, not_drawn, -1, error);
+    }
+  gsk_render_node_get_bounds (node, &bounds);
+  texture = gsk_renderer_render_texture (renderer, node, &bounds);
+  if (!gdk_texture_save_to_png (texture, path))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s", path);
+      return FALSE;
+    }
+
+  g_string_append_printf (json, "{\"drawn\": true, \"state\": \"%s\", \"zones\": {",
+                          dr_app_window_get_state (window));
+  for (int i = 0; zones[i] != NULL; i++)
+    {
+      g_string_append_printf (json, "%s\"%s\": ", i ? ", " : "", zones[i]);
+      if (dr_face_map_view_zone_point (DR_FACE_MAP_VIEW (map), zones[i], &x, &y))
+        add_point (json, map, widget, &bounds, x, y);
+      else
+        g_string_append (json, "null");
+    }
+  g_string_append (json, "}, \"gauge\": ");
+  dr_force_gauge_fill_point (DR_FORCE_GAUGE (gauge), &x, &y);
+  add_point (json, gauge, widget, &bounds, x, y);
+  g_string_append_printf (json, ", \"gauge-warning\": %s}\n",
+                          dr_force_gauge_get_warning (DR_FORCE_GAUGE (gauge)) ? "true" : "false");
+  return g_file_set_contents (json_path, json->str, (gssize) json->len, error);
+}
+
+static void
+on_render (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkApplication *application = user_data;
+  GtkWindow *window = gtk_application_get_active_window (application);
+  g_autoptr (GError) error = NULL;
+
+  if (!DR_IS_APP_WINDOW (window))
+    g_warning ("test-render: no window");
+  else if (!render (DR_APP_WINDOW (window), g_variant_get_string (parameter, NULL), &error))
+    g_warning ("test-render: %s", error->message);
+}
+
+void
+dr_test_hooks_install (GtkApplication *application)
+{
+  g_autoptr (GSimpleAction) render_action
+      = g_simple_action_new ("test-render", G_VARIANT_TYPE_STRING);
+
+  g_signal_connect (render_action, "activate", G_CALLBACK (on_render), application);
+  g_action_map_add_action (G_ACTION_MAP (application), G_ACTION (render_action));
+}

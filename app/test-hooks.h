@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-hooks.h: what a test may ask the running app, as an application
+ * action added only when DERMAROLL_APP_TEST_HOOKS=1 is in the environment:
+ *
+ *   app.test-render (s PATH): renders the active window as it is on
+ *   screen (its widget paintable through the window's GskRenderer) to
+ *   PATH, a PNG, and writes PATH.json: {"state": "views" or "no-daemon",
+ *   "zones": {zone: [x, y]}, "gauge": [x, y], "gauge-warning": bool}, the
+ *   pixels of the PNG where each zone's probe point and a filled point of
+ *   the force gauge are drawn, so that the test reads the colours there.
+ *
+ * The action is activated over org.gtk.Actions like any other; the files
+ * are written before the call returns.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+void dr_test_hooks_install (GtkApplication *application);
+
+G_END_DECLS

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* window.c: one window of the app (see window.h). */
+#include "window.h"
+
+#include <glib/gi18n.h>
+
+struct _DrAppWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  DrDaemonLink *link;
+  GCancellable *cancellable; /* calls made from this window */
+  AdwToastOverlay *toasts;
+  GtkStack *state;
+  DrLivePage *live;
+  GSimpleAction *stop;
+};
+
+enum
+{
+  PROP_0,
+  PROP_LINK,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (DrAppWindow, dr_app_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+toast (DrAppWindow *self, const char *message)
+{
+  AdwToast *t = adw_toast_new (message);
+
+  adw_toast_set_timeout (t, 5);
+  adw_toast_overlay_add_toast (self->toasts, t);
+}
+
+static void
+update_stop (DrAppWindow *self)
+{
+  g_simple_action_set_enabled (self->stop, dr_daemon_link_get_roller (self->link) != NULL
+                                               && dr_live_page_get_session_active (self->live));
+}
+
+static void
+on_link_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+
+  gtk_stack_set_visible_child_name (
+      self->state, dr_daemon_link_get_available (self->link) ? "views" : "no-daemon");
+  dr_live_page_set_manager (self->live, dr_daemon_link_get_manager (self->link));
+  dr_live_page_set_roller (self->live, dr_daemon_link_get_roller (self->link));
+  update_stop (self);
+}
+
+static void
+on_session_active (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  update_stop (DR_APP_WINDOW (user_data));
+}
+
+static void
+on_warning (DrLivePage *page, const char *message, gpointer user_data)
+{
+  toast (DR_APP_WINDOW (user_data), message);
+}
+
+static void
+on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 id = 0;
+
+  if (dr_dbus_roller1_call_stop_session_finish (DR_DBUS_ROLLER1 (source), &id, result, &error))
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_dbus_error_strip_remote_error (error);
+  {
+    g_autofree char *text = g_strdup_printf (_ ("Cannot stop the session: %s"), error->message);
+    toast (DR_APP_WINDOW (user_data), text);
+  }
+}
+
+static void
+on_stop (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusRoller1 *roller = dr_daemon_link_get_roller (self->link);
+
+  if (roller == NULL)
+    return;
+  dr_dbus_roller1_call_stop_session (roller, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+                                     on_stopped, self);
+}
+
+static void
+dr_app_window_constructed (GObject *object)
+{
+  DrAppWindow *self = DR_APP_WINDOW (object);
+
+  G_OBJECT_CLASS (dr_app_window_parent_class)->constructed (object);
+  g_signal_connect_object (self->link, "notify::available", G_CALLBACK (on_link_changed), self, 0);
+  g_signal_connect_object (self->link, "notify::roller", G_CALLBACK (on_link_changed), self, 0);
+  on_link_changed (NULL, NULL, self);
+}
+
+static void
+dr_app_window_dispose (GObject *object)
+{
+  DrAppWindow *self = DR_APP_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->link);
+  g_clear_object (&self->stop);
+  G_OBJECT_CLASS (dr_app_window_parent_class)->dispose (object);
+}
+
+static void
+dr_app_window_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  DrAppWindow *self = DR_APP_WINDOW (object);
+
+  switch (id)
+    {
+      case PROP_LINK:
+        self->link = g_value_dup_object (value);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+dr_app_window_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  DrAppWindow *self = DR_APP_WINDOW (object);
+
+  switch (id)
+    {
+      case PROP_LINK:
+        g_value_set_object (value, self->link);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+dr_app_window_class_init (DrAppWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = dr_app_window_constructed;
+  object_class->dispose = dr_app_window_dispose;
+  object_class->set_property = dr_app_window_set_property;
+  object_class->get_property = dr_app_window_get_property;
+
+  props[PROP_LINK]
+      = g_param_spec_object ("link", NULL, NULL, DR_TYPE_DAEMON_LINK,
+                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+}
+
+static void
+dr_app_window_init (DrAppWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *switcher_title = adw_view_switcher_title_new ();
+  GtkWidget *switcher_bar = adw_view_switcher_bar_new ();
+  GtkWidget *views = adw_view_stack_new ();
+  GtkWidget *views_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *no_daemon = adw_status_page_new ();
+  AdwViewStackPage *page;
+
+  self->cancellable = g_cancellable_new ();
+  gtk_window_set_title (GTK_WINDOW (self), _ ("Dermaroll"));
+  gtk_window_set_default_size (GTK_WINDOW (self), 720, 860);
+
+  self->live = DR_LIVE_PAGE (dr_live_page_new ());
+  page = adw_view_stack_add_titled (ADW_VIEW_STACK (views), GTK_WIDGET (self->live), "live",
+                                    _ ("Live"));
+  adw_view_stack_page_set_icon_name (page, "media-record-symbolic");
+  g_signal_connect_object (self->live, "warning", G_CALLBACK (on_warning), self, 0);
+  g_signal_connect_object (self->live, "notify::session-active", G_CALLBACK (on_session_active),
+                           self, 0);
+
+  adw_view_switcher_title_set_stack (ADW_VIEW_SWITCHER_TITLE (switcher_title),
+                                     ADW_VIEW_STACK (views));
+  adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (switcher_title), _ ("Dermaroll"));
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), switcher_title);
+  adw_view_switcher_bar_set_stack (ADW_VIEW_SWITCHER_BAR (switcher_bar), ADW_VIEW_STACK (views));
+  g_object_bind_property (switcher_title, "title-visible", switcher_bar, "reveal",
+                          G_BINDING_SYNC_CREATE);
+  gtk_widget_set_vexpand (views, TRUE);
+  gtk_box_append (GTK_BOX (views_box), views);
+  gtk_box_append (GTK_BOX (views_box), switcher_bar);
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (no_daemon), "dialog-warning-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (no_daemon),
+                             _ ("The dermaroll service is not running"));
+  adw_status_page_set_description (
+      ADW_STATUS_PAGE (no_daemon),
+      _ ("Start it with “systemctl --user start dermarolld”. This window follows it as soon "
+         "as it is there."));
+
+  self->state = GTK_STACK (gtk_stack_new ());
+  gtk_stack_add_named (self->state, no_daemon, "no-daemon");
+  gtk_stack_add_named (self->state, views_box, "views");
+  gtk_widget_set_vexpand (GTK_WIDGET (self->state), TRUE);
+
+  self->toasts = ADW_TOAST_OVERLAY (adw_toast_overlay_new ());
+  adw_toast_overlay_set_child (self->toasts, GTK_WIDGET (self->state));
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->toasts));
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), box);
+
+  self->stop = g_simple_action_new ("stop", NULL);
+  g_simple_action_set_enabled (self->stop, FALSE);
+  g_signal_connect (self->stop, "activate", G_CALLBACK (on_stop), self);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->stop));
+}
+
+DrAppWindow *
+dr_app_window_new (GtkApplication *application, DrDaemonLink *link)
+{
+  return g_object_new (DR_TYPE_APP_WINDOW, "application", application, "link", link, NULL);
+}
+
+DrLivePage *
+dr_app_window_get_live_page (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->live;
+}
+
+const char *
+dr_app_window_get_state (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->state);
+}
