@@ -6,7 +6,7 @@ DR_PACKAGES="
   libglib2.0-dev libglib2.0-bin libsqlite3-dev sqlite3 libsystemd-dev libdbus-1-dev
   dbus python3 python3-dbusmock python3-dbus python3-gi
   librsvg2-bin systemd bash-completion faketime libfaketime
-  libgtk-4-dev libadwaita-1-dev xvfb desktop-file-utils appstream gettext
+  libgtk-4-dev libadwaita-1-dev xvfb desktop-file-utils appstream gettext gir1.2-gdkpixbuf-2.0
 "
 
 # What scripts/bench needs on top: the bleak peer it measures the daemon

@@ -1,0 +1,358 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+'''The desktop app (app/, `dermaroll`) as a person sees it: under Xvfb,
+against the roller emulator and the real dermarolld on private buses.
+
+Each case starts its own X server (Xvfb picks a free display itself:
+-displayfd), buses, emulator, daemon and app, and stops them by pid. The
+app runs with its test hooks (DERMAROLL_APP_TEST_HOOKS=1): the test
+activates its `app.test-render` action over org.gtk.Actions, which renders
+the window through its own GskRenderer to a PNG and says where each zone's
+probe point and the force gauge are in it; the test reads the pixels there
+(GdkPixbuf) and compares them with the colours of the face map's ramp
+(common/coverage-colour.c) for the coverage the daemon reports. Other
+actions (`win.stop`) are driven the same way, as the Stop button does.
+
+The emulator plays its "pressure" pattern on the left cheek on the
+sample timeline and stops mid-way through an over-pressure spike: the
+daemon has then sent PressureWarning and, with no further sample, no
+PressureCleared, so the episode stays open while the test looks (no race
+with the end of a spike).
+'''
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# fixtures.py here, dbus_private.py in tests/, the codec in protocol/.
+sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
+from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, ROLLER_IFACE,  # noqa: E402
+                      Daemon, PrivateBus, Processes, Recorder, call,
+                      get_prop, roller_object_path, tail, wait_for_name, wait_until)
+import gi  # noqa: E402
+gi.require_version('GdkPixbuf', '2.0')
+from gi.repository import GdkPixbuf, GLib  # noqa: E402
+
+ADDRESS = 'C0:FF:EE:00:A9:01'
+APP_ID = 'org.dermaroll.App'
+APP_PATH = '/org/dermaroll/App'
+ACTIONS_IFACE = 'org.gtk.Actions'
+# The pressure pattern (tests/emulator/patterns.c) at the daemon's 100 Hz:
+# a 2.4 s cycle on the left cheek, pressed at 1.2 times the limit from 0.4
+# to 1.0 s of it. Two whole cycles, then 0.8 s into the third: past the
+# 150 ms an episode needs, before the spike ends.
+PRESSURE_SAMPLES = 2 * 240 + 80
+
+# common/coverage-colour.c's ramp and warning colour.
+STOPS = [(0.0, (0xf9, 0xec, 0x9c)), (0.25, (0x9f, 0xd6, 0xa8)), (0.5, (0x41, 0xb6, 0xc4)),
+         (0.75, (0x2c, 0x7f, 0xb8)), (1.0, (0x2a, 0x3d, 0x8f))]
+WARNING = (0xd5, 0x5e, 0x00)
+# force-gauge.c: within the limit, the ramp's blue.
+GAUGE_NORMAL = (0x2c, 0x7f, 0xb8)
+TOLERANCE = 2   # per channel: rounding in the ramp and in the renderer
+
+
+def scale_colour(coverage):
+    c = min(1.0, max(0.0, coverage))
+    for (a_at, a), (b_at, b) in zip(STOPS, STOPS[1:]):
+        if c <= b_at:
+            t = (c - a_at) / (b_at - a_at)
+            return tuple(int(round(a[k] + t * (b[k] - a[k]))) for k in range(3))
+    return STOPS[-1][1]
+
+
+def close(a, b, tol=TOLERANCE):
+    return all(abs(x - y) <= tol for x, y in zip(a, b))
+
+
+def build_root():
+    return os.environ.get('DERMAROLL_BUILD_ROOT') or os.path.join(HERE, '..', '..', 'build')
+
+
+def app_path():
+    return os.environ.get('DERMAROLL_APP') or os.path.join(build_root(), 'app', 'dermaroll')
+
+
+def emulator_path():
+    return os.path.join(build_root(), 'tests', 'roller-emulator')
+
+
+class Picture:
+    '''One rendering of the window: its pixels and where things are.'''
+
+    def __init__(self, png, where):
+        self.pixbuf = GdkPixbuf.Pixbuf.new_from_file(png)
+        self.pixels = self.pixbuf.get_pixels()
+        self.where = where
+
+    @property
+    def state(self):
+        return self.where['state']
+
+    def at(self, x, y):
+        n = self.pixbuf.get_n_channels()
+        i = y * self.pixbuf.get_rowstride() + x * n
+        return tuple(self.pixels[i:i + 3])
+
+    def zone(self, name):
+        point = self.where['zones'][name]
+        return None if point is None else self.at(*point)
+
+    def gauge(self):
+        return self.at(*self.where['gauge'])
+
+    def has_colour(self, rgb):
+        '''Anywhere in the picture, exactly.'''
+        n, stride = self.pixbuf.get_n_channels(), self.pixbuf.get_rowstride()
+        needle = bytes(rgb)
+        start = self.pixels.find(needle)
+        while start >= 0:
+            if (start % stride) % n == 0:
+                return True
+            start = self.pixels.find(needle, start + 1)
+        return False
+
+
+class AppCase(unittest.TestCase):
+    '''Xvfb, private buses, the emulator, dermarolld and the app.'''
+
+    def setUp(self):
+        for path in (app_path(), emulator_path()):
+            if not os.access(path, os.X_OK):
+                self.skipTest(f'{path} not built')
+        self.tmp = tempfile.mkdtemp(prefix='dermaroll-app-')
+        self.renders = 0
+        self.system = PrivateBus('system', self.tmp)
+        self.addCleanup(self.system.stop)
+        self.session = PrivateBus('session', self.tmp)
+        self.addCleanup(self.session.stop)
+        self.display = self.start_xvfb()
+        self.daemon = Daemon(self.tmp, self.system, self.session)
+        self.addCleanup(self.daemon.stop)
+
+    def start_xvfb(self):
+        '''An X server on a display it chose itself (written to its stdout).'''
+        proc = Processes.spawn('Xvfb', ['Xvfb', '-displayfd', '1', '-nolisten', 'tcp',
+                                        '-screen', '0', '1024x1024x24'],
+                               dict(os.environ), os.path.join(self.tmp, 'xvfb.log'),
+                               stdout=subprocess.PIPE)
+        self.addCleanup(Processes.stop, proc)
+        number = proc.stdout.readline().decode().strip()
+        self.assertTrue(number.isdigit(), f'Xvfb said {number!r}; log:\n'
+                        f'{tail(proc.log_path)}')
+        return ':' + number
+
+    def start_emulator(self, *extra):
+        proc = Processes.spawn('roller-emulator',
+                               [emulator_path(), '--bus', self.system.address,
+                                '--roller', ADDRESS + ',App roller', *extra],
+                               dict(os.environ), os.path.join(self.tmp, 'emulator.log'),
+                               stdout=subprocess.PIPE)
+        self.addCleanup(Processes.stop, proc)
+        line = proc.stdout.readline().decode()
+        self.assertTrue(line.startswith('READY'), f'emulator said {line!r}')
+        return proc
+
+    def start_app(self):
+        home = os.path.join(self.tmp, 'app-home')
+        os.makedirs(home, exist_ok=True)
+        env = dict(os.environ,
+                   DISPLAY=self.display,
+                   GDK_BACKEND='x11',
+                   # The same pixels whatever GL the machine has.
+                   GSK_RENDERER='cairo',
+                   DBUS_SESSION_BUS_ADDRESS=self.session.address,
+                   DBUS_SYSTEM_BUS_ADDRESS=self.system.address,
+                   # No dconf service on the private bus, no AT-SPI bus.
+                   GSETTINGS_BACKEND='memory',
+                   NO_AT_BRIDGE='1',
+                   GTK_A11Y='none',
+                   HOME=home,
+                   XDG_CONFIG_HOME=os.path.join(home, '.config'),
+                   XDG_DATA_HOME=os.path.join(home, '.local', 'share'),
+                   XDG_CACHE_HOME=os.path.join(home, '.cache'),
+                   XDG_RUNTIME_DIR=self.tmp,
+                   LANG='C.UTF-8', LANGUAGE='',
+                   DERMAROLL_APP_TEST_HOOKS='1')
+        self.app = Processes.spawn('dermaroll', [app_path()], env,
+                                   os.path.join(self.tmp, 'app.log'))
+        self.addCleanup(self.stop_app)
+        wait_for_name(self.session.conn, APP_ID, 20, proc=self.app)
+
+    def stop_app(self):
+        '''Stops it; fails the test on a warning or critical of the app's own.'''
+        if self.app.poll() is not None:
+            self.fail(f'the app exited with {self.app.returncode}; log:\n'
+                      f'{tail(self.app.log_path)}')
+        Processes.stop(self.app)
+        with open(self.app.log_path, encoding='utf-8', errors='replace') as f:
+            bad = [line for line in f if 'dermaroll-app-WARNING' in line
+                   or 'dermaroll-app-CRITICAL' in line]
+        self.assertEqual(bad, [], 'the app warned')
+
+    def activate(self, name, params=(), path=APP_PATH):
+        call(self.session.conn, APP_ID, path, ACTIONS_IFACE, 'Activate', '(sava{sv})',
+             (name, list(params), {}))
+
+    def action_enabled(self, name, path):
+        enabled, _, _ = call(self.session.conn, APP_ID, path, ACTIONS_IFACE, 'Describe', '(s)',
+                             (name,))
+        return enabled
+
+    def render(self):
+        '''The window as it is now.'''
+        self.renders += 1
+        png = os.path.join(self.tmp, f'render-{self.renders}.png')
+        self.activate('test-render', [GLib.Variant('s', png)])
+        with open(png + '.json', encoding='utf-8') as f:
+            where = json.load(f)
+        return Picture(png, where) if where['drawn'] else None
+
+    def wait_picture(self, predicate, what, timeout=15, details=None):
+        '''Renders until predicate(picture) holds; the last picture.'''
+        last = []
+        # wait_until also looks after every D-Bus message that comes:
+        # render at most every 100 ms.
+        next_at = [0.0]
+
+        def check():
+            if time.monotonic() < next_at[0]:
+                return False
+            next_at[0] = time.monotonic() + 0.1
+            picture = self.render()
+            if picture is None:
+                return False
+            last[:] = [picture]
+            return predicate(picture)
+        wait_until(check, timeout, what, poll_ms=100,
+                   details=lambda: f'last picture {self.tmp}/render-{self.renders}.png: '
+                   f'{last[0].where if last else None} {details() if details else ""}')
+        return last[0]
+
+    def window_path(self):
+        return APP_PATH + '/window/1'
+
+    def pair(self):
+        path = roller_object_path(ADDRESS)
+        self.assertEqual(call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'Pair',
+                              '(s)', (ADDRESS,), timeout=30), path)
+        return path
+
+    def roller_prop(self, name):
+        return get_prop(self.session.conn, DERMAROLL, roller_object_path(ADDRESS), ROLLER_IFACE,
+                        name)
+
+    def emulator_done(self):
+        stats = call(self.system.conn, 'org.bluez', '/org/dermaroll/Emulator',
+                     'org.dermaroll.Emulator1', 'Stats')['rollers'][ADDRESS]
+        return stats['exhausted'] and stats['pending'] == 0
+
+    def roll_into_open_episode(self):
+        '''Pairs; the emulator rolls the left cheek and stops pressing too
+        hard. Returns once every frame is acknowledged, with the
+        PressureWarning that came.'''
+        recorder = Recorder(self.session.conn, sender=None, iface=ROLLER_IFACE)
+        self.addCleanup(recorder.close)
+        self.pair()
+        wait_until(self.emulator_done, 30, 'every frame acknowledged')
+        warnings = recorder.wait_signal('PressureWarning', timeout=10)
+        return recorder, warnings
+
+
+class Live(AppCase):
+    '''The Live view.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_emulator('--pattern', 'pressure', '--rate', '0', '--protocol-version', '2',
+                            '--samples', str(PRESSURE_SAMPLES))
+        self.daemon.start()
+        self.start_app()
+
+    def test_zone_fills_while_rolling(self):
+        '''Before any rolling the left cheek's centre is the ramp's 0 %;
+        once the emulator rolled it, the colour of the coverage the daemon
+        reports; the forehead, never rolled, stays at 0 %.'''
+        before = self.wait_picture(lambda p: p.state == 'views' and p.zone('left-cheek'),
+                                   'the live map')
+        for zone in ('left-cheek', 'forehead', 'nose', 'neck'):
+            self.assertTrue(close(before.zone(zone), scale_colour(0)),
+                            f'{zone} before rolling: {before.zone(zone)}')
+
+        self.roll_into_open_episode()
+        # Roller1.Coverage comes at most twice a second and settles once
+        # every frame is in: the picture must come to show the coverage the
+        # daemon reports (read after each rendering, so a picture older
+        # than the value read is simply tried again).
+        seen = []
+
+        def shows_reported(picture):
+            coverage = self.roller_prop('Coverage').get('left-cheek', 0)
+            seen[:] = [coverage, picture.zone('left-cheek')]
+            return coverage > 0.05 and close(picture.zone('left-cheek'), scale_colour(coverage))
+        after = self.wait_picture(shows_reported, 'the left cheek in its coverage colour',
+                                  details=lambda: f'coverage, pixel: {seen}')
+        self.assertFalse(close(after.zone('left-cheek'), scale_colour(0)))
+        self.assertTrue(close(after.zone('forehead'), scale_colour(0)), after.zone('forehead'))
+
+    def test_gauge_warns_during_over_pressure(self):
+        '''The force gauge is the normal colour while pressing within the
+        limit and the warning colour from the daemon's PressureWarning
+        until the episode ends.'''
+        before = self.wait_picture(lambda p: p.state == 'views', 'the live view')
+        self.assertFalse(before.where['gauge-warning'])
+        self.assertFalse(close(before.gauge(), WARNING), before.gauge())
+
+        _, warnings = self.roll_into_open_episode()
+        self.assertEqual(warnings[-1].args[1], 'left-cheek')
+        self.assertGreater(warnings[-1].args[2], warnings[-1].args[3])
+        # Force above zero: the gauge's fill point is filled, in warning colour.
+        wait_until(lambda: self.roller_prop('Force') > 0, 5, 'a force')
+        during = self.wait_picture(lambda p: close(p.gauge(), WARNING),
+                                   'the gauge in the warning colour')
+        self.assertTrue(during.where['gauge-warning'])
+
+    def test_stop_button_ends_the_session(self):
+        '''win.stop (the Stop button) is disabled with no session; during
+        one it stops it through the daemon.'''
+        self.wait_picture(lambda p: p.state == 'views', 'the live view')
+        self.assertFalse(self.action_enabled('stop', self.window_path()))
+        recorder, _ = self.roll_into_open_episode()
+        session = self.roller_prop('ActiveSession')
+        self.assertNotEqual(session, 0)
+        wait_until(lambda: self.action_enabled('stop', self.window_path()), 10,
+                   'win.stop enabled')
+        self.activate('stop', path=self.window_path())
+        ended = recorder.wait_signal('SessionEnded', timeout=10)
+        self.assertEqual(ended[-1].args[0], session)
+        wait_until(lambda: self.roller_prop('ActiveSession') == 0, 5,
+                   'no active session')
+        wait_until(lambda: not self.action_enabled('stop', self.window_path()),
+                   10, 'win.stop disabled again')
+
+
+class NoDaemon(AppCase):
+    '''The app started before the daemon.'''
+
+    def test_says_so_then_follows_the_daemon(self):
+        '''Without the daemon the window says so (no map drawn); once the
+        daemon is there, the map shows without any action from the user.'''
+        self.start_emulator('--pattern', 'idle')
+        self.start_app()
+        absent = self.wait_picture(lambda p: p.state == 'no-daemon', 'the no-daemon page')
+        self.assertIsNone(absent.zone('left-cheek'))
+        self.assertFalse(absent.has_colour(scale_colour(0)), 'a map drawn without a daemon')
+        self.daemon.start()
+        present = self.wait_picture(lambda p: p.state == 'views' and p.zone('left-cheek'),
+                                    'the live map once the daemon is there')
+        self.assertTrue(close(present.zone('left-cheek'), scale_colour(0)),
+                        present.zone('left-cheek'))
+        self.assertTrue(present.has_colour(scale_colour(0)))
+
+
+if __name__ == '__main__':
+    unittest.main()
