@@ -90,13 +90,13 @@ drop_objects (DrDaemonLink *self)
     }
 }
 
+/* The object manager is ready after the Manager1 proxy: available then. */
 static void
 on_objects_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusObjectManager) objects
       = dr_dbus_object_manager_client_new_finish (result, &error);
-  g_autoptr (GDBusObject) root = NULL;
   DrDaemonLink *self;
 
   if (objects == NULL)
@@ -108,9 +108,6 @@ on_objects_ready (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   self = DR_DAEMON_LINK (user_data);
   self->objects = g_steal_pointer (&objects);
-  root = g_dbus_object_manager_get_object (self->objects, DR_MANAGER_PATH);
-  if (root != NULL)
-    self->manager = dr_dbus_object_get_manager1 (DR_DBUS_OBJECT (root));
   g_signal_connect (self->objects, "object-added", G_CALLBACK (on_objects_changed), self);
   g_signal_connect (self->objects, "object-removed", G_CALLBACK (on_objects_changed), self);
   g_signal_connect (self->objects, "interface-added", G_CALLBACK (on_objects_changed), self);
@@ -118,6 +115,31 @@ on_objects_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MANAGER]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AVAILABLE]);
   choose_roller (self);
+}
+
+/* The Manager1 proxy first (the object manager lists the objects below
+ * its own path only), then the object manager. */
+static void
+on_manager_ready (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrDBusManager1) manager = dr_dbus_manager1_proxy_new_finish (result, &error);
+  DrDaemonLink *self;
+
+  if (manager == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("cannot reach the service's Manager1: %s", error->message);
+      return;
+    }
+  self = DR_DAEMON_LINK (user_data);
+  self->manager = g_steal_pointer (&manager);
+  /* user_data is not a reference: the callback only runs uncancelled,
+   * and dispose cancels. */
+  dr_dbus_object_manager_client_new (g_dbus_proxy_get_connection (G_DBUS_PROXY (self->manager)),
+                                     G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                                     DR_BUS_NAME, DR_MANAGER_PATH, self->cancellable,
+                                     on_objects_ready, self);
 }
 
 static void
@@ -130,9 +152,8 @@ on_name_appeared (GDBusConnection *connection, const char *name, const char *own
   self->cancellable = g_cancellable_new ();
   /* user_data is not a reference: the callback only runs uncancelled,
    * and dispose cancels. */
-  dr_dbus_object_manager_client_new (
-      connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, DR_BUS_NAME,
-      DR_MANAGER_PATH, self->cancellable, on_objects_ready, self);
+  dr_dbus_manager1_proxy_new (connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, DR_BUS_NAME,
+                              DR_MANAGER_PATH, self->cancellable, on_manager_ready, self);
 }
 
 static void
@@ -186,7 +207,7 @@ dr_daemon_link_get_property (GObject *object, guint id, GValue *value, GParamSpe
         g_value_set_boolean (value, dr_daemon_link_get_available (self));
         break;
       case PROP_MANAGER:
-        g_value_set_object (value, self->manager);
+        g_value_set_object (value, dr_daemon_link_get_manager (self));
         break;
       case PROP_ROLLER:
         g_value_set_object (value, self->roller);
@@ -255,7 +276,8 @@ DrDBusManager1 *
 dr_daemon_link_get_manager (DrDaemonLink *self)
 {
   g_return_val_if_fail (DR_IS_DAEMON_LINK (self), NULL);
-  return self->manager;
+  /* Made first, handed out once the objects are there too. */
+  return self->objects != NULL ? self->manager : NULL;
 }
 
 DrDBusRoller1 *
