@@ -448,6 +448,13 @@ dr_live_page_get_map (DrLivePage *self)
   return DR_FACE_MAP_VIEW (self->map);
 }
 
+const char *
+dr_live_page_get_session_text (DrLivePage *self)
+{
+  g_return_val_if_fail (DR_IS_LIVE_PAGE (self), NULL);
+  return gtk_label_get_text (GTK_LABEL (self->session_label));
+}
+
 DrForceGauge *
 dr_live_page_get_gauge (DrLivePage *self)
 {

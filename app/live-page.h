@@ -30,5 +30,7 @@ gboolean dr_live_page_get_session_active (DrLivePage *self);
 
 DrFaceMapView *dr_live_page_get_map (DrLivePage *self);
 DrForceGauge *dr_live_page_get_gauge (DrLivePage *self);
+/* What the session line says: "Session 3 · 02:15". */
+const char *dr_live_page_get_session_text (DrLivePage *self);
 
 G_END_DECLS

@@ -5,6 +5,21 @@
 #include "window.h"
 #include "zones.h"
 
+/* A JSON string of UTF-8 @text. */
+static void
+append_json_string (GString *json, const char *text)
+{
+  g_string_append_c (json, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (json, "\\%c", *p);
+    else if ((guchar) *p < 0x20)
+      g_string_append_printf (json, "\\u%04x", (guchar) *p);
+    else
+      g_string_append_c (json, *p);
+  g_string_append_c (json, '"');
+}
+
 /* @widget's point (@x, @y) in the rendered picture: in the window's
  * coordinates, less the origin of the window's own bounds (its CSD frame
  * lies before its coordinates' origin; the paintable starts at the
@@ -36,7 +51,7 @@ render (DrAppWindow *window, const char *path, GError **error)
   g_autoptr (GdkTexture) texture = NULL;
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
   DrLivePage *live = dr_app_window_get_live_page (window);
-  GtkWidget *map = GTK_WIDGET (dr_live_page_get_map (live));
+  DrFaceMapView *map = dr_app_window_get_visible_map (window);
   GtkWidget *gauge = GTK_WIDGET (dr_live_page_get_gauge (live));
   graphene_rect_t bounds;
   g_autoptr (GString) json = g_string_new (NULL);
@@ -62,21 +77,26 @@ render (DrAppWindow *window, const char *path, GError **error)
       return FALSE;
     }
 
-  g_string_append_printf (json, "{\"drawn\": true, \"state\": \"%s\", \"zones\": {",
-                          dr_app_window_get_state (window));
+  g_string_append_printf (json,
+                          "{\"drawn\": true, \"state\": \"%s\", \"view\": \"%s\", "
+                          "\"history-sessions\": %u, \"zones\": {",
+                          dr_app_window_get_state (window), dr_app_window_get_view (window),
+                          dr_history_page_get_n_sessions (dr_app_window_get_history_page (window)));
   for (int i = 0; zones[i] != NULL; i++)
     {
       g_string_append_printf (json, "%s\"%s\": ", i ? ", " : "", zones[i]);
-      if (dr_face_map_view_zone_point (DR_FACE_MAP_VIEW (map), zones[i], &x, &y))
-        add_point (json, map, widget, &bounds, x, y);
+      if (map != NULL && dr_face_map_view_zone_point (map, zones[i], &x, &y))
+        add_point (json, GTK_WIDGET (map), widget, &bounds, x, y);
       else
         g_string_append (json, "null");
     }
   g_string_append (json, "}, \"gauge\": ");
   dr_force_gauge_fill_point (DR_FORCE_GAUGE (gauge), &x, &y);
   add_point (json, gauge, widget, &bounds, x, y);
-  g_string_append_printf (json, ", \"gauge-warning\": %s}\n",
+  g_string_append_printf (json, ", \"gauge-warning\": %s, \"session\": ",
                           dr_force_gauge_get_warning (DR_FORCE_GAUGE (gauge)) ? "true" : "false");
+  append_json_string (json, dr_live_page_get_session_text (live));
+  g_string_append (json, "}\n");
   return g_file_set_contents (json_path, json->str, (gssize) json->len, error);
 }
 

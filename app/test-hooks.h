@@ -4,10 +4,15 @@
  *
  *   app.test-render (s PATH): renders the active window as it is on
  *   screen (its widget paintable through the window's GskRenderer) to
- *   PATH, a PNG, and writes PATH.json: {"state": "views" or "no-daemon",
- *   "zones": {zone: [x, y]}, "gauge": [x, y], "gauge-warning": bool}, the
- *   pixels of the PNG where each zone's probe point and a filled point of
- *   the force gauge are drawn, so that the test reads the colours there.
+ *   PATH, a PNG, and writes PATH.json: {"drawn": true, "state": "views" or
+ *   "no-daemon", "view": "live" or "history", "history-sessions": rows in
+ *   History, "zones": {zone: [x, y] or null}, "gauge": [x, y],
+ *   "gauge-warning": bool, "session": the Live view's session line}: the
+ *   pixels of the PNG where each zone's probe
+ *   point is drawn on the face map shown (the Live one, or a session's in
+ *   History) and a filled point of the force gauge, so that the test reads
+ *   the colours there. Before the window is first on screen: only
+ *   {"drawn": false}.
  *
  * The action is activated over org.gtk.Actions like any other; the files
  * are written before the call returns.

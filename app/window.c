@@ -12,7 +12,9 @@ struct _DrAppWindow
   GCancellable *cancellable; /* calls made from this window */
   AdwToastOverlay *toasts;
   GtkStack *state;
+  AdwViewStack *views;
   DrLivePage *live;
+  DrHistoryPage *history;
   GSimpleAction *stop;
 };
 
@@ -52,6 +54,8 @@ on_link_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
       self->state, dr_daemon_link_get_available (self->link) ? "views" : "no-daemon");
   dr_live_page_set_manager (self->live, dr_daemon_link_get_manager (self->link));
   dr_live_page_set_roller (self->live, dr_daemon_link_get_roller (self->link));
+  dr_history_page_set_manager (self->history, dr_daemon_link_get_manager (self->link));
+  dr_history_page_set_roller (self->history, dr_daemon_link_get_roller (self->link));
   update_stop (self);
 }
 
@@ -62,7 +66,7 @@ on_session_active (GObject *object, GParamSpec *pspec, gpointer user_data)
 }
 
 static void
-on_warning (DrLivePage *page, const char *message, gpointer user_data)
+on_warning (GtkWidget *page, const char *message, gpointer user_data)
 {
   toast (DR_APP_WINDOW (user_data), message);
 }
@@ -94,6 +98,15 @@ on_stop (GSimpleAction *action, GVariant *parameter, gpointer user_data)
     return;
   dr_dbus_roller1_call_stop_session (roller, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
                                      on_stopped, self);
+}
+
+static void
+on_show_session (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+
+  adw_view_stack_set_visible_child_name (self->views, "history");
+  dr_history_page_show_session (self->history, g_variant_get_uint64 (parameter));
 }
 
 static void
@@ -186,6 +199,12 @@ dr_app_window_init (DrAppWindow *self)
                                     _ ("Live"));
   adw_view_stack_page_set_icon_name (page, "media-record-symbolic");
   g_signal_connect_object (self->live, "warning", G_CALLBACK (on_warning), self, 0);
+  self->history = DR_HISTORY_PAGE (dr_history_page_new ());
+  page = adw_view_stack_add_titled (ADW_VIEW_STACK (views), GTK_WIDGET (self->history), "history",
+                                    _ ("History"));
+  adw_view_stack_page_set_icon_name (page, "document-open-recent-symbolic");
+  g_signal_connect_object (self->history, "warning", G_CALLBACK (on_warning), self, 0);
+  self->views = ADW_VIEW_STACK (views);
   g_signal_connect_object (self->live, "notify::session-active", G_CALLBACK (on_session_active),
                            self, 0);
 
@@ -223,6 +242,11 @@ dr_app_window_init (DrAppWindow *self)
   g_simple_action_set_enabled (self->stop, FALSE);
   g_signal_connect (self->stop, "activate", G_CALLBACK (on_stop), self);
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->stop));
+  {
+    g_autoptr (GSimpleAction) show = g_simple_action_new ("show-session", G_VARIANT_TYPE_UINT64);
+    g_signal_connect (show, "activate", G_CALLBACK (on_show_session), self);
+    g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (show));
+  }
 }
 
 DrAppWindow *
@@ -236,6 +260,32 @@ dr_app_window_get_live_page (DrAppWindow *self)
 {
   g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
   return self->live;
+}
+
+DrHistoryPage *
+dr_app_window_get_history_page (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->history;
+}
+
+const char *
+dr_app_window_get_view (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return adw_view_stack_get_visible_child_name (self->views);
+}
+
+DrFaceMapView *
+dr_app_window_get_visible_map (DrAppWindow *self)
+{
+  const char *view = dr_app_window_get_view (self);
+
+  if (g_strcmp0 (view, "live") == 0)
+    return dr_live_page_get_map (self->live);
+  if (g_strcmp0 (view, "history") == 0)
+    return dr_history_page_get_map (self->history);
+  return NULL;
 }
 
 const char *

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* window.h: DrAppWindow, one window of the app: a header with the view
- * switcher, the views (Live first) while the daemon is there, a page that
+ * switcher, the views (Live, History) while the daemon is there, a page that
  * says it is not while it is not, and the daemon's warnings as toasts.
  *
  * Its "win.stop" action stops the roller's session (Roller1.StopSession);
- * it is enabled while there is one.
+ * it is enabled while there is one. "win.show-session" (t) opens a
+ * session's map in the History view.
  */
 #pragma once
 
 #include <adwaita.h>
 
 #include "daemon-link.h"
+#include "history-page.h"
 #include "live-page.h"
 
 G_BEGIN_DECLS
@@ -21,6 +23,11 @@ G_DECLARE_FINAL_TYPE (DrAppWindow, dr_app_window, DR, APP_WINDOW, AdwApplication
 DrAppWindow *dr_app_window_new (GtkApplication *application, DrDaemonLink *link);
 
 DrLivePage *dr_app_window_get_live_page (DrAppWindow *self);
+DrHistoryPage *dr_app_window_get_history_page (DrAppWindow *self);
+/* "live" or "history": the view shown. */
+const char *dr_app_window_get_view (DrAppWindow *self);
+/* The face map on screen in the view shown, or NULL. */
+DrFaceMapView *dr_app_window_get_visible_map (DrAppWindow *self);
 /* "no-daemon" or "views": what the window shows. */
 const char *dr_app_window_get_state (DrAppWindow *self);
 

@@ -21,6 +21,7 @@ with the end of a spike).
 '''
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -326,6 +327,10 @@ class Live(AppCase):
         self.assertNotEqual(session, 0)
         wait_until(lambda: self.action_enabled('stop', self.window_path()), 10,
                    'win.stop enabled')
+        # The session's line: its id and its time so far.
+        self.wait_picture(lambda p: re.fullmatch(rf'Session {session} · \d\d:\d\d',
+                                                 p.where['session']),
+                          "the session's time")
         self.activate('stop', path=self.window_path())
         ended = recorder.wait_signal('SessionEnded', timeout=10)
         self.assertEqual(ended[-1].args[0], session)
@@ -333,6 +338,41 @@ class Live(AppCase):
                    'no active session')
         wait_until(lambda: not self.action_enabled('stop', self.window_path()),
                    10, 'win.stop disabled again')
+
+
+class History(AppCase):
+    '''The History view.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_emulator('--pattern', 'pressure', '--rate', '0', '--protocol-version', '2',
+                            '--samples', str(PRESSURE_SAMPLES))
+        self.daemon.start()
+        self.start_app()
+
+    def test_ended_session_listed_and_its_map(self):
+        '''A session that ended is listed at once; win.show-session opens its
+        map, each zone in the colour of its stored coverage.'''
+        first = self.wait_picture(lambda p: p.state == 'views', 'the window')
+        self.assertEqual(first.where['history-sessions'], 0)
+        recorder, _ = self.roll_into_open_episode()
+        session = self.roller_prop('ActiveSession')
+        call(self.session.conn, DERMAROLL, roller_object_path(ADDRESS), ROLLER_IFACE,
+             'StopSession')
+        recorder.wait_signal('SessionEnded')
+        self.wait_picture(lambda p: p.where['history-sessions'] == 1, 'the session listed')
+
+        stored = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                      'GetSessionCoverage', '(t)', (session,))
+        self.assertGreater(stored['left-cheek'][0], 0.05, stored)
+        self.activate('show-session', [GLib.Variant('t', session)], path=self.window_path())
+        shown = self.wait_picture(
+            lambda p: p.where['view'] == 'history' and p.zone('left-cheek') is not None,
+            "the session's map")
+        for zone, (coverage, *_) in stored.items():
+            if zone in shown.where['zones']:
+                self.assertTrue(close(shown.zone(zone), scale_colour(coverage)),
+                                f'{zone}: {shown.zone(zone)} for {coverage}')
 
 
 class NoDaemon(AppCase):
