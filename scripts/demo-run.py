@@ -15,6 +15,10 @@ the sessions, the coverage table (with its direction missing, the dates
 each zone may be treated again and the aftercare) and coverage.svg, Ann's
 zones with their rest, the events, and the session summary exactly as the
 notification server received it. Every process it starts is stopped by pid.
+
+With --app (scripts/demo --app, a display needed) the desktop app opens on
+the same buses as soon as the daemon is there, shows the session live, and
+the demo waits for its window to be closed at the end.
 """
 import os
 import re
@@ -34,6 +38,7 @@ PERSON = "Ann"
 SPEED = 10  # the recording plays ten times faster than it was rolled
 
 SUMMARY = re.compile(r"Session \d+ finished$")
+APP = "--app" in sys.argv[1:]
 
 procs = []
 
@@ -144,6 +149,10 @@ def main():
     start([os.path.join(BUILD, "daemon", "dermarolld"), "--db", os.path.join(tmp, "dermaroll.db")],
           env=dict(env, G_MESSAGES_DEBUG="all"), stdout=logf, stderr=logf)
     print(f"log: {log}")
+    app_proc = None
+    if APP:
+        say("the desktop app (build/app/dermaroll) on the same buses")
+        app_proc = start([os.path.join(BUILD, "app", "dermaroll")], env=env)
     import dbus  # Debian's python3-dbus
     session = dbus.bus.BusConnection(session_bus)
     system = dbus.bus.BusConnection(system_bus)
@@ -224,6 +233,9 @@ def main():
         print(f"  {text}")
     print(f"\nThe face map is in {svg}. Rendered for a person: rsvg-convert coverage.svg > "
           f"coverage.png")
+    if app_proc is not None and app_proc.poll() is None:
+        say("the app stays open with the session in History: close its window to end the demo")
+        app_proc.wait()
     session.close()
     system.close()
     return tmp
