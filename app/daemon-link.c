@@ -18,6 +18,7 @@ struct _DrDaemonLink
   GDBusObjectManager *objects;
   DrDBusManager1 *manager;
   DrDBusRoller1 *roller;
+  DrDBusPerson1 *person; /* the roller's (Roller1.Person) */
 };
 
 enum
@@ -27,12 +28,40 @@ enum
   PROP_AVAILABLE,
   PROP_MANAGER,
   PROP_ROLLER,
+  PROP_PERSON,
   N_PROPS
 };
 
 static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (DrDaemonLink, dr_daemon_link, G_TYPE_OBJECT)
+
+/* The roller's person, from the object manager: Roller1.Person may name
+ * one before its object is announced, or after it went. */
+static void
+choose_person (DrDaemonLink *self)
+{
+  g_autoptr (DrDBusPerson1) person = NULL;
+  const char *path = self->roller ? dr_dbus_roller1_get_person (self->roller) : NULL;
+
+  if (self->objects != NULL && path != NULL && g_variant_is_object_path (path))
+    {
+      g_autoptr (GDBusObject) object = g_dbus_object_manager_get_object (self->objects, path);
+
+      if (object != NULL)
+        person = dr_dbus_object_get_person1 (DR_DBUS_OBJECT (object));
+    }
+  if (person == self->person)
+    return;
+  g_set_object (&self->person, person);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PERSON]);
+}
+
+static void
+on_roller_person (GObject *roller, GParamSpec *pspec, gpointer user_data)
+{
+  choose_person (DR_DAEMON_LINK (user_data));
+}
 
 /* The roller shown: the first Roller1 by address, so that it does not
  * change with the order the daemon announced them in. */
@@ -59,10 +88,16 @@ choose_roller (DrDaemonLink *self)
         }
       g_list_free_full (objects, g_object_unref);
     }
-  if (best == self->roller)
-    return;
-  g_set_object (&self->roller, best);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLLER]);
+  if (best != self->roller)
+    {
+      if (self->roller != NULL)
+        g_signal_handlers_disconnect_by_data (self->roller, self);
+      g_set_object (&self->roller, best);
+      if (best != NULL)
+        g_signal_connect (best, "notify::person", G_CALLBACK (on_roller_person), self);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ROLLER]);
+    }
+  choose_person (self);
 }
 
 static void
@@ -189,7 +224,10 @@ dr_daemon_link_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->objects, self);
   g_clear_object (&self->objects);
   g_clear_object (&self->manager);
+  if (self->roller != NULL)
+    g_signal_handlers_disconnect_by_data (self->roller, self);
   g_clear_object (&self->roller);
+  g_clear_object (&self->person);
   G_OBJECT_CLASS (dr_daemon_link_parent_class)->dispose (object);
 }
 
@@ -211,6 +249,9 @@ dr_daemon_link_get_property (GObject *object, guint id, GValue *value, GParamSpe
         break;
       case PROP_ROLLER:
         g_value_set_object (value, self->roller);
+        break;
+      case PROP_PERSON:
+        g_value_set_object (value, self->person);
         break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
@@ -251,6 +292,8 @@ dr_daemon_link_class_init (DrDaemonLinkClass *klass)
                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   props[PROP_ROLLER] = g_param_spec_object ("roller", NULL, NULL, DR_DBUS_TYPE_ROLLER1,
                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_PERSON] = g_param_spec_object ("person", NULL, NULL, DR_DBUS_TYPE_PERSON1,
+                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -285,4 +328,11 @@ dr_daemon_link_get_roller (DrDaemonLink *self)
 {
   g_return_val_if_fail (DR_IS_DAEMON_LINK (self), NULL);
   return self->roller;
+}
+
+DrDBusPerson1 *
+dr_daemon_link_get_person (DrDaemonLink *self)
+{
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), NULL);
+  return self->person;
 }

@@ -9,7 +9,8 @@
  * Properties, notified when they change: "available" (the daemon owns its
  * name and its objects are loaded), "manager" (DrDBusManager1, NULL while
  * unavailable), "roller" (DrDBusRoller1, NULL when none is paired or
- * known).
+ * known), "person" (DrDBusPerson1: the one the roller rolls for, NULL
+ * while its object is not known).
  */
 #pragma once
 
@@ -28,5 +29,6 @@ DrDaemonLink *dr_daemon_link_new (gboolean system);
 gboolean dr_daemon_link_get_available (DrDaemonLink *self);
 DrDBusManager1 *dr_daemon_link_get_manager (DrDaemonLink *self);
 DrDBusRoller1 *dr_daemon_link_get_roller (DrDaemonLink *self);
+DrDBusPerson1 *dr_daemon_link_get_person (DrDaemonLink *self);
 
 G_END_DECLS

@@ -16,7 +16,8 @@ struct _DrFaceMapView
 
   double coverage[DR_N_FACE_ZONES];
   char *missing[DR_N_FACE_ZONES]; /* "vertical missing", NULL: nothing to say */
-  int current;                    /* zone id, -1: none */
+  gboolean excluded[DR_N_FACE_ZONES];
+  int current; /* zone id, -1: none */
   GtkWidget *labels[DR_N_FACE_ZONES];
 };
 
@@ -136,6 +137,24 @@ draw_zone (DrFaceMapView *self, cairo_t *cr, int zone)
   dr_coverage_rgb (self->coverage[zone], rgb);
   set_rgb (cr, rgb);
   cairo_fill_preserve (cr);
+  if (self->excluded[zone])
+    {
+      /* The SVG map's hatching: lines at 45°, 3 of every 8 units, so that
+       * "do not roll here" does not rest on colour. */
+      cairo_save (cr);
+      cairo_clip (cr);
+      cairo_set_source_rgba (cr, 0x4a / 255.0, 0x3b / 255.0, 0x36 / 255.0, 0.4);
+      cairo_set_line_width (cr, 3);
+      for (double d = DR_FACE_BOX_X - DR_FACE_BOX_H; d < DR_FACE_BOX_X + DR_FACE_BOX_W;
+           d += 8 * G_SQRT2)
+        {
+          cairo_move_to (cr, d, DR_FACE_BOX_Y);
+          cairo_line_to (cr, d + DR_FACE_BOX_H, DR_FACE_BOX_Y + DR_FACE_BOX_H);
+        }
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      path_to_cairo (cr, shape->path);
+    }
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_set_line_width (cr, 2.5);
   cairo_stroke (cr);
@@ -268,15 +287,23 @@ update_label (DrFaceMapView *self, int zone)
   g_autofree char *text = NULL;
   g_autofree char *description = NULL;
 
-  text = self->missing[zone] ? g_strdup_printf ("%s\n%s\n%s", name, pct, self->missing[zone])
-                             : g_strdup_printf ("%s\n%s", name, pct);
+  {
+    GString *t = g_string_new (name);
+
+    g_string_append_printf (t, "\n%s", pct);
+    if (self->excluded[zone])
+      g_string_append_printf (t, "\n%s", _ ("excluded"));
+    if (self->missing[zone])
+      g_string_append_printf (t, "\n%s", self->missing[zone]);
+    text = g_string_free (t, FALSE);
+  }
   gtk_label_set_text (GTK_LABEL (self->labels[zone]), text);
   /* TRANSLATORS: a zone of the face map read by a screen reader, e.g.
    * "left cheek: 40 % covered, vertical missing, being rolled". */
-  description
-      = g_strdup_printf (_ ("%s: %s covered%s%s%s"), name, pct, self->missing[zone] ? ", " : "",
-                         self->missing[zone] ? self->missing[zone] : "",
-                         self->current == zone ? _ (", being rolled") : "");
+  description = g_strdup_printf (
+      _ ("%s: %s covered%s%s%s%s"), name, pct, self->excluded[zone] ? _ (", excluded") : "",
+      self->missing[zone] ? ", " : "", self->missing[zone] ? self->missing[zone] : "",
+      self->current == zone ? _ (", being rolled") : "");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->labels[zone]),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, name,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
@@ -394,6 +421,23 @@ dr_face_map_view_set_current_zone (DrFaceMapView *self, const char *zone)
       update_label (self, id);
   }
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+dr_face_map_view_set_excluded (DrFaceMapView *self, const char *const *zones)
+{
+  g_return_if_fail (DR_IS_FACE_MAP_VIEW (self));
+
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      gboolean excluded = zones != NULL && g_strv_contains (zones, dr_face_zones[z].name);
+
+      if (excluded == self->excluded[z])
+        continue;
+      self->excluded[z] = excluded;
+      update_label (self, z);
+    }
+  gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 
 gboolean

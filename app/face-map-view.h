@@ -2,11 +2,11 @@
 /* face-map-view.h: DrFaceMapView, the live face map: the face of
  * common/face-geometry.h drawn with GtkSnapshot, each zone filled with the
  * colour of its coverage (common/coverage-colour.h, the SVG map's ramp),
- * the zone being rolled outlined, and in each zone a label with its name,
- * its coverage and the stroke directions still missing (version 2
- * rollers). Each label is a child widget whose accessible name is the
- * zone's and whose description says its coverage, so that a screen reader
- * reads the map zone by zone.
+ * the zone being rolled outlined, the person's excluded zones hatched as
+ * on the SVG map, and in each zone a label with its name, its coverage,
+ * "excluded" and the stroke directions still missing (version 2 rollers). Each label is a child
+ * widget whose accessible name is the zone's and whose description says its coverage, so that a
+ * screen reader reads the map zone by zone.
  */
 #pragma once
 
@@ -23,6 +23,8 @@ GtkWidget *dr_face_map_view_new (void);
 void dr_face_map_view_set_coverage (DrFaceMapView *self, GVariant *coverage);
 /* Roller1.PassesByDirection (a{s(dddd)}); NULL: none. */
 void dr_face_map_view_set_passes (DrFaceMapView *self, GVariant *passes);
+/* Person1.ExcludedZones: hatched, and said in their labels; NULL: none. */
+void dr_face_map_view_set_excluded (DrFaceMapView *self, const char *const *zones);
 /* Roller1.CurrentZone; NULL or "": none. */
 void dr_face_map_view_set_current_zone (DrFaceMapView *self, const char *zone);
 

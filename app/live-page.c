@@ -13,6 +13,7 @@ struct _DrLivePage
 
   DrDBusRoller1 *roller;
   DrDBusManager1 *manager;
+  DrDBusPerson1 *person;
   GCancellable *cancellable; /* the session's start being asked for; NULL: no call */
 
   GtkWidget *roller_label;
@@ -307,6 +308,9 @@ dr_live_page_dispose (GObject *object)
   if (self->roller != NULL)
     g_signal_handlers_disconnect_by_data (self->roller, self);
   g_clear_object (&self->roller);
+  if (self->person != NULL)
+    g_signal_handlers_disconnect_by_data (self->person, self);
+  g_clear_object (&self->person);
   g_clear_object (&self->manager);
   G_OBJECT_CLASS (dr_live_page_parent_class)->dispose (object);
 }
@@ -423,6 +427,32 @@ dr_live_page_set_roller (DrLivePage *self, DrDBusRoller1 *roller)
   /* A new roller's session is another one. */
   set_session (self, 0);
   update_all (self);
+}
+
+static void
+on_excluded_zones (GObject *person, GParamSpec *pspec, gpointer user_data)
+{
+  DrLivePage *self = user_data;
+
+  dr_face_map_view_set_excluded (
+      DR_FACE_MAP_VIEW (self->map),
+      self->person ? (const char *const *) dr_dbus_person1_get_excluded_zones (self->person)
+                   : NULL);
+}
+
+void
+dr_live_page_set_person (DrLivePage *self, DrDBusPerson1 *person)
+{
+  g_return_if_fail (DR_IS_LIVE_PAGE (self));
+
+  if (person == self->person)
+    return;
+  if (self->person != NULL)
+    g_signal_handlers_disconnect_by_data (self->person, self);
+  g_set_object (&self->person, person);
+  if (person != NULL)
+    g_signal_connect (person, "notify::excluded-zones", G_CALLBACK (on_excluded_zones), self);
+  on_excluded_zones (NULL, NULL, self);
 }
 
 void

@@ -4,7 +4,7 @@
  * coverage, the force gauge, the session's time and the Stop button
  * (the window's "win.stop" action).
  *
- * It reads a Roller1 proxy it is given ("roller") and reports up: the
+ * It reads the Roller1 and Person1 proxies it is given and reports up: the
  * "warning" signal carries each warning the daemon sends (over-pressure,
  * zone warnings, a worn head) in words, for the window to toast;
  * "session-active" says whether there is a session to stop.
@@ -26,6 +26,8 @@ GtkWidget *dr_live_page_new (void);
 
 void dr_live_page_set_roller (DrLivePage *self, DrDBusRoller1 *roller);
 void dr_live_page_set_manager (DrLivePage *self, DrDBusManager1 *manager);
+/* The roller's person: their excluded zones are hatched on the map. */
+void dr_live_page_set_person (DrLivePage *self, DrDBusPerson1 *person);
 gboolean dr_live_page_get_session_active (DrLivePage *self);
 
 DrFaceMapView *dr_live_page_get_map (DrLivePage *self);

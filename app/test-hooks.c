@@ -62,8 +62,8 @@ render (DrAppWindow *window, const char *path, GError **error)
   gdk_paintable_snapshot (paintable, snapshot, gdk_paintable_get_intrinsic_width (paintable),
                           gdk_paintable_get_intrinsic_height (paintable));
   node = gtk_snapshot_free_to_node (snapshot);
-  /* Not on screen yet (the bus name comes before the first frame): the
-   * test asks again. */
+  /* Nothing to draw now (the bus name comes before the first frame; a
+   * resize is waiting for its layout): the test asks again. */
   if (renderer == NULL || node == NULL || !gtk_widget_get_mapped (widget))
     {
       static const char not_drawn[] = "{\"drawn\": false}\n";

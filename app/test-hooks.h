@@ -11,8 +11,8 @@
  *   pixels of the PNG where each zone's probe
  *   point is drawn on the face map shown (the Live one, or a session's in
  *   History) and a filled point of the force gauge, so that the test reads
- *   the colours there. Before the window is first on screen: only
- *   {"drawn": false}.
+ *   the colours there. When there is nothing to draw (before the first
+ *   frame, or while a resize waits for its layout): only {"drawn": false}.
  *
  * The action is activated over org.gtk.Actions like any other; the files
  * are written before the call returns.

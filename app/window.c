@@ -54,6 +54,7 @@ on_link_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
       self->state, dr_daemon_link_get_available (self->link) ? "views" : "no-daemon");
   dr_live_page_set_manager (self->live, dr_daemon_link_get_manager (self->link));
   dr_live_page_set_roller (self->live, dr_daemon_link_get_roller (self->link));
+  dr_live_page_set_person (self->live, dr_daemon_link_get_person (self->link));
   dr_history_page_set_manager (self->history, dr_daemon_link_get_manager (self->link));
   dr_history_page_set_roller (self->history, dr_daemon_link_get_roller (self->link));
   update_stop (self);
@@ -117,6 +118,7 @@ dr_app_window_constructed (GObject *object)
   G_OBJECT_CLASS (dr_app_window_parent_class)->constructed (object);
   g_signal_connect_object (self->link, "notify::available", G_CALLBACK (on_link_changed), self, 0);
   g_signal_connect_object (self->link, "notify::roller", G_CALLBACK (on_link_changed), self, 0);
+  g_signal_connect_object (self->link, "notify::person", G_CALLBACK (on_link_changed), self, 0);
   on_link_changed (NULL, NULL, self);
 }
 

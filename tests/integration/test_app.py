@@ -340,6 +340,35 @@ class Live(AppCase):
                    10, 'win.stop disabled again')
 
 
+    def test_excluded_zone_hatched(self):
+        '''A zone the roller's person excludes is hatched over its colour
+        (dark lines among the 0 % colour around its probe point); included
+        again, plain.'''
+        def region(picture, zone):
+            x, y = picture.where['zones'][zone]
+            return {picture.at(x + dx, y + dy) for dx in range(-6, 7) for dy in range(-6, 7)}
+
+        def hatched(picture, zone):
+            colours = region(picture, zone)
+            fill = scale_colour(0)
+            return (any(close(c, fill) for c in colours)
+                    and any(sum(c) < sum(fill) - 120 for c in colours))
+
+        plain = self.wait_picture(lambda p: p.state == 'views' and p.zone('chin'), 'the live map')
+        self.assertFalse(hatched(plain, 'chin'), region(plain, 'chin'))
+        self.assertEqual({c for c in region(plain, 'chin')}, {scale_colour(0)})
+        call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'SetZoneExcluded',
+             '(sb)', ('chin', True))
+        # The roller's person is the default person, whose zones those are:
+        # the roller must be known for the app to know its person.
+        self.pair()
+        shown = self.wait_picture(lambda p: hatched(p, 'chin'), 'the chin hatched')
+        self.assertFalse(hatched(shown, 'forehead'), region(shown, 'forehead'))
+        call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'SetZoneExcluded',
+             '(sb)', ('chin', False))
+        self.wait_picture(lambda p: not hatched(p, 'chin'), 'the chin plain again')
+
+
 class History(AppCase):
     '''The History view.'''
 
