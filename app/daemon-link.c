@@ -34,6 +34,14 @@ enum
 
 static GParamSpec *props[N_PROPS];
 
+enum
+{
+  SIGNAL_ROLLERS_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 G_DEFINE_FINAL_TYPE (DrDaemonLink, dr_daemon_link, G_TYPE_OBJECT)
 
 /* The roller's person, from the object manager: Roller1.Person may name
@@ -63,35 +71,72 @@ on_roller_person (GObject *roller, GParamSpec *pspec, gpointer user_data)
   choose_person (DR_DAEMON_LINK (user_data));
 }
 
-/* The roller shown: the first Roller1 by address, so that it does not
- * change with the order the daemon announced them in. */
+static gint
+compare_rollers (gconstpointer a, gconstpointer b)
+{
+  DrDBusRoller1 *ra = *(DrDBusRoller1 *const *) a, *rb = *(DrDBusRoller1 *const *) b;
+  gboolean pa = dr_dbus_roller1_get_paired (ra), pb = dr_dbus_roller1_get_paired (rb);
+
+  if (pa != pb)
+    return pa ? -1 : 1;
+  return g_strcmp0 (dr_dbus_roller1_get_address (ra), dr_dbus_roller1_get_address (rb));
+}
+
+GPtrArray *
+dr_daemon_link_list_rollers (DrDaemonLink *self)
+{
+  GPtrArray *rollers = g_ptr_array_new_with_free_func (g_object_unref);
+  GList *objects;
+
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), rollers);
+  if (self->objects == NULL)
+    return rollers;
+  objects = g_dbus_object_manager_get_objects (self->objects);
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      DrDBusRoller1 *roller = dr_dbus_object_get_roller1 (DR_DBUS_OBJECT (l->data));
+
+      if (roller != NULL)
+        g_ptr_array_add (rollers, roller);
+    }
+  g_list_free_full (objects, g_object_unref);
+  g_ptr_array_sort (rollers, compare_rollers);
+  return rollers;
+}
+
+static void choose_roller (DrDaemonLink *self);
+
+static void
+on_roller_paired (GObject *roller, GParamSpec *pspec, gpointer user_data)
+{
+  DrDaemonLink *self = user_data;
+
+  choose_roller (self);
+  g_signal_emit (self, signals[SIGNAL_ROLLERS_CHANGED], 0);
+}
+
+/* The roller shown: a paired one before one only seen, then the first
+ * by address, so that it does not change with the order the daemon
+ * announced them in. Every roller's Paired is followed for it. */
 static void
 choose_roller (DrDaemonLink *self)
 {
-  g_autoptr (DrDBusRoller1) best = NULL;
+  g_autoptr (GPtrArray) rollers = dr_daemon_link_list_rollers (self);
+  DrDBusRoller1 *best = rollers->len ? g_ptr_array_index (rollers, 0) : NULL;
 
-  if (self->objects != NULL)
+  for (guint i = 0; i < rollers->len; i++)
     {
-      GList *objects = g_dbus_object_manager_get_objects (self->objects);
+      GObject *roller = g_ptr_array_index (rollers, i);
 
-      for (GList *l = objects; l != NULL; l = l->next)
-        {
-          g_autoptr (DrDBusRoller1) roller = dr_dbus_object_get_roller1 (DR_DBUS_OBJECT (l->data));
-
-          if (roller == NULL)
-            continue;
-          if (best == NULL
-              || g_strcmp0 (dr_dbus_roller1_get_address (roller),
-                            dr_dbus_roller1_get_address (best))
-                     < 0)
-            g_set_object (&best, roller);
-        }
-      g_list_free_full (objects, g_object_unref);
+      if (g_signal_handler_find (roller, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0, NULL,
+                                 on_roller_paired, self)
+          == 0)
+        g_signal_connect (roller, "notify::paired", G_CALLBACK (on_roller_paired), self);
     }
   if (best != self->roller)
     {
       if (self->roller != NULL)
-        g_signal_handlers_disconnect_by_data (self->roller, self);
+        g_signal_handlers_disconnect_by_func (self->roller, on_roller_person, self);
       g_set_object (&self->roller, best);
       if (best != NULL)
         g_signal_connect (best, "notify::person", G_CALLBACK (on_roller_person), self);
@@ -103,7 +148,20 @@ choose_roller (DrDaemonLink *self)
 static void
 on_objects_changed (GDBusObjectManager *objects, GDBusObject *object, gpointer user_data)
 {
-  choose_roller (DR_DAEMON_LINK (user_data));
+  DrDaemonLink *self = DR_DAEMON_LINK (user_data);
+
+  choose_roller (self);
+  g_signal_emit (self, signals[SIGNAL_ROLLERS_CHANGED], 0);
+}
+
+/* Every proxy this link connected to, let go. */
+static void
+disconnect_rollers (DrDaemonLink *self)
+{
+  g_autoptr (GPtrArray) rollers = dr_daemon_link_list_rollers (self);
+
+  for (guint i = 0; i < rollers->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (rollers, i), self);
 }
 
 static void
@@ -113,6 +171,7 @@ drop_objects (DrDaemonLink *self)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  disconnect_rollers (self);
   if (self->objects != NULL)
     g_signal_handlers_disconnect_by_data (self->objects, self);
   g_clear_object (&self->objects);
@@ -122,6 +181,7 @@ drop_objects (DrDaemonLink *self)
     {
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MANAGER]);
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AVAILABLE]);
+      g_signal_emit (self, signals[SIGNAL_ROLLERS_CHANGED], 0);
     }
 }
 
@@ -150,6 +210,7 @@ on_objects_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MANAGER]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AVAILABLE]);
   choose_roller (self);
+  g_signal_emit (self, signals[SIGNAL_ROLLERS_CHANGED], 0);
 }
 
 /* The Manager1 proxy first (the object manager lists the objects below
@@ -220,6 +281,7 @@ dr_daemon_link_dispose (GObject *object)
   g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  disconnect_rollers (self);
   if (self->objects != NULL)
     g_signal_handlers_disconnect_by_data (self->objects, self);
   g_clear_object (&self->objects);
@@ -295,6 +357,10 @@ dr_daemon_link_class_init (DrDaemonLinkClass *klass)
   props[PROP_PERSON] = g_param_spec_object ("person", NULL, NULL, DR_DBUS_TYPE_PERSON1,
                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_ROLLERS_CHANGED]
+      = g_signal_new ("rollers-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -6,11 +6,14 @@
  * the daemon leaves it drops them and waits for it to come back: no
  * polling, the bus says when.
  *
+ * "rollers-changed" says that a roller came, went, or was paired or
+ * forgotten (dr_daemon_link_list_rollers() then lists them anew).
+ *
  * Properties, notified when they change: "available" (the daemon owns its
  * name and its objects are loaded), "manager" (DrDBusManager1, NULL while
- * unavailable), "roller" (DrDBusRoller1, NULL when none is paired or
- * known), "person" (DrDBusPerson1: the one the roller rolls for, NULL
- * while its object is not known).
+ * unavailable), "roller" (DrDBusRoller1: the first paired roller by
+ * address, else the first one seen; NULL when the daemon knows none), "person" (DrDBusPerson1: the
+ * one the roller rolls for, NULL while its object is not known).
  */
 #pragma once
 
@@ -30,5 +33,7 @@ gboolean dr_daemon_link_get_available (DrDaemonLink *self);
 DrDBusManager1 *dr_daemon_link_get_manager (DrDaemonLink *self);
 DrDBusRoller1 *dr_daemon_link_get_roller (DrDaemonLink *self);
 DrDBusPerson1 *dr_daemon_link_get_person (DrDaemonLink *self);
+/* Every roller the daemon knows, paired ones first, then by address. */
+GPtrArray *dr_daemon_link_list_rollers (DrDaemonLink *self);
 
 G_END_DECLS

@@ -96,7 +96,23 @@ render (DrAppWindow *window, const char *path, GError **error)
   g_string_append_printf (json, ", \"gauge-warning\": %s, \"session\": ",
                           dr_force_gauge_get_warning (DR_FORCE_GAUGE (gauge)) ? "true" : "false");
   append_json_string (json, dr_live_page_get_session_text (live));
-  g_string_append (json, "}\n");
+  g_string_append (json, ", \"rollers\": [");
+  {
+    DrRollersPage *rollers = dr_app_window_get_rollers_page (window);
+
+    for (guint i = 0; i < dr_rollers_page_get_n_rows (rollers); i++)
+      {
+        const char *title, *subtitle;
+
+        dr_rollers_page_get_row (rollers, i, &title, &subtitle);
+        g_string_append (json, i ? ", [" : "[");
+        append_json_string (json, title);
+        g_string_append (json, ", ");
+        append_json_string (json, subtitle);
+        g_string_append (json, "]");
+      }
+  }
+  g_string_append (json, "]}\n");
   return g_file_set_contents (json_path, json->str, (gssize) json->len, error);
 }
 

@@ -15,6 +15,8 @@ struct _DrAppWindow
   AdwViewStack *views;
   DrLivePage *live;
   DrHistoryPage *history;
+  DrRollersPage *rollers;
+  gboolean discovering; /* we asked the daemon to look for rollers */
   GSimpleAction *stop;
 };
 
@@ -46,6 +48,48 @@ update_stop (DrAppWindow *self)
 }
 
 static void
+on_discovery (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (dr_dbus_manager1_call_start_discovery_finish (DR_DBUS_MANAGER1 (source), result, &error))
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_dbus_error_strip_remote_error (error);
+  {
+    g_autofree char *text = g_strdup_printf (_ ("Cannot look for rollers: %s"), error->message);
+    toast (DR_APP_WINDOW (user_data), text);
+  }
+}
+
+/* While the Rollers view is on screen, the daemon looks for rollers. */
+static void
+update_discovery (DrAppWindow *self)
+{
+  DrDBusManager1 *manager = dr_daemon_link_get_manager (self->link);
+  gboolean want = manager != NULL && g_strcmp0 (dr_app_window_get_view (self), "rollers") == 0
+                  && gtk_widget_get_mapped (GTK_WIDGET (self));
+
+  if (manager == NULL)
+    self->discovering = FALSE;
+  if (want == self->discovering)
+    return;
+  self->discovering = want;
+  if (want)
+    dr_dbus_manager1_call_start_discovery (manager, G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+                                           on_discovery, self);
+  else
+    dr_dbus_manager1_call_stop_discovery (manager, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+}
+
+static void
+on_view_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  update_discovery (DR_APP_WINDOW (user_data));
+}
+
+static void
 on_link_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
 {
   DrAppWindow *self = user_data;
@@ -58,6 +102,7 @@ on_link_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
   dr_history_page_set_manager (self->history, dr_daemon_link_get_manager (self->link));
   dr_history_page_set_roller (self->history, dr_daemon_link_get_roller (self->link));
   update_stop (self);
+  update_discovery (self);
 }
 
 static void
@@ -102,6 +147,82 @@ on_stop (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+on_paired (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+
+  if (dr_dbus_manager1_call_pair_finish (DR_DBUS_MANAGER1 (source), &path, result, &error))
+    text = g_strdup (_ ("Paired: the roller connects whenever it is in range"));
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  else
+    {
+      g_dbus_error_strip_remote_error (error);
+      /* TRANSLATORS: the daemon's message says what went wrong and what to do. */
+      text = g_strdup_printf (_ ("Cannot pair: %s"), error->message);
+    }
+  toast (DR_APP_WINDOW (user_data), text);
+}
+
+static void
+on_pair (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusManager1 *manager = dr_daemon_link_get_manager (self->link);
+
+  if (manager == NULL)
+    return;
+  /* Pair looks for the roller for up to 30 s, then pairs and connects. */
+  dr_dbus_manager1_call_pair (manager, g_variant_get_string (parameter, NULL),
+                              G_DBUS_CALL_FLAGS_NONE, 90 * 1000, self->cancellable, on_paired,
+                              self);
+}
+
+static void
+on_forgotten (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (dr_dbus_manager1_call_forget_finish (DR_DBUS_MANAGER1 (source), result, &error)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_dbus_error_strip_remote_error (error);
+  {
+    g_autofree char *text = g_strdup_printf (_ ("Cannot forget the roller: %s"), error->message);
+    toast (DR_APP_WINDOW (user_data), text);
+  }
+}
+
+static void
+on_forget (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusManager1 *manager = dr_daemon_link_get_manager (self->link);
+  g_autoptr (GPtrArray) rollers = dr_daemon_link_list_rollers (self->link);
+  const char *address = g_variant_get_string (parameter, NULL);
+
+  if (manager == NULL)
+    return;
+  for (guint i = 0; i < rollers->len; i++)
+    if (g_strcmp0 (dr_dbus_roller1_get_address (g_ptr_array_index (rollers, i)), address) == 0)
+      dr_dbus_manager1_call_forget (
+          manager, g_dbus_proxy_get_object_path (G_DBUS_PROXY (g_ptr_array_index (rollers, i))),
+          G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_forgotten, self);
+}
+
+static void
+on_show_view (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  if (adw_view_stack_get_child_by_name (self->views, name) != NULL)
+    adw_view_stack_set_visible_child_name (self->views, name);
+}
+
+static void
 on_show_session (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   DrAppWindow *self = user_data;
@@ -111,11 +232,25 @@ on_show_session (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+on_mapped (GtkWidget *widget, gpointer user_data)
+{
+  update_discovery (DR_APP_WINDOW (widget));
+}
+
+static void
 dr_app_window_constructed (GObject *object)
 {
   DrAppWindow *self = DR_APP_WINDOW (object);
+  AdwViewStackPage *page;
 
   G_OBJECT_CLASS (dr_app_window_parent_class)->constructed (object);
+  /* The Rollers view needs the link, which only comes as a property. */
+  self->rollers = DR_ROLLERS_PAGE (dr_rollers_page_new (self->link));
+  page = adw_view_stack_add_titled (self->views, GTK_WIDGET (self->rollers), "rollers",
+                                    _ ("Rollers"));
+  adw_view_stack_page_set_icon_name (page, "bluetooth-active-symbolic");
+  g_signal_connect (self, "map", G_CALLBACK (on_mapped), NULL);
+  g_signal_connect (self, "unmap", G_CALLBACK (on_mapped), NULL);
   g_signal_connect_object (self->link, "notify::available", G_CALLBACK (on_link_changed), self, 0);
   g_signal_connect_object (self->link, "notify::roller", G_CALLBACK (on_link_changed), self, 0);
   g_signal_connect_object (self->link, "notify::person", G_CALLBACK (on_link_changed), self, 0);
@@ -127,6 +262,11 @@ dr_app_window_dispose (GObject *object)
 {
   DrAppWindow *self = DR_APP_WINDOW (object);
 
+  /* Stop the discovery this window asked for. */
+  if (self->discovering && dr_daemon_link_get_manager (self->link) != NULL)
+    dr_dbus_manager1_call_stop_discovery (dr_daemon_link_get_manager (self->link),
+                                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+  self->discovering = FALSE;
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->link);
@@ -207,6 +347,8 @@ dr_app_window_init (DrAppWindow *self)
   adw_view_stack_page_set_icon_name (page, "document-open-recent-symbolic");
   g_signal_connect_object (self->history, "warning", G_CALLBACK (on_warning), self, 0);
   self->views = ADW_VIEW_STACK (views);
+  g_signal_connect_object (views, "notify::visible-child-name", G_CALLBACK (on_view_changed), self,
+                           0);
   g_signal_connect_object (self->live, "notify::session-active", G_CALLBACK (on_session_active),
                            self, 0);
 
@@ -245,9 +387,13 @@ dr_app_window_init (DrAppWindow *self)
   g_signal_connect (self->stop, "activate", G_CALLBACK (on_stop), self);
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (self->stop));
   {
-    g_autoptr (GSimpleAction) show = g_simple_action_new ("show-session", G_VARIANT_TYPE_UINT64);
-    g_signal_connect (show, "activate", G_CALLBACK (on_show_session), self);
-    g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (show));
+    static const GActionEntry entries[] = {
+      { "show-session", on_show_session, "t", NULL, NULL, { 0 } },
+      { "show-view", on_show_view, "s", NULL, NULL, { 0 } },
+      { "pair", on_pair, "s", NULL, NULL, { 0 } },
+      { "forget", on_forget, "s", NULL, NULL, { 0 } },
+    };
+    g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
   }
 }
 
@@ -262,6 +408,13 @@ dr_app_window_get_live_page (DrAppWindow *self)
 {
   g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
   return self->live;
+}
+
+DrRollersPage *
+dr_app_window_get_rollers_page (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->rollers;
 }
 
 DrHistoryPage *

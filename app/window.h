@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* window.h: DrAppWindow, one window of the app: a header with the view
- * switcher, the views (Live, History) while the daemon is there, a page that
+ * switcher, the views (Live, History, Rollers) while the daemon is there, a page that
  * says it is not while it is not, and the daemon's warnings as toasts.
  *
  * Its "win.stop" action stops the roller's session (Roller1.StopSession);
  * it is enabled while there is one. "win.show-session" (t) opens a
- * session's map in the History view.
+ * session's map in the History view, "win.show-view" (s) a view by name
+ * ("live", "history", "rollers"); "win.pair" and "win.forget" (s, an
+ * address) pair and forget a roller (Manager1.Pair, Forget), the outcome
+ * a toast. While the Rollers view is on screen the daemon looks for
+ * rollers.
  */
 #pragma once
 
@@ -14,6 +18,7 @@
 #include "daemon-link.h"
 #include "history-page.h"
 #include "live-page.h"
+#include "rollers-page.h"
 
 G_BEGIN_DECLS
 
@@ -24,7 +29,8 @@ DrAppWindow *dr_app_window_new (GtkApplication *application, DrDaemonLink *link)
 
 DrLivePage *dr_app_window_get_live_page (DrAppWindow *self);
 DrHistoryPage *dr_app_window_get_history_page (DrAppWindow *self);
-/* "live" or "history": the view shown. */
+DrRollersPage *dr_app_window_get_rollers_page (DrAppWindow *self);
+/* "live", "history" or "rollers": the view shown. */
 const char *dr_app_window_get_view (DrAppWindow *self);
 /* The face map on screen in the view shown, or NULL. */
 DrFaceMapView *dr_app_window_get_visible_map (DrAppWindow *self);

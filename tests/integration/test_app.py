@@ -404,6 +404,58 @@ class History(AppCase):
                                 f'{zone}: {shown.zone(zone)} for {coverage}')
 
 
+class Rollers(AppCase):
+    '''The Rollers view: scanning, pairing, forgetting.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_emulator('--pattern', 'idle')
+        self.daemon.start()
+        self.start_app()
+
+    def row(self, picture):
+        '''The emulated roller's row: its subtitle, or None.'''
+        for title, subtitle in picture.where['rollers']:
+            if ADDRESS in title:
+                return subtitle
+        return None
+
+    def test_scan_pair_forget(self):
+        '''On the Rollers view the daemon looks for rollers: the roller shows
+        unpaired with its signal; win.pair pairs it (the daemon says
+        Paired) and its row says connected, battery and head; win.forget
+        makes it unpaired again. Leaving the view stops the discovery.'''
+        self.wait_picture(lambda p: p.state == 'views', 'the window')
+        self.assertFalse(get_prop(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                                  'Discovering'))
+        self.activate('show-view', [GLib.Variant('s', 'rollers')], path=self.window_path())
+        seen = self.wait_picture(lambda p: (self.row(p) or '').startswith('not paired'),
+                                 'the roller seen')
+        self.assertIn('App roller', str(seen.where['rollers']))
+        self.assertRegex(self.row(seen), r'signal -\d+ dBm')
+        self.assertTrue(get_prop(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                                 'Discovering'))
+
+        self.activate('pair', [GLib.Variant('s', ADDRESS)], path=self.window_path())
+        wait_until(lambda: self.roller_prop('Paired'), 30, 'the roller paired')
+        battery = self.roller_prop('Battery')
+        paired = self.wait_picture(lambda p: (self.row(p) or '').startswith('connected')
+                                   and f'battery {battery} %' in self.row(p)
+                                   and 'mm head' in self.row(p),
+                                   'the roller connected, with battery and head')
+        self.assertNotIn('replace the head', self.row(paired))
+
+        self.activate('forget', [GLib.Variant('s', ADDRESS)], path=self.window_path())
+        wait_until(lambda: not self.roller_prop('Paired'), 10, 'the roller forgotten')
+        self.wait_picture(lambda p: (self.row(p) or '').startswith('not paired'),
+                          'the row unpaired again')
+
+        self.activate('show-view', [GLib.Variant('s', 'live')], path=self.window_path())
+        wait_until(lambda: not get_prop(self.session.conn, DERMAROLL, MANAGER_PATH,
+                                        MANAGER_IFACE, 'Discovering'),
+                   10, 'the discovery stopped')
+
+
 class NoDaemon(AppCase):
     '''The app started before the daemon.'''
 
