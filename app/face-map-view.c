@@ -257,14 +257,16 @@ dr_face_map_view_size_allocate (GtkWidget *widget, int width, int height, int ba
     {
       const DrFaceZoneShape *shape = &dr_face_zone_shapes[z];
       GtkRequisition nat;
+      GtkAllocation at;
       double cx = shape->label_x * scale + tx, cy = shape->label_y * scale + ty;
 
+      /* Centred on the zone's label point. */
       gtk_widget_get_preferred_size (self->labels[z], NULL, &nat);
-      gtk_widget_size_allocate (self->labels[z],
-                                &(GtkAllocation){ (int) lround (cx - nat.width / 2.0),
-                                                  (int) lround (cy - nat.height / 2.0), nat.width,
-                                                  nat.height },
-                                -1);
+      at.x = (int) lround (cx - nat.width / 2.0);
+      at.y = (int) lround (cy - nat.height / 2.0);
+      at.width = nat.width;
+      at.height = nat.height;
+      gtk_widget_size_allocate (self->labels[z], &at, -1);
     }
 }
 
