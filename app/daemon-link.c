@@ -104,6 +104,35 @@ dr_daemon_link_list_rollers (DrDaemonLink *self)
   return rollers;
 }
 
+static gint
+compare_people (gconstpointer a, gconstpointer b)
+{
+  return g_utf8_collate (dr_dbus_person1_get_name (*(DrDBusPerson1 *const *) a),
+                         dr_dbus_person1_get_name (*(DrDBusPerson1 *const *) b));
+}
+
+GPtrArray *
+dr_daemon_link_list_people (DrDaemonLink *self)
+{
+  GPtrArray *people = g_ptr_array_new_with_free_func (g_object_unref);
+  GList *objects;
+
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), people);
+  if (self->objects == NULL)
+    return people;
+  objects = g_dbus_object_manager_get_objects (self->objects);
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      DrDBusPerson1 *person = dr_dbus_object_get_person1 (DR_DBUS_OBJECT (l->data));
+
+      if (person != NULL)
+        g_ptr_array_add (people, person);
+    }
+  g_list_free_full (objects, g_object_unref);
+  g_ptr_array_sort (people, compare_people);
+  return people;
+}
+
 static void choose_roller (DrDaemonLink *self);
 
 static void

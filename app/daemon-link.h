@@ -6,8 +6,9 @@
  * the daemon leaves it drops them and waits for it to come back: no
  * polling, the bus says when.
  *
- * "rollers-changed" says that a roller came, went, or was paired or
- * forgotten (dr_daemon_link_list_rollers() then lists them anew).
+ * "rollers-changed" says that an object (a roller, a person) came or
+ * went, or a roller was paired or forgotten: dr_daemon_link_list_rollers()
+ * and dr_daemon_link_list_people() then list them anew.
  *
  * Properties, notified when they change: "available" (the daemon owns its
  * name and its objects are loaded), "manager" (DrDBusManager1, NULL while
@@ -35,5 +36,7 @@ DrDBusRoller1 *dr_daemon_link_get_roller (DrDaemonLink *self);
 DrDBusPerson1 *dr_daemon_link_get_person (DrDaemonLink *self);
 /* Every roller the daemon knows, paired ones first, then by address. */
 GPtrArray *dr_daemon_link_list_rollers (DrDaemonLink *self);
+/* Every person (Person1) the daemon has, by name. */
+GPtrArray *dr_daemon_link_list_people (DrDaemonLink *self);
 
 G_END_DECLS

@@ -21,6 +21,14 @@ struct _DrFaceMapView
   GtkWidget *labels[DR_N_FACE_ZONES];
 };
 
+enum
+{
+  SIGNAL_ZONE_ACTIVATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 G_DEFINE_FINAL_TYPE (DrFaceMapView, dr_face_map_view, GTK_TYPE_WIDGET)
 
 /* The face box in the widget: scale and offset, the face centred. */
@@ -315,6 +323,50 @@ update_label (DrFaceMapView *self, int zone)
     gtk_widget_remove_css_class (self->labels[zone], "current");
 }
 
+static gboolean
+in_path (cairo_t *cr, const char *path, double x, double y)
+{
+  cairo_new_path (cr);
+  path_to_cairo (cr, path);
+  return cairo_in_fill (cr, x, y);
+}
+
+/* The zone drawn at (@x, @y) of the widget, the last drawn first; -1. */
+static int
+zone_at (DrFaceMapView *self, double x, double y)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  double scale, tx, ty, fx, fy;
+  int found = -1;
+
+  placement (self, &scale, &tx, &ty);
+  fx = (x - tx) / scale;
+  fy = (y - ty) / scale;
+  for (int z = DR_N_FACE_ZONES - 1; z >= 0 && found < 0; z--)
+    if (dr_face_zone_shapes[z].clip_to_face && in_path (cr, DR_FACE_OUTLINE, fx, fy)
+        && in_path (cr, dr_face_zone_shapes[z].path, fx, fy))
+      found = z;
+  /* Under the face's skin, the zones that are not clipped. */
+  if (found < 0 && !in_path (cr, DR_FACE_OUTLINE, fx, fy))
+    for (int z = DR_N_FACE_ZONES - 1; z >= 0 && found < 0; z--)
+      if (!dr_face_zone_shapes[z].clip_to_face && in_path (cr, dr_face_zone_shapes[z].path, fx, fy))
+        found = z;
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return found;
+}
+
+static void
+on_click (GtkGestureClick *gesture, int n_press, double x, double y, gpointer user_data)
+{
+  DrFaceMapView *self = user_data;
+  int zone = zone_at (self, x, y);
+
+  if (zone >= 0)
+    g_signal_emit (self, signals[SIGNAL_ZONE_ACTIVATED], 0, dr_face_zones[zone].name);
+}
+
 static void
 dr_face_map_view_dispose (GObject *object)
 {
@@ -340,6 +392,11 @@ dr_face_map_view_class_init (DrFaceMapViewClass *klass)
   widget_class->size_allocate = dr_face_map_view_size_allocate;
   gtk_widget_class_set_css_name (widget_class, "facemap");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+
+  /* A zone clicked (its name). */
+  signals[SIGNAL_ZONE_ACTIVATED]
+      = g_signal_new ("zone-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                      NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -361,6 +418,12 @@ dr_face_map_view_init (DrFaceMapView *self)
     }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _ ("Face coverage map"), -1);
+  {
+    GtkGesture *click = gtk_gesture_click_new ();
+
+    g_signal_connect (click, "released", G_CALLBACK (on_click), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  }
 }
 
 GtkWidget *

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* face-map-view.h: DrFaceMapView, the live face map: the face of
- * common/face-geometry.h drawn with GtkSnapshot, each zone filled with the
- * colour of its coverage (common/coverage-colour.h, the SVG map's ramp),
- * the zone being rolled outlined, the person's excluded zones hatched as
- * on the SVG map, and in each zone a label with its name, its coverage,
- * "excluded" and the stroke directions still missing (version 2 rollers). Each label is a child
- * widget whose accessible name is the zone's and whose description says its coverage, so that a
- * screen reader reads the map zone by zone.
+ * common/face-geometry.h drawn with GtkSnapshot, each zone filled with
+ * the colour of its coverage (common/coverage-colour.h, the SVG map's
+ * ramp), the zone being rolled outlined, the person's excluded zones
+ * hatched as on the SVG map, and in each zone a label with its name, its
+ * coverage, "excluded" and the stroke directions still missing (version 2
+ * rollers). Each label is a child widget whose accessible name is the
+ * zone's and whose description says its coverage, so that a screen reader
+ * reads the map zone by zone. A click on a zone emits "zone-activated"
+ * with its name.
  */
 #pragma once
 

@@ -297,6 +297,13 @@ on_head_worn (DrDBusRoller1 *roller, guint head_id, double wear, gpointer user_d
   warn (DR_LIVE_PAGE (user_data), _ ("The needle head is worn out: replace the head"));
 }
 
+/* Clicking a zone on the Live map excludes it, or includes it again. */
+static void
+on_zone_activated (DrFaceMapView *map, const char *zone, gpointer user_data)
+{
+  gtk_widget_activate_action (GTK_WIDGET (user_data), "win.toggle-excluded", "s", zone);
+}
+
 static void
 dr_live_page_dispose (GObject *object)
 {
@@ -363,6 +370,7 @@ dr_live_page_init (DrLivePage *self)
   gtk_box_append (GTK_BOX (box), self->roller_label);
 
   self->map = dr_face_map_view_new ();
+  g_signal_connect (self->map, "zone-activated", G_CALLBACK (on_zone_activated), self);
   gtk_widget_set_vexpand (self->map, TRUE);
   gtk_widget_set_hexpand (self->map, TRUE);
   gtk_box_append (GTK_BOX (box), self->map);

@@ -112,6 +112,22 @@ render (DrAppWindow *window, const char *path, GError **error)
         g_string_append (json, "]");
       }
   }
+  g_string_append (json, "], \"people\": [");
+  {
+    DrPeoplePage *people = dr_app_window_get_people_page (window);
+
+    for (guint i = 0; i < dr_people_page_get_n_rows (people); i++)
+      {
+        const char *title, *subtitle;
+
+        dr_people_page_get_row (people, i, &title, &subtitle);
+        g_string_append (json, i ? ", [" : "[");
+        append_json_string (json, title);
+        g_string_append (json, ", ");
+        append_json_string (json, subtitle);
+        g_string_append (json, "]");
+      }
+  }
   g_string_append (json, "]}\n");
   return g_file_set_contents (json_path, json->str, (gssize) json->len, error);
 }

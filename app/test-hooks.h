@@ -8,7 +8,8 @@
  *   "no-daemon", "view": "live" or "history", "history-sessions": rows in
  *   History, "zones": {zone: [x, y] or null}, "gauge": [x, y],
  *   "gauge-warning": bool, "session": the Live view's session line,
- *   "rollers": [[title, subtitle] of each row of the Rollers view]}: the
+ *   "rollers": [[title, subtitle] of each row of the Rollers view],
+ *   "people": [[name, subtitle] of each person in the People view]}: the
  *   pixels of the PNG where each zone's probe
  *   point is drawn on the face map shown (the Live one, or a session's in
  *   History) and a filled point of the force gauge, so that the test reads

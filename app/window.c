@@ -16,6 +16,7 @@ struct _DrAppWindow
   DrLivePage *live;
   DrHistoryPage *history;
   DrRollersPage *rollers;
+  DrPeoplePage *people;
   gboolean discovering; /* we asked the daemon to look for rollers */
   GSimpleAction *stop;
 };
@@ -213,6 +214,62 @@ on_forget (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+on_people_call (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+
+  if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_dbus_error_strip_remote_error (error);
+  toast (DR_APP_WINDOW (user_data), error->message);
+}
+
+static void
+on_add_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusManager1 *manager = dr_daemon_link_get_manager (self->link);
+
+  if (manager != NULL)
+    g_dbus_proxy_call (G_DBUS_PROXY (manager), "AddPerson",
+                       g_variant_new ("(s)", g_variant_get_string (parameter, NULL)),
+                       G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_people_call, self);
+}
+
+static void
+on_use_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusRoller1 *roller = dr_daemon_link_get_roller (self->link);
+
+  if (roller != NULL)
+    g_dbus_proxy_call (G_DBUS_PROXY (roller), "SetPerson",
+                       g_variant_new ("(o)", g_variant_get_string (parameter, NULL)),
+                       G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_people_call, self);
+}
+
+static void
+on_toggle_excluded (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusPerson1 *person = dr_daemon_link_get_person (self->link);
+  const char *zone = g_variant_get_string (parameter, NULL);
+  const char *const *excluded;
+
+  if (person == NULL)
+    {
+      toast (self, _ ("No roller yet: zones are excluded for the person a roller rolls for"));
+      return;
+    }
+  excluded = (const char *const *) dr_dbus_person1_get_excluded_zones (person);
+  g_dbus_proxy_call (
+      G_DBUS_PROXY (person), "SetZoneExcluded",
+      g_variant_new ("(sb)", zone, !(excluded != NULL && g_strv_contains (excluded, zone))),
+      G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_people_call, self);
+}
+
+static void
 on_show_view (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   DrAppWindow *self = user_data;
@@ -249,6 +306,9 @@ dr_app_window_constructed (GObject *object)
   page = adw_view_stack_add_titled (self->views, GTK_WIDGET (self->rollers), "rollers",
                                     _ ("Rollers"));
   adw_view_stack_page_set_icon_name (page, "bluetooth-active-symbolic");
+  self->people = DR_PEOPLE_PAGE (dr_people_page_new (self->link));
+  page = adw_view_stack_add_titled (self->views, GTK_WIDGET (self->people), "people", _ ("People"));
+  adw_view_stack_page_set_icon_name (page, "system-users-symbolic");
   g_signal_connect (self, "map", G_CALLBACK (on_mapped), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (on_mapped), NULL);
   g_signal_connect_object (self->link, "notify::available", G_CALLBACK (on_link_changed), self, 0);
@@ -392,6 +452,9 @@ dr_app_window_init (DrAppWindow *self)
       { "show-view", on_show_view, "s", NULL, NULL, { 0 } },
       { "pair", on_pair, "s", NULL, NULL, { 0 } },
       { "forget", on_forget, "s", NULL, NULL, { 0 } },
+      { "add-person", on_add_person, "s", NULL, NULL, { 0 } },
+      { "use-person", on_use_person, "o", NULL, NULL, { 0 } },
+      { "toggle-excluded", on_toggle_excluded, "s", NULL, NULL, { 0 } },
     };
     g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
   }
@@ -415,6 +478,13 @@ dr_app_window_get_rollers_page (DrAppWindow *self)
 {
   g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
   return self->rollers;
+}
+
+DrPeoplePage *
+dr_app_window_get_people_page (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->people;
 }
 
 DrHistoryPage *

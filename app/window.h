@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* window.h: DrAppWindow, one window of the app: a header with the view
- * switcher, the views (Live, History, Rollers) while the daemon is there, a page that
+ * switcher, the views (Live, History, Rollers, People) while the daemon is there, a page that
  * says it is not while it is not, and the daemon's warnings as toasts.
  *
  * Its "win.stop" action stops the roller's session (Roller1.StopSession);
@@ -9,7 +9,10 @@
  * ("live", "history", "rollers"); "win.pair" and "win.forget" (s, an
  * address) pair and forget a roller (Manager1.Pair, Forget), the outcome
  * a toast. While the Rollers view is on screen the daemon looks for
- * rollers.
+ * rollers. "win.add-person" (s, a name) adds a person, "win.use-person"
+ * (o) has the roller roll for them, "win.toggle-excluded" (s, a zone; a
+ * click on the Live map) excludes a zone of the roller's person or
+ * includes it again.
  */
 #pragma once
 
@@ -18,6 +21,7 @@
 #include "daemon-link.h"
 #include "history-page.h"
 #include "live-page.h"
+#include "people-page.h"
 #include "rollers-page.h"
 
 G_BEGIN_DECLS
@@ -30,6 +34,7 @@ DrAppWindow *dr_app_window_new (GtkApplication *application, DrDaemonLink *link)
 DrLivePage *dr_app_window_get_live_page (DrAppWindow *self);
 DrHistoryPage *dr_app_window_get_history_page (DrAppWindow *self);
 DrRollersPage *dr_app_window_get_rollers_page (DrAppWindow *self);
+DrPeoplePage *dr_app_window_get_people_page (DrAppWindow *self);
 /* "live", "history" or "rollers": the view shown. */
 const char *dr_app_window_get_view (DrAppWindow *self);
 /* The face map on screen in the view shown, or NULL. */

@@ -456,6 +456,60 @@ class Rollers(AppCase):
                    10, 'the discovery stopped')
 
 
+class People(AppCase):
+    '''The People view, and excluding a zone from the Live map.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_emulator('--pattern', 'idle')
+        self.daemon.start()
+        self.start_app()
+
+    def person(self, picture, name):
+        for title, subtitle in picture.where['people']:
+            if title == name:
+                return subtitle
+        return None
+
+    def people_paths(self):
+        objects = call(self.session.conn, DERMAROLL, MANAGER_PATH,
+                       'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects')
+        return {ifaces['org.dermaroll.Person1']['Name']: path
+                for path, ifaces in objects.items() if 'org.dermaroll.Person1' in ifaces}
+
+    def test_add_use_and_exclude(self):
+        '''win.add-person adds Ann (the daemon has her, the view lists her);
+        win.use-person gives her the roller (Roller1.Person, and her row
+        says so); win.toggle-excluded, what a click on the map does,
+        excludes her nose and includes it again.'''
+        self.pair()
+        first = self.wait_picture(lambda p: p.state == 'views' and p.where['people'],
+                                  'the people listed')
+        default = first.where['people'][0][0]
+        self.assertIn('rolls for them', self.person(first, default))
+
+        self.activate('add-person', [GLib.Variant('s', 'Ann')], path=self.window_path())
+        wait_until(lambda: 'Ann' in self.people_paths(), 10, 'Ann added')
+        listed = self.wait_picture(lambda p: self.person(p, 'Ann') is not None, 'Ann listed')
+        self.assertEqual(self.person(listed, 'Ann'), 'no zone excluded')
+
+        ann = self.people_paths()['Ann']
+        self.activate('use-person', [GLib.Variant('o', ann)], path=self.window_path())
+        wait_until(lambda: self.roller_prop('Person') == ann, 10, 'the roller rolls for Ann')
+        self.wait_picture(lambda p: 'rolls for them' in (self.person(p, 'Ann') or ''),
+                          "Ann's row saying the roller is hers")
+
+        def excluded():
+            return get_prop(self.session.conn, DERMAROLL, ann, 'org.dermaroll.Person1',
+                            'ExcludedZones')
+        self.activate('toggle-excluded', [GLib.Variant('s', 'nose')], path=self.window_path())
+        wait_until(lambda: excluded() == ['nose'], 10, "Ann's nose excluded")
+        self.wait_picture(lambda p: (self.person(p, 'Ann') or '').startswith('excluded: nose'),
+                          "Ann's row saying so")
+        self.activate('toggle-excluded', [GLib.Variant('s', 'nose')], path=self.window_path())
+        wait_until(lambda: excluded() == [], 10, "Ann's nose included again")
+
+
 class NoDaemon(AppCase):
     '''The app started before the daemon.'''
 
