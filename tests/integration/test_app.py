@@ -185,11 +185,17 @@ class AppCase(unittest.TestCase):
         wait_for_name(self.session.conn, APP_ID, 20, proc=self.app)
 
     def stop_app(self):
-        '''Stops it; fails the test on a warning or critical of the app's own.'''
+        '''Quits it as a person would (app.quit), and checks it exited 0;
+        fails the test on a warning or critical of the app's own.'''
         if self.app.poll() is not None:
             self.fail(f'the app exited with {self.app.returncode}; log:\n'
                       f'{tail(self.app.log_path)}')
-        Processes.stop(self.app)
+        try:
+            self.activate('quit')
+            wait_until(lambda: self.app.poll() is not None, 10, 'the app to quit')
+        finally:
+            rc = Processes.stop(self.app)
+        self.assertEqual(rc, 0, f'the app exited with {rc}; log:\n{tail(self.app.log_path)}')
         with open(self.app.log_path, encoding='utf-8', errors='replace') as f:
             bad = [line for line in f if 'dermaroll-app-WARNING' in line
                    or 'dermaroll-app-CRITICAL' in line]
