@@ -19,10 +19,12 @@ G_DEFINE_FINAL_TYPE (DrApplication, dr_application, ADW_TYPE_APPLICATION)
 
 /* The zone labels read on any fill, light or dark, in either style. */
 static const char style_sheet[]
-    = "facemap label.zone-label { background-color: rgba(255, 255, 255, 0.8); color: #1f2421;"
-      " border-radius: 6px; padding: 1px 6px; font-size: 0.85em; }\n"
-      "facemap label.zone-label.compact { font-size: 0.75em; padding: 0 3px; }\n"
-      "facemap label.zone-label.current { font-weight: bold; }\n";
+    = "facemap button.zone-label { background-color: rgba(255, 255, 255, 0.8); color: #1f2421;"
+      " border-radius: 6px; padding: 1px 6px; min-height: 0; min-width: 0;"
+      " font-size: 0.85em; font-weight: normal; }\n"
+      "facemap button.zone-label:hover { background-color: rgba(255, 255, 255, 0.95); }\n"
+      "facemap button.zone-label.compact { font-size: 0.75em; padding: 0 3px; }\n"
+      "facemap button.zone-label.current { font-weight: bold; }\n";
 
 static void
 on_quit (GSimpleAction *action, GVariant *parameter, gpointer user_data)

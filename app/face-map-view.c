@@ -17,8 +17,9 @@ struct _DrFaceMapView
   double coverage[DR_N_FACE_ZONES];
   char *missing[DR_N_FACE_ZONES]; /* "vertical missing", NULL: nothing to say */
   gboolean excluded[DR_N_FACE_ZONES];
-  int current; /* zone id, -1: none */
-  GtkWidget *labels[DR_N_FACE_ZONES];
+  int current;                        /* zone id, -1: none */
+  GtkWidget *spots[DR_N_FACE_ZONES];  /* a flat button per zone: Tab reaches it, Enter clicks it */
+  GtkWidget *labels[DR_N_FACE_ZONES]; /* its text */
 };
 
 enum
@@ -232,7 +233,7 @@ dr_face_map_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_destroy (cr);
 
   for (int z = 0; z < DR_N_FACE_ZONES; z++)
-    gtk_widget_snapshot_child (widget, self->labels[z], snapshot);
+    gtk_widget_snapshot_child (widget, self->spots[z], snapshot);
 }
 
 static void
@@ -248,7 +249,7 @@ dr_face_map_view_measure (GtkWidget *widget, GtkOrientation orientation, int for
   for (int z = 0; z < DR_N_FACE_ZONES; z++)
     {
       int min = 0;
-      gtk_widget_measure (self->labels[z], orientation, -1, &min, NULL, NULL, NULL);
+      gtk_widget_measure (self->spots[z], orientation, -1, &min, NULL, NULL, NULL);
       *minimum = MAX (*minimum, min);
     }
   *natural = MAX (*natural, *minimum);
@@ -269,12 +270,12 @@ dr_face_map_view_size_allocate (GtkWidget *widget, int width, int height, int ba
       double cx = shape->label_x * scale + tx, cy = shape->label_y * scale + ty;
 
       /* Centred on the zone's label point. */
-      gtk_widget_get_preferred_size (self->labels[z], NULL, &nat);
+      gtk_widget_get_preferred_size (self->spots[z], NULL, &nat);
       at.x = (int) lround (cx - nat.width / 2.0);
       at.y = (int) lround (cy - nat.height / 2.0);
       at.width = nat.width;
       at.height = nat.height;
-      gtk_widget_size_allocate (self->labels[z], &at, -1);
+      gtk_widget_size_allocate (self->spots[z], &at, -1);
     }
 }
 
@@ -314,13 +315,12 @@ update_label (DrFaceMapView *self, int zone)
       _ ("%s: %s covered%s%s%s%s"), name, pct, self->excluded[zone] ? _ (", excluded") : "",
       self->missing[zone] ? ", " : "", self->missing[zone] ? self->missing[zone] : "",
       self->current == zone ? _ (", being rolled") : "");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->labels[zone]),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name,
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->spots[zone]), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  name, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
   if (self->current == zone)
-    gtk_widget_add_css_class (self->labels[zone], "current");
+    gtk_widget_add_css_class (self->spots[zone], "current");
   else
-    gtk_widget_remove_css_class (self->labels[zone], "current");
+    gtk_widget_remove_css_class (self->spots[zone], "current");
 }
 
 static gboolean
@@ -358,6 +358,14 @@ zone_at (DrFaceMapView *self, double x, double y)
 }
 
 static void
+on_spot_clicked (GtkButton *spot, gpointer user_data)
+{
+  int zone = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (spot), "dr-zone"));
+
+  g_signal_emit (user_data, signals[SIGNAL_ZONE_ACTIVATED], 0, dr_face_zones[zone].name);
+}
+
+static void
 on_click (GtkGestureClick *gesture, int n_press, double x, double y, gpointer user_data)
 {
   DrFaceMapView *self = user_data;
@@ -374,7 +382,8 @@ dr_face_map_view_dispose (GObject *object)
 
   for (int z = 0; z < DR_N_FACE_ZONES; z++)
     {
-      g_clear_pointer (&self->labels[z], gtk_widget_unparent);
+      g_clear_pointer (&self->spots[z], gtk_widget_unparent);
+      self->labels[z] = NULL;
       g_clear_pointer (&self->missing[z], g_free);
     }
   G_OBJECT_CLASS (dr_face_map_view_parent_class)->dispose (object);
@@ -410,10 +419,15 @@ dr_face_map_view_init (DrFaceMapView *self)
       /* "vertical and diagonal missing" on two lines, inside the zone. */
       gtk_label_set_wrap (GTK_LABEL (self->labels[z]), TRUE);
       gtk_label_set_max_width_chars (GTK_LABEL (self->labels[z]), 14);
-      gtk_widget_add_css_class (self->labels[z], "zone-label");
+      self->spots[z] = gtk_button_new ();
+      gtk_button_set_child (GTK_BUTTON (self->spots[z]), self->labels[z]);
+      gtk_button_set_has_frame (GTK_BUTTON (self->spots[z]), FALSE);
+      gtk_widget_add_css_class (self->spots[z], "zone-label");
       if (dr_face_zone_shapes[z].compact)
-        gtk_widget_add_css_class (self->labels[z], "compact");
-      gtk_widget_set_parent (self->labels[z], GTK_WIDGET (self));
+        gtk_widget_add_css_class (self->spots[z], "compact");
+      g_object_set_data (G_OBJECT (self->spots[z]), "dr-zone", GINT_TO_POINTER (z));
+      g_signal_connect (self->spots[z], "clicked", G_CALLBACK (on_spot_clicked), self);
+      gtk_widget_set_parent (self->spots[z], GTK_WIDGET (self));
       update_label (self, z);
     }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,

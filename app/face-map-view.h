@@ -5,10 +5,11 @@
  * ramp), the zone being rolled outlined, the person's excluded zones
  * hatched as on the SVG map, and in each zone a label with its name, its
  * coverage, "excluded" and the stroke directions still missing (version 2
- * rollers). Each label is a child widget whose accessible name is the
- * zone's and whose description says its coverage, so that a screen reader
- * reads the map zone by zone. A click on a zone emits "zone-activated"
- * with its name.
+ * rollers). Each label is a flat button, a child whose accessible name is
+ * the zone's and whose description says its coverage, so that a screen
+ * reader reads the map zone by zone and Tab goes from zone to zone. A
+ * click on a zone, or Enter on its label, emits "zone-activated" with its
+ * name.
  */
 #pragma once
 
