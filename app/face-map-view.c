@@ -17,6 +17,7 @@ struct _DrFaceMapView
   double coverage[DR_N_FACE_ZONES];
   char *missing[DR_N_FACE_ZONES]; /* "vertical missing", NULL: nothing to say */
   gboolean excluded[DR_N_FACE_ZONES];
+  char *rest[DR_N_FACE_ZONES];        /* "rest until 8 Dec, 14:30", NULL: may be rolled */
   int current;                        /* zone id, -1: none */
   GtkWidget *spots[DR_N_FACE_ZONES];  /* a flat button per zone: Tab reaches it, Enter clicks it */
   GtkWidget *labels[DR_N_FACE_ZONES]; /* its text */
@@ -269,10 +270,19 @@ dr_face_map_view_size_allocate (GtkWidget *widget, int width, int height, int ba
       GtkAllocation at;
       double cx = shape->label_x * scale + tx, cy = shape->label_y * scale + ty;
 
-      /* Centred on the zone's label point. */
+      int lines;
+
+      /* The first two lines (name, coverage) centred on the zone's label
+       * point; more lines grow away from its probe point, which must stay
+       * clear. */
       gtk_widget_get_preferred_size (self->spots[z], NULL, &nat);
+      lines = MAX (pango_layout_get_line_count (gtk_label_get_layout (GTK_LABEL (self->labels[z]))),
+                   2);
       at.x = (int) lround (cx - nat.width / 2.0);
-      at.y = (int) lround (cy - nat.height / 2.0);
+      if (shape->probe_y > shape->label_y)
+        at.y = (int) lround (cy + (double) nat.height / lines - nat.height);
+      else
+        at.y = (int) lround (cy - (double) nat.height / lines);
       at.width = nat.width;
       at.height = nat.height;
       gtk_widget_size_allocate (self->spots[z], &at, -1);
@@ -304,6 +314,8 @@ update_label (DrFaceMapView *self, int zone)
     g_string_append_printf (t, "\n%s", pct);
     if (self->excluded[zone])
       g_string_append_printf (t, "\n%s", _ ("excluded"));
+    if (self->rest[zone])
+      g_string_append_printf (t, "\n%s", self->rest[zone]);
     if (self->missing[zone])
       g_string_append_printf (t, "\n%s", self->missing[zone]);
     text = g_string_free (t, FALSE);
@@ -312,7 +324,8 @@ update_label (DrFaceMapView *self, int zone)
   /* TRANSLATORS: a zone of the face map read by a screen reader, e.g.
    * "left cheek: 40 % covered, vertical missing, being rolled". */
   description = g_strdup_printf (
-      _ ("%s: %s covered%s%s%s%s"), name, pct, self->excluded[zone] ? _ (", excluded") : "",
+      _ ("%s: %s covered%s%s%s%s%s%s"), name, pct, self->excluded[zone] ? _ (", excluded") : "",
+      self->rest[zone] ? ", " : "", self->rest[zone] ? self->rest[zone] : "",
       self->missing[zone] ? ", " : "", self->missing[zone] ? self->missing[zone] : "",
       self->current == zone ? _ (", being rolled") : "");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->spots[zone]), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -385,6 +398,7 @@ dr_face_map_view_dispose (GObject *object)
       g_clear_pointer (&self->spots[z], gtk_widget_unparent);
       self->labels[z] = NULL;
       g_clear_pointer (&self->missing[z], g_free);
+      g_clear_pointer (&self->rest[z], g_free);
     }
   G_OBJECT_CLASS (dr_face_map_view_parent_class)->dispose (object);
 }
@@ -517,6 +531,41 @@ dr_face_map_view_set_excluded (DrFaceMapView *self, const char *const *zones)
       update_label (self, z);
     }
   gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+void
+dr_face_map_view_set_rest (DrFaceMapView *self, GVariant *status, gint64 now_ms)
+{
+  g_return_if_fail (DR_IS_FACE_MAP_VIEW (self));
+
+  for (int z = 0; z < DR_N_FACE_ZONES; z++)
+    {
+      gint64 last = 0, free_from = 0;
+
+      g_clear_pointer (&self->rest[z], g_free);
+      if (status != NULL && g_variant_is_of_type (status, G_VARIANT_TYPE ("a{s(xx)}"))
+          && g_variant_lookup (status, dr_face_zones[z].name, "(xx)", &last, &free_from)
+          && free_from > now_ms)
+        {
+          g_autoptr (GDateTime) t = g_date_time_new_from_unix_local (free_from / 1000);
+          /* TRANSLATORS: strftime-style: "8 Dec, 14:30". */
+          g_autofree char *when = t ? g_date_time_format (t, _ ("%-d %b, %H:%M")) : NULL;
+
+          /* TRANSLATORS: when the zone may be rolled again. */
+          self->rest[z] = g_strdup_printf (_ ("rest until %s"), when ? when : "?");
+        }
+      update_label (self, z);
+    }
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+}
+
+const char *
+dr_face_map_view_get_label_text (DrFaceMapView *self, const char *zone)
+{
+  int id = zone ? dr_face_zone_lookup (zone) : -1;
+
+  g_return_val_if_fail (DR_IS_FACE_MAP_VIEW (self), NULL);
+  return id < 0 ? NULL : gtk_label_get_text (GTK_LABEL (self->labels[id]));
 }
 
 gboolean

@@ -4,12 +4,11 @@
  * the colour of its coverage (common/coverage-colour.h, the SVG map's
  * ramp), the zone being rolled outlined, the person's excluded zones
  * hatched as on the SVG map, and in each zone a label with its name, its
- * coverage, "excluded" and the stroke directions still missing (version 2
- * rollers). Each label is a flat button, a child whose accessible name is
- * the zone's and whose description says its coverage, so that a screen
- * reader reads the map zone by zone and Tab goes from zone to zone. A
- * click on a zone, or Enter on its label, emits "zone-activated" with its
- * name.
+ * coverage, "excluded", until when it must rest, and the stroke
+ * directions still missing (version 2 rollers). Each label is a flat button, a child whose
+ * accessible name is the zone's and whose description says its coverage, so that a screen reader
+ * reads the map zone by zone and Tab goes from zone to zone. A click on a zone, or Enter on its
+ * label, emits "zone-activated" with its name.
  */
 #pragma once
 
@@ -28,6 +27,12 @@ void dr_face_map_view_set_coverage (DrFaceMapView *self, GVariant *coverage);
 void dr_face_map_view_set_passes (DrFaceMapView *self, GVariant *passes);
 /* Person1.ExcludedZones: hatched, and said in their labels; NULL: none. */
 void dr_face_map_view_set_excluded (DrFaceMapView *self, const char *const *zones);
+/* Person1.GetRestStatus (a{s(xx)}): a zone whose rest ends after
+ * @now_ms says until when; NULL: none rests. */
+void dr_face_map_view_set_rest (DrFaceMapView *self, GVariant *status, gint64 now_ms);
+/* What @zone's label says, lines joined by "\n"; NULL for a zone not on
+ * the face. */
+const char *dr_face_map_view_get_label_text (DrFaceMapView *self, const char *zone);
 /* Roller1.CurrentZone; NULL or "": none. */
 void dr_face_map_view_set_current_zone (DrFaceMapView *self, const char *zone);
 

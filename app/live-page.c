@@ -14,7 +14,9 @@ struct _DrLivePage
   DrDBusRoller1 *roller;
   DrDBusManager1 *manager;
   DrDBusPerson1 *person;
-  GCancellable *cancellable; /* the session's start being asked for; NULL: no call */
+  GCancellable *rest_cancellable; /* the person's rest status being asked for */
+  guint rest_timeout_id;          /* at the next end of a rest: ask again */
+  GCancellable *cancellable;      /* the session's start being asked for; NULL: no call */
 
   GtkWidget *roller_label;
   GtkWidget *map;
@@ -44,6 +46,8 @@ static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (DrLivePage, dr_live_page, ADW_TYPE_BIN)
+
+static void fetch_rest (DrLivePage *self);
 
 /* "01:23", "1:02:03". */
 static char *
@@ -289,6 +293,8 @@ on_session_ended (DrDBusRoller1 *roller, guint64 id, GVariant *coverage, gpointe
 
   /* An episode open at the end ends with the session. */
   dr_force_gauge_set_warning (DR_FORCE_GAUGE (self->gauge), FALSE);
+  /* Its zones rest from now. */
+  fetch_rest (self);
 }
 
 static void
@@ -311,6 +317,9 @@ dr_live_page_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->rest_cancellable);
+  g_clear_object (&self->rest_cancellable);
+  g_clear_handle_id (&self->rest_timeout_id, g_source_remove);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   if (self->roller != NULL)
     g_signal_handlers_disconnect_by_data (self->roller, self);
@@ -437,6 +446,65 @@ dr_live_page_set_roller (DrLivePage *self, DrDBusRoller1 *roller)
   update_all (self);
 }
 
+static gboolean
+on_rest_ends (gpointer user_data)
+{
+  DrLivePage *self = user_data;
+
+  self->rest_timeout_id = 0;
+  fetch_rest (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_rest_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) status = NULL;
+  DrLivePage *self;
+  gint64 now_ms = g_get_real_time () / 1000, next = 0;
+  GVariantIter iter;
+  gint64 last, free_from;
+
+  if (!dr_dbus_person1_call_get_rest_status_finish (DR_DBUS_PERSON1 (source), &status, result,
+                                                    &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("GetRestStatus: %s", error->message);
+      return;
+    }
+  self = DR_LIVE_PAGE (user_data);
+  g_clear_object (&self->rest_cancellable);
+  dr_face_map_view_set_rest (DR_FACE_MAP_VIEW (self->map), status, now_ms);
+  /* One timeout to the next end of a rest, none while nothing rests. */
+  g_variant_iter_init (&iter, status);
+  while (g_variant_iter_next (&iter, "{&s(xx)}", NULL, &last, &free_from))
+    if (free_from > now_ms && (next == 0 || free_from < next))
+      next = free_from;
+  g_clear_handle_id (&self->rest_timeout_id, g_source_remove);
+  if (next != 0)
+    self->rest_timeout_id = g_timeout_add_seconds (
+        (guint) MIN ((next - now_ms) / 1000 + 1, (gint64) G_MAXUINT / 2), on_rest_ends, self);
+}
+
+/* The person's rest, asked again when they change, a session ends and a
+ * rest ends. */
+static void
+fetch_rest (DrLivePage *self)
+{
+  g_cancellable_cancel (self->rest_cancellable);
+  g_clear_object (&self->rest_cancellable);
+  g_clear_handle_id (&self->rest_timeout_id, g_source_remove);
+  if (self->person == NULL)
+    {
+      dr_face_map_view_set_rest (DR_FACE_MAP_VIEW (self->map), NULL, 0);
+      return;
+    }
+  self->rest_cancellable = g_cancellable_new ();
+  dr_dbus_person1_call_get_rest_status (self->person, G_DBUS_CALL_FLAGS_NONE, -1,
+                                        self->rest_cancellable, on_rest_status, self);
+}
+
 static void
 on_excluded_zones (GObject *person, GParamSpec *pspec, gpointer user_data)
 {
@@ -461,6 +529,7 @@ dr_live_page_set_person (DrLivePage *self, DrDBusPerson1 *person)
   if (person != NULL)
     g_signal_connect (person, "notify::excluded-zones", G_CALLBACK (on_excluded_zones), self);
   on_excluded_zones (NULL, NULL, self);
+  fetch_rest (self);
 }
 
 void

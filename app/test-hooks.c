@@ -112,7 +112,13 @@ render (DrAppWindow *window, const char *path, GError **error)
         g_string_append (json, "]");
       }
   }
-  g_string_append (json, "], \"people\": [");
+  g_string_append (json, "], \"labels\": {");
+  for (int i = 0; map != NULL && zones[i] != NULL; i++)
+    {
+      g_string_append_printf (json, "%s\"%s\": ", i ? ", " : "", zones[i]);
+      append_json_string (json, dr_face_map_view_get_label_text (map, zones[i]));
+    }
+  g_string_append (json, "}, \"people\": [");
   {
     DrPeoplePage *people = dr_app_window_get_people_page (window);
 

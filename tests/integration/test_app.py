@@ -386,8 +386,9 @@ class History(AppCase):
         self.start_app()
 
     def test_ended_session_listed_and_its_map(self):
-        '''A session that ended is listed at once; win.show-session opens its
-        map, each zone in the colour of its stored coverage.'''
+        '''A session that ended is listed at once, and the zone it rolled
+        says on the Live map until when it rests; win.show-session opens
+        the session's map, each zone in the colour of its stored coverage.'''
         first = self.wait_picture(lambda p: p.state == 'views', 'the window')
         self.assertEqual(first.where['history-sessions'], 0)
         recorder, _ = self.roll_into_open_episode()
@@ -396,6 +397,16 @@ class History(AppCase):
              'StopSession')
         recorder.wait_signal('SessionEnded')
         self.wait_picture(lambda p: p.where['history-sessions'] == 1, 'the session listed')
+        # The rolled zone rests from now on (Person1.GetRestStatus): the
+        # Live map says until when; the forehead, never rolled, does not.
+        person = self.roller_prop('Person')
+        rest = call(self.session.conn, DERMAROLL, person, 'org.dermaroll.Person1',
+                    'GetRestStatus')
+        self.assertGreater(rest['left-cheek'][1], 0, rest)
+        self.assertEqual(rest['forehead'][1], 0, rest)
+        resting = self.wait_picture(lambda p: 'rest until' in p.where['labels']['left-cheek'],
+                                    'the left cheek resting on the Live map')
+        self.assertNotIn('rest until', resting.where['labels']['forehead'])
 
         stored = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
                       'GetSessionCoverage', '(t)', (session,))
