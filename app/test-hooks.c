@@ -112,6 +112,17 @@ render (DrAppWindow *window, const char *path, GError **error)
         g_string_append (json, "]");
       }
   }
+  g_string_append (json, "], \"toasts\": [");
+  {
+    GPtrArray *toasts = dr_app_window_get_toasts (window);
+
+    for (guint i = 0; i < toasts->len; i++)
+      {
+        if (i)
+          g_string_append (json, ", ");
+        append_json_string (json, g_ptr_array_index (toasts, i));
+      }
+  }
   g_string_append (json, "], \"labels\": {");
   for (int i = 0; map != NULL && zones[i] != NULL; i++)
     {

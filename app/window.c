@@ -17,7 +17,8 @@ struct _DrAppWindow
   DrHistoryPage *history;
   DrRollersPage *rollers;
   DrPeoplePage *people;
-  gboolean discovering; /* we asked the daemon to look for rollers */
+  gboolean discovering;    /* we asked the daemon to look for rollers */
+  GPtrArray *toasts_shown; /* every toast's text, for the test hook */
   GSimpleAction *stop;
 };
 
@@ -37,6 +38,7 @@ toast (DrAppWindow *self, const char *message)
 {
   AdwToast *t = adw_toast_new (message);
 
+  g_ptr_array_add (self->toasts_shown, g_strdup (message));
   adw_toast_set_timeout (t, 5);
   adw_toast_overlay_add_toast (self->toasts, t);
 }
@@ -331,6 +333,7 @@ dr_app_window_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->link);
   g_clear_object (&self->stop);
+  g_clear_pointer (&self->toasts_shown, g_ptr_array_unref);
   G_OBJECT_CLASS (dr_app_window_parent_class)->dispose (object);
 }
 
@@ -393,6 +396,7 @@ dr_app_window_init (DrAppWindow *self)
   AdwViewStackPage *page;
 
   self->cancellable = g_cancellable_new ();
+  self->toasts_shown = g_ptr_array_new_with_free_func (g_free);
   gtk_window_set_title (GTK_WINDOW (self), _ ("Dermaroll"));
   gtk_window_set_default_size (GTK_WINDOW (self), 720, 860);
 
@@ -511,6 +515,13 @@ dr_app_window_get_visible_map (DrAppWindow *self)
   if (g_strcmp0 (view, "history") == 0)
     return dr_history_page_get_map (self->history);
   return NULL;
+}
+
+GPtrArray *
+dr_app_window_get_toasts (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->toasts_shown;
 }
 
 const char *

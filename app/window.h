@@ -39,6 +39,8 @@ DrPeoplePage *dr_app_window_get_people_page (DrAppWindow *self);
 const char *dr_app_window_get_view (DrAppWindow *self);
 /* The face map on screen in the view shown, or NULL. */
 DrFaceMapView *dr_app_window_get_visible_map (DrAppWindow *self);
+/* The text of every toast shown so far, oldest first. */
+GPtrArray *dr_app_window_get_toasts (DrAppWindow *self);
 /* "no-daemon" or "views": what the window shows. */
 const char *dr_app_window_get_state (DrAppWindow *self);
 

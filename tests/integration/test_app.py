@@ -309,12 +309,12 @@ class Live(AppCase):
     def test_gauge_warns_during_over_pressure(self):
         '''The force gauge is the normal colour while pressing within the
         limit and the warning colour from the daemon's PressureWarning
-        until the episode ends.'''
+        until the episode ends; each warning is a toast in the window.'''
         before = self.wait_picture(lambda p: p.state == 'views', 'the live view')
         self.assertFalse(before.where['gauge-warning'])
         self.assertFalse(close(before.gauge(), WARNING), before.gauge())
 
-        _, warnings = self.roll_into_open_episode()
+        recorder, warnings = self.roll_into_open_episode()
         self.assertEqual(warnings[-1].args[1], 'left-cheek')
         self.assertGreater(warnings[-1].args[2], warnings[-1].args[3])
         # Force above zero: the gauge's fill point is filled, in warning colour.
@@ -322,6 +322,15 @@ class Live(AppCase):
         during = self.wait_picture(lambda p: close(p.gauge(), WARNING),
                                    'the gauge in the warning colour')
         self.assertTrue(during.where['gauge-warning'])
+        # Each warning the daemon sent, also as a toast in the window (the
+        # recorder and the app each hear them in their own time: wait until
+        # both count the same).
+        def toasted(picture):
+            toasts = [t for t in picture.where['toasts']
+                      if t.startswith('Over-pressure on the left cheek')]
+            return len(toasts) == len(recorder.find('PressureWarning'))
+        self.wait_picture(toasted, 'a toast for each PressureWarning',
+                          details=lambda: str(recorder.find('PressureWarning')))
 
     def test_stop_button_ends_the_session(self):
         '''win.stop (the Stop button) is disabled with no session; during
