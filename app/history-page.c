@@ -13,6 +13,7 @@ struct _DrHistoryPage
 
   DrDBusManager1 *manager;
   DrDBusRoller1 *roller;
+  DrDBusPerson1 *person; /* whose sessions; NULL: everybody's */
   GCancellable *list_cancellable;
   GCancellable *session_cancellable;
 
@@ -81,8 +82,10 @@ on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
   GtkWidget *row;
   gsize n;
 
-  if (!dr_dbus_manager1_call_list_sessions_finish (DR_DBUS_MANAGER1 (source), &sessions, result,
-                                                   &error))
+  /* ListPersonSessions, or ListSessions while the person is not known:
+   * (t s x x d) first either way. */
+  sessions = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+  if (sessions == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         warn_error (DR_HISTORY_PAGE (user_data), _ ("Cannot read the sessions"), error);
@@ -93,6 +96,12 @@ on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
   while ((row = GTK_WIDGET (gtk_list_box_get_row_at_index (self->list, 0))) != NULL)
     gtk_list_box_remove (self->list, row);
   g_hash_table_remove_all (self->about);
+  {
+    GVariant *list = g_variant_get_child_value (sessions, 0);
+
+    g_variant_unref (sessions);
+    sessions = list;
+  }
   n = g_variant_n_children (sessions);
   /* Oldest first from the daemon: newest first here. */
   for (gsize i = n; i > 0; i--)
@@ -106,7 +115,13 @@ on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *pct = NULL;
       g_autofree char *length = NULL;
 
-      g_variant_get_child (sessions, i - 1, "(t&sxxd)", &id, &roller, &start_ms, &end_ms, &mean);
+      g_autoptr (GVariant) session = g_variant_get_child_value (sessions, i - 1);
+
+      g_variant_get_child (session, 0, "t", &id);
+      g_variant_get_child (session, 1, "&s", &roller);
+      g_variant_get_child (session, 2, "x", &start_ms);
+      g_variant_get_child (session, 3, "x", &end_ms);
+      g_variant_get_child (session, 4, "d", &mean);
       when = local_time (start_ms);
       pct = percent (mean);
       length = end_ms ? duration_text (end_ms - start_ms) : g_strdup (_ ("in progress"));
@@ -132,14 +147,23 @@ on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 reload (DrHistoryPage *self)
 {
+  gint64 since_ms;
+
   g_cancellable_cancel (self->list_cancellable);
   g_clear_object (&self->list_cancellable);
   if (self->manager == NULL)
     return;
   self->list_cancellable = g_cancellable_new ();
-  dr_dbus_manager1_call_list_sessions (
-      self->manager, g_get_real_time () / 1000 - (gint64) HISTORY_DAYS * 24 * 3600 * 1000, 0,
-      G_DBUS_CALL_FLAGS_NONE, -1, self->list_cancellable, on_sessions, self);
+  since_ms = g_get_real_time () / 1000 - (gint64) HISTORY_DAYS * 24 * 3600 * 1000;
+  if (self->person != NULL)
+    g_dbus_proxy_call (G_DBUS_PROXY (self->manager), "ListPersonSessions",
+                       g_variant_new ("(xxo)", since_ms, (gint64) 0,
+                                      g_dbus_proxy_get_object_path (G_DBUS_PROXY (self->person))),
+                       G_DBUS_CALL_FLAGS_NONE, -1, self->list_cancellable, on_sessions, self);
+  else
+    g_dbus_proxy_call (G_DBUS_PROXY (self->manager), "ListSessions",
+                       g_variant_new ("(xx)", since_ms, (gint64) 0), G_DBUS_CALL_FLAGS_NONE, -1,
+                       self->list_cancellable, on_sessions, self);
 }
 
 static void
@@ -215,6 +239,7 @@ dr_history_page_dispose (GObject *object)
   if (self->roller != NULL)
     g_signal_handlers_disconnect_by_data (self->roller, self);
   g_clear_object (&self->roller);
+  g_clear_object (&self->person);
   g_clear_object (&self->manager);
   g_clear_pointer (&self->about, g_hash_table_unref);
   G_OBJECT_CLASS (dr_history_page_parent_class)->dispose (object);
@@ -318,6 +343,15 @@ dr_history_page_set_roller (DrHistoryPage *self, DrDBusRoller1 *roller)
   g_set_object (&self->roller, roller);
   if (roller != NULL)
     g_signal_connect (roller, "session-ended", G_CALLBACK (on_session_ended), self);
+}
+
+void
+dr_history_page_set_person (DrHistoryPage *self, DrDBusPerson1 *person)
+{
+  g_return_if_fail (DR_IS_HISTORY_PAGE (self));
+
+  if (g_set_object (&self->person, person))
+    reload (self);
 }
 
 void

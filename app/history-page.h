@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* history-page.h: DrHistoryPage, the History view: the stored sessions of
- * the last 90 days, newest first (date, duration, roller, mean coverage),
- * each row activating "win.show-session" with its id; a session shown is
- * its face map (the Live view's DrFaceMapView, from
+/* history-page.h: DrHistoryPage, the History view: the roller's person's
+ * sessions of the last 90 days (everybody's while no person is known),
+ * newest first (date, duration, roller, mean coverage), each row
+ * activating "win.show-session" with its id; a session shown is its face
+ * map (the Live view's DrFaceMapView, from
  * Manager1.GetSessionCoverageByDirection) with a line about it.
  *
  * It reloads when given a manager and when the roller it watches ends a
@@ -24,6 +25,8 @@ GtkWidget *dr_history_page_new (void);
 
 void dr_history_page_set_manager (DrHistoryPage *self, DrDBusManager1 *manager);
 void dr_history_page_set_roller (DrHistoryPage *self, DrDBusRoller1 *roller);
+/* Whose sessions are listed (the roller's person); NULL: everybody's. */
+void dr_history_page_set_person (DrHistoryPage *self, DrDBusPerson1 *person);
 /* Opens @id's map (asked of the daemon, async). */
 void dr_history_page_show_session (DrHistoryPage *self, guint64 id);
 

@@ -104,6 +104,7 @@ on_link_changed (GObject *object, GParamSpec *pspec, gpointer user_data)
   dr_live_page_set_person (self->live, dr_daemon_link_get_person (self->link));
   dr_history_page_set_manager (self->history, dr_daemon_link_get_manager (self->link));
   dr_history_page_set_roller (self->history, dr_daemon_link_get_roller (self->link));
+  dr_history_page_set_person (self->history, dr_daemon_link_get_person (self->link));
   update_stop (self);
   update_discovery (self);
 }

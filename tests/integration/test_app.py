@@ -253,6 +253,13 @@ class AppCase(unittest.TestCase):
         return get_prop(self.session.conn, DERMAROLL, roller_object_path(ADDRESS), ROLLER_IFACE,
                         name)
 
+    def people_paths(self):
+        '''Each person's object path by name, as the daemon exports them.'''
+        objects = call(self.session.conn, DERMAROLL, MANAGER_PATH,
+                       'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects')
+        return {ifaces['org.dermaroll.Person1']['Name']: path
+                for path, ifaces in objects.items() if 'org.dermaroll.Person1' in ifaces}
+
     def emulator_done(self):
         stats = call(self.system.conn, 'org.bluez', '/org/dermaroll/Emulator',
                      'org.dermaroll.Emulator1', 'Stats')['rollers'][ADDRESS]
@@ -397,7 +404,8 @@ class History(AppCase):
     def test_ended_session_listed_and_its_map(self):
         '''A session that ended is listed at once, and the zone it rolled
         says on the Live map until when it rests; win.show-session opens
-        the session's map, each zone in the colour of its stored coverage.'''
+        the session's map, each zone in the colour of its stored coverage.
+        The list is the roller's person's: Ann, given the roller, has none.'''
         first = self.wait_picture(lambda p: p.state == 'views', 'the window')
         self.assertEqual(first.where['history-sessions'], 0)
         recorder, _ = self.roll_into_open_episode()
@@ -428,6 +436,13 @@ class History(AppCase):
             if zone in shown.where['zones']:
                 self.assertTrue(close(shown.zone(zone), scale_colour(coverage)),
                                 f'{zone}: {shown.zone(zone)} for {coverage}')
+
+        # The history is the roller's person's: given to Ann, who has none.
+        self.activate('add-person', [GLib.Variant('s', 'Ann')], path=self.window_path())
+        ann = wait_until(lambda: self.people_paths().get('Ann'), 10, 'Ann added')
+        self.activate('use-person', [GLib.Variant('o', ann)], path=self.window_path())
+        wait_until(lambda: self.roller_prop('Person') == ann, 10, 'the roller rolls for Ann')
+        self.wait_picture(lambda p: p.where['history-sessions'] == 0, "Ann's empty history")
 
 
 class Rollers(AppCase):
@@ -496,12 +511,6 @@ class People(AppCase):
             if title == name:
                 return subtitle
         return None
-
-    def people_paths(self):
-        objects = call(self.session.conn, DERMAROLL, MANAGER_PATH,
-                       'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects')
-        return {ifaces['org.dermaroll.Person1']['Name']: path
-                for path, ifaces in objects.items() if 'org.dermaroll.Person1' in ifaces}
 
     def test_add_use_and_exclude(self):
         '''win.add-person adds Ann (the daemon has her, the view lists her);
