@@ -5,6 +5,8 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "coverage-chart.h"
+
 #define HISTORY_DAYS 90
 
 struct _DrHistoryPage
@@ -19,6 +21,7 @@ struct _DrHistoryPage
 
   GtkStack *stack; /* "empty", "list", "session" */
   GtkListBox *list;
+  GtkWidget *chart;
   guint n_sessions;
   GHashTable *about; /* session id → its row's line, for the session's page */
   GtkWidget *map;
@@ -73,6 +76,29 @@ warn_error (DrHistoryPage *self, const char *what, GError *error)
   g_signal_emit (self, signals[SIGNAL_WARNING], 0, text);
 }
 
+typedef struct
+{
+  DrHistoryPage *self; /* not a reference: the call is cancelled first */
+  gint64 start_ms;
+} ChartCall;
+
+static void
+on_chart_coverage (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree ChartCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) coverage = NULL;
+
+  if (!dr_dbus_manager1_call_get_session_coverage_finish (DR_DBUS_MANAGER1 (source), &coverage,
+                                                          result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("GetSessionCoverage: %s", error->message);
+      return;
+    }
+  dr_coverage_chart_add_session (DR_COVERAGE_CHART (call->self->chart), call->start_ms, coverage);
+}
+
 static void
 on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -92,7 +118,7 @@ on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   self = DR_HISTORY_PAGE (user_data);
-  g_clear_object (&self->list_cancellable);
+  dr_coverage_chart_clear (DR_COVERAGE_CHART (self->chart), g_get_real_time () / 1000);
   while ((row = GTK_WIDGET (gtk_list_box_get_row_at_index (self->list, 0))) != NULL)
     gtk_list_box_remove (self->list, row);
   g_hash_table_remove_all (self->about);
@@ -127,6 +153,19 @@ on_sessions (GObject *source, GAsyncResult *result, gpointer user_data)
       length = end_ms ? duration_text (end_ms - start_ms) : g_strdup (_ ("in progress"));
       /* TRANSLATORS: duration · roller address · mean coverage. */
       subtitle = g_strdup_printf (_ ("%s · roller %s · %s covered"), length, roller, pct);
+      /* The chart's weeks: each session's coverage, asked with the list's
+       * cancellable. */
+      if (g_get_real_time () / 1000 - start_ms
+          < (gint64) DR_COVERAGE_CHART_WEEKS * 7 * 24 * 3600 * 1000)
+        {
+          ChartCall *call = g_new (ChartCall, 1);
+
+          call->self = self;
+          call->start_ms = start_ms;
+          dr_dbus_manager1_call_get_session_coverage (self->manager, id, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                      self->list_cancellable, on_chart_coverage,
+                                                      call);
+        }
       g_hash_table_insert (self->about, g_memdup2 (&id, sizeof id),
                            g_strdup_printf ("%s · %s", when, subtitle));
       row = adw_action_row_new ();
@@ -280,7 +319,35 @@ dr_history_page_init (DrHistoryPage *self)
   gtk_widget_set_margin_bottom (GTK_WIDGET (self->list), 18);
   gtk_widget_set_margin_start (GTK_WIDGET (self->list), 12);
   gtk_widget_set_margin_end (GTK_WIDGET (self->list), 12);
-  adw_clamp_set_child (ADW_CLAMP (clamp), GTK_WIDGET (self->list));
+  {
+    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+    GtkWidget *heading = gtk_label_new (_ ("Coverage per zone, week by week"));
+
+    gtk_widget_add_css_class (heading, "heading");
+    gtk_label_set_xalign (GTK_LABEL (heading), 0);
+    gtk_widget_set_margin_top (heading, 18);
+    gtk_widget_set_margin_start (heading, 12);
+    self->chart = dr_coverage_chart_new ();
+    gtk_widget_set_margin_start (self->chart, 12);
+    gtk_widget_set_margin_end (self->chart, 12);
+    gtk_box_append (GTK_BOX (box), heading);
+    gtk_box_append (GTK_BOX (box), self->chart);
+    {
+      g_autofree char *text = g_strdup_printf (
+          _ ("The last %d weeks, this week on the right; grey: no session that week."),
+          DR_COVERAGE_CHART_WEEKS);
+      GtkWidget *caption = gtk_label_new (text);
+
+      gtk_widget_add_css_class (caption, "dim-label");
+      gtk_widget_add_css_class (caption, "caption");
+      gtk_label_set_xalign (GTK_LABEL (caption), 0);
+      gtk_label_set_wrap (GTK_LABEL (caption), TRUE);
+      gtk_widget_set_margin_start (caption, 12);
+      gtk_box_append (GTK_BOX (box), caption);
+    }
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
+    adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  }
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
@@ -376,6 +443,15 @@ dr_history_page_get_map (DrHistoryPage *self)
   g_return_val_if_fail (DR_IS_HISTORY_PAGE (self), NULL);
   return g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "session") == 0
              ? DR_FACE_MAP_VIEW (self->map)
+             : NULL;
+}
+
+DrCoverageChart *
+dr_history_page_get_chart (DrHistoryPage *self)
+{
+  g_return_val_if_fail (DR_IS_HISTORY_PAGE (self), NULL);
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "list") == 0
+             ? DR_COVERAGE_CHART (self->chart)
              : NULL;
 }
 

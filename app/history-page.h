@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* history-page.h: DrHistoryPage, the History view: the roller's person's
  * sessions of the last 90 days (everybody's while no person is known),
- * newest first (date, duration, roller, mean coverage), each row
+ * under a chart of their coverage per zone over the last weeks
+ * (DrCoverageChart), newest first (date, duration, roller, mean coverage), each row
  * activating "win.show-session" with its id; a session shown is its face
  * map (the Live view's DrFaceMapView, from
  * Manager1.GetSessionCoverageByDirection) with a line about it.
@@ -14,6 +15,7 @@
 #include <adwaita.h>
 
 #include "dr-dbus.h"
+#include "coverage-chart.h"
 #include "face-map-view.h"
 
 G_BEGIN_DECLS
@@ -32,6 +34,8 @@ void dr_history_page_show_session (DrHistoryPage *self, guint64 id);
 
 /* The map while a session is shown, else NULL. */
 DrFaceMapView *dr_history_page_get_map (DrHistoryPage *self);
+/* The chart while the list is shown, else NULL. */
+DrCoverageChart *dr_history_page_get_chart (DrHistoryPage *self);
 /* Rows in the list. */
 guint dr_history_page_get_n_sessions (DrHistoryPage *self);
 

@@ -123,7 +123,29 @@ render (DrAppWindow *window, const char *path, GError **error)
         append_json_string (json, g_ptr_array_index (toasts, i));
       }
   }
-  g_string_append (json, "], \"labels\": {");
+  g_string_append (json, "], \"chart\": {");
+  {
+    DrCoverageChart *chart
+        = g_strcmp0 (dr_app_window_get_view (window), "history") == 0
+              ? dr_history_page_get_chart (dr_app_window_get_history_page (window))
+              : NULL;
+
+    for (int i = 0; chart != NULL && zones[i] != NULL; i++)
+      {
+        g_string_append_printf (json, "%s\"%s\": [", i ? ", " : "", zones[i]);
+        for (int ago = 0; ago < 2; ago++)
+          {
+            if (ago)
+              g_string_append (json, ", ");
+            if (dr_coverage_chart_cell_point (chart, zones[i], ago, &x, &y))
+              add_point (json, GTK_WIDGET (chart), widget, &bounds, x, y);
+            else
+              g_string_append (json, "null");
+          }
+        g_string_append (json, "]");
+      }
+  }
+  g_string_append (json, "}, \"labels\": {");
   for (int i = 0; map != NULL && zones[i] != NULL; i++)
     {
       g_string_append_printf (json, "%s\"%s\": ", i ? ", " : "", zones[i]);

@@ -9,7 +9,9 @@
  *   History, "zones": {zone: [x, y] or null}, "gauge": [x, y],
  *   "gauge-warning": bool, "session": the Live view's session line,
  *   "rollers": [[title, subtitle] of each row of the Rollers view],
- *   "labels": {zone: its label's text on the map shown}, "toasts": [the
+ *   "chart": {zone: [this week's cell, last week's]} of History's chart
+ *   while it is shown, "labels": {zone: its label's text on the map
+ *   shown}, "toasts": [the
  *   text of every toast shown so far],
  *   "people": [[name, subtitle] of each person in the People view]}: the
  *   pixels of the PNG where each zone's probe

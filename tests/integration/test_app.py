@@ -428,6 +428,23 @@ class History(AppCase):
         stored = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
                       'GetSessionCoverage', '(t)', (session,))
         self.assertGreater(stored['left-cheek'][0], 0.05, stored)
+
+        # History's chart: this week's cells in the colour of the one
+        # session's coverage (the forehead's 0 % included), last week's
+        # grey (no session).
+        self.activate('show-view', [GLib.Variant('s', 'history')], path=self.window_path())
+
+        def cell(picture, zone, ago):
+            point = picture.where['chart'].get(zone, [None, None])[ago]
+            return None if point is None else picture.at(*point)
+        chart = self.wait_picture(
+            lambda p: p.where['view'] == 'history' and p.where['chart']
+            and close(cell(p, 'left-cheek', 0), scale_colour(stored['left-cheek'][0])),
+            "this week's left cheek in the chart")
+        self.assertTrue(close(cell(chart, 'forehead', 0), scale_colour(stored['forehead'][0])),
+                        cell(chart, 'forehead', 0))
+        self.assertTrue(close(cell(chart, 'left-cheek', 1), (0xe3, 0xe3, 0xe3), tol=3),
+                        cell(chart, 'left-cheek', 1))
         self.activate('show-session', [GLib.Variant('t', session)], path=self.window_path())
         shown = self.wait_picture(
             lambda p: p.where['view'] == 'history' and p.zone('left-cheek') is not None,
