@@ -21,7 +21,9 @@
  *   frame, or while a resize waits for its layout): only {"drawn": false}.
  *
  * The action is activated over org.gtk.Actions like any other; the files
- * are written before the call returns.
+ * are written before the call returns. The picture is drawn at once: what
+ * the widgets draw from their own state is current, a CSS state change
+ * (a view switcher's button) shows from the next frame.
  */
 #pragma once
 
