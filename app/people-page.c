@@ -60,6 +60,38 @@ describe (DrPeoplePage *self, DrDBusPerson1 *person)
   return g_string_free (text, FALSE);
 }
 
+static void
+on_remove_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "dr-person");
+
+  if (g_strcmp0 (response, "remove") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (user_data), "win.remove-person", "o", path);
+}
+
+/* Removing asks first; the sessions always stay (owned by nobody). */
+static void
+on_remove_clicked (GtkButton *button, gpointer user_data)
+{
+  DrPeoplePage *self = user_data;
+  const char *path = g_object_get_data (G_OBJECT (button), "dr-person");
+  const char *name = g_object_get_data (G_OBJECT (button), "dr-name");
+  g_autofree char *heading = g_strdup_printf (_ ("Remove %s?"), name);
+  GtkWidget *dialog = adw_message_dialog_new (
+      GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
+      _ ("Their sessions stay, owned by nobody; their rollers go to the default person."));
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "remove",
+                                    _ ("_Remove"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "dr-person", g_strdup (path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void rebuild (DrPeoplePage *self);
 
 static void
@@ -79,6 +111,8 @@ disconnect_people (DrPeoplePage *self)
 static void
 rebuild (DrPeoplePage *self)
 {
+  DrDBusManager1 *manager = dr_daemon_link_get_manager (self->link);
+  const char *default_path = manager ? dr_dbus_manager1_get_default_person (manager) : NULL;
   GtkWidget *row;
 
   disconnect_people (self);
@@ -105,6 +139,23 @@ rebuild (DrPeoplePage *self)
               GTK_ACTIONABLE (use),
               g_variant_new_object_path (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))));
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), use);
+        }
+      if (g_strcmp0 (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person)), default_path) != 0)
+        {
+          GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+
+          gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+          gtk_widget_add_css_class (remove, "flat");
+          gtk_widget_set_tooltip_text (remove, _ ("Remove this person"));
+          gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          _ ("Remove this person"), -1);
+          g_object_set_data_full (G_OBJECT (remove), "dr-person",
+                                  g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))),
+                                  g_free);
+          g_object_set_data_full (G_OBJECT (remove), "dr-name",
+                                  g_strdup (dr_dbus_person1_get_name (person)), g_free);
+          g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_clicked), self);
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
         }
       gtk_list_box_append (self->list, row);
       g_ptr_array_add (self->rows, row);

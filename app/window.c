@@ -253,6 +253,19 @@ on_use_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+on_remove_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  DrDBusManager1 *manager = dr_daemon_link_get_manager (self->link);
+
+  /* Never the person's data: only the daemon's CLI deletes it, by name. */
+  if (manager != NULL)
+    g_dbus_proxy_call (G_DBUS_PROXY (manager), "RemovePerson",
+                       g_variant_new ("(ob)", g_variant_get_string (parameter, NULL), FALSE),
+                       G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_people_call, self);
+}
+
+static void
 on_toggle_excluded (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   DrAppWindow *self = user_data;
@@ -459,6 +472,7 @@ dr_app_window_init (DrAppWindow *self)
       { "forget", on_forget, "s", NULL, NULL, { 0 } },
       { "add-person", on_add_person, "s", NULL, NULL, { 0 } },
       { "use-person", on_use_person, "o", NULL, NULL, { 0 } },
+      { "remove-person", on_remove_person, "o", NULL, NULL, { 0 } },
       { "toggle-excluded", on_toggle_excluded, "s", NULL, NULL, { 0 } },
     };
     g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* window.h: DrAppWindow, one window of the app: a header with the view
- * switcher, the views (Live, History, Rollers, People) while the daemon is there, a page that
- * says it is not while it is not, and the daemon's warnings as toasts.
+ * switcher, the views (Live, History, Rollers, People) while the daemon
+ * is there, a page that says it is not while it is not, and the daemon's
+ * warnings as toasts.
  *
  * Its "win.stop" action stops the roller's session (Roller1.StopSession);
  * it is enabled while there is one. "win.show-session" (t) opens a
  * session's map in the History view, "win.show-view" (s) a view by name
- * ("live", "history", "rollers"); "win.pair" and "win.forget" (s, an
- * address) pair and forget a roller (Manager1.Pair, Forget), the outcome
- * a toast. While the Rollers view is on screen the daemon looks for
- * rollers. "win.add-person" (s, a name) adds a person, "win.use-person"
- * (o) has the roller roll for them, "win.toggle-excluded" (s, a zone; a
- * click on the Live map) excludes a zone of the roller's person or
+ * ("live", "history", "rollers", "people"); "win.pair" and "win.forget"
+ * (s, an address) pair and forget a roller (Manager1.Pair, Forget), the
+ * outcome a toast. While the Rollers view is on screen the daemon looks
+ * for rollers. "win.add-person" (s, a name) adds a person,
+ * "win.use-person" (o) has the roller roll for them, "win.remove-person"
+ * (o) removes one (their sessions kept), "win.toggle-excluded" (s, a zone;
+ * a click on the Live map) excludes a zone of the roller's person or
  * includes it again.
  */
 #pragma once

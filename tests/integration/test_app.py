@@ -561,6 +561,14 @@ class People(AppCase):
         self.activate('toggle-excluded', [GLib.Variant('s', 'nose')], path=self.window_path())
         wait_until(lambda: excluded() == [], 10, "Ann's nose included again")
 
+        # Removed (what the dialog's Remove does): the roller goes back to
+        # the default person, whose row says so again.
+        self.activate('remove-person', [GLib.Variant('o', ann)], path=self.window_path())
+        wait_until(lambda: 'Ann' not in self.people_paths(), 10, 'Ann removed')
+        self.wait_picture(lambda p: self.person(p, 'Ann') is None
+                          and 'rolls for them' in (self.person(p, default) or ''),
+                          "Ann gone, the roller the default person's again")
+
 
 class NoDaemon(AppCase):
     '''The app started before the daemon.'''
