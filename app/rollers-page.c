@@ -71,9 +71,22 @@ describe (DrDBusRoller1 *roller)
   return g_string_free (text, FALSE);
 }
 
+/* A link phase of a pairing in progress: the row spins. */
+static gboolean
+pairing (DrDBusRoller1 *roller)
+{
+  static const char *const phases[]
+      = { "discovering", "pairing", "trusting", "connecting", "resolving", "setup", NULL };
+  const char *phase = dr_dbus_roller1_get_link_phase (roller);
+
+  return !dr_dbus_roller1_get_paired (roller) && phase != NULL && g_strv_contains (phases, phase);
+}
+
 static void
 fill_row (AdwActionRow *row, DrDBusRoller1 *roller)
 {
+  GtkWidget *spinner = g_object_get_data (G_OBJECT (row), "dr-spinner");
+
   const char *name = dr_dbus_roller1_get_name (roller);
   const char *address = dr_dbus_roller1_get_address (roller);
   g_autofree char *title = NULL;
@@ -84,6 +97,11 @@ fill_row (AdwActionRow *row, DrDBusRoller1 *roller)
               : g_strdup (address);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (row, subtitle);
+  if (spinner != NULL)
+    {
+      gtk_spinner_set_spinning (GTK_SPINNER (spinner), pairing (roller));
+      gtk_widget_set_visible (spinner, pairing (roller));
+    }
 }
 
 static void
@@ -126,6 +144,12 @@ rebuild (DrRollersPage *self)
       GtkWidget *button = gtk_button_new_with_mnemonic (paired ? _ ("_Forget") : _ ("_Pair"));
 
       row = adw_action_row_new ();
+      {
+        GtkWidget *spinner = gtk_spinner_new ();
+
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), spinner);
+        g_object_set_data (G_OBJECT (row), "dr-spinner", spinner);
+      }
       fill_row (ADW_ACTION_ROW (row), roller);
       gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
       if (!paired)

@@ -2,8 +2,9 @@
 /* rollers-page.h: DrRollersPage, the Rollers view: every roller the daemon
  * knows, paired ones first (DrDaemonLink's order), each with how it is
  * (connected or how far its link got, battery, needle head and its wear,
- * "replace the head" once worn out, the signal of one only seen) and a
- * Pair or Forget button ("win.pair" / "win.forget" with its address).
+ * "replace the head" once worn out, the signal of one only seen; a
+ * spinner while a pairing is under way) and a Pair or Forget button ("win.pair" / "win.forget" with
+ * its address).
  *
  * While it is on screen the window has the daemon look for rollers
  * (Manager1.StartDiscovery); the page only shows what the bus says.
