@@ -43,9 +43,52 @@ struct _DrDaemon
   char *start_moved_to; /* what dr_store_open_or_replace () moved aside */
   char *db_path;        /* for the exports' own read-only connections */
   char *start_damage;
-  gboolean checked;   /* the integrity check was queued */
-  gboolean name_lost; /* another dermarolld has org.dermaroll */
+  GCancellable *app_cancellable; /* ActivateAction calls to the desktop app */
+  gboolean told_no_app;          /* its absence was logged */
+  gboolean checked;              /* the integrity check was queued */
+  gboolean name_lost;            /* another dermarolld has org.dermaroll */
 };
+
+/* ---- the desktop app ------------------------------------------------- */
+
+#define APP_ID "org.dermaroll.App"
+#define APP_PATH "/org/dermaroll/App"
+
+static void
+activate_action_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  DrDaemon *self;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = user_data;
+  /* The app is optional: a daemon without it is not in trouble. */
+  if (!self->told_no_app)
+    g_info ("cannot open the desktop app at the session: %s", error->message);
+  self->told_no_app = TRUE;
+}
+
+/* A click on a notification about a session: the app opens at it, started
+ * by D-Bus activation if need be (org.freedesktop.Application, which
+ * GApplication exports). */
+static void
+on_session_activated (DrNotifier *notifier, guint64 session_id, gpointer user_data)
+{
+  DrDaemon *self = user_data;
+  GVariantBuilder parameter;
+
+  if (self->options.system)
+    return;
+  g_variant_builder_init (&parameter, G_VARIANT_TYPE ("av"));
+  g_variant_builder_add (&parameter, "v", g_variant_new_uint64 (session_id));
+  g_dbus_connection_call (
+      self->publish_bus, APP_ID, APP_PATH, "org.freedesktop.Application", "ActivateAction",
+      g_variant_new ("(sava{sv})", "show-session", &parameter, NULL), NULL, G_DBUS_CALL_FLAGS_NONE,
+      -1, self->app_cancellable, activate_action_done, self);
+}
 
 /* ---- rest ------------------------------------------------------------- */
 
@@ -588,6 +631,8 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   self->notifier
       = dr_notifier_new (self->options.notify && !self->options.system ? self->publish_bus : NULL,
                          &self->notifier_options);
+  self->app_cancellable = g_cancellable_new ();
+  g_signal_connect (self->notifier, "session-activated", G_CALLBACK (on_session_activated), self);
   self->bluez = dr_bluez_new (self->system_bus);
   g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
   g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
@@ -663,7 +708,12 @@ dr_daemon_free (DrDaemon *self)
   if (self->rest_timer != NULL)
     g_signal_handlers_disconnect_by_data (self->rest_timer, self);
   g_clear_object (&self->rest_timer);
-  g_clear_pointer (&self->notifier, dr_notifier_free);
+  if (self->notifier != NULL)
+    g_signal_handlers_disconnect_by_data (self->notifier, self);
+  g_clear_object (&self->notifier);
+  /* The replies to come find no daemon. */
+  g_cancellable_cancel (self->app_cancellable);
+  g_clear_object (&self->app_cancellable);
   g_clear_pointer (&self->people, g_ptr_array_unref);
   if (self->household != NULL)
     g_signal_handlers_disconnect_by_data (self->household, self);

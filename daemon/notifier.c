@@ -43,13 +43,15 @@ typedef struct
   char *summary;
   char *body;
   guint8 urgency;
+  guint64 session_id; /* 0: about no session, no default action */
 } Content;
 
 typedef struct
 {
   DrNotifier *notifier;
   char *key;
-  guint32 id; /* server's id of our notification, 0 before the first */
+  guint32 id;         /* server's id of our notification, 0 before the first */
+  guint64 session_id; /* the session of the content last sent */
   gint64 last_popup_us;
   gboolean in_flight; /* a Notify without reply yet: its id is still unknown */
   Content pending;    /* sent once the reply in flight gives us the id */
@@ -59,7 +61,10 @@ typedef struct
 
 struct _DrNotifier
 {
+  GObject parent_instance;
+
   GDBusConnection *connection;
+  guint action_signal_id; /* ActionInvoked, from the server */
   DrNotifierOptions options;
   GHashTable *slots; /* "roller/kind" → Slot */
   GCancellable *cancellable;
@@ -68,6 +73,16 @@ struct _DrNotifier
   gboolean warned_no_server;
   guint n_sent;
 };
+
+G_DEFINE_FINAL_TYPE (DrNotifier, dr_notifier, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_SESSION_ACTIVATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 void
 dr_notifier_options_init (DrNotifierOptions *options)
@@ -169,28 +184,96 @@ slot_free (gpointer data)
   g_free (slot);
 }
 
-DrNotifier *
-dr_notifier_new (GDBusConnection *connection, const DrNotifierOptions *options)
+/* The server says which of its notifications was clicked: ours only if
+ * one of our slots holds that id, and only one about a session has the
+ * default action. */
+static void
+on_action_invoked (GDBusConnection *connection, const char *sender, const char *path,
+                   const char *iface, const char *signal, GVariant *params, gpointer user_data)
 {
-  DrNotifier *self = g_new0 (DrNotifier, 1);
+  DrNotifier *self = user_data;
+  GHashTableIter iter;
+  gpointer value;
+  const char *action;
+  guint32 id;
 
-  self->connection = connection ? g_object_ref (connection) : NULL;
-  self->options = *options;
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(us)")))
+    return;
+  g_variant_get (params, "(u&s)", &id, &action);
+  if (id == 0 || !g_str_equal (action, "default"))
+    return;
+  g_hash_table_iter_init (&iter, self->slots);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Slot *slot = value;
+      if (slot->id == id && slot->session_id != 0)
+        {
+          g_signal_emit (self, signals[SIGNAL_SESSION_ACTIVATED], 0, slot->session_id);
+          return;
+        }
+    }
+}
+
+static void
+dr_notifier_dispose (GObject *object)
+{
+  DrNotifier *self = DR_NOTIFIER (object);
+
+  /* Replies still in flight hold slots: cancel them before the slots go. */
+  g_cancellable_cancel (self->cancellable);
+  if (self->action_signal_id != 0)
+    g_dbus_connection_signal_unsubscribe (self->connection, self->action_signal_id);
+  self->action_signal_id = 0;
+  g_clear_object (&self->connection);
+  G_OBJECT_CLASS (dr_notifier_parent_class)->dispose (object);
+}
+
+static void
+dr_notifier_finalize (GObject *object)
+{
+  DrNotifier *self = DR_NOTIFIER (object);
+
+  g_clear_object (&self->cancellable);
+  g_hash_table_unref (self->slots);
+  G_OBJECT_CLASS (dr_notifier_parent_class)->finalize (object);
+}
+
+static void
+dr_notifier_class_init (DrNotifierClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = dr_notifier_dispose;
+  object_class->finalize = dr_notifier_finalize;
+
+  /* The person clicked a notification about session @id. */
+  signals[SIGNAL_SESSION_ACTIVATED]
+      = g_signal_new ("session-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT64);
+}
+
+static void
+dr_notifier_init (DrNotifier *self)
+{
   self->slots = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, slot_free);
   self->cancellable = g_cancellable_new ();
   self->clock = default_clock;
-  return self;
 }
 
-void
-dr_notifier_free (DrNotifier *self)
+DrNotifier *
+dr_notifier_new (GDBusConnection *connection, const DrNotifierOptions *options)
 {
-  /* Replies still in flight hold slots: cancel them before the slots go. */
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_hash_table_unref (self->slots);
-  g_clear_object (&self->connection);
-  g_free (self);
+  DrNotifier *self = g_object_new (DR_TYPE_NOTIFIER, NULL);
+
+  self->options = *options;
+  if (connection != NULL)
+    {
+      self->connection = g_object_ref (connection);
+      self->action_signal_id = g_dbus_connection_signal_subscribe (
+          connection, NOTIFICATIONS_NAME, NOTIFICATIONS_NAME, "ActionInvoked", NOTIFICATIONS_PATH,
+          NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_action_invoked, self, NULL);
+    }
+  return self;
 }
 
 void
@@ -206,7 +289,8 @@ dr_notifier_get_n_sent (DrNotifier *self)
   return self->n_sent;
 }
 
-static void send_now (Slot *slot, const char *summary, const char *body, guint8 urgency);
+static void send_now (Slot *slot, const char *summary, const char *body, guint8 urgency,
+                      guint64 session_id);
 
 static void
 notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -238,16 +322,16 @@ notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
       Content pending = slot->pending;
       slot->pending = (Content){ 0 };
       slot->has_pending = FALSE;
-      send_now (slot, pending.summary, pending.body, pending.urgency);
+      send_now (slot, pending.summary, pending.body, pending.urgency, pending.session_id);
       content_clear (&pending);
     }
 }
 
 static void
-send_now (Slot *slot, const char *summary, const char *body, guint8 urgency)
+send_now (Slot *slot, const char *summary, const char *body, guint8 urgency, guint64 session_id)
 {
   DrNotifier *self = slot->notifier;
-  GVariantBuilder hints;
+  GVariantBuilder hints, actions;
 
   if (self->connection == NULL)
     return;
@@ -258,6 +342,7 @@ send_now (Slot *slot, const char *summary, const char *body, guint8 urgency)
       slot->pending.summary = g_strdup (summary);
       slot->pending.body = g_strdup (body);
       slot->pending.urgency = urgency;
+      slot->pending.session_id = session_id;
       slot->has_pending = TRUE;
       return;
     }
@@ -265,14 +350,24 @@ send_now (Slot *slot, const char *summary, const char *body, guint8 urgency)
   g_variant_builder_init (&hints, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&hints, "{sv}", "urgency", g_variant_new_byte (urgency));
   g_variant_builder_add (&hints, "{sv}", "category", g_variant_new_string ("device"));
-  g_variant_builder_add (&hints, "{sv}", "desktop-entry", g_variant_new_string ("dermaroll"));
+  /* The app's id: its .desktop file's name, which D-Bus activation needs. */
+  g_variant_builder_add (&hints, "{sv}", "desktop-entry",
+                         g_variant_new_string ("org.dermaroll.App"));
+  g_variant_builder_init (&actions, G_VARIANT_TYPE ("as"));
+  if (session_id != 0)
+    {
+      /* A click on the notification itself: the server shows no button. */
+      g_variant_builder_add (&actions, "s", "default");
+      g_variant_builder_add (&actions, "s", "Show the session");
+    }
 
+  slot->session_id = session_id;
   slot->in_flight = TRUE;
   self->n_sent++;
   g_dbus_connection_call (
       self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME, "Notify",
       g_variant_new ("(susssasa{sv}i)", "dermaroll", slot->id, "dialog-warning", summary, body,
-                     NULL, &hints, -1),
+                     &actions, &hints, -1),
       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000, self->cancellable, notify_done, slot);
 }
 
@@ -301,8 +396,8 @@ get_slot (DrNotifier *self, const char *roller, DrNotifyKind kind)
 
 /* A new popup, subject to the per-kind interval. */
 static void
-popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary,
-       const char *body, guint8 urgency)
+popup (DrNotifier *self, const char *roller, DrNotifyKind kind, guint64 session_id,
+       const char *summary, const char *body, guint8 urgency)
 {
   Slot *slot;
   gint64 now;
@@ -319,13 +414,13 @@ popup (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summ
       return;
     }
   slot->last_popup_us = now;
-  send_now (slot, summary, body, urgency);
+  send_now (slot, summary, body, urgency, session_id);
 }
 
 /* Rewrites the shown notification of a kind, if there is one. */
 static void
-update (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *summary,
-        const char *body, guint8 urgency)
+update (DrNotifier *self, const char *roller, DrNotifyKind kind, guint64 session_id,
+        const char *summary, const char *body, guint8 urgency)
 {
   Slot *slot;
 
@@ -334,31 +429,33 @@ update (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *sum
   slot = get_slot (self, roller, kind);
   if (slot->last_popup_us == 0)
     return;
-  send_now (slot, summary, body, urgency);
+  send_now (slot, summary, body, urgency, session_id);
 }
 
 void
-dr_notifier_pressure_started (DrNotifier *self, const char *roller, const char *zone,
-                              double force_n, double limit_n)
+dr_notifier_pressure_started (DrNotifier *self, const char *roller, guint64 session_id,
+                              const char *zone, double force_n, double limit_n)
 {
   g_autofree char *body = g_strdup_printf ("%s: %.1f N, limit %.1f N. Press lighter: too much "
                                            "pressure irritates the skin and makes it bleed.",
                                            zone, force_n, limit_n);
-  popup (self, roller, DR_NOTIFY_OVER_PRESSURE, "Too much pressure", body, URGENCY_CRITICAL);
+  popup (self, roller, DR_NOTIFY_OVER_PRESSURE, session_id, "Too much pressure", body,
+         URGENCY_CRITICAL);
 }
 
 void
-dr_notifier_pressure_ended (DrNotifier *self, const char *roller, const char *zone, double peak_n,
-                            double limit_n, gint64 duration_ms)
+dr_notifier_pressure_ended (DrNotifier *self, const char *roller, guint64 session_id,
+                            const char *zone, double peak_n, double limit_n, gint64 duration_ms)
 {
   g_autofree char *body = g_strdup_printf ("%s: peak %.1f N for %.1f s (limit %.1f N).", zone,
                                            peak_n, (double) duration_ms / 1000.0, limit_n);
-  update (self, roller, DR_NOTIFY_OVER_PRESSURE, "Pressure back to normal", body, URGENCY_NORMAL);
+  update (self, roller, DR_NOTIFY_OVER_PRESSURE, session_id, "Pressure back to normal", body,
+          URGENCY_NORMAL);
 }
 
 void
-dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kind, const char *zone,
-                          const char *detail)
+dr_notifier_zone_warning (DrNotifier *self, const char *roller, guint64 session_id,
+                          DrNotifyKind kind, const char *zone, const char *detail)
 {
   g_autofree char *body = NULL;
   const char *summary;
@@ -392,7 +489,7 @@ dr_notifier_zone_warning (DrNotifier *self, const char *roller, DrNotifyKind kin
       default:
         g_return_if_reached ();
     }
-  popup (self, roller, kind, summary, body, urgency);
+  popup (self, roller, kind, session_id, summary, body, urgency);
 }
 
 void
@@ -402,7 +499,7 @@ dr_notifier_head_worn (DrNotifier *self, const char *roller, guint32 head_id, do
   g_autofree char *body = g_strdup_printf ("Needle head %u has rolled %.0f revolutions (%.0f %% of "
                                            "its life). Blunt needles tear the skin: replace it.",
                                            head_id, revolutions, wear * 100.0);
-  popup (self, roller, DR_NOTIFY_HEAD_WORN, "Replace the needle head", body, URGENCY_NORMAL);
+  popup (self, roller, DR_NOTIFY_HEAD_WORN, 0, "Replace the needle head", body, URGENCY_NORMAL);
 }
 
 /* Not a kind the config can switch off, and never held back: records are
@@ -411,7 +508,7 @@ void
 dr_notifier_store_problem (DrNotifier *self, const char *summary, const char *body)
 {
   g_return_if_fail (self != NULL);
-  send_now (get_slot_by_key (self, g_strdup ("/store")), summary, body, URGENCY_CRITICAL);
+  send_now (get_slot_by_key (self, g_strdup ("/store")), summary, body, URGENCY_CRITICAL, 0);
 }
 
 void
@@ -422,7 +519,7 @@ dr_notifier_battery (DrNotifier *self, const char *roller, guint8 percent)
   if (percent > DR_LOW_BATTERY_PERCENT)
     return;
   body = g_strdup_printf ("%u %% left. Charge the roller before the next session.", percent);
-  popup (self, roller, DR_NOTIFY_LOW_BATTERY, "Roller battery low", body, URGENCY_NORMAL);
+  popup (self, roller, DR_NOTIFY_LOW_BATTERY, 0, "Roller battery low", body, URGENCY_NORMAL);
 }
 
 char *
@@ -499,7 +596,7 @@ dr_notifier_session_ended (DrNotifier *self, const char *roller, guint64 session
                                   when ? when : "");
         }
     }
-  popup (self, roller, DR_NOTIFY_SESSION_SUMMARY, summary, body->str, URGENCY_NORMAL);
+  popup (self, roller, DR_NOTIFY_SESSION_SUMMARY, session_id, summary, body->str, URGENCY_NORMAL);
 }
 
 /* "forehead", "forehead and nose", "forehead, nose and chin". */
@@ -554,5 +651,5 @@ dr_notifier_zone_ready (DrNotifier *self, guint person_id, const char *person_na
                           " %s ready for the next session: the rest after the last "
                           "treatment is over.",
                           slot->zones->len == 1 ? "is" : "are");
-  send_now (slot, "Ready for the next session", body->str, URGENCY_LOW);
+  send_now (slot, "Ready for the next session", body->str, URGENCY_LOW, 0);
 }

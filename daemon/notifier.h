@@ -6,6 +6,11 @@
  * interval (10 s by default). Notifications are a courtesy on top of the
  * stored events and D-Bus signals, never a replacement: with no
  * notification server the notifier logs that once and stays quiet.
+ *
+ * A notification about a session (its summary, a warning during it)
+ * carries the "default" action; when the server reports it invoked, the
+ * notifier emits "session-activated" (guint64 session id) and leaves
+ * opening the app to its owner.
  */
 #pragma once
 
@@ -44,22 +49,24 @@ void dr_notifier_options_init (DrNotifierOptions *options);
 gboolean dr_notifier_options_load_file (DrNotifierOptions *options, const char *path,
                                         GError **error);
 
-typedef struct _DrNotifier DrNotifier;
+#define DR_TYPE_NOTIFIER (dr_notifier_get_type ())
+G_DECLARE_FINAL_TYPE (DrNotifier, dr_notifier, DR, NOTIFIER, GObject)
 
 /* @connection: the session bus, or NULL for a notifier that only counts. */
 DrNotifier *dr_notifier_new (GDBusConnection *connection, const DrNotifierOptions *options);
-void dr_notifier_free (DrNotifier *notifier);
 
 /* For tests: a clock in µs instead of g_get_monotonic_time. */
 void dr_notifier_set_clock (DrNotifier *notifier, gint64 (*clock) (gpointer), gpointer user_data);
 
-/* @roller: the roller's address, the key of "one per roller and kind". */
-void dr_notifier_pressure_started (DrNotifier *notifier, const char *roller, const char *zone,
-                                   double force_n, double limit_n);
-void dr_notifier_pressure_ended (DrNotifier *notifier, const char *roller, const char *zone,
-                                 double peak_n, double limit_n, gint64 duration_ms);
-void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, DrNotifyKind kind,
-                               const char *zone, const char *detail);
+/* @roller: the roller's address, the key of "one per roller and kind";
+ * @session_id: the session it happened in, 0 for none (no default action). */
+void dr_notifier_pressure_started (DrNotifier *notifier, const char *roller, guint64 session_id,
+                                   const char *zone, double force_n, double limit_n);
+void dr_notifier_pressure_ended (DrNotifier *notifier, const char *roller, guint64 session_id,
+                                 const char *zone, double peak_n, double limit_n,
+                                 gint64 duration_ms);
+void dr_notifier_zone_warning (DrNotifier *notifier, const char *roller, guint64 session_id,
+                               DrNotifyKind kind, const char *zone, const char *detail);
 void dr_notifier_head_worn (DrNotifier *notifier, const char *roller, guint32 head_id,
                             double revolutions, double wear);
 void dr_notifier_battery (DrNotifier *notifier, const char *roller, guint8 percent);
@@ -95,7 +102,5 @@ void dr_notifier_store_problem (DrNotifier *notifier, const char *summary, const
 
 /* Notify calls sent so far (for tests and logs). */
 guint dr_notifier_get_n_sent (DrNotifier *notifier);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DrNotifier, dr_notifier_free)
 
 G_END_DECLS

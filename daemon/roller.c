@@ -621,12 +621,12 @@ notify_zone_warning (DrRoller *self, const DrEvent *event)
   switch (event->kind)
     {
       case DR_EVENT_EXCLUDED_ZONE:
-        dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_EXCLUDED_ZONE,
-                                  zone_name (self, event->zone), NULL);
+        dr_notifier_zone_warning (notifier, roller_address (self), self->session_id,
+                                  DR_NOTIFY_EXCLUDED_ZONE, zone_name (self, event->zone), NULL);
         break;
       case DR_EVENT_OVER_TREATED:
-        dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_OVER_TREATED,
-                                  zone_name (self, event->zone), NULL);
+        dr_notifier_zone_warning (notifier, roller_address (self), self->session_id,
+                                  DR_NOTIFY_OVER_TREATED, zone_name (self, event->zone), NULL);
         break;
       case DR_EVENT_TOO_SOON:
         {
@@ -640,8 +640,8 @@ notify_zone_warning (DrRoller *self, const DrEvent *event)
                                       ago, event->last_needle_um / 1000.0, rest);
           else
             detail = g_strdup_printf ("treated %.1f days ago; wait %.0f days", ago, rest);
-          dr_notifier_zone_warning (notifier, roller_address (self), DR_NOTIFY_TOO_SOON,
-                                    zone_name (self, event->zone), detail);
+          dr_notifier_zone_warning (notifier, roller_address (self), self->session_id,
+                                    DR_NOTIFY_TOO_SOON, zone_name (self, event->zone), detail);
         }
         break;
       default:
@@ -691,7 +691,7 @@ on_engine_event (const DrEvent *event, void *user_data)
         dr_dbus_roller1_emit_pressure_warning (ROLLER1 (self), self->session_id,
                                                zone_name (self, event->zone), event->force_n,
                                                event->limit_n);
-        dr_notifier_pressure_started (notifier, roller_address (self),
+        dr_notifier_pressure_started (notifier, roller_address (self), self->session_id,
                                       zone_name (self, event->zone), event->force_n,
                                       event->limit_n);
         break;
@@ -699,8 +699,9 @@ on_engine_event (const DrEvent *event, void *user_data)
         dr_dbus_roller1_emit_pressure_cleared (ROLLER1 (self), self->session_id,
                                                zone_name (self, event->zone), event->peak_n,
                                                (guint64) MAX (event->duration_ms, 0));
-        dr_notifier_pressure_ended (notifier, roller_address (self), zone_name (self, event->zone),
-                                    event->peak_n, event->limit_n, event->duration_ms);
+        dr_notifier_pressure_ended (notifier, roller_address (self), self->session_id,
+                                    zone_name (self, event->zone), event->peak_n, event->limit_n,
+                                    event->duration_ms);
         break;
       case DR_EVENT_EXCLUDED_ZONE:
       case DR_EVENT_OVER_TREATED:

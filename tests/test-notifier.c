@@ -199,6 +199,7 @@ check_call (Fixture *f, guint i, guint32 replaces, const char *summary, const ch
   g_autoptr (GVariant) body_s = g_variant_get_variant (body);
   g_autoptr (GVariant) hints_d = g_variant_get_variant (hints);
   guint8 got_urgency = 255;
+  const char *desktop_entry = NULL;
 
   g_assert_cmpstr (g_variant_get_string (app_s, NULL), ==, "dermaroll");
   g_assert_cmpuint (g_variant_get_uint32 (rep_u), ==, replaces);
@@ -207,6 +208,57 @@ check_call (Fixture *f, guint i, guint32 replaces, const char *summary, const ch
     g_error ("body \"%s\" lacks \"%s\"", g_variant_get_string (body_s, NULL), body_part);
   g_assert_true (g_variant_lookup (hints_d, "urgency", "y", &got_urgency));
   g_assert_cmpuint (got_urgency, ==, urgency);
+  /* The app's .desktop file is named for its id, which D-Bus activation needs. */
+  g_assert_true (g_variant_lookup (hints_d, "desktop-entry", "&s", &desktop_entry));
+  g_assert_cmpstr (desktop_entry, ==, "org.dermaroll.App");
+}
+
+/* The actions of call @i, key and label pairs: "default" and its label, or none. */
+static char **
+actions_of (Fixture *f, guint i)
+{
+  g_autoptr (GVariant) actions = g_variant_get_child_value (g_ptr_array_index (f->calls, i), 5);
+  g_autoptr (GVariant) actions_as = g_variant_get_variant (actions);
+  return g_variant_dup_strv (actions_as, NULL);
+}
+
+static void
+on_session_activated (DrNotifier *notifier, guint64 session_id, gpointer user_data)
+{
+  g_array_append_val ((GArray *) user_data, session_id);
+}
+
+/* Emits ActionInvoked(@id, @action) from the mock server, as a click would. */
+static void
+invoke_action (Fixture *f, guint32 id, const char *action)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  GVariantBuilder args;
+
+  g_variant_builder_init (&args, G_VARIANT_TYPE ("av"));
+  g_variant_builder_add (&args, "v", g_variant_new_uint32 (id));
+  g_variant_builder_add (&args, "v", g_variant_new_string (action));
+  reply = g_dbus_connection_call_sync (f->connection, "org.freedesktop.Notifications",
+                                       "/org/freedesktop/Notifications",
+                                       "org.freedesktop.DBus.Mock", "EmitSignal",
+                                       g_variant_new ("(sssav)", "", "ActionInvoked", "us", &args),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Runs the main context until @activated has @n ids, or 5 s passed. */
+static void
+wait_for_activations (GArray *activated, guint n)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (5000, timeout_cb, &timed_out);
+
+  while (activated->len < n && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_cmpuint (activated->len, ==, n);
 }
 
 static void
@@ -214,17 +266,68 @@ test_pressure (Fixture *f, gconstpointer data)
 {
   g_autoptr (DrNotifier) n = notifier_new (f, NULL);
 
-  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "forehead", 6.23, 5.0);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", 0, "forehead", 6.23, 5.0);
   wait_for_calls (f, 1);
   check_call (f, 0, 0, "Too much pressure", "forehead: 6.2 N, limit 5.0 N", 2);
   settle (f);
 
   /* The end of the episode rewrites the same popup: replaces_id is the id
    * the server gave the first (the template counts from 1). */
-  dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", "forehead", 6.41, 5.0, 640);
+  dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", 0, "forehead", 6.41, 5.0, 640);
   wait_for_calls (f, 2);
   check_call (f, 1, 1, "Pressure back to normal", "forehead: peak 6.4 N for 0.6 s (limit 5.0 N)",
               1);
+}
+
+/* A notification about a session has the default action, one about none
+ * has no action; the server's ActionInvoked(id, "default") for it is
+ * "session-activated" with that session, once; another action, an id not
+ * ours and a notification without a session are nothing. */
+static void
+test_default_action (Fixture *f, gconstpointer data)
+{
+  g_autoptr (DrNotifier) n = notifier_new (f, NULL);
+  g_autoptr (GArray) activated = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GVariant) coverage = g_variant_ref_sink (
+      g_variant_new_array (G_VARIANT_TYPE ("{sd}"),
+                           (GVariant *[]){ g_variant_new_dict_entry (g_variant_new_string ("chin"),
+                                                                     g_variant_new_double (1.0)) },
+                           1));
+  const char *const with_default[] = { "default", "Show the session", NULL };
+  const char *const none[] = { NULL };
+
+  g_signal_connect (n, "session-activated", G_CALLBACK (on_session_activated), activated);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", 41, "chin", 5.5, 5.0);
+  wait_for_calls (f, 1);
+  settle (f);
+  dr_notifier_battery (n, "C0:FF:EE:00:00:01", 10);
+  wait_for_calls (f, 2);
+  settle (f);
+  dr_notifier_session_ended (n, "C0:FF:EE:00:00:01", 42, NULL, coverage, NULL, NULL, 500,
+                             SESSION_END_MS, NULL);
+  wait_for_calls (f, 3);
+  settle (f);
+  {
+    g_auto (GStrv) a0 = actions_of (f, 0);
+    g_auto (GStrv) a1 = actions_of (f, 1);
+    g_auto (GStrv) a2 = actions_of (f, 2);
+    g_assert_cmpstrv (a0, with_default);
+    g_assert_cmpstrv (a1, none);
+    g_assert_cmpstrv (a2, with_default);
+  }
+
+  /* The template numbers from 1: pressure 1, battery 2, summary 3. */
+  invoke_action (f, 2, "default");
+  invoke_action (f, 3, "other");
+  invoke_action (f, 99, "default");
+  invoke_action (f, 3, "default");
+  wait_for_activations (activated, 1);
+  g_assert_cmpuint (g_array_index (activated, guint64, 0), ==, 42);
+  invoke_action (f, 1, "default");
+  wait_for_activations (activated, 2);
+  g_assert_cmpuint (g_array_index (activated, guint64, 1), ==, 41);
+  settle (f);
+  g_assert_cmpuint (activated->len, ==, 2);
 }
 
 static void
@@ -233,25 +336,25 @@ test_rate_limit (Fixture *f, gconstpointer data)
   g_autoptr (DrNotifier) n = notifier_new (f, NULL);
   const char *roller = "C0:FF:EE:00:00:01";
 
-  dr_notifier_pressure_started (n, roller, "chin", 5.5, 5.0);
+  dr_notifier_pressure_started (n, roller, 0, "chin", 5.5, 5.0);
   wait_for_calls (f, 1);
   settle (f);
 
   /* 9.999 s later: held back. */
   f->now_us += 9999000;
-  dr_notifier_pressure_started (n, roller, "chin", 5.6, 5.0);
+  dr_notifier_pressure_started (n, roller, 0, "chin", 5.6, 5.0);
   settle (f);
   g_assert_cmpuint (f->calls->len, ==, 1);
 
   /* Another roller is not held back by the first one's popup. */
-  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:02", "nose", 5.7, 5.0);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:02", 0, "nose", 5.7, 5.0);
   wait_for_calls (f, 2);
   check_call (f, 1, 0, "Too much pressure", "nose: 5.7 N", 2);
   settle (f);
 
   /* 10 s after the first: a new popup, in place of the first one. */
   f->now_us += 1000;
-  dr_notifier_pressure_started (n, roller, "chin", 5.8, 5.0);
+  dr_notifier_pressure_started (n, roller, 0, "chin", 5.8, 5.0);
   wait_for_calls (f, 3);
   check_call (f, 2, 1, "Too much pressure", "chin: 5.8 N", 2);
   g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 3);
@@ -264,8 +367,8 @@ test_update_before_reply (Fixture *f, gconstpointer data)
 
   /* The end arrives before the server answered the start: it must still
    * replace it rather than open a second popup. */
-  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "neck", 3.5, 3.0);
-  dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", "neck", 3.6, 3.0, 300);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", 0, "neck", 3.5, 3.0);
+  dr_notifier_pressure_ended (n, "C0:FF:EE:00:00:01", 0, "neck", 3.6, 3.0, 300);
   wait_for_calls (f, 2);
   check_call (f, 0, 0, "Too much pressure", "neck: 3.5 N", 2);
   check_call (f, 1, 1, "Pressure back to normal", "peak 3.6 N for 0.3 s", 1);
@@ -280,15 +383,15 @@ test_kinds (Fixture *f, gconstpointer data)
   const char *excluded[] = { "nose", NULL };
   GVariantBuilder b;
 
-  dr_notifier_zone_warning (n, roller, DR_NOTIFY_EXCLUDED_ZONE, "nose", NULL);
+  dr_notifier_zone_warning (n, roller, 0, DR_NOTIFY_EXCLUDED_ZONE, "nose", NULL);
   wait_for_calls (f, 1);
   check_call (f, 0, 0, "Excluded zone", "nose is excluded", 2);
 
-  dr_notifier_zone_warning (n, roller, DR_NOTIFY_OVER_TREATED, "chin", NULL);
+  dr_notifier_zone_warning (n, roller, 0, DR_NOTIFY_OVER_TREATED, "chin", NULL);
   wait_for_calls (f, 2);
   check_call (f, 1, 0, "Zone over-treated", "chin has had twice its target passes", 1);
 
-  dr_notifier_zone_warning (n, roller, DR_NOTIFY_TOO_SOON, "forehead", "treated 2.0 days ago");
+  dr_notifier_zone_warning (n, roller, 0, DR_NOTIFY_TOO_SOON, "forehead", "treated 2.0 days ago");
   wait_for_calls (f, 3);
   check_call (f, 2, 0, "Too soon for this zone", "forehead needs more rest", 1);
 
@@ -486,8 +589,8 @@ test_disabled (Fixture *f, gconstpointer data)
   dr_notifier_options_init (&options);
   options.enabled[DR_NOTIFY_OVER_PRESSURE] = FALSE;
   n = notifier_new (f, &options);
-  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
-  dr_notifier_zone_warning (n, "C0:FF:EE:00:00:01", DR_NOTIFY_EXCLUDED_ZONE, "nose", NULL);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", 0, "chin", 5.5, 5.0);
+  dr_notifier_zone_warning (n, "C0:FF:EE:00:00:01", 0, DR_NOTIFY_EXCLUDED_ZONE, "nose", NULL);
   wait_for_calls (f, 1);
   check_call (f, 0, 0, "Excluded zone", "nose", 2);
   g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 1);
@@ -522,10 +625,10 @@ test_no_server (Fixture *f, gconstpointer data)
   /* No server on this bus: said once, then quiet, and nothing breaks. */
   g_test_expect_message ("dermaroll", G_LOG_LEVEL_MESSAGE,
                          "desktop notifications are unavailable*");
-  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", 0, "chin", 5.5, 5.0);
   settle (f);
   f->now_us += 20000000;
-  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", "chin", 5.5, 5.0);
+  dr_notifier_pressure_started (n, "C0:FF:EE:00:00:01", 0, "chin", 5.5, 5.0);
   settle (f);
   g_test_assert_expected_messages ();
   g_assert_cmpuint (dr_notifier_get_n_sent (n), ==, 2);
@@ -604,6 +707,8 @@ main (int argc, char **argv)
               fixture_setup, test_pressure, fixture_teardown);
   g_test_add ("/notifier/pressure/update-before-reply", Fixture, GINT_TO_POINTER (TRUE),
               fixture_setup, test_update_before_reply, fixture_teardown);
+  g_test_add ("/notifier/action/default-opens-session", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_setup, test_default_action, fixture_teardown);
   g_test_add ("/notifier/rate-limit/10s-per-kind-per-roller", Fixture, GINT_TO_POINTER (TRUE),
               fixture_setup, test_rate_limit, fixture_teardown);
   g_test_add ("/notifier/kinds/texts", Fixture, GINT_TO_POINTER (TRUE), fixture_setup, test_kinds,
