@@ -32,12 +32,35 @@ on_quit (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   g_application_quit (G_APPLICATION (user_data));
 }
 
+static GtkWindow *
+present_window (DrApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (dr_app_window_new (GTK_APPLICATION (self), self->link));
+  gtk_window_present (window);
+  return window;
+}
+
+/* The daemon's notifications ask for this when clicked
+ * (org.freedesktop.Application.ActivateAction, which may start the app). */
+static void
+on_show_session (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkWindow *window = present_window (DR_APPLICATION (user_data));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-session", parameter);
+}
+
 static void
 dr_application_startup (GApplication *application)
 {
   DrApplication *self = DR_APPLICATION (application);
   g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
   g_autoptr (GSimpleAction) quit = g_simple_action_new ("quit", NULL);
+  g_autoptr (GSimpleAction) show_session
+      = g_simple_action_new ("show-session", G_VARIANT_TYPE_UINT64);
   static const char *const quit_accels[] = { "<Control>q", NULL };
 
   G_APPLICATION_CLASS (dr_application_parent_class)->startup (application);
@@ -48,6 +71,8 @@ dr_application_startup (GApplication *application)
   g_signal_connect (quit, "activate", G_CALLBACK (on_quit), self);
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (quit));
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  g_signal_connect (show_session, "activate", G_CALLBACK (on_show_session), self);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (show_session));
   if (g_strcmp0 (g_getenv ("DERMAROLL_APP_TEST_HOOKS"), "1") == 0)
     dr_test_hooks_install (GTK_APPLICATION (self));
   self->link = dr_daemon_link_new (FALSE);
@@ -56,12 +81,7 @@ dr_application_startup (GApplication *application)
 static void
 dr_application_activate (GApplication *application)
 {
-  DrApplication *self = DR_APPLICATION (application);
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
-
-  if (window == NULL)
-    window = GTK_WINDOW (dr_app_window_new (GTK_APPLICATION (self), self->link));
-  gtk_window_present (window);
+  present_window (DR_APPLICATION (application));
 }
 
 static void

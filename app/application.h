@@ -2,7 +2,9 @@
 /* application.h: DrApplication, the desktop app (org.dermaroll.App): one
  * DrDaemonLink to dermarolld shared by its windows, one window per
  * activation when none is open, the style sheet, and the test hooks when
- * a test asks for them (test-hooks.h).
+ * a test asks for them (test-hooks.h). "app.show-session" (t) presents a
+ * window at History with that session's map: what a click on one of the
+ * daemon's notifications asks for, over org.freedesktop.Application.
  */
 #pragma once
 

@@ -394,8 +394,11 @@ dr_history_page_set_manager (DrHistoryPage *self, DrDBusManager1 *manager)
 {
   g_return_if_fail (DR_IS_HISTORY_PAGE (self));
 
-  if (g_set_object (&self->manager, manager))
-    reload (self);
+  if (!g_set_object (&self->manager, manager))
+    return;
+  reload (self);
+  if (manager != NULL && self->shown != 0)
+    dr_history_page_show_session (self, self->shown);
 }
 
 void
@@ -428,9 +431,11 @@ dr_history_page_show_session (DrHistoryPage *self, guint64 id)
 
   g_cancellable_cancel (self->session_cancellable);
   g_clear_object (&self->session_cancellable);
+  /* Asked before the daemon is known (the app just started for it): shown
+   * once the manager is there. */
+  self->shown = id;
   if (self->manager == NULL)
     return;
-  self->shown = id;
   self->session_cancellable = g_cancellable_new ();
   dr_dbus_manager1_call_get_session_coverage_by_direction (
       self->manager, id, G_DBUS_CALL_FLAGS_NONE, -1, self->session_cancellable, on_session_coverage,
@@ -453,6 +458,13 @@ dr_history_page_get_chart (DrHistoryPage *self)
   return g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "list") == 0
              ? DR_COVERAGE_CHART (self->chart)
              : NULL;
+}
+
+guint64
+dr_history_page_get_shown_session (DrHistoryPage *self)
+{
+  g_return_val_if_fail (DR_IS_HISTORY_PAGE (self), 0);
+  return dr_history_page_get_map (self) != NULL ? self->shown : 0;
 }
 
 guint

@@ -29,13 +29,15 @@ void dr_history_page_set_manager (DrHistoryPage *self, DrDBusManager1 *manager);
 void dr_history_page_set_roller (DrHistoryPage *self, DrDBusRoller1 *roller);
 /* Whose sessions are listed (the roller's person); NULL: everybody's. */
 void dr_history_page_set_person (DrHistoryPage *self, DrDBusPerson1 *person);
-/* Opens @id's map (asked of the daemon, async). */
+/* Opens @id's map (asked of the daemon, async; once there is a manager). */
 void dr_history_page_show_session (DrHistoryPage *self, guint64 id);
 
 /* The map while a session is shown, else NULL. */
 DrFaceMapView *dr_history_page_get_map (DrHistoryPage *self);
 /* The chart while the list is shown, else NULL. */
 DrCoverageChart *dr_history_page_get_chart (DrHistoryPage *self);
+/* The session whose map is on screen, else 0. */
+guint64 dr_history_page_get_shown_session (DrHistoryPage *self);
 /* Rows in the list. */
 guint dr_history_page_get_n_sessions (DrHistoryPage *self);
 

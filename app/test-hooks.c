@@ -77,11 +77,13 @@ render (DrAppWindow *window, const char *path, GError **error)
       return FALSE;
     }
 
-  g_string_append_printf (json,
-                          "{\"drawn\": true, \"state\": \"%s\", \"view\": \"%s\", "
-                          "\"history-sessions\": %u, \"zones\": {",
-                          dr_app_window_get_state (window), dr_app_window_get_view (window),
-                          dr_history_page_get_n_sessions (dr_app_window_get_history_page (window)));
+  g_string_append_printf (
+      json,
+      "{\"drawn\": true, \"state\": \"%s\", \"view\": \"%s\", "
+      "\"history-sessions\": %u, \"history-session\": %" G_GUINT64_FORMAT ", \"zones\": {",
+      dr_app_window_get_state (window), dr_app_window_get_view (window),
+      dr_history_page_get_n_sessions (dr_app_window_get_history_page (window)),
+      dr_history_page_get_shown_session (dr_app_window_get_history_page (window)));
   for (int i = 0; zones[i] != NULL; i++)
     {
       g_string_append_printf (json, "%s\"%s\": ", i ? ", " : "", zones[i]);

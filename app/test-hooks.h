@@ -6,7 +6,8 @@
  *   screen (its widget paintable through the window's GskRenderer) to
  *   PATH, a PNG, and writes PATH.json: {"drawn": true, "state": "views" or
  *   "no-daemon", "view": "live" or "history", "history-sessions": rows in
- *   History, "zones": {zone: [x, y] or null}, "gauge": [x, y],
+ *   History, "history-session": the session whose map History shows (0:
+ *   none), "zones": {zone: [x, y] or null}, "gauge": [x, y],
  *   "gauge-warning": bool, "session": the Live view's session line,
  *   "rollers": [[title, subtitle] of each row of the Rollers view],
  *   "chart": {zone: [this week's cell, last week's]} of History's chart
