@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-notifier.c: DrNotifier against dbusmock's notification_daemon
  * template on a private session bus: the calls, their text, the urgency
- * hint, replaces_id and the rate limit.
+ * and desktop-entry hints, replaces_id, the rate limit, and the default
+ * action (the template's EmitSignal plays the server's ActionInvoked).
  */
 #include <gio/gio.h>
 #include <glib/gstdio.h>

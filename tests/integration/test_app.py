@@ -461,6 +461,29 @@ class History(AppCase):
         wait_until(lambda: self.roller_prop('Person') == ann, 10, 'the roller rolls for Ann')
         self.wait_picture(lambda p: p.where['history-sessions'] == 0, "Ann's empty history")
 
+    def test_app_show_session(self):
+        '''app.show-session, what a click on a notification asks for over
+        org.freedesktop.Application, turns the window from Live to
+        History at that session's map.'''
+        self.wait_picture(lambda p: p.state == 'views', 'the window')
+        recorder, _ = self.roll_into_open_episode()
+        session = self.roller_prop('ActiveSession')
+        self.assertGreater(session, 0)
+        call(self.session.conn, DERMAROLL, roller_object_path(ADDRESS), ROLLER_IFACE,
+             'StopSession')
+        recorder.wait_signal('SessionEnded')
+        live = self.wait_picture(lambda p: p.state == 'views', 'the window after the session')
+        self.assertEqual(live.where['view'], 'live')
+        self.assertEqual(live.where['history-session'], 0)
+        stored = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                      'GetSessionCoverage', '(t)', (session,))
+        self.activate('show-session', [GLib.Variant('t', session)])
+        shown = self.wait_picture(
+            lambda p: p.where['view'] == 'history' and p.where['history-session'] == session
+            and p.zone('left-cheek') is not None, "the session's map")
+        self.assertTrue(close(shown.zone('left-cheek'), scale_colour(stored['left-cheek'][0])),
+                        f"{shown.zone('left-cheek')} for {stored['left-cheek'][0]}")
+
 
 class Rollers(AppCase):
     '''The Rollers view: scanning, pairing, forgetting.'''

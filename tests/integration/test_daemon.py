@@ -35,9 +35,10 @@ from gi.repository import Gio, GLib  # noqa: E402
 
 import roller_protocol as proto  # noqa: E402
 from test_ctl import ctl_path  # noqa: E402
-from fixtures import (MANAGER_IFACE, OM_IFACE, ROLLER_IFACE,  # noqa: E402
+from fixtures import (MANAGER_IFACE, MOCK_IFACE, NOTIFICATIONS, NOTIFICATIONS_PATH,  # noqa: E402
+                      OM_IFACE, PYTHON, ROLLER_IFACE,
                       Daemon, Processes, RollerTestCase, call, daemon_path, db_query, dbus_error,
-                      get_prop, tail,
+                      get_prop, tail, wait_for_name,
                       now_ms, roller_object_path,
                       wait_for_name_gone, wait_until, DERMAROLL, BLUEZ, MANAGER_PATH)
 
@@ -1648,6 +1649,104 @@ class NextSession(DaemonTestCase):
         self.assertEqual(len(self.bodies('Ready for the next session')), 1)
         self.assertEqual(self.daemon_log().count('chin is ready for the next session'), 1)
 
+
+
+class NotificationAction(DaemonTestCase):
+    '''A click on a notification about a session (issue 11): the server's
+    ActionInvoked(id, "default") for the session's summary has the daemon
+    call org.freedesktop.Application.ActivateAction("show-session",
+    [<session>], {}) on org.dermaroll.App, here a dbusmock object with that
+    documented interface on the private session bus, recording the call.'''
+
+    APP = 'org.dermaroll.App'
+    APP_PATH = '/org/dermaroll/App'
+    APP_IFACE = 'org.freedesktop.Application'
+
+    def setUp(self):
+        super().setUp()
+        self.start_notifications()
+
+    def start_mock_app(self):
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.session.address)
+        proc = Processes.spawn('mock-app', [PYTHON, '-m', 'dbusmock', '-l',
+                                            os.path.join(self.tmpdir, 'app-dbusmock.log'),
+                                            self.APP, self.APP_PATH, self.APP_IFACE],
+                               env, os.path.join(self.tmpdir, 'app-dbusmock.stderr'))
+        self.addCleanup(Processes.stop, proc)
+        wait_for_name(self.session.conn, self.APP, proc=proc)
+        call(self.session.conn, self.APP, self.APP_PATH, MOCK_IFACE, 'AddMethod', '(sssss)',
+             (self.APP_IFACE, 'ActivateAction', 'sava{sv}', '', ''))
+
+    def app_calls(self):
+        return [tuple(args) for _, args in call(self.session.conn, self.APP, self.APP_PATH,
+                                                MOCK_IFACE, 'GetMethodCalls', '(s)',
+                                                ('ActivateAction',))]
+
+    def notification_id(self, summary):
+        '''The id the mock server gave the notification of @summary (it
+        numbers new ones from 1; one with a replaces_id keeps it).'''
+        calls = call(self.session.conn, NOTIFICATIONS, NOTIFICATIONS_PATH, MOCK_IFACE,
+                     'GetMethodCalls', '(s)', ('Notify',))
+        new = 0
+        for _, args in calls:
+            replaces = int(args[1])
+            new += replaces == 0
+            if str(args[3]) == summary:
+                return (replaces or new), list(args[5])
+        return None
+
+    def click(self, notification_id):
+        call(self.session.conn, NOTIFICATIONS, NOTIFICATIONS_PATH, MOCK_IFACE, 'EmitSignal',
+             '(sssav)', ('', 'ActionInvoked', 'us',
+                         [GLib.Variant('u', notification_id), GLib.Variant('s', 'default')]))
+
+    def roll_a_session(self):
+        self.start_paired()
+        mark = self.events.mark()
+        s = self.live_stream(seconds_ago=5)
+        s.add(1, 2000, 5, 0)
+        s.add(40, 2000, 5, 20)             # the chin
+        self.push(s.frames())
+        session = self.session_started(mark)
+        self.wait_acked(s.seq - 1)
+        self.assertEqual(self.roller_call('StopSession'), session)
+        self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        found = wait_until(lambda: self.notification_id(f'Session {session} finished'), 10,
+                           'the session summary', details=self.notifications.notified)
+        return session, found
+
+    def test_default_action_opens_the_app_at_the_session(self):
+        self.start_mock_app()
+        session, (notification, actions) = self.roll_a_session()
+        self.assertEqual(actions[0], 'default')
+        self.assertEqual(self.app_calls(), [])
+        self.click(notification)
+        calls = wait_until(self.app_calls, 10, 'ActivateAction on the app',
+                           details=self.daemon.log)
+        self.assertEqual(calls, [('show-session', [session], {})])
+
+    def test_no_app_said_once(self):
+        '''No app installed (the bus knows no org.dermaroll.App): said once,
+        at info level, and an app that comes later is still asked.'''
+        session, (notification, _) = self.roll_a_session()
+        self.click(notification)
+        self.click(notification)
+        wait_until(lambda: 'cannot open the desktop app at the session' in self.daemon_log(),
+                   10, 'the daemon to say there is no app', details=self.daemon.log)
+        # A third click reaches an app started since: the daemon sent the
+        # second call before it, and the bus answered it before it passed
+        # the third on; a round trip to the daemon after that has it
+        # handle every answer before the test counts.
+        self.start_mock_app()
+        self.click(notification)
+        wait_until(self.app_calls, 10, 'ActivateAction on the app', details=self.daemon.log)
+        self.manager('GetZones')
+        told = [line for line in self.daemon_log().splitlines()
+                if 'cannot open the desktop app at the session' in line]
+        self.assertEqual(len(told), 1, told)
+        self.assertIn('INFO', told[0])
+        self.assertIn('ServiceUnknown', told[0])
+        self.assertTrue(self.daemon.running())
 
 
 class Link(DaemonTestCase):
