@@ -158,7 +158,9 @@ class AppCase(unittest.TestCase):
         self.assertTrue(line.startswith('READY'), f'emulator said {line!r}')
         return proc
 
-    def start_app(self):
+    def start_app(self, *args):
+        '''The app, with @args (--gapplication-service: as D-Bus activation
+        starts it, no window until it is asked for something).'''
         home = os.path.join(self.tmp, 'app-home')
         os.makedirs(home, exist_ok=True)
         env = dict(os.environ,
@@ -179,7 +181,7 @@ class AppCase(unittest.TestCase):
                    XDG_RUNTIME_DIR=self.tmp,
                    LANG='C.UTF-8', LANGUAGE='',
                    DERMAROLL_APP_TEST_HOOKS='1')
-        self.app = Processes.spawn('dermaroll', [app_path()], env,
+        self.app = Processes.spawn('dermaroll', [app_path(), *args], env,
                                    os.path.join(self.tmp, 'app.log'))
         self.addCleanup(self.stop_app)
         wait_for_name(self.session.conn, APP_ID, 20, proc=self.app)
@@ -478,6 +480,37 @@ class History(AppCase):
         stored = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
                       'GetSessionCoverage', '(t)', (session,))
         self.activate('show-session', [GLib.Variant('t', session)])
+        shown = self.wait_picture(
+            lambda p: p.where['view'] == 'history' and p.where['history-session'] == session
+            and p.zone('left-cheek') is not None, "the session's map")
+        self.assertTrue(close(shown.zone('left-cheek'), scale_colour(stored['left-cheek'][0])),
+                        f"{shown.zone('left-cheek')} for {stored['left-cheek'][0]}")
+
+
+class ShowSession(AppCase):
+    '''The app as a click on a session's notification starts it: dermarolld
+    calls org.freedesktop.Application.ActivateAction("show-session") on
+    org.dermaroll.App, which the bus starts with --gapplication-service
+    (app/data/org.dermaroll.App.service).'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_emulator('--pattern', 'pressure', '--rate', '0', '--protocol-version', '2',
+                            '--samples', str(PRESSURE_SAMPLES))
+        self.daemon.start()
+
+    def test_started_as_a_service_at_the_session(self):
+        recorder, _ = self.roll_into_open_episode()
+        session = self.roller_prop('ActiveSession')
+        self.assertGreater(session, 0)
+        call(self.session.conn, DERMAROLL, roller_object_path(ADDRESS), ROLLER_IFACE,
+             'StopSession')
+        recorder.wait_signal('SessionEnded')
+        stored = call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE,
+                      'GetSessionCoverage', '(t)', (session,))
+        self.start_app('--gapplication-service')
+        call(self.session.conn, APP_ID, APP_PATH, 'org.freedesktop.Application',
+             'ActivateAction', '(sava{sv})', ('show-session', [GLib.Variant('t', session)], {}))
         shown = self.wait_picture(
             lambda p: p.where['view'] == 'history' and p.where['history-session'] == session
             and p.zone('left-cheek') is not None, "the session's map")
