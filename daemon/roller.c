@@ -489,19 +489,27 @@ coverage_timer_cb (gpointer user_data)
 }
 
 /* Publishes at once when the last update is old enough, else arms one
- * one-shot timer; nothing runs when no frames come. */
+ * one-shot timer; nothing runs when no frames come. The timer is for the
+ * value a stream ends on: it fires TRAIL_MS after the update is due, so
+ * that while frames come (20 a second at 100 Hz) the first one after the
+ * due time publishes, on the wake-up that brought it, and the timer goes
+ * unfired. A timer at the due time itself fired on a wake-up of its own
+ * for nearly every update, each a context switch beside the frames'. */
+#define TRAIL_MS 60
+
 static void
 throttle (DrRoller *self, gint64 *last_us, guint *timer, guint interval_ms, GSourceFunc func)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 due = *last_us + (gint64) interval_ms * 1000;
 
-  if (*timer != 0)
-    return;
   if (now >= due)
-    func (self);
-  else
-    *timer = g_timeout_add ((guint) ((due - now) / 1000) + 1, func, self);
+    {
+      g_clear_handle_id (timer, g_source_remove);
+      func (self);
+    }
+  else if (*timer == 0)
+    *timer = g_timeout_add ((guint) ((due - now) / 1000) + TRAIL_MS, func, self);
 }
 
 /* ---- engine events ----------------------------------------------------- */
