@@ -25,6 +25,11 @@
 /* A session whose gap is over ends only once the roller's frames have
  * stopped coming for this long (see session_timer_cb). */
 #define FRAMES_QUIET_MS 1000
+/* How long a live frame may wait for its commit (and ACK) while no
+ * session is open: only the raw frame is new then (a roller switched on,
+ * not rolling), and the roller keeps it until the ACK. One commit a
+ * second instead of four; any other write brings the commit forward. */
+#define IDLE_FRAME_COMMIT_MS 1000
 
 /* After a failed frame write the roller is asked again after 1 s, doubling
  * while the store keeps failing, up to this. */
@@ -820,7 +825,8 @@ frame_end_ms (const DrFrame *frame)
 }
 
 static void
-queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status)
+queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status,
+                   gboolean may_wait)
 {
   FrameJob *job = g_malloc (sizeof (FrameJob) + len);
 
@@ -834,7 +840,10 @@ queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus 
   ensure_row (self);
   /* A well-formed frame is one INSERT: no savepoint. A malformed one also
    * counts and trims its ring, three statements that must fail together. */
-  if (status == DR_CODEC_OK)
+  if (status == DR_CODEC_OK && may_wait)
+    self->last_serial = dr_store_worker_write_statement_within (
+        self->store, job_add_frame, job, frame_job_free, IDLE_FRAME_COMMIT_MS);
+  else if (status == DR_CODEC_OK)
     self->last_serial
         = dr_store_worker_write_statement (self->store, job_add_frame, job, frame_job_free);
   else
@@ -859,7 +868,7 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
                      roller_address (self), self->malformed, len, dr_codec_status_name (status));
           self->malformed_logged++;
         }
-      queue_frame_write (self, data, len, status);
+      queue_frame_write (self, data, len, status, FALSE);
       if (self->malformed_kept < DR_STORE_MALFORMED_KEEP)
         self->malformed_kept++;
       else
@@ -875,7 +884,7 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
     {
       case DR_LEDGER_RESTORE:
         /* Counted when it first came; its write failed. */
-        queue_frame_write (self, data, len, DR_CODEC_OK);
+        queue_frame_write (self, data, len, DR_CODEC_OK, FALSE);
         dr_ack_ledger_record (self->ledger, &key, self->last_serial);
         return;
       case DR_LEDGER_DUPLICATE:
@@ -889,7 +898,10 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
 
   self->resumed_untouched = FALSE;
   dr_engine_feed (self->engine, &frame);
-  queue_frame_write (self, data, len, DR_CODEC_OK);
+  /* A live frame of no session (the engine opened none on it): nothing
+   * else is new, and nothing but the ACK waits for it. */
+  queue_frame_write (self, data, len, DR_CODEC_OK,
+                     self->session_id == 0 && (frame.flags & DR_FRAME_FLAG_HISTORY) == 0);
   dr_ack_ledger_record (self->ledger, &key, self->last_serial);
 
   dr_roller_clock_frame (&self->clock, frame_end_ms (&frame),
@@ -1279,7 +1291,12 @@ release_acks (DrRoller *self, gboolean from_store, gboolean recovered)
   job = g_new0 (AckJob, 1);
   job->row = roller_row_ref (self->row);
   job->key = last;
-  roller_write (self, job_mark_acked, job, ack_job_free);
+  /* One statement, and nothing waits for it: it rides on the next commit
+   * of frames rather than bringing one of its own 250 ms on (which, while
+   * no session is open, would commit and ACK four times a second). */
+  ensure_row (self);
+  self->last_serial = dr_store_worker_write_statement_within (self->store, job_mark_acked, job,
+                                                              ack_job_free, IDLE_FRAME_COMMIT_MS);
 }
 
 void
