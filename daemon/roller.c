@@ -20,7 +20,11 @@
 #include "roller-clock.h"
 #include "store.h"
 
-#define FORCE_MIN_INTERVAL_MS 100    /* Force: at most 10 updates a second */
+#define FORCE_MIN_INTERVAL_MS 100 /* Force: at most 10 updates a second */
+/* Force off the skin (a roller switched on, not rolling): what it reads is
+ * the sensor's noise, at most one update a second. The first frame of a
+ * contact, and the first after it, still go out at Force's own pace. */
+#define FORCE_IDLE_INTERVAL_MS 1000
 #define COVERAGE_MIN_INTERVAL_MS 500 /* Coverage: at most 2 a second */
 /* A session whose gap is over ends only once the roller's frames have
  * stopped coming for this long (see session_timer_cb). */
@@ -107,6 +111,7 @@ struct _DrRoller
   guint malformed_logged;
 
   gint64 last_force_emit_us;
+  gboolean force_emitted_contact; /* the last Force update was of a contact */
   guint force_timer;
   gint64 last_coverage_emit_us;
   guint coverage_timer;
@@ -441,6 +446,7 @@ publish_force (DrRoller *self)
 {
   int zone = dr_engine_last_zone (self->engine);
   self->last_force_emit_us = g_get_monotonic_time ();
+  self->force_emitted_contact = dr_engine_in_contact (self->engine);
   dr_dbus_roller1_set_force (ROLLER1 (self), dr_engine_last_force_n (self->engine));
   dr_dbus_roller1_set_force_limit (ROLLER1 (self), dr_engine_force_limit_n (self->engine, zone));
   /* At Force's pace: a zone per sample would be a signal per sample. */
@@ -908,7 +914,10 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
                          (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0, g_get_monotonic_time (),
                          TRUE);
 
-  throttle (self, &self->last_force_emit_us, &self->force_timer, FORCE_MIN_INTERVAL_MS,
+  throttle (self, &self->last_force_emit_us, &self->force_timer,
+            dr_engine_in_contact (self->engine) || self->force_emitted_contact
+                ? FORCE_MIN_INTERVAL_MS
+                : FORCE_IDLE_INTERVAL_MS,
             force_timer_cb);
   if (self->session_id != 0)
     throttle (self, &self->last_coverage_emit_us, &self->coverage_timer, COVERAGE_MIN_INTERVAL_MS,
