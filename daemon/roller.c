@@ -29,11 +29,12 @@
 /* A session whose gap is over ends only once the roller's frames have
  * stopped coming for this long (see session_timer_cb). */
 #define FRAMES_QUIET_MS 1000
-/* How long a live frame may wait for its commit (and ACK) while no
- * session is open: only the raw frame is new then (a roller switched on,
- * not rolling), and the roller keeps it until the ACK. One commit a
- * second instead of four; any other write brings the commit forward. */
-#define IDLE_FRAME_COMMIT_MS 1000
+/* How long a live frame may wait for its commit (and ACK): nothing but
+ * the ACK waits for it, and the roller keeps it until then. A roller
+ * switched on, not rolling, costs one commit a second instead of four; in
+ * a session the totals' snapshot (every 500 ms, an ordinary write) and any
+ * event still bring the commit forward to their 250 ms. */
+#define LIVE_FRAME_COMMIT_MS 1000
 
 /* After a failed frame write the roller is asked again after 1 s, doubling
  * while the store keeps failing, up to this. */
@@ -848,7 +849,7 @@ queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus 
    * counts and trims its ring, three statements that must fail together. */
   if (status == DR_CODEC_OK && may_wait)
     self->last_serial = dr_store_worker_write_statement_within (
-        self->store, job_add_frame, job, frame_job_free, IDLE_FRAME_COMMIT_MS);
+        self->store, job_add_frame, job, frame_job_free, LIVE_FRAME_COMMIT_MS);
   else if (status == DR_CODEC_OK)
     self->last_serial
         = dr_store_worker_write_statement (self->store, job_add_frame, job, frame_job_free);
@@ -904,10 +905,9 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
 
   self->resumed_untouched = FALSE;
   dr_engine_feed (self->engine, &frame);
-  /* A live frame of no session (the engine opened none on it): nothing
-   * else is new, and nothing but the ACK waits for it. */
-  queue_frame_write (self, data, len, DR_CODEC_OK,
-                     self->session_id == 0 && (frame.flags & DR_FRAME_FLAG_HISTORY) == 0);
+  /* A live frame: nothing but the ACK waits for it. A replayed one may
+   * hold back a link's setup (the ACK after REQUEST_HISTORY). */
+  queue_frame_write (self, data, len, DR_CODEC_OK, (frame.flags & DR_FRAME_FLAG_HISTORY) == 0);
   dr_ack_ledger_record (self->ledger, &key, self->last_serial);
 
   dr_roller_clock_frame (&self->clock, frame_end_ms (&frame),
@@ -1305,7 +1305,7 @@ release_acks (DrRoller *self, gboolean from_store, gboolean recovered)
    * no session is open, would commit and ACK four times a second). */
   ensure_row (self);
   self->last_serial = dr_store_worker_write_statement_within (self->store, job_mark_acked, job,
-                                                              ack_job_free, IDLE_FRAME_COMMIT_MS);
+                                                              ack_job_free, LIVE_FRAME_COMMIT_MS);
 }
 
 void

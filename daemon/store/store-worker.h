@@ -81,7 +81,7 @@ guint64 dr_store_worker_write (DrStoreWorker *worker, DrStoreWriteFunc func, gpo
 guint64 dr_store_worker_write_statement (DrStoreWorker *worker, DrStoreWriteFunc func,
                                          gpointer data, GDestroyNotify destroy);
 /* As dr_store_worker_write_statement (), for a write nothing waits for
- * but an ACK that may come later (a raw frame while no session is open):
+ * but an ACK that may come later (a live raw frame, the ACK's marker):
  * committed at most @within_ms after it was queued (at least the 250 ms
  * of the batch; with any write queued with a nearer deadline, at that
  * one's), so that a roller switched on but not rolling costs one commit
