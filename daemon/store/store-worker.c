@@ -416,6 +416,18 @@ run_write (DrStoreWorker *self, Job *job)
         {
           /* Kept until the commit, in case the batch has to be replayed. */
           g_ptr_array_add (self->batch, job);
+          /* A burst: writes that may wait do not, once they are many. Each
+           * holds its data, and the roller's ledger an entry, until the
+           * commit: a second of a flat-out stream kept the daemon's memory
+           * four times as high as 250 ms of it. */
+          if (self->batch->len == LARGE_BATCH)
+            {
+              const Job *first = g_ptr_array_index (self->batch, 0);
+              gint64 deadline = first->queued_us + BATCH_US;
+
+              if (first->queued_us != 0 && deadline < self->deadline)
+                self->deadline = deadline;
+            }
           return;
         }
     }
