@@ -20,11 +20,21 @@
 #include "roller-clock.h"
 #include "store.h"
 
-#define FORCE_MIN_INTERVAL_MS 100    /* Force: at most 10 updates a second */
+#define FORCE_MIN_INTERVAL_MS 100 /* Force: at most 10 updates a second */
+/* Force off the skin (a roller switched on, not rolling): what it reads is
+ * the sensor's noise, at most one update a second. The first frame of a
+ * contact, and the first after it, still go out at Force's own pace. */
+#define FORCE_IDLE_INTERVAL_MS 1000
 #define COVERAGE_MIN_INTERVAL_MS 500 /* Coverage: at most 2 a second */
 /* A session whose gap is over ends only once the roller's frames have
  * stopped coming for this long (see session_timer_cb). */
 #define FRAMES_QUIET_MS 1000
+/* How long a live frame may wait for its commit (and ACK): nothing but
+ * the ACK waits for it, and the roller keeps it until then. A roller
+ * switched on, not rolling, costs one commit a second instead of four; in
+ * a session the totals' snapshot (every 500 ms, an ordinary write) and any
+ * event still bring the commit forward to their 250 ms. */
+#define LIVE_FRAME_COMMIT_MS 1000
 
 /* After a failed frame write the roller is asked again after 1 s, doubling
  * while the store keeps failing, up to this. */
@@ -102,6 +112,7 @@ struct _DrRoller
   guint malformed_logged;
 
   gint64 last_force_emit_us;
+  gboolean force_emitted_contact; /* the last Force update was of a contact */
   guint force_timer;
   gint64 last_coverage_emit_us;
   guint coverage_timer;
@@ -436,6 +447,7 @@ publish_force (DrRoller *self)
 {
   int zone = dr_engine_last_zone (self->engine);
   self->last_force_emit_us = g_get_monotonic_time ();
+  self->force_emitted_contact = dr_engine_in_contact (self->engine);
   dr_dbus_roller1_set_force (ROLLER1 (self), dr_engine_last_force_n (self->engine));
   dr_dbus_roller1_set_force_limit (ROLLER1 (self), dr_engine_force_limit_n (self->engine, zone));
   /* At Force's pace: a zone per sample would be a signal per sample. */
@@ -489,19 +501,27 @@ coverage_timer_cb (gpointer user_data)
 }
 
 /* Publishes at once when the last update is old enough, else arms one
- * one-shot timer; nothing runs when no frames come. */
+ * one-shot timer; nothing runs when no frames come. The timer is for the
+ * value a stream ends on: it fires TRAIL_MS after the update is due, so
+ * that while frames come (20 a second at 100 Hz) the first one after the
+ * due time publishes, on the wake-up that brought it, and the timer goes
+ * unfired. A timer at the due time itself fired on a wake-up of its own
+ * for nearly every update, each a context switch beside the frames'. */
+#define TRAIL_MS 60
+
 static void
 throttle (DrRoller *self, gint64 *last_us, guint *timer, guint interval_ms, GSourceFunc func)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 due = *last_us + (gint64) interval_ms * 1000;
 
-  if (*timer != 0)
-    return;
   if (now >= due)
-    func (self);
-  else
-    *timer = g_timeout_add ((guint) ((due - now) / 1000) + 1, func, self);
+    {
+      g_clear_handle_id (timer, g_source_remove);
+      func (self);
+    }
+  else if (*timer == 0)
+    *timer = g_timeout_add ((guint) ((due - now) / 1000) + TRAIL_MS, func, self);
 }
 
 /* ---- engine events ----------------------------------------------------- */
@@ -813,7 +833,8 @@ frame_end_ms (const DrFrame *frame)
 }
 
 static void
-queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status)
+queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus status,
+                   gboolean may_wait)
 {
   FrameJob *job = g_malloc (sizeof (FrameJob) + len);
 
@@ -827,7 +848,10 @@ queue_frame_write (DrRoller *self, const guint8 *data, gsize len, DrCodecStatus 
   ensure_row (self);
   /* A well-formed frame is one INSERT: no savepoint. A malformed one also
    * counts and trims its ring, three statements that must fail together. */
-  if (status == DR_CODEC_OK)
+  if (status == DR_CODEC_OK && may_wait)
+    self->last_serial = dr_store_worker_write_statement_within (
+        self->store, job_add_frame, job, frame_job_free, LIVE_FRAME_COMMIT_MS);
+  else if (status == DR_CODEC_OK)
     self->last_serial
         = dr_store_worker_write_statement (self->store, job_add_frame, job, frame_job_free);
   else
@@ -852,7 +876,7 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
                      roller_address (self), self->malformed, len, dr_codec_status_name (status));
           self->malformed_logged++;
         }
-      queue_frame_write (self, data, len, status);
+      queue_frame_write (self, data, len, status, FALSE);
       if (self->malformed_kept < DR_STORE_MALFORMED_KEEP)
         self->malformed_kept++;
       else
@@ -868,7 +892,7 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
     {
       case DR_LEDGER_RESTORE:
         /* Counted when it first came; its write failed. */
-        queue_frame_write (self, data, len, DR_CODEC_OK);
+        queue_frame_write (self, data, len, DR_CODEC_OK, FALSE);
         dr_ack_ledger_record (self->ledger, &key, self->last_serial);
         return;
       case DR_LEDGER_DUPLICATE:
@@ -882,14 +906,19 @@ process_frame (DrRoller *self, const guint8 *data, gsize len)
 
   self->resumed_untouched = FALSE;
   dr_engine_feed (self->engine, &frame);
-  queue_frame_write (self, data, len, DR_CODEC_OK);
+  /* A live frame: nothing but the ACK waits for it. A replayed one may
+   * hold back a link's setup (the ACK after REQUEST_HISTORY). */
+  queue_frame_write (self, data, len, DR_CODEC_OK, (frame.flags & DR_FRAME_FLAG_HISTORY) == 0);
   dr_ack_ledger_record (self->ledger, &key, self->last_serial);
 
   dr_roller_clock_frame (&self->clock, frame_end_ms (&frame),
                          (frame.flags & DR_FRAME_FLAG_CLOCK_UNSYNCED) == 0, g_get_monotonic_time (),
                          TRUE);
 
-  throttle (self, &self->last_force_emit_us, &self->force_timer, FORCE_MIN_INTERVAL_MS,
+  throttle (self, &self->last_force_emit_us, &self->force_timer,
+            dr_engine_in_contact (self->engine) || self->force_emitted_contact
+                ? FORCE_MIN_INTERVAL_MS
+                : FORCE_IDLE_INTERVAL_MS,
             force_timer_cb);
   if (self->session_id != 0)
     throttle (self, &self->last_coverage_emit_us, &self->coverage_timer, COVERAGE_MIN_INTERVAL_MS,
@@ -1272,7 +1301,12 @@ release_acks (DrRoller *self, gboolean from_store, gboolean recovered)
   job = g_new0 (AckJob, 1);
   job->row = roller_row_ref (self->row);
   job->key = last;
-  roller_write (self, job_mark_acked, job, ack_job_free);
+  /* One statement, and nothing waits for it: it rides on the next commit
+   * of frames rather than bringing one of its own 250 ms on (which, while
+   * no session is open, would commit and ACK four times a second). */
+  ensure_row (self);
+  self->last_serial = dr_store_worker_write_statement_within (self->store, job_mark_acked, job,
+                                                              ack_job_free, LIVE_FRAME_COMMIT_MS);
 }
 
 void

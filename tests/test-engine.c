@@ -1678,14 +1678,20 @@ test_zone_contact (void)
 
   fixture_setup_default (&f);
   g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, DR_ZONE_UNASSIGNED);
+  g_assert_false (dr_engine_in_contact (f.engine));
   feed1 (&f, T0, 0, LIFTED, CHIN);
   g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, DR_ZONE_UNASSIGNED);
+  g_assert_false (dr_engine_in_contact (f.engine));
   feed1 (&f, T0 + 100, 0, FIRM, CHIN);
   g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, CHIN);
+  g_assert_true (dr_engine_in_contact (f.engine));
   feed1 (&f, T0 + 200, 0, LIFTED, NOSE);
   g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, CHIN);
+  g_assert_false (dr_engine_in_contact (f.engine));
   feed1 (&f, T0 + 300, 0, FAULT, NOSE);
   g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, CHIN);
+  /* A fault reads no force: what the last force read stays. */
+  g_assert_false (dr_engine_in_contact (f.engine));
   dr_engine_set_user_zone (f.engine, NECK);
   feed1 (&f, T0 + 400, 0, FIRM, DR_ZONE_UNKNOWN);
   g_assert_cmpint (dr_engine_contact_zone (f.engine), ==, NECK);

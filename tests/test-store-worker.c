@@ -860,6 +860,60 @@ test_deadline_single (Fixture *f, gconstpointer data)
   g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
 }
 
+static guint64
+write_frame_within (Fixture *f, uint64_t t0_ms, guint within_ms)
+{
+  FrameJob *job = g_new0 (FrameJob, 1);
+
+  job->roller = f->roller;
+  job->t0_ms = t0_ms;
+  job->seq = (uint16_t) t0_ms;
+  return dr_store_worker_write_statement_within (f->worker, job_add_frame, job, g_free, within_ms);
+}
+
+/* A write that may wait longer than the batch is still committed by its
+ * own deadline, with no flush and no other job. */
+static void
+test_deadline_within_single (Fixture *f, gconstpointer data)
+{
+  DrStoreWorkerStats stats;
+  guint64 serial = write_frame_within (f, 1000, 1000);
+
+  wait_committed (f, serial);
+  dr_store_worker_get_stats (f->worker, &stats);
+  g_assert_cmpuint (stats.commits, ==, 1);
+  g_assert_cmpuint (stats.signals, <=, 1);
+  g_assert_cmpuint (f->commits->len, ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 1);
+}
+
+/* Writes that may wait and ordinary ones in one batch: one transaction,
+ * one commit, the last serial reported. The ordinary write brings the
+ * commit forward: the others alone would wait a minute, past the wait's
+ * timeout. */
+static void
+test_deadline_within_mixed (Fixture *f, gconstpointer data)
+{
+  DrStoreWorkerStats before, after;
+  Hold hold = { 0 };
+  guint64 last;
+
+  hold_start (f, &hold);
+  dr_store_worker_get_stats (f->worker, &before);
+  write_frame_within (f, 1000, 60000);
+  write_frame_to (f, f->roller, 1001);
+  last = write_frame_within (f, 1002, 60000);
+  hold_release (f, &hold);
+  wait_committed (f, last);
+
+  dr_store_worker_get_stats (f->worker, &after);
+  g_assert_cmpuint (after.commits, ==, before.commits + 1);
+  g_assert_cmpuint (f->commits->len, ==, 1);
+  g_assert_cmpuint (g_array_index (f->commits, guint64, 0), ==, last);
+  g_assert_cmpuint (f->failures->len, ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==, 3);
+}
+
 /* Memory is given back after a burst, and not after an ordinary commit. */
 static void
 test_release_after_burst (Fixture *f, gconstpointer data)
@@ -911,6 +965,8 @@ main (int argc, char **argv)
   ADD ("failing-frames", test_failing_frames);
   ADD ("failing-batch", test_failing_batch);
   ADD ("deadline-single", test_deadline_single);
+  ADD ("deadline-within-single", test_deadline_within_single);
+  ADD ("deadline-within-mixed", test_deadline_within_mixed);
   ADD ("release-after-burst", test_release_after_burst);
 #undef ADD
 

@@ -937,6 +937,14 @@ dr_engine_last_force_n (const DrEngine *engine)
   return engine->last_force_n;
 }
 
+bool
+dr_engine_in_contact (const DrEngine *engine)
+{
+  g_return_val_if_fail (engine != NULL, false);
+
+  return engine->carry_contact;
+}
+
 int
 dr_engine_contact_zone (const DrEngine *engine)
 {

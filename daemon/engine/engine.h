@@ -193,6 +193,8 @@ double dr_engine_head_revolutions (const DrEngine *engine);
 double dr_engine_head_wear (const DrEngine *engine);
 /* Force of the last valid sample, N. */
 double dr_engine_last_force_n (const DrEngine *engine);
+/* Whether the sample dr_engine_last_force_n () read was in contact. */
+bool dr_engine_in_contact (const DrEngine *engine);
 int dr_engine_last_zone (const DrEngine *engine);
 /* Zone the latest contact sample was attributed to (sensor or user);
  * DR_ZONE_UNASSIGNED when none was, or before any contact. */

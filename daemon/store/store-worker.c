@@ -42,6 +42,7 @@ typedef struct
   JobKind kind;
   guint64 serial;     /* JOB_WRITE */
   gint64 queued_us;   /* JOB_WRITE: monotonic time it was queued */
+  gint64 batch_us;    /* JOB_WRITE: committed at most this long after it was queued */
   gboolean retried;   /* JOB_WRITE: already run again after a lost transaction */
   gboolean statement; /* JOB_WRITE: one SQL statement, run without a savepoint */
   DrStoreWriteFunc write;
@@ -149,6 +150,7 @@ job_new (JobKind kind)
   Job *job = g_new0 (Job, 1);
 
   job->kind = kind;
+  job->batch_us = BATCH_US;
   return job;
 }
 
@@ -281,13 +283,14 @@ send_report (DrStoreWorker *self)
 
 /* Writes */
 
-/* A write is committed at most 250 ms after it was queued; what is not a
- * write (a failure's report) as soon as the next batch ends. */
+/* A write is committed at most 250 ms (or the longer time it was queued
+ * with) after it was queued; what is not a write (a failure's report) as
+ * soon as the next batch ends. */
 static void
 arm_deadline (DrStoreWorker *self, const Job *job)
 {
-  gint64 deadline
-      = (job != NULL && job->queued_us != 0 ? job->queued_us : g_get_monotonic_time ()) + BATCH_US;
+  gint64 deadline = job != NULL && job->queued_us != 0 ? job->queued_us + job->batch_us
+                                                       : g_get_monotonic_time () + BATCH_US;
 
   if (self->deadline == 0 || deadline < self->deadline)
     self->deadline = deadline;
@@ -413,6 +416,18 @@ run_write (DrStoreWorker *self, Job *job)
         {
           /* Kept until the commit, in case the batch has to be replayed. */
           g_ptr_array_add (self->batch, job);
+          /* A burst: writes that may wait do not, once they are many. Each
+           * holds its data, and the roller's ledger an entry, until the
+           * commit: a second of a flat-out stream kept the daemon's memory
+           * four times as high as 250 ms of it. */
+          if (self->batch->len == LARGE_BATCH)
+            {
+              const Job *first = g_ptr_array_index (self->batch, 0);
+              gint64 deadline = first->queued_us + BATCH_US;
+
+              if (first->queued_us != 0 && deadline < self->deadline)
+                self->deadline = deadline;
+            }
           return;
         }
     }
@@ -742,12 +757,17 @@ push_serial (DrStoreWorker *self, Job *job, guint64 *serial)
     }
   if (job->kind == JOB_WRITE)
     {
+      gint64 deadline = job->queued_us + job->batch_us;
+
       job->serial = ++self->last_serial;
-      if (self->inbox_deadline == 0)
+      /* The earliest deadline in the inbox: a 250 ms write after one that
+       * may wait longer brings the commit forward. */
+      if (self->inbox_deadline == 0 || deadline < self->inbox_deadline)
         {
-          self->inbox_deadline = job->queued_us + BATCH_US;
-          /* Asleep with no deadline, or a later one (after a clock step). */
-          wake = self->sleep_until == 0 || self->inbox_deadline < self->sleep_until;
+          self->inbox_deadline = deadline;
+          /* Asleep with no deadline, or a later one (a write that may wait
+           * longer, or a clock step). */
+          wake = self->sleep_until == 0 || deadline < self->sleep_until;
         }
       if (++self->inbox_writes == LARGE_BATCH)
         wake = TRUE;
@@ -942,7 +962,7 @@ dr_store_worker_close (DrStoreWorker *self)
 
 static guint64
 write_job (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data, GDestroyNotify destroy,
-           gboolean statement)
+           gboolean statement, gint64 batch_us)
 {
   Job *job;
 
@@ -954,6 +974,7 @@ write_job (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data, GDestroyNo
   job->data = data;
   job->destroy = destroy;
   job->statement = statement;
+  job->batch_us = batch_us;
   if (!push (self, job))
     {
       /* Serial 0 would say "nothing to wait for": a caller's bug. */
@@ -968,14 +989,22 @@ guint64
 dr_store_worker_write (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
                        GDestroyNotify destroy)
 {
-  return write_job (self, func, data, destroy, FALSE);
+  return write_job (self, func, data, destroy, FALSE, BATCH_US);
 }
 
 guint64
 dr_store_worker_write_statement (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
                                  GDestroyNotify destroy)
 {
-  return write_job (self, func, data, destroy, TRUE);
+  return write_job (self, func, data, destroy, TRUE, BATCH_US);
+}
+
+guint64
+dr_store_worker_write_statement_within (DrStoreWorker *self, DrStoreWriteFunc func, gpointer data,
+                                        GDestroyNotify destroy, guint within_ms)
+{
+  return write_job (self, func, data, destroy, TRUE,
+                    MAX ((gint64) within_ms * G_TIME_SPAN_MILLISECOND, BATCH_US));
 }
 
 void

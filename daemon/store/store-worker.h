@@ -80,6 +80,15 @@ guint64 dr_store_worker_write (DrStoreWorker *worker, DrStoreWriteFunc func, gpo
  * undoes a failed statement and keeps the transaction. */
 guint64 dr_store_worker_write_statement (DrStoreWorker *worker, DrStoreWriteFunc func,
                                          gpointer data, GDestroyNotify destroy);
+/* As dr_store_worker_write_statement (), for a write nothing waits for
+ * but an ACK that may come later (a live raw frame, the ACK's marker):
+ * committed at most @within_ms after it was queued (at least the 250 ms
+ * of the batch; with any write queued with a nearer deadline, at that
+ * one's), so that a roller switched on but not rolling costs one commit
+ * (and one ACK) a second, not four. */
+guint64 dr_store_worker_write_statement_within (DrStoreWorker *worker, DrStoreWriteFunc func,
+                                                gpointer data, GDestroyNotify destroy,
+                                                guint within_ms);
 
 /* Queues a write as dr_store_worker_write () and commits it at once;
  * @callback runs, exactly once, on the caller's main context when the
