@@ -945,14 +945,18 @@ class Storage(DaemonTestCase):
         filler = os.path.join(self.daemon.state_dir, 'filler')
 
         def fill():
-            with open(filler, 'wb') as f:
-                try:
-                    while True:
-                        f.write(bytes(65536))
-                        f.flush()
-                except OSError as e:
-                    if e.errno != errno.ENOSPC:
-                        raise
+            # Unbuffered: a buffered file would hold what the disk refused
+            # and raise ENOSPC again from its close().
+            fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                block = bytes(65536)
+                while os.write(fd, block) > 0:
+                    pass
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+            finally:
+                os.close(fd)
 
         def free():
             os.unlink(filler)
