@@ -17,6 +17,8 @@ min-max. A missed target is a result, not a failure: the exit status is
 non-zero only when something could not be run.
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import select
@@ -525,7 +527,9 @@ def idle_watchdog(opts):
                 wait_until(lambda: (lambda s: s['exhausted'] and s['pending'] == 0
                                     and s['frames-sent'] > 0)(rig.stats(address)),
                            60, 'the stream to end')
-                run_for(opts.settle_s)
+                # The stream's last commit may wait up to 1 s (a live
+                # frame's or an ACK marker's deadline): idle starts after it.
+                run_for(opts.settle_s + 1.0)
                 drain(sock)
                 w0 = ctxt_switches(rig.daemon.pid)
                 run_for(opts.watchdog_idle_s)
@@ -689,16 +693,19 @@ def percentile(sorted_values, p):
 
 def year_db(opts):
     '''A year of history from tests/store-fill, kept in the build dir
-    between runs of the benchmark (it is the same file every time).'''
+    between runs of the benchmark (it is the same file every time) and
+    made again when store-fill was rebuilt since, which may fill it
+    differently.'''
     folder = os.path.join(opts.build, 'bench-data')
     os.makedirs(folder, mode=0o700, exist_ok=True)
     path = os.path.join(folder, f'year-{opts.year_sessions}x{opts.year_samples}.db')
-    if not os.path.exists(path):
+    fill = os.path.join(opts.build, 'tests', 'store-fill')
+    if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(fill):
         part = path + '.part'
         for p in (part, part + '-wal', part + '-shm'):
             if os.path.exists(p):
                 os.unlink(p)
-        subprocess.run([os.path.join(opts.build, 'tests', 'store-fill'), part,
+        subprocess.run([fill, part,
                         'C0:FF:EE:00:60:01', str(opts.year_sessions), str(opts.year_samples)],
                        check=True, stdout=subprocess.DEVNULL)
         db_size(part, checkpoint=True)
@@ -865,8 +872,10 @@ def build_rows(opts):
     wk, pings = idle_watchdog(opts)
     rows.append(Row('idle, connected, with the watchdog', 'only its pings',
                     f'WATCHDOG_USEC={opts.watchdog_us} and our own NOTIFY_SOCKET; context '
-                    f'switches in {opts.watchdog_idle_s:g} s, beside {med(pings):.0f} WATCHDOG=1 '
-                    f'pings received meanwhile; met when switches ≤ pings; {n_runs}',
+                    f'switches in {opts.watchdog_idle_s:g} s from {opts.settle_s + 1:g} s after '
+                    f'the stream ended (its last commit may wait 1 s), beside '
+                    f'{med(pings):.0f} WATCHDOG=1 pings received meanwhile; '
+                    f'met when switches ≤ pings; {n_runs}',
                     f'in {opts.watchdog_idle_s:g} s', '{:.0f}', wk,
                     all(w <= max(p, 0) for w, p in zip(wk, pings))))
 
@@ -980,6 +989,9 @@ def main():
                     help='the table as Markdown (the default output is Markdown already)')
     ap.add_argument('--runs', type=int, help='runs per figure (3)')
     ap.add_argument('--keep', action='store_true', help='keep the temporary folders')
+    ap.add_argument('--readme', metavar='FILE',
+                    help='also put the table into FILE between its bench:begin and bench:end'
+                    ' comment lines')
     opts = ap.parse_args()
     opts.build = os.path.abspath(opts.build)
     # Sized for the 5 minutes the issue allows on 2 cores; each row says
@@ -1017,7 +1029,29 @@ def main():
                    'rows': [r.as_dict() for r in rows]}, sys.stdout, indent=2)
         print()
     else:
-        print_table(rows, opts, elapsed)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            print_table(rows, opts, elapsed)
+        sys.stdout.write(out.getvalue())
+        if opts.readme:
+            return splice_readme(opts.readme, out.getvalue())
+    return 0
+
+
+def splice_readme(path, table):
+    '''The README's Performance table is this program's output, pasted by
+    the program itself so that no figure is typed by hand.'''
+    begin, end = '<!-- bench:begin -->\n', '<!-- bench:end -->\n'
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    a, b = text.find(begin), text.find(end)
+    if a < 0 or b < a:
+        print(f'bench: {path} has no {begin.strip()} ... {end.strip()} block', file=sys.stderr)
+        return 1
+    with open(path + '.tmp', 'w', encoding='utf-8') as f:
+        f.write(text[:a + len(begin)] + table + text[b:])
+    os.replace(path + '.tmp', path)
+    print(f'bench: the table is in {path}', file=sys.stderr)
     return 0
 
 
