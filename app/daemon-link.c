@@ -71,6 +71,28 @@ on_roller_person (GObject *roller, GParamSpec *pspec, gpointer user_data)
   choose_person (DR_DAEMON_LINK (user_data));
 }
 
+/* The daemon's objects that have the interface @iface, sorted by @compare. */
+static GPtrArray *
+list_interfaces (DrDaemonLink *self, const char *iface, GCompareFunc compare)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
+  GList *objects;
+
+  if (self->objects == NULL)
+    return found;
+  objects = g_dbus_object_manager_get_objects (self->objects);
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      GDBusInterface *interface = g_dbus_object_get_interface (G_DBUS_OBJECT (l->data), iface);
+
+      if (interface != NULL)
+        g_ptr_array_add (found, interface);
+    }
+  g_list_free_full (objects, g_object_unref);
+  g_ptr_array_sort (found, compare);
+  return found;
+}
+
 static gint
 compare_rollers (gconstpointer a, gconstpointer b)
 {
@@ -85,23 +107,8 @@ compare_rollers (gconstpointer a, gconstpointer b)
 GPtrArray *
 dr_daemon_link_list_rollers (DrDaemonLink *self)
 {
-  GPtrArray *rollers = g_ptr_array_new_with_free_func (g_object_unref);
-  GList *objects;
-
-  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), rollers);
-  if (self->objects == NULL)
-    return rollers;
-  objects = g_dbus_object_manager_get_objects (self->objects);
-  for (GList *l = objects; l != NULL; l = l->next)
-    {
-      DrDBusRoller1 *roller = dr_dbus_object_get_roller1 (DR_DBUS_OBJECT (l->data));
-
-      if (roller != NULL)
-        g_ptr_array_add (rollers, roller);
-    }
-  g_list_free_full (objects, g_object_unref);
-  g_ptr_array_sort (rollers, compare_rollers);
-  return rollers;
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), g_ptr_array_new ());
+  return list_interfaces (self, "org.dermaroll.Roller1", compare_rollers);
 }
 
 static gint
@@ -114,23 +121,8 @@ compare_people (gconstpointer a, gconstpointer b)
 GPtrArray *
 dr_daemon_link_list_people (DrDaemonLink *self)
 {
-  GPtrArray *people = g_ptr_array_new_with_free_func (g_object_unref);
-  GList *objects;
-
-  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), people);
-  if (self->objects == NULL)
-    return people;
-  objects = g_dbus_object_manager_get_objects (self->objects);
-  for (GList *l = objects; l != NULL; l = l->next)
-    {
-      DrDBusPerson1 *person = dr_dbus_object_get_person1 (DR_DBUS_OBJECT (l->data));
-
-      if (person != NULL)
-        g_ptr_array_add (people, person);
-    }
-  g_list_free_full (objects, g_object_unref);
-  g_ptr_array_sort (people, compare_people);
-  return people;
+  g_return_val_if_fail (DR_IS_DAEMON_LINK (self), g_ptr_array_new ());
+  return list_interfaces (self, "org.dermaroll.Person1", compare_people);
 }
 
 static void choose_roller (DrDaemonLink *self);
