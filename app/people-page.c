@@ -92,6 +92,60 @@ on_remove_clicked (GtkButton *button, gpointer user_data)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void
+on_rename_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "dr-person");
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_strcmp0 (response, "rename") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (user_data), "win.rename-person", "(os)", path,
+                                gtk_editable_get_text (entry));
+}
+
+static void
+on_rename_entry_changed (GtkEditable *entry, gpointer user_data)
+{
+  const char *old_name = g_object_get_data (G_OBJECT (user_data), "dr-name");
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (user_data), "rename",
+                                           name[0] != '\0' && g_strcmp0 (name, old_name) != 0);
+}
+
+/* The new name in a dialog; the daemon checks it (taken, too long) and
+ * says so in a toast. */
+static void
+on_rename_clicked (GtkButton *button, gpointer user_data)
+{
+  DrPeoplePage *self = user_data;
+  const char *path = g_object_get_data (G_OBJECT (button), "dr-person");
+  const char *name = g_object_get_data (G_OBJECT (button), "dr-name");
+  g_autofree char *heading = g_strdup_printf (_ ("Rename %s"), name);
+  GtkWidget *dialog = adw_message_dialog_new (
+      GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
+      _ ("Their sessions, rest and excluded zones stay theirs under the new name."));
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), name);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("New name"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "rename",
+                                    _ ("_Rename"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "rename",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "rename", FALSE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "rename");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "dr-person", g_strdup (path), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "dr-name", g_strdup (name), g_free);
+  g_signal_connect (entry, "changed", G_CALLBACK (on_rename_entry_changed), dialog);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_rename_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void rebuild (DrPeoplePage *self);
 
 static void
@@ -140,6 +194,22 @@ rebuild (DrPeoplePage *self)
               g_variant_new_object_path (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))));
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), use);
         }
+      {
+        GtkWidget *rename = gtk_button_new_from_icon_name ("document-edit-symbolic");
+
+        gtk_widget_set_valign (rename, GTK_ALIGN_CENTER);
+        gtk_widget_add_css_class (rename, "flat");
+        gtk_widget_set_tooltip_text (rename, _ ("Rename this person"));
+        gtk_accessible_update_property (GTK_ACCESSIBLE (rename), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                        _ ("Rename this person"), -1);
+        g_object_set_data_full (G_OBJECT (rename), "dr-person",
+                                g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))),
+                                g_free);
+        g_object_set_data_full (G_OBJECT (rename), "dr-name",
+                                g_strdup (dr_dbus_person1_get_name (person)), g_free);
+        g_signal_connect (rename, "clicked", G_CALLBACK (on_rename_clicked), self);
+        adw_action_row_add_suffix (ADW_ACTION_ROW (row), rename);
+      }
       if (g_strcmp0 (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person)), default_path) != 0)
         {
           GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");

@@ -253,6 +253,24 @@ on_use_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 }
 
 static void
+on_rename_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  const char *path, *name;
+  g_autoptr (GPtrArray) people = dr_daemon_link_list_people (self->link);
+
+  g_variant_get (parameter, "(&o&s)", &path, &name);
+  for (guint i = 0; i < people->len; i++)
+    {
+      GDBusProxy *person = g_ptr_array_index (people, i);
+
+      if (g_strcmp0 (g_dbus_proxy_get_object_path (person), path) == 0)
+        g_dbus_proxy_call (person, "Rename", g_variant_new ("(s)", name), G_DBUS_CALL_FLAGS_NONE,
+                           -1, self->cancellable, on_people_call, self);
+    }
+}
+
+static void
 on_remove_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   DrAppWindow *self = user_data;
@@ -434,6 +452,18 @@ dr_app_window_init (DrAppWindow *self)
                                      ADW_VIEW_STACK (views));
   adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (switcher_title), _ ("Dermaroll"));
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), switcher_title);
+  {
+    g_autoptr (GMenu) menu = g_menu_new ();
+    GtkWidget *button = gtk_menu_button_new ();
+
+    g_menu_append (menu, _ ("_Preferences"), "app.preferences");
+    g_menu_append (menu, _ ("_Quit"), "app.quit");
+    gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+    gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
+    gtk_menu_button_set_primary (GTK_MENU_BUTTON (button), TRUE);
+    gtk_widget_set_tooltip_text (button, _ ("Main menu"));
+    adw_header_bar_pack_end (ADW_HEADER_BAR (header), button);
+  }
   adw_view_switcher_bar_set_stack (ADW_VIEW_SWITCHER_BAR (switcher_bar), ADW_VIEW_STACK (views));
   g_object_bind_property (switcher_title, "title-visible", switcher_bar, "reveal",
                           G_BINDING_SYNC_CREATE);
@@ -472,6 +502,7 @@ dr_app_window_init (DrAppWindow *self)
       { "forget", on_forget, "s", NULL, NULL, { 0 } },
       { "add-person", on_add_person, "s", NULL, NULL, { 0 } },
       { "use-person", on_use_person, "o", NULL, NULL, { 0 } },
+      { "rename-person", on_rename_person, "(os)", NULL, NULL, { 0 } },
       { "remove-person", on_remove_person, "o", NULL, NULL, { 0 } },
       { "toggle-excluded", on_toggle_excluded, "s", NULL, NULL, { 0 } },
     };

@@ -11,7 +11,8 @@
  * (s, an address) pair and forget a roller (Manager1.Pair, Forget), the
  * outcome a toast. While the Rollers view is on screen the daemon looks
  * for rollers. "win.add-person" (s, a name) adds a person,
- * "win.use-person" (o) has the roller roll for them, "win.remove-person"
+ * "win.use-person" (o) has the roller roll for them, "win.rename-person"
+ * (os: the person, the new name) renames one, "win.remove-person"
  * (o) removes one (their sessions kept), "win.toggle-excluded" (s, a zone;
  * a click on the Live map) excludes a zone of the roller's person or
  * includes it again.

@@ -65,9 +65,8 @@ set_enabled (DrCtl *ctl, const char *kind, gboolean enabled)
   g_autoptr (GError) error = NULL;
 
   /* The daemon checks the kind and its error lists the valid ones. */
-  if (!dr_dbus_manager1_call_set_notification_enabled_sync (ctl->manager, kind, enabled,
-                                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                                            &error))
+  if (!dr_dbus_manager1_call_set_notification_enabled_sync (
+          ctl->manager, kind, enabled, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
     return dr_ctl_fail (ctl, error);
   if (enabled)
     g_print ("%s notifications are on.\n", kind);

@@ -589,7 +589,8 @@ class People(AppCase):
         '''win.add-person adds Ann (the daemon has her, the view lists her);
         win.use-person gives her the roller (Roller1.Person, and her row
         says so); win.toggle-excluded, what a click on the map does,
-        excludes her nose and includes it again.'''
+        excludes her nose and includes it again; win.rename-person renames
+        her, win.remove-person removes her.'''
         self.pair()
         first = self.wait_picture(lambda p: p.state == 'views' and p.where['people'],
                                   'the people listed')
@@ -617,13 +618,70 @@ class People(AppCase):
         self.activate('toggle-excluded', [GLib.Variant('s', 'nose')], path=self.window_path())
         wait_until(lambda: excluded() == [], 10, "Ann's nose included again")
 
-        # Removed (what the dialog's Remove does): the roller goes back to
-        # the default person, whose row says so again.
-        self.activate('remove-person', [GLib.Variant('o', ann)], path=self.window_path())
-        wait_until(lambda: 'Ann' not in self.people_paths(), 10, 'Ann removed')
+        # Renamed (what the rename dialog's Rename does): the same person,
+        # the roller still hers; a name that is another's is the daemon's
+        # refusal, said in a toast.
+        self.activate('rename-person', [GLib.Variant('(os)', (ann, 'Anna'))],
+                      path=self.window_path())
+        wait_until(lambda: self.people_paths().get('Anna') == ann, 10, 'Ann renamed Anna')
         self.wait_picture(lambda p: self.person(p, 'Ann') is None
+                          and 'rolls for them' in (self.person(p, 'Anna') or ''),
+                          "Anna's row, the roller still hers")
+        self.activate('rename-person', [GLib.Variant('(os)', (ann, default))],
+                      path=self.window_path())
+        self.wait_picture(lambda p: any(default in t for t in p.where['toasts']),
+                          'the refusal in a toast')
+        self.assertEqual(self.people_paths().get('Anna'), ann)
+
+        # Removed (what the dialog's Remove does): the roller goes back to
+        # the default person, whose row says so again; her sessions stay
+        # in the store, owned by nobody.
+        self.activate('remove-person', [GLib.Variant('o', ann)], path=self.window_path())
+        wait_until(lambda: 'Anna' not in self.people_paths(), 10, 'Anna removed')
+        self.wait_picture(lambda p: self.person(p, 'Anna') is None
                           and 'rolls for them' in (self.person(p, default) or ''),
-                          "Ann gone, the roller the default person's again")
+                          "Anna gone, the roller the default person's again")
+
+
+class Preferences(AppCase):
+    '''The preferences window: one switch per notification kind the daemon
+    offers, each the daemon's Manager1.NotificationKinds.'''
+
+    def setUp(self):
+        super().setUp()
+        self.daemon.start()
+        self.start_app()
+
+    def kinds(self):
+        return [(str(k), bool(e)) for k, e in get_prop(self.session.conn, DERMAROLL, MANAGER_PATH,
+                                                       MANAGER_IFACE, 'NotificationKinds')]
+
+    def switches(self, picture):
+        return [(kind, on) for kind, _, on in picture.where['notifications'] or []]
+
+    def test_switches_follow_the_daemon(self):
+        '''app.preferences lists every kind with its switch on; turning the
+        low-battery switch (as a click does) switches the kind off in the
+        daemon; a kind switched by someone else (dermarollctl) follows.'''
+        self.wait_picture(lambda p: p.state == 'views', 'the window')
+        self.activate('preferences')
+        kinds = self.kinds()
+        self.assertTrue(all(on for _, on in kinds), kinds)
+        shown = self.wait_picture(lambda p: self.switches(p) == kinds,
+                                  "a switch per kind, as the daemon has them")
+        titles = {kind: title for kind, title, _ in shown.where['notifications']}
+        self.assertEqual(titles['low-battery'], 'Low battery')
+
+        self.activate('test-toggle-notification', [GLib.Variant('s', 'low-battery')])
+        wait_until(lambda: dict(self.kinds())['low-battery'] is False, 10,
+                   'low-battery off in the daemon', details=self.kinds)
+        self.assertEqual([k for k, on in self.kinds() if not on], ['low-battery'])
+
+        call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'SetNotificationEnabled',
+             '(sb)', ('zone-ready', False))
+        self.wait_picture(lambda p: self.switches(p) == self.kinds()
+                          and not dict(self.switches(p))['zone-ready'],
+                          "the zone-ready switch off, as the daemon says")
 
 
 class NoDaemon(AppCase):
