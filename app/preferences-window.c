@@ -63,8 +63,8 @@ on_set_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self = DR_PREFERENCES_WINDOW (user_data);
   g_dbus_error_strip_remote_error (error);
   {
-    g_autofree char *text = g_strdup_printf (_ ("Cannot change the notifications: %s"),
-                                             error->message);
+    g_autofree char *text
+        = g_strdup_printf (_ ("Cannot change the notifications: %s"), error->message);
     adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
   }
   /* Back to what the daemon has. */
@@ -79,10 +79,9 @@ on_switch_active (GtkSwitch *toggle, GParamSpec *pspec, gpointer user_data)
 
   if (self->syncing || self->manager == NULL)
     return;
-  dr_dbus_manager1_call_set_notification_enabled (self->manager, kind,
-                                                  gtk_switch_get_active (toggle),
-                                                  G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
-                                                  on_set_done, self);
+  dr_dbus_manager1_call_set_notification_enabled (
+      self->manager, kind, gtk_switch_get_active (toggle), G_DBUS_CALL_FLAGS_NONE, -1,
+      self->cancellable, on_set_done, self);
 }
 
 static void
@@ -188,8 +187,7 @@ dr_preferences_window_constructed (GObject *object)
   DrPreferencesWindow *self = DR_PREFERENCES_WINDOW (object);
 
   G_OBJECT_CLASS (dr_preferences_window_parent_class)->constructed (object);
-  g_signal_connect_object (self->link, "notify::manager", G_CALLBACK (on_manager_changed), self,
-                           0);
+  g_signal_connect_object (self->link, "notify::manager", G_CALLBACK (on_manager_changed), self, 0);
   on_manager_changed (NULL, NULL, self);
 }
 
