@@ -118,8 +118,9 @@ render (DrAppWindow *window, const char *path, GError **error)
 
   g_string_append_printf (
       json,
-      "{\"drawn\": true, \"state\": \"%s\", \"view\": \"%s\", "
+      "{\"drawn\": true, \"dark\": %s, \"state\": \"%s\", \"view\": \"%s\", "
       "\"history-sessions\": %u, \"history-session\": %" G_GUINT64_FORMAT ", \"zones\": {",
+      adw_style_manager_get_dark (adw_style_manager_get_default ()) ? "true" : "false",
       dr_app_window_get_state (window), dr_app_window_get_view (window),
       dr_history_page_get_n_sessions (dr_app_window_get_history_page (window)),
       dr_history_page_get_shown_session (dr_app_window_get_history_page (window)));
@@ -162,6 +163,17 @@ render (DrAppWindow *window, const char *path, GError **error)
         if (i)
           g_string_append (json, ", ");
         append_json_string (json, g_ptr_array_index (toasts, i));
+      }
+  }
+  g_string_append (json, "], \"alerts\": [");
+  {
+    GPtrArray *alerts = dr_app_window_get_alerts (window);
+
+    for (guint i = 0; i < alerts->len; i++)
+      {
+        if (i)
+          g_string_append (json, ", ");
+        append_json_string (json, g_ptr_array_index (alerts, i));
       }
   }
   g_string_append (json, "], \"chart\": {");

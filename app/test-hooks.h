@@ -4,7 +4,8 @@
  *
  *   app.test-render (s PATH): renders the active window as it is on
  *   screen (its widget paintable through the window's GskRenderer) to
- *   PATH, a PNG, and writes PATH.json: {"drawn": true, "state": "views" or
+ *   PATH, a PNG, and writes PATH.json: {"drawn": true, "dark": whether
+ *   AdwStyleManager has the dark style, "state": "views" or
  *   "no-daemon", "view": "live" or "history", "history-sessions": rows in
  *   History, "history-session": the session whose map History shows (0:
  *   none), "zones": {zone: [x, y] or null}, "gauge": [x, y],
@@ -13,7 +14,8 @@
  *   "chart": {zone: [this week's cell, last week's]} of History's chart
  *   while it is shown, "labels": {zone: its label's text on the map
  *   shown}, "toasts": [the
- *   text of every toast shown so far],
+ *   text of every toast shown so far], "alerts": [every error dialog shown
+ *   so far, "heading\nbody"],
  *   "people": [[name, subtitle] of each person in the People view],
  *   "notifications": [[kind, title, switch on] of each row of the open
  *   preferences window] or null when it is not open}: the

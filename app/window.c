@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "dr-error.h"
+
 struct _DrAppWindow
 {
   AdwApplicationWindow parent_instance;
@@ -19,6 +21,7 @@ struct _DrAppWindow
   DrPeoplePage *people;
   gboolean discovering;    /* we asked the daemon to look for rollers */
   GPtrArray *toasts_shown; /* every toast's text, for the test hook */
+  GPtrArray *alerts_shown; /* every alert's heading and body, for the test hook */
   GSimpleAction *stop;
 };
 
@@ -41,6 +44,46 @@ toast (DrAppWindow *self, const char *message)
   g_ptr_array_add (self->toasts_shown, g_strdup (message));
   adw_toast_set_timeout (t, 5);
   adw_toast_overlay_add_toast (self->toasts, t);
+}
+
+/* An error the user must act on: a dialog that says what to do, the
+ * daemon's own words under it. */
+static void
+alert (DrAppWindow *self, const char *heading, const char *advice, const char *detail)
+{
+  g_autofree char *body = g_strdup_printf ("%s\n\n%s", advice, detail);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  g_ptr_array_add (self->alerts_shown, g_strdup_printf ("%s\n%s", heading, body));
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* What to do when Pair failed, by the daemon's registered error. */
+static const char *
+pair_advice (const GError *error)
+{
+  if (error->domain == DR_ERROR)
+    switch (error->code)
+      {
+        case DR_ERROR_REFUSED:
+          return _ ("The roller refused to pair. Switch it off and on again, then pair it again. "
+                    "If it is still paired with another computer or phone, remove it there "
+                    "first.");
+        case DR_ERROR_NOT_FOUND:
+          return _ ("The roller was not found. Switch it on, bring it close to this computer, "
+                    "check that Bluetooth is on, then pair it again.");
+        case DR_ERROR_TIMED_OUT:
+          return _ ("The roller did not answer in time. Bring it closer, check that its battery "
+                    "is charged, then pair it again.");
+        case DR_ERROR_IN_PROGRESS:
+          return _ ("The roller is being paired already: wait for that to finish.");
+        default:
+          break;
+      }
+  return _ ("Pair it again. If this happens again, restart the dermaroll service "
+            "(“systemctl --user restart dermarolld”).");
 }
 
 static void
@@ -164,8 +207,9 @@ on_paired (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       g_dbus_error_strip_remote_error (error);
-      /* TRANSLATORS: the daemon's message says what went wrong and what to do. */
-      text = g_strdup_printf (_ ("Cannot pair: %s"), error->message);
+      alert (DR_APP_WINDOW (user_data), _ ("Cannot pair the roller"), pair_advice (error),
+             error->message);
+      return;
     }
   toast (DR_APP_WINDOW (user_data), text);
 }
@@ -366,6 +410,7 @@ dr_app_window_dispose (GObject *object)
   g_clear_object (&self->link);
   g_clear_object (&self->stop);
   g_clear_pointer (&self->toasts_shown, g_ptr_array_unref);
+  g_clear_pointer (&self->alerts_shown, g_ptr_array_unref);
   G_OBJECT_CLASS (dr_app_window_parent_class)->dispose (object);
 }
 
@@ -429,6 +474,7 @@ dr_app_window_init (DrAppWindow *self)
 
   self->cancellable = g_cancellable_new ();
   self->toasts_shown = g_ptr_array_new_with_free_func (g_free);
+  self->alerts_shown = g_ptr_array_new_with_free_func (g_free);
   gtk_window_set_title (GTK_WINDOW (self), _ ("Dermaroll"));
   gtk_window_set_default_size (GTK_WINDOW (self), 720, 860);
 
@@ -568,6 +614,13 @@ dr_app_window_get_toasts (DrAppWindow *self)
 {
   g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
   return self->toasts_shown;
+}
+
+GPtrArray *
+dr_app_window_get_alerts (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->alerts_shown;
 }
 
 const char *
