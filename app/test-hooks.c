@@ -21,6 +21,20 @@ append_json_string (GString *json, const char *text)
   g_string_append_c (json, '"');
 }
 
+/* A JSON array of the strings of @strings. */
+static void
+append_json_strings (GString *json, GPtrArray *strings)
+{
+  g_string_append_c (json, '[');
+  for (guint i = 0; i < strings->len; i++)
+    {
+      if (i)
+        g_string_append (json, ", ");
+      append_json_string (json, g_ptr_array_index (strings, i));
+    }
+  g_string_append_c (json, ']');
+}
+
 /* @widget's point (@x, @y) in the rendered picture: in the window's
  * coordinates, less the origin of the window's own bounds (its CSD frame
  * lies before its coordinates' origin; the paintable starts at the
@@ -154,29 +168,11 @@ render (DrAppWindow *window, const char *path, GError **error)
         g_string_append (json, "]");
       }
   }
-  g_string_append (json, "], \"toasts\": [");
-  {
-    GPtrArray *toasts = dr_app_window_get_toasts (window);
-
-    for (guint i = 0; i < toasts->len; i++)
-      {
-        if (i)
-          g_string_append (json, ", ");
-        append_json_string (json, g_ptr_array_index (toasts, i));
-      }
-  }
-  g_string_append (json, "], \"alerts\": [");
-  {
-    GPtrArray *alerts = dr_app_window_get_alerts (window);
-
-    for (guint i = 0; i < alerts->len; i++)
-      {
-        if (i)
-          g_string_append (json, ", ");
-        append_json_string (json, g_ptr_array_index (alerts, i));
-      }
-  }
-  g_string_append (json, "], \"chart\": {");
+  g_string_append (json, "], \"toasts\": ");
+  append_json_strings (json, dr_app_window_get_toasts (window));
+  g_string_append (json, ", \"alerts\": ");
+  append_json_strings (json, dr_app_window_get_alerts (window));
+  g_string_append (json, ", \"chart\": {");
   {
     DrCoverageChart *chart
         = g_strcmp0 (dr_app_window_get_view (window), "history") == 0
