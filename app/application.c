@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "daemon-link.h"
+#include "preferences-window.h"
 #include "test-hooks.h"
 #include "window.h"
 
@@ -13,6 +14,7 @@ struct _DrApplication
   AdwApplication parent_instance;
 
   DrDaemonLink *link;
+  GtkWindow *preferences; /* while open; a weak pointer */
 };
 
 G_DEFINE_FINAL_TYPE (DrApplication, dr_application, ADW_TYPE_APPLICATION)
@@ -32,10 +34,21 @@ on_quit (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   g_application_quit (G_APPLICATION (user_data));
 }
 
+/* The main window most recently focused (the preferences may be the
+ * active window). */
+static GtkWindow *
+find_window (DrApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (DR_IS_APP_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
 static GtkWindow *
 present_window (DrApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWindow *window = find_window (self);
 
   if (window == NULL)
     window = GTK_WINDOW (dr_app_window_new (GTK_APPLICATION (self), self->link));
@@ -53,6 +66,22 @@ on_show_session (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-session", parameter);
 }
 
+/* One preferences window, over the main window. */
+static void
+on_preferences (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrApplication *self = user_data;
+
+  if (self->preferences == NULL)
+    {
+      self->preferences = GTK_WINDOW (dr_preferences_window_new (self->link));
+      g_object_add_weak_pointer (G_OBJECT (self->preferences), (gpointer *) &self->preferences);
+      gtk_window_set_transient_for (self->preferences, present_window (self));
+      gtk_window_set_application (self->preferences, GTK_APPLICATION (self));
+    }
+  gtk_window_present (self->preferences);
+}
+
 static void
 dr_application_startup (GApplication *application)
 {
@@ -61,7 +90,9 @@ dr_application_startup (GApplication *application)
   g_autoptr (GSimpleAction) quit = g_simple_action_new ("quit", NULL);
   g_autoptr (GSimpleAction) show_session
       = g_simple_action_new ("show-session", G_VARIANT_TYPE_UINT64);
+  g_autoptr (GSimpleAction) preferences = g_simple_action_new ("preferences", NULL);
   static const char *const quit_accels[] = { "<Control>q", NULL };
+  static const char *const preferences_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (dr_application_parent_class)->startup (application);
 
@@ -71,6 +102,10 @@ dr_application_startup (GApplication *application)
   g_signal_connect (quit, "activate", G_CALLBACK (on_quit), self);
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (quit));
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  g_signal_connect (preferences, "activate", G_CALLBACK (on_preferences), self);
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (preferences));
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         preferences_accels);
   g_signal_connect (show_session, "activate", G_CALLBACK (on_show_session), self);
   g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (show_session));
   if (g_strcmp0 (g_getenv ("DERMAROLL_APP_TEST_HOOKS"), "1") == 0)
@@ -89,6 +124,9 @@ dr_application_shutdown (GApplication *application)
 {
   DrApplication *self = DR_APPLICATION (application);
 
+  if (self->preferences != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->preferences), (gpointer *) &self->preferences);
+  self->preferences = NULL;
   g_clear_object (&self->link);
   G_APPLICATION_CLASS (dr_application_parent_class)->shutdown (application);
 }

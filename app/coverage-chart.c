@@ -43,7 +43,7 @@ dr_coverage_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   for (int z = 0; z < DR_N_FACE_ZONES; z++)
     {
       g_autoptr (PangoLayout) layout
-          = gtk_widget_create_pango_layout (widget, dr_face_zones[z].label);
+          = gtk_widget_create_pango_layout (widget, _ (dr_face_zones[z].label));
       float y = (float) (z * (CELL_H + GAP));
 
       gtk_snapshot_save (snapshot);
@@ -96,7 +96,7 @@ update_accessible (DrCoverageChart *self)
   for (int z = 0; z < DR_N_FACE_ZONES; z++)
     if (self->n[z][0] > 0)
       {
-        g_string_append_printf (text, "%s%s %d %%", any ? ", " : "", dr_face_zones[z].label,
+        g_string_append_printf (text, "%s%s %d %%", any ? ", " : "", _ (dr_face_zones[z].label),
                                 (int) (CLAMP (self->sum[z][0] / self->n[z][0], 0, 1) * 100 + 0.5));
         any = TRUE;
       }

@@ -300,10 +300,17 @@ percent (double coverage)
   return g_strdup_printf ("%d %%", (int) floor (pct + 0.5));
 }
 
+/* common/'s marked strings, in the app's language. */
+static const char *
+translate (const char *msgid)
+{
+  return _ (msgid);
+}
+
 static void
 update_label (DrFaceMapView *self, int zone)
 {
-  const char *name = dr_face_zones[zone].label;
+  const char *name = _ (dr_face_zones[zone].label);
   g_autofree char *pct = percent (self->coverage[zone]);
   g_autofree char *text = NULL;
   g_autofree char *description = NULL;
@@ -489,7 +496,7 @@ dr_face_map_view_set_passes (DrFaceMapView *self, GVariant *passes)
       g_clear_pointer (&self->missing[z], g_free);
       if (passes != NULL && g_variant_is_of_type (passes, G_VARIANT_TYPE ("a{s(dddd)}"))
           && g_variant_lookup (passes, dr_face_zones[z].name, "(dddd)", &h, &v, &d, &unknown))
-        self->missing[z] = dr_stroke_directions_missing (h, v, d);
+        self->missing[z] = dr_stroke_directions_missing_in (h, v, d, translate);
       update_label (self, z);
     }
   gtk_widget_queue_resize (GTK_WIDGET (self));

@@ -244,7 +244,7 @@ zone_words (const char *zone)
 {
   int id = zone ? dr_face_zone_lookup (zone) : -1;
 
-  return id >= 0 ? dr_face_zones[id].label : zone;
+  return id >= 0 ? _ (dr_face_zones[id].label) : zone;
 }
 
 static void

@@ -60,6 +60,28 @@ describe (DrPeoplePage *self, DrDBusPerson1 *person)
   return g_string_free (text, FALSE);
 }
 
+/* A question about the person of @button's row, answered with Cancel or
+ * @action (@label, looking like @appearance); @on_response gets the page
+ * and finds the person's path and name on the dialog ("dr-person",
+ * "dr-name"). */
+static AdwMessageDialog *
+ask (DrPeoplePage *self, GtkButton *button, const char *heading, const char *body,
+     const char *action, const char *label, AdwResponseAppearance appearance, GCallback on_response)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
+      adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading, body));
+
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), action, label, NULL);
+  adw_message_dialog_set_response_appearance (dialog, action, appearance);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "dr-person",
+                          g_strdup (g_object_get_data (G_OBJECT (button), "dr-person")), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "dr-name",
+                          g_strdup (g_object_get_data (G_OBJECT (button), "dr-name")), g_free);
+  g_signal_connect_object (dialog, "response", on_response, self, 0);
+  return dialog;
+}
+
 static void
 on_remove_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
 {
@@ -74,22 +96,82 @@ static void
 on_remove_clicked (GtkButton *button, gpointer user_data)
 {
   DrPeoplePage *self = user_data;
-  const char *path = g_object_get_data (G_OBJECT (button), "dr-person");
-  const char *name = g_object_get_data (G_OBJECT (button), "dr-name");
-  g_autofree char *heading = g_strdup_printf (_ ("Remove %s?"), name);
-  GtkWidget *dialog = adw_message_dialog_new (
-      GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))), heading,
-      _ ("Their sessions stay, owned by nobody; their rollers go to the default person."));
+  g_autofree char *heading = g_strdup_printf (
+      _ ("Remove %s?"), (char *) g_object_get_data (G_OBJECT (button), "dr-name"));
+  AdwMessageDialog *dialog
+      = ask (self, button, heading,
+             _ ("Their sessions stay, owned by nobody; their rollers go to the default person."),
+             "remove", _ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE, G_CALLBACK (on_remove_response));
 
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _ ("_Cancel"), "remove",
-                                    _ ("_Remove"), NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "dr-person", g_strdup (path), g_free);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self, 0);
+  adw_message_dialog_set_default_response (dialog, "cancel");
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_rename_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  const char *path = g_object_get_data (G_OBJECT (dialog), "dr-person");
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+
+  if (g_strcmp0 (response, "rename") == 0)
+    gtk_widget_activate_action (GTK_WIDGET (user_data), "win.rename-person", "(os)", path,
+                                gtk_editable_get_text (entry));
+}
+
+static void
+on_rename_entry_changed (GtkEditable *entry, gpointer user_data)
+{
+  const char *old_name = g_object_get_data (G_OBJECT (user_data), "dr-name");
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (user_data), "rename",
+                                           name[0] != '\0' && g_strcmp0 (name, old_name) != 0);
+}
+
+/* The new name in a dialog; the daemon checks it (taken, too long) and
+ * says so in a toast. */
+static void
+on_rename_clicked (GtkButton *button, gpointer user_data)
+{
+  DrPeoplePage *self = user_data;
+  const char *name = g_object_get_data (G_OBJECT (button), "dr-name");
+  g_autofree char *heading = g_strdup_printf (_ ("Rename %s"), name);
+  AdwMessageDialog *dialog
+      = ask (self, button, heading,
+             _ ("Their sessions, rest and excluded zones stay theirs under the new name."),
+             "rename", _ ("_Rename"), ADW_RESPONSE_SUGGESTED, G_CALLBACK (on_rename_response));
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), name);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _ ("New name"), -1);
+  adw_message_dialog_set_extra_child (dialog, entry);
+  adw_message_dialog_set_response_enabled (dialog, "rename", FALSE);
+  adw_message_dialog_set_default_response (dialog, "rename");
+  g_signal_connect (entry, "changed", G_CALLBACK (on_rename_entry_changed), dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* A flat icon button at the end of @person's row; @clicked finds the
+ * person's path and name on it ("dr-person", "dr-name"). */
+static void
+add_person_button (DrPeoplePage *self, GtkWidget *row, DrDBusPerson1 *person, const char *icon,
+                   const char *label, GCallback clicked)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
+  g_object_set_data_full (G_OBJECT (button), "dr-person",
+                          g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))), g_free);
+  g_object_set_data_full (G_OBJECT (button), "dr-name",
+                          g_strdup (dr_dbus_person1_get_name (person)), g_free);
+  g_signal_connect (button, "clicked", clicked, self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
 }
 
 static void rebuild (DrPeoplePage *self);
@@ -140,23 +222,11 @@ rebuild (DrPeoplePage *self)
               g_variant_new_object_path (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))));
           adw_action_row_add_suffix (ADW_ACTION_ROW (row), use);
         }
+      add_person_button (self, row, person, "document-edit-symbolic", _ ("Rename this person"),
+                         G_CALLBACK (on_rename_clicked));
       if (g_strcmp0 (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person)), default_path) != 0)
-        {
-          GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
-
-          gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-          gtk_widget_add_css_class (remove, "flat");
-          gtk_widget_set_tooltip_text (remove, _ ("Remove this person"));
-          gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                          _ ("Remove this person"), -1);
-          g_object_set_data_full (G_OBJECT (remove), "dr-person",
-                                  g_strdup (g_dbus_proxy_get_object_path (G_DBUS_PROXY (person))),
-                                  g_free);
-          g_object_set_data_full (G_OBJECT (remove), "dr-name",
-                                  g_strdup (dr_dbus_person1_get_name (person)), g_free);
-          g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_clicked), self);
-          adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
-        }
+        add_person_button (self, row, person, "user-trash-symbolic", _ ("Remove this person"),
+                           G_CALLBACK (on_remove_clicked));
       gtk_list_box_append (self->list, row);
       g_ptr_array_add (self->rows, row);
       g_signal_connect (person, "notify::name", G_CALLBACK (on_person_notify), self);

@@ -2,7 +2,8 @@
 /* people-page.h: DrPeoplePage, the People view: a row to add a person
  * ("win.add-person"), and every person by name with what they excluded
  * and whether the roller shown rolls for them, else a button to make it
- * so ("win.use-person" with their object path), and but for the default
+ * so ("win.use-person" with their object path), a button to rename them
+ * (a dialog with the new name: "win.rename-person"), and but for the default
  * person a button to remove them, asked first ("win.remove-person": their
  * sessions stay). Zones are excluded and included by clicking them on the
  * Live map.

@@ -2,6 +2,7 @@
 /* test-hooks.c: the app's test actions (see test-hooks.h). */
 #include "test-hooks.h"
 
+#include "preferences-window.h"
 #include "window.h"
 #include "zones.h"
 
@@ -18,6 +19,20 @@ append_json_string (GString *json, const char *text)
     else
       g_string_append_c (json, *p);
   g_string_append_c (json, '"');
+}
+
+/* A JSON array of the strings of @strings. */
+static void
+append_json_strings (GString *json, GPtrArray *strings)
+{
+  g_string_append_c (json, '[');
+  for (guint i = 0; i < strings->len; i++)
+    {
+      if (i)
+        g_string_append (json, ", ");
+      append_json_string (json, g_ptr_array_index (strings, i));
+    }
+  g_string_append_c (json, ']');
 }
 
 /* @widget's point (@x, @y) in the rendered picture: in the window's
@@ -39,6 +54,44 @@ add_point (GString *json, GtkWidget *widget, GtkWidget *window, const graphene_r
     }
   g_string_append_printf (json, "[%d, %d]", (int) (p.x - own.origin.x - bounds->origin.x),
                           (int) (p.y - own.origin.y - bounds->origin.y));
+}
+
+/* The first window of @type in focus order (the active one first). */
+static GtkWindow *
+find_window (GtkApplication *application, GType type)
+{
+  for (GList *l = gtk_application_get_windows (application); l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      return l->data;
+  return NULL;
+}
+
+static void
+append_notifications (GString *json, GtkApplication *application)
+{
+  GtkWindow *window = find_window (application, DR_TYPE_PREFERENCES_WINDOW);
+  DrPreferencesWindow *preferences = window ? DR_PREFERENCES_WINDOW (window) : NULL;
+
+  g_string_append (json, ", \"notifications\": ");
+  if (preferences == NULL)
+    {
+      g_string_append (json, "null");
+      return;
+    }
+  g_string_append (json, "[");
+  for (guint i = 0; i < dr_preferences_window_get_n_kinds (preferences); i++)
+    {
+      const char *kind, *title;
+      gboolean active;
+
+      dr_preferences_window_get_kind (preferences, i, &kind, &title, &active);
+      g_string_append (json, i ? ", [" : "[");
+      append_json_string (json, kind);
+      g_string_append (json, ", ");
+      append_json_string (json, title);
+      g_string_append_printf (json, ", %s]", active ? "true" : "false");
+    }
+  g_string_append (json, "]");
 }
 
 static gboolean
@@ -79,8 +132,9 @@ render (DrAppWindow *window, const char *path, GError **error)
 
   g_string_append_printf (
       json,
-      "{\"drawn\": true, \"state\": \"%s\", \"view\": \"%s\", "
+      "{\"drawn\": true, \"dark\": %s, \"state\": \"%s\", \"view\": \"%s\", "
       "\"history-sessions\": %u, \"history-session\": %" G_GUINT64_FORMAT ", \"zones\": {",
+      adw_style_manager_get_dark (adw_style_manager_get_default ()) ? "true" : "false",
       dr_app_window_get_state (window), dr_app_window_get_view (window),
       dr_history_page_get_n_sessions (dr_app_window_get_history_page (window)),
       dr_history_page_get_shown_session (dr_app_window_get_history_page (window)));
@@ -114,18 +168,11 @@ render (DrAppWindow *window, const char *path, GError **error)
         g_string_append (json, "]");
       }
   }
-  g_string_append (json, "], \"toasts\": [");
-  {
-    GPtrArray *toasts = dr_app_window_get_toasts (window);
-
-    for (guint i = 0; i < toasts->len; i++)
-      {
-        if (i)
-          g_string_append (json, ", ");
-        append_json_string (json, g_ptr_array_index (toasts, i));
-      }
-  }
-  g_string_append (json, "], \"chart\": {");
+  g_string_append (json, "], \"toasts\": ");
+  append_json_strings (json, dr_app_window_get_toasts (window));
+  g_string_append (json, ", \"alerts\": ");
+  append_json_strings (json, dr_app_window_get_alerts (window));
+  g_string_append (json, ", \"chart\": {");
   {
     DrCoverageChart *chart
         = g_strcmp0 (dr_app_window_get_view (window), "history") == 0
@@ -169,7 +216,9 @@ render (DrAppWindow *window, const char *path, GError **error)
         g_string_append (json, "]");
       }
   }
-  g_string_append (json, "]}\n");
+  g_string_append (json, "]");
+  append_notifications (json, gtk_window_get_application (GTK_WINDOW (window)));
+  g_string_append (json, "}\n");
   return g_file_set_contents (json_path, json->str, (gssize) json->len, error);
 }
 
@@ -177,7 +226,7 @@ static void
 on_render (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   GtkApplication *application = user_data;
-  GtkWindow *window = gtk_application_get_active_window (application);
+  GtkWindow *window = find_window (application, DR_TYPE_APP_WINDOW);
   g_autoptr (GError) error = NULL;
 
   if (!DR_IS_APP_WINDOW (window))
@@ -186,12 +235,28 @@ on_render (GSimpleAction *action, GVariant *parameter, gpointer user_data)
     g_warning ("test-render: %s", error->message);
 }
 
+static void
+on_toggle_notification (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  GtkWindow *window = find_window (user_data, DR_TYPE_PREFERENCES_WINDOW);
+  const char *kind = g_variant_get_string (parameter, NULL);
+
+  if (window == NULL)
+    g_warning ("test-toggle-notification: no preferences window");
+  else if (!dr_preferences_window_toggle (DR_PREFERENCES_WINDOW (window), kind))
+    g_warning ("test-toggle-notification: no switch for %s", kind);
+}
+
 void
 dr_test_hooks_install (GtkApplication *application)
 {
   g_autoptr (GSimpleAction) render_action
       = g_simple_action_new ("test-render", G_VARIANT_TYPE_STRING);
+  g_autoptr (GSimpleAction) toggle_action
+      = g_simple_action_new ("test-toggle-notification", G_VARIANT_TYPE_STRING);
 
   g_signal_connect (render_action, "activate", G_CALLBACK (on_render), application);
   g_action_map_add_action (G_ACTION_MAP (application), G_ACTION (render_action));
+  g_signal_connect (toggle_action, "activate", G_CALLBACK (on_toggle_notification), application);
+  g_action_map_add_action (G_ACTION_MAP (application), G_ACTION (toggle_action));
 }

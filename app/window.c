@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "dr-error.h"
+
 struct _DrAppWindow
 {
   AdwApplicationWindow parent_instance;
@@ -19,6 +21,7 @@ struct _DrAppWindow
   DrPeoplePage *people;
   gboolean discovering;    /* we asked the daemon to look for rollers */
   GPtrArray *toasts_shown; /* every toast's text, for the test hook */
+  GPtrArray *alerts_shown; /* every alert's heading and body, for the test hook */
   GSimpleAction *stop;
 };
 
@@ -41,6 +44,46 @@ toast (DrAppWindow *self, const char *message)
   g_ptr_array_add (self->toasts_shown, g_strdup (message));
   adw_toast_set_timeout (t, 5);
   adw_toast_overlay_add_toast (self->toasts, t);
+}
+
+/* An error the user must act on: a dialog that says what to do, the
+ * daemon's own words under it. */
+static void
+alert (DrAppWindow *self, const char *heading, const char *advice, const char *detail)
+{
+  g_autofree char *body = g_strdup_printf ("%s\n\n%s", advice, detail);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  g_ptr_array_add (self->alerts_shown, g_strdup_printf ("%s\n%s", heading, body));
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* What to do when Pair failed, by the daemon's registered error. */
+static const char *
+pair_advice (const GError *error)
+{
+  if (error->domain == DR_ERROR)
+    switch (error->code)
+      {
+        case DR_ERROR_REFUSED:
+          return _ ("The roller refused to pair. Switch it off and on again, then pair it again. "
+                    "If it is still paired with another computer or phone, remove it there "
+                    "first.");
+        case DR_ERROR_NOT_FOUND:
+          return _ ("The roller was not found. Switch it on, bring it close to this computer, "
+                    "check that Bluetooth is on, then pair it again.");
+        case DR_ERROR_TIMED_OUT:
+          return _ ("The roller did not answer in time. Bring it closer, check that its battery "
+                    "is charged, then pair it again.");
+        case DR_ERROR_IN_PROGRESS:
+          return _ ("The roller is being paired already: wait for that to finish.");
+        default:
+          break;
+      }
+  return _ ("Pair it again. If this happens again, restart the dermaroll service "
+            "(“systemctl --user restart dermarolld”).");
 }
 
 static void
@@ -164,8 +207,9 @@ on_paired (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       g_dbus_error_strip_remote_error (error);
-      /* TRANSLATORS: the daemon's message says what went wrong and what to do. */
-      text = g_strdup_printf (_ ("Cannot pair: %s"), error->message);
+      alert (DR_APP_WINDOW (user_data), _ ("Cannot pair the roller"), pair_advice (error),
+             error->message);
+      return;
     }
   toast (DR_APP_WINDOW (user_data), text);
 }
@@ -250,6 +294,24 @@ on_use_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
     g_dbus_proxy_call (G_DBUS_PROXY (roller), "SetPerson",
                        g_variant_new ("(o)", g_variant_get_string (parameter, NULL)),
                        G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_people_call, self);
+}
+
+static void
+on_rename_person (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DrAppWindow *self = user_data;
+  const char *path, *name;
+  g_autoptr (GPtrArray) people = dr_daemon_link_list_people (self->link);
+
+  g_variant_get (parameter, "(&o&s)", &path, &name);
+  for (guint i = 0; i < people->len; i++)
+    {
+      GDBusProxy *person = g_ptr_array_index (people, i);
+
+      if (g_strcmp0 (g_dbus_proxy_get_object_path (person), path) == 0)
+        g_dbus_proxy_call (person, "Rename", g_variant_new ("(s)", name), G_DBUS_CALL_FLAGS_NONE,
+                           -1, self->cancellable, on_people_call, self);
+    }
 }
 
 static void
@@ -348,6 +410,7 @@ dr_app_window_dispose (GObject *object)
   g_clear_object (&self->link);
   g_clear_object (&self->stop);
   g_clear_pointer (&self->toasts_shown, g_ptr_array_unref);
+  g_clear_pointer (&self->alerts_shown, g_ptr_array_unref);
   G_OBJECT_CLASS (dr_app_window_parent_class)->dispose (object);
 }
 
@@ -411,6 +474,7 @@ dr_app_window_init (DrAppWindow *self)
 
   self->cancellable = g_cancellable_new ();
   self->toasts_shown = g_ptr_array_new_with_free_func (g_free);
+  self->alerts_shown = g_ptr_array_new_with_free_func (g_free);
   gtk_window_set_title (GTK_WINDOW (self), _ ("Dermaroll"));
   gtk_window_set_default_size (GTK_WINDOW (self), 720, 860);
 
@@ -434,6 +498,18 @@ dr_app_window_init (DrAppWindow *self)
                                      ADW_VIEW_STACK (views));
   adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (switcher_title), _ ("Dermaroll"));
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), switcher_title);
+  {
+    g_autoptr (GMenu) menu = g_menu_new ();
+    GtkWidget *button = gtk_menu_button_new ();
+
+    g_menu_append (menu, _ ("_Preferences"), "app.preferences");
+    g_menu_append (menu, _ ("_Quit"), "app.quit");
+    gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+    gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
+    gtk_menu_button_set_primary (GTK_MENU_BUTTON (button), TRUE);
+    gtk_widget_set_tooltip_text (button, _ ("Main menu"));
+    adw_header_bar_pack_end (ADW_HEADER_BAR (header), button);
+  }
   adw_view_switcher_bar_set_stack (ADW_VIEW_SWITCHER_BAR (switcher_bar), ADW_VIEW_STACK (views));
   g_object_bind_property (switcher_title, "title-visible", switcher_bar, "reveal",
                           G_BINDING_SYNC_CREATE);
@@ -472,6 +548,7 @@ dr_app_window_init (DrAppWindow *self)
       { "forget", on_forget, "s", NULL, NULL, { 0 } },
       { "add-person", on_add_person, "s", NULL, NULL, { 0 } },
       { "use-person", on_use_person, "o", NULL, NULL, { 0 } },
+      { "rename-person", on_rename_person, "(os)", NULL, NULL, { 0 } },
       { "remove-person", on_remove_person, "o", NULL, NULL, { 0 } },
       { "toggle-excluded", on_toggle_excluded, "s", NULL, NULL, { 0 } },
     };
@@ -537,6 +614,13 @@ dr_app_window_get_toasts (DrAppWindow *self)
 {
   g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
   return self->toasts_shown;
+}
+
+GPtrArray *
+dr_app_window_get_alerts (DrAppWindow *self)
+{
+  g_return_val_if_fail (DR_IS_APP_WINDOW (self), NULL);
+  return self->alerts_shown;
 }
 
 const char *

@@ -9,12 +9,11 @@
  * session's map in the History view, "win.show-view" (s) a view by name
  * ("live", "history", "rollers", "people"); "win.pair" and "win.forget"
  * (s, an address) pair and forget a roller (Manager1.Pair, Forget), the
- * outcome a toast. While the Rollers view is on screen the daemon looks
- * for rollers. "win.add-person" (s, a name) adds a person,
- * "win.use-person" (o) has the roller roll for them, "win.remove-person"
- * (o) removes one (their sessions kept), "win.toggle-excluded" (s, a zone;
- * a click on the Live map) excludes a zone of the roller's person or
- * includes it again.
+ * outcome a toast; a failed pairing a dialog that says what to do. While the Rollers view is on
+ * screen the daemon looks for rollers. "win.add-person" (s, a name) adds a person, "win.use-person"
+ * (o) has the roller roll for them, "win.rename-person" (os: the person, the new name) renames one,
+ * "win.remove-person" (o) removes one (their sessions kept), "win.toggle-excluded" (s, a zone; a
+ * click on the Live map) excludes a zone of the roller's person or includes it again.
  */
 #pragma once
 
@@ -43,6 +42,8 @@ const char *dr_app_window_get_view (DrAppWindow *self);
 DrFaceMapView *dr_app_window_get_visible_map (DrAppWindow *self);
 /* The text of every toast shown so far, oldest first. */
 GPtrArray *dr_app_window_get_toasts (DrAppWindow *self);
+/* Every alert shown so far, "heading\nbody", oldest first. */
+GPtrArray *dr_app_window_get_alerts (DrAppWindow *self);
 /* "no-daemon" or "views": what the window shows. */
 const char *dr_app_window_get_state (DrAppWindow *self);
 

@@ -32,6 +32,9 @@ int dr_cmd_zones (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv);
 int dr_cmd_exclude (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv);
 int dr_cmd_include (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv);
 
+/* cmd-notifications.c */
+int dr_cmd_notifications (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv);
+
 /* cmd-people.c */
 int dr_cmd_people (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv);
 int dr_cmd_person (DrCtl *ctl, const DrCommand *cmd, int argc, char **argv);

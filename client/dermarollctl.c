@@ -96,6 +96,12 @@ static const DrCommand commands[] = {
     "Example:\n  dermarollctl person add Ann\n  dermarollctl person use Ann --roller "
     "C0:FF:EE:00:00:01\n",
     dr_cmd_person, DR_CMD_ROLLER },
+  { "notifications", "[list|enable KIND|disable KIND]",
+    "List the kinds of desktop notification, or switch one on or off",
+    "The daemon remembers the choice; the config file's [notifications] group gives only\n"
+    "the default. A kind switched off still records its events and signals.\n\n"
+    "Example:\n  dermarollctl notifications disable low-battery\n",
+    dr_cmd_notifications, DR_CMD_JSON },
   { "export", NULL, "Export sessions with their coverage and events as CSV or JSON",
     DATE_HELP "\n"
               "CSV has one row per session, per zone of a session (record=coverage) and per event\n"

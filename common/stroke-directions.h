@@ -16,4 +16,10 @@ G_BEGIN_DECLS
  * (version 1 rollers), where nothing can be said. */
 char *dr_stroke_directions_missing (double horizontal, double vertical, double diagonal);
 
+/* The same in the words @translate gives for each of this file's marked
+ * strings (the app's gettext); the daemon and the CLI speak English. */
+typedef const char *(*DrTranslateFunc) (const char *msgid);
+char *dr_stroke_directions_missing_in (double horizontal, double vertical, double diagonal,
+                                       DrTranslateFunc translate);
+
 G_END_DECLS

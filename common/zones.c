@@ -2,17 +2,22 @@
 /* zones.c: the face zones of the roller's motion sensor (see zones.h). */
 #include "zones.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
-/* Ids 0..6 are fixed by the roller's motion sensor (PROTOCOL.md). */
+/* Ids 0..6 are fixed by the roller's motion sensor (PROTOCOL.md). The
+ * labels are marked for the app's template (po/); the app translates
+ * them where it shows them. */
 const DrFaceZone dr_face_zones[DR_N_FACE_ZONES] = {
-  { "forehead", "forehead", 60.0 },
-  { "left-cheek", "left cheek", 40.0 },
-  { "right-cheek", "right cheek", 40.0 },
-  { "nose", "nose", 12.0 },
-  { "upper-lip", "upper lip", 8.0 },
-  { "chin", "chin", 18.0 },
-  { "neck", "neck", 110.0 },
+  /* TRANSLATORS: the face zones, as a person says them; also in sentences
+   * such as "The left cheek is excluded". */
+  { "forehead", N_ ("forehead"), 60.0 },
+  { "left-cheek", N_ ("left cheek"), 40.0 },
+  { "right-cheek", N_ ("right cheek"), 40.0 },
+  { "nose", N_ ("nose"), 12.0 },
+  { "upper-lip", N_ ("upper lip"), 8.0 },
+  { "chin", N_ ("chin"), 18.0 },
+  { "neck", N_ ("neck"), 110.0 },
 };
 
 const char *const *

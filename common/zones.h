@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   const char *name;  /* "left-cheek": the bus, config groups, the CLI */
-  const char *label; /* "left cheek": as a person says it */
+  const char *label; /* "left cheek": as a person says it; untranslated (the app: _ (label)) */
   double area_cm2;   /* the engine's default, a config file may override it */
 } DrFaceZone;
 

@@ -390,6 +390,29 @@ known_roller_free (gpointer data)
   g_free (known);
 }
 
+/* What the user switched with SetNotificationEnabled overrides the config
+ * file's [notifications] group, which only gives the default. */
+static void
+apply_notification_choices (DrDaemon *self, DrStore *store)
+{
+  g_autoptr (GHashTable) choices = dr_store_notification_choices (store);
+  GHashTableIter iter;
+  gpointer key, enabled;
+
+  g_hash_table_iter_init (&iter, choices);
+  while (g_hash_table_iter_next (&iter, &key, &enabled))
+    {
+      DrNotifyKind kind;
+
+      if (dr_notify_kind_from_key (key, &kind))
+        self->notifier_options.enabled[kind] = GPOINTER_TO_INT (enabled);
+      else
+        g_info ("%s: setting for notification kind \"%s\", which this version does not have; "
+                "kept",
+                dr_store_get_path (store), (const char *) key);
+    }
+}
+
 static GPtrArray *
 load_store (DrDaemon *self, DrStore *store, GError **error)
 {
@@ -442,6 +465,7 @@ load_store (DrDaemon *self, DrStore *store, GError **error)
     }
   g_clear_pointer (&self->people, g_ptr_array_unref);
   self->people = g_steal_pointer (&people);
+  apply_notification_choices (self, store);
 
   rollers = dr_store_list_rollers (store, error);
   if (rollers == NULL)
@@ -637,8 +661,8 @@ dr_daemon_start (DrDaemon *self, GMainLoop *loop, GError **error)
   g_signal_connect (self->bluez, "roller-seen", G_CALLBACK (on_roller_seen), self);
   g_signal_connect (self->bluez, "notify::available", G_CALLBACK (on_available_changed), self);
   g_signal_connect (self->bluez, "resumed", G_CALLBACK (on_resumed), self);
-  self->service
-      = dr_service_new (self->store, self->db_path, self->bluez, &self->config, self->household);
+  self->service = dr_service_new (self->store, self->db_path, self->bluez, &self->config,
+                                  self->household, self->notifier);
   g_signal_connect (self->service, "ensure-roller", G_CALLBACK (on_ensure_roller), self);
   g_signal_connect (self->service, "name-lost", G_CALLBACK (on_name_lost), self);
   g_signal_connect (self->service, "name-acquired", G_CALLBACK (on_name_acquired), self);

@@ -26,8 +26,9 @@ enum
   URGENCY_CRITICAL = 2,
 };
 
-/* Each kind's key in the [notifications] group of the config file. */
-static const char *const kind_keys[DR_N_NOTIFY_KINDS] = {
+/* Each kind's key in the [notifications] group of the config file, and on
+ * the bus (Manager1.NotificationKinds); NULL-terminated for g_strjoinv. */
+static const char *const kind_keys[DR_N_NOTIFY_KINDS + 1] = {
   [DR_NOTIFY_OVER_PRESSURE] = "over-pressure",
   [DR_NOTIFY_EXCLUDED_ZONE] = "excluded-zone",
   [DR_NOTIFY_OVER_TREATED] = "over-treated",
@@ -83,6 +84,31 @@ enum
 };
 
 static guint signals[N_SIGNALS];
+
+const char *
+dr_notify_kind_key (DrNotifyKind kind)
+{
+  g_return_val_if_fail (kind < DR_N_NOTIFY_KINDS, NULL);
+  return kind_keys[kind];
+}
+
+gboolean
+dr_notify_kind_from_key (const char *key, DrNotifyKind *kind)
+{
+  for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
+    if (g_strcmp0 (key, kind_keys[i]) == 0)
+      {
+        *kind = (DrNotifyKind) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+char *
+dr_notify_kind_list_keys (void)
+{
+  return g_strjoinv (", ", (char **) kind_keys);
+}
 
 void
 dr_notifier_options_init (DrNotifierOptions *options)
@@ -146,11 +172,12 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
                                     problems->len ? "\n" : "", path, group, *k, quoted);
         }
       if (!known)
-        g_string_append_printf (problems,
-                                "%s%s: [%s] %s: unknown key (known: over-pressure, excluded-zone, "
-                                "over-treated, too-soon, head-worn, low-battery, session-summary, "
-                                "zone-ready, min-interval-s)",
-                                problems->len ? "\n" : "", path, group, *k);
+        {
+          g_autofree char *kinds = dr_notify_kind_list_keys ();
+          g_string_append_printf (problems,
+                                  "%s%s: [%s] %s: unknown key (known: %s, min-interval-s)",
+                                  problems->len ? "\n" : "", path, group, *k, kinds);
+        }
     }
   if (problems->len > 0)
     {
@@ -281,6 +308,22 @@ dr_notifier_set_clock (DrNotifier *self, gint64 (*clock) (gpointer), gpointer us
 {
   self->clock = clock ? clock : default_clock;
   self->clock_data = user_data;
+}
+
+void
+dr_notifier_set_enabled (DrNotifier *self, DrNotifyKind kind, gboolean enabled)
+{
+  g_return_if_fail (DR_IS_NOTIFIER (self));
+  g_return_if_fail (kind < DR_N_NOTIFY_KINDS);
+  self->options.enabled[kind] = enabled;
+}
+
+gboolean
+dr_notifier_get_enabled (DrNotifier *self, DrNotifyKind kind)
+{
+  g_return_val_if_fail (DR_IS_NOTIFIER (self), FALSE);
+  g_return_val_if_fail (kind < DR_N_NOTIFY_KINDS, FALSE);
+  return self->options.enabled[kind];
 }
 
 guint

@@ -33,7 +33,16 @@ typedef enum
 
 /* Each kind can be switched off in the config file's [notifications]
  * group: over-pressure, excluded-zone, over-treated, too-soon, head-worn,
- * low-battery, session-summary, zone-ready. */
+ * low-battery, session-summary, zone-ready (the kind's key). The file
+ * gives the default; Manager1.SetNotificationEnabled switches a kind for
+ * the user, remembered in the store, which then overrides the file. */
+
+/* The kind's key ("over-pressure"). */
+const char *dr_notify_kind_key (DrNotifyKind kind);
+/* FALSE for a key that names no kind. */
+gboolean dr_notify_kind_from_key (const char *key, DrNotifyKind *kind);
+/* Every kind's key, ", "-separated, for messages. */
+char *dr_notify_kind_list_keys (void);
 
 #define DR_LOW_BATTERY_PERCENT 15
 
@@ -99,6 +108,10 @@ char *dr_notifier_format_again (gint64 at_ms, gint64 now_ms);
 /* The database is damaged or cannot be written: one critical notification,
  * updated in place, whatever the config says. */
 void dr_notifier_store_problem (DrNotifier *notifier, const char *summary, const char *body);
+
+/* Switches a kind on or off from now on (a popup already shown stays). */
+void dr_notifier_set_enabled (DrNotifier *notifier, DrNotifyKind kind, gboolean enabled);
+gboolean dr_notifier_get_enabled (DrNotifier *notifier, DrNotifyKind kind);
 
 /* Notify calls sent so far (for tests and logs). */
 guint dr_notifier_get_n_sent (DrNotifier *notifier);

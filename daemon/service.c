@@ -34,6 +34,7 @@ struct _DrService
   DrBluez *bluez;
   const DrEngineConfig *config;
   DrHousehold *household;
+  DrNotifier *notifier;
 
   GDBusObjectManagerServer *object_manager;
   GDBusConnection *connection;
@@ -57,6 +58,7 @@ enum
   PROP_BLUEZ,
   PROP_CONFIG,
   PROP_HOUSEHOLD,
+  PROP_NOTIFIER,
   N_PROPS
 };
 
@@ -829,9 +831,95 @@ handle_set_zone_excluded (DrDBusManager1 *manager, GDBusMethodInvocation *invoca
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ---- notification kinds ------------------------------------------------ */
+
+static void
+update_notification_kinds (DrService *self)
+{
+  GVariantBuilder kinds;
+
+  g_variant_builder_init (&kinds, G_VARIANT_TYPE ("a(sb)"));
+  for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
+    g_variant_builder_add (&kinds, "(sb)", dr_notify_kind_key (i),
+                           dr_notifier_get_enabled (self->notifier, i));
+  dr_dbus_manager1_set_notification_kinds (DR_DBUS_MANAGER1 (self), g_variant_builder_end (&kinds));
+}
+
+typedef struct
+{
+  Call *call;
+  DrNotifyKind kind;
+  gboolean enabled;
+} NotifyJob;
+
+static void
+notify_job_free (NotifyJob *job)
+{
+  g_clear_pointer (&job->call, call_free);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NotifyJob, notify_job_free)
+
+static gboolean
+job_set_notification (DrStore *store, gpointer data, GError **error)
+{
+  NotifyJob *job = data;
+
+  return dr_store_set_notification_enabled (store, dr_notify_kind_key (job->kind), job->enabled,
+                                            error);
+}
+
+static void
+set_notification_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (NotifyJob) job = user_data;
+  DrService *self = job->call->service;
+  g_autoptr (GError) error = NULL;
+
+  if (!dr_store_worker_write_finish (DR_STORE_WORKER (source), result, &error))
+    {
+      dr_error_return_gerror (job->call->invocation, error);
+      return;
+    }
+  dr_notifier_set_enabled (self->notifier, job->kind, job->enabled);
+  update_notification_kinds (self);
+  g_info ("%s notifications %s", dr_notify_kind_key (job->kind),
+          job->enabled ? "enabled" : "disabled");
+  dr_dbus_manager1_complete_set_notification_enabled (MANAGER1 (job->call), job->call->invocation);
+}
+
+static gboolean
+handle_set_notification_enabled (DrDBusManager1 *manager, GDBusMethodInvocation *invocation,
+                                 const char *kind, gboolean enabled)
+{
+  DrService *self = DR_SERVICE (manager);
+  NotifyJob *job;
+  DrNotifyKind id;
+
+  if (!dr_notify_kind_from_key (kind, &id))
+    {
+      g_autofree char *valid = dr_notify_kind_list_keys ();
+      g_autofree char *quoted = dr_quote (kind);
+      g_dbus_method_invocation_return_error (invocation, DR_ERROR, DR_ERROR_INVALID_ARGUMENT,
+                                             "unknown notification kind %s; valid kinds: %s",
+                                             quoted, valid);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  job = g_new0 (NotifyJob, 1);
+  job->call = call_new (self, invocation);
+  job->kind = id;
+  job->enabled = enabled;
+  /* Switched once stored: what the property says survives a restart. */
+  dr_store_worker_write_async (self->store, job_set_notification, job, NULL,
+                               set_notification_written, job);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 dr_service_manager1_iface_init (DrDBusManager1Iface *iface)
 {
+  iface->handle_set_notification_enabled = handle_set_notification_enabled;
   iface->handle_start_discovery = handle_start_discovery;
   iface->handle_stop_discovery = handle_stop_discovery;
   iface->handle_pair = handle_pair;
@@ -963,9 +1051,19 @@ dr_service_set_property (GObject *object, guint prop_id, const GValue *value, GP
       case PROP_HOUSEHOLD:
         self->household = g_value_dup_object (value);
         break;
+      case PROP_NOTIFIER:
+        self->notifier = g_value_dup_object (value);
+        break;
       default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+static void
+dr_service_constructed (GObject *object)
+{
+  G_OBJECT_CLASS (dr_service_parent_class)->constructed (object);
+  update_notification_kinds (DR_SERVICE (object));
 }
 
 static void
@@ -983,6 +1081,7 @@ dr_service_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->bluez);
   g_clear_object (&self->household);
+  g_clear_object (&self->notifier);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->store_path, g_free);
   G_OBJECT_CLASS (dr_service_parent_class)->dispose (object);
@@ -995,6 +1094,7 @@ dr_service_class_init (DrServiceClass *klass)
   const GParamFlags flags = G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
 
   object_class->set_property = dr_service_set_property;
+  object_class->constructed = dr_service_constructed;
   object_class->dispose = dr_service_dispose;
 
   /* The config is a plain struct the daemon owns and outlives the service with. */
@@ -1003,6 +1103,7 @@ dr_service_class_init (DrServiceClass *klass)
   props[PROP_BLUEZ] = g_param_spec_object ("bluez", NULL, NULL, DR_TYPE_BLUEZ, flags);
   props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL, flags);
   props[PROP_HOUSEHOLD] = g_param_spec_object ("household", NULL, NULL, DR_TYPE_HOUSEHOLD, flags);
+  props[PROP_NOTIFIER] = g_param_spec_object ("notifier", NULL, NULL, DR_TYPE_NOTIFIER, flags);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_ENSURE_ROLLER] = g_signal_new (
@@ -1036,10 +1137,10 @@ dr_service_init (DrService *self)
 
 DrService *
 dr_service_new (DrStoreWorker *store, const char *store_path, DrBluez *bluez,
-                const DrEngineConfig *config, DrHousehold *household)
+                const DrEngineConfig *config, DrHousehold *household, DrNotifier *notifier)
 {
   return g_object_new (DR_TYPE_SERVICE, "store", store, "store-path", store_path, "bluez", bluez,
-                       "config", config, "household", household, NULL);
+                       "config", config, "household", household, "notifier", notifier, NULL);
 }
 
 void

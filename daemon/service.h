@@ -13,6 +13,7 @@
 #include "dr-dbus.h"
 #include "engine-config.h"
 #include "household.h"
+#include "notifier.h"
 #include "person.h"
 #include "roller.h"
 #include "store-worker.h"
@@ -26,7 +27,9 @@ G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton
  * (the database's file, which ExportSamples reads on its own read-only
  * connection, from a thread of its own), "bluez"
  * (DrBluez *), "config" (const DrEngineConfig *, which must outlive the
- * service) and "household" (DrHousehold *, the people and their state).
+ * service), "household" (DrHousehold *, the people and their state) and
+ * "notifier" (DrNotifier *, whose kinds SetNotificationEnabled switches
+ * once the store has the choice; NotificationKinds follows it).
  *
  * People: AddPerson makes and exports the DrPerson itself once the store
  * has it; RemovePerson moves the person's rollers to the default person
@@ -47,7 +50,8 @@ G_DECLARE_FINAL_TYPE (DrService, dr_service, DR, SERVICE, DrDBusManager1Skeleton
  *     when dr_roller_get_forget_removes () says so.
  */
 DrService *dr_service_new (DrStoreWorker *store, const char *store_path, DrBluez *bluez,
-                           const DrEngineConfig *config, DrHousehold *household);
+                           const DrEngineConfig *config, DrHousehold *household,
+                           DrNotifier *notifier);
 
 /* Exports everything on @connection and claims org.dermaroll. */
 void dr_service_start (DrService *service, GDBusConnection *connection);

@@ -39,7 +39,7 @@ check() {
     fi
 }
 
-check "dermarollctl " "scan pair forget list status watch zone start stop sessions coverage events zones exclude include export sync people person help"
+check "dermarollctl " "scan pair forget list status watch zone start stop sessions coverage events zones exclude include notifications export sync people person help"
 check "dermarollctl se" "sessions"
 check "dermarollctl --" "--system --roller --person --json --help --version"
 check "dermarollctl pe" "people person"
@@ -53,6 +53,9 @@ check "dermarollctl export --p" "--person"
 check "dermarollctl zones --p" "--person"
 check "dermarollctl people --" "--names --json --system --help"
 check "dermarollctl person " "add rename remove use"
+check "dermarollctl notifications " "list enable disable"
+check "dermarollctl notifications disable low" "low-battery"
+check "dermarollctl notifications --" "--json --system --help"
 check "dermarollctl person re" "rename remove"
 check "dermarollctl person remove Ann --" "--delete-data --system --help"
 check "dermarollctl person use Ann --" "--roller --system --help"

@@ -2649,6 +2649,44 @@ test_people_damage (Fixture *f, gconstpointer data)
   g_assert_cmpint (carol, ==, bob + 1);
 }
 
+/* The notification kinds the user switched: kept as given, read again on
+ * open, and carried into a fresh file after damage. */
+static void
+test_notification_choices (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DrStore) store = open_store (f);
+  g_autoptr (GHashTable) choices = dr_store_notification_choices (store);
+  g_autofree char *moved_to = NULL;
+
+  g_assert_cmpuint (g_hash_table_size (choices), ==, 0);
+  g_assert_true (dr_store_set_notification_enabled (store, "low-battery", FALSE, &error));
+  g_assert_true (dr_store_set_notification_enabled (store, "zone-ready", FALSE, &error));
+  g_assert_true (dr_store_set_notification_enabled (store, "zone-ready", TRUE, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&store, dr_store_free);
+
+  store = open_store (f);
+  g_clear_pointer (&choices, g_hash_table_unref);
+  choices = dr_store_notification_choices (store);
+  g_assert_cmpuint (g_hash_table_size (choices), ==, 2);
+  g_assert_false (GPOINTER_TO_INT (g_hash_table_lookup (choices, "low-battery")));
+  g_assert_true (GPOINTER_TO_INT (g_hash_table_lookup (choices, "zone-ready")));
+
+  store = dr_store_replace_damaged (g_steal_pointer (&store), &moved_to, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_clear_pointer (&choices, g_hash_table_unref);
+  choices = dr_store_notification_choices (store);
+  g_assert_cmpuint (g_hash_table_size (choices), ==, 2);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT value FROM settings"
+                                                " WHERE key = 'notify:low-battery'"),
+                   ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT value FROM settings"
+                                                " WHERE key = 'notify:zone-ready'"),
+                   ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -2693,6 +2731,7 @@ main (int argc, char **argv)
   ADD ("people", test_people);
   ADD ("people/sessions", test_people_sessions);
   ADD ("people/damage", test_people_damage);
+  ADD ("settings/notification-choices", test_notification_choices);
   ADD ("disk-full", test_disk_full);
   ADD ("savepoints", test_savepoints);
   ADD ("wal-bounded", test_wal_bounded);

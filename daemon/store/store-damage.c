@@ -162,12 +162,13 @@ move_aside (const char *path, GError **error)
   return g_steal_pointer (&target);
 }
 
-/* The people, rollers and open sessions of the damaged database, in the
+/* The people, the notification choices, rollers and open sessions of the damaged database, in the
  * fresh one under the same ids, so that the daemon's objects go on
  * writing. */
 static gboolean
 carry_over (DrStore *fresh, GHashTable *people, int64_t default_person, int64_t people_seq,
-            GHashTable *rollers, GHashTable *open_sessions, GError **error)
+            GHashTable *notify_choices, GHashTable *rollers, GHashTable *open_sessions,
+            GError **error)
 {
   g_autoptr (sqlite3_stmt) roller = NULL;
   g_autoptr (sqlite3_stmt) session = NULL;
@@ -186,7 +187,8 @@ carry_over (DrStore *fresh, GHashTable *people, int64_t default_person, int64_t 
                            error);
   if (roller == NULL || session == NULL || !dr_store_begin (fresh, error))
     return FALSE;
-  if (!store_carry_over_people (fresh, people, default_person, people_seq, error))
+  if (!store_carry_over_people (fresh, people, default_person, people_seq, error)
+      || !store_carry_over_settings (fresh, notify_choices, error))
     goto fail;
   g_hash_table_iter_init (&iter, rollers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -233,6 +235,7 @@ dr_store_replace_damaged (DrStore *self, char **moved_to, GError **error)
   g_autoptr (GHashTable) rollers = NULL;
   g_autoptr (GHashTable) open_sessions = NULL;
   g_autoptr (GHashTable) people = NULL;
+  g_autoptr (GHashTable) notify_choices = NULL;
   int64_t default_person, people_seq;
   g_autoptr (GPtrArray) rollers_read = NULL;
   g_autoptr (DrStore) fresh = NULL;
@@ -247,6 +250,7 @@ dr_store_replace_damaged (DrStore *self, char **moved_to, GError **error)
   rollers = g_steal_pointer (&self->rollers);
   open_sessions = g_steal_pointer (&self->open_sessions);
   people = g_steal_pointer (&self->people);
+  notify_choices = g_steal_pointer (&self->notify_choices);
   default_person = self->default_person;
   people_seq = self->people_seq;
   /* Closed without a checkpoint: the file stays as it was found. */
@@ -258,7 +262,8 @@ dr_store_replace_damaged (DrStore *self, char **moved_to, GError **error)
     return NULL;
   fresh = dr_store_open (path, error);
   if (fresh == NULL
-      || !carry_over (fresh, people, default_person, people_seq, rollers, open_sessions, error))
+      || !carry_over (fresh, people, default_person, people_seq, notify_choices, rollers,
+                      open_sessions, error))
     return NULL;
   if (moved_to != NULL)
     *moved_to = g_steal_pointer (&target);

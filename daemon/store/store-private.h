@@ -46,6 +46,9 @@ struct _DrStore
   GHashTable *people;
   int64_t default_person;
   int64_t people_seq;
+  /* The notification kinds the user switched, by kind key: a copy of the
+   * "notify:KIND" settings rows, so a fresh file after damage keeps them. */
+  GHashTable *notify_choices;
 };
 
 typedef struct
@@ -61,6 +64,10 @@ void store_person_free (gpointer person);
 gboolean store_person_exists (DrStore *self, int64_t person_id, GError **error);
 /* dr_store_open (): the people table into the cache. */
 gboolean store_load_people (DrStore *self, GError **error);
+/* store-settings.c: the notification choices into the cache (dr_store_open ()),
+ * and @choices (a cache of a damaged file's) into @fresh. */
+gboolean store_load_settings (DrStore *self, GError **error);
+gboolean store_carry_over_settings (DrStore *fresh, GHashTable *choices, GError **error);
 /* store-damage.c: @people (StorePerson* by id) into @fresh, same ids. */
 gboolean store_carry_over_people (DrStore *fresh, GHashTable *people, int64_t default_person,
                                   int64_t people_seq, GError **error);

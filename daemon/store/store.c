@@ -289,6 +289,7 @@ store_open (const char *path, gboolean *damaged, GError **error)
                                          (GDestroyNotify) dr_store_roller_free);
   self->open_sessions = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   self->people = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, store_person_free);
+  self->notify_choices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Only the file we just made (or the one there) is opened: no
    * SQLITE_OPEN_CREATE, so the 0600 file cannot be raced by SQLite's 0644. */
   rc = sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -308,7 +309,8 @@ store_open (const char *path, gboolean *damaged, GError **error)
   if (existed)
     warn_if_not_private ("database", path, 0600);
   if (!configure (self, error) || !store_migrate (self, error) || !store_load_people (self, error)
-      || !store_close_open_sessions (self, error) || !store_prepare_frame_statements (self, error))
+      || !store_load_settings (self, error) || !store_close_open_sessions (self, error)
+      || !store_prepare_frame_statements (self, error))
     goto fail;
   self->savepoint = store_prepare_persistent (self, "SAVEPOINT job", error);
   self->release = store_prepare_persistent (self, "RELEASE job", error);
@@ -386,6 +388,7 @@ dr_store_free (DrStore *self)
   g_clear_pointer (&self->rollers, g_hash_table_unref);
   g_clear_pointer (&self->open_sessions, g_hash_table_unref);
   g_clear_pointer (&self->people, g_hash_table_unref);
+  g_clear_pointer (&self->notify_choices, g_hash_table_unref);
   g_free (self->path);
   g_free (self);
 }

@@ -390,6 +390,15 @@ gboolean dr_store_set_zone_excluded (DrStore *store, const char *zone, gboolean 
 /* Zone names marked excluded; NULL-terminated, free with g_strfreev. */
 char **dr_store_excluded_zones (DrStore *store, GError **error);
 
+/* The notification kinds the user switched on or off (Manager1.
+ * SetNotificationEnabled), by kind key ("low-battery" → GINT_TO_POINTER
+ * (enabled)); a kind never switched is absent, and the config file's
+ * default holds for it. A new table each call. The store does not know the
+ * kinds: any key is kept as given. */
+GHashTable *dr_store_notification_choices (DrStore *store);
+gboolean dr_store_set_notification_enabled (DrStore *store, const char *kind, gboolean enabled,
+                                            GError **error);
+
 /* Damage (store-damage.c). Any statement that meets SQLITE_CORRUPT or
  * SQLITE_NOTADB marks the store corrupt: nothing more may be written
  * into it, and closing it does not checkpoint into it. */

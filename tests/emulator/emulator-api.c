@@ -43,6 +43,10 @@ static const char introspection_xml[]
       "   <arg name='count' type='u' direction='in'/><arg name='error_name' type='s' "
       "direction='in'/>"
       "   <arg name='message' type='s' direction='in'/></method>"
+      "  <method name='FailPair'><arg name='address' type='s' direction='in'/>"
+      "   <arg name='count' type='u' direction='in'/><arg name='error_name' type='s' "
+      "direction='in'/>"
+      "   <arg name='message' type='s' direction='in'/></method>"
       "  <method name='SetInRange'><arg name='address' type='s' direction='in'/>"
       "   <arg name='in_range' type='b' direction='in'/></method>"
       "  <method name='HoldOperations'><arg name='address' type='s' direction='in'/>"
@@ -195,10 +199,10 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
   if (g_str_equal (method, "DropLink") || g_str_equal (method, "LoseFrames")
       || g_str_equal (method, "LoseOnAir") || g_str_equal (method, "SendMalformed")
       || g_str_equal (method, "FloodGarbage") || g_str_equal (method, "FlapServices")
-      || g_str_equal (method, "FailConnect") || g_str_equal (method, "SetInRange")
-      || g_str_equal (method, "SetBattery") || g_str_equal (method, "HoldOperations")
-      || g_str_equal (method, "RollerStats") || g_str_equal (method, "StoredFrames")
-      || g_str_equal (method, "SetProtocolVersion"))
+      || g_str_equal (method, "FailConnect") || g_str_equal (method, "FailPair")
+      || g_str_equal (method, "SetInRange") || g_str_equal (method, "SetBattery")
+      || g_str_equal (method, "HoldOperations") || g_str_equal (method, "RollerStats")
+      || g_str_equal (method, "StoredFrames") || g_str_equal (method, "SetProtocolVersion"))
     {
       g_variant_get_child (params, 0, "&s", &address);
       r = emu_find_roller (emu, address);
@@ -279,18 +283,14 @@ emu_method_call (GDBusConnection *conn, const char *sender, const char *path,
       roller_kick (r);
       g_dbus_method_invocation_return_value (inv, NULL);
     }
-  else if (g_str_equal (method, "FailConnect"))
+  else if (g_str_equal (method, "FailConnect") || g_str_equal (method, "FailPair"))
     {
       const char *name, *message;
       guint count;
 
       g_variant_get (params, "(&su&s&s)", NULL, &count, &name, &message);
-      g_free (r->fail_connect_name);
-      g_free (r->fail_connect_message);
-      r->fail_connect_name
-          = strchr (name, '.') != NULL ? g_strdup (name) : g_strconcat (BLUEZ_ERROR, name, NULL);
-      r->fail_connect_message = g_strdup (message);
-      r->fail_connect_count = count;
+      fake_failure_set (g_str_equal (method, "FailPair") ? &r->fail_pair : &r->fail_connect, count,
+                        name, message);
       g_dbus_method_invocation_return_value (inv, NULL);
     }
   else if (g_str_equal (method, "SetInRange"))

@@ -449,19 +449,34 @@ connect_done_cb (gpointer data)
       reply_bluez_error (g_steal_pointer (&inv), "Failed", "le-connection-abort-by-local");
       return G_SOURCE_REMOVE;
     }
-  if (r->fail_connect_count > 0)
-    {
-      r->fail_connect_count--;
-      g_dbus_method_invocation_return_dbus_error (g_steal_pointer (&inv), r->fail_connect_name,
-                                                  r->fail_connect_message);
-      return G_SOURCE_REMOVE;
-    }
+  if (fake_failure_take (&r->fail_connect, &inv))
+    return G_SOURCE_REMOVE;
   roller_set_connected (r, TRUE);
   /* Connect returns before service discovery is done: clients must wait
    * for ServicesResolved, as with a real device seen for the first time. */
   g_dbus_method_invocation_return_value (g_steal_pointer (&inv), NULL);
   roller_schedule_resolve (r);
   return G_SOURCE_REMOVE;
+}
+
+void
+fake_failure_set (FakeFailure *f, guint count, const char *name, const char *message)
+{
+  g_free (f->name);
+  g_free (f->message);
+  f->name = strchr (name, '.') != NULL ? g_strdup (name) : g_strconcat (BLUEZ_ERROR, name, NULL);
+  f->message = g_strdup (message);
+  f->count = count;
+}
+
+gboolean
+fake_failure_take (FakeFailure *f, GDBusMethodInvocation **inv)
+{
+  if (f->count == 0)
+    return FALSE;
+  f->count--;
+  g_dbus_method_invocation_return_dbus_error (g_steal_pointer (inv), f->name, f->message);
+  return TRUE;
 }
 
 static gboolean
@@ -476,6 +491,9 @@ pair_done_cb (gpointer data)
       reply_bluez_error (g_steal_pointer (&inv), "ConnectionAttemptFailed", "Page Timeout");
       return G_SOURCE_REMOVE;
     }
+  /* A roller that refuses pairing (Emulator1.FailPair). */
+  if (fake_failure_take (&r->fail_pair, &inv))
+    return G_SOURCE_REMOVE;
   /* Pair connects, pairs (Just Works: no agent call) and resolves
    * services; the link stays up afterwards. */
   if (!r->connected)

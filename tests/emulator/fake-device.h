@@ -103,6 +103,20 @@ typedef struct
   GPtrArray *notify_senders; /* char *: StartNotify sessions */
 } CharState;
 
+/* The next @count calls of one kind (Connect, Pair) answer this D-Bus
+ * error (Emulator1.FailConnect, FailPair). */
+typedef struct
+{
+  guint count;
+  char *name;
+  char *message;
+} FakeFailure;
+
+/* Sets @f; a short @name is taken as org.bluez.Error.NAME. */
+void fake_failure_set (FakeFailure *f, guint count, const char *name, const char *message);
+/* Answers @inv with the failure and counts it down, if one is due. */
+gboolean fake_failure_take (FakeFailure *f, GDBusMethodInvocation **inv);
+
 struct _Roller
 {
   Emu *emu;
@@ -122,9 +136,8 @@ struct _Roller
   gboolean resolved;
   gboolean in_range;
   char *alias;
-  guint fail_connect_count;
-  char *fail_connect_name;
-  char *fail_connect_message;
+  FakeFailure fail_connect;
+  FakeFailure fail_pair;
   GDBusMethodInvocation *connect_inv;
   guint connect_timer;
   GDBusMethodInvocation *pair_inv;

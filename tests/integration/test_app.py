@@ -106,6 +106,19 @@ class Picture:
     def gauge(self):
         return self.at(*self.where['gauge'])
 
+    def background(self):
+        '''The commonest colour of the picture (every 7th pixel): the
+        window's background.'''
+        n, stride = self.pixbuf.get_n_channels(), self.pixbuf.get_rowstride()
+        counts = {}
+        for y in range(0, self.pixbuf.get_height(), 7):
+            row = y * stride
+            for x in range(0, self.pixbuf.get_width(), 7):
+                i = row + x * n
+                rgb = tuple(self.pixels[i:i + 3])
+                counts[rgb] = counts.get(rgb, 0) + 1
+        return max(counts, key=counts.get)
+
     def has_colour(self, rgb):
         '''Anywhere in the picture, exactly.'''
         n, stride = self.pixbuf.get_n_channels(), self.pixbuf.get_rowstride()
@@ -158,9 +171,10 @@ class AppCase(unittest.TestCase):
         self.assertTrue(line.startswith('READY'), f'emulator said {line!r}')
         return proc
 
-    def start_app(self, *args):
+    def start_app(self, *args, env=None):
         '''The app, with @args (--gapplication-service: as D-Bus activation
-        starts it, no window until it is asked for something).'''
+        starts it, no window until it is asked for something) and more
+        environment @env.'''
         home = os.path.join(self.tmp, 'app-home')
         os.makedirs(home, exist_ok=True)
         env = dict(os.environ,
@@ -180,7 +194,8 @@ class AppCase(unittest.TestCase):
                    XDG_CACHE_HOME=os.path.join(home, '.cache'),
                    XDG_RUNTIME_DIR=self.tmp,
                    LANG='C.UTF-8', LANGUAGE='',
-                   DERMAROLL_APP_TEST_HOOKS='1')
+                   DERMAROLL_APP_TEST_HOOKS='1',
+                   **(env or {}))
         self.app = Processes.spawn('dermaroll', [app_path(), *args], env,
                                    os.path.join(self.tmp, 'app.log'))
         self.addCleanup(self.stop_app)
@@ -569,6 +584,26 @@ class Rollers(AppCase):
                                         MANAGER_IFACE, 'Discovering'),
                    10, 'the discovery stopped')
 
+    def test_pair_refused_says_what_to_do(self):
+        '''The roller refuses pairing (the emulator answers Pair with
+        BlueZ's AuthenticationRejected): the app says so in a dialog that
+        says what to do, with the daemon's reason; nothing is paired.'''
+        self.wait_picture(lambda p: p.state == 'views', 'the window')
+        call(self.system.conn, 'org.bluez', '/org/dermaroll/Emulator', 'org.dermaroll.Emulator1',
+             'FailPair', '(suss)', (ADDRESS, 1, 'AuthenticationRejected',
+                                    'Authentication Rejected'))
+        self.activate('show-view', [GLib.Variant('s', 'rollers')], path=self.window_path())
+        self.wait_picture(lambda p: (self.row(p) or '').startswith('not paired'),
+                          'the roller seen')
+        self.activate('pair', [GLib.Variant('s', ADDRESS)], path=self.window_path())
+        shown = self.wait_picture(lambda p: p.where['alerts'], 'the pairing error')
+        heading, body = shown.where['alerts'][0].split('\n', 1)
+        self.assertEqual(heading, 'Cannot pair the roller')
+        self.assertIn('refused to pair. Switch it off and on again, then pair it again', body)
+        self.assertIn('Authentication Rejected', body)
+        self.assertFalse(self.roller_prop('Paired'))
+        self.assertEqual(len(shown.where['alerts']), 1)
+
 
 class People(AppCase):
     '''The People view, and excluding a zone from the Live map.'''
@@ -589,7 +624,8 @@ class People(AppCase):
         '''win.add-person adds Ann (the daemon has her, the view lists her);
         win.use-person gives her the roller (Roller1.Person, and her row
         says so); win.toggle-excluded, what a click on the map does,
-        excludes her nose and includes it again.'''
+        excludes her nose and includes it again; win.rename-person renames
+        her, win.remove-person removes her.'''
         self.pair()
         first = self.wait_picture(lambda p: p.state == 'views' and p.where['people'],
                                   'the people listed')
@@ -617,13 +653,92 @@ class People(AppCase):
         self.activate('toggle-excluded', [GLib.Variant('s', 'nose')], path=self.window_path())
         wait_until(lambda: excluded() == [], 10, "Ann's nose included again")
 
-        # Removed (what the dialog's Remove does): the roller goes back to
-        # the default person, whose row says so again.
-        self.activate('remove-person', [GLib.Variant('o', ann)], path=self.window_path())
-        wait_until(lambda: 'Ann' not in self.people_paths(), 10, 'Ann removed')
+        # Renamed (what the rename dialog's Rename does): the same person,
+        # the roller still hers; a name that is another's is the daemon's
+        # refusal, said in a toast.
+        self.activate('rename-person', [GLib.Variant('(os)', (ann, 'Anna'))],
+                      path=self.window_path())
+        wait_until(lambda: self.people_paths().get('Anna') == ann, 10, 'Ann renamed Anna')
         self.wait_picture(lambda p: self.person(p, 'Ann') is None
+                          and 'rolls for them' in (self.person(p, 'Anna') or ''),
+                          "Anna's row, the roller still hers")
+        self.activate('rename-person', [GLib.Variant('(os)', (ann, default))],
+                      path=self.window_path())
+        self.wait_picture(lambda p: any(default in t for t in p.where['toasts']),
+                          'the refusal in a toast')
+        self.assertEqual(self.people_paths().get('Anna'), ann)
+
+        # Removed (what the dialog's Remove does): the roller goes back to
+        # the default person, whose row says so again; her sessions stay
+        # in the store, owned by nobody.
+        self.activate('remove-person', [GLib.Variant('o', ann)], path=self.window_path())
+        wait_until(lambda: 'Anna' not in self.people_paths(), 10, 'Anna removed')
+        self.wait_picture(lambda p: self.person(p, 'Anna') is None
                           and 'rolls for them' in (self.person(p, default) or ''),
-                          "Ann gone, the roller the default person's again")
+                          "Anna gone, the roller the default person's again")
+
+
+class Preferences(AppCase):
+    '''The preferences window: one switch per notification kind the daemon
+    offers, each the daemon's Manager1.NotificationKinds.'''
+
+    def setUp(self):
+        super().setUp()
+        self.daemon.start()
+        self.start_app()
+
+    def kinds(self):
+        return [(str(k), bool(e)) for k, e in get_prop(self.session.conn, DERMAROLL, MANAGER_PATH,
+                                                       MANAGER_IFACE, 'NotificationKinds')]
+
+    def switches(self, picture):
+        return [(kind, on) for kind, _, on in picture.where['notifications'] or []]
+
+    def test_switches_follow_the_daemon(self):
+        '''app.preferences lists every kind with its switch on; turning the
+        low-battery switch (as a click does) switches the kind off in the
+        daemon; a kind switched by someone else (dermarollctl) follows.'''
+        self.wait_picture(lambda p: p.state == 'views', 'the window')
+        self.activate('preferences')
+        kinds = self.kinds()
+        self.assertTrue(all(on for _, on in kinds), kinds)
+        shown = self.wait_picture(lambda p: self.switches(p) == kinds,
+                                  "a switch per kind, as the daemon has them")
+        titles = {kind: title for kind, title, _ in shown.where['notifications']}
+        self.assertEqual(titles['low-battery'], 'Low battery')
+
+        self.activate('test-toggle-notification', [GLib.Variant('s', 'low-battery')])
+        wait_until(lambda: dict(self.kinds())['low-battery'] is False, 10,
+                   'low-battery off in the daemon', details=self.kinds)
+        self.assertEqual([k for k, on in self.kinds() if not on], ['low-battery'])
+
+        call(self.session.conn, DERMAROLL, MANAGER_PATH, MANAGER_IFACE, 'SetNotificationEnabled',
+             '(sb)', ('zone-ready', False))
+        self.wait_picture(lambda p: self.switches(p) == self.kinds()
+                          and not dict(self.switches(p))['zone-ready'],
+                          "the zone-ready switch off, as the daemon says")
+
+
+class DarkStyle(AppCase):
+    '''The system prefers the dark style (libadwaita's
+    ADW_DEBUG_COLOR_SCHEME, as the desktop's setting would): the app
+    follows it (AdwStyleManager), the face map keeps its colours.'''
+
+    def setUp(self):
+        super().setUp()
+        self.start_emulator('--pattern', 'idle')
+        self.daemon.start()
+        self.start_app(env={'ADW_DEBUG_COLOR_SCHEME': 'prefer-dark'})
+
+    def test_dark_background_same_map(self):
+        picture = self.wait_picture(lambda p: p.state == 'views' and p.zone('left-cheek'),
+                                    'the live map')
+        self.assertTrue(picture.where['dark'])
+        background = picture.background()
+        self.assertLess(sum(background) / 3, 64, f'background {background} is not dark')
+        for zone in ('left-cheek', 'forehead', 'nose'):
+            self.assertTrue(close(picture.zone(zone), scale_colour(0)),
+                            f'{zone}: {picture.zone(zone)}')
 
 
 class NoDaemon(AppCase):
@@ -640,6 +755,9 @@ class NoDaemon(AppCase):
         self.daemon.start()
         present = self.wait_picture(lambda p: p.state == 'views' and p.zone('left-cheek'),
                                     'the live map once the daemon is there')
+        # The light style by default: a light background.
+        self.assertFalse(present.where['dark'])
+        self.assertGreater(sum(present.background()) / 3, 192, present.background())
         self.assertTrue(close(present.zone('left-cheek'), scale_colour(0)),
                         present.zone('left-cheek'))
         self.assertTrue(present.has_colour(scale_colour(0)))

@@ -40,7 +40,7 @@ ROLLER_PATH = roller_object_path(RollerTestCase.ADDRESS)
 NOT_RUNNING = 'dermarollctl: dermarolld is not running (org.dermaroll not on the session bus)\n'
 COMMANDS = ['scan', 'pair', 'forget', 'list', 'status', 'watch', 'zone', 'start', 'stop',
             'sessions', 'coverage', 'events', 'zones', 'exclude', 'include', 'export', 'sync',
-            'people', 'person']
+            'people', 'person', 'notifications']
 PERSON_IFACE = 'org.dermaroll.Person1'
 DAY_MS = 86_400_000
 # the rest window of the roller's 500 µm head (engine-config.h: 7 days)
@@ -288,7 +288,14 @@ class NoDaemon(CtlTestCase):
                 (['person', 'add', 'A', '--roller', self.ADDRESS], '--roller is for person use'),
                 (['people', 'extra'], 'people takes no arguments'),
                 (['people', '--names', '--json'], '--names and --json exclude each other'),
-                (['person', 'add', 'A', '--json'], 'person has no --json output')):
+                (['person', 'add', 'A', '--json'], 'person has no --json output'),
+                (['notifications', 'bogus'],
+                 'unknown notifications command "bogus" (list, enable or disable)'),
+                (['notifications', 'enable'], 'notifications enable needs one KIND'),
+                (['notifications', 'disable', 'a', 'b'], 'notifications disable needs one KIND'),
+                (['notifications', 'list', 'x'], 'notifications list takes no arguments'),
+                (['notifications', 'enable', 'low-battery', '--json'],
+                 '--json is for notifications list')):
             line = self.ctl_error(*args, status=2)
             self.assertIn(message, line, args)
 
@@ -324,7 +331,7 @@ class NoDaemon(CtlTestCase):
         out, _ = self.ctl('sessions', '--help')
         self.assertIn('--json', out)
         for name in ('list', 'status', 'sessions', 'coverage', 'events', 'zones', 'scan', 'watch',
-                     'people'):
+                     'people', 'notifications'):
             self.assertIn('--json', self.ctl(name, '--help')[0], name)
         for name in ('pair', 'forget', 'zone', 'start', 'stop', 'exclude', 'include', 'sync',
                      'person'):
@@ -383,6 +390,35 @@ class Daemon(CtlTestCase):
                                + ', '.join(proto.ZONES))
         line = self.ctl_error('include', 'elbow')
         self.assertIn('unknown zone "elbow"', line)
+
+    def test_notifications(self):
+        '''notifications lists every kind on; disable and enable switch one
+        through the daemon (Manager1.NotificationKinds follows); an unknown
+        kind is the daemon's error, naming the valid ones.'''
+        def kinds():
+            return dict(self.manager_prop('NotificationKinds'))
+        out, _ = self.ctl('notifications')
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split(), ['KIND', 'ENABLED'])
+        self.assertEqual([line.split() for line in lines[1:]], [[k, 'yes'] for k in kinds()])
+        self.assertEqual(self.ctl('notifications', 'list')[0], out)
+
+        out, _ = self.ctl('notifications', 'disable', 'low-battery')
+        self.assertEqual(out, 'low-battery notifications are off (the warnings are still '
+                              'recorded). Switch them on again with: dermarollctl notifications '
+                              'enable low-battery\n')
+        self.assertFalse(kinds()['low-battery'])
+        listed = self.ctl_json('notifications')
+        self.assertEqual(listed[5], {'kind': 'low-battery', 'enabled': False})
+        self.assertEqual([k['kind'] for k in listed], list(kinds()))
+        self.assertRegex(self.ctl('notifications')[0], r'\nlow-battery +no\n')
+        self.assertEqual(self.ctl('notifications', 'enable', 'low-battery')[0],
+                         'low-battery notifications are on.\n')
+        self.assertTrue(kinds()['low-battery'])
+
+        line = self.ctl_error('notifications', 'disable', 'battery')
+        self.assertEqual(line, 'dermarollctl: unknown notification kind "battery"; valid kinds: '
+                               + ', '.join(kinds()))
 
     def test_nothing_stored_yet(self):
         self.assertEqual(self.ctl('sessions')[0], 'No sessions yet.\n')

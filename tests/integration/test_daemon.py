@@ -1753,6 +1753,70 @@ class NotificationAction(DaemonTestCase):
         self.assertTrue(self.daemon.running())
 
 
+class NotificationKinds(DaemonTestCase):
+    '''Manager1.NotificationKinds and SetNotificationEnabled (issue 11): the
+    config file's [notifications] group gives the default, the user's
+    choice is kept in the database and wins from then on; the file is
+    never written.'''
+
+    CONFIG = '[notifications]\nlow-battery=false\n'
+    KINDS = ['over-pressure', 'excluded-zone', 'over-treated', 'too-soon', 'head-worn',
+             'low-battery', 'session-summary', 'zone-ready']
+
+    def kinds(self):
+        return [(str(k), bool(e)) for k, e in self.manager_prop('NotificationKinds')]
+
+    def test_unknown_kind_then_kept_across_restarts(self):
+        self.start_daemon()
+        self.assertEqual(self.kinds(), [(k, k != 'low-battery') for k in self.KINDS])
+        message = self.assertDBusError('org.dermaroll.Error.InvalidArgument', self.manager,
+                                       'SetNotificationEnabled', '(sb)', ('battery', False))
+        self.assertIn('"battery"', message)
+        self.assertIn('low-battery', message)
+        self.assertEqual(self.kinds(), [(k, k != 'low-battery') for k in self.KINDS])
+
+        with open(self.daemon.config_path, 'rb') as f:
+            config = f.read()
+        # Answered once stored: the property has changed by then.
+        self.manager('SetNotificationEnabled', '(sb)', ('low-battery', True))
+        self.manager('SetNotificationEnabled', '(sb)', ('session-summary', False))
+        want = [(k, k != 'session-summary') for k in self.KINDS]
+        self.assertEqual(self.kinds(), want)
+        self.assertEqual(sorted(self.db("SELECT key, value FROM settings WHERE key GLOB 'notify:*'")),
+                         [('notify:low-battery', 1), ('notify:session-summary', 0)])
+
+        self.assertEqual(self.daemon.stop(), 0)
+        self.start_daemon()
+        self.assertEqual(self.kinds(), want, 'the choice did not survive a restart')
+        with open(self.daemon.config_path, 'rb') as f:
+            self.assertEqual(f.read(), config, 'the config file was written')
+
+    def test_disabled_kind_raises_no_notification(self):
+        '''session-summary off: a session that ends says nothing; on again,
+        the next one's summary comes, and the first one's never did (the
+        notifier sends in order, so it would have come before).'''
+        self.start_notifications()
+        self.start_paired()
+        self.manager('SetNotificationEnabled', '(sb)', ('session-summary', False))
+        s = self.live_stream(seconds_ago=5)
+        s.add(1, 2000, 5, 0)
+        sessions = []
+        for enabled in (False, True):
+            if enabled:
+                self.manager('SetNotificationEnabled', '(sb)', ('session-summary', True))
+            mark = self.events.mark()
+            s.add(40, 2000, 5, 20)             # the chin
+            self.push(s.frames())
+            sessions.append(self.session_started(mark))
+            self.wait_acked(s.seq - 1)
+            self.assertEqual(self.roller_call('StopSession'), sessions[-1])
+            self.events.wait_signal('SessionEnded', ROLLER_PATH, since=mark)
+        summaries = wait_until(
+            lambda: [t for t, _ in self.notifications.notified() if t.endswith(' finished')],
+            10, 'the second session\'s summary', details=self.notifications.notified)
+        self.assertEqual(summaries, [f'Session {sessions[1]} finished'])
+
+
 class Link(DaemonTestCase):
 
     def test_reconnect_after_link_loss(self):
