@@ -1546,6 +1546,23 @@ on_link_clock_set (DrBluezLink *link, gint64 unix_ms, gpointer user_data)
   dr_roller_clock_set (&self->clock, unix_ms, g_get_monotonic_time ());
 }
 
+/* A store that falls behind holds the link: the frames it has not read
+ * wait in the roller, not in the store's queue. Nothing is lost by it:
+ * they are not acknowledged before they are stored. */
+static void
+on_store_backlogged (DrStoreWorker *store, GParamSpec *pspec, gpointer user_data)
+{
+  DrRoller *self = user_data;
+  gboolean backlogged;
+
+  g_object_get (store, "backlogged", &backlogged, NULL);
+  if (pspec != NULL)
+    g_debug ("%s: %s", roller_address (self),
+             backlogged ? "the store is behind: frames wait in the roller" : "reading again");
+  if (self->link != NULL)
+    dr_bluez_link_set_held (self->link, backlogged);
+}
+
 /* Every link signal is connected here, and only here. */
 static void
 roller_connect_link (DrRoller *self)
@@ -1559,6 +1576,11 @@ roller_connect_link (DrRoller *self)
   g_signal_connect (self->link, "device-info", G_CALLBACK (on_link_device_info), self);
   g_signal_connect (self->link, "bad-value", G_CALLBACK (on_link_bad_value), self);
   g_signal_connect (self->link, "clock-set", G_CALLBACK (on_link_clock_set), self);
+  if (self->store != NULL)
+    {
+      g_signal_connect (self->store, "notify::backlogged", G_CALLBACK (on_store_backlogged), self);
+      on_store_backlogged (self->store, NULL, self);
+    }
   dr_bluez_link_set_auto_connect (self->link, self->paired);
 }
 
@@ -2001,6 +2023,8 @@ roller_stop (DrRoller *self)
   g_clear_handle_id (&self->gap_retry_timer, g_source_remove);
   if (self->link != NULL)
     g_signal_handlers_disconnect_by_data (self->link, self);
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_func (self->store, on_store_backlogged, self);
   g_clear_object (&self->link);
 }
 

@@ -942,6 +942,78 @@ test_release_after_burst (Fixture *f, gconstpointer data)
                    DR_STORE_WORKER_BURST_WRITES + 2);
 }
 
+static void
+on_backlogged (DrStoreWorker *worker, GParamSpec *pspec, gpointer user_data)
+{
+  GArray *seen = user_data;
+  gboolean backlogged;
+
+  g_object_get (worker, "backlogged", &backlogged, NULL);
+  g_array_append_val (seen, backlogged);
+}
+
+static gboolean
+seen_count (Fixture *f, gconstpointer data)
+{
+  const GArray *seen = data;
+  return seen->len >= 2 || (seen->len == 1 && g_array_index (seen, gboolean, 0));
+}
+
+/* A thread that cannot keep up says so once the writes waiting for it
+ * reach DR_STORE_WORKER_BACKLOG_WRITES, and says it has caught up when it
+ * has taken them; nothing is lost either way. */
+static void
+test_backlog (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  Hold hold = { 0 };
+  guint64 last;
+  gboolean backlogged = TRUE;
+
+  g_signal_connect (f->worker, "notify::backlogged", G_CALLBACK (on_backlogged), seen);
+  hold_start (f, &hold);
+  for (guint i = 0; i + 1 < DR_STORE_WORKER_BACKLOG_WRITES; i++)
+    write_frame_to (f, f->roller, 1000 + i);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_object_get (f->worker, "backlogged", &backlogged, NULL);
+  g_assert_false (backlogged);
+  g_assert_cmpuint (seen->len, ==, 0);
+
+  last = write_frame_to (f, f->roller, 1000 + DR_STORE_WORKER_BACKLOG_WRITES);
+  g_assert_true (wait_for (seen_count, f, seen, WAIT_TIMEOUT_MS));
+  g_assert_cmpuint (seen->len, ==, 1);
+  g_assert_true (g_array_index (seen, gboolean, 0));
+
+  hold_release (f, &hold);
+  g_assert_true (wait_for (seen_count, f, seen, WAIT_TIMEOUT_MS));
+  g_assert_false (g_array_index (seen, gboolean, 1));
+  wait_committed (f, last);
+  g_assert_cmpuint (seen->len, ==, 2);
+  g_assert_cmpuint (f->failures->len, ==, 0);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==,
+                   DR_STORE_WORKER_BACKLOG_WRITES);
+}
+
+/* A transaction of DR_STORE_WORKER_FULL_BATCH writes is committed without
+ * waiting for its deadline: these may wait a minute, past the wait's
+ * timeout. */
+static void
+test_full_batch (Fixture *f, gconstpointer data)
+{
+  Hold hold = { 0 };
+  guint64 last = 0;
+
+  hold_start (f, &hold);
+  for (guint i = 0; i < DR_STORE_WORKER_FULL_BATCH; i++)
+    last = write_frame_within (f, 1000 + i, 60000);
+  hold_release (f, &hold);
+  wait_committed (f, last);
+  g_assert_cmpuint (f->commits->len, ==, 1);
+  g_assert_cmpint (store_test_sql_int (f->path, "SELECT count(*) FROM frames"), ==,
+                   DR_STORE_WORKER_FULL_BATCH);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -968,6 +1040,8 @@ main (int argc, char **argv)
   ADD ("deadline-within-single", test_deadline_within_single);
   ADD ("deadline-within-mixed", test_deadline_within_mixed);
   ADD ("release-after-burst", test_release_after_burst);
+  ADD ("backlog", test_backlog);
+  ADD ("full-batch", test_full_batch);
 #undef ADD
 
   return g_test_run ();

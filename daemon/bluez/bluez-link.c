@@ -103,6 +103,7 @@ struct _DrBluezLink
   DrLinkState state;
   gboolean auto_connect;
   guint8 rate_hz;
+  gboolean held;         /* dr_bluez_link_set_held */
   gint64 clock_floor_ms; /* SET_TIME never goes behind it (dr_bluez_link_set_clock_floor) */
   gint64 set_time_ms;    /* the value of the SET_TIME in flight */
 
@@ -314,6 +315,7 @@ measurement_open (DrBluezLink *link, int fd, guint mtu)
   link->socket = dr_notify_socket_new (fd, mtu, link->address);
   g_signal_connect (link->socket, "frame", G_CALLBACK (on_socket_frame), link);
   g_signal_connect (link->socket, "hangup", G_CALLBACK (on_socket_hangup), link);
+  dr_notify_socket_set_paused (link->socket, link->held);
 }
 
 /* Under StartNotify every frame is a PropertiesChanged of the Roll
@@ -1501,6 +1503,15 @@ dr_bluez_link_set_clock_floor (DrBluezLink *link, gint64 floor_ms)
 {
   g_return_if_fail (DR_IS_BLUEZ_LINK (link));
   link->clock_floor_ms = MAX (link->clock_floor_ms, floor_ms);
+}
+
+void
+dr_bluez_link_set_held (DrBluezLink *link, gboolean held)
+{
+  g_return_if_fail (DR_IS_BLUEZ_LINK (link));
+  link->held = held;
+  if (link->socket != NULL)
+    dr_notify_socket_set_paused (link->socket, held);
 }
 
 void

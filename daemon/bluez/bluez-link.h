@@ -103,6 +103,12 @@ void dr_bluez_link_ack (DrBluezLink *link, guint16 last_seq);
  * the roller made) when the wall clock is not after it. Only ever raised. */
 void dr_bluez_link_set_clock_floor (DrBluezLink *link, gint64 floor_ms);
 
+/* While held, frames under AcquireNotify are not read: they wait in the
+ * socket and then in the roller, which keeps what it has not had
+ * acknowledged (the owner holds the link while its store is behind).
+ * Under StartNotify they arrive as D-Bus signals all the same. */
+void dr_bluez_link_set_held (DrBluezLink *link, gboolean held);
+
 /* Rate for START_STREAM (default 100 Hz). */
 void dr_bluez_link_set_stream_rate (DrBluezLink *link, guint8 rate_hz);
 

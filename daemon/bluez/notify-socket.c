@@ -32,6 +32,7 @@ struct _DrNotifySocket
   gsize rx_slot;
   guint8 *rx_buf;
   gboolean warned_truncated;
+  gboolean paused;
 };
 
 G_DEFINE_TYPE (DrNotifySocket, dr_notify_socket, G_TYPE_OBJECT)
@@ -138,6 +139,26 @@ on_socket_ready (int fd, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+socket_watch (DrNotifySocket *self)
+{
+  self->watch_id = g_unix_fd_add (self->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_socket_ready, self);
+}
+
+void
+dr_notify_socket_set_paused (DrNotifySocket *self, gboolean paused)
+{
+  g_return_if_fail (DR_IS_NOTIFY_SOCKET (self));
+
+  if (self->fd < 0 || self->paused == paused)
+    return;
+  self->paused = paused;
+  if (paused)
+    g_clear_handle_id (&self->watch_id, g_source_remove);
+  else if (self->watch_id == 0)
+    socket_watch (self);
+}
+
 gboolean
 dr_notify_socket_drain (DrNotifySocket *self)
 {
@@ -213,6 +234,6 @@ dr_notify_socket_new (int fd, guint mtu, const char *label)
    * slot would be cut, so the slot is the whole MTU. */
   self->rx_slot = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
   self->rx_buf = g_malloc (self->rx_slot * RX_BATCH);
-  self->watch_id = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_socket_ready, self);
+  socket_watch (self);
   return self;
 }

@@ -29,6 +29,11 @@ DrNotifySocket *dr_notify_socket_new (int fd, guint mtu, const char *label);
  * closed meanwhile (by a frame handler). */
 gboolean dr_notify_socket_drain (DrNotifySocket *socket);
 
+/* While paused the socket is not read (nor its hangup seen): what the
+ * other end sends waits in the socket, and once the socket is full, in
+ * the roller. dr_notify_socket_drain () reads all the same. */
+void dr_notify_socket_set_paused (DrNotifySocket *socket, gboolean paused);
+
 /* Stops reading and closes the fd; no signal after this. */
 void dr_notify_socket_close (DrNotifySocket *socket);
 

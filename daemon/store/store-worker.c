@@ -27,6 +27,13 @@
  * to be worth giving back: doing it at every commit cost more than the
  * writes (SQLite then reads its pages in again). */
 #define BURST_WRITES DR_STORE_WORKER_BURST_WRITES
+#define FULL_BATCH DR_STORE_WORKER_FULL_BATCH
+/* Writes waiting in the inbox past which the worker says it is
+ * backlogged, until it takes them: a producer that stops reading meanwhile
+ * (the notification socket) bounds the memory the queue holds, and the
+ * roller keeps what is not read. The thread is busy then (a commit, or
+ * the inbox before): it wakes at LARGE_BATCH otherwise. */
+#define BACKLOG_HIGH DR_STORE_WORKER_BACKLOG_WRITES
 
 typedef enum
 {
@@ -77,6 +84,7 @@ typedef struct
   GArray *failures;
   char *damage;   /* the database was found damaged: what was found */
   char *moved_to; /* where it went; NULL: it could not be moved */
+  gboolean trim;  /* a burst is over: malloc_trim () once everyone heard */
 } Report;
 
 struct _DrStoreWorker
@@ -99,13 +107,15 @@ struct _DrStoreWorker
   gboolean sleeping;     /* the thread waits on @cond ... */
   gint64 sleep_until;    /* ... until this monotonic time; 0: without a timeout */
   guint64 last_serial;
-  gboolean closed; /* the quit job is queued */
+  gboolean closed;     /* the quit job is queued */
+  gboolean backlogged; /* as last posted to the main context */
   DrStoreWorkerStats stats;
 
   guint n_errors; /* atomic */
   /* Main context only: write serial → GTask of dr_store_worker_write_async,
    * answered by the commit report that covers it. */
   GHashTable *pending;
+  gboolean backlogged_shown; /* the "backlogged" property */
 
   /* Worker thread only. */
   GPtrArray *work;  /* the jobs taken from the inbox, being run */
@@ -115,6 +125,7 @@ struct _DrStoreWorker
   guint64 batch_serial;     /* highest write serial handled since the last report */
   GArray *failures;         /* Failure, since the last report */
   gboolean checkpoint_owed; /* a write failed since the last checkpoint that worked */
+  gboolean trim_owed;       /* by the next report */
   char *damage;             /* since the last report */
   char *moved_to;
   GError *dead; /* the store is gone (damaged and not replaced) */
@@ -125,6 +136,7 @@ enum
   PROP_0,
   PROP_STORE,
   PROP_CONTEXT,
+  PROP_BACKLOGGED,
   N_PROPS
 };
 
@@ -245,40 +257,96 @@ report_dispatch (gpointer data)
     g_signal_emit (self, signals[SIGNAL_DAMAGED], 0, report->damage, report->moved_to);
   if (report->serial != 0 && g_atomic_int_get (&mailbox->open))
     g_signal_emit (self, signals[SIGNAL_COMMITTED], 0, report->serial);
+  if (report->trim)
+    malloc_trim (0);
   /* After the signals: whoever answers a caller finds the daemon told. */
   if (g_atomic_int_get (&mailbox->open))
     answer_pending (self, report);
   return G_SOURCE_REMOVE;
 }
 
+/* Runs @func (@data) on the worker's main context; @destroy frees @data
+ * even if it never runs. An idle source, not g_main_context_invoke_full ():
+ * that one runs the callback right here, on this thread, whenever it can
+ * acquire the context (the global default one while the main thread is
+ * not iterating). Sources of one priority are dispatched in the order they
+ * were attached: the main context sees the commits in order. */
+static void
+post (DrStoreWorker *self, GSourceFunc func, gpointer data, GDestroyNotify destroy,
+      const char *name)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, destroy);
+  g_source_set_static_name (source, name);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
 static void
 send_report (DrStoreWorker *self)
 {
   Report *report;
-  GSource *source;
 
   if (self->batch_serial == 0 && self->failures->len == 0 && self->damage == NULL)
     return;
   report = g_new0 (Report, 1);
   report->mailbox = g_atomic_rc_box_acquire (self->mailbox);
   report->serial = self->batch_serial;
+  report->trim = self->trim_owed;
+  self->trim_owed = FALSE;
   report->damage = g_steal_pointer (&self->damage);
   report->moved_to = g_steal_pointer (&self->moved_to);
   report->failures = g_steal_pointer (&self->failures);
   self->failures = failures_new ();
   self->batch_serial = 0;
-  /* An idle source, not g_main_context_invoke_full (): that one runs the
-   * callback right here, on this thread, whenever it can acquire the
-   * context (the global default one while the main thread is not
-   * iterating). Sources of one priority are dispatched in the order they
-   * were attached: the main context sees the commits in order. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, report_dispatch, report, report_free);
-  g_source_set_static_name (source, "[dermaroll] store commit");
-  g_source_attach (source, self->context);
-  g_source_unref (source);
-  /* cppcheck-suppress memleak ; the source owns report: report_free is its destroy notify */
+  post (self, report_dispatch, report, report_free, "[dermaroll] store commit");
+}
+
+typedef struct
+{
+  Mailbox *mailbox;
+  gboolean backlogged;
+} BacklogReport;
+
+static void
+backlog_report_free (gpointer data)
+{
+  BacklogReport *report = data;
+
+  g_atomic_rc_box_release (report->mailbox);
+  g_free (report);
+}
+
+static gboolean
+backlog_report_dispatch (gpointer data)
+{
+  BacklogReport *report = data;
+  DrStoreWorker *self = report->mailbox->worker;
+
+  if (g_atomic_int_get (&report->mailbox->open) && self->backlogged_shown != report->backlogged)
+    {
+      self->backlogged_shown = report->backlogged;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_BACKLOGGED]);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Under @lock, from either thread: the change reaches the main context in
+ * order with the commit reports. */
+static void
+set_backlogged (DrStoreWorker *self, gboolean backlogged)
+{
+  BacklogReport *report;
+
+  if (self->backlogged == backlogged)
+    return;
+  self->backlogged = backlogged;
+  report = g_new0 (BacklogReport, 1);
+  report->mailbox = g_atomic_rc_box_acquire (self->mailbox);
+  report->backlogged = backlogged;
+  post (self, backlog_report_dispatch, report, backlog_report_free, "[dermaroll] store backlog");
 }
 
 /* Writes */
@@ -428,6 +496,11 @@ run_write (DrStoreWorker *self, Job *job)
               if (first->queued_us != 0 && deadline < self->deadline)
                 self->deadline = deadline;
             }
+          /* And never more than FULL_BATCH at all: at a flat-out stream's
+           * 100,000 frames a second, 250 ms of them kept the daemon at
+           * 30-50 MB. */
+          if (self->batch->len >= FULL_BATCH)
+            self->deadline = g_get_monotonic_time ();
           return;
         }
     }
@@ -480,7 +553,10 @@ release_after_burst (DrStoreWorker *self)
   if (!drained)
     return;
   dr_store_release_memory (self->store);
-  malloc_trim (0);
+  /* malloc's free memory is given back on the main context, after the
+   * report: the burst's frames there (the roller's ACK ledger) are only
+   * freed once it hears of the commit. */
+  self->trim_owed = TRUE;
   self->writes_since_release = 0;
   g_mutex_lock (&self->lock);
   self->stats.releases++;
@@ -722,6 +798,8 @@ worker_thread (gpointer data)
         self->work = taken;
       }
       self->inbox_writes = 0;
+      /* Taken: what waits for the thread now is what comes next. */
+      set_backlogged (self, FALSE);
       self->inbox_deadline = 0;
       self->urgent = FALSE;
       g_mutex_unlock (&self->lock);
@@ -771,6 +849,8 @@ push_serial (DrStoreWorker *self, Job *job, guint64 *serial)
         }
       if (++self->inbox_writes == LARGE_BATCH)
         wake = TRUE;
+      if (self->inbox_writes >= BACKLOG_HIGH)
+        set_backlogged (self, TRUE);
     }
   else
     {
@@ -836,6 +916,21 @@ dr_store_worker_set_property (GObject *object, guint prop_id, const GValue *valu
 }
 
 static void
+dr_store_worker_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  DrStoreWorker *self = DR_STORE_WORKER (object);
+
+  switch (prop_id)
+    {
+      case PROP_BACKLOGGED:
+        g_value_set_boolean (value, self->backlogged_shown);
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 dr_store_worker_constructed (GObject *object)
 {
   DrStoreWorker *self = DR_STORE_WORKER (object);
@@ -887,6 +982,7 @@ dr_store_worker_class_init (DrStoreWorkerClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->set_property = dr_store_worker_set_property;
+  object_class->get_property = dr_store_worker_get_property;
   object_class->constructed = dr_store_worker_constructed;
   object_class->dispose = dr_store_worker_dispose;
   object_class->finalize = dr_store_worker_finalize;
@@ -897,6 +993,8 @@ dr_store_worker_class_init (DrStoreWorkerClass *klass)
   props[PROP_CONTEXT]
       = g_param_spec_boxed ("context", NULL, NULL, G_TYPE_MAIN_CONTEXT,
                             G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_BACKLOGGED] = g_param_spec_boolean ("backlogged", NULL, NULL, FALSE,
+                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   signals[SIGNAL_COMMITTED]

@@ -53,6 +53,13 @@ typedef gpointer (*DrStoreQueryFunc) (DrStore *store, gpointer data, GError **er
  * database at the same path, where the writes never committed to the old
  * one are run again. @moved_to NULL: it could not be moved aside, and
  * every later job fails. Comes before the committed signal of its report.
+ *
+ * The "backlogged" property (boolean, notified on the worker's main
+ * context): TRUE from the moment more writes wait than the worker applies
+ * in a few batches until it has caught up. What produces writes as fast
+ * as it can read them (a roller's notification socket) stops reading
+ * meanwhile, so that the queue, not the roller, would otherwise hold the
+ * burst in memory. Writes queued while backlogged are still taken.
  */
 
 /* Takes ownership of @store (the construct-only "store" property). Signals
@@ -123,6 +130,11 @@ guint dr_store_worker_get_n_errors (DrStoreWorker *worker);
  * cache, malloc's free arenas) past which a commit that empties the queue
  * gives it back: a burst. Ordinary commits keep it. */
 #define DR_STORE_WORKER_BURST_WRITES 4096
+/* Writes in one transaction past which it is committed without waiting
+ * for its deadline: each holds its data until the commit. */
+#define DR_STORE_WORKER_FULL_BATCH 4096
+/* Writes waiting to be taken by the thread that make it "backlogged". */
+#define DR_STORE_WORKER_BACKLOG_WRITES 2048
 
 /* What the worker's thread did so far, for tests and benchmarks. */
 typedef struct

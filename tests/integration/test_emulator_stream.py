@@ -155,8 +155,8 @@ class EmulatorCase(unittest.TestCase):
 
 class EmulatorStream(EmulatorCase):
 
-    def stream(self, *emulator_args):
-        self.start_emulator(*emulator_args)
+    def stream(self, *emulator_args, samples=SAMPLES):
+        self.start_emulator('--samples', str(samples), *emulator_args)
         daemon = Daemon(self.tmp, self.system, self.session)
         daemon.start()
         self.addCleanup(daemon.stop)
@@ -177,7 +177,7 @@ class EmulatorStream(EmulatorCase):
         frames = db_query(daemon.db_path, 'SELECT t0_ms, seq FROM frames')
         self.assertEqual(len(frames), len(set(frames)), 'a frame stored twice')
         self.assertEqual(len(frames), stats['frames-produced'])
-        self.assertEqual(stats['samples-produced'], SAMPLES)
+        self.assertEqual(stats['samples-produced'], samples)
 
         # The throttled properties: no more updates than their rate allows
         # over the whole run (a slow machine only makes fewer).
@@ -204,6 +204,19 @@ class EmulatorStream(EmulatorCase):
     def test_acquire_notify(self):
         stats = self.stream()
         self.assertTrue(stats['notify-acquired'], 'the daemon did not use AcquireNotify')
+
+    def test_burst_beyond_the_store(self):
+        '''8,000 frames flat out: more than the store takes in one
+        transaction (4,096) and than it lets wait for it (2,048), so the
+        daemon leaves them in the socket and the roller while it catches
+        up. Every one is stored once, none counted as lost.'''
+        stats = self.stream(samples=200_000)
+        self.assertTrue(stats['notify-acquired'])
+        frames = db_query(self.db_path, 'SELECT seq FROM frames ORDER BY seq')
+        self.assertEqual([q for (q,) in frames], list(range(stats['frames-produced'])))
+        self.assertEqual(db_query(self.db_path, 'SELECT dropped_frames FROM rollers'), [(0,)])
+        self.assertEqual(db_query(self.db_path,
+                                  "SELECT count(*) FROM events WHERE kind = 'seq-gap'"), [(0,)])
 
     def test_start_notify(self):
         stats = self.stream('--no-acquire-notify')
