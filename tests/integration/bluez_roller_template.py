@@ -198,6 +198,7 @@ class Roller:
         self.control_writes = []   # (time, type option, value)
         self.violations = []       # protocol misuse seen by the "firmware"
         self.unknown_acks = []
+        self.erased = set()        # seqs of the frames an ACK erased
         self.indication_pending = False
         self.resolve_source = 0
 
@@ -441,10 +442,17 @@ class Roller:
         elif op == proto.OP_ACK:
             for i, frame in enumerate(self.stored):
                 if proto.frame_seq(frame) == arg:
+                    self.erased.update(proto.frame_seq(f) for f in self.stored[:i + 1])
                     del self.stored[:i + 1]
                     break
             else:
-                self.unknown_acks.append(arg)
+                # An ACK of a frame already erased is a no-op for the
+                # firmware (PROTOCOL.md): it crossed a replay of frames that
+                # an earlier ACK then covered, and the receiver owes an ACK
+                # for every frame sent again. Only a seq never stored is
+                # the daemon's mistake.
+                if arg not in self.erased:
+                    self.unknown_acks.append(arg)
         self._indicate(op, proto.RESULT_OK)
 
     def _m_start_notify(self, obj):
