@@ -35,10 +35,10 @@ from gi.repository import Gio, GLib  # noqa: E402
 
 import roller_protocol as proto  # noqa: E402
 from test_ctl import ctl_path  # noqa: E402
-from fixtures import (MANAGER_IFACE, MOCK_IFACE, NOTIFICATIONS, NOTIFICATIONS_PATH,  # noqa: E402
-                      OM_IFACE, PYTHON, ROLLER_IFACE,
+from fixtures import (LIBFAKETIME, MANAGER_IFACE, MOCK_IFACE, NOTIFICATIONS,  # noqa: E402
+                      NOTIFICATIONS_PATH, OM_IFACE, PYTHON, ROLLER_IFACE,
                       Daemon, Processes, RollerTestCase, call, daemon_path, db_query, dbus_error,
-                      get_prop, tail, wait_for_name,
+                      faketime_unusable, get_prop, tail, wait_for_name,
                       now_ms, roller_object_path,
                       wait_for_name_gone, wait_until, DERMAROLL, BLUEZ, MANAGER_PATH)
 
@@ -1410,7 +1410,6 @@ class Restarts(DaemonTestCase):
                                  "('seq-gap', 'counter-reset')"), [(0,)])
 
 
-LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
 
 
 class Clocks(DaemonTestCase):
@@ -1425,8 +1424,8 @@ class Clocks(DaemonTestCase):
     CONFIG = f'[engine]\nsession-gap-s={GAP_S}\n[notifications]\nmin-interval-s=2\n'
 
     def setUp(self):
-        if not os.path.exists(LIBFAKETIME):
-            self.skipTest(f'{LIBFAKETIME} missing (Debian package libfaketime)')
+        if faketime_unusable():
+            self.skipTest(faketime_unusable())
         super().setUp()
         self.faketime = os.path.join(self.tmpdir, 'faketime.rc')
         self.set_wall_offset('+0')
@@ -1578,8 +1577,8 @@ class NextSession(DaemonTestCase):
     head = proto.Head(needle_length_um=250, head_id=0x250)
 
     def setUp(self):
-        if not os.path.exists(LIBFAKETIME):
-            self.skipTest(f'{LIBFAKETIME} missing (Debian package libfaketime)')
+        if faketime_unusable():
+            self.skipTest(faketime_unusable())
         super().setUp()
         self.faketime = os.path.join(self.tmpdir, 'faketime.rc')
         self.set_wall_offset('+0')

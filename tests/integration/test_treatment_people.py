@@ -47,14 +47,14 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.dirname(HERE), os.path.join(HERE, '..', '..', 'protocol')]
-from fixtures import (DERMAROLL, MANAGER_IFACE, MANAGER_PATH, PROPS_IFACE,  # noqa: E402
+from fixtures import (LIBFAKETIME, DERMAROLL, MANAGER_IFACE, MANAGER_PATH,  # noqa: E402
+                      PROPS_IFACE, faketime_unusable,
                       ROLLER_IFACE, Daemon, Processes, Recorder, call, db_query, get_prop,
                       roller_object_path, wait_until)
 from test_emulator_stream import EmulatorCase, emulator_path  # noqa: E402
 import roller_protocol as proto  # noqa: E402
 
 PERSON_IFACE = 'org.dermaroll.Person1'
-LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
 ADDRESS = 'C0:FF:EE:00:9A:01'
 ROLLER_PATH = roller_object_path(ADDRESS)
 DAY_MS = 86400 * 1000
@@ -117,8 +117,8 @@ class Trace:
 class TwoPeopleTwoHeads(EmulatorCase):
 
     def setUp(self):
-        if not os.path.exists(LIBFAKETIME):
-            self.skipTest(f'{LIBFAKETIME} missing (Debian package libfaketime)')
+        if faketime_unusable():
+            self.skipTest(faketime_unusable())
         super().setUp()
         self.runs = 0           # of the emulator: one per time the roller is switched on
 
