@@ -143,7 +143,7 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
     {
       g_autofree char *raw = g_key_file_get_value (file, group, *k, NULL);
       g_autofree char *quoted = dr_quote (raw);
-      gboolean known = FALSE;
+      DrNotifyKind kind;
 
       if (g_str_equal (*k, "min-interval-s"))
         {
@@ -158,20 +158,17 @@ dr_notifier_options_load_file (DrNotifierOptions *options, const char *path, GEr
             result.min_interval_ms = (guint) lround (seconds * 1000.0);
           continue;
         }
-      for (guint i = 0; i < DR_N_NOTIFY_KINDS; i++)
+      if (dr_notify_kind_from_key (*k, &kind))
         {
-          if (!g_str_equal (*k, kind_keys[i]))
-            continue;
-          known = TRUE;
           if (g_str_equal (raw, "true"))
-            result.enabled[i] = TRUE;
+            result.enabled[kind] = TRUE;
           else if (g_str_equal (raw, "false"))
-            result.enabled[i] = FALSE;
+            result.enabled[kind] = FALSE;
           else
             g_string_append_printf (problems, "%s%s: [%s] %s: must be true or false, got %s",
                                     problems->len ? "\n" : "", path, group, *k, quoted);
         }
-      if (!known)
+      else
         {
           g_autofree char *kinds = dr_notify_kind_list_keys ();
           g_string_append_printf (problems,
